@@ -1,0 +1,39 @@
+"""Shared fixtures: PyTorch as an optional oracle, and the real MNIST test digits."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# The workplace keeps real MNIST test digits (IDX) beside the checkout; not part of the project.
+MNIST_DIR = Path(os.environ.get("SCRATCHGRAD_MNIST_TEST",
+                                Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"))
+
+
+@pytest.fixture
+def torch():
+    """The torch module, or a skip when PyTorch is not installed (CI installs it)."""
+    torch = pytest.importorskip("torch")
+    torch.set_default_dtype(torch.float64)
+    yield torch
+    torch.set_default_dtype(torch.float32)
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """Folder with t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz, or a skip."""
+    if not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists():
+        pytest.skip(f"real MNIST test digits not found at {MNIST_DIR} "
+                    "(set SCRATCHGRAD_MNIST_TEST to a folder holding the IDX files)")
+    return MNIST_DIR
+
+
+@pytest.fixture(scope="session")
+def mnist_test(mnist_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The 10,000 real test digits: float32 pixels in [0, 1] of shape (n, 784), int64 labels."""
+    from demos.data import read_idx
+    x = read_idx(mnist_dir / "t10k-images-idx3-ubyte.gz").reshape(-1, 784)
+    y = read_idx(mnist_dir / "t10k-labels-idx1-ubyte.gz")
+    return x.astype(np.float32) / 255, y.astype(np.int64)
