@@ -19,16 +19,17 @@ from engine import graph
 Number = Union[int, float]
 
 
-def _as_float(x: object, what: str = "Value") -> float:
+def _as_float(x: object, op: str = "") -> float:
     """A real number as float, or a TypeError naming what was given instead."""
     if type(x) is float or type(x) is int:  # the common case, without the slower ABC check
         return float(x)
     if isinstance(x, numbers.Real):
         return float(x)
-    hint = " (a Tensor or a numpy array holds many numbers: use engine.Tensor)" \
-        if hasattr(x, "shape") or isinstance(x, (list, tuple)) else ""
-    raise TypeError(f"{what} takes a real number (int or float), got {type(x).__name__}: "
-                    f"{x!r:.60}{hint}")
+    where = f"the other operand of Value {op}" if op else "Value(data)"
+    hint = ("; for many numbers at once use engine.Tensor"
+            if hasattr(x, "shape") or isinstance(x, (list, tuple)) else "")
+    raise TypeError(f"{where} must be a real number (int or float), got "
+                    f"{type(x).__name__} {x!r:.60}{hint}")
 
 
 def _pow(x: float, p: float) -> float:
@@ -40,6 +41,11 @@ def _pow(x: float, p: float) -> float:
     except OverflowError:
         return math.copysign(math.inf, x) if x < 0 and p % 2 == 1 else math.inf
     return math.nan if type(r) is complex else r
+
+
+def _dpow(x: float, p: float) -> float:
+    """d(x ** p)/dx = p x**(p-1); 0 for p == 0, where x**0 is the constant 1 (even at x = 0)."""
+    return p * _pow(x, p - 1) if p != 0 else 0.0
 
 
 def _log(x: float) -> float:
@@ -74,7 +80,7 @@ class Value:
 
     def __add__(self, other: Value | Number) -> Value:
         """a + b; da = g, db = g."""
-        if type(other) is not Value:
+        if not isinstance(other, Value):
             c = _as_float(other, "+")
 
             def _backward(g: float, a: Value) -> None:
@@ -88,7 +94,7 @@ class Value:
 
     def __mul__(self, other: Value | Number) -> Value:
         """a * b; da = b g, db = a g."""
-        if type(other) is not Value:
+        if not isinstance(other, Value):
             c = _as_float(other, "*")
 
             def _backward(g: float, a: Value) -> None:
@@ -102,18 +108,18 @@ class Value:
 
     def __pow__(self, other: Value | Number) -> Value:
         """a ** p; da = p a**(p-1) g, and for a Value exponent dp = a**p ln(a) g."""
-        if type(other) is not Value:
+        if not isinstance(other, Value):
             p = _as_float(other, "**")
 
             def _backward(g: float, a: Value) -> None:
-                a.grad += p * _pow(a.data, p - 1) * g
+                a.grad += _dpow(a.data, p) * g
             return Value._result(_pow(self.data, p), (self,), f"**{p:g}", _backward)
 
         out_data = _pow(self.data, other.data)
 
         def _backward(g: float, a: Value, b: Value) -> None:
-            a.grad += b.data * _pow(a.data, b.data - 1) * g
-            # 0 ** p is 0 for p > 0 whatever p is, so its slope in p is 0, not 0 * -inf
+            a.grad += _dpow(a.data, b.data) * g
+            # 0 ** p is 0 for every p > 0, so its slope in p is 0, not 0 * ln(0) = nan
             b.grad += (out_data * _log(a.data) if a.data != 0 else 0.0) * g
         return Value._result(out_data, (self, other), "**", _backward)
 
@@ -167,7 +173,7 @@ class Value:
         return self + other
 
     def __sub__(self, other: Value | Number) -> Value:  # a - b
-        return self + (-other)
+        return self + (-other if isinstance(other, Value) else -_as_float(other, "-"))
 
     def __rsub__(self, other: Number) -> Value:  # n - a
         return (-self) + other
@@ -176,7 +182,9 @@ class Value:
         return self * other
 
     def __truediv__(self, other: Value | Number) -> Value:  # a / b
-        return self * other ** -1.0
+        if isinstance(other, Value):
+            return self * other ** -1.0
+        return self * _pow(_as_float(other, "/"), -1.0)
 
     def __rtruediv__(self, other: Number) -> Value:  # n / a
         return self ** -1.0 * other

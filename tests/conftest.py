@@ -6,6 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
+
+# The torch fixture only imports a module and sets a dtype: safe to share across the examples
+# of one @given test. No deadline: timings on shared CI machines swing by 2x.
+settings.register_profile("scratchgrad", deadline=None,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture])
+settings.load_profile("scratchgrad")
 
 # The workplace keeps real MNIST test digits (IDX) beside the checkout; not part of the project.
 MNIST_DIR = Path(os.environ.get("SCRATCHGRAD_MNIST_TEST",

@@ -1,0 +1,434 @@
+"""engine/value.py: every op against central differences, numpy and PyTorch; graph semantics."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import engine
+from engine import Value, gradcheck
+
+# name, function of Values, numpy reference of the same function, points to check it at.
+# Points keep away from kinks (relu, abs at 0) and from invalid domains (log, sqrt <= 0).
+OPS = [
+    ("add", lambda a, b: a + b, lambda a, b: a + b, [(1.5, -2.0), (0.3, 0.7)]),
+    ("add_number", lambda a: a + 2.5, lambda a: a + 2.5, [(1.5,), (-3.0,)]),
+    ("radd", lambda a: 2.5 + a, lambda a: 2.5 + a, [(1.5,), (-3.0,)]),
+    ("sub", lambda a, b: a - b, lambda a, b: a - b, [(1.5, -2.0), (0.3, 0.7)]),
+    ("sub_number", lambda a: a - 4, lambda a: a - 4, [(1.5,)]),
+    ("rsub", lambda a: 1 - a, lambda a: 1 - a, [(1.5,), (-0.25,)]),
+    ("mul", lambda a, b: a * b, lambda a, b: a * b, [(1.5, -2.0), (0.3, 0.7)]),
+    ("mul_number", lambda a: a * 3, lambda a: a * 3, [(1.5,)]),
+    ("rmul", lambda a: 2 * a, lambda a: 2 * a, [(1.5,), (-0.4,)]),
+    ("div", lambda a, b: a / b, lambda a, b: a / b, [(1.5, -2.0), (0.3, 0.7)]),
+    ("div_number", lambda a: a / 4, lambda a: a / 4, [(1.5,)]),
+    ("rdiv", lambda a: 3 / a, lambda a: 3 / a, [(1.5,), (-0.7,)]),
+    ("neg", lambda a: -a, lambda a: -a, [(1.5,), (-0.7,)]),
+    ("pow_int", lambda a: a ** 3, lambda a: a ** 3, [(1.5,), (-0.7,)]),
+    ("pow_negative", lambda a: a ** -2, lambda a: a ** -2.0, [(1.5,), (-0.7,)]),
+    ("pow_fraction", lambda a: a ** 0.5, lambda a: a ** 0.5, [(1.5,), (0.2,)]),
+    ("pow_value", lambda a, b: a ** b, lambda a, b: a ** b, [(1.5, -2.0), (0.3, 0.7)]),
+    ("rpow", lambda a: 2 ** a, lambda a: 2.0 ** a, [(1.5,), (-0.7,)]),
+    ("exp", lambda a: a.exp(), np.exp, [(1.5,), (-0.7,)]),
+    ("log", lambda a: a.log(), np.log, [(1.5,), (0.2,)]),
+    ("tanh", lambda a: a.tanh(), np.tanh, [(1.5,), (-0.7,)]),
+    ("sigmoid", lambda a: a.sigmoid(), lambda a: 1 / (1 + np.exp(-a)), [(1.5,), (-0.7,), (-30.0,)]),
+    ("relu", lambda a: a.relu(), lambda a: np.maximum(a, 0.0), [(1.5,), (-0.7,)]),
+    ("sqrt", lambda a: a.sqrt(), np.sqrt, [(1.5,), (0.2,)]),
+    ("abs", lambda a: a.abs(), np.abs, [(1.5,), (-0.7,)]),
+]
+OP_CASES = [pytest.param(f, ref, point, id=f"{name}{point}")
+            for name, f, ref, points in OPS for point in points]
+
+
+@pytest.mark.parametrize("f, ref, point", OP_CASES)
+def test_op_value_matches_numpy(f, ref, point):
+    assert f(*map(Value, point)).data == pytest.approx(ref(*np.array(point)), rel=1e-12)
+
+
+@pytest.mark.parametrize("f, ref, point", OP_CASES)
+def test_op_gradient_matches_central_differences(f, ref, point):
+    assert gradcheck(f, [Value(x) for x in point], atol=1e-7, rtol=1e-6)
+
+
+@pytest.mark.parametrize("f, ref, point", OP_CASES)
+def test_op_matches_pytorch(torch, f, ref, point):
+    ours = [Value(x) for x in point]
+    out = f(*ours)
+    out.backward()
+    theirs = [torch.tensor(x, requires_grad=True) for x in point]
+    # torch spells a few ops differently from us
+    t_out = f(*[_TorchScalar(t) for t in theirs]).t
+    t_out.backward()
+    assert out.data == pytest.approx(t_out.item(), rel=1e-12)
+    for v, t in zip(ours, theirs):
+        assert v.grad == pytest.approx(t.grad.item(), rel=1e-10)
+
+
+class _TorchScalar:
+    """Wraps a torch scalar so the op table's lambdas (written for Value) run on torch."""
+
+    def __init__(self, t):
+        self.t = t
+
+    @staticmethod
+    def _t(x):
+        return x.t if isinstance(x, _TorchScalar) else x
+
+    def __add__(self, o): return _TorchScalar(self.t + self._t(o))
+    def __radd__(self, o): return _TorchScalar(self._t(o) + self.t)
+    def __sub__(self, o): return _TorchScalar(self.t - self._t(o))
+    def __rsub__(self, o): return _TorchScalar(self._t(o) - self.t)
+    def __mul__(self, o): return _TorchScalar(self.t * self._t(o))
+    def __rmul__(self, o): return _TorchScalar(self._t(o) * self.t)
+    def __truediv__(self, o): return _TorchScalar(self.t / self._t(o))
+    def __rtruediv__(self, o): return _TorchScalar(self._t(o) / self.t)
+    def __pow__(self, o): return _TorchScalar(self.t ** self._t(o))
+    def __rpow__(self, o): return _TorchScalar(self._t(o) ** self.t)
+    def __neg__(self): return _TorchScalar(-self.t)
+    def exp(self): return _TorchScalar(self.t.exp())
+    def log(self): return _TorchScalar(self.t.log())
+    def tanh(self): return _TorchScalar(self.t.tanh())
+    def sigmoid(self): return _TorchScalar(self.t.sigmoid())
+    def relu(self): return _TorchScalar(self.t.relu())
+    def sqrt(self): return _TorchScalar(self.t.sqrt())
+    def abs(self): return _TorchScalar(self.t.abs())
+
+
+# --- micrograd's own engine tests, on our API, against PyTorch ---
+
+def test_micrograd_sanity_check(torch):
+    x = Value(-4.0)
+    z = 2 * x + 2 + x
+    q = z.relu() + z * x
+    h = (z * z).relu()
+    y = h + q + q * x
+    y.backward()
+
+    xt = torch.tensor([-4.0], requires_grad=True)
+    zt = 2 * xt + 2 + xt
+    qt = zt.relu() + zt * xt
+    ht = (zt * zt).relu()
+    yt = ht + qt + qt * xt
+    yt.backward()
+
+    assert y.data == yt.data.item()
+    assert x.grad == xt.grad.item()
+
+
+def test_micrograd_more_ops(torch):
+    a, b = Value(-4.0), Value(2.0)
+    c = a + b
+    d = a * b + b ** 3
+    c += c + 1
+    c += 1 + c + (-a)
+    d += d * 2 + (b + a).relu()
+    d += 3 * d + (b - a).relu()
+    e = c - d
+    f = e ** 2
+    g = f / 2.0
+    g += 10.0 / f
+    g.backward()
+
+    at, bt = torch.tensor([-4.0], requires_grad=True), torch.tensor([2.0], requires_grad=True)
+    ct = at + bt
+    dt = at * bt + bt ** 3
+    ct = ct + ct + 1
+    ct = ct + 1 + ct + (-at)
+    dt = dt + dt * 2 + (bt + at).relu()
+    dt = dt + 3 * dt + (bt - at).relu()
+    et = ct - dt
+    ft = et ** 2
+    gt = ft / 2.0
+    gt = gt + 10.0 / ft
+    gt.backward()
+
+    assert g.data == pytest.approx(gt.item(), abs=1e-6)
+    assert a.grad == pytest.approx(at.grad.item(), abs=1e-6)
+    assert b.grad == pytest.approx(bt.grad.item(), abs=1e-6)
+
+
+# --- random expression graphs, mixing every op and reusing nodes ---
+
+# Each step applies one op to nodes already in the pool; inner forms keep every op in its
+# domain (log and sqrt of x*x + 1, a division by y*y + 1) so both engines stay finite.
+STEPS = {
+    "add": (2, lambda x, y: x + y),
+    "sub": (2, lambda x, y: x - y),
+    "mul": (2, lambda x, y: x * y),
+    "div": (2, lambda x, y: x / (y * y + 1)),
+    "pow_value": (2, lambda x, y: (x * x + 1) ** y.tanh()),
+    "number_ops": (1, lambda x: 3 - 2 * x / 4 + 1),
+    "pow": (1, lambda x: x ** 2 - (x * x + 1) ** -1.5),
+    "rpow": (1, lambda x: 2 ** x.tanh()),
+    "exp": (1, lambda x: x.tanh().exp()),
+    "log": (1, lambda x: (x * x + 1).log()),
+    "tanh": (1, lambda x: x.tanh()),
+    "sigmoid": (1, lambda x: x.sigmoid()),
+    "relu": (1, lambda x: x.relu()),
+    "sqrt": (1, lambda x: (x * x + 0.5).sqrt()),
+    "abs": (1, lambda x: x.abs()),
+    "neg": (1, lambda x: -x),
+}
+
+def programs(step_names=sorted(STEPS)):
+    """Start values and a list of (op, operand index, operand index) steps."""
+    return st.tuples(
+        st.lists(st.floats(-2, 2).filter(lambda v: abs(v) > 1e-3), min_size=1, max_size=4),
+        st.lists(st.tuples(st.sampled_from(step_names), st.integers(0, 99), st.integers(0, 99)),
+                 min_size=1, max_size=25),
+    )
+
+
+def run_program(inputs, steps):
+    """Apply the steps to a growing pool; operands are picked (and so reused) by index."""
+    pool = list(inputs)
+    for name, i, j in steps:
+        arity, op = STEPS[name]
+        args = (pool[i % len(pool)], pool[j % len(pool)])[:arity]
+        pool.append(op(*args))
+    out = pool[len(inputs)]
+    for node in pool[len(inputs) + 1:]:
+        out = out + node
+    return out
+
+
+def finite(*xs):
+    return all(math.isfinite(x) and abs(x) < 1e8 for x in xs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(programs())
+def test_random_graphs_match_pytorch(torch, program):
+    start, steps = program
+    ours = [Value(x) for x in start]
+    out = run_program(ours, steps)
+    out.backward()
+    assume(finite(out.data, *(v.grad for v in ours)))  # squaring 25 times overflows both engines
+    theirs = [torch.tensor(x, requires_grad=True) for x in start]
+    t_out = run_program([_TorchScalar(t) for t in theirs], steps).t
+    t_out.backward()
+    assert out.data == pytest.approx(t_out.item(), rel=1e-9, abs=1e-9)
+    for v, t in zip(ours, theirs):
+        t_grad = 0.0 if t.grad is None else t.grad.item()
+        assert v.grad == pytest.approx(t_grad, rel=1e-8, abs=1e-9)
+
+
+# relu and abs are left out: a kink within eps of an intermediate value fools central differences
+SMOOTH_STEPS = sorted(set(STEPS) - {"relu", "abs"})
+
+
+@settings(max_examples=40, deadline=None)
+@given(programs(SMOOTH_STEPS))
+def test_random_graphs_match_central_differences(program):
+    start, steps = program
+    values = [Value(x) for x in start]
+    out = run_program(values, steps)
+    out.backward()
+    assume(finite(out.data, *(v.grad for v in values)) and abs(out.data) < 1e4)
+    assert gradcheck(lambda *xs: run_program(xs, steps), [Value(x) for x in start],
+                     atol=1e-5, rtol=1e-4)
+
+
+# --- algebraic properties ---
+
+smooth_unary = st.sampled_from(["exp", "tanh", "sigmoid", "log", "sqrt", "number_ops", "pow"])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.floats(-2, 2), smooth_unary, smooth_unary)
+def test_gradient_of_sum_is_sum_of_gradients(x, f, g):
+    f, g = STEPS[f][1], STEPS[g][1]
+    a = Value(x)
+    (f(a) + g(a)).backward()
+    fa, ga = Value(x), Value(x)
+    f(fa).backward()
+    g(ga).backward()
+    assert a.grad == pytest.approx(fa.grad + ga.grad, rel=1e-12, abs=1e-12)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.floats(-2, 2), smooth_unary, smooth_unary)
+def test_product_rule(x, f, g):
+    f, g = STEPS[f][1], STEPS[g][1]
+    a = Value(x)
+    (f(a) * g(a)).backward()
+    fa, ga = Value(x), Value(x)
+    fv, gv = f(fa), g(ga)
+    fv.backward()
+    gv.backward()
+    assert a.grad == pytest.approx(fa.grad * gv.data + fv.data * ga.grad, rel=1e-10, abs=1e-12)
+
+
+# --- graph semantics ---
+
+def test_reused_node_gets_every_path():
+    a = Value(3.0)
+    b = a + a
+    c = b + b
+    c.backward()
+    assert a.grad == 4.0
+    assert b.grad == 2.0
+
+
+def test_leaf_gradients_accumulate_across_backward_calls():
+    a, b = Value(2.0), Value(-3.0)
+    c = a * b + a
+    c.backward()
+    assert (a.grad, b.grad) == (-2.0, 2.0)
+    c.backward()
+    # leaves accumulate, as in PyTorch; the interior node is recomputed, not doubled twice
+    assert (a.grad, b.grad) == (-4.0, 4.0)
+    assert c.grad == 1.0
+
+
+def test_zeroing_leaves_between_calls_repeats_the_same_gradient():
+    a = Value(0.5)
+    out = (a * a).tanh()
+    out.backward()
+    first = a.grad
+    a.grad = 0.0
+    out.backward()
+    assert a.grad == first
+
+
+def test_backward_on_a_leaf_seeds_it():
+    a = Value(5.0)
+    a.backward()
+    assert a.grad == 1.0
+
+
+def test_million_op_chain_backprops_within_the_default_recursion_limit():
+    import sys
+    assert sys.getrecursionlimit() <= 10_000
+    x = Value(1.0)
+    y = x
+    for _ in range(1_000_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad == 1.0
+
+
+def test_no_grad_records_no_graph_and_restores_afterwards():
+    a = Value(2.0)
+    with engine.no_grad():
+        assert not engine.is_grad_enabled()
+        b = a * 3 + a.exp()
+    assert b._prev == () and b._backward is None and b._op == ""
+    assert b.data == pytest.approx(6 + math.exp(2))
+    assert engine.is_grad_enabled()
+    c = a * 3
+    assert c._prev == (a,)
+
+
+def test_no_grad_as_decorator_and_after_an_exception():
+    @engine.no_grad()
+    def update(v):
+        return v * 2
+
+    assert update(Value(1.0))._prev == ()
+    with pytest.raises(RuntimeError):
+        with engine.no_grad():
+            raise RuntimeError("boom")
+    assert engine.is_grad_enabled()
+
+
+def test_values_hash_and_compare_by_identity():
+    a, b = Value(1.0), Value(1.0)
+    assert a != b and a == a
+    assert len({a, b}) == 2
+
+
+def test_repr_shows_data_grad_and_label():
+    v = Value(2.5, label="w")
+    v.grad = -0.5
+    assert repr(v) == "Value(data=2.5, grad=-0.5, label='w')"
+
+
+def test_numbers_of_every_real_kind_are_accepted_as_floats():
+    for x in (3, 3.0, np.float32(3.0), np.int64(3), True):
+        v = Value(x)
+        assert type(v.data) is float and v.data == float(x)
+    assert type((Value(1.0) + np.float64(2.0)).data) is float
+
+
+# --- bad input: a TypeError naming the type, at once ---
+
+@pytest.mark.parametrize("make, names", [
+    (lambda: Value("a"), "str"),
+    (lambda: Value(None), "NoneType"),
+    (lambda: Value([1.0, 2.0]), "list"),
+    (lambda: Value(1 + 2j), "complex"),
+    (lambda: Value(np.ones(3)), "ndarray"),
+    (lambda: Value(1) + "x", "str"),
+    (lambda: "x" + Value(1), "str"),
+    (lambda: Value(1) - None, "NoneType"),
+    (lambda: Value(1) * [2], "list"),
+    (lambda: Value(1) / "2", "str"),
+    (lambda: Value(1) ** "2", "str"),
+    (lambda: None ** Value(1), "NoneType"),
+])
+def test_bad_input_raises_type_error_naming_the_type(make, names):
+    with pytest.raises(TypeError, match=names):
+        make()
+
+
+def test_error_for_arrays_points_to_tensor():
+    with pytest.raises(TypeError, match="engine.Tensor"):
+        Value([1.0, 2.0])
+
+
+# --- domain edges: IEEE 754 results, the same as numpy and PyTorch, never an exception ---
+
+EDGES = [
+    ("log(0)", lambda a: a.log(), np.log, 0.0),
+    ("log(-1)", lambda a: a.log(), np.log, -1.0),
+    ("sqrt(-1)", lambda a: a.sqrt(), np.sqrt, -1.0),
+    ("sqrt(0)", lambda a: a.sqrt(), np.sqrt, 0.0),
+    ("0**-1", lambda a: a ** -1, lambda a: a ** -1.0, 0.0),
+    ("-0.0**-1", lambda a: a ** -1, lambda a: a ** -1.0, -0.0),
+    ("0**-2", lambda a: a ** -2, lambda a: a ** -2.0, 0.0),
+    ("(-8)**(1/3)", lambda a: a ** (1 / 3), lambda a: a ** (1 / 3), -8.0),
+    ("1/0", lambda a: 1 / a, lambda a: 1 / a, 0.0),
+    ("exp(1000)", lambda a: a.exp(), np.exp, 1000.0),
+    ("10**400", lambda a: a ** 400, lambda a: a ** 400.0, 10.0),
+    ("2**a overflow", lambda a: 2 ** a, lambda a: 2.0 ** a, 5000.0),
+    ("sigmoid(-1000)", lambda a: a.sigmoid(), lambda a: 0.5 * (1 + np.tanh(a / 2)), -1000.0),
+    ("tanh(1000)", lambda a: a.tanh(), np.tanh, 1000.0),
+]
+
+
+@pytest.mark.parametrize("f, ref, x", [pytest.param(f, r, x, id=n) for n, f, r, x in EDGES])
+def test_domain_edges_follow_ieee_like_numpy(f, ref, x):
+    with np.errstate(all="ignore"):
+        want = float(ref(np.float64(x)))
+    got = f(Value(x)).data
+    assert got == want or (math.isnan(got) and math.isnan(want))
+
+
+@pytest.mark.parametrize("f, ref, x", [pytest.param(f, r, x, id=n) for n, f, r, x in EDGES])
+def test_domain_edges_match_pytorch_in_value_and_gradient(torch, f, ref, x):
+    v = Value(x)
+    out = f(v)
+    out.backward()
+    t = torch.tensor(x, requires_grad=True)
+    t_out = f(_TorchScalar(t)).t
+    t_out.backward()
+    for ours, theirs in ((out.data, t_out.item()), (v.grad, t.grad.item())):
+        assert ours == theirs or (math.isnan(ours) and math.isnan(theirs)) \
+            or ours == pytest.approx(theirs, rel=1e-12)
+
+
+def test_gradient_through_an_overflowing_exp_is_inf_not_an_error():
+    a = Value(800.0)
+    a.exp().backward()
+    assert a.grad == math.inf
+
+
+def test_x_to_the_zero_has_slope_zero_even_at_zero():
+    a = Value(0.0)
+    (a ** 0).backward()
+    assert a.grad == 0.0
