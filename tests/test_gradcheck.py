@@ -1,0 +1,56 @@
+"""engine/gradcheck.py: it passes right gradients, and names wrong ones precisely."""
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+
+from engine import GradcheckError, Value, gradcheck
+
+
+class WrongTanh(Value):
+    """A Value whose tanh has a deliberately wrong derivative (1 - t instead of 1 - t**2)."""
+
+    __slots__ = ()
+
+    def tanh(self):
+        t = super().tanh()
+
+        def _backward(g, a):
+            a.grad += (1.0 - t.data) * g
+        t._backward = _backward
+        return t
+
+
+def test_passes_a_correct_gradient():
+    assert gradcheck(lambda a, b: (a * b).tanh() + a.exp() / b, [Value(0.3), Value(1.7)])
+
+
+def test_raises_naming_input_analytic_and_numeric_value():
+    x, y = WrongTanh(0.8, label="x"), Value(2.0)
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda a, b: a.tanh() * b, [x, y])
+    message = str(info.value)
+    found = re.findall(r"input 0 \('x'\): analytic (\S+), numeric (\S+)", message)
+    t = math.tanh(0.8)
+    assert len(found) == 1
+    assert float(found[0][0]) == pytest.approx(2 * (1 - t), rel=1e-6)
+    assert float(found[0][1]) == pytest.approx(2 * (1 - t * t), rel=1e-6)
+    assert "input 1" not in message  # b's gradient, tanh(0.8), is right
+
+
+def test_returns_false_instead_of_raising_on_request():
+    assert gradcheck(lambda a: a.tanh(), [WrongTanh(0.5)], raise_exception=False) is False
+
+
+def test_leaves_existing_gradients_alone():
+    a = Value(1.0)
+    a.grad = 7.0
+    gradcheck(lambda v: v * v, [a])
+    assert a.grad == 7.0 and a.data == 1.0
+
+
+def test_rejects_things_that_are_not_nodes():
+    with pytest.raises(TypeError, match="input 0 is a float"):
+        gradcheck(lambda a: a, [1.0])
