@@ -1,0 +1,81 @@
+"""Losses built from Tensor ops: mean squared error, softmax cross-entropy, max-margin hinge.
+
+Each is a composite of engine primitives, so its gradient comes from theirs. Inputs are
+checked up front: shapes that would silently broadcast into the wrong loss, labels of the
+wrong kind or out of range, raise a ValueError or TypeError that says what to pass.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from engine import Tensor, Value
+
+
+def mse_loss(pred: Tensor, target: Any) -> Tensor:
+    """mean((pred - target)**2), over every element; pred and target must have one shape.
+
+    Unlike PyTorch, which only warns, a shape mismatch is an error: a (n, 1) prediction
+    against (n,) targets would broadcast to (n, n) and give a wrong loss.
+    """
+    if not isinstance(pred, Tensor):
+        raise TypeError(f"mse_loss takes pred as a Tensor, got a {type(pred).__name__}")
+    if not isinstance(target, Tensor):
+        target = Tensor(target, dtype=pred.dtype)
+    if pred.shape != target.shape:
+        raise ValueError(f"mse_loss: pred has shape {pred.shape} but target {target.shape}; "
+                         "reshape one (e.g. pred.reshape(-1)) so they match")
+    return ((pred - target) ** 2).mean()
+
+
+def _int_labels(labels: Any, n: int, classes: int) -> np.ndarray:
+    """Class indices as an int array of shape (n,) in [0, classes), or a clear error."""
+    labels = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy labels must be integer class indices, got {labels.dtype} "
+                        "(convert with labels.astype(np.int64))")
+    if labels.shape != (n,):
+        raise ValueError(f"cross_entropy: {n} rows of logits need labels of shape ({n},), "
+                         f"got {labels.shape}")
+    if n and (labels.min() < 0 or labels.max() >= classes):
+        bad = labels[(labels < 0) | (labels >= classes)]
+        raise ValueError(f"cross_entropy labels must lie in [0, {classes}) for {classes} "
+                         f"classes; got {bad[:5].tolist()}{' ...' if bad.size > 5 else ''}")
+    return labels
+
+
+def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
+    """Mean over rows of -log softmax(logits)[label], for logits (n, classes).
+
+    Goes through the stable log_softmax, so logits of magnitude 1000 give finite values
+    and gradients. `labels` is an integer numpy array or Tensor of shape (n,).
+    """
+    if not isinstance(logits, Tensor) or logits.ndim != 2:
+        raise ValueError("cross_entropy takes logits as a 2-D Tensor (rows, classes), got "
+                         + (f"shape {logits.shape}" if isinstance(logits, Tensor)
+                            else f"a {type(logits).__name__}"))
+    n, classes = logits.shape
+    labels = _int_labels(labels, n, classes)
+    # sum * (-1/n) rather than -mean(): one node fewer on every classifier's hot path
+    return logits.log_softmax(axis=1)[np.arange(n), labels].sum() * (-1.0 / n)
+
+
+def hinge_loss(scores: Tensor | Sequence[Value], y: Any) -> Tensor | Value:
+    """micrograd's max-margin loss: mean(relu(1 - y * score)) with labels y in {-1, +1}.
+
+    `scores` is a Tensor, or a list of Values (a scalar MLP's outputs), giving a Value.
+    """
+    y = np.asarray(y.data if isinstance(y, Tensor) else y)
+    if not np.isin(y, (-1, 1)).all():
+        raise ValueError("hinge_loss labels must be -1 or +1 (for 0/1 labels use 2 * y - 1), "
+                         f"got values {np.unique(y)[:5].tolist()}")
+    if isinstance(scores, Tensor):
+        if y.shape != scores.shape:
+            raise ValueError(f"hinge_loss: scores have shape {scores.shape} but labels {y.shape}; "
+                             "reshape one (e.g. scores.reshape(-1)) so they match")
+        return (1 - Tensor(y, dtype=scores.dtype) * scores).relu().mean()
+    if y.shape != (len(scores),):
+        raise ValueError(f"hinge_loss: {len(scores)} scores need labels of shape "
+                         f"({len(scores)},), got {y.shape}")
+    return sum((1 - yi * s).relu() for yi, s in zip(y.tolist(), scores)) * (1.0 / len(scores))

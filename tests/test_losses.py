@@ -1,0 +1,149 @@
+"""nn/losses.py: mse_loss, cross_entropy and hinge_loss against PyTorch, finite differences
+and closed forms, and their errors for bad input."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine import Tensor, Value, gradcheck
+from nn import cross_entropy, hinge_loss, mse_loss
+
+rng = np.random.default_rng(0)
+
+
+def f64(data) -> Tensor:
+    return Tensor(np.asarray(data, dtype=np.float64), requires_grad=True, dtype=np.float64)
+
+
+def assert_matches_torch(torch, loss, torch_loss, x, *rest):
+    """Same loss value and same gradient for x as PyTorch's function on the same numbers."""
+    ours = f64(x)
+    theirs = torch.tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
+    out = loss(ours, *rest)
+    tout = torch_loss(theirs, *(torch.tensor(r) for r in rest))
+    out.backward()
+    tout.backward()
+    np.testing.assert_allclose(out.item(), tout.item(), rtol=1e-12)
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-10, atol=1e-15)
+
+
+# --- mse_loss ---
+
+@pytest.mark.parametrize("shape", [(7,), (4, 3)])
+def test_mse_matches_pytorch(torch, shape):
+    assert_matches_torch(torch, mse_loss, torch.nn.functional.mse_loss,
+                         rng.normal(size=shape), rng.normal(size=shape))
+
+
+def test_mse_gradient_matches_central_differences_for_both_inputs():
+    assert gradcheck(mse_loss, [f64(rng.normal(size=(3, 2))), f64(rng.normal(size=(3, 2)))])
+
+
+def test_mse_refuses_shapes_that_would_broadcast_to_a_wrong_loss():
+    with pytest.raises(ValueError, match=r"pred has shape \(5, 1\) but target \(5,\)"):
+        mse_loss(Tensor(np.zeros((5, 1))), np.zeros(5))
+
+
+def test_mse_keeps_float32():
+    loss = mse_loss(Tensor(np.ones(3, dtype=np.float32), requires_grad=True), [1.0, 2.0, 3.0])
+    assert loss.dtype == np.float32 and loss.item() == pytest.approx(5 / 3)
+
+
+# --- cross_entropy ---
+
+@pytest.mark.parametrize("scale", [1.0, 1000.0])
+def test_cross_entropy_matches_pytorch_even_for_huge_logits(torch, scale):
+    logits = rng.normal(size=(6, 4)) * scale
+    labels = rng.integers(0, 4, size=6)
+    assert_matches_torch(torch, cross_entropy, torch.nn.functional.cross_entropy, logits, labels)
+
+
+@settings(max_examples=25)
+@given(n=st.integers(1, 6), classes=st.integers(2, 6), scale=st.sampled_from([1e-3, 1.0, 1e3]),
+       seed=st.integers(0, 2**32 - 1))
+def test_cross_entropy_matches_pytorch_for_random_shapes(torch, n, classes, scale, seed):
+    r = np.random.default_rng(seed)
+    assert_matches_torch(torch, cross_entropy, torch.nn.functional.cross_entropy,
+                         r.normal(size=(n, classes)) * scale, r.integers(0, classes, size=n))
+
+
+def test_cross_entropy_of_huge_logits_is_finite_with_closed_form_gradient():
+    logits = f64([[1000.0, -1000.0, 0.0], [0.0, 1000.0, 1000.0]])
+    loss = cross_entropy(logits, np.array([1, 2]))
+    loss.backward()
+    # row 0: the true class is 2000 below the top one; row 1: a tie, so log 2
+    assert loss.item() == pytest.approx((2000.0 + np.log(2)) / 2)
+    # gradient (softmax - onehot) / n
+    np.testing.assert_allclose(logits.grad, [[0.5, -0.5, 0.0], [0.0, 0.25, -0.25]], atol=1e-12)
+
+
+def test_cross_entropy_gradient_matches_central_differences():
+    assert gradcheck(lambda z: cross_entropy(z, np.array([0, 2, 1, 2])),
+                     [f64(rng.normal(size=(4, 3)))])
+
+
+def test_cross_entropy_takes_int_tensor_labels_and_keeps_float32():
+    logits = Tensor(rng.normal(size=(3, 5)), requires_grad=True)
+    a = cross_entropy(logits, Tensor(np.array([4, 0, 2])))
+    b = cross_entropy(logits, np.array([4, 0, 2], dtype=np.uint8))
+    assert a.dtype == np.float32 and a.item() == b.item()
+
+
+@pytest.mark.parametrize("labels, error, message", [
+    (np.array([0.0, 1.0, 2.0]), TypeError, "must be integer class indices, got float64"),
+    (np.array([[0, 1, 2]]), ValueError, r"need labels of shape \(3,\), got \(1, 3\)"),
+    (np.array([0, 1]), ValueError, r"need labels of shape \(3,\), got \(2,\)"),
+    (np.array([0, 4, 1]), ValueError, r"must lie in \[0, 4\) for 4 classes; got \[4\]"),
+    (np.array([-1, 0, 1]), ValueError, r"must lie in \[0, 4\) for 4 classes; got \[-1\]"),
+])
+def test_cross_entropy_rejects_bad_labels_clearly(labels, error, message):
+    with pytest.raises(error, match=message):
+        cross_entropy(Tensor(np.zeros((3, 4))), labels)
+
+
+def test_cross_entropy_wants_2d_logits():
+    with pytest.raises(ValueError, match=r"2-D Tensor \(rows, classes\), got shape \(4,\)"):
+        cross_entropy(Tensor(np.zeros(4)), np.array([1]))
+
+
+# --- hinge_loss ---
+
+def torch_hinge(scores, y):
+    return (1 - y * scores).clamp(min=0).mean()
+
+
+def test_hinge_matches_pytorch(torch):
+    assert_matches_torch(torch, hinge_loss, torch_hinge, np.array([2.0, 0.5, -0.3, -2.0, 0.9]),
+                         np.array([1.0, 1.0, -1.0, 1.0, -1.0]))
+
+
+def test_hinge_has_closed_form_value_and_gradient():
+    scores = f64([2.0, 0.5, -0.3, -2.0])
+    y = np.array([1, 1, -1, 1])
+    loss = hinge_loss(scores, y)
+    loss.backward()
+    # margins 1 - y s: -1 (inactive), 0.5, 0.7, 3; active ones get d/ds = -y / n
+    assert loss.item() == pytest.approx((0.5 + 0.7 + 3.0) / 4)
+    np.testing.assert_allclose(scores.grad, [0.0, -0.25, 0.25, -0.25])
+
+
+def test_hinge_on_a_list_of_values_matches_the_tensor_version():
+    numbers, y = [0.4, -1.2, 0.8], [1, 1, -1]
+    values, tensor = [Value(s) for s in numbers], f64(numbers)
+    v_loss, t_loss = hinge_loss(values, y), hinge_loss(tensor, np.array(y))
+    v_loss.backward()
+    t_loss.backward()
+    assert isinstance(v_loss, Value) and v_loss.data == pytest.approx(t_loss.item())
+    np.testing.assert_allclose([v.grad for v in values], tensor.grad)
+
+
+@pytest.mark.parametrize("scores, y, message", [
+    (Tensor(np.zeros(3)), np.array([0, 1, 1]), "must be -1 or \\+1"),
+    (Tensor(np.zeros((3, 1))), np.array([1, -1, 1]), r"scores have shape \(3, 1\) but labels \(3,\)"),
+    ([Value(0.0), Value(1.0)], [1, -1, 1], r"2 scores need labels of shape \(2,\), got \(3,\)"),
+])
+def test_hinge_rejects_bad_labels_clearly(scores, y, message):
+    with pytest.raises(ValueError, match=message):
+        hinge_loss(scores, y)
