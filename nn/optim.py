@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from abc import ABC, abstractmethod
 from typing import Any, Iterable
 
 import numpy as np
@@ -21,7 +22,7 @@ from engine import Tensor, Value
 from nn.module import Module
 
 
-class Optimizer:
+class Optimizer(ABC):
     """Base class: holds the parameters and their state; subclasses define `_update`."""
 
     def __init__(self, params: Iterable[Any]) -> None:
@@ -66,9 +67,9 @@ class Optimizer:
         for p in self._values:
             p.grad = 0.0
 
+    @abstractmethod
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict) -> None:
         """Apply the rule to `param` in place; `state` is this array's own memory between steps."""
-        raise NotImplementedError
 
 
 def _check(name: str, value: float, low: float = 0.0, high: float = math.inf) -> float:
