@@ -69,8 +69,9 @@ def forward_and_backward(x: np.ndarray, y: np.ndarray, w1: np.ndarray, b1: np.nd
 class Module:
     """The notebook's layer base class (not `nn.Module`): remember the inputs, run `bwd` later.
 
-    `__call__` stores the arguments and the output; `backward(out_g)` passes the
-    gradient of the output to `bwd`, which returns the gradient of the first argument.
+    A subclass defines `forward(*args)` and `bwd(out_g, *args)`. `__call__` stores the
+    arguments and the output; `backward(out_g)` passes the gradient of the output to
+    `bwd`, which returns the gradient of the first argument.
     """
 
     def __call__(self, *args: np.ndarray) -> Any:
@@ -78,15 +79,9 @@ class Module:
         self.out = self.forward(*args)
         return self.out
 
-    def forward(self, *args: np.ndarray) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} must define forward()")
-
     def backward(self, out_g: Any = 1.0) -> np.ndarray:
         """d loss / d (first input), given d loss / d output (1 for the loss itself)."""
         return self.bwd(out_g, *self.args)
-
-    def bwd(self, out_g: Any, *args: np.ndarray) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} must define bwd()")
 
 
 class ReLU(Module):
