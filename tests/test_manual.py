@@ -133,8 +133,8 @@ def test_mse_grad_matches_central_differences():
                                _numeric_grad(lambda: manual.mse(inp, targ), inp), rtol=1e-7)
 
 
-def test_module_base_says_what_a_subclass_must_define():
-    with pytest.raises(NotImplementedError, match="must define forward"):
+def test_module_base_leaves_forward_and_bwd_to_subclasses():
+    with pytest.raises(AttributeError, match="forward"):
         manual.Module()(np.ones(2))
 
     class Forward(manual.Module):
@@ -142,5 +142,5 @@ def test_module_base_says_what_a_subclass_must_define():
             return x
     layer = Forward()
     layer(np.ones(2))
-    with pytest.raises(NotImplementedError, match="Forward must define bwd"):
+    with pytest.raises(AttributeError, match="bwd"):
         layer.backward(np.ones(2))
