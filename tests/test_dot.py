@@ -1,0 +1,371 @@
+"""viz/dot.py: draw_dot's nodes, edges, labels, styles, cut marker and bad input."""
+from __future__ import annotations
+
+import gc
+import math
+import re
+
+import numpy as np
+import pytest
+
+from engine import Value, topological_order
+from viz import __main__ as viz_example
+from viz import draw_dot
+from viz.dot import FAST_LAYOUT, KINDS, LARGE
+
+NODE = re.compile(r'^\t(\w+) \[label=("(?:[^"\\]|\\.)*"|<.*>|\S+)(.*)\]$')
+EDGE = re.compile(r"^\t(\w+) -> (\w+)(?: \[(.*)\])?$")
+RECORD_ESCAPE = re.compile(r"\\(.)")
+
+
+def parse(dot) -> tuple[dict[str, dict], list[tuple[str, str]]]:
+    """(node id -> {'label': text, 'attrs': rest}, edges) from a Digraph's body lines."""
+    nodes, edges = {}, []
+    for line in dot.body:
+        line = line.rstrip("\n")
+        if m := EDGE.match(line):
+            edges.append((m[1], m[2]))
+        elif m := NODE.match(line):
+            label = m[2][1:-1] if m[2].startswith('"') else m[2]
+            nodes[m[1]] = {"label": label, "attrs": m[3]}
+        else:
+            raise AssertionError(f"unexpected DOT line {line!r}")
+    return nodes, edges
+
+
+def records(dot) -> dict[str, str]:
+    """node id -> the text of each value node's record, its braces and escapes removed."""
+    nodes, _ = parse(dot)
+    return {k: RECORD_ESCAPE.sub(r"\1", v["label"].strip("{}")).replace("{", "").replace("}", "")
+            for k, v in nodes.items() if k.startswith("v")}
+
+
+def ops(dot) -> dict[str, str]:
+    """node id -> the label of each op oval."""
+    nodes, _ = parse(dot)
+    return {k: v["label"] for k, v in nodes.items() if k.startswith("op")}
+
+
+def triples(dot) -> set[tuple[tuple[str, ...], str, str]]:
+    """(sorted input names, op, output name) for every op, naming nodes by their record."""
+    _, edges = parse(dot)
+    rec, op = records(dot), ops(dot)
+    out = {}
+    for a, b in edges:
+        if b in op:
+            out.setdefault(b, [[], None])[0].append(rec[a].split(" | ")[0])
+        elif a in op:
+            out.setdefault(a, [[], None])[1] = rec[b].split(" | ")[0]
+    return {(tuple(sorted(ins)), op[o], res) for o, (ins, res) in out.items()}
+
+
+def kind_of(dot, record_text: str) -> str:
+    """Which KINDS style the node whose record starts with `record_text` is drawn in."""
+    nodes, _ = parse(dot)
+    (node_id,) = [k for k, r in records(dot).items() if r.startswith(record_text)]
+    attrs = nodes[node_id]["attrs"]
+    matches = [k for k, (style, _) in KINDS.items()
+               if all(f"{a}={v}" in attrs or f'{a}="{v}"' in attrs for a, v in style.items())
+               and style]
+    return matches[0] if matches else "value"
+
+
+@pytest.fixture
+def neuron():
+    """micrograd's neuron, o = tanh(x1 w1 + x2 w2 + b), as `python -m viz` draws it."""
+    return viz_example.neuron()
+
+
+def test_neuron_records_hold_hand_computed_data_and_grads(neuron):
+    o, _ = neuron
+    # n = -6 + 0 + 6.8814 = 0.8814, o = tanh(n) = 1/sqrt 2, do/dn = 1 - o**2 = 0.5,
+    # d/dx1 = w1 * 0.5, d/dw1 = x1 * 0.5, d/dx2 = w2 * 0.5, d/dw2 = x2 * 0.5
+    assert sorted(records(draw_dot(o)).values()) == sorted([
+        "o | data 0.7071 | grad 1", "n | data 0.8814 | grad 0.5", "data -6 | grad 0.5",
+        "x1*w1 | data -6 | grad 0.5", "x2*w2 | data 0 | grad 0.5", "b | data 6.881 | grad 0.5",
+        "x1 | data 2 | grad -1.5", "w1 | data -3 | grad 1", "x2 | data 0 | grad 0.5",
+        "w2 | data 1 | grad 0"])
+
+
+def test_neuron_edges_run_from_inputs_through_op_ovals(neuron):
+    o, _ = neuron
+    dot = draw_dot(o)
+    assert triples(dot) == {
+        (("w1", "x1"), "*", "x1*w1"), (("w2", "x2"), "*", "x2*w2"),
+        (("x1*w1", "x2*w2"), "+", "data -6"), (("b", "data -6"), "+", "n"),
+        (("n",), "tanh", "o")}
+    _, edges = parse(dot)
+    assert len(edges) == 5 + 9  # one edge out of each op, one into it per operand
+
+
+def test_show_grad_false_drops_every_grad(neuron):
+    o, _ = neuron
+    texts = records(draw_dot(o, show_grad=False)).values()
+    assert "o | data 0.7071" in texts
+    assert not any("grad" in t for t in texts)
+
+
+@pytest.mark.parametrize("rankdir, outer_braces", [("LR", True), ("RL", True),
+                                                   ("TB", False), ("BT", False)])
+def test_rankdir_keeps_name_data_grad_side_by_side(neuron, rankdir, outer_braces):
+    o, _ = neuron
+    dot = draw_dot(o, rankdir=rankdir)
+    assert f"rankdir={rankdir}" in dot.source
+    nodes, _ = parse(dot)
+    # in left-right layouts a record needs one pair of braces to lay its fields in a row
+    assert nodes["v0"]["label"].startswith("{") is outer_braces
+
+
+def test_kinds_root_parameters_and_inputs_are_styled_apart(neuron):
+    o, params = neuron
+    dot = draw_dot(o, params=params)
+    assert kind_of(dot, "o |") == "root"
+    assert {kind_of(dot, f"{p} |") for p in ("w1", "w2", "b")} == {"parameter"}
+    assert {kind_of(dot, f"{x} |") for x in ("x1", "x2")} == {"leaf"}
+    assert kind_of(dot, "n |") == "value"
+    legend = parse(dot)[0]["legend"]["label"]
+    assert [t for _, t in KINDS.values() if t in legend] == [
+        "output (root)", "parameter", "input (leaf)", "intermediate"]
+
+
+def test_without_params_value_leaves_are_inputs(neuron):
+    o, _ = neuron
+    dot = draw_dot(o)
+    assert kind_of(dot, "w1 |") == "leaf"
+    assert "parameter" not in parse(dot)[0]["legend"]["label"]
+
+
+class _Model:
+    """Anything with named_parameters() counts as a Module; viz does not import nn."""
+
+    def __init__(self, **params):
+        self.params = params
+
+    def named_parameters(self):
+        return iter(self.params.items())
+
+
+@pytest.mark.parametrize("wrap", [dict, lambda p: list(p.items()), lambda p: _Model(**p)],
+                         ids=["dict", "pairs", "module"])
+def test_parameter_names_replace_labels(wrap):
+    w, x = Value(0.5, label="w"), Value(3.0, label="x")
+    y = w * x
+    dot = draw_dot(y, params=wrap({"0.weight": w}))
+    assert "0.weight | data 0.5 | grad 0" in records(dot).values()
+    assert kind_of(dot, "0.weight") == "parameter"
+
+
+def test_params_of_the_wrong_type_say_what_is_accepted():
+    with pytest.raises(TypeError, match="named_parameters.*got int"):
+        draw_dot(Value(1.0), params=5)
+
+
+def test_record_special_characters_are_escaped():
+    v = Value(1.0, label='{a|b} <c> "d" \\e')
+    (label,) = [n["label"] for k, n in parse(draw_dot(v))[0].items() if k == "v0"]
+    assert label == r'{\{a\|b\} \<c\> \"d\" \\e | data 1 | grad 0}'
+
+
+def test_ops_with_a_number_operand_and_reused_operands():
+    a = Value(3.0, label="a")
+    b = a * a
+    b.label = "b"
+    c = b ** 2
+    c.label = "c"
+    dot = draw_dot(c)
+    assert set(ops(dot).values()) == {"*", "**2"}
+    _, edges = parse(dot)
+    a_id = next(k for k, r in records(dot).items() if r.startswith("a |"))
+    assert sum(1 for src, _ in edges if src == a_id) == 2  # a enters a * a twice
+
+
+def test_a_lone_leaf_is_one_root_record():
+    dot = draw_dot(Value(-2.5, label="z"))
+    assert records(dot) == {"v0": "z | data -2.5 | grad 0"}
+    assert kind_of(dot, "z") == "root"
+    legend = parse(dot)[0]["legend"]["label"]
+    assert "output (root)" in legend and ">op<" not in legend  # no op drawn, none explained
+
+
+def test_numbers_use_four_significant_digits():
+    v = Value(math.pi, label="pi") * 1e6
+    v.label = "big"
+    texts = records(draw_dot(v)).values()
+    assert "pi | data 3.142 | grad 0" in texts
+    assert "big | data 3.142e+06 | grad 0" in texts
+
+
+def chain(n: int) -> Value:
+    """A Value after n additions: n + 1 nodes in a line, the root holding n."""
+    v = Value(0.0)
+    for _ in range(n):
+        v = v + 1.0
+    return v
+
+
+def test_max_nodes_keeps_the_nearest_and_counts_the_rest():
+    dot = draw_dot(chain(99), max_nodes=10)
+    texts = records(dot).values()
+    assert len(texts) == 10
+    assert sorted(float(t.split()[1]) for t in texts) == list(range(90, 100))
+    nodes, edges = parse(dot)
+    assert nodes["cut"]["label"] == "90 more nodes"
+    (into,) = [b for a, b in edges if a == "cut"]
+    assert records(dot)[into.replace("op", "v")].startswith("data 90")
+
+
+def test_max_nodes_on_a_wide_graph_counts_every_hidden_node():
+    xs = [Value(1.0) for _ in range(64)]
+    while len(xs) > 1:  # a balanced tree of sums: 127 nodes, each holding its leaf count
+        xs = [a + b for a, b in zip(xs[::2], xs[1::2])]
+    root = xs[0]
+    total = len(topological_order(root))
+    dot = draw_dot(root, max_nodes=20)
+    assert parse(dot)[0]["cut"]["label"] == f"{total - 20} more nodes"
+    # breadth first: the root, its 2 parents, 4 grandparents, 8 below them, then 5 of 16
+    assert sorted(float(t.split()[1]) for t in records(dot).values()) == \
+        [4.0] * 5 + [8.0] * 8 + [16.0] * 4 + [32.0] * 2 + [64.0]
+
+
+def test_max_nodes_none_draws_everything_and_no_marker():
+    dot = draw_dot(chain(700), max_nodes=None)
+    nodes, _ = parse(dot)
+    assert len(records(dot)) == 701
+    assert "cut" not in nodes
+
+
+@pytest.mark.parametrize("n, fast", [(LARGE - 1, False), (LARGE, True)])
+def test_graphs_past_large_get_the_fast_layout(n, fast):
+    source = draw_dot(chain(n), max_nodes=None).source  # n + 1 nodes
+    assert all((f"{k}={v}" in source) is fast for k, v in FAST_LAYOUT.items())
+
+
+def test_a_million_op_chain_draws_without_recursion_error():
+    gc.disable()  # the collector would rescan the growing graph a thousand times
+    try:
+        root = chain(1_000_000)
+    finally:
+        gc.enable()
+    dot = draw_dot(root)
+    assert len(records(dot)) == 500
+    assert parse(dot)[0]["cut"]["label"] == "999,501 more nodes"
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"rankdir": "XY"}, ValueError, "rankdir must be one of LR, TB, RL, BT, got 'XY'"),
+    ({"max_nodes": 0}, ValueError, "max_nodes must be a positive int or None, got 0"),
+    ({"max_nodes": 2.5}, ValueError, "max_nodes must be a positive int or None, got 2.5"),
+])
+def test_bad_options_are_named(kwargs, error, match):
+    with pytest.raises(error, match=re.escape(match)):
+        draw_dot(Value(1.0), **kwargs)
+
+
+@pytest.mark.parametrize("root, name", [([1.0], "list"), (2.0, "float"),
+                                        (np.zeros(3), "ndarray")])
+def test_a_root_that_is_not_a_node_is_named(root, name):
+    with pytest.raises(TypeError, match=f"got {name}, which has no"):
+        draw_dot(root)
+
+
+# --- tensors, through the node protocol alone ---
+
+class _Node:
+    """A Tensor as viz sees it: the node protocol plus requires_grad."""
+
+    def __init__(self, data, grad=None, prev=(), op="", label="", requires_grad=False):
+        self.data, self.grad, self._prev, self._op = data, grad, prev, op
+        self.label, self.requires_grad = label, requires_grad
+        self._backward = None
+
+
+def test_big_tensors_show_shape_dtype_and_stats_of_data_and_grad():
+    data = np.arange(100, dtype=np.float32).reshape(4, 25)
+    x = _Node(data, grad=np.ones((4, 25), np.float32), label="x", requires_grad=True)
+    # 0..99: mean 49.5, std sqrt((100**2 - 1) / 12) = 28.866; grad all ones
+    assert records(draw_dot(x))["v0"] == (
+        "x | (4, 25) float32 | data | mean 49.5 std 28.87 | min 0 max 99 | "
+        "grad | mean 1 std 0 | min 1 max 1")
+
+
+def test_small_tensors_show_their_values():
+    w = _Node(np.array([[1.0, 2.0], [3.0, 4.0]]), grad=np.array([[0.5, 0], [0, -0.25]]),
+              label="w")
+    assert records(draw_dot(w))["v0"] == (
+        "w | (2, 2) float64 | data [[1, 2], [3, 4]] | grad [[0.5, 0], [0, -0.25]]")
+
+
+def test_scalar_tensor_without_grad_shows_no_grad_line():
+    loss = _Node(np.array(0.25, np.float32), label="loss")
+    assert records(draw_dot(loss))["v0"] == "loss | scalar float32 | data 0.25"
+
+
+@pytest.mark.parametrize("rankdir, label", [
+    ("LR", "{w | {(3,) int64 | data [0, 0, 0]}}"),
+    ("TB", "w | {(3,) int64 | data [0, 0, 0]}"),
+])
+def test_tensor_records_stack_their_lines_beside_the_name(rankdir, label):
+    w = _Node(np.zeros(3, np.int64), label="w")
+    assert parse(draw_dot(w, rankdir=rankdir))[0]["v0"]["label"] == label
+
+
+def test_tensor_kinds_parameter_input_constant():
+    w = _Node(np.ones((3, 2), np.float32), label="w", requires_grad=True)
+    x = _Node(np.ones((4, 3), np.float32), label="x")
+    two = _Node(np.array(2.0, np.float32))
+    xw = _Node(x.data @ w.data, prev=(x, w), op="@", requires_grad=True)
+    y = _Node(xw.data * 2, prev=(xw, two), op="*", label="y", requires_grad=True)
+    dot = draw_dot(y)
+    assert kind_of(dot, "w |") == "parameter"
+    assert kind_of(dot, "x |") == "leaf"
+    assert kind_of(dot, "2") == "constant"  # a constant shows its value alone
+    assert kind_of(dot, "(4, 2)") == "value"
+    assert triples(dot) == {(("w", "x"), "@", "(4, 2) float32"),
+                            (("(4, 2) float32", "2"), "*", "y")}
+
+
+# --- the real Tensor engine and nn's modules ---
+
+def test_lesson_graph_on_tensors_has_every_step_and_shape():
+    from engine import Tensor
+
+    x = Tensor(np.full((4, 784), 0.5), label="x")
+    w1 = Tensor(np.full((784, 50), 0.25), requires_grad=True, label="w1")
+    b1 = Tensor(np.zeros(50), requires_grad=True, label="b1")
+    l1 = x @ w1 + b1
+    l1.label = "l1"
+    loss = l1.relu().sum()
+    loss.label = "loss"
+    loss.backward()
+    dot = draw_dot(loss)
+    texts = records(dot).values()
+    # each entry of x @ w1 is 784 * 0.5 * 0.25 = 98 (exact in float32); loss sums 4 * 50
+    assert "loss | scalar float32 | data 1.96e+04 | grad 1" in texts
+    assert "l1 | (4, 50) float32 | data | mean 98 std 0 | min 98 max 98 | " \
+           "grad | mean 1 std 0 | min 1 max 1" in texts
+    # d loss / d w1 = x^T @ ones: every entry 4 * 0.5 = 2
+    assert "w1 | (784, 50) float32 | data | mean 0.25 std 0 | min 0.25 max 0.25 | " \
+           "grad | mean 2 std 0 | min 2 max 2" in texts
+    assert "x | (4, 784) float32 | data | mean 0.5 std 0 | min 0.5 max 0.5" in texts
+    assert set(ops(dot).values()) == {"@", "+", "relu", "sum"}
+    assert kind_of(dot, "w1") == "parameter" and kind_of(dot, "x |") == "leaf"
+
+
+def test_nn_parameters_show_their_dotted_names():
+    import nn
+    from engine import Tensor
+
+    model = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 1))
+    out = model(Tensor(np.ones((5, 3))))
+    for params in (None, model, dict(model.named_parameters())):
+        names = {r.split(" | ")[0] for r in records(draw_dot(out, params=params)).values()}
+        assert {"0.weight", "0.bias", "2.weight", "2.bias"} <= names
+
+
+def test_the_result_is_a_graphviz_digraph_so_jupyter_shows_it(neuron):
+    import graphviz
+
+    o, _ = neuron
+    dot = draw_dot(o)
+    assert isinstance(dot, graphviz.Digraph)
+    assert callable(dot._repr_mimebundle_)
