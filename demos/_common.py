@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 from pathlib import Path
 from typing import Any
 
 from demos.data import MNIST, DataError, load_mnist
+from engine.atomic import atomic_write
 
 
 def demo_parser(name: str, doc: str) -> argparse.ArgumentParser:
@@ -58,14 +58,8 @@ def pyplot() -> Any:
 
 
 def save_figure(fig: Any, path: Path) -> Path:
-    """Write a matplotlib figure to path atomically (a temp file beside it, then a rename)."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")  # mode from the umask
-    try:
-        with open(tmp, "xb") as f:
-            fig.savefig(f, format=path.suffix.lstrip("."), dpi=120, bbox_inches="tight")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """Write a matplotlib figure to path atomically, then close it."""
+    with atomic_write(path) as f:
+        fig.savefig(f, format=path.suffix.lstrip("."), dpi=120, bbox_inches="tight")
     pyplot().close(fig)
     return path

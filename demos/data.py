@@ -24,13 +24,14 @@ import math
 import os
 import pickle
 import sys
-import tempfile
 import urllib.request
 from http.client import HTTPException
 from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
+
+from engine.atomic import atomic_write
 
 try:
     from numpy._core.multiarray import _reconstruct  # numpy >= 2
@@ -285,26 +286,20 @@ def download_mnist(folder: str | os.PathLike, *, mirrors: Sequence[str] | None =
 
 
 def _fetch(url: str, dest: Path, sha256: str, timeout: float, verbose: bool) -> None:
-    """url -> dest through a temp file in dest's folder, renamed into place once verified."""
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
-        digest, size = hashlib.sha256(), 0
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            with _progress_bar(dest.name, total, verbose) as bar:
-                while chunk := response.read(1 << 16):
-                    out.write(chunk)
-                    digest.update(chunk)
-                    size += len(chunk)
-                    bar.update(len(chunk))
+    """url -> dest, written atomically: only a complete file with the right SHA-256 lands."""
+    digest, size = hashlib.sha256(), 0
+    with atomic_write(dest) as out, urllib.request.urlopen(url, timeout=timeout) as response:
+        total = int(response.headers.get("Content-Length") or 0) or None
+        with _progress_bar(dest.name, total, verbose) as bar:
+            while chunk := response.read(1 << 16):
+                out.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+                bar.update(len(chunk))
         if total is not None and size != total:
             raise DataError(f"connection cut after {size:,} of {total:,} bytes")
         if digest.hexdigest() != sha256:
             raise DataError(f"SHA-256 {digest.hexdigest()} does not match the expected {sha256}")
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 class _NoBar:

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 import nn
 import viz
@@ -146,7 +147,8 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argpars
     parser.add_argument("--lr", type=float, default=None,
                         help="learning rate (default: "
                              + ", ".join(f"{v:g} for {k}" for k, v in DEFAULT_LR.items()) + ")")
-    parser.add_argument("--hidden", type=int, default=100, help="hidden units (default: 100); with --eval, the checkpoint's")
+    parser.add_argument("--hidden", type=int, default=100,
+                        help="hidden units (default: 100); with --eval, the checkpoint's")
     parser.add_argument("--limit", type=int, default=None,
                         help="train on only the first N training digits (for quick tries)")
     parser.add_argument("--seed", type=int, default=0,
@@ -205,8 +207,11 @@ def main(argv: list[str] | None = None) -> int:
     for epoch in range(1, args.epochs + 1):
         start = time.perf_counter()
         batches = minibatches(len(x_train), args.batch_size, rng)
-        batch_losses.append(train_epoch(model, optimizer, x_train, y_train, batches,
-                                        desc=f"epoch {epoch}/{args.epochs}"))
+        # A minibatch's matmuls are too small to share out across threads: on a busy machine
+        # OpenBLAS's waiting threads made an epoch 10-50x slower, so training uses one.
+        with threadpool_limits(limits=1, user_api="blas"):
+            batch_losses.append(train_epoch(model, optimizer, x_train, y_train, batches,
+                                            desc=f"epoch {epoch}/{args.epochs}"))
         seconds.append(time.perf_counter() - start)
         valid_accuracy.append(accuracy(model, x_valid, y_valid))
         print(f"epoch {epoch:2d}/{args.epochs}  train loss {np.mean(batch_losses[-1]):.4f}  "

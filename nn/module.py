@@ -12,15 +12,14 @@ them as an `.npz` file atomically: into a temporary file beside the target, then
 """
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
 import zipfile
 from typing import Any, Iterator, Mapping
 
 import numpy as np
 
 from engine import Tensor, Value
+from engine.atomic import atomic_write
 
 
 def _is_parameter(obj: Any) -> bool:
@@ -148,23 +147,12 @@ class Module:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write state_dict() to `path` as an .npz file, atomically."""
-        path = os.fspath(path)
-        tmp = f"{path}.{secrets.token_hex(4)}.tmp"  # same folder, so os.replace is a rename
-        try:
-            with open(tmp, "xb") as f:
-                # zipfile by hand rather than np.savez(**state): a parameter named `file`
-                # or `allow_pickle` would collide with np.savez's own keywords.
-                with zipfile.ZipFile(f, "w") as archive:
-                    for name, array in self.state_dict().items():
-                        with archive.open(f"{name}.npy", "w", force_zip64=True) as entry:
-                            np.lib.format.write_array(entry, array, allow_pickle=False)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(tmp)
-            raise
+        with atomic_write(path) as f, zipfile.ZipFile(f, "w") as archive:
+            # zipfile by hand rather than np.savez(**state): a parameter named `file`
+            # or `allow_pickle` would collide with np.savez's own keywords.
+            for name, array in self.state_dict().items():
+                with archive.open(f"{name}.npy", "w", force_zip64=True) as entry:
+                    np.lib.format.write_array(entry, array, allow_pickle=False)
 
     def load(self, path: str | os.PathLike) -> None:
         """Read a checkpoint written by save() into this module (see load_state_dict)."""

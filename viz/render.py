@@ -14,12 +14,12 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import graphviz
 
+from engine.atomic import atomic_write
 from viz.dot import draw_dot
 
 FORMATS = {".dot": None, ".svg": "svg", ".png": "png", ".pdf": "pdf"}
@@ -84,16 +84,11 @@ def layout(source: str, fmt: str, timeout: float = 60.0, program: str | None = N
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` all at once: a temp file in the same folder, then a rename."""
-    tmp = None
+    """Write `data` to `path` all at once, or raise an OSError naming the path."""
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
+        with atomic_write(path) as f:
             f.write(data)
-        os.replace(tmp, path)
     except OSError as e:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
         raise type(e)(f"cannot write {path}: {e.strerror or e}") from e
 
 
