@@ -14,9 +14,13 @@ settings.register_profile("scratchgrad", deadline=None,
                           suppress_health_check=[HealthCheck.function_scoped_fixture])
 settings.load_profile("scratchgrad")
 
-# The workplace keeps real MNIST test digits (IDX) beside the checkout; not part of the project.
-MNIST_DIR = Path(os.environ.get("SCRATCHGRAD_MNIST_TEST",
-                                Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"))
+# The workplace keeps real MNIST test digits (IDX) beside the checkout, not in the project:
+# $SCRATCHGRAD_MNIST_TEST, else ../shared/data/mnist, else the workplace's /work/shared copy.
+_CANDIDATES = [Path(os.environ["SCRATCHGRAD_MNIST_TEST"])] if "SCRATCHGRAD_MNIST_TEST" in os.environ \
+    else [Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist",
+          Path("/work/shared/data/mnist")]
+MNIST_DIR = next((p for p in _CANDIDATES if (p / "t10k-images-idx3-ubyte.gz").exists()),
+                 _CANDIDATES[0])
 
 
 @pytest.fixture
