@@ -233,10 +233,10 @@ class Tensor:
             g2 = g[..., None] if b.data.ndim == 1 else g
             g2 = g2[..., None, :] if a.data.ndim == 1 else g2
             if a.requires_grad:
-                da = g2 @ np.swapaxes(b2, -1, -2)
+                da = g2 @ b2.swapaxes(-1, -2)
                 _add_grad(a, da[..., 0, :] if a.data.ndim == 1 else da)
             if b.requires_grad:
-                db = np.swapaxes(a2, -1, -2) @ g2
+                db = a2.swapaxes(-1, -2) @ g2
                 _add_grad(b, db[..., 0] if b.data.ndim == 1 else db)
         return _node(out, (a, b), "@", _backward)
 
@@ -294,7 +294,7 @@ class Tensor:
         basic = _is_basic(index)
 
         def _backward(g: np.ndarray, a: Tensor) -> None:
-            grad = np.zeros_like(a.data)
+            grad = np.zeros(a.data.shape, a.data.dtype)
             if basic:
                 grad[index] = g
             else:
@@ -469,7 +469,7 @@ class Tensor:
                 raise ValueError("backward() without grad= needs a one-entry output, this one "
                                  f"has shape {self.data.shape}; reduce it first (e.g. .sum()) "
                                  "or pass grad= of that shape")
-            seed = np.ones_like(self.data)
+            seed = np.ones(self.data.shape, self.data.dtype)
         else:  # a copy: the caller's array must not become a gradient that others share
             seed = np.array(_as_array(grad, self.data.dtype, "backward(grad=)"))
             if seed.shape != self.data.shape:
