@@ -102,11 +102,11 @@ def run(seed: int, args: argparse.Namespace, train: tuple, test: tuple) -> dict:
     losses = {}
     for epoch in range(args.epochs):
         batches = minibatches(len(x), args.batch_size, rng)
-        steps = {"ours": lambda: train_epoch_ours(ours, opt_ours, x, y, batches, progress=False),
-                 "torch": lambda: train_epoch_torch(theirs, opt_theirs, xt, yt, batches)}
+        steps = {"ours": lambda b: train_epoch_ours(ours, opt_ours, x, y, b, progress=False),
+                 "torch": lambda b: train_epoch_torch(theirs, opt_theirs, xt, yt, b)}
         for name in sorted(steps, reverse=(epoch + seed) % 2 == 1):
             start = time.perf_counter()
-            losses[name] = steps[name]()
+            losses[name] = steps[name](batches)
             times[name].append(time.perf_counter() - start)
     return {"ours": accuracy(ours, *test), "torch": accuracy_torch(theirs, *test), "times": times,
             "last loss": {name: float(np.mean(ls)) for name, ls in losses.items()}}

@@ -215,7 +215,8 @@ def _read_pickle(path: Path) -> dict[str, Arrays]:
         (xt, yt), (xv, yv), (xs, ys) = parts
     except (TypeError, ValueError):
         raise DataError(f"{path}: expected the lesson's layout ((x_train, y_train), "
-                        f"(x_valid, y_valid), (x_test, y_test)), got a {type(parts).__name__}")
+                        f"(x_valid, y_valid), (x_test, y_test)), got a {type(parts).__name__}"
+                        ) from None
     return {"train": _as_xy(xt, yt, f"{path} (train)"), "valid": _as_xy(xv, yv, f"{path} (valid)"),
             "test": _as_xy(xs, ys, f"{path} (test)")}
 

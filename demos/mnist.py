@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     except (viz.RendererNotFound, RuntimeError, TimeoutError) as e:  # the .dot is written anyway
         print(f"could not draw the graph as SVG ({e}); wrote {out / 'mnist_graph.dot'}",
               file=sys.stderr)
-    print(f"score it on test digits: python -m demos.mnist --eval PATH"
+    print("score it on test digits: python -m demos.mnist --eval PATH"
           + (f" --checkpoint {checkpoint}" if args.checkpoint else f" --out {args.out}"))
     return 0
 

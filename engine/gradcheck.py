@@ -64,10 +64,10 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6,
     for i, x in enumerate(inputs):
         name = f"input {i}" + (f" ({x.label!r})" if getattr(x, "label", "") else "")
         if isinstance(x.data, np.ndarray):
-            entries = [(idx, lambda v, idx=idx: x.data.__setitem__(idx, v), x.data[idx])
+            entries = [(idx, lambda v, x=x, idx=idx: x.data.__setitem__(idx, v), x.data[idx])
                        for idx in np.ndindex(x.data.shape)]
         else:
-            entries = [((), lambda v: setattr(x, "data", v), x.data)]
+            entries = [((), lambda v, x=x: setattr(x, "data", v), x.data)]
         for idx, set_entry, x0 in entries:
             want = numeric(set_entry, float(x0))
             got = float(analytic[i][idx])

@@ -9,10 +9,13 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 # The torch fixture only imports a module and sets a dtype: safe to share across the examples
-# of one @given test. No deadline: timings on shared CI machines swing by 2x.
-settings.register_profile("scratchgrad", deadline=None,
+# of one @given test. No deadline: timings on shared CI machines swing by 2x. Derandomized,
+# so CI runs the same examples every time; HYPOTHESIS_PROFILE=explore draws new ones.
+settings.register_profile("scratchgrad", deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.function_scoped_fixture])
-settings.load_profile("scratchgrad")
+settings.register_profile("explore", parent=settings.get_profile("scratchgrad"),
+                          derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "scratchgrad"))
 
 # The workplace keeps real MNIST test digits (IDX) beside the checkout, not in the project:
 # $SCRATCHGRAD_MNIST_TEST, else ../shared/data/mnist, else the workplace's /work/shared copy.

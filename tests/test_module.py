@@ -63,7 +63,7 @@ def test_parameters_are_labelled_with_their_names_for_graph_pictures():
 def test_labelling_keeps_user_labels_and_never_shortens_an_outer_name():
     inner = Linear(2, 2)
     inner.bias.label = "b1"
-    outer = Sequential(ReLU(), Sequential(inner))
+    Sequential(ReLU(), Sequential(inner))  # labels inner's parameters 1.0.weight, 1.0.bias
     inner.parameters()  # a walk from the inner module names them "weight" and "bias"
     assert inner.weight.label == "1.0.weight"
     assert inner.bias.label == "b1"
