@@ -1,5 +1,12 @@
 """Computation graphs as pictures: `draw_dot` builds a graphviz Digraph, `render` writes a file."""
-from viz.dot import draw_dot
-from viz.render import RendererNotFound, render
+try:
+    import graphviz  # noqa: F401  (a dependency of the package; checked here for a clear message)
+except ImportError as e:  # e.g. the checkout imported without `pip install -e .`
+    raise ImportError("viz needs the `graphviz` Python package, which installing scratchgrad "
+                      "brings: run `pip install -e .` in the checkout (see the README), or "
+                      "`pip install graphviz graphviz-pure`") from e
+
+from viz.dot import draw_dot  # noqa: E402
+from viz.render import RendererNotFound, render  # noqa: E402
 
 __all__ = ["draw_dot", "render", "RendererNotFound"]
