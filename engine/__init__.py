@@ -1,8 +1,29 @@
-"""scratchgrad's autodiff core: scalar `Value`s, numpy `Tensor`s, one graph engine."""
+"""scratchgrad's autodiff core: scalar `Value`s, numpy `Tensor`s, one graph engine.
+
+`from engine import Value` loads no numpy: Tensor loads on first use, so scalar programs
+start as fast as the pure-Python engines they replace.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from engine.gradcheck import GradcheckError, gradcheck
-from engine.graph import is_grad_enabled, no_grad, topological_order
-from engine.tensor import Tensor
+from engine.graph import (enable_grad, is_grad_enabled, no_grad, set_grad_enabled,
+                          topological_order)
 from engine.value import Value
 
-__all__ = ["Value", "Tensor", "no_grad", "is_grad_enabled", "topological_order", "gradcheck",
-           "GradcheckError"]
+_LAZY = {"Tensor": "engine.tensor"}
+
+__all__ = ["Value", "Tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+           "topological_order", "gradcheck", "GradcheckError"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'engine' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

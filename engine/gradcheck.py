@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-import numpy as np
-
 from engine.graph import no_grad
 
 
@@ -18,6 +16,8 @@ class GradcheckError(AssertionError):
 
 
 def _scalar(out: Any) -> float:
+    import numpy as np  # here, not at the top: `import engine` stays free of numpy
+
     data = np.asarray(out.data)
     if data.size != 1:
         raise ValueError(f"gradcheck needs f to return a scalar, got shape {data.shape}; "
@@ -33,6 +33,8 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6,
     GradcheckError naming each input, entry, analytic and numeric value, or returns False
     when `raise_exception=False`.
     """
+    import numpy as np
+
     for i, x in enumerate(inputs):
         if not hasattr(x, "_prev"):
             raise TypeError(f"gradcheck input {i} is a {type(x).__name__}; pass Values or Tensors")

@@ -1,9 +1,11 @@
 """Tensor: one numpy array, the nodes it came from, and how to send its gradient back to them.
 
 The same node design as `Value` (see engine/graph.py): each op computes its result and,
-right below, its local derivative `_backward(g, *parents)`, which adds each parent's
-chain-rule share of `g` into that parent's `.grad`. One topological walk and one driver
-serve both engines, and `engine.no_grad()` switches both off.
+right below, its backward rule `rule(res)`, which adds each parent's chain-rule share of
+`res.grad` into that parent's `.grad`. A rule reads what it needs from the result node
+(its parents, its data) and captures only the op's settings (axis, index), so no rule
+holds its own node: a graph frees as soon as nobody holds its root. One topological walk
+and one driver serve both engines, and `engine.no_grad()` switches both off.
 
 Dtypes: float input becomes float32 unless a dtype is given, and ops keep their operands'
 float dtype in value and in gradient. A number, list or array meeting a float Tensor takes
@@ -13,13 +15,13 @@ masks) take part in ops but cannot require grad.
 
 Gradients flow only to tensors that require them: an op's result requires grad when grad
 mode is on and some operand does; otherwise it is a plain leaf with no parents and no
-closure. Closures skip the work for operands that need no gradient (no input-gradient
-matmul for a batch of data).
+rule. Rules skip the work for operands that need no gradient (no input-gradient matmul
+for a batch of data).
 
 Memory: `Tensor(array)` uses the array as it is when it already has the wanted dtype (as
 `torch.as_tensor` does), and `.numpy()` returns it, so both share memory with the caller.
-A `.grad` may be shared with other nodes or be a read-only broadcast view: replace a
-gradient (`t.grad = None`), never write into one. The engine itself never does.
+Every leaf owns its `.grad`, a writable array (clip it in place if you like); an interior
+node's may be shared with other nodes. The engine itself never writes into a gradient.
 
 Domain edges follow IEEE 754, as numpy, PyTorch and `Value` do: `log(0)` is -inf,
 `log(-1)` is nan, `1 / 0` is inf, `exp(1000)` is inf; those ops silence numpy's warnings
@@ -33,6 +35,7 @@ from typing import Any, Callable, Union
 import numpy as np
 
 from engine import graph
+from engine.graph import Node, is_grad_enabled
 
 Operand = Union["Tensor", numbers.Real, np.ndarray, list]
 _IEEE = {"divide": "ignore", "invalid": "ignore", "over": "ignore"}
@@ -60,24 +63,28 @@ def _as_array(data: Any, dtype: Any, what: str) -> np.ndarray:
     return array if array.dtype == target else array.astype(target)
 
 
-def _node(data: Any, parents: tuple, op: str, backward: Callable | None) -> Tensor:
+def _node(data: Any, op: str, rule: Callable | None, *parents: Tensor) -> Tensor:
     """An op's result: a node when grad mode is on and a parent requires grad, else a leaf."""
     out = Tensor.__new__(Tensor)
     out.data = data if type(data) is np.ndarray else np.asarray(data)  # numpy gives 0-d as scalars
     out.grad = None
     out.label = ""
-    if graph._GradMode.enabled:
+    if graph.threads_off == 0 or is_grad_enabled():
         for p in parents:  # a loop, not any(genexpr): this runs for every op
             if p.requires_grad:
-                out.requires_grad, out._prev, out._op, out._backward = True, parents, op, backward
+                out.requires_grad, out._op, out._rule = True, op, rule
+                out._a, out._b = parents[0], parents[1] if len(parents) > 1 else None
+                out._more = parents[2:]
                 return out
-    out.requires_grad, out._prev, out._op, out._backward = False, (), "", None
+    out.requires_grad, out._op, out._rule = False, "", None
+    out._a = out._b = None
+    out._more = ()
     return out
 
 
 def _leaf(data: np.ndarray) -> Tensor:
     """A Tensor that requires no grad, around an array the engine made."""
-    return _node(data, (), "", None)
+    return _node(data, "", None)
 
 
 def _sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
@@ -90,10 +97,16 @@ def _sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
 
 
 def _add_grad(t: Tensor, g: Any) -> None:
-    """Add g into t.grad, reduced to t's shape and dtype; a new array, never written in place."""
+    """Add g into t.grad, reduced to t's shape and dtype; a new array, never written in place.
+
+    A leaf's first gradient is copied when it may be shared or read-only (another node's
+    gradient, a broadcast view), so every leaf owns a writable `.grad`, as in PyTorch.
+    """
     g = _sum_to(g if type(g) is np.ndarray else np.asarray(g), t.data.shape)
     if g.dtype != t.data.dtype:  # a float32 operand of a float64 op gets a float32 gradient
         g = g.astype(t.data.dtype)
+    elif t.grad is None and t._rule is None:
+        g = np.array(g)
     t.grad = g if t.grad is None else t.grad + g
 
 
@@ -159,10 +172,11 @@ def _is_basic(index: Any) -> bool:
                or (isinstance(p, (int, np.integer)) and not isinstance(p, bool)) for p in parts)
 
 
-class Tensor:
+class Tensor(Node):
     """A graph node holding a numpy array: `data`, `grad` and how it was made."""
 
-    __slots__ = ("data", "grad", "requires_grad", "label", "_prev", "_op", "_backward")
+    __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_a", "_b", "_more", "_rule")
+    _GRAD_ZERO = None  # no gradient yet, as in PyTorch
     __array_ufunc__ = None  # `array + tensor` calls Tensor.__radd__ instead of looping in numpy
     __hash__ = object.__hash__  # __eq__ compares entries; graph walks keep nodes in sets
 
@@ -175,9 +189,10 @@ class Tensor:
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self.label = label
-        self._prev = ()
         self._op = ""
-        self._backward = None
+        self._a = self._b = None
+        self._more = ()
+        self._rule = None
 
     # --- primitives: each computes its value and defines its derivative right below ---
 
@@ -185,23 +200,25 @@ class Tensor:
         """a + b; da = g, db = g."""
         a, b = _operands(self, other, "+")
 
-        def _backward(g: np.ndarray, a: Tensor, b: Tensor) -> None:
+        def rule(res: Tensor) -> None:
+            g, a, b = res.grad, res._a, res._b
             if a.requires_grad:
                 _add_grad(a, g)
             if b.requires_grad:
                 _add_grad(b, g)
-        return _node(_elementwise(np.add, a, b, "+"), (a, b), "+", _backward)
+        return _node(_elementwise(np.add, a, b, "+"), "+", rule, a, b)
 
     def __mul__(self, other: Operand) -> Tensor:
         """a * b; da = b g, db = a g."""
         a, b = _operands(self, other, "*")
 
-        def _backward(g: np.ndarray, a: Tensor, b: Tensor) -> None:
+        def rule(res: Tensor) -> None:
+            g, a, b = res.grad, res._a, res._b
             if a.requires_grad:
                 _add_grad(a, g * b.data)
             if b.requires_grad:
                 _add_grad(b, g * a.data)
-        return _node(_elementwise(np.multiply, a, b, "*"), (a, b), "*", _backward)
+        return _node(_elementwise(np.multiply, a, b, "*"), "*", rule, a, b)
 
     def __pow__(self, other: Operand) -> Tensor:
         """a ** b; da = b a**(b-1) g (0 where b == 0), db = a**b ln(a) g (0 where a == 0)."""
@@ -209,13 +226,14 @@ class Tensor:
         with np.errstate(**_IEEE):
             out = _elementwise(np.power, a, b, "**")
 
-        def _backward(g: np.ndarray, a: Tensor, b: Tensor) -> None:
+        def rule(res: Tensor) -> None:
+            g, a, b = res.grad, res._a, res._b
             with np.errstate(**_IEEE):
                 if a.requires_grad:  # x**0 is the constant 1, flat even at x = 0
                     _add_grad(a, g * np.where(b.data == 0, 0, b.data * a.data ** (b.data - 1)))
                 if b.requires_grad:  # 0**p is 0 for every p > 0: flat in p, not 0 * ln(0) = nan
-                    _add_grad(b, g * out * np.log(np.where(a.data == 0, 1, a.data)))
-        return _node(out, (a, b), "**", _backward)
+                    _add_grad(b, g * res.data * np.log(np.where(a.data == 0, 1, a.data)))
+        return _node(out, "**", rule, a, b)
 
     def __matmul__(self, other: Operand) -> Tensor:
         """a @ b, numpy's rules; da = g @ b^T, db = a^T @ g (1-D a: a row, 1-D b: a column)."""
@@ -226,7 +244,8 @@ class Tensor:
             raise ValueError(f"Tensor @: shapes {a.data.shape} and {b.data.shape} do not fit; "
                              + _matmul_rule(a.data.shape, b.data.shape)) from None
 
-        def _backward(g: np.ndarray, a: Tensor, b: Tensor) -> None:
+        def rule(res: Tensor) -> None:
+            g, a, b = res.grad, res._a, res._b
             # Give 1-D operands and g the dims matmul dropped, so one 2-D rule covers every case.
             a2 = a.data[None, :] if a.data.ndim == 1 else a.data
             b2 = b.data[:, None] if b.data.ndim == 1 else b.data
@@ -238,13 +257,14 @@ class Tensor:
             if b.requires_grad:
                 db = a2.swapaxes(-1, -2) @ g2
                 _add_grad(b, db[..., 0] if b.data.ndim == 1 else db)
-        return _node(out, (a, b), "@", _backward)
+        return _node(out, "@", rule, a, b)
 
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Sum along axis (all by default); da = g broadcast back over the summed dims."""
-        def _backward(g: np.ndarray, a: Tensor) -> None:
+        def rule(res: Tensor) -> None:
+            g, a = res.grad, res._a
             _add_grad(a, np.broadcast_to(_unreduce(g, axis, keepdims), a.data.shape))
-        return _node(self.data.sum(axis=axis, keepdims=keepdims), (self,), "sum", _backward)
+        return _node(self.data.sum(axis=axis, keepdims=keepdims), "sum", rule, self)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Largest entry along axis; da = g split evenly among the entries tied for the max.
@@ -254,11 +274,12 @@ class Tensor:
         """
         top = self.data.max(axis=axis, keepdims=True)
 
-        def _backward(g: np.ndarray, a: Tensor) -> None:
+        def rule(res: Tensor) -> None:
+            g, a = res.grad, res._a
             hit = a.data == top
             share = _unreduce(g, axis, keepdims) / hit.sum(axis=axis, keepdims=True, dtype=g.dtype)
             _add_grad(a, hit * share)
-        return _node(_reduced(top, axis, keepdims), (self,), "max", _backward)
+        return _node(_reduced(top, axis, keepdims), "max", rule, self)
 
     def reshape(self, *shape: int | tuple[int, ...]) -> Tensor:
         """Entries in a new shape, `t.reshape(2, 3)` or `t.reshape((2, 3))`; da = g reshaped."""
@@ -270,9 +291,10 @@ class Tensor:
             raise ValueError(f"Tensor.reshape: cannot reshape shape {self.data.shape} "
                              f"({self.data.size} entries) into {shape}") from None
 
-        def _backward(g: np.ndarray, a: Tensor) -> None:
+        def rule(res: Tensor) -> None:
+            g, a = res.grad, res._a
             _add_grad(a, g.reshape(a.data.shape))
-        return _node(out, (self,), "reshape", _backward)
+        return _node(out, "reshape", rule, self)
 
     def permute(self, *dims: int) -> Tensor:
         """Dims reordered as `dims` (reversed when none are given); da = g in the order undone."""
@@ -280,9 +302,10 @@ class Tensor:
         out = np.transpose(self.data, dims)
         undo = np.argsort([d % self.data.ndim for d in dims])  # -1 means the last dim
 
-        def _backward(g: np.ndarray, a: Tensor) -> None:
+        def rule(res: Tensor) -> None:
+            g, a = res.grad, res._a
             _add_grad(a, np.transpose(g, undo))
-        return _node(out, (self,), "permute", _backward)
+        return _node(out, "permute", rule, self)
 
     def __getitem__(self, index: Any) -> Tensor:
         """a[index] (slices, ints, int or bool arrays); da = g put back where it came from.
@@ -293,63 +316,67 @@ class Tensor:
         index = _index(index)
         basic = _is_basic(index)
 
-        def _backward(g: np.ndarray, a: Tensor) -> None:
+        def rule(res: Tensor) -> None:
+            g, a = res.grad, res._a
             grad = np.zeros(a.data.shape, a.data.dtype)
             if basic:
                 grad[index] = g
             else:
                 np.add.at(grad, index, g)
             _add_grad(a, grad)
-        return _node(self.data[index], (self,), "[]", _backward)
+        return _node(self.data[index], "index", rule, self)
 
     def exp(self) -> Tensor:
         """e**a; da = e**a g."""
         with np.errstate(over="ignore"):
             out = np.exp(self.data)
 
-        def _backward(g: np.ndarray, a: Tensor) -> None:
-            _add_grad(a, g * out)
-        return _node(out, (self,), "exp", _backward)
+        def rule(res: Tensor) -> None:
+            _add_grad(res._a, res.grad * res.data)
+        return _node(out, "exp", rule, self)
 
     def log(self) -> Tensor:
         """ln a; da = g / a."""
-        def _backward(g: np.ndarray, a: Tensor) -> None:
+        def rule(res: Tensor) -> None:
+            g, a = res.grad, res._a
             with np.errstate(**_IEEE):
                 _add_grad(a, g / a.data)
         with np.errstate(**_IEEE):
-            return _node(np.log(self.data), (self,), "log", _backward)
+            return _node(np.log(self.data), "log", rule, self)
 
     def tanh(self) -> Tensor:
         """tanh a; da = (1 - tanh(a)**2) g."""
-        t = np.tanh(self.data)
-
-        def _backward(g: np.ndarray, a: Tensor) -> None:
-            _add_grad(a, g * (1 - t * t))
-        return _node(t, (self,), "tanh", _backward)
+        def rule(res: Tensor) -> None:
+            t = res.data
+            _add_grad(res._a, res.grad * (1 - t * t))
+        return _node(np.tanh(self.data), "tanh", rule, self)
 
     def sigmoid(self) -> Tensor:
         """1 / (1 + e**-a), from e**-|a| so it cannot overflow; da = s (1 - s) g."""
         e = np.exp(-np.abs(self.data))
         s = np.where(self.data >= 0, 1, e) / (1 + e)
 
-        def _backward(g: np.ndarray, a: Tensor) -> None:
-            _add_grad(a, g * (s * (1 - s)))
-        return _node(s, (self,), "sigmoid", _backward)
+        def rule(res: Tensor) -> None:
+            s = res.data
+            _add_grad(res._a, res.grad * (s * (1 - s)))
+        return _node(s, "sigmoid", rule, self)
 
     def relu(self) -> Tensor:
         """max(a, 0); da = g where a > 0, else 0 (also at the kink, as in PyTorch and Value)."""
-        def _backward(g: np.ndarray, a: Tensor) -> None:
+        def rule(res: Tensor) -> None:
+            g, a = res.grad, res._a
             _add_grad(a, g * (a.data > 0))
-        return _node(np.maximum(self.data, 0), (self,), "relu", _backward)
+        return _node(np.maximum(self.data, 0), "relu", rule, self)
 
     def clamp_min(self, min: float) -> Tensor:
         """max(a, min); da = g where a >= min (PyTorch's rule: at a tie the gradient passes).
 
         Not relu's rule at the tie, which is why relu is its own primitive.
         """
-        def _backward(g: np.ndarray, a: Tensor) -> None:
+        def rule(res: Tensor) -> None:
+            g, a = res.grad, res._a
             _add_grad(a, g * (a.data >= min))
-        return _node(np.maximum(self.data, min), (self,), "clamp_min", _backward)
+        return _node(np.maximum(self.data, min), "clamp_min", rule, self)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
         """a - logsumexp(a) along axis; da = g - softmax(a) sum(g).
@@ -359,18 +386,20 @@ class Tensor:
         """
         out = self.data - _logsumexp(self.data, axis)
 
-        def _backward(g: np.ndarray, a: Tensor) -> None:
-            _add_grad(a, g - np.exp(out) * g.sum(axis=axis, keepdims=True))
-        return _node(out, (self,), "log_softmax", _backward)
+        def rule(res: Tensor) -> None:
+            g = res.grad
+            _add_grad(res._a, g - np.exp(res.data) * g.sum(axis=axis, keepdims=True))
+        return _node(out, "log_softmax", rule, self)
 
     def logsumexp(self, axis: int | tuple[int, ...] | None = None,
                   keepdims: bool = False) -> Tensor:
         """log(sum(exp(a))) along axis, stable for large logits; da = softmax(a) g."""
         kept = _logsumexp(self.data, axis)
 
-        def _backward(g: np.ndarray, a: Tensor) -> None:
+        def rule(res: Tensor) -> None:
+            g, a = res.grad, res._a
             _add_grad(a, np.exp(a.data - kept) * _unreduce(g, axis, keepdims))
-        return _node(_reduced(kept, axis, keepdims), (self,), "logsumexp", _backward)
+        return _node(_reduced(kept, axis, keepdims), "logsumexp", rule, self)
 
     # --- composites: built from the primitives, so they need no derivative code ---
 
@@ -475,7 +504,7 @@ class Tensor:
             if seed.shape != self.data.shape:
                 raise ValueError(f"backward(grad=) has shape {seed.shape}, but the tensor it "
                                  f"is the gradient of has shape {self.data.shape}")
-        graph.backward(self, seed, None)
+        graph.backward(self, seed)
 
     @property
     def shape(self) -> tuple[int, ...]:

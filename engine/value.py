@@ -1,20 +1,24 @@
 """Value: one float, the nodes it came from, and how to send its gradient back to them.
 
-Every op below computes its result and, right beside it, the local derivative as a
-function `_backward(g, *parents)` that receives the result's gradient `g` and adds the
-chain-rule share into each parent's `.grad`.
+Each op computes its result, and right below it sits its backward rule: a function of the
+result node `out` that adds `out.grad` times the op's local derivative into each parent's
+`.grad`. One function serves every node the op makes (engine/graph.py says why that is
+faster than a closure per node, and how micrograd's `node._backward()` still works).
 
-Domain edges follow IEEE 754, as numpy and PyTorch do, in value and in gradient:
+Domain edges give IEEE 754 results, as numpy and PyTorch do, in value and in gradient:
 `log(0)` is -inf, `log(-1)`, `sqrt(-1)` and `(-8) ** 0.5` are nan, `1 / 0` and `0 ** -1`
 are inf, `exp(1000)` is inf. Nothing raises for a number that is merely out of domain.
+Where a derivative is undefined or meets nan or inf, the gradient is PyTorch's: relu and
+pow by 0 pass no gradient at all (not even a nan one), abs multiplies by sign(a).
 """
 from __future__ import annotations
 
 import math
 import numbers
-from typing import Callable, Union
+from typing import Callable, Iterable, Union
 
 from engine import graph
+from engine.graph import Node, is_grad_enabled
 
 Number = Union[int, float]
 
@@ -33,19 +37,28 @@ def _as_float(x: object, op: str = "") -> float:
 
 
 def _pow(x: float, p: float) -> float:
-    """x ** p with IEEE results where Python would raise or return a complex number."""
+    """x ** p as numpy computes it, where Python would raise or return a complex number."""
     try:
         r = x ** p
-    except ZeroDivisionError:  # 0 ** negative
+    except ZeroDivisionError:  # 0 ** negative: inf, signed like x for an odd power
         return math.copysign(math.inf, x) if p % 2 == 1 else math.inf
-    except OverflowError:
-        return math.copysign(math.inf, x) if x < 0 and p % 2 == 1 else math.inf
-    return math.nan if type(r) is complex else r
+    except OverflowError:  # too large for a float, or negative ** fraction (nan anyway)
+        if x < 0 and p % 1 != 0:
+            return math.nan
+        return -math.inf if x < 0 and p % 2 == 1 else math.inf
+    if type(r) is complex or (x == -math.inf and p in (0.5, -0.5)):  # torch: sqrt(-inf) is nan
+        return math.nan
+    return r
 
 
-def _dpow(x: float, p: float) -> float:
-    """d(x ** p)/dx = p x**(p-1); 0 for p == 0, where x**0 is the constant 1 (even at x = 0)."""
-    return p * _pow(x, p - 1) if p != 0 else 0.0
+def _div(x: float, y: float) -> float:
+    """x / y with IEEE results for y == 0 (inf, -inf or nan) instead of ZeroDivisionError."""
+    try:
+        return x / y
+    except ZeroDivisionError:
+        if x == 0 or x != x:
+            return math.nan
+        return math.copysign(math.inf, x) * math.copysign(1.0, y)
 
 
 def _log(x: float) -> float:
@@ -55,136 +68,242 @@ def _log(x: float) -> float:
     return -math.inf if x == 0 else math.nan
 
 
-class Value:
+def _sign(x: float) -> float:
+    """-1, 0 or 1, and nan for nan, as torch.sign."""
+    return (x > 0) - (x < 0) if x == x else math.nan
+
+
+_new = object.__new__
+_POW_NAMES: dict[float, str] = {}
+
+
+def _pow_name(p: float) -> str:
+    """The op name of `** p` in pictures, e.g. '**2', formatted once per exponent."""
+    name = _POW_NAMES.get(p)
+    if name is None:
+        name = f"**{p:g}"
+        if len(_POW_NAMES) < 1024:  # the exponents a program uses are few; stay bounded
+            _POW_NAMES[p] = name
+    return name
+
+
+def _result(data: float, op: str, rule: Callable, a: Value, b: Value | None = None) -> Value:
+    """An op's result node, `a` and `b` its parents (an op whose rule needs a number
+    besides them keeps it in `out._c`).
+
+    Inside `no_grad()` it keeps its op's name but no parents and no rule, so that
+    `backward()` can say why no gradient can flow instead of quietly giving zeros.
+    """
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._op = op
+    if graph.threads_off and not is_grad_enabled():
+        out._a = out._b = out._rule = None
+    else:
+        out._a = a
+        out._b = b
+        out._rule = rule
+    return out
+
+
+class Value(Node):
     """A scalar node of the computation graph: `data`, `grad` and how it was made."""
 
-    __slots__ = ("data", "grad", "label", "_prev", "_op", "_backward")
+    # Eight slots make 96 bytes a node; a ninth would take it to 112, and a training step's
+    # garbage collection passes, which read every node, slow down with the extra memory.
+    # So a Value has at most two parents and no `_more`.
+    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_rule", "_c")
+    _more = ()
 
-    def __init__(self, data: Number, label: str = "", _prev: tuple = (), _op: str = "",
-                 _backward: Callable | None = None) -> None:
+    def __init__(self, data: Number, _children: Iterable[Value] = (), _op: str = "",
+                 label: str = "") -> None:
+        """micrograd's signature: `Value(x, label='x')` for a leaf, or a node built by hand,
+        `out = Value(t, (a,), 'tanh')`, whose rule the builder installs with
+        `out._backward = fn`, fn adding `out.grad` times the local derivative into `a.grad`.
+        """
         self.data = data if type(data) is float else _as_float(data)
         self.grad = 0.0
+        for name, text in (("_op", _op), ("label", label)):
+            if not isinstance(text, str):
+                raise TypeError(f"Value({name}=) must be a str, got {type(text).__name__} "
+                                f"{text!r:.40}")
         self.label = label
-        self._prev = _prev
         self._op = _op
-        self._backward = _backward
-
-    @staticmethod
-    def _result(data: float, parents: tuple, op: str, backward: Callable) -> Value:
-        """The node for an op's result; outside no_grad it remembers parents and derivative."""
-        if graph._GradMode.enabled:
-            return Value(data, "", parents, op, backward)
-        return Value(data)
-
-    # --- primitives: each computes its value and defines its derivative right below ---
-
-    def __add__(self, other: Value | Number) -> Value:
-        """a + b; da = g, db = g."""
-        if not isinstance(other, Value):
-            c = _as_float(other, "+")
-
-            def _backward(g: float, a: Value) -> None:
-                a.grad += g
-            return Value._result(self.data + c, (self,), "+", _backward)
-
-        def _backward(g: float, a: Value, b: Value) -> None:
-            a.grad += g
-            b.grad += g
-        return Value._result(self.data + other.data, (self, other), "+", _backward)
-
-    def __mul__(self, other: Value | Number) -> Value:
-        """a * b; da = b g, db = a g."""
-        if not isinstance(other, Value):
-            c = _as_float(other, "*")
-
-            def _backward(g: float, a: Value) -> None:
-                a.grad += c * g
-            return Value._result(self.data * c, (self,), "*", _backward)
-
-        def _backward(g: float, a: Value, b: Value) -> None:
-            a.grad += b.data * g
-            b.grad += a.data * g
-        return Value._result(self.data * other.data, (self, other), "*", _backward)
-
-    def __pow__(self, other: Value | Number) -> Value:
-        """a ** p; da = p a**(p-1) g, and for a Value exponent dp = a**p ln(a) g."""
-        if not isinstance(other, Value):
-            p = _as_float(other, "**")
-
-            def _backward(g: float, a: Value) -> None:
-                a.grad += _dpow(a.data, p) * g
-            return Value._result(_pow(self.data, p), (self,), f"**{p:g}", _backward)
-
-        out_data = _pow(self.data, other.data)
-
-        def _backward(g: float, a: Value, b: Value) -> None:
-            a.grad += _dpow(a.data, b.data) * g
-            # 0 ** p is 0 for every p > 0, so its slope in p is 0, not 0 * ln(0) = nan
-            b.grad += (out_data * _log(a.data) if a.data != 0 else 0.0) * g
-        return Value._result(out_data, (self, other), "**", _backward)
-
-    def exp(self) -> Value:
-        """e**a; da = e**a g."""
         try:
-            out_data = math.exp(self.data)
+            parents = tuple(_children)
+        except TypeError:
+            parents = None
+        if parents is None or len(parents) > 2 or not all(isinstance(p, Value) for p in parents):
+            raise TypeError("Value(_children=) must be a tuple of the one or two Values this "
+                            "one is computed from, as in Value(t, (a, b), '+'); got "
+                            f"{_children!r:.60}")
+        self._a, self._b = (*parents, None, None)[:2]
+        self._rule = None
+
+    # --- primitives: each computes its value; its backward rule sits right below ---
+
+    # --- primitives. Each op's backward rule comes first: a function of the result node
+    # `out` that adds `out.grad` (g below) times the local derivative into each parent's
+    # grad. The op then hands its rule to its result. Rules reach ops as default arguments
+    # because a local name is the quickest lookup there is, and a training step runs
+    # hundreds of thousands of ops. Operands are checked by exact type first, for the same
+    # reason: `type(x) is Value` and `type(x) is float` are quicker than isinstance.
+
+    def _add_rule(out: Value) -> None:
+        """d(a + b): da = g, db = g"""
+        g = out.grad
+        out._a.grad += g
+        if out._b is not None:
+            out._b.grad += g
+
+    def __add__(self, other: Value | Number, _rule: Callable = _add_rule) -> Value:
+        """a + b"""
+        kind = type(other)
+        if kind is Value or (kind is not float and isinstance(other, Value)):
+            return _result(self.data + other.data, "+", _rule, self, other)
+        c = other if kind is float else _as_float(other, "+")
+        return _result(self.data + c, "+", _rule, self)
+
+    def _mul_rule(out: Value) -> None:
+        """d(a * b): da = b g, db = a g"""
+        a, b, g = out._a, out._b, out.grad
+        a.grad += b.data * g
+        b.grad += a.data * g
+
+    def _scale_rule(out: Value) -> None:
+        """d(a * c), c a number kept in out._c: da = c g"""
+        out._a.grad += out._c * out.grad
+
+    def __mul__(self, other: Value | Number, _rule: Callable = _mul_rule,
+                _scale_rule: Callable = _scale_rule) -> Value:
+        """a * b"""
+        kind = type(other)
+        if kind is Value or (kind is not float and isinstance(other, Value)):
+            return _result(self.data * other.data, "*", _rule, self, other)
+        c = other if kind is float else _as_float(other, "*")
+        out = _result(self.data * c, "*", _scale_rule, self)
+        out._c = c
+        return out
+
+    def _pow_rule(out: Value) -> None:
+        """d(a ** b): da = b a**(b-1) g, none where b == 0; db = a**b ln(a) g, 0 where
+        a == 0 <= b (0 ** p is 0 for every p > 0)"""
+        a, b, g = out._a, out._b, out.grad
+        if b.data != 0:
+            a.grad += g * (b.data * _pow(a.data, b.data - 1))
+        flat = a.data == 0 and b.data >= 0
+        b.grad += g * (0.0 if flat else out.data * _log(a.data))
+
+    def _pow_number_rule(out: Value) -> None:
+        """d(a ** p), p a number kept in out._c: da = p a**(p-1) g; none for p == 0, where
+        a ** 0 is the constant 1"""
+        a, p = out._a, out._c
+        if p != 0:
+            a.grad += out.grad * (p * _pow(a.data, p - 1))
+
+    def __pow__(self, other: Value | Number, _rule: Callable = _pow_rule,
+                _number_rule: Callable = _pow_number_rule) -> Value:
+        """a ** b, b a number or a Value"""
+        kind = type(other)
+        if kind is Value or (kind is not float and isinstance(other, Value)):
+            return _result(_pow(self.data, other.data), "**", _rule, self, other)
+        p = other if kind is float else _as_float(other, "**")
+        out = _result(_pow(self.data, p), _pow_name(p), _number_rule, self)
+        out._c = p
+        return out
+
+    def _exp_rule(out: Value) -> None:
+        """d(e ** a): da = e**a g"""
+        out._a.grad += out.grad * out.data
+
+    def exp(self, _rule: Callable = _exp_rule) -> Value:
+        """e ** a"""
+        try:
+            e = math.exp(self.data)
         except OverflowError:
-            out_data = math.inf
+            e = math.inf
+        return _result(e, "exp", _rule, self)
 
-        def _backward(g: float, a: Value) -> None:
-            a.grad += out_data * g
-        return Value._result(out_data, (self,), "exp", _backward)
+    def _log_rule(out: Value) -> None:
+        """d(ln a): da = g / a"""
+        out._a.grad += _div(out.grad, out._a.data)
 
-    def log(self) -> Value:
-        """ln a; da = g / a."""
-        def _backward(g: float, a: Value) -> None:
-            a.grad += _pow(a.data, -1.0) * g
-        return Value._result(_log(self.data), (self,), "log", _backward)
+    def log(self, _rule: Callable = _log_rule) -> Value:
+        """ln a"""
+        return _result(_log(self.data), "log", _rule, self)
 
-    def tanh(self) -> Value:
-        """tanh a; da = (1 - tanh(a)**2) g."""
-        t = math.tanh(self.data)
+    def _tanh_rule(out: Value) -> None:
+        """d(tanh a): da = (1 - tanh(a)**2) g"""
+        t = out.data
+        out._a.grad += out.grad * (1.0 - t * t)
 
-        def _backward(g: float, a: Value) -> None:
-            a.grad += (1.0 - t * t) * g
-        return Value._result(t, (self,), "tanh", _backward)
+    def tanh(self, _rule: Callable = _tanh_rule) -> Value:
+        """tanh a"""
+        return _result(math.tanh(self.data), "tanh", _rule, self)
 
-    def relu(self) -> Value:
-        """max(a, 0); da = g where a > 0, else 0 (also at the kink, as in PyTorch)."""
-        def _backward(g: float, a: Value) -> None:
-            if a.data > 0:
-                a.grad += g
-        return Value._result(0.0 if self.data <= 0 else self.data, (self,), "relu", _backward)
+    def _sigmoid_rule(out: Value) -> None:
+        """d(sigmoid a): da = s (1 - s) g"""
+        s = out.data
+        out._a.grad += out.grad * ((1.0 - s) * s)
 
-    def abs(self) -> Value:
-        """|a|; da = sign(a) g, with sign(0) = 0 as in PyTorch."""
-        def _backward(g: float, a: Value) -> None:
-            if a.data > 0:
-                a.grad += g
-            elif a.data < 0:
-                a.grad -= g
-        return Value._result(abs(self.data), (self,), "abs", _backward)
+    def sigmoid(self, _rule: Callable = _sigmoid_rule) -> Value:
+        """1 / (1 + e**-a), from e**-|a| so that exp cannot overflow"""
+        x = self.data
+        e = math.exp(-abs(x)) if x == x else math.nan
+        return _result((1.0 if x >= 0 else e) / (1.0 + e), "sigmoid", _rule, self)
 
-    # --- composites: built from the primitives, so they need no derivative code ---
+    def _relu_rule(out: Value) -> None:
+        """d(max(a, 0)): da = g where a > 0 (or nan), none at all where a <= 0, as in PyTorch"""
+        if not out._a.data <= 0:
+            out._a.grad += out.grad
+
+    def relu(self, _rule: Callable = _relu_rule) -> Value:
+        """max(a, 0)"""
+        x = self.data
+        return _result(0.0 if x <= 0 else x, "relu", _rule, self)
+
+    def _abs_rule(out: Value) -> None:
+        """d|a|: da = sign(a) g, sign(0) = 0 (so 0 times an infinite g is nan, as in PyTorch)"""
+        out._a.grad += out.grad * _sign(out._a.data)
+
+    def abs(self, _rule: Callable = _abs_rule) -> Value:
+        """|a|"""
+        return _result(abs(self.data), "abs", _rule, self)
+
+    def _sqrt_rule(out: Value) -> None:
+        """d(sqrt a): da = g / (2 sqrt(a))"""
+        out._a.grad += _div(out.grad, 2.0 * out.data)
+
+    def sqrt(self, _rule: Callable = _sqrt_rule) -> Value:
+        """square root of a (nan below 0, including -inf)"""
+        x = self.data
+        return _result(math.sqrt(x) if x >= 0 else math.nan, "sqrt", _rule, self)
+
+    # --- composites: built from the primitives, so they need no rule of their own ---
 
     def __neg__(self) -> Value:  # -a
         return self * -1.0
 
-    def __radd__(self, other: Number) -> Value:  # n + a
-        return self + other
+    __radd__ = __add__  # n + a is a + n, to the last bit
 
     def __sub__(self, other: Value | Number) -> Value:  # a - b
-        return self + (-other if isinstance(other, Value) else -_as_float(other, "-"))
+        kind = type(other)
+        if kind is Value or (kind is not float and isinstance(other, Value)):
+            return self + -other
+        return self + -(other if kind is float else _as_float(other, "-"))
 
     def __rsub__(self, other: Number) -> Value:  # n - a
-        return (-self) + other
+        return -self + other
 
-    def __rmul__(self, other: Number) -> Value:  # n * a
-        return self * other
+    __rmul__ = __mul__  # n * a is a * n, to the last bit
 
     def __truediv__(self, other: Value | Number) -> Value:  # a / b
-        if isinstance(other, Value):
+        kind = type(other)
+        if kind is Value or (kind is not float and isinstance(other, Value)):
             return self * other ** -1.0
-        return self * _pow(_as_float(other, "/"), -1.0)
+        return self * _pow(other if kind is float else _as_float(other, "/"), -1.0)
 
     def __rtruediv__(self, other: Number) -> Value:  # n / a
         return self ** -1.0 * other
@@ -192,28 +311,42 @@ class Value:
     def __rpow__(self, other: Number) -> Value:  # n ** a
         return Value(_as_float(other, "**")) ** self
 
-    def sqrt(self) -> Value:
-        """sqrt(a) = a ** 0.5."""
-        return self ** 0.5
-
-    def sigmoid(self) -> Value:
-        """1 / (1 + e**-a), in the form whose exp cannot overflow."""
-        if self.data >= 0:
-            return 1.0 / (1.0 + (-self).exp())
-        e = self.exp()
-        return e / (1.0 + e)
+    def __abs__(self) -> Value:  # abs(a)
+        return self.abs()
 
     # --- the rest of the node's life ---
 
     def backward(self) -> None:
-        """Fill `.grad` of every node this one depends on (d self / d node); leaves accumulate."""
-        graph.backward(self, 1.0, 0.0)
+        """Fill `.grad` of every node this one depends on with d self / d node.
+
+        Leaves accumulate across calls, as in PyTorch; interior nodes start afresh.
+        """
+        if self._a is None and self._op:
+            raise RuntimeError(
+                f"backward() on a Value made by {self._op!r} while graph recording was off "
+                "(inside no_grad()): no graph links it to its inputs, so no gradient can "
+                "reach them. Compute it outside no_grad() (engine.is_grad_enabled() tells).")
+        graph.backward(self, 1.0)
 
     def item(self) -> float:
         return self.data
 
     def __float__(self) -> float:
-        return self.data
+        return float(self.data)
+
+    # comparisons look at data only, so max(values) and sorted(values) work; == stays
+    # identity, as nodes are kept in sets
+    def __lt__(self, other: Value | Number) -> bool:
+        return self.data < (other.data if isinstance(other, Value) else other)
+
+    def __le__(self, other: Value | Number) -> bool:
+        return self.data <= (other.data if isinstance(other, Value) else other)
+
+    def __gt__(self, other: Value | Number) -> bool:
+        return self.data > (other.data if isinstance(other, Value) else other)
+
+    def __ge__(self, other: Value | Number) -> bool:
+        return self.data >= (other.data if isinstance(other, Value) else other)
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""

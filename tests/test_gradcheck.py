@@ -17,8 +17,8 @@ class WrongTanh(Value):
     def tanh(self):
         t = super().tanh()
 
-        def _backward(g, a):
-            a.grad += (1.0 - t.data) * g
+        def _backward():  # micrograd's way of installing a rule by hand
+            self.grad += (1.0 - t.data) * t.grad
         t._backward = _backward
         return t
 

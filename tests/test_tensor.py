@@ -353,7 +353,7 @@ def test_requires_grad_propagates(a_grad, b_grad):
     out = a * b + 1
     assert out.requires_grad == (a_grad or b_grad)
     if not out.requires_grad:
-        assert out._prev == () and out._backward is None and out._op == ""
+        assert out._prev == () and out._rule is None and out._op == ""
         return
     out.sum().backward()
     for t, other in ((a, b), (b, a)):
@@ -385,7 +385,7 @@ def test_no_grad_records_nothing():
     a = Tensor([1.0, 2.0], requires_grad=True)
     with engine.no_grad():
         out = (a * 2).exp().sum()
-    assert not out.requires_grad and out._prev == () and out._backward is None
+    assert not out.requires_grad and out._prev == () and out._rule is None
     assert (a * 2).requires_grad  # and the switch is back on after the block
 
 

@@ -317,7 +317,7 @@ def test_no_grad_records_no_graph_and_restores_afterwards():
     with engine.no_grad():
         assert not engine.is_grad_enabled()
         b = a * 3 + a.exp()
-    assert b._prev == () and b._backward is None and b._op == ""
+    assert b._prev == () and b._rule is None and b._op == "+"  # the op is named, not linked
     assert b.data == pytest.approx(6 + math.exp(2))
     assert engine.is_grad_enabled()
     c = a * 3
@@ -398,6 +398,20 @@ EDGES = [
     ("2**a overflow", lambda a: 2 ** a, lambda a: 2.0 ** a, 5000.0),
     ("sigmoid(-1000)", lambda a: a.sigmoid(), lambda a: 0.5 * (1 + np.tanh(a / 2)), -1000.0),
     ("tanh(1000)", lambda a: a.tanh(), np.tanh, 1000.0),
+    ("sqrt(-inf)", lambda a: a.sqrt(), np.sqrt, -math.inf),
+    ("(-inf)**0.5", lambda a: a ** 0.5, np.sqrt, -math.inf),
+    ("(-1e200)**3.5", lambda a: a ** 3.5, lambda a: a ** 3.5, -1e200),
+    ("(-1e-200)**-5.5", lambda a: a ** -5.5, lambda a: a ** -5.5, -1e-200),
+    ("(-1e200)**3", lambda a: a ** 3, lambda a: a ** 3.0, -1e200),
+    ("d(0**p)/dp, p < 0", lambda p: 0.0 ** p, lambda p: 0.0 ** p, -1.0),
+    ("d(0**p)/dp, p > 0", lambda p: 0.0 ** p, lambda p: 0.0 ** p, 2.0),
+    ("relu(nan)", lambda a: a.relu(), lambda a: a, math.nan),
+    ("relu(-1) under a nan gradient", lambda a: a.relu() * math.nan, lambda a: a * math.nan,
+     -1.0),
+    ("abs(0) under an inf gradient", lambda a: a.abs() * math.inf, lambda a: a * math.inf, 0.0),
+    ("x**0 under a nan gradient", lambda a: a ** 0 * math.nan, lambda a: a * math.nan, 2.0),
+    ("log(0) gradient", lambda a: a.log(), np.log, 0.0),
+    ("sigmoid(nan)", lambda a: a.sigmoid(), lambda a: a, math.nan),
 ]
 
 
@@ -432,3 +446,154 @@ def test_x_to_the_zero_has_slope_zero_even_at_zero():
     a = Value(0.0)
     (a ** 0).backward()
     assert a.grad == 0.0
+
+
+# --- micrograd's own protocol: `node._backward()` by hand, nodes built by hand ---
+
+def lecture_neuron(value_class, squash):
+    """The micrograd lecture's neuron, o = squash(x1*w1 + x2*w2 + b), with its labels."""
+    x1, x2, w1, w2 = value_class(2.0), value_class(0.0), value_class(-3.0), value_class(1.0)
+    b = value_class(6.8813735870195432)
+    x1w1, x2w2 = x1 * w1, x2 * w2
+    x1w1x2w2 = x1w1 + x2w2
+    n = x1w1x2w2 + b
+    nodes = dict(x1=x1, x2=x2, w1=w1, w2=w2, b=b, x1w1=x1w1, x2w2=x2w2, x1w1x2w2=x1w1x2w2,
+                 n=n, o=squash(n))
+    for name, node in nodes.items():
+        node.label = name
+    return nodes
+
+
+def backprop_by_hand(nodes):
+    """The lecture's cells, in order: seed o, then each node's _backward(), leaves included."""
+    nodes["o"].grad = 1.0
+    for name in ("o", "n", "b", "x1w1x2w2", "x2w2", "x1w1", "x1", "w1", "x2", "w2"):
+        nodes[name]._backward()
+    return {name: node.grad for name, node in nodes.items()}
+
+
+def test_backward_by_hand_gives_the_lectures_numbers():
+    grads = backprop_by_hand(lecture_neuron(Value, Value.tanh))
+    o = math.tanh(2.0 * -3.0 + 6.8813735870195432)
+    dn = 1 - o * o  # 0.5 at this bias, as the lecture chose it
+    assert grads["o"] == 1.0 and grads["n"] == grads["b"] == grads["x1w1x2w2"] == dn
+    assert grads["x1"] == pytest.approx(-3.0 * dn) and grads["w1"] == pytest.approx(2.0 * dn)
+    assert grads["x2"] == pytest.approx(1.0 * dn) and grads["w2"] == 0.0
+
+
+def test_backward_by_hand_equals_backward_and_micrograd():
+    micrograd = pytest.importorskip("micrograd.engine")
+    by_hand = backprop_by_hand(lecture_neuron(Value, Value.relu))
+    auto = lecture_neuron(Value, Value.relu)
+    auto["o"].backward()
+    theirs = backprop_by_hand(lecture_neuron(micrograd.Value, micrograd.Value.relu))
+    assert by_hand == {name: node.grad for name, node in auto.items()} == theirs
+
+
+def test_a_leafs_backward_does_nothing():
+    a = Value(2.0)
+    a.grad = 3.0
+    a._backward()
+    assert (a.data, a.grad) == (2.0, 3.0)
+
+
+def tanh_by_hand(self):
+    """The lecture's own tanh, written against micrograd's constructor and protocol."""
+    x = self.data
+    t = (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1)
+    out = Value(t, (self, ), "tanh")
+
+    def _backward():
+        self.grad += (1 - t ** 2) * out.grad
+    out._backward = _backward
+    return out
+
+
+def test_a_node_built_by_hand_backprops_and_draws():
+    import viz
+
+    built = lecture_neuron(Value, tanh_by_hand)
+    built["o"].backward()
+    engine_made = lecture_neuron(Value, Value.tanh)
+    engine_made["o"].backward()
+    for name in built:
+        assert built[name].grad == pytest.approx(engine_made[name].grad, rel=1e-12)
+    o = built["o"]
+    assert o._prev == (built["n"],) and o._op == "tanh"
+    assert "tanh" in viz.draw_dot(o).source
+
+
+def test_micrograds_positional_constructor():
+    a = Value(2.0)
+    c = Value(5.0, (a,), "custom", "c")
+    assert (c.data, c._prev, c._op, c.label, c.grad) == (5.0, (a,), "custom", "c", 0.0)
+    c.backward()  # no rule installed: nothing flows, as in micrograd
+    assert a.grad == 0.0
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda a: Value(1.0, a), "tuple of the one or two Values"),
+    (lambda a: Value(1.0, (1.0,)), "tuple of the one or two Values"),
+    (lambda a: Value(1.0, (a, a, a)), "one or two"),
+    (lambda a: Value(1.0, (a,), 5), "_op"),
+    (lambda a: Value(1.0, label=3), "label"),
+])
+def test_a_wrong_constructor_argument_is_a_type_error_at_once(make, words):
+    with pytest.raises(TypeError, match=words):
+        make(Value(2.0))
+
+
+def test_installing_something_not_callable_as_backward_is_a_type_error():
+    with pytest.raises(TypeError, match="function of no arguments"):
+        Value(1.0)._backward = 3.0
+
+
+def test_abs_builtin():
+    a = Value(-3.0)
+    out = abs(a)
+    out.backward()
+    assert (out.data, a.grad, out._op) == (3.0, -1.0, "abs")
+
+
+def test_values_order_by_data_so_max_and_sorted_work():
+    a, b, c = Value(2.0), Value(-1.0), Value(5.0)
+    assert max([a, b, c]) is c and sorted([a, b, c]) == [b, a, c]
+    assert b < 0 < a and a >= 2.0 and not a > c
+
+
+def test_backward_of_a_value_made_inside_no_grad_says_why_instead_of_giving_zeros():
+    x = Value(3.0)
+    with engine.no_grad():
+        y = x * x
+    with pytest.raises(RuntimeError, match=r"made by '\*' while graph recording was off"):
+        y.backward()
+    assert x.grad == 0.0
+
+
+# --- what a node costs: one object for the garbage collector, about 120 bytes ---
+
+def test_a_node_is_one_object_for_the_garbage_collector():
+    import gc
+
+    x = y = Value(1.0)
+    gc.collect()
+    before = len(gc.get_objects())
+    for _ in range(10_000):
+        y = y * 1.0 + x  # two nodes a round
+    grown = len(gc.get_objects()) - before
+    assert 20_000 <= grown <= 20_100, grown  # micrograd's nodes are 4 objects each
+
+
+def test_memory_per_node():
+    import tracemalloc
+
+    y = Value(1.0)
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    for _ in range(10_000):
+        y = y * 1.0
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    per_node = sum(stat.size_diff for stat in after.compare_to(before, "filename")) / 10_000
+    # a Value (96 bytes) and its data (a 24-byte float); before this design a node took 392
+    assert 100 <= per_node <= 130, per_node

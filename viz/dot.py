@@ -129,10 +129,11 @@ def _kind(node: Any, is_root: bool, is_named: bool) -> str:
         return "parameter"
     if node._prev:
         return "value"
-    requires_grad = getattr(node, "requires_grad", None)  # only Tensors say
-    if requires_grad:
+    if not isinstance(node.data, np.ndarray):  # a Value leaf: an input unless named above
+        return "leaf"
+    if node.requires_grad:
         return "parameter"
-    if requires_grad is False and not node.label and np.size(node.data) == 1:
+    if not node.label and node.data.size == 1:
         return "constant"  # a bare number the code wrote, e.g. the 2 in `x * 2`
     return "leaf"
 
