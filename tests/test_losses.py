@@ -150,3 +150,36 @@ def test_hinge_on_a_list_of_values_matches_the_tensor_version():
 def test_hinge_rejects_bad_labels_clearly(scores, y, message):
     with pytest.raises(ValueError, match=message):
         hinge_loss(scores, y)
+
+
+# --- empty input: nan, as in PyTorch ---
+
+MEAN_OF_EMPTY = pytest.mark.xfail(
+    raises=ZeroDivisionError, strict=True,
+    reason="Tensor.mean() of an empty Tensor divides by zero (engine/tensor.py, being reworked)")
+EMPTY = {
+    "cross_entropy": (lambda x: cross_entropy(x, np.zeros(0, np.int64)), (0, 3),
+                      lambda torch, x: torch.nn.functional.cross_entropy(
+                          x, torch.zeros(0, dtype=torch.long))),
+    "mse_loss": (lambda x: mse_loss(x, np.zeros(0)), (0,),
+                 lambda torch, x: torch.nn.functional.mse_loss(x, torch.zeros(0))),
+    "hinge_loss": (lambda x: hinge_loss(x, np.zeros(0)), (0,),
+                   lambda torch, x: torch_hinge(x, torch.zeros(0))),
+}
+
+
+@pytest.mark.parametrize("loss, shape, torch_loss", [
+    pytest.param(*case, marks=[MEAN_OF_EMPTY] if name != "cross_entropy" else [], id=name)
+    for name, case in EMPTY.items()])
+def test_a_loss_of_empty_input_is_nan_with_an_empty_gradient_as_in_torch(torch, loss, shape,
+                                                                          torch_loss):
+    x, tx = f64(np.zeros(shape)), torch.zeros(shape, requires_grad=True)
+    out, tout = loss(x), torch_loss(torch, tx)
+    out.backward()
+    tout.backward()
+    assert np.isnan(out.item()) and np.isnan(tout.item())
+    assert x.grad.shape == tuple(tx.grad.shape) == shape
+
+
+def test_hinge_of_no_values_is_nan():
+    assert np.isnan(hinge_loss([], []).data)

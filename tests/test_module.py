@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import tracemalloc
+import zipfile
 
 import numpy as np
 import pytest
@@ -17,7 +19,7 @@ class Block(Module):
 
     def __init__(self, shared: Tensor) -> None:
         self.scale = Tensor(np.ones(3), requires_grad=True)
-        self.frozen = Tensor(np.ones(3))  # no requires_grad: a constant, not a parameter
+        self.frozen = Tensor(np.ones(3))  # no requires_grad: state, but not a parameter
         self.layers = [Linear(3, 3), ReLU(), Linear(3, 2)]
         self.pair = (shared, shared)
         self.heads = {"a": Linear(2, 1), "b": Linear(2, 1, bias=False)}
@@ -40,6 +42,7 @@ def test_parameters_are_found_in_attributes_lists_tuples_and_dicts_once_each():
     assert all(p.requires_grad for p in params)
     assert sum(p is shared for p in params) == 1
     assert not any(p is block.frozen for p in params)
+    assert list(block.state_dict())[:3] == ["scale", "frozen", "pair.0"]  # state, not trained
 
 
 def test_a_module_shared_by_two_parents_counts_once():
@@ -55,7 +58,7 @@ def test_nested_sequential_names_are_dotted_paths():
                                                          "1.1.bias"]
 
 
-def test_parameters_are_labelled_with_their_names_for_graph_pictures():
+def test_sequential_labels_its_weights_with_their_names_for_graph_pictures():
     model = Sequential(Linear(4, 3), ReLU(), Linear(3, 2))
     assert [p.label for p in model.parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
 
@@ -63,10 +66,30 @@ def test_parameters_are_labelled_with_their_names_for_graph_pictures():
 def test_labelling_keeps_user_labels_and_never_shortens_an_outer_name():
     inner = Linear(2, 2)
     inner.bias.label = "b1"
-    Sequential(ReLU(), Sequential(inner))  # labels inner's parameters 1.0.weight, 1.0.bias
-    inner.parameters()  # a walk from the inner module names them "weight" and "bias"
+    Sequential(ReLU(), Sequential(inner))  # labels inner's weight 0.weight, then 1.0.weight
+    Sequential(inner)  # a later, shorter name does not replace it
     assert inner.weight.label == "1.0.weight"
     assert inner.bias.label == "b1"
+
+
+def test_walking_the_parameters_leaves_labels_alone():
+    model = Sequential(Linear(2, 2))
+    model[0].weight.label, model[0].bias.label = "", "mine"
+    for walk in (model.named_parameters, model.parameters, model.state_dict, model.zero_grad):
+        list(walk() or ())
+    assert (model[0].weight.label, model[0].bias.label) == ("", "mine")
+
+
+def test_two_nodes_under_one_name_are_refused_before_anything_is_saved(tmp_path):
+    class Clash(Module):
+        def __init__(self) -> None:
+            self.d = {"a": {"b": Tensor(np.ones(2), requires_grad=True)},
+                      "a.b": Tensor(np.zeros(2), requires_grad=True)}  # both d.a.b
+
+    for walk in (Clash().state_dict, Clash().parameters, lambda: Clash().save(tmp_path / "m.npz")):
+        with pytest.raises(ValueError, match="both named 'd.a.b'"):
+            walk()
+    assert os.listdir(tmp_path) == []
 
 
 def test_value_parameters_work_as_before():
@@ -89,6 +112,33 @@ def test_zero_grad_resets_tensor_grads_to_none_and_value_grads_to_zero():
     assert m.t.grad is not None and m.v.grad == 2.0
     m.zero_grad()
     assert m.t.grad is None and m.v.grad == 0.0
+
+
+def three_two_one(frozen: bool = True) -> Sequential:
+    """A small MLP whose first weight, when `frozen`, is set not to train."""
+    model = Sequential(Linear(3, 2), ReLU(), Linear(2, 1))
+    model[0].weight.requires_grad = not frozen
+    return model
+
+
+def test_a_frozen_weight_is_state_but_not_a_parameter():
+    model = three_two_one()
+    assert [n for n, _ in model.named_parameters()] == ["0.bias", "2.weight", "2.bias"]
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    model[0].weight.grad = np.ones((3, 2), np.float32)
+    model.zero_grad()  # a frozen weight is not the optimizer's, nor zero_grad's
+    assert model[0].weight.grad is not None
+
+
+@pytest.mark.parametrize("freeze", ["before saving", "after saving"])
+def test_a_frozen_weight_survives_a_checkpoint_round_trip(tmp_path, freeze):
+    model = three_two_one(frozen=freeze == "before saving")
+    model.save(tmp_path / "m.npz")
+    fresh = three_two_one()
+    fresh.load(tmp_path / "m.npz")
+    for i in (0, 2):
+        np.testing.assert_array_equal(fresh[i].weight.data, model[i].weight.data)
+        np.testing.assert_array_equal(fresh[i].bias.data, model[i].bias.data)
 
 
 def test_train_and_eval_set_the_flag_in_every_submodule_and_return_self():
@@ -304,3 +354,85 @@ def test_a_checkpoint_of_another_model_lists_the_mismatch_with_the_path(tmp_path
 def test_loading_a_missing_file_names_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="nowhere.npz"):
         make_model().load(tmp_path / "nowhere.npz")
+
+
+def test_save_errors_name_the_target_not_the_temporary_file(tmp_path):
+    target = tmp_path / "missing" / "m.npz"
+    with pytest.raises(FileNotFoundError) as err:
+        make_model().save(target)
+    assert err.value.filename == str(target) and ".tmp" not in str(err.value)
+
+
+def test_save_removes_what_a_killed_save_left_behind(tmp_path):
+    left = tmp_path / ".m.npz.0123abcd.tmp"  # as `kill -9` during save leaves it
+    left.write_bytes(b"half a checkpoint")
+    os.utime(left, (0, 0))
+    make_model().save(tmp_path / "m.npz")
+    assert os.listdir(tmp_path) == ["m.npz"]
+
+
+# --- hostile checkpoints: refused from their headers, before any data is read ---
+
+def write_checkpoint(path, entries: dict) -> None:
+    """A zip of .npy entries: name -> array, or name -> (header dict, count of zero bytes after)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, content in entries.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as entry:
+                if isinstance(content, np.ndarray):
+                    np.lib.format.write_array(entry, content)
+                    continue
+                header, zeros = content
+                np.lib.format.write_array_header_1_0(entry, header)
+                for start in range(0, zeros, 1 << 20):  # compressed as it goes: small in memory
+                    entry.write(bytes(min(1 << 20, zeros - start)))
+
+
+GIB_4 = 1 << 28  # a quarter GiB: enough to see, quick to build
+
+
+def npy_header(shape, descr="<f4"):
+    return {"descr": descr, "fortran_order": False, "shape": shape}
+
+
+HOSTILE = {
+    # an extra entry of a quarter GiB of zeros (about 1 MB on disk)
+    "extra-entry": (lambda good: {**good, "extra": (npy_header((GIB_4 // 4,)), GIB_4)},
+                    "unexpected: extra"),
+    # a known name whose header and data are a quarter GiB: the wrong shape
+    "huge-shape": (lambda good: {**good, "0.weight": (npy_header((GIB_4 // 4,)), GIB_4)},
+                   r"0.weight has shape \(67108864,\) in the checkpoint, \(5, 4\) in the model"),
+    # a header claiming 10**12 numbers over 80 bytes of data
+    "lying-header": (lambda good: {**good, "0.weight": (npy_header((10**12,)), 80)},
+                     r"declares .* bytes, but its header .* makes 4,000,000,000,"),
+    # a header promising the right shape, over a quarter GiB of data
+    "long-data": (lambda good: {**good, "0.weight": (npy_header((5, 4)), GIB_4)},
+                  "declares 268,435,"),
+    "object-dtype": (lambda good: {**good, "0.bias": (npy_header((4,), "|O"), 32)},
+                     "0.bias holds object data, not numbers"),
+}
+
+
+@pytest.mark.parametrize("make, phrase", HOSTILE.values(), ids=HOSTILE)
+def test_a_hostile_checkpoint_is_refused_from_its_headers_in_little_memory(tmp_path, make, phrase):
+    model = make_model()
+    path = tmp_path / "hostile.npz"
+    write_checkpoint(path, make(model.state_dict()))
+    before = model.state_dict()
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=phrase) as err:
+            model.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(path) in str(err.value)
+    assert peak < 16 << 20, f"loading took {peak / 2**20:.0f} MiB"
+    for name, array in model.state_dict().items():
+        np.testing.assert_array_equal(array, before[name])
+
+
+def test_a_checkpoint_written_by_numpys_savez_loads(tmp_path):
+    model, fresh = make_model(), make_model()
+    np.savez(tmp_path / "m.npz", **model.state_dict())
+    fresh.load(tmp_path / "m.npz")
+    np.testing.assert_array_equal(fresh[2].weight.data, model[2].weight.data)

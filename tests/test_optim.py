@@ -200,6 +200,11 @@ def test_training_a_sequential_drives_a_separable_problems_loss_near_zero(make):
     (lambda: SGD([Value(1.0)], nesterov=True), ValueError, "Nesterov momentum needs"),
     (lambda: Adam([Value(1.0)], betas=(0.9, 1.0)), ValueError, r"betas\[1\] must be in \[0, 1\)"),
     (lambda: Adam([Value(1.0)], eps=-1), ValueError, "eps must be >= 0"),
+    (lambda: Adam([Value(1.0)], betas=0.9), TypeError, r"betas must be a pair .* got float 0.9"),
+    (lambda: Adam([Value(1.0)], betas=(0.9,)), ValueError, r"betas must be a pair .* got 1 value:"),
+    (lambda: Adam([Value(1.0)], betas=(0.9, 0.99, 0.999)), ValueError,
+     r"betas must be a pair .* got 3 values"),
+    (lambda: Adam([Value(1.0)], betas="ab"), TypeError, "betas must be a pair .* got str"),
 ])
 def test_bad_arguments_are_refused_clearly(make, error, message):
     with pytest.raises(error, match=message):
