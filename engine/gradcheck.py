@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from engine.graph import no_grad
+from engine.graph import Node, no_grad
 
 
 class GradcheckError(AssertionError):
@@ -36,7 +36,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6,
     import numpy as np
 
     for i, x in enumerate(inputs):
-        if not hasattr(x, "_prev"):
+        if not isinstance(x, Node):
             raise TypeError(f"gradcheck input {i} is a {type(x).__name__}; pass Values or Tensors")
         if isinstance(x.data, np.ndarray) and x.data.dtype != np.float64:
             raise TypeError(f"gradcheck input {i} is {x.data.dtype}; finite differences need "
@@ -44,7 +44,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6,
 
     saved = [x.grad for x in inputs]
     for x in inputs:
-        x.grad = None if isinstance(x.data, np.ndarray) else 0.0
+        x.zero_grad()
     try:
         f(*inputs).backward()
         analytic = [np.zeros(np.shape(x.data)) if x.grad is None else np.asarray(x.grad, float)

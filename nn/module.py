@@ -24,25 +24,12 @@ from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
 
-from engine import Tensor, Value
+from engine.graph import Node
 from engine.atomic import atomic_write
 
 
-# Until the engine gives both node types `requires_grad` and `zero_grad()`, these two say
-# once, for Module and the optimizers, what a trainable node is and how its grad resets.
-def is_parameter(node: Any) -> bool:
-    """Whether an optimizer should train `node`: a Value, or a Tensor with requires_grad."""
-    return isinstance(node, Value) or (isinstance(node, Tensor) and node.requires_grad)
-
-
-def zero_grad(nodes: Iterable[Any]) -> None:
-    """Reset each node's gradient: 0.0 for a Value, None for a Tensor (PyTorch's set_to_none)."""
-    for node in nodes:
-        node.grad = 0.0 if isinstance(node, Value) else None
-
-
-def _shape(node: Any) -> tuple:
-    return () if isinstance(node, Value) else node.data.shape
+def _shape(node: Node) -> tuple:
+    return np.shape(node.data)
 
 
 class Module:
@@ -66,7 +53,7 @@ class Module:
                 stack.extend((f"{name}.{i}", v) for i, v in reversed(list(enumerate(value))))
             elif isinstance(value, dict):
                 stack.extend((f"{name}.{k}", v) for k, v in reversed(list(value.items())))
-            elif isinstance(value, (Value, Tensor, Module)):
+            elif isinstance(value, (Node, Module)):
                 yield name, value
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
@@ -105,7 +92,7 @@ class Module:
 
     def named_parameters(self) -> Iterator[tuple[str, Any]]:
         """(dotted name, parameter) pairs, each parameter once, in state order."""
-        return ((name, node) for name, node in self._named_state() if is_parameter(node))
+        return ((name, node) for name, node in self._named_state() if node.requires_grad)
 
     def parameters(self) -> list:
         """Every parameter once, in the order of named_parameters()."""
@@ -113,7 +100,8 @@ class Module:
 
     def zero_grad(self) -> None:
         """Reset gradients (0.0 for Values, None for Tensors) before the next backward()."""
-        zero_grad(self.parameters())
+        for p in self.parameters():
+            p.zero_grad()
 
     def train(self, mode: bool = True) -> Module:
         """Set training mode here and in every sub-Module; returns self."""
@@ -144,10 +132,10 @@ class Module:
         if problems:
             raise ValueError(f"state does not fit this {type(self).__name__}: {problems}")
         for name, node in state.items():
-            if isinstance(node, Value):
-                node.data = float(arrays[name])
-            else:
+            if isinstance(node.data, np.ndarray):
                 node.data[...] = arrays[name]
+            else:
+                node.data = float(arrays[name])
 
     def save(self, path: str | os.PathLike) -> None:
         """Write state_dict() to `path` as an .npz file, atomically."""

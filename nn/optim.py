@@ -18,15 +18,15 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from engine import Tensor, Value
-from nn.module import Module, is_parameter, zero_grad
+from engine.graph import Node
+from nn.module import Module
 
 
 class Optimizer(ABC):
     """Base class: holds the parameters and their state; subclasses define `_update`."""
 
     def __init__(self, params: Iterable[Any]) -> None:
-        if isinstance(params, (Tensor, Value, Module, dict)):
+        if isinstance(params, (Node, Module, dict)):
             raise TypeError(f"{type(self).__name__} takes an iterable of parameters, e.g. "
                             f"model.parameters(), got a {type(params).__name__}")
         self.params = list(params)
@@ -37,15 +37,15 @@ class Optimizer(ABC):
             if isinstance(p, dict):
                 raise TypeError("parameter groups (dicts) are not supported; pass one "
                                 "iterable of parameters and one set of hyperparameters")
-            if not is_parameter(p):
+            if not (isinstance(p, Node) and p.requires_grad):
                 raise TypeError(f"parameter {i} is a {type(p).__name__}"
-                                f"{' without requires_grad' if isinstance(p, Tensor) else ''}; "
+                                f"{' without requires_grad' if isinstance(p, Node) else ''}; "
                                 "an optimizer updates Values and Tensors with requires_grad=True")
             if id(p) in seen:
                 raise ValueError(f"parameter {i} appears twice; it would be updated twice a step")
             seen.add(id(p))
-        self._tensors = [p for p in self.params if isinstance(p, Tensor)]
-        self._values = [p for p in self.params if isinstance(p, Value)]
+        self._tensors = [p for p in self.params if isinstance(p.data, np.ndarray)]
+        self._values = [p for p in self.params if not isinstance(p.data, np.ndarray)]
         self._tensor_states: list[dict] = [{} for _ in self._tensors]
         self._value_state: dict = {}
 
@@ -62,7 +62,8 @@ class Optimizer(ABC):
 
     def zero_grad(self) -> None:
         """Reset gradients: None for Tensors (as PyTorch's set_to_none), 0.0 for Values."""
-        zero_grad(self.params)
+        for p in self.params:
+            p.zero_grad()
 
     @abstractmethod
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict) -> None:
