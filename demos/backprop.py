@@ -16,6 +16,7 @@ A table gives the largest absolute difference of each gradient from engine.Tenso
 a pass when it is below the notebook's tolerance: fastcore's test_close(a, b, eps=0.01),
 which checks |a - b| < 0.01 elementwise. The exit code is 1 when any check fails.
 Weights are standard normal, biases zero, as in the notebook, so the numbers are large.
+It writes no files; `python -m demos.graph --example lesson` draws this model's graph.
 """
 from __future__ import annotations
 
@@ -26,23 +27,15 @@ from typing import Any, Callable
 
 import numpy as np
 
-from demos._common import add_data_arguments, demo_parser, load_data
+from demos._common import (add_data_arguments, add_seed_argument, demo_parser, load_data,
+                           number)
 from engine import Tensor
 from nn import manual
 from nn.manual import lin, mse
+from viz.examples import lesson_weights
 
 EPS = 0.01  # the notebook's test_close(..., eps=0.01)
-HIDDEN = 50  # the notebook's nh
 NAMES = ("w1", "b1", "w2", "b2", "x")  # the order of forward_and_backward's arguments
-
-
-def init_weights(m: int, seed: int) -> dict[str, np.ndarray]:
-    """The notebook's w1 (m, 50) and w2 (50, 1) standard normal, b1 and b2 zero; float32."""
-    rng = np.random.default_rng(seed)
-    return {"w1": rng.standard_normal((m, HIDDEN), dtype=np.float32),
-            "b1": np.zeros(HIDDEN, np.float32),
-            "w2": rng.standard_normal((HIDDEN, 1), dtype=np.float32),
-            "b2": np.zeros(1, np.float32)}
 
 
 def forward(x: Any, y: Any, w1: Any, b1: Any, w2: Any, b2: Any) -> Any:
@@ -127,22 +120,20 @@ def compare(results: dict[str, dict], reference: str) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = demo_parser("backprop", __doc__)
     add_data_arguments(parser)
-    parser.add_argument("--limit", type=int, default=None,
+    parser.add_argument("--limit", type=number(int, 1), default=None,
                         help="use only the first N training digits (the lesson uses all "
                              "50,000 of its pickle)")
-    parser.add_argument("--seed", type=int, default=42, help="seed for the weights (default: 42)")
+    add_seed_argument(parser, 42, "the weights")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     args = parser.parse_args(argv)
-    if args.limit is not None and args.limit < 1:
-        parser.error(f"--limit must be at least 1, got {args.limit}")
 
     mnist = load_data(parser, args)
     x = mnist[0][:args.limit]
     y = mnist[1][:args.limit].astype(np.float32)  # the digit as a number to regress on
-    print(f"data: {mnist.source}\nx: {x.shape} {x.dtype}, y: {y.shape} {y.dtype} "
+    print(f"x: {x.shape} {x.dtype}, y: {y.shape} {y.dtype} "
           f"(labels as floats, {y.min():g} to {y.max():g})")
 
-    arrays = {**init_weights(x.shape[1], args.seed), "x": x}
+    arrays = {**lesson_weights(x.shape[1], args.seed), "x": x}
     lesson_warmup(x, y, arrays)
 
     ways: dict[str, Callable] = {"forward_and_backward": by_hand, "Model.backward": module_refactor,

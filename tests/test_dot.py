@@ -4,13 +4,14 @@ from __future__ import annotations
 import gc
 import math
 import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from engine import Value, topological_order
-from viz import __main__ as viz_example
-from viz import draw_dot
+from viz import draw_dot, examples
 from viz.dot import FAST_LAYOUT, KINDS, LARGE
 
 NODE = re.compile(r'^\t(\w+) \[label=("(?:[^"\\]|\\.)*"|<.*>|\S+)(.*)\]$')
@@ -73,7 +74,7 @@ def kind_of(dot, record_text: str) -> str:
 @pytest.fixture
 def neuron():
     """micrograd's neuron, o = tanh(x1 w1 + x2 w2 + b), as `python -m viz` draws it."""
-    return viz_example.neuron()
+    return examples.neuron()
 
 
 def test_neuron_records_hold_hand_computed_data_and_grads(neuron):
@@ -121,18 +122,19 @@ def test_kinds_root_parameters_and_inputs_are_styled_apart(neuron):
     dot = draw_dot(o, params=params)
     assert kind_of(dot, "o |") == "root"
     assert {kind_of(dot, f"{p} |") for p in ("w1", "w2", "b")} == {"parameter"}
-    assert {kind_of(dot, f"{x} |") for x in ("x1", "x2")} == {"leaf"}
+    # a Value always requires grad: its inputs get the requires-grad colour, not parameter's
+    assert {kind_of(dot, f"{x} |") for x in ("x1", "x2")} == {"grad_input"}
     assert kind_of(dot, "n |") == "value"
     legend = parse(dot)[0]["legend"]["label"]
-    assert [t for _, t in KINDS.values() if t in legend] == [
-        "output (root)", "parameter", "input (leaf)", "intermediate"]
+    assert [t for _, t in KINDS.values() if f">{t}<" in legend] == [
+        "output (root)", "parameter", "input, requires grad", "intermediate"]
 
 
-def test_without_params_value_leaves_are_inputs(neuron):
+def test_without_params_nothing_is_a_parameter(neuron):
     o, _ = neuron
     dot = draw_dot(o)
-    assert kind_of(dot, "w1 |") == "leaf"
-    assert "parameter" not in parse(dot)[0]["legend"]["label"]
+    assert kind_of(dot, "w1 |") == "grad_input"
+    assert ">parameter<" not in parse(dot)[0]["legend"]["label"]
 
 
 class _Model:
@@ -309,19 +311,37 @@ def test_tensor_records_stack_their_lines_beside_the_name(rankdir, label):
     assert parse(draw_dot(w, rankdir=rankdir))[0]["v0"]["label"] == label
 
 
-def test_tensor_kinds_parameter_input_constant():
+@pytest.mark.parametrize("params, w_kind", [(None, "grad_input"), ("w", "parameter")])
+def test_tensor_kinds_parameter_inputs_constant(params, w_kind):
     w = _Node(np.ones((3, 2), np.float32), label="w", requires_grad=True)
     x = _Node(np.ones((4, 3), np.float32), label="x")
     two = _Node(np.array(2.0, np.float32))
     xw = _Node(x.data @ w.data, prev=(x, w), op="@", requires_grad=True)
     y = _Node(xw.data * 2, prev=(xw, two), op="*", label="y", requires_grad=True)
-    dot = draw_dot(y)
-    assert kind_of(dot, "w |") == "parameter"
-    assert kind_of(dot, "x |") == "leaf"
+    dot = draw_dot(y, params=params and {"w": w})
+    assert kind_of(dot, "w |") == w_kind  # a parameter only when the model's parameters say so
+    assert kind_of(dot, "x |") == "input"
     assert kind_of(dot, "2") == "constant"  # a constant shows its value alone
     assert kind_of(dot, "(4, 2)") == "value"
     assert triples(dot) == {(("w", "x"), "@", "(4, 2) float32"),
                             (("(4, 2) float32", "2"), "*", "y")}
+
+
+@pytest.mark.parametrize("op, shown", [("[]", "index"), ("index", "index"), ("@", "@")])
+def test_op_names_are_drawn_as_words_a_reader_knows(op, shown):
+    x = _Node(np.arange(3.0), label="x")
+    assert set(ops(draw_dot(_Node(x.data[:2], prev=(x,), op=op))).values()) == {shown}
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "\x00", "tab\there", "bell\x07", "nl\nx"])
+def test_control_characters_in_labels_and_ops_are_drawn_as_escapes(text):
+    x = Value(1.0, label=text)
+    y = _Node(2.0, grad=0.0, prev=(x,), op=text, label="y")
+    dot = draw_dot(y)
+    assert "\x00" not in dot.source and "\x07" not in dot.source
+    escaped = repr(text)[1:-1]  # e.g. NUL as the four characters \x00
+    assert f"{escaped} | data 1 | grad 0" in records(dot).values()
+    assert set(ops(dot).values()) == {escaped.replace("\\", "\\\\")}
 
 
 # --- the real Tensor engine and nn's modules ---
@@ -348,7 +368,7 @@ def test_lesson_graph_on_tensors_has_every_step_and_shape():
            "grad | mean 2 std 0 | min 2 max 2" in texts
     assert "x | (4, 784) float32 | data | mean 0.5 std 0 | min 0.5 max 0.5" in texts
     assert set(ops(dot).values()) == {"@", "+", "relu", "sum"}
-    assert kind_of(dot, "w1") == "parameter" and kind_of(dot, "x |") == "leaf"
+    assert kind_of(dot, "w1") == "grad_input" and kind_of(dot, "x |") == "input"
 
 
 def test_nn_parameters_show_their_dotted_names():
@@ -362,10 +382,88 @@ def test_nn_parameters_show_their_dotted_names():
         assert {"0.weight", "0.bias", "2.weight", "2.bias"} <= names
 
 
-def test_the_result_is_a_graphviz_digraph_so_jupyter_shows_it(neuron):
-    import graphviz
+# --- micrograd's way of calling it, and the Digraph without system Graphviz ---
 
+SVG = "{http://www.w3.org/2000/svg}"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def without_dot(monkeypatch, tmp_path):
+    """PATH is an empty folder: no system `dot`; graphviz-pure is found beside the interpreter."""
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-path"))
+
+
+@pytest.mark.parametrize("args, kwargs", [((), {"format": "svg", "rankdir": "LR"}),
+                                          (("png", "TB"), {}), ((), {})],
+                         ids=["trace_graph keywords", "positional", "defaults"])
+def test_micrograds_trace_graph_call_works(neuron, args, kwargs):
     o, _ = neuron
-    dot = draw_dot(o)
-    assert isinstance(dot, graphviz.Digraph)
-    assert callable(dot._repr_mimebundle_)
+    dot = draw_dot(o, *args, **kwargs)
+    assert dot.format == kwargs.get("format", args[0] if args else "svg")
+    assert f"rankdir={kwargs.get('rankdir', args[1] if args else 'LR')}" in dot.source
+
+
+@pytest.mark.parametrize("format, match", [
+    ("TB", "format must be an output format .* got 'TB' .*pass rankdir="),
+    ("jpeg2", "format must be an output format .* got 'jpeg2'$"),
+])
+def test_a_bad_format_is_named(neuron, format, match):
+    with pytest.raises(ValueError, match=match):
+        draw_dot(neuron[0], format)
+
+
+def test_micrograds_own_values_draw():
+    from micrograd.engine import Value as MicrogradValue  # no label, parents in a set
+
+    a, b = MicrogradValue(2.0), MicrogradValue(-3.0)
+    c = (a * b).relu()
+    c.backward()
+    dot = draw_dot(c)
+    assert sorted(records(dot).values()) == sorted([
+        "data 0 | grad 1", "data -6 | grad 0", "data 2 | grad 0", "data -3 | grad 0"])
+    assert set(ops(dot).values()) == {"*", "ReLU"}
+
+
+@pytest.mark.parametrize("label, title", [("o", "computation graph of o"),
+                                          ("", "computation graph")])
+def test_the_graph_is_named_after_its_root(label, title):
+    v = Value(1.0, label=label) * 2.0
+    v.label = label
+    assert draw_dot(v).source.startswith(f'digraph "{title}" {{')
+
+
+def test_jupyter_display_and_pipe_work_without_system_dot(neuron, without_dot):
+    dot = draw_dot(neuron[0])
+    bundle = dot._repr_mimebundle_()  # what Jupyter calls to show it
+    svg = ET.fromstring(bundle["image/svg+xml"])
+    assert svg.tag == f"{SVG}svg"
+    assert svg.find(f"{SVG}g/{SVG}title").text == "computation graph of o"
+    assert ET.fromstring(dot.pipe()).tag == f"{SVG}svg"
+    assert dot.pipe("png")[:8] == PNG_MAGIC
+
+
+@pytest.mark.parametrize("call, written", [
+    (lambda dot: dot.render("gout"), ["gout", "gout.svg"]),  # micrograd's trace_graph call
+    (lambda dot: dot.render("g", format="png", cleanup=True), ["g.png"]),
+    (lambda dot: dot.render(outfile="pic.png"), ["pic.gv", "pic.png"]),
+    (lambda dot: dot.render(directory="sub"), ["sub/graph.gv", "sub/graph.gv.svg"]),
+])
+def test_digraph_render_works_without_system_dot(neuron, tmp_path, monkeypatch, without_dot,
+                                                 call, written):
+    monkeypatch.chdir(tmp_path)
+    dot = draw_dot(neuron[0])
+    out = Path(call(dot))
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()) \
+        == sorted(written)
+    assert out.is_file() and out.suffix in (".svg", ".png")
+    if out.suffix == ".svg":
+        assert "data 0.7071" in [t.text for t in ET.parse(out).getroot().iter(f"{SVG}text")]
+    else:
+        assert out.read_bytes()[:8] == PNG_MAGIC
+
+
+def test_digraph_render_refuses_what_it_cannot_honour(neuron, tmp_path, without_dot):
+    dot = draw_dot(neuron[0])
+    with pytest.raises(ValueError, match="engine='neato'"):
+        dot.render(tmp_path / "g", engine="neato")

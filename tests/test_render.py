@@ -1,21 +1,18 @@
-"""viz/render.py: files from graphs, the layout program it finds, and its errors."""
+"""viz/render.py: files from graphs, only the file asked for, PNG size, and errors."""
 from __future__ import annotations
 
-import importlib
 import os
 import re
 import shutil
 import struct
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
+import viz.layout
 from engine import Value
 from viz import RendererNotFound, draw_dot, render
-
-render_module = importlib.import_module("viz.render")  # `viz.render` is also the function
 
 SVG = "{http://www.w3.org/2000/svg}"
 needs_system_dot = pytest.mark.skipif(shutil.which("dot") is None,
@@ -44,7 +41,7 @@ def without_dot(monkeypatch, tmp_path):
 @pytest.fixture
 def without_renderer(monkeypatch, without_dot, tmp_path):
     """Neither dot on PATH nor graphviz-pure anywhere pip puts commands."""
-    monkeypatch.setattr(render_module, "_scripts_dirs", lambda: [str(tmp_path / "empty-path")])
+    monkeypatch.setattr(viz.layout, "_scripts_dirs", lambda: [str(tmp_path / "empty-path")])
 
 
 def svg_texts(path: Path) -> list[str]:
@@ -56,9 +53,13 @@ def svg_texts(path: Path) -> list[str]:
 
 def png_size(path: Path) -> tuple[int, int]:
     """Width and height from a PNG's header, after checking its signature."""
-    head = path.read_bytes()[:24]
-    assert head[:8] == b"\x89PNG\r\n\x1a\n"
-    return struct.unpack(">II", head[16:24])
+    check_png_header(path)
+    return struct.unpack(">II", path.read_bytes()[16:24])
+
+
+def check_png_header(path: Path) -> None:
+    """The file starts as a PNG does."""
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
 
 
 def check_neuron_svg(path: Path) -> None:
@@ -75,24 +76,6 @@ def check_neuron_png(path: Path) -> None:
     assert path.stat().st_size > 5000
 
 
-def test_graphviz_pure_is_found_beside_the_interpreter_without_path(without_dot):
-    program = Path(render_module.find_program("svg"))
-    assert program.name.startswith("graphviz-pure")
-    # pip puts it beside the interpreter (a virtualenv's bin), or in sysconfig's scripts
-    assert program.parent in [Path(sys.executable).parent] + \
-        [Path(d) for d in render_module._scripts_dirs()]
-
-
-@pytest.mark.skipif(os.name != "posix", reason="uses a shell script as a stand-in program")
-def test_system_dot_on_path_comes_first(monkeypatch, tmp_path):
-    fake = tmp_path / "dot"
-    fake.write_text("#!/bin/sh\n")
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", str(tmp_path))
-    assert render_module.find_program("svg") == str(fake)
-    assert render_module.find_program("pdf") == str(fake)
-
-
 @pytest.mark.usefixtures("without_dot")
 @pytest.mark.parametrize("suffix, check", [(".svg", check_neuron_svg),
                                            (".png", check_neuron_png)])
@@ -100,7 +83,7 @@ def test_graphviz_pure_renders_svg_and_png(neuron, tmp_path, suffix, check):
     out = render(neuron, tmp_path / f"neuron{suffix}")
     assert out == tmp_path / f"neuron{suffix}"
     check(out)
-    assert (tmp_path / "neuron.dot").read_text() == draw_dot(neuron).source
+    assert sorted(os.listdir(tmp_path)) == ["empty-path", f"neuron{suffix}"]  # nothing else
 
 
 @needs_system_dot
@@ -129,12 +112,11 @@ def test_a_cut_graph_renders_its_marker(tmp_path, without_dot):
     assert "2,951 more nodes" in texts
 
 
-@pytest.mark.parametrize("name, dot_name", [("G.SVG", "G.dot"), ("g.DOT", "g.DOT")])
-def test_suffixes_are_read_in_any_case(neuron, tmp_path, without_dot, name, dot_name):
-    render(neuron, tmp_path / name)
-    assert sorted(os.listdir(tmp_path)) == sorted({"empty-path", name, dot_name})
-    if name != dot_name:
-        check_neuron_svg(tmp_path / name)
+def test_suffixes_are_read_in_any_case(neuron, tmp_path, without_dot):
+    render(neuron, tmp_path / "G.SVG")
+    check_neuron_svg(tmp_path / "G.SVG")
+    render(neuron, tmp_path / "g.DOT")
+    assert (tmp_path / "g.DOT").read_text() == draw_dot(neuron).source
 
 
 def test_dot_needs_no_layout_program(neuron, tmp_path, without_renderer):
@@ -158,14 +140,6 @@ def test_pdf_without_system_dot_says_it_needs_graphviz(neuron, tmp_path, without
     assert not (tmp_path / "g.pdf").exists()
 
 
-def test_jupyter_display_and_pipe_work_without_system_dot(neuron, without_dot):
-    dot = draw_dot(neuron)
-    bundle = dot._repr_mimebundle_()  # what Jupyter calls to show it
-    assert ET.fromstring(bundle["image/svg+xml"]).tag == f"{SVG}svg"
-    assert ET.fromstring(dot.pipe()).tag == f"{SVG}svg"
-    assert dot.pipe("png")[:8] == b"\x89PNG\r\n\x1a\n"
-
-
 def test_a_finished_digraph_renders_as_is(neuron, tmp_path, without_dot):
     dot = draw_dot(neuron, show_grad=False)
     texts = svg_texts(render(dot, tmp_path / "g.svg"))
@@ -175,21 +149,6 @@ def test_a_finished_digraph_renders_as_is(neuron, tmp_path, without_dot):
 def test_a_digraph_with_draw_options_is_refused(neuron, tmp_path):
     with pytest.raises(TypeError, match=re.escape("draw options ['rankdir']; pass the root")):
         render(draw_dot(neuron), tmp_path / "g.svg", rankdir="TB")
-
-
-def test_layout_errors_carry_the_program_message():
-    with pytest.raises(RuntimeError, match="syntax error"):
-        render_module.layout("digraph { a -> }", "svg")
-
-
-@pytest.mark.skipif(os.name != "posix", reason="uses a shell script as a stand-in program")
-def test_a_hanging_layout_program_times_out(monkeypatch, tmp_path):
-    slow = tmp_path / "slow"
-    slow.write_text("#!/bin/sh\nexec sleep 10\n")  # exec: the timeout's kill reaches sleep
-    slow.chmod(0o755)
-    monkeypatch.setattr(render_module, "find_program", lambda fmt: str(slow))
-    with pytest.raises(TimeoutError, match="took more than 0.3 s.*max_nodes"):
-        render_module.layout("digraph { a }", "svg", timeout=0.3)
 
 
 @pytest.mark.parametrize("name, error, match", [
@@ -229,4 +188,54 @@ def test_a_failed_write_names_the_path_and_leaves_no_temp_file(neuron, tmp_path,
     monkeypatch.setattr(os, "replace", refuse_svg)
     with pytest.raises(PermissionError, match=r"cannot write .*g\.svg: Permission denied"):
         render(neuron, tmp_path / "g.svg")
-    assert sorted(os.listdir(tmp_path)) == ["empty-path", "g.dot"]
+    assert sorted(os.listdir(tmp_path)) == ["empty-path"]
+
+
+def chain(n: int) -> Value:
+    """n additions in a row: a graph that lays out n + 1 records wide."""
+    v = Value(0.0, label="start")
+    for _ in range(n):
+        v = v + 1.0
+    return v
+
+
+def test_a_big_png_is_scaled_down_and_its_svg_kept_full(tmp_path, without_dot):
+    root = chain(60)
+    full = png_size(render(root, tmp_path / "full.png", max_pixels=None))
+    assert max(full) > 4000  # the case to guard against
+    capped = png_size(render(root, tmp_path / "capped.png"))
+    assert max(capped) == pytest.approx(4000, abs=2)
+    assert capped[0] / capped[1] == pytest.approx(full[0] / full[1], rel=0.02)  # same shape
+    small = png_size(render(root, tmp_path / "small.png", max_pixels=500))
+    assert max(small) == pytest.approx(500, abs=2)
+    width_pt = float(ET.parse(render(root, tmp_path / "g.svg")).getroot().get("width")[:-2])
+    assert width_pt * 144 / 72 == pytest.approx(max(full), rel=0.02)  # SVG: full size
+
+
+def test_a_small_png_is_not_scaled_up(neuron, tmp_path, without_dot):
+    assert png_size(render(neuron, tmp_path / "a.png")) == \
+        png_size(render(neuron, tmp_path / "b.png", max_pixels=None))
+
+
+@pytest.mark.parametrize("label", ["nul\x00byte", "\x00", "bell\x07 and tab\t"])
+@pytest.mark.parametrize("suffix", [".svg", ".png"])
+def test_control_characters_in_labels_render(tmp_path, without_dot, label, suffix):
+    out = render(Value(1.5, label=label), tmp_path / f"g{suffix}")
+    if suffix == ".svg":
+        assert repr(label)[1:-1] in svg_texts(out)  # shown as escapes, nothing lost
+    else:
+        check_png_header(out)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="uses a shell script as a stand-in program")
+def test_a_layout_failure_saves_the_dot_source_and_says_where(neuron, tmp_path, monkeypatch):
+    broken = tmp_path / "bin" / "dot"
+    broken.parent.mkdir()
+    broken.write_text("#!/bin/sh\necho 'out of memory' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("PATH", str(broken.parent))  # dot fails, and it writes PDF alone
+    with pytest.raises(RuntimeError, match="out of memory") as e:
+        render(neuron, tmp_path / "g.pdf")
+    assert f"saved in {tmp_path / 'g.dot'}" in str(e.value)
+    assert (tmp_path / "g.dot").read_text() == draw_dot(neuron).source
+    assert not (tmp_path / "g.pdf").exists()

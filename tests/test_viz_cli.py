@@ -24,48 +24,50 @@ def run_viz(*args: str, cwd: Path, path_env: str | None = None) -> subprocess.Co
 def test_help_names_the_examples_and_formats(tmp_path):
     done = run_viz("--help", cwd=tmp_path)
     assert done.returncode == 0
-    for word in ("--example", "neuron", "lesson", "--out", ".svg", ".png"):
+    for word in ("--example", "neuron", "lesson", "--out", "--format", "svg", "png", "pdf"):
         assert word in done.stdout
 
 
-def test_neuron_renders_to_svg_without_dot_on_path(tmp_path):
+def test_neuron_renders_into_out_without_dot_on_path(tmp_path):
     # PATH is an empty folder: graphviz-pure must be found beside the interpreter
     done = run_viz(cwd=tmp_path, path_env=str(tmp_path))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "neuron.svg"
-    svg = ET.parse(tmp_path / "neuron.svg").getroot()
+    assert (done.stdout, done.stderr) == ("wrote out/neuron.svg\n", "")
+    assert os.listdir(tmp_path / "out") == ["neuron.svg"]  # the demos' convention: out/
+    svg = ET.parse(tmp_path / "out" / "neuron.svg").getroot()
     texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
     # micrograd's neuron: o = tanh(0.8814) = 0.7071, do/dx1 = w1 (1 - o**2) = -1.5
     assert "data 0.7071" in texts and "grad -1.5" in texts
 
 
-def test_lesson_renders_to_png(tmp_path):
-    out = tmp_path / "lesson.png"
-    done = run_viz("--example", "lesson", "--out", str(out), cwd=tmp_path)
+def test_lesson_renders_every_format_asked_for(tmp_path):
+    done = run_viz("--example", "lesson", "--format", "png", "dot", "--out", "pics",
+                   cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert Path(done.stdout.strip()) == out
-    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert out.stat().st_size > 20_000
+    assert done.stdout.splitlines() == ["wrote pics/lesson.png", "wrote pics/lesson.dot"]
+    assert (tmp_path / "pics" / "lesson.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(os.listdir(tmp_path / "pics")) == ["lesson.dot", "lesson.png"]
 
 
 def test_lesson_dot_has_the_784_50_1_model(tmp_path):
-    out = tmp_path / "lesson.dot"
-    done = run_viz("--example", "lesson", "--rows", "3", "--out", str(out), cwd=tmp_path)
+    done = run_viz("--example", "lesson", "--rows", "3", "--format", "dot", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    source = out.read_text()
+    source = (tmp_path / "out" / "lesson.dot").read_text()
     for text in ("(3, 784) float32", "w1 | {(784, 50) float32", "b1 | {(50,) float32",
                  "w2 | {(50, 1) float32", "b2 | {(1,) float32", "loss | {scalar float32",
-                 "label=relu", "rankdir=TB"):
+                 "label=relu", "label=index", "rankdir=TB"):
         assert text in source
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--out", "pic.gif"], "pic.gif: the suffix must be one of"),
-    (["--out", "no/such/folder/pic.svg"], "the folder no/such/folder does not exist"),
+    (["--format", "gif"], "argument --format: invalid choice: 'gif'"),
+    (["--out", "a-file/sub"], "--out a-file/sub: cannot create this folder"),
     (["--example", "lesson", "--rows", "0"], "--rows must be at least 1, got 0"),
+    (["--example", "lesson", "--seed", "-1"], "--seed must be 0 or more, got -1"),
     (["--max-nodes", "0"], "max_nodes must be a positive int"),
 ])
 def test_bad_arguments_fail_with_a_message(tmp_path, args, message):
+    (tmp_path / "a-file").write_text("")
     done = run_viz(*args, cwd=tmp_path)
     assert done.returncode != 0
     assert message in done.stderr

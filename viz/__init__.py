@@ -1,4 +1,8 @@
-"""Computation graphs as pictures: `draw_dot` builds a graphviz Digraph, `render` writes a file."""
+"""Computation graphs as pictures: `draw_dot` builds a graphviz Digraph, `render` writes a file.
+
+Inside: dot.py draws, layout.py finds and runs the layout program, render.py writes files,
+examples.py builds the example graphs that `python -m viz` and demos.graph draw.
+"""
 try:
     import graphviz  # noqa: F401  (a dependency of the package; checked here for a clear message)
 except ImportError as e:  # e.g. the checkout imported without `pip install -e .`
@@ -7,6 +11,7 @@ except ImportError as e:  # e.g. the checkout imported without `pip install -e .
                       "`pip install graphviz graphviz-pure`") from e
 
 from viz.dot import draw_dot  # noqa: E402
-from viz.render import RendererNotFound, render  # noqa: E402
+from viz.layout import RendererNotFound  # noqa: E402
+from viz.render import render  # noqa: E402
 
 __all__ = ["draw_dot", "render", "RendererNotFound"]

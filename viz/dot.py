@@ -1,9 +1,10 @@
 """Computation graphs as graphviz Digraphs: `draw_dot` draws any node of the node protocol.
 
-A node is drawn from what the protocol promises (`data`, `grad`, `_prev`, `_op`, `label`):
-a node whose `data` is a numpy array is a Tensor, anything else a scalar Value, so this
-module needs neither class. Each node becomes a record (label | data | grad), and the op
-that made it a small oval in front of it, as micrograd draws them.
+A node is drawn from what the protocol promises (`data`, `grad`, `_prev`, `_op`, `label`,
+`requires_grad`): a node whose `data` is a numpy array is a Tensor, anything else a scalar
+Value, so this module needs neither class (and draws micrograd's own Values too). Each node
+becomes a record (label | data | grad), and the op that made it a small oval in front of
+it, as micrograd draws them.
 
 The walk is breadth-first from the root with an explicit queue, so depth costs memory, not
 recursion; when a graph has more than `max_nodes` nodes, the ones nearest the root are kept
@@ -12,10 +13,15 @@ stays readable.
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import graphviz
 import numpy as np
+
+from engine.atomic import atomic_write
+from viz.layout import layout
 
 RANKDIRS = ("LR", "TB", "RL", "BT")
 SMALL_TENSOR = 8  # tensors with at most this many numbers show them; larger ones show stats
@@ -40,28 +46,59 @@ FAST_LAYOUT = {"splines": "line", "nslimit": "0.02", "mclimit": "0.05"}
 KINDS = {
     "root": ({"style": "filled,bold", "fillcolor": "#ffd966", "penwidth": "2"}, "output (root)"),
     "parameter": ({"style": "filled", "fillcolor": "#b7e1a1"}, "parameter"),
-    "leaf": ({"style": "filled", "fillcolor": "#c9daf8"}, "input (leaf)"),
+    "grad_input": ({"style": "filled", "fillcolor": "#d9c8ee"}, "input, requires grad"),
+    "input": ({"style": "filled", "fillcolor": "#c9daf8"}, "input"),
     "constant": ({"style": "filled,dashed", "fillcolor": "#eeeeee", "fontcolor": "#555555"},
                  "constant"),
     "value": ({}, "intermediate"),
 }
+OP_NAMES = {"[]": "index"}  # op names drawn as words a reader knows ('[]': indexing's old name)
 
+# Control characters become their Python escapes (NUL -> \x00): dot would stop reading a
+# label at a NUL byte, and the others draw as nothing.
+_CONTROL = {c: repr(chr(c))[1:-1] for c in (*range(0x20), *range(0x7F, 0xA0))}
 _RECORD_SPECIALS = str.maketrans({c: "\\" + c for c in '{}|<>"'})
 
 
 class Digraph(graphviz.Digraph):
-    """A graphviz.Digraph that lays itself out with the program `viz.render` finds.
+    """A graphviz.Digraph that lays itself out with the programs viz.layout finds.
 
-    So it displays in Jupyter (which calls `pipe`) even where Graphviz's `dot` is not
-    installed: the pip-installed `graphviz-pure` stands in.
+    So `pipe()`, `render()`, `view()` and Jupyter's display (which pipes) all work where
+    Graphviz's `dot` is not installed: the pip-installed `graphviz-pure` stands in.
     """
 
     def pipe(self, format: str | None = None, *, encoding: str | None = None) -> bytes | str:
         """The graph laid out as `format` (default: self.format): bytes, or str given `encoding`."""
-        from viz.render import layout  # viz.render imports this module, so import it late
-
         out = layout(self.source, format or self.format)
         return out if encoding is None else out.decode(encoding)
+
+    @property
+    def _render(self):
+        """What graphviz's `render()` calls to run dot on the saved source: ours instead, so
+        render() keeps graphviz's file naming, cleanup and view."""
+        return _render_file
+
+
+def _render_file(engine: str, format: str, filepath: str | os.PathLike, *,
+                 outfile: str | os.PathLike | None = None, raise_if_result_exists: bool = False,
+                 renderer: str | None = None, formatter: str | None = None,
+                 **unused: Any) -> str:
+    """The DOT file at `filepath` drawn as `format` into `outfile` (default: filepath.format),
+    as graphviz's render() would have dot do it; returns the path written.
+
+    `unused` takes the options that change nothing here: quiet (the program's messages are
+    captured anyway), neato_no_op and overwrite_filepath (the source is read before writing).
+    """
+    if engine != "dot" or renderer or formatter:
+        raise ValueError(f"viz lays graphs out with dot and its default renderer only, got "
+                         f"engine={engine!r} renderer={renderer!r} formatter={formatter!r}")
+    out = Path(outfile) if outfile is not None else Path(f"{os.fspath(filepath)}.{format}")
+    if raise_if_result_exists and out.exists():
+        raise graphviz.FileExistsError(f"output file exists: {os.fspath(out)!r}")
+    image = layout(Path(filepath).read_text(encoding="utf-8"), format)
+    with atomic_write(out) as f:
+        f.write(image)
+    return os.fspath(out)
 
 
 def _number(x: Any) -> str:
@@ -69,9 +106,14 @@ def _number(x: Any) -> str:
     return f"{float(x):.4g}"
 
 
-def _cell(text: str) -> str:
-    """Text as one record field: backslashes and {}|<>" escaped."""
-    return text.replace("\\", "\\\\").translate(_RECORD_SPECIALS)
+def _text(x: Any) -> str:
+    """x as text, control characters written as escapes."""
+    return str(x).translate(_CONTROL)
+
+
+def _cell(text: Any) -> str:
+    """Text as one record field: control characters, backslashes and {}|<>" escaped."""
+    return _text(text).replace("\\", "\\\\").translate(_RECORD_SPECIALS)
 
 
 def _group(fields: list[str]) -> str:
@@ -115,27 +157,30 @@ def _label(node: Any, name: str, kind: str, show_grad: bool, rankdir: str) -> st
         if show_grad:
             fields.append(_cell(f"grad {_number(node.grad)}"))
     if name:
-        fields.insert(0, _cell(str(name)))
+        fields.insert(0, _cell(name))
     row = " | ".join(fields)
     # left-right layouts turn a record's direction, so one more pair of braces turns it back
     return _group([row]) if rankdir in ("LR", "RL") else row
 
 
-def _kind(node: Any, is_root: bool, is_named: bool) -> str:
-    """Which of KINDS a node is: root, parameter, leaf, constant, or an intermediate value."""
+def _label_of(node: Any) -> str:
+    """The node's own name, '' when it has none (micrograd's Values carry no label)."""
+    return str(getattr(node, "label", "") or "")
+
+
+def _kind(node: Any, is_root: bool, is_parameter: bool) -> str:
+    """Which of KINDS a node is drawn as: its role in the graph."""
     if is_root:
         return "root"
-    if is_named:
+    if is_parameter:
         return "parameter"
     if node._prev:
         return "value"
-    if not isinstance(node.data, np.ndarray):  # a Value leaf: an input unless named above
-        return "leaf"
-    if node.requires_grad:
-        return "parameter"
-    if not node.label and node.data.size == 1:
+    if getattr(node, "requires_grad", True):  # a Value's is always True; micrograd's has none
+        return "grad_input"
+    if not _label_of(node) and np.size(node.data) == 1:
         return "constant"  # a bare number the code wrote, e.g. the 2 in `x * 2`
-    return "leaf"
+    return "input"
 
 
 def _parameter_names(params: Any) -> dict[int, str]:
@@ -193,28 +238,35 @@ def _check_node(root: Any) -> None:
                         f"{type(root).__name__}, which has no {', '.join(missing)}")
 
 
-def draw_dot(root: Any, rankdir: str = "LR", show_grad: bool = True,
+def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", *, show_grad: bool = True,
              max_nodes: int | None = 500, params: Any = None) -> Digraph:
     """The computation graph ending at `root` (a Value or a Tensor) as a graphviz Digraph.
 
+    format: what `pipe()`, `render()` and Jupyter produce, 'svg' or 'png' (others need
+        system Graphviz); format and rankdir come first, as in micrograd's draw_dot.
     rankdir: 'LR' (inputs left, output right), 'TB', 'RL' or 'BT'.
     show_grad: also show gradients (Tensors show one only once backward has filled it).
     max_nodes: keep the nodes nearest the root, the rest become one "N more nodes" marker;
         None draws every node. Past LARGE (1,000) nodes, edges are straight and the
         layout effort bounded, so that dot finishes in seconds.
-    params: names for parameters — a Module (anything with `named_parameters()`), a dict
-        {name: parameter}, or (name, parameter) pairs; named nodes show the name and the
-        parameter style. Without it, nodes show their own `label`.
+    params: a model's parameters and their names — a Module (anything with
+        `named_parameters()`), a dict {name: parameter}, or (name, parameter) pairs. Only
+        these are drawn as parameters, under these names; other nodes show their `label`.
 
-    Styles, explained by a legend: the root is gold and bold; parameters green (named in
-    `params`, or Tensor leaves that require grad); other leaves, the inputs, blue;
-    constants grey and dashed (unnamed one-number Tensors that need no grad, like the 2 in
-    `x ** 2`); ops small grey ovals.
+    Colours, explained by a legend, say each node's role: the root gold and bold;
+    parameters green; other leaves that require grad (every Value leaf, and Tensors like
+    an input whose gradient you want) lilac; inputs that need no grad blue; constants grey
+    and dashed (unnamed one-number Tensors that need no grad, like the 2 in `x ** 2`);
+    ops small grey ovals.
 
-    In Jupyter the result displays itself; `viz.render(graph, path)` writes it to a file
-    (graphviz's own `.render()` and `.view()` need system Graphviz).
+    The result displays itself in Jupyter, and its `.pipe()`, `.render()` and `.view()`
+    work without system Graphviz; `viz.render(root, path)` writes a file in one call.
     """
     _check_node(root)
+    if format not in graphviz.FORMATS:
+        raise ValueError(f"format must be an output format such as 'svg' or 'png', got "
+                         f"{format!r}" + (" (rankdir is the third argument: pass rankdir=...)"
+                                          if format in RANKDIRS else ""))
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
     if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
@@ -227,16 +279,21 @@ def draw_dot(root: Any, rankdir: str = "LR", show_grad: bool = True,
     graph_attr = {"rankdir": rankdir, **GRAPH_ATTR}
     if len(kept) > LARGE:
         graph_attr.update(FAST_LAYOUT)
-    dot = Digraph(format="svg", graph_attr=graph_attr, node_attr=NODE_ATTR, edge_attr=EDGE_ATTR)
+    root_name = names.get(id(root)) or _label_of(root)
+    title = f"computation graph of {root_name}" if root_name else "computation graph"
+    dot = Digraph(name=graphviz.escape(_text(title)), filename="graph.gv",
+                  format=format, graph_attr=graph_attr, node_attr=NODE_ATTR,
+                  edge_attr=EDGE_ATTR)
     kinds, cut_into = set(), []
     for i, node in enumerate(kept):
-        name = names.get(id(node)) or node.label
+        name = names.get(id(node)) or _label_of(node)
         kind = _kind(node, i == 0, id(node) in names)
         kinds.add(kind)
         dot.node(f"v{i}", _label(node, name, kind, show_grad, rankdir), **KINDS[kind][0])
         if not node._prev:
             continue
-        dot.node(f"op{i}", graphviz.escape(node._op), **OP_ATTR)
+        op = OP_NAMES.get(node._op, node._op)
+        dot.node(f"op{i}", graphviz.escape(_text(op)), **OP_ATTR)
         dot.edge(f"op{i}", f"v{i}")
         for parent in node._prev:
             j = index.get(id(parent))
