@@ -27,7 +27,7 @@ from graphviz import Digraph
 
 from engine import Value, topological_order
 from viz import draw_dot
-from viz.render import find_graphviz_pure, layout
+from viz.layout import find_graphviz_pure, layout
 
 
 def demo_loss(points: int, l2: bool = True, seed: int = 0) -> Value:
