@@ -1,0 +1,174 @@
+"""How fast explorer pages are: writing one for a 500-node graph, and each step in Chromium.
+
+1. `viz.explore(root, path)` with max_nodes=500 on two scalar graphs of micrograd's demo
+   (MLP(2, [16, 16, 1]) hinge loss): on one point (982 nodes) and on 100 points with L2
+   (about 65,000 nodes, most past the cut); each layout program present (system Graphviz
+   `dot`, `graphviz-pure`) in turn. Target: under 2 s.
+2. The 100-point page in headless system Chromium (Playwright, no browser download): for
+   `--steps` forward steps and as many backward steps, the time `explorer.go(step + 1)`
+   takes in JavaScript, and the time until the frame after it is painted, less an idle
+   frame measured just before. Target: each step under 50 ms.
+3. With --screenshot PATH: a picture of a small page mid-way through backward (the README's).
+
+    python -m bench.explore
+    python -m bench.explore --rounds 5 --steps 300
+    python -m bench.explore --screenshot docs/explore.png
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.viz import demo_loss
+from engine import Value, topological_order
+from viz.explore import explore
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+MAX_NODES = 500
+
+# In the page: time `steps` steps from `start`, each as the JavaScript of the step and the
+# time until the frame after it, and an idle frame before each as the baseline.
+MEASURE = """async ([start, steps]) => {
+  const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+  explorer.go(start);
+  await frame();
+  const js = [], painted = [], idle = [];
+  for (let k = 0; k < steps && explorer.step < explorer.total; k++) {
+    let t0 = performance.now();
+    await frame();
+    idle.push(performance.now() - t0);
+    t0 = performance.now();
+    explorer.go(explorer.step + 1);
+    js.push(performance.now() - t0);
+    await frame();
+    painted.push(performance.now() - t0);
+  }
+  return { js, painted, idle };
+}"""
+
+
+def find_chromium() -> str | None:
+    """The system's Chromium: $CHROMIUM, else chromium or chromium-browser on PATH."""
+    return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which(
+        "chromium-browser")
+
+
+def write_times(graphs: dict[str, Value], folder: Path, rounds: int) -> dict[str, Path]:
+    """Time explore() writing each graph's page with each layout program; the pages written."""
+    programs = {"dot": os.environ["PATH"]} if shutil.which("dot") else {}
+    programs["graphviz-pure"] = ""  # no PATH: no dot; graphviz-pure is found beside python
+    pages = {}
+    for k, (name, root) in enumerate(graphs.items()):
+        pages[name] = folder / f"page{k}.html"
+        for program, path_var in programs.items():
+            times = []
+            for _ in range(rounds):
+                saved, os.environ["PATH"] = os.environ["PATH"], path_var
+                try:
+                    start = time.perf_counter()
+                    page = explore(root, pages[name], max_nodes=MAX_NODES)
+                    times.append(time.perf_counter() - start)
+                finally:
+                    os.environ["PATH"] = saved
+            med = statistics.median(times)
+            print(f"  {name}, {program:<13} median {med:6.3f} s (range {min(times):.3f}-"
+                  f"{max(times):.3f}, n={rounds}), {len(page.html) / 1e6:.2f} MB, "
+                  f"{len(page.recording.backward)} backward steps; target < 2 s: "
+                  f"{'met' if med < 2 else 'MISSED'}")
+    return pages
+
+
+def percentile(values: list[float], q: float) -> float:
+    return sorted(values)[min(len(values) - 1, int(q * len(values)))]
+
+
+def step_times(browser: Any, page_path: Path, steps: int) -> None:
+    """Print per-step times of the page in the browser, forward and backward."""
+    context = browser.new_context(viewport={"width": 1400, "height": 800})
+    page = context.new_page()
+    page.goto(page_path.resolve().as_uri())
+    forward = page.evaluate("explorer.total") - page.evaluate(
+        "JSON.parse(document.getElementById('explore-data').textContent).steps"
+        ".filter(s => s.kind === 'backward').length")
+    for phase, start in (("forward", 0), ("backward", forward)):
+        got = page.evaluate(MEASURE, [start, steps])
+        idle = statistics.median(got["idle"])
+        painted = [t - idle for t in got["painted"]]
+        js = got["js"]
+        print(f"  {phase:<8} {len(js)} steps: JavaScript median {statistics.median(js):5.1f} "
+              f"ms, max {max(js):5.1f} ms; to the painted frame, less an idle frame "
+              f"({idle:.1f} ms): median {statistics.median(painted):5.1f} ms, 95th percentile "
+              f"{percentile(painted, 0.95):5.1f} ms, max {max(painted):5.1f} ms; target < 50 "
+              f"ms: {'met' if statistics.median(painted) < 50 else 'MISSED'} on the median")
+    context.close()
+
+
+def screenshot(browser: Any, folder: Path, out: Path) -> None:
+    """The README's picture: micrograd's lecture expression, mid-way through backward."""
+    a, b, c, f = (Value(x, label=n) for x, n in ((2.0, "a"), (-3.0, "b"), (10.0, "c"),
+                                                  (-2.0, "f")))
+    e = a * b
+    d = e + c
+    L = d * f
+    out_ = L + a * a
+    for node, name in ((e, "e"), (d, "d"), (L, "L"), (out_, "out")):
+        node.label = name
+    explored = explore(out_, folder / "shot.html")
+    context = browser.new_context(viewport={"width": 1200, "height": 470})
+    page = context.new_page()
+    page.goto((folder / "shot.html").as_uri())
+    page.keyboard.press("End")  # the last step, in which a gets its second contribution
+    i = explored.recording.nodes.index(a)
+    page.click(f"#graph svg g.node:has(> title:text-is('v{i}'))")
+    page.screenshot(path=str(out))
+    context.close()
+    print(f"  screenshot written to {out}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.explore", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3, help="timed writes of each (default 3)")
+    parser.add_argument("--steps", type=int, default=200,
+                        help="steps timed in each phase in the browser (default 200)")
+    parser.add_argument("--screenshot", type=Path, default=None,
+                        help="also write the README's screenshot to this PNG")
+    args = parser.parse_args(argv)
+    print("command:", "python -m bench.explore", *(argv if argv is not None else sys.argv[1:]))
+
+    graphs = {f"demo loss, {points} point{'s' if points > 1 else ''}"
+              f"{' + L2' if l2 else ''} ({len(topological_order(root)):,} nodes)": root
+              for points, l2 in ((1, False), (100, True)) for root in [demo_loss(points, l2)]}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        print(f"1. explore(root, path), max_nodes={MAX_NODES}")
+        pages = write_times(graphs, folder, args.rounds)
+
+        chromium = find_chromium()
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            sys.exit("2. skipped: Playwright is not installed (pip install playwright)")
+        if chromium is None:
+            sys.exit("2. skipped: no Chromium found (apt-get install chromium, or set $CHROMIUM)")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            name = list(pages)[-1]
+            print(f"2. stepping in headless {browser.version} ({chromium}): {name}")
+            step_times(browser, pages[name], args.steps)
+            if args.screenshot:
+                print("3. screenshot")
+                screenshot(browser, folder, args.screenshot)
+            browser.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,473 @@
+"""viz/explore.py and explore.js: the recorder against the engine, the page in a real browser.
+
+The browser tests drive the system's headless Chromium with Playwright (never a downloaded
+browser) and skip, saying why, where either is missing. CI installs both.
+"""
+from __future__ import annotations
+
+import html
+import io
+import math
+import os
+import random
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import nn
+from engine import Tensor, Value, topological_order
+from viz import draw_dot
+from viz.explore import explore, grad_summary, page_data, record
+
+# --- graphs: each builder returns a fresh root whose grads have never been filled ---
+
+def value_graph() -> Value:
+    """micrograd's lecture expression, with `a` used three times (twice in one op)."""
+    a, b, c, f = (Value(x, label=n) for x, n in ((2.0, "a"), (-3.0, "b"), (10.0, "c"),
+                                                  (-2.0, "f")))
+    e = a * b
+    d = e + c
+    L = d * f
+    out = L + a * a - b ** 2 / 4
+    for node, name in ((e, "e"), (d, "d"), (L, "L"), (out, "out")):
+        node.label = name
+    return out
+
+
+def neuron() -> Value:
+    """A micrograd-style neuron on three inputs, tanh(w . x + b), in a squared error."""
+    random.seed(1)
+    unit = nn.scalar.Neuron(3, nonlin=False)
+    for name, p in unit.named_parameters():
+        p.label = name
+    xs = [Value(x, label=f"x{i}") for i, x in enumerate((0.5, -1.5, 2.0))]
+    out = unit(xs).tanh()
+    out.label = "out"
+    loss = (out - 1.0) ** 2
+    loss.label = "loss"
+    return loss
+
+
+def tensor_mlp() -> Tensor:
+    """A 4-5-3 Tensor MLP with ReLU, cross-entropy over six rows."""
+    nn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 3))
+    x = Tensor(np.random.default_rng(0).standard_normal((6, 4)).astype(np.float32), label="x")
+    loss = nn.cross_entropy(model(x), np.array([0, 1, 2, 0, 1, 2]))
+    loss.label = "loss"
+    return loss
+
+
+def long_sum(n: int = 60) -> Value:
+    """tanh(x0 w0 + ... + w0²): about 3n nodes, for cutting at max_nodes. w0 sits near the
+    root, in w0², and also at the far end of the sum, in a node past a cut."""
+    xs = [Value(0.1 * i - 2.0, label=f"x{i}") for i in range(n)]
+    ws = [Value(math.sin(i + 1), label=f"w{i}") for i in range(n)]
+    total = sum((x * w for x, w in zip(xs, ws)), Value(0.0, label="b"))
+    return (total + ws[0] * ws[0]).tanh()
+
+
+GRAPHS = [value_graph, neuron, tensor_mlp]
+
+
+def same_grad(a: Any, b: Any) -> bool:
+    """Two engine grads are the same: equal floats, equal arrays, or both None."""
+    if a is None or b is None:
+        return a is None and b is None
+    return bool(np.array_equal(a, b))
+
+
+def engine_grads(root: Any, nodes: list) -> list:
+    """The grads `root.backward()` gives these nodes on a fresh graph."""
+    for node in topological_order(root):
+        node.zero_grad()
+    root.backward()
+    return [node.grad for node in nodes]
+
+
+# --- the recorder ---
+
+@pytest.mark.parametrize("build", GRAPHS)
+def test_recorded_grads_are_the_engines(build: Callable) -> None:
+    root = build()
+    rec = record(root)
+    expected = engine_grads(root, rec.nodes)
+    assert len(rec.nodes) == len(topological_order(root))
+    for node, got, want in zip(rec.nodes, rec.grads, expected):
+        assert same_grad(got, want), node.label
+
+
+@pytest.mark.parametrize("build", GRAPHS)
+def test_contributions_to_each_node_add_up_to_its_grad(build: Callable) -> None:
+    rec = record(build())
+    total: dict[int, Any] = {}
+    for step in rec.backward:
+        for c in step.contributions:
+            delta = c.after if c.before is None else c.after - c.before
+            total[c.node] = delta + total.get(c.node, 0)
+    for i, grad in enumerate(rec.grads):
+        if grad is None:
+            assert i not in total
+        else:
+            np.testing.assert_allclose(total[i], grad, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("build", GRAPHS)
+def test_steps_follow_topological_order(build: Callable) -> None:
+    root = build()
+    rec = record(root)
+    position = {id(n): k for k, n in enumerate(topological_order(root))}
+    assert [position[id(rec.nodes[i])] for i in rec.forward] == sorted(position.values())
+    runs = [position[id(rec.nodes[s.node])] for s in rec.backward[1:]]
+    assert runs == sorted(runs, reverse=True)
+    assert rec.backward[0].node == 0 and rec.backward[0].contributions[0].node == 0
+
+
+def test_a_node_used_twice_receives_two_contributions() -> None:
+    rec = record(value_graph())
+    a = next(i for i, n in enumerate(rec.nodes) if n.label == "a")
+    senders = [rec.nodes[s.node].label or rec.nodes[s.node]._op
+               for s in rec.backward if any(c.node == a for c in s.contributions)]
+    assert len(senders) == 2  # a * b, and a * a, which adds both its operands' shares at once
+    assert "e" in senders
+
+
+def test_recording_leaves_the_graph_as_it_was() -> None:
+    root = tensor_mlp()
+    root.backward()
+    root.backward()  # leaves hold twice the gradient now
+    before = [(n, n.grad) for n in topological_order(root)]
+    record(root)
+    for node, grad in before:
+        assert node.grad is grad
+
+
+def test_the_rule_shows_the_engines_numbers() -> None:
+    a, b, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(-2.0, label="f")
+    c = a * b
+    c.label = "c"
+    root = c * f
+    data = page_data(record(root), "t")
+    rules = [e["rule"] for s in data["steps"] if s["kind"] == "backward" for e in s["entries"]]
+    assert "a.grad += b.data × g = (−3) × (−2) = 6" in rules
+    assert "b.grad += a.data × g = 2 × (−2) = −4" in rules
+
+
+def test_a_cut_graph_keeps_draw_dots_nodes_and_still_shows_the_engines_grads() -> None:
+    root = long_sum()
+    total = len(topological_order(root))
+    rec = record(root, max_nodes=30)
+    assert len(rec.nodes) == 30 and rec.cut == total - 30
+    source = draw_dot(root, max_nodes=30).source
+    for i, node in enumerate(rec.nodes):  # node i is the one draw_dot draws as v{i}
+        line = re.search(rf"^\s*v{i} \[label=(.*)$", source, re.MULTILINE).group(1)
+        assert (node.label or f"data {node.data:.4g}") in line
+    assert f"{rec.cut:,} more nodes" in source
+    assert any(s.node is None for s in rec.backward)  # what the cut part sends is shown
+    for node, got, want in zip(rec.nodes, rec.grads, engine_grads(root, rec.nodes)):
+        assert same_grad(got, want), node.label
+
+
+@pytest.mark.parametrize("bad, error, words", [
+    (3.0, TypeError, "got float"),
+    (Tensor(np.ones(3, np.float32), requires_grad=True) * 2, ValueError, "shape (3,)"),
+    (Tensor(np.ones(1, np.float32)), ValueError, "requires grad"),
+])
+def test_bad_roots_are_refused_clearly(bad: Any, error: type, words: str) -> None:
+    with pytest.raises(error, match=re.escape(words)):
+        explore(bad)
+
+
+def test_bad_max_nodes_is_refused() -> None:
+    with pytest.raises(ValueError, match="max_nodes must be a positive int"):
+        explore(value_graph(), max_nodes=0)
+
+
+def test_grad_summary_is_what_the_page_shows() -> None:
+    assert grad_summary(None) is None
+    assert grad_summary(-1.5) == -1.5
+    assert grad_summary(float("nan")) == "nan"
+    g = np.array([[3.0, 4.0]], np.float32)
+    assert grad_summary(g) == {"norm": 5.0, "mean": 3.5}
+
+
+# --- the page as a file ---
+
+def test_the_page_is_one_self_contained_file(tmp_path: Path) -> None:
+    path = tmp_path / "backprop.html"
+    page = explore(value_graph(), path)
+    text = path.read_text(encoding="utf-8")
+    assert text == page.html
+    assert os.listdir(tmp_path) == ["backprop.html"]  # written atomically, nothing left over
+    assert not re.search(r"<script[^>]+src=|<link|@import|url\(", text)
+    urls = set(re.findall(r"https?://[^\s\"'<>]+", text))
+    assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}  # names only
+    assert Path(__file__).parents[1].joinpath("viz", "explore.js").read_text() in text
+
+
+def test_jupyter_shows_the_page_in_a_frame() -> None:
+    page = explore(value_graph())
+    srcdoc = re.fullmatch(r'<iframe srcdoc="([^"]*)".*</iframe>', page._repr_html_(), re.DOTALL)
+    assert html.unescape(srcdoc.group(1)) == page.html
+
+
+def test_saving_names_a_bad_path(tmp_path: Path) -> None:
+    page = explore(value_graph())
+    with pytest.raises(FileNotFoundError, match=re.escape(str(tmp_path / "no" / "p.html"))):
+        page.save(tmp_path / "no" / "p.html")
+    with pytest.raises(IsADirectoryError, match="it is a folder"):
+        page.save(tmp_path)
+
+
+@pytest.fixture
+def without_dot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """PATH holds no `dot` (nor anything else); graphviz-pure is found beside sys.executable."""
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+
+
+@pytest.mark.usefixtures("without_dot")
+def test_without_system_graphviz_graphviz_pure_lays_the_page_out() -> None:
+    page = explore(neuron())
+    svg = page.html[page.html.index("<svg"):page.html.index("</svg>")]
+    titles = set(re.findall(r"<title>(\w+)</title>", svg))
+    assert {f"v{i}" for i in range(len(page.recording.nodes))} <= titles
+
+
+# --- in a real browser ---
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+
+
+def find_chromium() -> str | None:
+    """The system's Chromium: $CHROMIUM, else chromium or chromium-browser on PATH."""
+    return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which(
+        "chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    """Headless system Chromium under Playwright, or a skip saying what is missing."""
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="Playwright is not installed (pip install playwright); "
+                                      "the browser tests need it")
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("no Chromium found (apt-get install chromium, or set $CHROMIUM); "
+                    "the browser tests need it")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Page:
+    """An explorer page opened offline, with every request, console error and page error."""
+
+    def __init__(self, browser: Any, path: Path) -> None:
+        self.url = path.resolve().as_uri()
+        self.context = browser.new_context(offline=True, viewport={"width": 1200, "height": 700})
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(self.url)
+
+    def _route(self, route: Any) -> None:
+        if route.request.url == self.url:
+            route.continue_()
+        else:
+            route.abort()
+
+    def total(self) -> int:
+        return int(self.page.get_attribute("#slider", "max"))
+
+    def at(self) -> str:
+        return self.page.inner_text("#counter")
+
+    def press(self, key: str, times: int = 1) -> None:
+        for _ in range(times):
+            self.page.keyboard.press(key)
+
+    def badges(self) -> list[dict[str, str]]:
+        """What each node's badge shows, by node index: value, norm and mean, or none."""
+        return self.page.eval_on_selector_all("text.badge", """badges => badges
+            .sort((a, b) => a.dataset.node - b.dataset.node)
+            .map(b => Object.fromEntries([...b.querySelectorAll('tspan[class]')]
+                .map(t => [t.getAttribute('class'), t.textContent])))""")
+
+    def close(self) -> None:
+        """Close the page, checking that it made no request but its own and logged no error."""
+        self.context.close()
+        assert self.requests == [self.url]
+        assert self.errors == []
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Callable[[Path], Page]:
+    """open_page(path): the file in a fresh offline browser context; checked on teardown."""
+    pages: list[Page] = []
+
+    def open_(path: Path) -> Page:
+        pages.append(Page(browser, path))
+        return pages[-1]
+
+    yield open_
+    for page in pages:
+        page.close()
+
+
+def shown_number(text: str) -> float:
+    """A number as the page writes it: 4 digits, a real minus sign."""
+    return float(text.replace("\u2212", "-"))
+
+
+def assert_shows(shown: dict[str, str], grad: Any) -> None:
+    """A badge shows the engine's grad, to the 4 digits it prints."""
+    want = grad_summary(grad)
+    if want is None:
+        assert shown == {"gnone": "none"}
+    elif isinstance(want, dict):
+        assert shown_number(shown["gnorm"]) == pytest.approx(want["norm"], rel=1e-3, abs=1e-12)
+        assert shown_number(shown["gmean"]) == pytest.approx(want["mean"], rel=1e-3, abs=1e-12)
+    else:
+        assert shown_number(shown["gvalue"]) == pytest.approx(want, rel=1e-3, abs=1e-12)
+
+
+@pytest.mark.parametrize("build", GRAPHS)
+def test_stepping_through_shows_the_engines_grads(build: Callable, open_page: Callable,
+                                                  tmp_path: Path) -> None:
+    root = build()
+    page = explore(root, tmp_path / "p.html")
+    view = open_page(tmp_path / "p.html")
+    view.press("ArrowRight", view.total())
+    assert view.at() == f"step {view.total()} / {view.total()}"
+    assert view.page.is_disabled("#next")
+    expected = engine_grads(root, page.recording.nodes)
+    shown = view.badges()
+    assert len(shown) == len(expected)
+    for badge, grad in zip(shown, expected):
+        assert_shows(badge, grad)
+
+
+def test_a_reused_node_shows_its_contributions(open_page: Callable, tmp_path: Path) -> None:
+    root = value_graph()
+    page = explore(root, tmp_path / "p.html")
+    view = open_page(tmp_path / "p.html")
+    view.press("End")
+    labels = [n.label for n in page.recording.nodes]
+    reused = {labels[i]: b for i, b in enumerate(view.badges()) if "gcount" in b}
+    assert sorted(reused) == ["a", "b"]  # a in a * b and a * a, b in a * b and b ** 2
+    for badge in reused.values():
+        assert badge["gcount"] == " (2 contributions)"
+    assert_shows({"gvalue": reused["a"]["gvalue"]}, engine_grads(root, page.recording.nodes)[
+        labels.index("a")])
+    view.press("Home")
+    while "2nd contribution: a is used more than once" not in view.page.inner_text("#step"):
+        assert view.page.is_enabled("#next"), "no step shows a's second contribution"
+        view.press("ArrowRight")
+
+
+def test_left_arrow_undoes_a_step(open_page: Callable, tmp_path: Path) -> None:
+    explore(neuron(), tmp_path / "p.html")
+    view = open_page(tmp_path / "p.html")
+    view.press("ArrowRight", view.total() - 2)
+    before, counter = view.badges(), view.at()
+    view.press("ArrowRight")
+    assert view.badges() != before
+    view.press("ArrowLeft")
+    assert view.badges() == before and view.at() == counter
+
+
+def test_reset_clears_the_grads(open_page: Callable, tmp_path: Path) -> None:
+    explore(tensor_mlp(), tmp_path / "p.html")
+    view = open_page(tmp_path / "p.html")
+    view.press("End")
+    assert any("gnorm" in b for b in view.badges())
+    view.page.click("#reset")
+    assert view.at() == f"step 0 / {view.total()}"
+    assert all(b == {"gnone": "none"} for b in view.badges())
+    assert view.page.locator("#graph svg g.pending").count() > 0  # nodes hidden again
+
+
+def test_the_slider_and_play_move_through_the_steps(open_page: Callable, tmp_path: Path) -> None:
+    explore(value_graph(), tmp_path / "p.html")
+    view = open_page(tmp_path / "p.html")
+    view.page.fill("#slider", "5")
+    assert view.at() == f"step 5 / {view.total()}"
+    view.page.click("#play")
+    view.page.wait_for_function("explorer.step > 5", timeout=5000)
+    view.page.click("#play")
+    assert view.page.inner_text("#play") == "Play"
+
+
+def test_a_backward_step_explains_the_rule(open_page: Callable, tmp_path: Path) -> None:
+    a, b, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(-2.0, label="f")
+    c = a * b
+    c.label = "c"
+    explore(c * f, tmp_path / "p.html")
+    view = open_page(tmp_path / "p.html")
+    view.press("End")
+    step = view.page.inner_text("#step")
+    assert "a.grad += b.data × g = (−3) × (−2) = 6" in step
+    assert "a.grad 0 → 6" in step
+
+
+def test_clicking_a_node_shows_its_record(open_page: Callable, tmp_path: Path) -> None:
+    page = explore(tensor_mlp(), tmp_path / "p.html")
+    view = open_page(tmp_path / "p.html")
+    view.press("End")
+    i = next(i for i, n in enumerate(page.recording.nodes) if n._op == "@")
+    node = page.recording.nodes[i]
+    view.page.click(f"#graph svg g.node:has(> title:text-is('v{i}'))")
+    record_text = view.page.inner_text("#record")
+    names = [n["name"] for n in page_data(page.recording, "")["nodes"]]
+    for words in ("op\t@", f"shape\t({', '.join(map(str, node.data.shape))}) float32",
+                  *(names[p] for p in page.recording.parents[i])):
+        assert words in record_text
+
+
+def test_a_cut_graph_steps_to_the_engines_grads(open_page: Callable, tmp_path: Path) -> None:
+    root = long_sum()
+    page = explore(root, tmp_path / "p.html", max_nodes=30)
+    view = open_page(tmp_path / "p.html")
+    assert view.page.locator("#graph svg g.node:has(> title:text-is('cut'))").count() == 1
+    view.press("End")
+    for badge, grad in zip(view.badges(), engine_grads(root, page.recording.nodes)):
+        assert_shows(badge, grad)
+
+
+def test_the_graphviz_pure_page_works_in_the_browser(open_page: Callable, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    root = neuron()
+    with monkeypatch.context() as m:  # only while writing: the browser's launcher needs PATH
+        (tmp_path / "empty").mkdir()
+        m.setenv("PATH", str(tmp_path / "empty"))
+        page = explore(root, tmp_path / "p.html")
+    view = open_page(tmp_path / "p.html")
+    view.press("ArrowRight", view.total())
+    for badge, grad in zip(view.badges(), engine_grads(root, page.recording.nodes)):
+        assert_shows(badge, grad)
+
+
+def test_a_screenshot_is_not_blank(open_page: Callable, tmp_path: Path) -> None:
+    image = pytest.importorskip("PIL.Image", reason="Pillow (a matplotlib dependency) is "
+                                                    "needed to read the screenshot")
+    explore(neuron(), tmp_path / "p.html")
+    view = open_page(tmp_path / "p.html")
+    view.press("ArrowRight", view.total() // 2)
+    shot = image.open(io.BytesIO(view.page.screenshot())).convert("RGB")
+    pixels = np.asarray(shot).reshape(-1, 3).astype(np.int64)
+    colors = np.unique(pixels @ [1 << 16, 1 << 8, 1])
+    not_white = (pixels < 240).any(axis=1).mean()
+    assert len(colors) > 50 and not_white > 0.02
