@@ -16,7 +16,9 @@ A table gives the largest absolute difference of each gradient from engine.Tenso
 a pass when it is below the notebook's tolerance: fastcore's test_close(a, b, eps=0.01),
 which checks |a - b| < 0.01 elementwise. The exit code is 1 when any check fails.
 Weights are standard normal, biases zero, as in the notebook, so the numbers are large.
-It writes no files; `python -m demos.graph --example lesson` draws this model's graph.
+It writes out/backprop_lesson.html, a page that steps through this model's forward and
+backward passes on a few of the digits, node by node (open it in a browser);
+`python -m demos.graph --example lesson` draws the same graph as a picture.
 """
 from __future__ import annotations
 
@@ -27,14 +29,17 @@ from typing import Any, Callable
 
 import numpy as np
 
+import viz
 from demos._common import (add_data_arguments, add_seed_argument, demo_parser, load_data,
-                           number)
+                           number, output_folder)
 from engine import Tensor
 from nn import manual
 from nn.manual import lin, mse
+from viz import examples
 from viz.examples import lesson_weights
 
 EPS = 0.01  # the notebook's test_close(..., eps=0.01)
+PAGE_DIGITS = 4  # the stepping page shows the model on this many digits: a batch is a node
 NAMES = ("w1", "b1", "w2", "b2", "x")  # the order of forward_and_backward's arguments
 
 
@@ -125,7 +130,10 @@ def main(argv: list[str] | None = None) -> int:
                              "50,000 of its pickle)")
     add_seed_argument(parser, 42, "the weights")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
+    parser.add_argument("--out", default="out",
+                        help="folder for backprop_lesson.html (default: out)")
     args = parser.parse_args(argv)
+    out = output_folder(parser, args.out)
 
     mnist = load_data(parser, args)
     x = mnist[0][:args.limit]
@@ -149,7 +157,14 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         loss, results[name] = way(arrays, y)
         print(f"{name:<21} loss {loss:.4f}  ({time.perf_counter() - start:.2f} s)")
-    return 0 if compare(results, "engine.Tensor") else 1
+    agree = compare(results, "engine.Tensor")
+    loss, _ = examples.lesson(x[:PAGE_DIGITS], y[:PAGE_DIGITS], args.seed)
+    page = out / "backprop_lesson.html"
+    viz.explore(loss, page, rankdir="TB",
+                title=f"the lesson's model on {min(PAGE_DIGITS, len(x))} digits: backprop, "
+                      "node by node")
+    print(f"wrote {page}")
+    return 0 if agree else 1
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """Pictures of computation graphs: what backward() walks, drawn after it has run.
 
-    python -m demos.graph                         every example, as SVG and PNG, into out/
+    python -m demos.graph                         every example, as SVG and PNG, into out/,
+                                                  and out/backprop.html, the neuron's backprop
+                                                  to step through in a browser
     python -m demos.graph --example lesson --rows 2 --format png
 
 Examples:
@@ -69,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
             except (viz.RendererNotFound, RuntimeError, TimeoutError) as e:
                 parser.exit(1, f"{parser.prog}: error: {e}\n")
             print(f"wrote {path}")
+        if name == "neuron":
+            viz.explore(root, out / "backprop.html", rankdir=RANKDIR[name],
+                        title="micrograd's neuron: backprop, node by node")
+            print(f"wrote {out / 'backprop.html'}")
     return 0
 
 

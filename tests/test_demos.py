@@ -120,7 +120,7 @@ def test_a_short_run_is_clean_and_lists_every_file_it_writes(module: str, short_
     wrote = [Path(line.removeprefix("wrote ")) for line in done.stdout.splitlines()
              if line.startswith("wrote ")]
     assert files_under(cwd) == set(wrote)  # each one there, and nothing unlisted
-    assert bool(wrote) is (module != "demos.backprop")  # the lesson prints, and writes nothing
+    assert wrote  # every demo writes something: pictures, a checkpoint, a page
     assert all((cwd / path).stat().st_size > 0 for path in wrote)
 
 
@@ -269,6 +269,15 @@ def test_mnist_with_too_few_digits_to_validate_says_so(tmp_path: Path) -> None:
 
 
 # --- backprop, moons, graph
+
+
+@pytest.mark.parametrize("module, page", [("demos.graph", "out/backprop.html"),
+                                          ("demos.backprop", "out/backprop_lesson.html")])
+def test_the_demos_write_a_backprop_page(module: str, page: str, short_run) -> None:
+    cwd, done = short_run(module)
+    assert f"wrote {page}" in done.stdout.splitlines()
+    html = (cwd / page).read_text()
+    assert html.startswith("<!DOCTYPE html>") and "<svg" in html
 
 
 def test_backprop_gradients_agree(short_run) -> None:

@@ -72,3 +72,11 @@ def test_bad_arguments_fail_with_a_message(tmp_path, args, message):
     assert done.returncode != 0
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_explore_writes_a_page_beside_the_picture(tmp_path):
+    done = run_viz("--explore", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["wrote out/neuron.svg", "wrote out/neuron.html"]
+    page = (tmp_path / "out" / "neuron.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "src=" not in page

@@ -1,6 +1,7 @@
 """Computation graphs as pictures: `draw_dot` builds a graphviz Digraph, `render` writes a file.
 
 Inside: dot.py draws, layout.py finds and runs the layout program, render.py writes files,
+explore.py (with explore.js) writes a page that steps through backprop node by node,
 examples.py builds the example graphs that `python -m viz` and demos.graph draw.
 """
 try:
@@ -11,7 +12,8 @@ except ImportError as e:  # e.g. the checkout imported without `pip install -e .
                       "`pip install graphviz graphviz-pure`") from e
 
 from viz.dot import draw_dot  # noqa: E402
+from viz.explore import explore  # noqa: E402
 from viz.layout import RendererNotFound  # noqa: E402
 from viz.render import render  # noqa: E402
 
-__all__ = ["draw_dot", "render", "RendererNotFound"]
+__all__ = ["draw_dot", "render", "explore", "RendererNotFound"]

@@ -2,6 +2,7 @@
 
     python -m viz                                  micrograd's neuron -> out/neuron.svg
     python -m viz --example lesson --format png    the lesson's 784-50-1 model -> out/lesson.png
+    python -m viz --explore                        also out/neuron.html: step through backprop
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from viz import examples
 from viz.dot import RANKDIRS
+from viz.explore import explore
 from viz.render import FORMATS, render
 
 
@@ -37,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-nodes", type=int, default=500,
                         help="draw at most this many nodes, nearest the output (default: 500)")
     parser.add_argument("--no-grad", action="store_true", help="leave gradients out")
+    parser.add_argument("--explore", action="store_true",
+                        help="also write EXAMPLE.html, a page that steps through the forward "
+                             "and backward passes node by node (open it in a browser)")
     args = parser.parse_args(argv)
     if args.rows < 1:
         parser.error(f"--rows must be at least 1, got {args.rows}")
@@ -52,14 +57,19 @@ def main(argv: list[str] | None = None) -> int:
         root, params = examples.neuron()
     else:
         root, params = examples.lesson(*examples.random_digits(args.rows, args.seed), args.seed)
+    rankdir = args.rankdir or examples.RANKDIR[args.example]
     for fmt in dict.fromkeys(args.format):
         try:
-            path = render(root, out / f"{args.example}.{fmt}", params=params,
-                          rankdir=args.rankdir or examples.RANKDIR[args.example],
+            path = render(root, out / f"{args.example}.{fmt}", params=params, rankdir=rankdir,
                           show_grad=not args.no_grad, max_nodes=args.max_nodes)
         except (ValueError, OSError, RuntimeError) as e:  # bad option, no layout program
             parser.exit(1, f"{parser.prog}: error: {e}\n")
         print(f"wrote {path}")
+    if args.explore:
+        page = out / f"{args.example}.html"
+        explore(root, page, max_nodes=args.max_nodes, rankdir=rankdir,
+                title=f"backprop through {args.example}, node by node")
+        print(f"wrote {page}")
     return 0
 
 
