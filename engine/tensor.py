@@ -924,9 +924,15 @@ _rng = np.random.default_rng()
 
 
 def manual_seed(seed: int) -> None:
-    """Reseed the generator behind randn and rand, so a run repeats, as torch.manual_seed."""
+    """Reseed the generator behind randn, rand and nn's initial weights, so a run repeats,
+    as torch.manual_seed."""
     global _rng
     _rng = np.random.default_rng(seed)
+
+
+def generator() -> np.random.Generator:
+    """The numpy Generator that randn, rand and nn's initial weights draw from."""
+    return _rng
 
 
 def _shape(size: tuple, fn: str) -> tuple[int, ...]:

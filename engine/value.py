@@ -69,8 +69,8 @@ def _log(x: float) -> float:
 
 
 def _sign(x: float) -> float:
-    """-1, 0 or 1, and nan for nan, as torch.sign."""
-    return (x > 0) - (x < 0) if x == x else math.nan
+    """-1, 0 or 1 (0 for nan too), as torch.sign."""
+    return (x > 0) - (x < 0)
 
 
 _new = object.__new__

@@ -4,8 +4,9 @@
 layer computes `x @ weight + bias`. That is the transpose of torch.nn.Linear.weight
 (copy PyTorch weights in with `.T`), and it saves a transpose node per layer.
 
-Initial weights come from one numpy Generator for the whole package; `nn.manual_seed(n)`
-reseeds it, as `torch.manual_seed(n)` does, so a run is repeatable.
+Initial weights come from the engine's one numpy Generator, the one behind `engine.randn`;
+`nn.manual_seed(n)` (which is `engine.manual_seed`) reseeds it, as `torch.manual_seed(n)`
+does, so a run is repeatable.
 """
 from __future__ import annotations
 
@@ -15,15 +16,8 @@ from typing import Any, Iterator
 import numpy as np
 
 from engine import Tensor
+from engine.tensor import generator, manual_seed  # noqa: F401  (nn.manual_seed, as torch's)
 from nn.module import Module
-
-_rng = np.random.default_rng()
-
-
-def manual_seed(seed: int) -> None:
-    """Reseed the generator that initial weights are drawn from."""
-    global _rng
-    _rng = np.random.default_rng(seed)
 
 
 def _as_tensor(x: Any) -> Tensor:
@@ -44,9 +38,9 @@ class Linear(Module):
                 raise ValueError(f"Linear's {name} must be a positive int, got {n!r}")
         self.in_features, self.out_features = int(in_features), int(out_features)
         bound = 1 / math.sqrt(in_features)
-        self.weight = Tensor(_rng.uniform(-bound, bound, (in_features, out_features)),
+        self.weight = Tensor(generator().uniform(-bound, bound, (in_features, out_features)),
                              requires_grad=True, dtype=dtype, label="weight")
-        self.bias = (Tensor(_rng.uniform(-bound, bound, out_features), requires_grad=True,
+        self.bias = (Tensor(generator().uniform(-bound, bound, out_features), requires_grad=True,
                             dtype=dtype, label="bias") if bias else None)
 
     def forward(self, x: Any) -> Tensor:

@@ -286,16 +286,7 @@ def test_domain_edges_follow_ieee_like_numpy(f, ref, x):
     assert got == want or (math.isnan(got) and math.isnan(want))
 
 
-# Edge cases where Value still gives another answer than torch (and Tensor); strict, so that
-# the mark goes when engine/value.py is fixed.
-NOT_YET_TORCHS = {
-    "abs(nan)": pytest.mark.xfail(strict=True, reason="abs'(nan) is nan in Value, 0 in torch: "
-                                  "value.py's _sign(nan) is nan, torch.sign(nan) is 0"),
-}
-
-
-@pytest.mark.parametrize("f, ref, x", [pytest.param(f, r, x, id=n, marks=NOT_YET_TORCHS.get(n, ()))
-                                       for n, f, r, x in EDGES])
+@pytest.mark.parametrize("f, ref, x", [pytest.param(f, r, x, id=n) for n, f, r, x in EDGES])
 def test_domain_edges_match_pytorch_in_value_and_gradient(torch, f, ref, x):
     v = Value(x)
     out = f(v)
