@@ -266,6 +266,17 @@ def _mask(mask: Any, op: str) -> np.ndarray:
     return array
 
 
+def _named_after(out: Tensor, template: str, source: Tensor) -> Tensor:
+    """`out` labelled after `source` when it is a plain leaf made from a labelled one.
+
+    A composite turns an operand that needs no gradient into a new leaf (the -y in a - y is
+    a + (-y)), and a picture of the graph would show that leaf unnamed; so it keeps a name.
+    """
+    if source.label and not out.requires_grad:
+        out.label = template.format(source.label)
+    return out
+
+
 class Tensor(Node):
     """A graph node holding a numpy array: `data`, `grad` and how it was made."""
 
@@ -600,7 +611,7 @@ class Tensor(Node):
     # --- composites: built from the primitives, so they need no derivative code ---
 
     def __neg__(self) -> Tensor:  # -a
-        return self * -1
+        return _named_after(self * -1, "-{}", self)
 
     def __radd__(self, other: Operand) -> Tensor:  # n + a
         return self + other
@@ -617,7 +628,7 @@ class Tensor(Node):
 
     def __truediv__(self, other: Operand) -> Tensor:  # a / b
         a, b = _operands("/", _floating(self), other)
-        return a * b ** -1
+        return a * _named_after(b ** -1, "1/{}", b)
 
     def __rtruediv__(self, other: Operand) -> Tensor:  # n / a
         b, a = _operands("/", _floating(self), other)

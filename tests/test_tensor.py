@@ -862,3 +862,13 @@ def test_errors_name_what_was_wrong(make, error, message):
 def test_non_shape_value_errors_keep_numpys_message():
     with pytest.raises(ValueError, match="Integers to negative integer powers"):
         Tensor([2]) ** -1
+
+
+@pytest.mark.parametrize("make, shown", [(lambda a, y: a - y, "-y (digit)"),
+                                         (lambda a, y: a / y, "1/y (digit)")])
+def test_an_operand_without_grad_keeps_its_name_through_a_composite(make, shown):
+    a = Tensor(np.ones(3), requires_grad=True, label="a")
+    y = Tensor(np.arange(1.0, 4.0), label="y (digit)")
+    out = make(a, y)
+    assert [p.label for p in out._prev] == ["a", shown]
+    assert y.label == "y (digit)"
