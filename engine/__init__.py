@@ -1,7 +1,9 @@
 """scratchgrad's autodiff core: scalar `Value`s, numpy `Tensor`s, one graph engine.
 
-`from engine import Value` loads no numpy: Tensor loads on first use, so scalar programs
-start as fast as the pure-Python engines they replace.
+`from engine import Value` loads no numpy: Tensor, its factories (`tensor randn rand zeros
+ones arange manual_seed`) and the ops PyTorch spells as functions (`where cat stack tril
+triu`) load on first use, so scalar programs start as fast as the pure-Python engines they
+replace.
 """
 from __future__ import annotations
 
@@ -13,10 +15,12 @@ from engine.graph import (enable_grad, is_grad_enabled, no_grad, set_grad_enable
                           topological_order)
 from engine.value import Value
 
-_LAZY = {"Tensor": "engine.tensor"}
+_LAZY = {name: "engine.tensor" for name in (
+    "Tensor", "tensor", "randn", "rand", "zeros", "ones", "arange", "manual_seed",
+    "where", "cat", "stack", "tril", "triu")}
 
-__all__ = ["Value", "Tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-           "topological_order", "gradcheck", "GradcheckError"]
+__all__ = ["Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+           "topological_order", "gradcheck", "GradcheckError", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

@@ -3,15 +3,22 @@
 The same node design as `Value` (see engine/graph.py): each op computes its result and,
 right below, its backward rule `rule(res)`, which adds each parent's chain-rule share of
 `res.grad` into that parent's `.grad`. A rule reads what it needs from the result node
-(its parents, its data) and captures only the op's settings (axis, index), so no rule
-holds its own node: a graph frees as soon as nobody holds its root. One topological walk
-and one driver serve both engines, and `engine.no_grad()` switches both off.
+(its parents `res._a`, `res._b` and, for ops of more operands, `res._more`; its data) and
+captures only the op's settings (axis, index, mask), so no rule holds its own node: a
+graph frees as soon as nobody holds its root. One topological walk and one driver serve
+both engines, and `engine.no_grad()` switches both off. Below the class sit the ops that
+PyTorch spells as functions (`where`, `cat`, `stack`, `tril`, `triu`) and the factories
+(`tensor`, `randn`, `rand`, `zeros`, `ones`, `arange`, `manual_seed`).
 
-Dtypes: float input becomes float32 unless a dtype is given, and ops keep their operands'
-float dtype in value and in gradient. A number, list or array meeting a float Tensor takes
-that Tensor's dtype, and an int or bool Tensor meeting a float one is cast to the float's
-dtype, so float32 never turns float64 behind the user's back. Int and bool tensors (labels,
-masks) take part in ops but cannot require grad.
+Dtypes, as PyTorch promotes them: float input becomes float32 unless a dtype is given.
+Operands rank bool < int < float; a tensor of a lower rank is cast to the highest one,
+and tensors of the same rank combine as numpy does (float32 with float64 is float64,
+each operand getting its gradient in its own dtype). Numbers, lists and arrays are weak:
+they take the dtype of the tensors of their rank (`f32 * 2.5` and `f32 + np.ones(3)` stay
+float32, `uint8_tensor - 1` is uint8 255), or float32 / int64 when no tensor has it
+(`int_tensor * 0.5` is float32). Ops that only make sense in floats (exp, log, sqrt,
+softmax, ...) compute int and bool tensors in float32, so `int_tensor.exp() + f32` stays
+float32. Int and bool tensors (labels, masks) take part in ops but cannot require grad.
 
 Gradients flow only to tensors that require them: an op's result requires grad when grad
 mode is on and some operand does; otherwise it is a plain leaf with no parents and no
@@ -20,17 +27,23 @@ for a batch of data).
 
 Memory: `Tensor(array)` uses the array as it is when it already has the wanted dtype (as
 `torch.as_tensor` does), and `.numpy()` returns it, so both share memory with the caller.
-Every leaf owns its `.grad`, a writable array (clip it in place if you like); an interior
-node's may be shared with other nodes. The engine itself never writes into a gradient.
+Every leaf owns its `.grad`, a writable array no other node holds (clip it in place if you
+like); an interior node's may be shared with other nodes. The engine itself never writes
+into a gradient. `.g` is a free slot for gradients computed by hand, as the fast.ai
+lesson stores them; the engine never reads it.
 
-Domain edges follow IEEE 754, as numpy, PyTorch and `Value` do: `log(0)` is -inf,
-`log(-1)` is nan, `1 / 0` is inf, `exp(1000)` is inf; those ops silence numpy's warnings
-about it. Broadcasting and matmul shape errors are raised by the op, naming both shapes.
+Domain edges give PyTorch's answers, as `Value` does, in value and in gradient: `log(0)`
+is -inf, `log(-1)`, `sqrt(-inf)` and `(-inf) ** 0.5` are nan, `1 / 0` is inf; relu and
+`x ** 0` pass no gradient at all where flat (not even a nan one); those ops silence
+numpy's warnings about it. Shape errors are raised by the op, naming the shapes.
 """
 from __future__ import annotations
 
+import math
 import numbers
-from typing import Any, Callable, Union
+import sys
+import types
+from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 
@@ -38,13 +51,16 @@ from engine import graph
 from engine.graph import Node, is_grad_enabled
 
 Operand = Union["Tensor", numbers.Real, np.ndarray, list]
+Dims = Union[int, tuple, list, None]
 _IEEE = {"divide": "ignore", "invalid": "ignore", "over": "ignore"}
+_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}  # bool < int < float, as PyTorch ranks dtypes
+_DEFAULT = (np.dtype(np.bool_), np.dtype(np.int64), np.dtype(np.float32))  # by rank
 
 
-def _as_array(data: Any, dtype: Any, what: str) -> np.ndarray:
-    """data as a numpy array of numbers: float -> float32 unless `dtype` says otherwise."""
+def _numbers(data: Any, what: str) -> np.ndarray:
+    """data as a numpy array of bools, ints or floats, in the dtype numpy gives it."""
     if isinstance(data, Tensor):
-        data = data.data
+        return data.data
     try:
         array = np.asarray(data)
     except ValueError as e:  # ragged nested lists
@@ -52,12 +68,18 @@ def _as_array(data: Any, dtype: Any, what: str) -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{what} must be numbers (bool, int or float), got "
                         f"{type(data).__name__} {data!r:.60} (numpy dtype {array.dtype})")
+    return array
+
+
+def _as_array(data: Any, dtype: Any, what: str) -> np.ndarray:
+    """data as a numpy array of numbers: float -> float32 unless `dtype` says otherwise."""
+    array = _numbers(data, what)
     if dtype is not None:
         target = np.dtype(dtype)
         if target.kind not in "biuf":
             raise TypeError(f"{what}: dtype must be a bool, int or float dtype, got {target}")
     elif array.dtype.kind == "f":
-        target = np.dtype(np.float32)
+        target = _DEFAULT[2]
     else:
         return array
     return array if array.dtype == target else array.astype(target)
@@ -87,55 +109,119 @@ def _leaf(data: np.ndarray) -> Tensor:
     return _node(data, "", None)
 
 
+def _as_tensor(x: Any) -> Tensor:
+    """x itself if it is a Tensor, else a Tensor of it."""
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
 def _sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
-    """g summed over the dims that broadcasting added or stretched, back to `shape`."""
+    """g summed over the dims that broadcasting added or stretched, back to `shape`.
+
+    Two sums rather than one and a reshape, so that the result is a fresh array rather
+    than a view (which `_add_grad` would copy once more for a leaf).
+    """
     if g.shape == shape:
         return g
     lead = g.ndim - len(shape)
-    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
-    return g.sum(axis=tuple(range(lead)) + stretched).reshape(shape)
+    if lead:
+        g = g.sum(axis=tuple(range(lead)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    return g.sum(axis=stretched, keepdims=True) if stretched else g
 
 
 def _add_grad(t: Tensor, g: Any) -> None:
     """Add g into t.grad, reduced to t's shape and dtype; a new array, never written in place.
 
-    A leaf's first gradient is copied when it may be shared or read-only (another node's
-    gradient, a broadcast view), so every leaf owns a writable `.grad`, as in PyTorch.
+    A leaf's first gradient becomes its `.grad`, copied when another node may hold it too:
+    when it is a view (a reshaped or broadcast gradient, or the one a rule passes on
+    unchanged, which rules hand over as `g.view()`). So every leaf owns a writable `.grad`,
+    as in PyTorch, without copying the fresh arrays that most rules make.
     """
     g = _sum_to(g if type(g) is np.ndarray else np.asarray(g), t.data.shape)
     if g.dtype != t.data.dtype:  # a float32 operand of a float64 op gets a float32 gradient
         g = g.astype(t.data.dtype)
-    elif t.grad is None and t._rule is None:
-        g = np.array(g)
+    elif t.grad is None and t._rule is None and (g.base is not None or not g.flags.writeable):
+        g = g.copy()
     t.grad = g if t.grad is None else t.grad + g
 
 
-def _operands(a: Tensor, b: Operand, op: str) -> tuple[Tensor, Tensor]:
-    """a and b as Tensors, of one float dtype when either is float (see the module docstring)."""
-    a_float = a.data.dtype.kind == "f"
-    if not isinstance(b, Tensor):
-        what = f"the other operand of Tensor {op}"
-        b = _leaf(_as_array(b, a.data.dtype if a_float else None, what))
-    b_float = b.data.dtype.kind == "f"
-    if a_float and not b_float:
-        b = _leaf(b.data.astype(a.data.dtype))
-    elif b_float and not a_float:
-        a = _leaf(a.data.astype(b.data.dtype))
-    return a, b
+def _operands(op: str, *xs: Any) -> tuple[Tensor, ...]:
+    """The operands of `op` as Tensors that numpy combines as PyTorch would (module docstring)."""
+    if len(xs) == 2:  # the common cases first, at the cost of a few type checks
+        a, b = xs
+        if type(a) is Tensor:
+            kind = a.data.dtype.kind
+            if type(b) is Tensor:
+                if kind == b.data.dtype.kind:
+                    return xs
+            elif kind == "f" and (type(b) is float or type(b) is int):
+                return a, _leaf(np.array(b, a.data.dtype))
+    arrays = [_numbers(x, f"Tensor {op} operand") for x in xs]
+    top = max(_RANK[x.dtype.kind] for x in arrays)
+    strong = [x.data.dtype for x in xs if isinstance(x, Tensor) and _RANK[x.data.dtype.kind] == top]
+    target = np.result_type(*strong) if strong else _DEFAULT[top]
+    # every operand below the top rank is a number or a tensor that cannot require grad,
+    # so a converted copy outside the graph loses no gradient
+    return tuple(x if isinstance(x, Tensor) and _RANK[array.dtype.kind] == top
+                 else _leaf(array.astype(target, copy=False)) for x, array in zip(xs, arrays))
 
 
-def _elementwise(ufunc: np.ufunc, a: Tensor, b: Tensor, op: str) -> np.ndarray:
-    """ufunc(a, b) with numpy broadcasting; a shape mismatch is reported here with both shapes."""
+def _floating(t: Tensor) -> Tensor:
+    """t, or its entries in float32 if it is int or bool: exp, log and division make floats,
+    as in PyTorch (int / int is a float, and uint8 / -1 is -1.0 where uint8 - 1 is 255)."""
+    return t if t.data.dtype.kind == "f" else _leaf(t.data.astype(np.float32))
+
+
+def _elementwise(fn: Callable, a: Tensor, b: Tensor, op: str) -> np.ndarray:
+    """fn(a, b) with numpy broadcasting; a shape mismatch is reported here with both shapes."""
     try:
-        return ufunc(a.data, b.data)
+        return fn(a.data, b.data)
     except ValueError:
-        try:
-            np.broadcast_shapes(a.data.shape, b.data.shape)
-        except ValueError:
-            raise ValueError(f"Tensor {op}: shapes {a.data.shape} and {b.data.shape} do not "
-                             "broadcast (aligned from the right, each dim must match or be 1)"
-                             ) from None
+        _check_broadcast(op, a.data.shape, b.data.shape)
         raise  # not a shape problem: numpy's own message says what it is
+
+
+def _check_broadcast(op: str, *shapes: tuple) -> None:
+    """A ValueError naming the shapes when they do not broadcast together."""
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(f"Tensor {op}: shapes {' and '.join(map(str, shapes))} do not "
+                         "broadcast (aligned from the right, each dim must match or be 1)"
+                         ) from None
+
+
+def _power(x: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """x ** p as numpy computes it, except (-inf) ** ±0.5: nan, as sqrt(-inf) (PyTorch, Value)."""
+    out = np.power(x, p)
+    if p.ndim == 0 and p.item() not in (0.5, -0.5):  # the common case, decided cheaply
+        return out
+    return np.where((np.abs(p) == 0.5) & (x == -np.inf), np.nan, out)
+
+
+def _dims(axis: Dims, keepdims: bool, dim: Dims, keepdim: bool | None) -> tuple[Any, bool]:
+    """numpy's axis= / keepdims= or PyTorch's dim= / keepdim=; a list of dims as a tuple."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError(f"pass axis= or its PyTorch name dim=, not both (got axis={axis!r} "
+                            f"and dim={dim!r})")
+        axis = dim
+    if keepdim is not None:
+        keepdims = keepdim
+    return (tuple(axis) if isinstance(axis, list) else axis), keepdims
+
+
+def _dim_index(dim: int, ndim: int, op: str) -> int:
+    """dim, counted from the end when negative, as an index in [0, ndim), or an IndexError."""
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"{op}: dim {dim} is out of range for {ndim} dims "
+                         f"(from {-ndim} to {ndim - 1})")
+    return dim % ndim
+
+
+def _sizes(args: tuple) -> tuple:
+    """f(2, 3) and f((2, 3)) (or a list) as (2, 3): PyTorch takes sizes and dims both ways."""
+    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
 
 
 def _unreduce(g: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
@@ -172,10 +258,19 @@ def _is_basic(index: Any) -> bool:
                or (isinstance(p, (int, np.integer)) and not isinstance(p, bool)) for p in parts)
 
 
+def _mask(mask: Any, op: str) -> np.ndarray:
+    """A bool array from a bool Tensor or array, or a TypeError saying how to make one."""
+    array = _numbers(mask, f"{op} mask")
+    if array.dtype != np.bool_:
+        raise TypeError(f"{op} takes a bool mask (e.g. x > 0 or mask == 0), got {array.dtype}")
+    return array
+
+
 class Tensor(Node):
     """A graph node holding a numpy array: `data`, `grad` and how it was made."""
 
-    __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_a", "_b", "_more", "_rule")
+    __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_a", "_b", "_more", "_rule",
+                 "g")
     _GRAD_ZERO = None  # no gradient yet, as in PyTorch
     __array_ufunc__ = None  # `array + tensor` calls Tensor.__radd__ instead of looping in numpy
     __hash__ = object.__hash__  # __eq__ compares entries; graph walks keep nodes in sets
@@ -183,25 +278,21 @@ class Tensor(Node):
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  label: str = "") -> None:
         self.data = _as_array(data, dtype, "Tensor(data)")
-        if requires_grad and self.data.dtype.kind != "f":
-            raise TypeError(f"only float tensors can require grad, this one is {self.data.dtype}; "
-                            "pass float data or dtype=np.float32")
         self.grad = None
-        self.requires_grad = bool(requires_grad)
         self.label = label
         self._op = ""
-        self._a = self._b = None
+        self._a = self._b = self._rule = None
         self._more = ()
-        self._rule = None
+        self.requires_grad_(requires_grad)
 
     # --- primitives: each computes its value and defines its derivative right below ---
 
     def __add__(self, other: Operand) -> Tensor:
         """a + b; da = g, db = g."""
-        a, b = _operands(self, other, "+")
+        a, b = _operands("+", self, other)
 
         def rule(res: Tensor) -> None:
-            g, a, b = res.grad, res._a, res._b
+            g, a, b = res.grad.view(), res._a, res._b  # a view: a leaf copies it (see _add_grad)
             if a.requires_grad:
                 _add_grad(a, g)
             if b.requires_grad:
@@ -210,7 +301,7 @@ class Tensor(Node):
 
     def __mul__(self, other: Operand) -> Tensor:
         """a * b; da = b g, db = a g."""
-        a, b = _operands(self, other, "*")
+        a, b = _operands("*", self, other)
 
         def rule(res: Tensor) -> None:
             g, a, b = res.grad, res._a, res._b
@@ -221,23 +312,25 @@ class Tensor(Node):
         return _node(_elementwise(np.multiply, a, b, "*"), "*", rule, a, b)
 
     def __pow__(self, other: Operand) -> Tensor:
-        """a ** b; da = b a**(b-1) g (0 where b == 0), db = a**b ln(a) g (0 where a == 0)."""
-        a, b = _operands(self, other, "**")
+        """a ** b; da = b a**(b-1) g, none where b == 0; db = a**b ln(a) g, 0 where a == 0 <= b."""
+        a, b = _operands("**", self, other)
         with np.errstate(**_IEEE):
-            out = _elementwise(np.power, a, b, "**")
+            out = _elementwise(_power, a, b, "**")
 
         def rule(res: Tensor) -> None:
             g, a, b = res.grad, res._a, res._b
             with np.errstate(**_IEEE):
-                if a.requires_grad:  # x**0 is the constant 1, flat even at x = 0
-                    _add_grad(a, g * np.where(b.data == 0, 0, b.data * a.data ** (b.data - 1)))
+                if a.requires_grad:  # x**0 is the constant 1: no gradient, even a nan one
+                    da = g * b.data * _power(a.data, b.data - 1)
+                    _add_grad(a, np.where(b.data == 0, 0, da))
                 if b.requires_grad:  # 0**p is 0 for every p > 0: flat in p, not 0 * ln(0) = nan
-                    _add_grad(b, g * res.data * np.log(np.where(a.data == 0, 1, a.data)))
+                    db = g * res.data * np.log(a.data)
+                    _add_grad(b, np.where((a.data == 0) & (b.data >= 0), 0, db))
         return _node(out, "**", rule, a, b)
 
     def __matmul__(self, other: Operand) -> Tensor:
         """a @ b, numpy's rules; da = g @ b^T, db = a^T @ g (1-D a: a row, 1-D b: a column)."""
-        a, b = _operands(self, other, "@")
+        a, b = _operands("@", self, other)
         try:
             out = np.matmul(a.data, b.data)
         except ValueError:
@@ -259,32 +352,44 @@ class Tensor(Node):
                 _add_grad(b, db[..., 0] if b.data.ndim == 1 else db)
         return _node(out, "@", rule, a, b)
 
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+    def sum(self, axis: Dims = None, keepdims: bool = False, *, dim: Dims = None,
+            keepdim: bool | None = None) -> Tensor:
         """Sum along axis (all by default); da = g broadcast back over the summed dims."""
+        axis, keepdims = _dims(axis, keepdims, dim, keepdim)
+
         def rule(res: Tensor) -> None:
             g, a = res.grad, res._a
             _add_grad(a, np.broadcast_to(_unreduce(g, axis, keepdims), a.data.shape))
         return _node(self.data.sum(axis=axis, keepdims=keepdims), "sum", rule, self)
 
-    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Largest entry along axis; da = g split evenly among the entries tied for the max.
+    def max(self, axis: Dims = None, keepdims: bool = False, *, dim: Dims = None,
+            keepdim: bool | None = None) -> Tensor:
+        """Largest entry along axis (values only: PyTorch's `amax`, and its `max()` without a dim)."""
+        return self._extreme(np.max, "max", *_dims(axis, keepdims, dim, keepdim))
+
+    def min(self, axis: Dims = None, keepdims: bool = False, *, dim: Dims = None,
+            keepdim: bool | None = None) -> Tensor:
+        """Smallest entry along axis (values only: PyTorch's `amin`, and its `min()` without a dim)."""
+        return self._extreme(np.min, "min", *_dims(axis, keepdims, dim, keepdim))
+
+    def _extreme(self, pick: Callable, op: str, axis: Any, keepdims: bool) -> Tensor:
+        """max or min along axis; da = g split evenly among the entries tied for it.
 
         The even split is what `torch.amax` (and `torch.max` without a dim) does; it keeps
         the gradient symmetric where picking one entry would depend on the order.
         """
-        top = self.data.max(axis=axis, keepdims=True)
+        top = pick(self.data, axis=axis, keepdims=True)
 
         def rule(res: Tensor) -> None:
             g, a = res.grad, res._a
             hit = a.data == top
             share = _unreduce(g, axis, keepdims) / hit.sum(axis=axis, keepdims=True, dtype=g.dtype)
             _add_grad(a, hit * share)
-        return _node(_reduced(top, axis, keepdims), "max", rule, self)
+        return _node(_reduced(top, axis, keepdims), op, rule, self)
 
     def reshape(self, *shape: int | tuple[int, ...]) -> Tensor:
         """Entries in a new shape, `t.reshape(2, 3)` or `t.reshape((2, 3))`; da = g reshaped."""
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
+        shape = _sizes(shape)
         try:
             out = self.data.reshape(shape)
         except ValueError:
@@ -296,9 +401,10 @@ class Tensor(Node):
             _add_grad(a, g.reshape(a.data.shape))
         return _node(out, "reshape", rule, self)
 
-    def permute(self, *dims: int) -> Tensor:
-        """Dims reordered as `dims` (reversed when none are given); da = g in the order undone."""
-        dims = dims or tuple(reversed(range(self.data.ndim)))
+    def permute(self, *dims: int | tuple[int, ...]) -> Tensor:
+        """Dims reordered, `permute(2, 0, 1)` or `permute((2, 0, 1))` (reversed when none are
+        given); da = g in the order undone."""
+        dims = _sizes(dims) or tuple(reversed(range(self.data.ndim)))
         out = np.transpose(self.data, dims)
         undo = np.argsort([d % self.data.ndim for d in dims])  # -1 means the last dim
 
@@ -310,8 +416,8 @@ class Tensor(Node):
     def __getitem__(self, index: Any) -> Tensor:
         """a[index] (slices, ints, int or bool arrays); da = g put back where it came from.
 
-        Advanced indexing may pick an entry more than once; np.add.at sums those shares,
-        where plain assignment would keep only the last.
+        Advanced indexing may pick an entry more than once (an embedding lookup of repeated
+        tokens); np.add.at sums those shares, where plain assignment would keep only the last.
         """
         index = _index(index)
         basic = _is_basic(index)
@@ -329,7 +435,7 @@ class Tensor(Node):
     def exp(self) -> Tensor:
         """e**a; da = e**a g."""
         with np.errstate(over="ignore"):
-            out = np.exp(self.data)
+            out = np.exp(_floating(self).data)
 
         def rule(res: Tensor) -> None:
             _add_grad(res._a, res.grad * res.data)
@@ -342,19 +448,20 @@ class Tensor(Node):
             with np.errstate(**_IEEE):
                 _add_grad(a, g / a.data)
         with np.errstate(**_IEEE):
-            return _node(np.log(self.data), "log", rule, self)
+            return _node(np.log(_floating(self).data), "log", rule, self)
 
     def tanh(self) -> Tensor:
         """tanh a; da = (1 - tanh(a)**2) g."""
         def rule(res: Tensor) -> None:
             t = res.data
             _add_grad(res._a, res.grad * (1 - t * t))
-        return _node(np.tanh(self.data), "tanh", rule, self)
+        return _node(np.tanh(_floating(self).data), "tanh", rule, self)
 
     def sigmoid(self) -> Tensor:
         """1 / (1 + e**-a), from e**-|a| so it cannot overflow; da = s (1 - s) g."""
-        e = np.exp(-np.abs(self.data))
-        s = np.where(self.data >= 0, 1, e) / (1 + e)
+        x = _floating(self).data
+        e = np.exp(-np.abs(x))
+        s = np.where(x >= 0, 1, e) / (1 + e)
 
         def rule(res: Tensor) -> None:
             s = res.data
@@ -362,44 +469,133 @@ class Tensor(Node):
         return _node(s, "sigmoid", rule, self)
 
     def relu(self) -> Tensor:
-        """max(a, 0); da = g where a > 0, else 0 (also at the kink, as in PyTorch and Value)."""
+        """max(a, 0); da = g where a > 0 or nan, none at all where a <= 0 (also at the kink,
+        and under a nan g), as in PyTorch and Value."""
         def rule(res: Tensor) -> None:
             g, a = res.grad, res._a
-            _add_grad(a, g * (a.data > 0))
+            _add_grad(a, np.where(a.data <= 0, 0, g))
         return _node(np.maximum(self.data, 0), "relu", rule, self)
 
-    def clamp_min(self, min: float) -> Tensor:
-        """max(a, min); da = g where a >= min (PyTorch's rule: at a tie the gradient passes).
-
-        Not relu's rule at the tie, which is why relu is its own primitive.
-        """
+    def abs(self) -> Tensor:
+        """|a|; da = sign(a) g with torch.sign's 0 at 0 and at nan (so 0 times an infinite g
+        is nan, as in PyTorch)."""
         def rule(res: Tensor) -> None:
-            g, a = res.grad, res._a
-            _add_grad(a, g * (a.data >= min))
-        return _node(np.maximum(self.data, min), "clamp_min", rule, self)
+            a = res._a.data
+            with np.errstate(invalid="ignore"):
+                _add_grad(res._a, res.grad * np.subtract(a > 0, a < 0, dtype=a.dtype))
+        return _node(np.abs(self.data), "abs", rule, self)
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        """a - logsumexp(a) along axis; da = g - softmax(a) sum(g).
+    def sqrt(self) -> Tensor:
+        """Square root of a (nan below 0, including -inf); da = g / (2 sqrt(a))."""
+        def rule(res: Tensor) -> None:
+            with np.errstate(**_IEEE):
+                _add_grad(res._a, res.grad / (2 * res.data))
+        with np.errstate(**_IEEE):
+            return _node(np.sqrt(_floating(self).data), "sqrt", rule, self)
+
+    def clamp(self, min: Operand | None = None, max: Operand | None = None) -> Tensor:
+        """Entries limited to [min, max]; either bound may be None, a number or a Tensor.
+
+        PyTorch's rule, ties and crossed bounds included: dx = g where min <= x <= max;
+        dmin = g where x < min (and min < max); dmax = g where x > max, or where max < min
+        (then every entry is max).
+        """
+        has_min, has_max = min is not None, max is not None
+        if not (has_min or has_max):
+            raise TypeError("clamp needs min=, max= or both")
+        x, *bounds = _operands("clamp", self, *(b for b in (min, max) if b is not None))
+        out = x.data
+        if has_min:
+            out = np.maximum(out, bounds[0].data)
+        if has_max:
+            out = np.minimum(out, bounds[-1].data)
+
+        def rule(res: Tensor) -> None:
+            g, (x, *bounds) = res.grad, res._prev
+            lo = bounds[0].data if has_min else -np.inf
+            hi = bounds[-1].data if has_max else np.inf
+            if x.requires_grad:
+                _add_grad(x, np.where((x.data >= lo) & (x.data <= hi), g, 0))
+            if has_min and bounds[0].requires_grad:
+                below = x.data < lo
+                _add_grad(bounds[0], np.where(below & (lo < hi) if has_max else below, g, 0))
+            if has_max and bounds[-1].requires_grad:
+                _add_grad(bounds[-1], np.where((x.data > hi) | (hi < lo), g, 0))
+        return _node(out, "clamp", rule, x, *bounds)
+
+    def maximum(self, other: Operand) -> Tensor:
+        """Entrywise larger of a and b (nan where either is); a tie splits g evenly, as PyTorch."""
+        a, b = _operands("maximum", self, other)
+
+        def rule(res: Tensor) -> None:
+            g, a, b = res.grad, res._a, res._b
+            shared = np.where(a.data == b.data, g * 0.5, g)
+            if a.requires_grad:
+                _add_grad(a, np.where(a.data < b.data, 0, shared))
+            if b.requires_grad:
+                _add_grad(b, np.where(a.data > b.data, 0, shared))
+        return _node(_elementwise(np.maximum, a, b, "maximum"), "maximum", rule, a, b)
+
+    def _cast(self, dtype: Any) -> Tensor:
+        """The entries in another dtype (itself when it has it already); da = g in a's dtype."""
+        if self.data.dtype == dtype:
+            return self
+
+        def rule(res: Tensor) -> None:
+            _add_grad(res._a, res.grad)  # _add_grad casts g to the parent's dtype
+        return _node(self.data.astype(dtype), np.dtype(dtype).name, rule, self)
+
+    def clone(self) -> Tensor:
+        """A copy of the data that stays in the graph; da = g."""
+        def rule(res: Tensor) -> None:
+            _add_grad(res._a, res.grad.view())  # a view: a leaf copies it (see _add_grad)
+        return _node(self.data.copy(), "clone", rule, self)
+
+    def log_softmax(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """a - logsumexp(a) along axis (the last by default); da = g - softmax(a) sum(g).
 
         A primitive rather than `a - a.logsumexp(...)`: one pass fewer over the logits and
         no broadcast gradient to sum back, on the path every classifier takes.
         """
-        out = self.data - _logsumexp(self.data, axis)
+        axis = _dims(axis, False, dim, None)[0]
+        axis = -1 if axis is None else axis
+        x = _floating(self).data
+        out = x - _logsumexp(x, axis)
 
         def rule(res: Tensor) -> None:
             g = res.grad
             _add_grad(res._a, g - np.exp(res.data) * g.sum(axis=axis, keepdims=True))
         return _node(out, "log_softmax", rule, self)
 
-    def logsumexp(self, axis: int | tuple[int, ...] | None = None,
-                  keepdims: bool = False) -> Tensor:
+    def logsumexp(self, axis: Dims = None, keepdims: bool = False, *, dim: Dims = None,
+                  keepdim: bool | None = None) -> Tensor:
         """log(sum(exp(a))) along axis, stable for large logits; da = softmax(a) g."""
-        kept = _logsumexp(self.data, axis)
+        axis, keepdims = _dims(axis, keepdims, dim, keepdim)
+        kept = _logsumexp(_floating(self).data, axis)
 
         def rule(res: Tensor) -> None:
             g, a = res.grad, res._a
             _add_grad(a, np.exp(a.data - kept) * _unreduce(g, axis, keepdims))
         return _node(_reduced(kept, axis, keepdims), "logsumexp", rule, self)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        """The entries on and below a diagonal of the last two dims, the others 0, as
+        torch.tril (diagonal > 0: above the main one; < 0: below it)."""
+        return self._triangle(np.tril, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        """The entries on and above a diagonal of the last two dims, the others 0, as torch.triu."""
+        return self._triangle(np.triu, diagonal)
+
+    def _triangle(self, part: Callable, diagonal: int) -> Tensor:
+        """np.tril or np.triu of the last two dims; da = the same part of g."""
+        if self.data.ndim < 2:
+            raise ValueError(f"{part.__name__} needs a tensor of at least 2 dims, got shape "
+                             f"{self.data.shape}")
+
+        def rule(res: Tensor) -> None:
+            _add_grad(res._a, part(res.grad, diagonal))
+        return _node(part(self.data, diagonal), part.__name__, rule, self)
 
     # --- composites: built from the primitives, so they need no derivative code ---
 
@@ -410,7 +606,7 @@ class Tensor(Node):
         return self + other
 
     def __sub__(self, other: Operand) -> Tensor:  # a - b
-        a, b = _operands(self, other, "-")
+        a, b = _operands("-", self, other)
         return a + -b
 
     def __rsub__(self, other: Operand) -> Tensor:  # n - a
@@ -420,27 +616,70 @@ class Tensor(Node):
         return self * other
 
     def __truediv__(self, other: Operand) -> Tensor:  # a / b
-        a, b = _operands(self, other, "/")
-        if a.data.dtype.kind != "f":  # int / int is a float, as in Python and PyTorch
-            a, b = _operands(_leaf(a.data.astype(np.float32)), b, "/")
+        a, b = _operands("/", _floating(self), other)
         return a * b ** -1
 
     def __rtruediv__(self, other: Operand) -> Tensor:  # n / a
-        b, a = _operands(self, other, "/")
+        b, a = _operands("/", _floating(self), other)
         return a / b
 
     def __rpow__(self, other: Operand) -> Tensor:  # n ** a
-        b, a = _operands(self, other, "**")
+        b, a = _operands("**", self, other)
         return a ** b
 
     def __rmatmul__(self, other: Operand) -> Tensor:  # array @ a
-        b, a = _operands(self, other, "@")
+        b, a = _operands("@", self, other)
         return a @ b
 
-    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Average along axis (all by default): the sum times 1 / count."""
-        total = self.sum(axis, keepdims)
-        return total * (total.data.size / self.data.size)
+    def __abs__(self) -> Tensor:  # abs(a)
+        return self.abs()
+
+    def pow(self, exponent: Operand) -> Tensor:
+        """a ** exponent, PyTorch's method name."""
+        return self ** exponent
+
+    def rsqrt(self) -> Tensor:
+        """1 / sqrt(a)."""
+        return self ** -0.5
+
+    def clamp_min(self, min: Operand) -> Tensor:
+        """max(a, min), with clamp's rule: at a tie the gradient passes (relu's does not)."""
+        return self.clamp(min=min)
+
+    def minimum(self, other: Operand) -> Tensor:
+        """Entrywise smaller of a and b: -maximum(-a, -b), so ties and nan as maximum."""
+        a, b = _operands("minimum", self, other)
+        return -(-a).maximum(-b)
+
+    def where(self, condition: Any, other: Operand) -> Tensor:
+        """a where condition is True, else other: PyTorch's `a.where(condition, other)`."""
+        return where(condition, self, other)
+
+    def masked_fill(self, mask: Any, value: Operand) -> Tensor:
+        """value where mask is True, else a, in a's dtype; mask broadcasts to a's shape."""
+        mask = _mask(mask, "masked_fill")
+        try:
+            fits = np.broadcast_shapes(mask.shape, self.data.shape) == self.data.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"masked_fill: a mask of shape {mask.shape} does not broadcast to "
+                             f"the tensor's shape {self.data.shape}")
+        if not isinstance(value, Tensor):
+            value = _leaf(_as_array(value, self.data.dtype, "masked_fill value"))
+        return where(mask, value, self)
+
+    def mean(self, axis: Dims = None, keepdims: bool = False, *, dim: Dims = None,
+             keepdim: bool | None = None) -> Tensor:
+        """Average along axis (all by default): the sum times 1 / count (nan for no entries)."""
+        total = self.sum(*_dims(axis, keepdims, dim, keepdim))
+        n = self.data.size
+        return total * (total.data.size / n if n else math.nan)
+
+    def softmax(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """e**a / sum(e**a) along axis (the last by default), as exp(log_softmax(a)) so it
+        cannot overflow."""
+        return self.log_softmax(axis, dim=dim).exp()
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         """dims dim0 and dim1 swapped, as PyTorch's `transpose` (numpy's is `permute` here)."""
@@ -453,14 +692,45 @@ class Tensor(Node):
         """All dims reversed (the matrix transpose for 2-D)."""
         return self.permute()
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        """e**a / sum(e**a) along axis, as exp(log_softmax(a)) so it cannot overflow."""
-        return self.log_softmax(axis).exp()
+    def t(self) -> Tensor:
+        """The matrix transpose, for tensors of at most 2 dims, as PyTorch's `t()`."""
+        if self.data.ndim > 2:
+            raise ValueError(f"t() transposes tensors of at most 2 dims, this one has shape "
+                             f"{self.data.shape}; use transpose(dim0, dim1) or permute")
+        return self.permute()
 
-    # --- comparisons: bool Tensors, outside the graph (they have no gradient) ---
+    def squeeze(self, dim: Dims = None) -> Tensor:
+        """The dims of size 1 removed: all of them, or those among `dim` (an int or tuple)."""
+        shape = self.data.shape
+        if dim is None:
+            drop = range(len(shape))
+        else:  # a 0-d tensor takes dim 0 or -1, as in PyTorch
+            drop = {_dim_index(d, max(len(shape), 1), "squeeze")
+                    for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+        return self.reshape(tuple(n for i, n in enumerate(shape) if n != 1 or i not in drop))
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """A dim of size 1 inserted at `dim` (from -ndim-1 to ndim)."""
+        shape = self.data.shape
+        i = _dim_index(dim, len(shape) + 1, "unsqueeze")
+        return self.reshape(shape[:i] + (1,) + shape[i:])
+
+    def float(self) -> Tensor:
+        """As float32 (itself if it is), PyTorch's `.float()`; gradients go back in the old dtype."""
+        return self._cast(np.float32)
+
+    def double(self) -> Tensor:
+        """As float64 (itself if it is), PyTorch's `.double()`."""
+        return self._cast(np.float64)
+
+    def long(self) -> Tensor:
+        """As int64 (itself if it is), PyTorch's `.long()`: class labels, indices."""
+        return self._cast(np.int64)
+
+    # --- outside the graph: comparisons, bool reductions, detach ---
 
     def _compare(self, other: Operand, ufunc: np.ufunc, op: str) -> Tensor:
-        a, b = _operands(self, other, op)
+        a, b = _operands(op, self, other)
         return _leaf(_elementwise(ufunc, a, b, op))
 
     def __lt__(self, other: Operand) -> Tensor:
@@ -481,7 +751,35 @@ class Tensor(Node):
     def __ne__(self, other: Operand) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.not_equal, "!=")
 
+    def all(self, axis: Dims = None, keepdims: bool = False, *, dim: Dims = None,
+            keepdim: bool | None = None) -> Tensor:
+        """True where every entry along axis is nonzero (a bool Tensor)."""
+        axis, keepdims = _dims(axis, keepdims, dim, keepdim)
+        return _leaf(np.all(self.data, axis=axis, keepdims=keepdims))
+
+    def any(self, axis: Dims = None, keepdims: bool = False, *, dim: Dims = None,
+            keepdim: bool | None = None) -> Tensor:
+        """True where some entry along axis is nonzero (a bool Tensor)."""
+        axis, keepdims = _dims(axis, keepdims, dim, keepdim)
+        return _leaf(np.any(self.data, axis=axis, keepdims=keepdims))
+
+    def detach(self) -> Tensor:
+        """The same data (shared, not copied) as a leaf that requires no grad."""
+        return _leaf(self.data)
+
     # --- the rest of the node's life ---
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set whether gradients flow to this tensor (a float leaf) and return it, as PyTorch."""
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"only float tensors can require grad, this one is {self.data.dtype}; "
+                            "pass float data or dtype=np.float32 (or call .float() first)")
+        if not requires_grad and self._rule is not None:
+            raise RuntimeError(f"requires_grad_(False) on a tensor made by {self._op!r}: only "
+                               "leaves can stop requiring grad; use .detach() for a copy that "
+                               "is out of the graph")
+        self.requires_grad = bool(requires_grad)
+        return self
 
     def backward(self, grad: Any = None) -> None:
         """Fill `.grad` of every tensor this one depends on that requires grad; leaves accumulate.
@@ -535,6 +833,10 @@ class Tensor(Node):
         """The data array itself (shared, not copied)."""
         return self.data
 
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """The data for numpy (`np.asarray(t)`, `np.allclose(t, ...)`), shared unless copied."""
+        return np.array(self.data, dtype=dtype, copy=copy)
+
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")
         extras = [f"dtype={self.data.dtype}"]
@@ -554,3 +856,144 @@ def _matmul_rule(a: tuple, b: tuple) -> str:
     inner = "only" if len(b) == 1 else "second-to-last"
     return (f"the left's last dim ({a[-1]}) must equal the right's {inner} dim "
             f"({b[0] if len(b) == 1 else b[-2]}), and batch dims must broadcast")
+
+
+# --- ops that PyTorch spells as functions ---
+
+def where(condition: Any, input: Operand, other: Operand) -> Tensor:
+    """input where condition is True, else other (the three broadcast), as torch.where;
+    d input = g where condition, d other = g elsewhere."""
+    cond = _mask(condition, "where")
+    a, b = _operands("where", input, other)
+    _check_broadcast("where", cond.shape, a.data.shape, b.data.shape)
+
+    def rule(res: Tensor) -> None:
+        g, a, b = res.grad, res._a, res._b
+        if a.requires_grad:
+            _add_grad(a, np.where(cond, g, 0))
+        if b.requires_grad:
+            _add_grad(b, np.where(cond, 0, g))
+    return _node(np.where(cond, a.data, b.data), "where", rule, a, b)
+
+
+def cat(tensors: Sequence[Operand], dim: int = 0) -> Tensor:
+    """The tensors joined along an existing dim, as torch.cat; each gets its slice of g."""
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)) or not tensors:
+        raise TypeError(f"cat takes a non-empty list or tuple of Tensors, got {tensors!r:.60}")
+    parts = _operands("cat", *tensors)
+    dim = _dim_index(dim, parts[0].data.ndim, "cat")
+    try:
+        out = np.concatenate([p.data for p in parts], axis=dim)
+    except ValueError:
+        raise ValueError(f"cat: shapes {', '.join(str(p.data.shape) for p in parts)} do not fit "
+                         f"together along dim {dim} (every other dim must match)") from None
+    ends = np.cumsum([p.data.shape[dim] for p in parts[:-1]])
+
+    def rule(res: Tensor) -> None:
+        for p, piece in zip(res._prev, np.split(res.grad, ends, axis=dim)):
+            if p.requires_grad:
+                _add_grad(p, piece)
+    return _node(out, "cat", rule, *parts)
+
+
+def stack(tensors: Sequence[Operand], dim: int = 0) -> Tensor:
+    """Tensors of one shape joined along a new dim, as torch.stack: cat of each unsqueezed."""
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)) or not tensors:
+        raise TypeError(f"stack takes a non-empty list or tuple of Tensors, got {tensors!r:.60}")
+    parts = _operands("stack", *tensors)
+    shapes = {p.data.shape for p in parts}
+    if len(shapes) > 1:
+        raise ValueError(f"stack needs tensors of one shape, got {', '.join(map(str, shapes))}")
+    dim = _dim_index(dim, parts[0].data.ndim + 1, "stack")
+    return cat([p.unsqueeze(dim) for p in parts], dim)
+
+
+def tril(input: Any, diagonal: int = 0) -> Tensor:
+    """torch.tril: `input.tril(diagonal)`, e.g. `tril(ones(T, T))` for a causal mask."""
+    return _as_tensor(input).tril(diagonal)
+
+
+def triu(input: Any, diagonal: int = 0) -> Tensor:
+    """torch.triu: `input.triu(diagonal)`."""
+    return _as_tensor(input).triu(diagonal)
+
+
+# --- factories, with PyTorch's argument conventions: randn(2, 3) or randn((2, 3)) ---
+
+_rng = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> None:
+    """Reseed the generator behind randn and rand, so a run repeats, as torch.manual_seed."""
+    global _rng
+    _rng = np.random.default_rng(seed)
+
+
+def _shape(size: tuple, fn: str) -> tuple[int, ...]:
+    """The shape a factory was given, `fn(2, 3)` or `fn((2, 3))`, checked."""
+    shape = _sizes(size)
+    if not shape and not size:
+        raise TypeError(f"{fn}() needs a size, e.g. {fn}(2, 3), or {fn}(()) for a 0-d tensor")
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0
+               for n in shape):
+        raise ValueError(f"{fn}: a size is non-negative ints, got {shape}")
+    return tuple(int(n) for n in shape)
+
+
+def _random(draw: Callable, size: tuple, dtype: Any, requires_grad: bool, fn: str) -> Tensor:
+    """Samples from the seeded generator, float32 unless dtype says otherwise."""
+    dtype = np.dtype(np.float32 if dtype is None else dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{fn} makes floats, so dtype must be a float dtype, got {dtype}")
+    samples = draw(_shape(size, fn), dtype=np.float64 if dtype == np.float64 else np.float32)
+    return Tensor(samples, requires_grad, dtype)
+
+
+def randn(*size: int | tuple[int, ...], dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Samples of the standard normal distribution, as torch.randn."""
+    return _random(_rng.standard_normal, size, dtype, requires_grad, "randn")
+
+
+def rand(*size: int | tuple[int, ...], dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Samples uniform in [0, 1), as torch.rand."""
+    return _random(_rng.random, size, dtype, requires_grad, "rand")
+
+
+def zeros(*size: int | tuple[int, ...], dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """All zeros, float32 unless dtype says otherwise, as torch.zeros."""
+    dtype = np.float32 if dtype is None else dtype
+    return Tensor(np.zeros(_shape(size, "zeros"), dtype), requires_grad, dtype)
+
+
+def ones(*size: int | tuple[int, ...], dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """All ones, float32 unless dtype says otherwise, as torch.ones."""
+    dtype = np.float32 if dtype is None else dtype
+    return Tensor(np.ones(_shape(size, "ones"), dtype), requires_grad, dtype)
+
+
+def arange(start: float, end: float | None = None, step: float = 1, *, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """start, start + step, ... up to end (excluded); int64 for ints, else float32, as torch.arange."""
+    if end is None:  # arange(5) counts from 0
+        start, end = 0, start
+    return Tensor(np.arange(start, end, step), requires_grad, dtype)
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A Tensor holding a copy of data, as torch.tensor (Tensor(array) shares the array)."""
+    source = data.data if isinstance(data, Tensor) else data
+    array = _as_array(source, dtype, "tensor(data)")
+    if isinstance(source, np.ndarray) and np.may_share_memory(array, source):
+        array = array.copy()
+    return Tensor(array, requires_grad, array.dtype)
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as the factory `tensor`: importing engine/tensor.py binds the
+    name `engine.tensor` to the module, where PyTorch code expects `tensor(data)` to work."""
+
+    def __call__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return tensor(data, dtype, requires_grad)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -30,37 +30,49 @@ def mse_loss(pred: Tensor, target: Any) -> Tensor:
     return ((pred - target) ** 2).mean()
 
 
-def _int_labels(labels: Any, n: int, classes: int) -> np.ndarray:
-    """Class indices as an int array of shape (n,) in [0, classes), or a clear error."""
+def _int_labels(labels: Any, shape: tuple, classes: int, ignore_index: int) -> np.ndarray:
+    """Class indices as an int array of `shape`, each in [0, classes) or ignore_index, or a
+    clear error."""
     labels = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy labels must be integer class indices, got {labels.dtype} "
                         "(convert with labels.astype(np.int64))")
-    if labels.shape != (n,):
-        raise ValueError(f"cross_entropy: {n} rows of logits need labels of shape ({n},), "
-                         f"got {labels.shape}")
-    if n and (labels.min() < 0 or labels.max() >= classes):
-        bad = labels[(labels < 0) | (labels >= classes)]
+    if labels.shape != shape:
+        raise ValueError(f"cross_entropy: logits of shape {shape[:1] + (classes,) + shape[1:]} "
+                         f"need labels of shape {shape}, got {labels.shape}")
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        bad = labels[((labels < 0) | (labels >= classes)) & (labels != ignore_index)]
+    else:  # the usual case, decided in two quick passes
+        bad = labels[:0]
+    if bad.size:
         raise ValueError(f"cross_entropy labels must lie in [0, {classes}) for {classes} "
-                         f"classes; got {bad[:5].tolist()}{' ...' if bad.size > 5 else ''}")
+                         f"classes (or be ignore_index={ignore_index}); got "
+                         f"{bad[:5].tolist()}{' ...' if bad.size > 5 else ''}")
     return labels
 
 
-def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
-    """Mean over rows of -log softmax(logits)[label], for logits (n, classes).
+def cross_entropy(logits: Tensor, labels: Any, ignore_index: int = -100) -> Tensor:
+    """Mean of -log softmax(logits)[label] over the targets whose label is not ignore_index,
+    as PyTorch's F.cross_entropy (nan when every one is ignored).
 
-    Goes through the stable log_softmax, so logits of magnitude 1000 give finite values
-    and gradients. `labels` is an integer numpy array or Tensor of shape (n,).
+    logits (n, classes) with labels (n,), or a score per class at each position, logits
+    (n, classes, d1, ...) with labels (n, d1, ...) (e.g. per token, padding labelled
+    ignore_index). `labels` is an integer numpy array or Tensor. Goes through the stable
+    log_softmax, so logits of magnitude 1000 give finite values and gradients.
     """
-    if not isinstance(logits, Tensor) or logits.ndim != 2:
-        raise ValueError("cross_entropy takes logits as a 2-D Tensor (rows, classes), got "
-                         + (f"shape {logits.shape}" if isinstance(logits, Tensor)
-                            else f"a {type(logits).__name__}"))
-    n, classes = logits.shape
-    labels = _int_labels(labels, n, classes)
+    if not isinstance(logits, Tensor) or logits.ndim < 2:
+        raise ValueError("cross_entropy takes logits as a Tensor of shape (n, classes) or "
+                         "(n, classes, d1, ...), got " + (f"shape {logits.shape}"
+                         if isinstance(logits, Tensor) else f"a {type(logits).__name__}"))
+    classes = logits.shape[1]
+    labels = _int_labels(labels, logits.shape[:1] + logits.shape[2:], classes, ignore_index)
+    counted = labels != ignore_index
+    where = np.nonzero(counted)  # the positions of the counted targets, one array per dim
+    picks = (where[0], labels[counted], *where[1:])  # ... with the class dim put in
+    n = where[0].size
     # sum * (-1/n) rather than -mean(): one node fewer on every classifier's hot path;
-    # the mean of no rows is nan, as in PyTorch
-    return logits.log_softmax(axis=1)[np.arange(n), labels].sum() * (-1.0 / n if n else math.nan)
+    # the mean of no targets is nan, as in PyTorch
+    return logits.log_softmax(axis=1)[picks].sum() * (-1.0 / n if n else math.nan)
 
 
 def hinge_loss(scores: Tensor | Sequence[Value], y: Any) -> Tensor | Value:

@@ -32,11 +32,11 @@ def test_order_of_a_leaf_is_the_leaf():
 
 def test_deep_chain_walks_without_recursion():
     x = y = Value(0.0)
-    for _ in range(200_000):
+    for _ in range(20_000):
         y = y + 1
     order = topological_order(y)
-    assert len(order) == 200_001 and order[0] is x and order[-1] is y
-    assert sys.getrecursionlimit() < 200_000
+    assert len(order) == 20_001 and order[0] is x and order[-1] is y
+    assert sys.getrecursionlimit() < 20_000
 
 
 def test_wide_fan_in_every_path_adds_up():

