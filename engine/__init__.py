@@ -17,7 +17,7 @@ from engine.value import Value
 
 _LAZY = {name: "engine.tensor" for name in (
     "Tensor", "tensor", "randn", "rand", "zeros", "ones", "arange", "manual_seed",
-    "where", "cat", "stack", "tril", "triu")}
+    "set_printoptions", "where", "cat", "stack", "tril", "triu")}
 
 __all__ = ["Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "topological_order", "gradcheck", "GradcheckError", *_LAZY]

@@ -837,6 +837,16 @@ class Tensor(Node):
     def __float__(self) -> float:
         return float(self.item())
 
+    def __int__(self) -> int:  # int(t) of a one-entry tensor, as in PyTorch
+        return int(self.item())
+
+    def __index__(self) -> int:
+        """range(t), lst[t]: a one-entry integer tensor as an int, as in PyTorch."""
+        if self.data.dtype.kind not in "iu":
+            raise TypeError(f"only integer tensors can be used as an index, this one is "
+                            f"{self.data.dtype}")
+        return int(self.item())
+
     def __bool__(self) -> bool:
         return bool(self.data)
 
@@ -994,6 +1004,15 @@ def arange(start: float, end: float | None = None, step: float = 1, *, dtype: An
     if end is None:  # arange(5) counts from 0
         start, end = 0, start
     return Tensor(np.arange(start, end, step), requires_grad, dtype)
+
+
+def set_printoptions(precision: int | None = None, threshold: int | None = None,
+                     edgeitems: int | None = None, linewidth: int | None = None,
+                     sci_mode: bool | None = None) -> None:
+    """How tensors print, with torch.set_printoptions' arguments (numpy prints them here)."""
+    options = {"precision": precision, "threshold": threshold, "edgeitems": edgeitems,
+               "linewidth": linewidth, "suppress": None if sci_mode is None else not sci_mode}
+    np.set_printoptions(**{k: v for k, v in options.items() if v is not None})
 
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:

@@ -872,3 +872,24 @@ def test_an_operand_without_grad_keeps_its_name_through_a_composite(make, shown)
     out = make(a, y)
     assert [p.label for p in out._prev] == ["a", shown]
     assert y.label == "y (digit)"
+
+
+def test_a_one_entry_tensor_converts_to_int_and_indexes_as_in_pytorch():
+    t = Tensor(np.array([3]))
+    assert int(t) == 3 and list(range(t)) == [0, 1, 2] and "abcd"[t] == "d"
+    assert int(Tensor(2.7)) == 2
+    with pytest.raises(TypeError, match="only integer tensors"):
+        range(Tensor(2.0))
+    with pytest.raises(ValueError, match="one-entry"):
+        int(Tensor(np.arange(3)))
+
+
+def test_set_printoptions_takes_torchs_arguments():
+    import engine
+
+    before = np.get_printoptions()
+    try:
+        engine.set_printoptions(precision=2, linewidth=200, sci_mode=False)
+        assert "0.33" in repr(Tensor([1 / 3])) and "0.333" not in repr(Tensor([1 / 3]))
+    finally:
+        np.set_printoptions(**before)
