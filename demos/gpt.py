@@ -236,9 +236,17 @@ class GPT(nn.Module):
         return x @ self.lm_head
 
     def loss(self, batch: Batch) -> Tensor:
-        """Mean of -log p(target) over the batch's real positions; padding takes no part."""
-        real = np.nonzero(batch.mask)  # cross_entropy(ignore_index=) once it lands
-        return nn.cross_entropy(self(batch.inputs)[real], batch.targets[real])
+        """Mean of -log p(target) over the batch's real positions; padding takes no part.
+
+        Written as a weighted sum of the log-probabilities, -1/n on each real position's
+        target and 0 everywhere else, which is quicker here than picking those n entries
+        out by index (nn.cross_entropy with ignore_index= will say it in one call).
+        """
+        logits = self(batch.inputs)
+        rows, positions = np.nonzero(batch.mask)
+        weights = np.zeros(logits.shape, logits.dtype)
+        weights[rows, positions, batch.targets[rows, positions]] = -1.0 / len(rows)
+        return (logits.log_softmax(axis=-1) * weights).sum()
 
     def mean_loss(self, batch: Batch) -> float:
         """loss(batch) as a number, recording no graph (for evaluation)."""
