@@ -554,3 +554,53 @@ def make_moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[np.ndar
     rng = np.random.default_rng(seed)
     order = rng.permutation(n)
     return X[order] + rng.normal(scale=noise, size=(n, 2)), y[order]
+
+
+# --- names for demos.gpt: makemore's list of 32,032 first names, one per line
+
+NAMES_SHA256 = "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d"
+NAMES_MIRRORS = ("https://raw.githubusercontent.com/karpathy/makemore/"
+                 "988aa59e4d8fefa526d06f3b453ad116258398d4/",)
+SHIPPED_NAMES = Path(__file__).with_name("names.txt")  # the same file, inside the package
+
+
+def read_names(path: str | os.PathLike) -> list[str]:
+    """The non-empty lines of a UTF-8 text file, stripped of surrounding whitespace."""
+    path = Path(path)
+    with _reading(path, "names file"):
+        text = path.read_bytes().decode("utf-8")
+    names = [line.strip() for line in text.splitlines() if line.strip()]
+    if not names:
+        raise DataError(f"{path}: no names in this file (expected one name per line)")
+    return names
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()  # a small file: read at once
+
+
+def load_names(path: str | os.PathLike | None = None, *, download: bool = True,
+               cache_dir: str | os.PathLike | None = None,
+               mirrors: Sequence[str] = NAMES_MIRRORS) -> tuple[list[str], str]:
+    """makemore's names.txt as a list of names, and where it came from.
+
+    Reads `path` if given, else the first of these whose SHA-256 is NAMES_SHA256:
+    names.txt in the cache folder (`cache_dir`, default `default_cache_dir()`), the copy
+    inside this package, and a download into the cache (unless `download=False`). The
+    shipped copy comes before the download because it holds the same bytes; the download
+    serves installs made without it.
+    """
+    if path is not None:
+        return read_names(Path(path).expanduser()), str(path)
+    cached = Path(cache_dir if cache_dir is not None else default_cache_dir()) / "names.txt"
+    for candidate in (cached, SHIPPED_NAMES):
+        if candidate.is_file() and _sha256(candidate) == NAMES_SHA256:
+            return read_names(candidate), str(candidate)
+    if not download:
+        raise DataError(f"names.txt not found: {cached} and {SHIPPED_NAMES} are missing or "
+                        "damaged, and downloading is off; pass --data PATH or allow the download")
+    try:
+        download_mnist(cached.parent, mirrors=mirrors, files={"names.txt": NAMES_SHA256})
+    except OSError as e:  # an unwritable cache folder; failed fetches are DataErrors already
+        raise DataError(f"cannot download names.txt into {cached.parent}: {e}") from None
+    return read_names(cached), f"{cached} (downloaded)"
