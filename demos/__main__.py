@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-DEMOS = ("mnist", "backprop", "moons", "graph")
+DEMOS = ("mnist", "backprop", "moons", "graph", "gpt")
 
 
 def main() -> int:

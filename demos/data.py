@@ -1,4 +1,5 @@
-"""Data for the demos: MNIST from wherever it can be found, and the two-moons toy set.
+"""Data for the demos: MNIST from wherever it can be found, the two-moons toy set, and
+makemore's list of names for demos.gpt (`load_names`).
 
 `load_mnist()` looks, in order, at a path the user gives (the lesson's `mnist.pkl.gz`, a
 folder of IDX files, or a Keras-style `.npz`), at `data/mnist.pkl.gz` under the working

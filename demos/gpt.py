@@ -46,10 +46,11 @@ import numpy as np
 import nn
 from demos._common import demo_parser, output_folder, pyplot, save_figure
 from demos.data import DataError, load_names
-from engine import Tensor, Value, no_grad
+from engine import Tensor, Value, no_grad, ones, tril
 
 INIT_STD = 0.08  # microgpt's: every weight starts as Gaussian noise of this size
 RMS_EPS = 1e-5
+IGNORE = -1  # the target of a padding position: cross_entropy leaves it out
 ADAM = {"betas": (0.85, 0.99), "eps": 1e-8}
 HELD_OUT = 0.1  # the last tenth of the names file: never trained on
 CHECK_TOLERANCE = {"value": 1e-9, "torch": 1e-6}  # largest gap from the Tensor engine
@@ -153,19 +154,19 @@ def gaussian(rng: np.random.Generator, shape: tuple[int, ...], dtype: Any) -> Te
 
 def rmsnorm(x: Tensor) -> Tensor:
     """x / sqrt(mean(x**2) + eps) along the last dim, with no learned gain (as microgpt)."""
-    return x * ((x * x).mean(axis=-1, keepdims=True) + RMS_EPS) ** -0.5  # rsqrt, once it lands
+    return x * ((x * x).mean(axis=-1, keepdims=True) + RMS_EPS).rsqrt()
 
 
 @functools.lru_cache(maxsize=64)
-def causal_bias(t: int, dtype: Any) -> Tensor:
-    """(t, t): 0 where a position may look (itself and earlier), -inf where it may not.
+def future(t: int) -> np.ndarray:
+    """(t, t) bool: True where a position would look ahead (above the diagonal).
 
-    Added to the attention scores, it gives the later positions weight exp(-inf) = 0,
-    and the gradient there is exactly 0 too. (masked_fill with tril, once they land.)
+    The scores there are filled with -inf, so softmax gives them weight exp(-inf) = 0,
+    and the gradient there is exactly 0 too.
     """
-    bias = np.triu(np.full((t, t), -np.inf, dtype), k=1)
-    bias.flags.writeable = False  # one constant, shared by every step through the cache
-    return Tensor(bias, label="causal mask")
+    mask = ~tril(ones(t, t, dtype=bool)).numpy()
+    mask.flags.writeable = False  # one constant, shared by every step through the cache
+    return mask
 
 
 class CausalSelfAttention(nn.Module):
@@ -184,7 +185,7 @@ class CausalSelfAttention(nn.Module):
         def split(y: Tensor) -> Tensor:  # (B, T, C) -> (B, H, T, C / H)
             return y.reshape(b, t, h, c // h).transpose(1, 2)
         q, k, v = split(x @ self.wq), split(x @ self.wk), split(x @ self.wv)
-        scores = q @ k.transpose(-1, -2) * (c // h) ** -0.5 + causal_bias(t, x.dtype)
+        scores = (q @ k.transpose(-1, -2) * (c // h) ** -0.5).masked_fill(future(t), -np.inf)
         weights = scores.softmax(axis=-1)
         q.label, k.label, v.label, weights.label = "q", "k", "v", "attention weights"
         return weights @ v
@@ -236,17 +237,11 @@ class GPT(nn.Module):
         return x @ self.lm_head
 
     def loss(self, batch: Batch) -> Tensor:
-        """Mean of -log p(target) over the batch's real positions; padding takes no part.
-
-        Written as a weighted sum of the log-probabilities, -1/n on each real position's
-        target and 0 everywhere else, which is quicker here than picking those n entries
-        out by index (nn.cross_entropy with ignore_index= will say it in one call).
-        """
+        """Mean of -log p(target) over the batch's real positions; padding takes no part."""
         logits = self(batch.inputs)
-        rows, positions = np.nonzero(batch.mask)
-        weights = np.zeros(logits.shape, logits.dtype)
-        weights[rows, positions, batch.targets[rows, positions]] = -1.0 / len(rows)
-        return (logits.log_softmax(axis=-1) * weights).sum()
+        targets = np.where(batch.mask, batch.targets, IGNORE)
+        return nn.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
+                                ignore_index=IGNORE)
 
     def mean_loss(self, batch: Batch) -> float:
         """loss(batch) as a number, recording no graph (for evaluation)."""
@@ -624,19 +619,19 @@ def plot_losses(losses: list[float], held_out: list[tuple[int, float]], title: s
 
 def draw_attention_head(model: GPT, tokenizer: Tokenizer, name: str, path: Path) -> list[Path]:
     """The graph of the first layer's head 0 on one name, from the weights to the head's
-    output; returns the files written (the .dot source, then the picture if laid out)."""
+    output; returns the files written (the picture, or its .dot source when no layout
+    program could draw it)."""
     import viz
 
     batch = make_batch(*encode_names([name], tokenizer, model.config.block_size), np.array([0]))
     head = model.blocks[0].attn.heads(rmsnorm(model.embed(batch.inputs)))[:, 0]
     head.label = f"head 0 on {name!r}"
-    written = [path.with_suffix(".dot")]
     try:
-        with np.errstate(invalid="ignore"):  # the masked scores' std is nan, and shown as such
-            written.append(viz.render(head, path, params=model, rankdir="TB", show_grad=False))
-    except (viz.RendererNotFound, RuntimeError, TimeoutError) as e:  # the .dot is written anyway
+        return [viz.render(head, path, params=model, rankdir="TB", show_grad=False)]
+    except (viz.RendererNotFound, RuntimeError, TimeoutError) as e:  # render kept the .dot
         print(f"could not lay out the attention graph ({e})", file=sys.stderr)
-    return written
+        source = path.with_suffix(".dot")
+        return [source] if source.exists() else []
 
 
 # --- the command line

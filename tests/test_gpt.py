@@ -233,7 +233,7 @@ def test_tensor_engine_trains_samples_and_writes(tmp_path: Path) -> None:
     assert re.search(r"step +4/4  loss \d\.\d{4}  held-out loss \d\.\d{4}", done.stdout)
     assert len(re.findall(r"^sample +\d+: [a-z]*$", done.stdout, re.MULTILINE)) == 3
     paths = {p.name for p in written(done.stdout, tmp_path)}
-    assert paths == {"gpt_tensor.npz", "gpt_tensor_loss.png", "gpt_attention_head.dot",
+    assert paths == {"gpt_tensor.npz", "gpt_tensor_loss.png",
                      "gpt_attention_head.svg"}
     assert (tmp_path / "out" / "gpt_tensor_loss.png").read_bytes()[:4] == b"\x89PNG"
     tokenizer = gpt.Tokenizer(read_names(data.SHIPPED_NAMES))

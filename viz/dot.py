@@ -135,8 +135,10 @@ def _summary(name: str, a: np.ndarray) -> str:
     if a.size <= SMALL_TENSOR:
         return _cell(f"{name} {_values(a)}")
     as_float = a.astype(np.float64, copy=False)  # stats of float32 data without float32 rounding
+    with np.errstate(invalid="ignore", over="ignore"):  # -inf entries (a mask) give a nan std
+        mean, std = as_float.mean(), as_float.std()
     return _group([_cell(name), _group([
-        _cell(f"mean {_number(as_float.mean())} std {_number(as_float.std())}"),
+        _cell(f"mean {_number(mean)} std {_number(std)}"),
         _cell(f"min {_number(as_float.min())} max {_number(as_float.max())}")])])
 
 
