@@ -73,48 +73,67 @@ def _sign(x: float) -> float:
     return (x > 0) - (x < 0)
 
 
+def _no_rule_yet() -> Callable:
+    """The rule of a node built by hand until its builder installs one: micrograd's
+    `lambda: None`, a function of its own so that it can carry the node's op name."""
+    return lambda out: None
+
+
 _new = object.__new__
-_POW_NAMES: dict[float, str] = {}
 
 
-def _pow_name(p: float) -> str:
-    """The op name of `** p` in pictures, e.g. '**2', formatted once per exponent."""
-    name = _POW_NAMES.get(p)
-    if name is None:
-        name = f"**{p:g}"
-        if len(_POW_NAMES) < 1024:  # the exponents a program uses are few; stay bounded
-            _POW_NAMES[p] = name
+def _named(op: str) -> Callable[[Callable], Callable]:
+    """Give a backward rule the name of its op, which is how its nodes' `_op` is known."""
+    def name(rule: Callable) -> Callable:
+        rule.op = op
+        return rule
     return name
 
 
-def _result(data: float, op: str, rule: Callable, a: Value, b: Value | None = None) -> Value:
-    """An op's result node, `a` and `b` its parents (an op whose rule needs a number
-    besides them keeps it in `out._c`).
+class _RulesByNumber(dict):
+    """number -> the backward rule of an op with that number as its other operand (x * 3,
+    x ** 2), made on first use and kept: a rule carries its number, as a node has no slot
+    to spare for it (see Value). A program uses few distinct numbers; past 4,096 (or for
+    nan and zeros, which a dict cannot tell apart by sign) each gets a rule of its own."""
 
-    Inside `no_grad()` it keeps its op's name but no parents and no rule, so that
-    `backward()` can say why no gradient can flow instead of quietly giving zeros.
+    def __init__(self, make: Callable[[float], Callable]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, c: float) -> Callable:
+        rule = self.make(c)
+        if c == c and c != 0 and len(self) < 4096:
+            self[c] = rule
+        return rule
+
+
+def _result(data: float, rule: Callable, a: Value, b: Value | None = None) -> Value:
+    """An op's result node: `a` and `b` its parents, `rule` its backward rule.
+
+    Inside `no_grad()` it gets no parents (so no graph), but keeps its rule, whose name
+    lets `backward()` say why no gradient can flow instead of quietly giving zeros.
     """
     out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
-    out._op = op
+    out._rule = rule
     if graph.threads_off and not is_grad_enabled():
-        out._a = out._b = out._rule = None
+        out._a = out._b = None
     else:
         out._a = a
         out._b = b
-        out._rule = rule
     return out
 
 
 class Value(Node):
     """A scalar node of the computation graph: `data`, `grad` and how it was made."""
 
-    # Eight slots make 96 bytes a node; a ninth would take it to 112, and a training step's
-    # garbage collection passes, which read every node, slow down with the extra memory.
-    # So a Value has at most two parents and no `_more`.
-    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_rule", "_c")
+    # Six slots make a node 80 bytes; two more would make it 96, and the garbage collector's
+    # passes over a big graph, which read every node, slow down with the memory. So what a
+    # node need not hold lives elsewhere: the op's name on its rule (`_op` reads it there),
+    # a number operand in the rule made for that number, and no `_more`: at most two parents.
+    __slots__ = ("data", "grad", "label", "_a", "_b", "_rule")
     _more = ()
 
     def __init__(self, data: Number, _children: Iterable[Value] = (), _op: str = "",
@@ -130,7 +149,6 @@ class Value(Node):
                 raise TypeError(f"Value({name}=) must be a str, got {type(text).__name__} "
                                 f"{text!r:.40}")
         self.label = label
-        self._op = _op
         try:
             parents = tuple(_children)
         except TypeError:
@@ -140,9 +158,12 @@ class Value(Node):
                             "one is computed from, as in Value(t, (a, b), '+'); got "
                             f"{_children!r:.60}")
         self._a, self._b = (*parents, None, None)[:2]
-        self._rule = None
+        self._rule = _named(_op)(_no_rule_yet()) if _op else None
 
-    # --- primitives: each computes its value; its backward rule sits right below ---
+    @property
+    def _op(self) -> str:
+        """The name of the op that made this node ('' for a leaf), as pictures show it."""
+        return "" if self._rule is None else self._rule.op
 
     # --- primitives. Each op's backward rule comes first: a function of the result node
     # `out` that adds `out.grad` (g below) times the local derivative into each parent's
@@ -151,8 +172,9 @@ class Value(Node):
     # hundreds of thousands of ops. Operands are checked by exact type first, for the same
     # reason: `type(x) is Value` and `type(x) is float` are quicker than isinstance.
 
+    @_named("+")
     def _add_rule(out: Value) -> None:
-        """d(a + b): da = g, db = g"""
+        """d(a + b): da = g, db = g (a number b takes no gradient)"""
         g = out.grad
         out._a.grad += g
         if out._b is not None:
@@ -162,31 +184,34 @@ class Value(Node):
         """a + b"""
         kind = type(other)
         if kind is Value or (kind is not float and isinstance(other, Value)):
-            return _result(self.data + other.data, "+", _rule, self, other)
+            return _result(self.data + other.data, _rule, self, other)
         c = other if kind is float else _as_float(other, "+")
-        return _result(self.data + c, "+", _rule, self)
+        return _result(self.data + c, _rule, self)
 
+    @_named("*")
     def _mul_rule(out: Value) -> None:
         """d(a * b): da = b g, db = a g"""
         a, b, g = out._a, out._b, out.grad
         a.grad += b.data * g
         b.grad += a.data * g
 
-    def _scale_rule(out: Value) -> None:
-        """d(a * c), c a number kept in out._c: da = c g"""
-        out._a.grad += out._c * out.grad
+    def _scale_rule(c: float) -> Callable:
+        """d(a * c), c a number: da = c g"""
+        @_named("*")
+        def rule(out: Value) -> None:
+            out._a.grad += c * out.grad
+        return rule
 
     def __mul__(self, other: Value | Number, _rule: Callable = _mul_rule,
-                _scale_rule: Callable = _scale_rule) -> Value:
+                _scale_rules: dict = _RulesByNumber(_scale_rule)) -> Value:
         """a * b"""
         kind = type(other)
         if kind is Value or (kind is not float and isinstance(other, Value)):
-            return _result(self.data * other.data, "*", _rule, self, other)
+            return _result(self.data * other.data, _rule, self, other)
         c = other if kind is float else _as_float(other, "*")
-        out = _result(self.data * c, "*", _scale_rule, self)
-        out._c = c
-        return out
+        return _result(self.data * c, _scale_rules[c], self)
 
+    @_named("**")
     def _pow_rule(out: Value) -> None:
         """d(a ** b): da = b a**(b-1) g, none where b == 0; db = a**b ln(a) g, 0 where
         a == 0 <= b (0 ** p is 0 for every p > 0)"""
@@ -196,24 +221,25 @@ class Value(Node):
         flat = a.data == 0 and b.data >= 0
         b.grad += g * (0.0 if flat else out.data * _log(a.data))
 
-    def _pow_number_rule(out: Value) -> None:
-        """d(a ** p), p a number kept in out._c: da = p a**(p-1) g; none for p == 0, where
-        a ** 0 is the constant 1"""
-        a, p = out._a, out._c
-        if p != 0:
-            a.grad += out.grad * (p * _pow(a.data, p - 1))
+    def _power_rule(p: float) -> Callable:
+        """d(a ** p), p a number: da = p a**(p-1) g; none for p == 0, where a ** 0 is the
+        constant 1"""
+        @_named(f"**{p:g}")
+        def rule(out: Value) -> None:
+            if p != 0:
+                out._a.grad += out.grad * (p * _pow(out._a.data, p - 1))
+        return rule
 
     def __pow__(self, other: Value | Number, _rule: Callable = _pow_rule,
-                _number_rule: Callable = _pow_number_rule) -> Value:
+                _power_rules: dict = _RulesByNumber(_power_rule)) -> Value:
         """a ** b, b a number or a Value"""
         kind = type(other)
         if kind is Value or (kind is not float and isinstance(other, Value)):
-            return _result(_pow(self.data, other.data), "**", _rule, self, other)
+            return _result(_pow(self.data, other.data), _rule, self, other)
         p = other if kind is float else _as_float(other, "**")
-        out = _result(_pow(self.data, p), _pow_name(p), _number_rule, self)
-        out._c = p
-        return out
+        return _result(_pow(self.data, p), _power_rules[p], self)
 
+    @_named("exp")
     def _exp_rule(out: Value) -> None:
         """d(e ** a): da = e**a g"""
         out._a.grad += out.grad * out.data
@@ -224,16 +250,18 @@ class Value(Node):
             e = math.exp(self.data)
         except OverflowError:
             e = math.inf
-        return _result(e, "exp", _rule, self)
+        return _result(e, _rule, self)
 
+    @_named("log")
     def _log_rule(out: Value) -> None:
         """d(ln a): da = g / a"""
         out._a.grad += _div(out.grad, out._a.data)
 
     def log(self, _rule: Callable = _log_rule) -> Value:
         """ln a"""
-        return _result(_log(self.data), "log", _rule, self)
+        return _result(_log(self.data), _rule, self)
 
+    @_named("tanh")
     def _tanh_rule(out: Value) -> None:
         """d(tanh a): da = (1 - tanh(a)**2) g"""
         t = out.data
@@ -241,8 +269,9 @@ class Value(Node):
 
     def tanh(self, _rule: Callable = _tanh_rule) -> Value:
         """tanh a"""
-        return _result(math.tanh(self.data), "tanh", _rule, self)
+        return _result(math.tanh(self.data), _rule, self)
 
+    @_named("sigmoid")
     def _sigmoid_rule(out: Value) -> None:
         """d(sigmoid a): da = s (1 - s) g"""
         s = out.data
@@ -252,8 +281,9 @@ class Value(Node):
         """1 / (1 + e**-a), from e**-|a| so that exp cannot overflow"""
         x = self.data
         e = math.exp(-abs(x)) if x == x else math.nan
-        return _result((1.0 if x >= 0 else e) / (1.0 + e), "sigmoid", _rule, self)
+        return _result((1.0 if x >= 0 else e) / (1.0 + e), _rule, self)
 
+    @_named("relu")
     def _relu_rule(out: Value) -> None:
         """d(max(a, 0)): da = g where a > 0 (or nan), none at all where a <= 0, as in PyTorch"""
         if not out._a.data <= 0:
@@ -262,16 +292,18 @@ class Value(Node):
     def relu(self, _rule: Callable = _relu_rule) -> Value:
         """max(a, 0)"""
         x = self.data
-        return _result(0.0 if x <= 0 else x, "relu", _rule, self)
+        return _result(0.0 if x <= 0 else x, _rule, self)
 
+    @_named("abs")
     def _abs_rule(out: Value) -> None:
         """d|a|: da = sign(a) g, sign(0) = 0 (so 0 times an infinite g is nan, as in PyTorch)"""
         out._a.grad += out.grad * _sign(out._a.data)
 
     def abs(self, _rule: Callable = _abs_rule) -> Value:
         """|a|"""
-        return _result(abs(self.data), "abs", _rule, self)
+        return _result(abs(self.data), _rule, self)
 
+    @_named("sqrt")
     def _sqrt_rule(out: Value) -> None:
         """d(sqrt a): da = g / (2 sqrt(a))"""
         out._a.grad += _div(out.grad, 2.0 * out.data)
@@ -279,7 +311,7 @@ class Value(Node):
     def sqrt(self, _rule: Callable = _sqrt_rule) -> Value:
         """square root of a (nan below 0, including -inf)"""
         x = self.data
-        return _result(math.sqrt(x) if x >= 0 else math.nan, "sqrt", _rule, self)
+        return _result(math.sqrt(x) if x >= 0 else math.nan, _rule, self)
 
     # --- composites: built from the primitives, so they need no rule of their own ---
 
@@ -321,11 +353,12 @@ class Value(Node):
 
         Leaves accumulate across calls, as in PyTorch; interior nodes start afresh.
         """
-        if self._a is None and self._op:
+        if self._a is None and self._rule is not None:
             raise RuntimeError(
-                f"backward() on a Value made by {self._op!r} while graph recording was off "
-                "(inside no_grad()): no graph links it to its inputs, so no gradient can "
-                "reach them. Compute it outside no_grad() (engine.is_grad_enabled() tells).")
+                f"backward() on a Value made by {self._op!r} with no graph behind it: it was "
+                "computed while graph recording was off (inside no_grad()), so no gradient "
+                "can reach its inputs. Compute it outside no_grad() (engine.is_grad_enabled() "
+                "tells).")
         graph.backward(self, 1.0)
 
     def item(self) -> float:

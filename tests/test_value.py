@@ -212,7 +212,9 @@ def test_no_grad_records_no_graph_and_restores_afterwards():
     with engine.no_grad():
         assert not engine.is_grad_enabled()
         b = a * 3 + a.exp()
-    assert b._prev == () and b._rule is None and b._op == "+"  # the op is named, not linked
+    assert b._prev == () and b._op == "+"  # the op is named, not linked
+    b._backward()  # no parents to send anything to
+    assert a.grad == 0.0
     assert b.data == pytest.approx(6 + math.exp(2))
     assert engine.is_grad_enabled()
     c = a * 3
@@ -416,7 +418,7 @@ def test_backward_of_a_value_made_inside_no_grad_says_why_instead_of_giving_zero
     x = Value(3.0)
     with engine.no_grad():
         y = x * x
-    with pytest.raises(RuntimeError, match=r"made by '\*' while graph recording was off"):
+    with pytest.raises(RuntimeError, match=r"made by '\*' with no graph behind it.*no_grad"):
         y.backward()
     assert x.grad == 0.0
 
@@ -446,5 +448,5 @@ def test_memory_per_node():
     after = tracemalloc.take_snapshot()
     tracemalloc.stop()
     per_node = sum(stat.size_diff for stat in after.compare_to(before, "filename")) / 10_000
-    # a Value (96 bytes) and its data (a 24-byte float); before this design a node took 392
-    assert 100 <= per_node <= 130, per_node
+    # a Value (80 bytes) and its data (a 24-byte float); before this design a node took 392
+    assert 100 <= per_node <= 110, per_node
