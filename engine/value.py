@@ -73,12 +73,6 @@ def _sign(x: float) -> float:
     return (x > 0) - (x < 0)
 
 
-def _no_rule_yet() -> Callable:
-    """The rule of a node built by hand until its builder installs one: micrograd's
-    `lambda: None`, a function of its own so that it can carry the node's op name."""
-    return lambda out: None
-
-
 _new = object.__new__
 
 
@@ -158,7 +152,9 @@ class Value(Node):
                             "one is computed from, as in Value(t, (a, b), '+'); got "
                             f"{_children!r:.60}")
         self._a, self._b = (*parents, None, None)[:2]
-        self._rule = _named(_op)(_no_rule_yet()) if _op else None
+        # until the builder installs a rule, micrograd's `lambda: None`, which here also
+        # carries the op's name
+        self._rule = _named(_op)(lambda out: None) if _op else None
 
     @property
     def _op(self) -> str:
