@@ -232,12 +232,14 @@ def _legend(kinds: set[str], has_ops: bool) -> str:
             f'<tr>{"".join(cells)}</tr></table>>')
 
 
-def _check_node(root: Any) -> None:
-    """A TypeError unless `root` looks like a graph node."""
+def check_graph_args(root: Any, max_nodes: Any, caller: str) -> None:
+    """A TypeError unless `root` looks like a graph node, a ValueError for a bad max_nodes."""
     missing = [a for a in ("data", "grad", "_prev", "_op") if not hasattr(root, a)]
     if missing:
-        raise TypeError(f"draw_dot takes a graph node (a Value or a Tensor), got "
+        raise TypeError(f"{caller} takes a graph node (a Value or a Tensor), got "
                         f"{type(root).__name__}, which has no {', '.join(missing)}")
+    if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
+        raise ValueError(f"max_nodes must be a positive int or None, got {max_nodes!r}")
 
 
 def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", *, show_grad: bool = True,
@@ -264,15 +266,13 @@ def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", *, show_grad: 
     The result displays itself in Jupyter, and its `.pipe()`, `.render()` and `.view()`
     work without system Graphviz; `viz.render(root, path)` writes a file in one call.
     """
-    _check_node(root)
+    check_graph_args(root, max_nodes, "draw_dot")
     if format not in graphviz.FORMATS:
         raise ValueError(f"format must be an output format such as 'svg' or 'png', got "
                          f"{format!r}" + (" (rankdir is the third argument: pass rankdir=...)"
                                           if format in RANKDIRS else ""))
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
-    if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
-        raise ValueError(f"max_nodes must be a positive int or None, got {max_nodes!r}")
     names = _parameter_names(params)
 
     nodes = _breadth_first(root)

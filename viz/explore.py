@@ -32,7 +32,7 @@ import numpy as np
 
 from engine import topological_order
 from engine.atomic import atomic_write
-from viz.dot import draw_dot
+from viz.dot import check_graph_args, draw_dot
 
 SCRIPT = Path(__file__).with_name("explore.js")
 SMALL_TENSOR = 8  # tensors with at most this many entries show them all in a node's record
@@ -117,11 +117,7 @@ def record(root: Any, max_nodes: int | None = 500) -> Recording:
     are what `root.backward()` gives on a fresh graph. The grads the nodes held before are
     put back afterwards: recording changes nothing in the user's graph.
     """
-    if not all(hasattr(root, a) for a in ("data", "grad", "_prev", "_backward")):
-        raise TypeError(f"explore takes a graph node (a Value or a Tensor), got "
-                        f"{type(root).__name__}")
-    if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
-        raise ValueError(f"max_nodes must be a positive int or None, got {max_nodes!r}")
+    check_graph_args(root, max_nodes, "explore")
     seed = _seed(root)
     order = topological_order(root)
     nodes = _nearest(root, max_nodes)
