@@ -11,7 +11,6 @@ import math
 import os
 import random
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,8 @@ import numpy as np
 import pytest
 
 import nn
+from bench.explore import CHROMIUM_ARGS, MEASURE, find_chromium, step_stats
+from bench.viz import demo_loss
 from engine import Tensor, Value, topological_order
 from viz import draw_dot
 from viz.explore import explore, grad_summary, page_data, record
@@ -242,16 +243,6 @@ def test_without_system_graphviz_graphviz_pure_lays_the_page_out() -> None:
 
 # --- in a real browser ---
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
-
-
-def find_chromium() -> str | None:
-    """The system's Chromium: $CHROMIUM, else chromium or chromium-browser on PATH."""
-    return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which(
-        "chromium-browser")
-
-
 @pytest.fixture(scope="module")
 def browser() -> Any:
     """Headless system Chromium under Playwright, or a skip saying what is missing."""
@@ -471,3 +462,22 @@ def test_a_screenshot_is_not_blank(open_page: Callable, tmp_path: Path) -> None:
     colors = np.unique(pixels @ [1 << 16, 1 << 8, 1])
     not_white = (pixels < 240).any(axis=1).mean()
     assert len(colors) > 50 and not_white > 0.02
+
+
+def test_a_500_node_page_steps_through_every_step(open_page: Callable, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture) -> None:
+    """Every forward and backward step of a page cut at 500 nodes, one frame each, ends on
+    the engine's grads. How long each step took to paint is reported (bench/README.md
+    has the numbers), never asserted: wall-clock time is no test's business."""
+    root = demo_loss(100)
+    page = explore(root, tmp_path / "p.html", max_nodes=500)
+    assert len(page.recording.nodes) > 450
+    view = open_page(tmp_path / "p.html")
+    times = view.page.evaluate(MEASURE, [0, view.total()])
+    assert len(times["painted"]) == view.total()
+    assert view.at() == f"step {view.total()} / {view.total()}"
+    for badge, grad in zip(view.badges(), engine_grads(root, page.recording.nodes)):
+        assert_shows(badge, grad)
+    with capsys.disabled():
+        print(f"\n  explorer, {len(page.recording.nodes)}-node page, {view.total()} steps: "
+              f"{step_stats(times)}")

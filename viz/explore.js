@@ -77,7 +77,9 @@
   // Any change inside the graph's own SVG makes the browser repaint all of it (thousands of
   // elements for 500 nodes); the overlay, a second SVG over the first with the same
   // coordinates, is small, so a backward step repaints little. Only forward steps, which
-  // reveal nodes, touch the graph itself.
+  // reveal nodes, touch the graph itself. Each SVG is its own composited layer (the page's
+  // style sheet), so a change in one never repaints the other: in headless Chromium that
+  // took the slowest step of a 500-node page from about 100 ms to about 30 ms.
 
   const BADGE_ROOM = 14; // room under the lowest nodes for their badges
   const vb = svg.viewBox.baseVal;

@@ -386,8 +386,10 @@ table.record td { padding: 1px 6px; vertical-align: top; }
 table.record td:first-child { color: #666; }
 a.node-link { cursor: pointer; color: #1a5fb4; text-decoration: underline; }
 #canvas { position: relative; display: inline-block; }
-#canvas svg { display: block; }
-#canvas svg:first-child { position: relative; } /* a paint layer of its own, see explore.js */
+/* each SVG a composited layer of its own (see explore.js): a step then repaints the small
+   overlay, or a few nodes of the graph, but not the whole graph under them */
+#canvas svg { display: block; will-change: transform; }
+#canvas svg:first-child { position: relative; }
 #graph.fit #canvas { display: block; max-width: var(--fit-max); }
 #graph.fit svg { width: 100%; height: auto; max-height: calc(100vh - 80px); }
 svg.overlay { position: absolute; left: 0; top: 0; width: 100%; height: 100%;
