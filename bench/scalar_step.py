@@ -6,7 +6,8 @@ fresh process with Python's garbage collector on, as the demo runs, and the proc
 alternate so machine drift hits both alike. Both start from the same weights, so their
 losses must agree step for step.
 
-Also: a chain of a million ops, its backward time and peak memory.
+Also: a chain of a million ops, its backward time and peak memory; and what one node costs
+in memory (tracemalloc) and in objects the garbage collector tracks.
 
     python -m bench.scalar_step            # needs `pip install -e ".[bench]"` for micrograd
     python -m bench.scalar_step --rounds 3 --steps 5
@@ -14,6 +15,7 @@ Also: a chain of a million ops, its backward time and peak memory.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import resource
@@ -21,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
+import tracemalloc
 
 from demos.data import make_moons
 
@@ -84,6 +87,20 @@ def chain(engine_name: str, n: int) -> dict:
     return {"build_s": built - start, "backward_s": done - built, "peak_mib": peak_kib / 1024}
 
 
+def node_cost(engine_name: str, n: int) -> dict:
+    """Bytes (tracemalloc) and GC-tracked objects per node of y = y * w + x, n ops."""
+    Value, _ = engine_classes(engine_name)
+    w, x = Value(0.5), Value(0.25)
+    y = Value(1.0)
+    tracked = len(gc.get_objects())
+    tracemalloc.start()
+    for _ in range(n // 2):
+        y = y * w + x
+    size = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return {"bytes": size / n, "tracked": (len(gc.get_objects()) - tracked) / n}
+
+
 def run_child(args: list[str]) -> dict:
     out = subprocess.run([sys.executable, "-m", "bench.scalar_step", *args],
                          check=True, capture_output=True, text=True)
@@ -101,6 +118,9 @@ def main() -> None:
 
     if args.child and args.child.startswith("chain-"):
         print(json.dumps(chain(args.child[len("chain-"):], args.chain)))
+        return
+    if args.child and args.child.startswith("nodes-"):
+        print(json.dumps(node_cost(args.child[len("nodes-"):], 100_000)))
         return
     if args.child:
         setup = json.loads(args.setup)
@@ -140,6 +160,10 @@ def main() -> None:
             print(f"  chain of {args.chain:,} ops, {name:10s}: " + (c["error"] if "error" in c else
                   f"build {c['build_s']:.2f} s, backward {c['backward_s']:.2f} s, "
                   f"peak memory +{c['peak_mib']:.0f} MiB"))
+    for name in medians:
+        c = run_child(["--child", f"nodes-{name}"])
+        print(f"  one node of y = y * w + x, {name:10s}: {c['bytes']:.0f} bytes (tracemalloc), "
+              f"{c['tracked']:.2f} objects the garbage collector tracks")
     print("rerun: python -m bench.scalar_step")
 
 
