@@ -206,8 +206,9 @@ def _parameter_names(params: Any) -> dict[int, str]:
     return names
 
 
-def _breadth_first(root: Any) -> list:
-    """Every node `root` depends on, nearest first, each once."""
+def breadth_first(root: Any) -> list:
+    """Every node `root` depends on, nearest first, each once: the order in which draw_dot
+    (and viz.explore) keep nodes, so `[:max_nodes]` of it is what they draw."""
     order = [root]
     seen = {id(root)}  # ids, not nodes: a Tensor's == is elementwise
     for node in order:  # the list grows while it is walked, which makes it the BFS queue
@@ -275,8 +276,8 @@ def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", *, show_grad: 
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
     names = _parameter_names(params)
 
-    nodes = _breadth_first(root)
-    kept = nodes if max_nodes is None else nodes[:max_nodes]
+    nodes = breadth_first(root)
+    kept = nodes[:max_nodes]
     index = {id(node): i for i, node in enumerate(kept)}
     graph_attr = {"rankdir": rankdir, **GRAPH_ATTR}
     if len(kept) > LARGE:

@@ -32,7 +32,7 @@ import numpy as np
 
 from engine import topological_order
 from engine.atomic import atomic_write
-from viz.dot import check_graph_args, draw_dot
+from viz.dot import breadth_first, check_graph_args, draw_dot
 
 SCRIPT = Path(__file__).with_name("explore.js")
 SMALL_TENSOR = 8  # tensors with at most this many entries show them all in a node's record
@@ -92,19 +92,6 @@ def _seed(root: Any) -> Any:
     return np.ones(root.data.shape, root.data.dtype)
 
 
-def _nearest(root: Any, max_nodes: int | None) -> list:
-    """The nodes draw_dot keeps, in its order: breadth-first from the root, each once."""
-    order, seen = [root], {id(root)}
-    for node in order:  # the list grows while it is walked: it is the queue
-        if max_nodes is not None and len(order) >= max_nodes:
-            break
-        for parent in node._prev:
-            if id(parent) not in seen:
-                seen.add(id(parent))
-                order.append(parent)
-    return order if max_nodes is None else order[:max_nodes]
-
-
 def _copy(grad: Any) -> Any:
     """A grad as it is now, safe from a rule that adds into the array in place."""
     return grad.copy() if isinstance(grad, np.ndarray) else grad
@@ -120,7 +107,7 @@ def record(root: Any, max_nodes: int | None = 500) -> Recording:
     check_graph_args(root, max_nodes, "explore")
     seed = _seed(root)
     order = topological_order(root)
-    nodes = _nearest(root, max_nodes)
+    nodes = breadth_first(root)[:max_nodes]
     index = {id(node): i for i, node in enumerate(nodes)}
     parents = [[index.get(id(p)) for p in node._prev] for node in nodes]
     forward = [index[id(n)] for n in order if id(n) in index]
