@@ -108,8 +108,16 @@
     return e;
   }
 
+  // boxes never move, so each is measured once: getBBox() after a step has changed the
+  // page would make the browser lay it out again there and then
+  const boxes = new Map();
+  function bbox(element) {
+    if (!boxes.has(element)) boxes.set(element, element.getBBox());
+    return boxes.get(element);
+  }
+
   nodes.forEach((node, i) => {
-    const bb = view[i].box.getBBox();
+    const bb = bbox(view[i].box);
     view[i].badge = svgElement("text", {
       class: "badge", x: bb.x + bb.width / 2, y: bb.y + bb.height + 10,
       "text-anchor": "middle", "data-node": i,
@@ -128,7 +136,7 @@
       copy.setAttribute("class", "mark " + cls);
       return copy;
     }
-    const bb = element.getBBox();
+    const bb = bbox(element);
     const pad = 2;
     return svgElement("rect", {
       class: "mark " + cls, x: bb.x - pad, y: bb.y - pad, width: bb.width + 2 * pad,
