@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import re
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -464,3 +465,15 @@ def test_digraph_render_refuses_what_it_cannot_honour(neuron, tmp_path, without_
     dot = draw_dot(neuron[0])
     with pytest.raises(ValueError, match="engine='neato'"):
         dot.render(tmp_path / "g", engine="neato")
+
+
+def test_import_without_the_graphviz_package_says_which_python_and_how_to_install():
+    # `graphviz` set to None in sys.modules makes its import fail, as in a Python without it
+    code = "import sys; sys.modules['graphviz'] = None; import viz"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).parent.parent)
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError: viz needs the `graphviz` Python package")
+    assert f"this Python ({sys.executable})" in last
+    assert ".venv/bin/python" in last and "pip install -e ." in last

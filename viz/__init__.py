@@ -4,12 +4,16 @@ Inside: dot.py draws, layout.py finds and runs the layout program, render.py wri
 explore.py (with explore.js) writes a page that steps through backprop node by node,
 examples.py builds the example graphs that `python -m viz` and demos.graph draw.
 """
+import sys
+
 try:
     import graphviz  # noqa: F401  (a dependency of the package; checked here for a clear message)
-except ImportError as e:  # e.g. the checkout imported without `pip install -e .`
-    raise ImportError("viz needs the `graphviz` Python package, which installing scratchgrad "
-                      "brings: run `pip install -e .` in the checkout (see the README), or "
-                      "`pip install graphviz graphviz-pure`") from e
+except ImportError as e:  # most often: a Python other than the venv the README sets up
+    raise ImportError(
+        f"viz needs the `graphviz` Python package, and this Python ({sys.executable}) does "
+        "not have it. Installing scratchgrad brings it: run the venv's Python that the "
+        "README's commands set up (.venv/bin/python, or `source .venv/bin/activate` first), "
+        "or install into this one with `pip install -e .` in the checkout") from e
 
 from viz.dot import draw_dot  # noqa: E402
 from viz.explore import explore  # noqa: E402
