@@ -13,8 +13,8 @@ with a fixed seed and split 4,500 train / 500 valid.
 
 Every damaged or unexpected file raises `DataError` naming the file and what is wrong:
 pixels must be finite real numbers (no NaN, infinities, complex numbers, text or objects),
-and an IDX file is read no further than its header declares, so a gzip bomb is refused
-without being inflated. Pickles (protocols 2 to 5) are read by an unpickler that can only
+and an IDX file is read no further than its header declares, which may not exceed 256 MiB,
+so a gzip bomb is refused without being inflated. Pickles (protocols 2 to 5) are read by an unpickler that can only
 rebuild numpy arrays, so a crafted pickle cannot run code. Downloads and the standard files
 in the cache are checked against their SHA-256 (a cached file once, then again only when it
 changes), and a download gives up after a total time, not only after a silent server.
@@ -104,13 +104,17 @@ def _open(path: Path):
 # --- IDX (LeCun's format): 0, 0, a type byte, a dimension count, big-endian uint32 sizes, data
 
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+# the most an IDX file may declare: five times MNIST's 60,000 training images (47 MB), so a
+# header claiming gigabytes is refused before anything is inflated
+MAX_IDX_BYTES = 256 << 20
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """One IDX file (raw or .gz) as an array of its declared shape and dtype (native byte order).
 
-    The header is read first, then at most the bytes it declares: a small gzip file that
-    inflates to gigabytes (a gzip bomb) is refused without being inflated.
+    The header is read first, then at most the bytes it declares, and a header declaring
+    more than MAX_IDX_BYTES is refused: a small gzip file that inflates to gigabytes (a gzip
+    bomb) is refused without being inflated.
     """
     path = Path(path)
     with _reading(path, "IDX file"), _open(path) as f:
@@ -129,6 +133,10 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         shape = tuple(int(d) for d in np.frombuffer(sizes, ">u4"))
         dtype = np.dtype(_IDX_DTYPES[code])
         header, size = 4 + len(sizes), math.prod(shape) * dtype.itemsize
+        if size > MAX_IDX_BYTES:
+            raise DataError(f"{path}: IDX header declares shape {shape} of {dtype.name}, "
+                            f"{size:,} bytes, more than the {MAX_IDX_BYTES:,} any MNIST-sized "
+                            "file needs; not read (corrupt, or not MNIST)")
         raw = _read_at_most(f, size)
         if len(raw) < size or f.read(1):
             found = header + len(raw) if len(raw) < size else "more"

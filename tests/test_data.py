@@ -204,6 +204,21 @@ def test_a_gzip_bomb_is_refused_without_inflating_it(tmp_path):
     assert peak < 8 << 20, f"read_idx took {peak / 2**20:.0f} MiB"
 
 
+def test_a_gzip_bomb_whose_header_claims_its_size_is_refused_before_inflating(tmp_path):
+    # the header honestly declares the half GiB of zeros that follow, in about 0.5 MB of gzip
+    path = gzip_bomb(tmp_path / "bomb-idx3-ubyte.gz", (1 << 15, 1 << 14), zeros=1 << 29)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError, match=r"declares shape \(32768, 16384\) of uint8, "
+                                            r"536,870,912 bytes, more than the 268,435,456") as e:
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(path) in str(e.value)
+    assert peak < 1 << 20, f"read_idx took {peak / 2**20:.0f} MiB"
+
+
 # --- load_mnist from a path
 
 
