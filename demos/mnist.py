@@ -35,6 +35,7 @@ from demos._common import (add_data_arguments, add_seed_argument, demo_parser,
 from demos.data import DataError, load_mnist_test
 from engine import Tensor, no_grad
 
+DEFAULT_HIDDEN = 100
 DEFAULT_LR = {"sgd": 0.1, "adam": 2e-3}
 MOMENTUM = 0.9
 GRAPH_ROWS = 4  # digits in the batch whose loss graph is drawn: the graph's size does not grow
@@ -149,8 +150,9 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argpars
     parser.add_argument("--lr", type=number(float, 0, inclusive=False), default=None,
                         help="learning rate (default: "
                              + ", ".join(f"{v:g} for {k}" for k, v in DEFAULT_LR.items()) + ")")
-    parser.add_argument("--hidden", type=number(int, 1), default=100,
-                        help="hidden units (default: 100); with --eval, the checkpoint's")
+    parser.add_argument("--hidden", type=number(int, 1), default=DEFAULT_HIDDEN,
+                        help=f"hidden units (default: {DEFAULT_HIDDEN}); with --eval, the "
+                             "number the checkpoint was trained with")
     parser.add_argument("--limit", type=number(int, 1), default=None,
                         help="train on only the first N training digits (for quick tries)")
     add_seed_argument(parser, 0, "initial weights and batch order")
@@ -236,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     except (viz.RendererNotFound, RuntimeError, TimeoutError) as e:  # it saved a .dot instead
         print(f"could not draw the graph: {e}", file=sys.stderr)
     print("score it on test digits: python -m demos.mnist --eval PATH"
-          + (f" --checkpoint {checkpoint}" if args.checkpoint else f" --out {args.out}"))
+          + (f" --checkpoint {checkpoint}" if args.checkpoint else f" --out {args.out}")
+          + (f" --hidden {args.hidden}" if args.hidden != DEFAULT_HIDDEN else ""))
     return 0
 
 

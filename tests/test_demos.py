@@ -210,6 +210,16 @@ def test_mnist_eval_scores_the_checkpoint(short_run, mnist_dir: Path) -> None:
     assert printed == pytest.approx(100 * accuracy(model, *load_mnist_test(mnist_dir)), abs=0.005)
 
 
+def test_mnist_eval_command_it_prints_scores_a_model_of_another_size(tmp_path: Path,
+                                                                    mnist_dir: Path) -> None:
+    done = run_demo("mnist", *SHORT_RUNS["demos.mnist"], "--hidden", 8, cwd=tmp_path)
+    hint = done.stdout.splitlines()[-1]
+    assert hint == "score it on test digits: python -m demos.mnist --eval PATH --out out --hidden 8"
+    args = hint.split("python -m demos.mnist ")[1].replace("PATH", str(mnist_dir)).split()
+    scored = run_demo("mnist", *args, cwd=tmp_path)
+    assert "(784-8-10) on 10,000 test digits" in scored.stdout
+
+
 def test_mnist_eval_without_checkpoint_says_so(tmp_path: Path, mnist_dir: Path) -> None:
     done = run_demo("mnist", "--eval", mnist_dir, "--out", "nothing-here", cwd=tmp_path,
                     check=False)
