@@ -569,7 +569,7 @@ def make_moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[np.ndar
     return X[order] + rng.normal(scale=noise, size=(n, 2)), y[order]
 
 
-# --- names for demos.gpt: makemore's list of 32,032 first names, one per line
+# --- names for demos.gpt: makemore's list of 32,033 first names, one per line
 
 NAMES_SHA256 = "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d"
 NAMES_MIRRORS = ("https://raw.githubusercontent.com/karpathy/makemore/"

@@ -8,7 +8,7 @@ micrograd's max-margin (hinge) loss with labels -1/+1 plus 1e-4 times the sum of
 weights, trained by plain gradient descent on the whole set with micrograd's learning
 rate schedule: 1.0 falling linearly to 0.1 over the run, however many steps it has. The
 picture colours the plane by the sign of the model's output, with the training points on
-top. Each step builds a graph of about 90,000 Values, so the 100 steps take up to a minute;
+top. Each step builds a graph of about 90,000 Values, so the 100 steps take 10-20 seconds;
 --steps 20 gives a rougher boundary in a fifth of the time.
 """
 from __future__ import annotations
