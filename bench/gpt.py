@@ -16,7 +16,7 @@ hits all alike:
           garbage collector on, as users run it. Same names, same initial weights: the
           losses must be equal.
 
-    python -m bench.gpt                    all three, about a minute and a half
+    python -m bench.gpt                    all three, about a minute
     python -m bench.gpt scalar --rounds 5 --scalar-steps 30
 """
 from __future__ import annotations
@@ -33,6 +33,8 @@ import time
 from typing import Any
 
 import numpy as np
+
+from demos._common import number
 
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 HELD_OUT_TOLERANCE = 0.05
@@ -185,10 +187,11 @@ def child_step(engine: str, steps: int, batch_size: int) -> dict:
     step, _, _ = trainer(engine, setup(), WARMUP + steps, batch_size)
     for i in range(WARMUP):
         step(i)
-    rss_before = memory_mib("VmRSS")
+    peak_before = memory_mib("VmHWM")
     times, losses = timed(step, range(WARMUP, WARMUP + steps))
-    return {"times": times, "losses": losses, "peak_rss_mib": memory_mib("VmHWM"),
-            "rss_growth_mib": memory_mib("VmHWM") - rss_before}
+    peak = memory_mib("VmHWM")
+    return {"times": times, "losses": losses, "peak_rss_mib": peak,
+            "peak_growth_mib": peak - peak_before}
 
 
 def child_train(engine: str, steps: int, batch_size: int, samples: int) -> dict:
@@ -280,8 +283,8 @@ def part_step(rounds: int, steps: int) -> float:
     speedup(results["torch"], results["tensor"], bar=1.0)
     for engine, runs in results.items():
         print(f"  {engine}: peak RSS {statistics.median(r['peak_rss_mib'] for r in runs):.1f} "
-              f"MiB, of which {statistics.median(r['rss_growth_mib'] for r in runs):.1f} MiB "
-              f"came during the measured steps")
+              f"MiB, raised by {statistics.median(r['peak_growth_mib'] for r in runs):.1f} MiB "
+              f"during the measured steps")
     first = [runs[0]["losses"] for runs in results.values()]
     print(f"  the two float32 runs' losses differ by at most "
           f"{max(abs(a - b) for a, b in zip(*first)):.1e} over {steps} steps")
@@ -329,14 +332,16 @@ def main() -> None:
                                      epilog=__doc__.split("\n", 2)[2])
     parser.add_argument("parts", nargs="*", metavar="PART",
                         help=f"which parts to run: {', '.join(CHILDREN)} (default: all)")
-    parser.add_argument("--rounds", type=int, default=5, help="processes per engine (default: 5)")
-    parser.add_argument("--steps", type=int, default=200,
+    whole = number(int, 1)
+    parser.add_argument("--rounds", type=whole, default=5,
+                        help="processes per engine (default: 5)")
+    parser.add_argument("--steps", type=whole, default=200,
                         help="step: measured steps per process (default: 200)")
-    parser.add_argument("--train-steps", type=int, default=1000,
+    parser.add_argument("--train-steps", type=whole, default=1000,
                         help="train: steps (default: 1000)")
-    parser.add_argument("--scalar-steps", type=int, default=12,
+    parser.add_argument("--scalar-steps", type=whole, default=12,
                         help="scalar: names (steps) per process (default: 12)")
-    parser.add_argument("--samples", type=int, default=10,
+    parser.add_argument("--samples", type=number(int, 0), default=10,
                         help="train: names sampled (default: 10)")
     parser.add_argument("--no-gc", action="store_true",
                         help="scalar: switch the garbage collector off, to see what it costs")

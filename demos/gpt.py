@@ -44,7 +44,8 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 
 import nn
-from demos._common import demo_parser, output_folder, pyplot, save_figure
+from demos._common import (add_seed_argument, demo_parser, number, output_folder, pyplot,
+                           require, save_figure)
 from demos.data import DataError, load_names
 from engine import Tensor, Value, no_grad, ones, tril
 
@@ -456,7 +457,7 @@ def batch_rows(n: int, batch_size: int, steps: int,
     """The rows of each step's batch: passes over range(n), each in a fresh random order."""
     order = np.array([], np.int64)
     for _ in range(steps):
-        if len(order) < batch_size:
+        while len(order) < batch_size:  # a batch larger than the names takes several passes
             order = np.concatenate([order, rng.permutation(n)])
         rows, order = order[:batch_size], order[batch_size:]
         yield rows
@@ -471,8 +472,8 @@ def sample_names(sampler: Callable[[], Callable[[int], np.ndarray]], tokenizer: 
     for _ in range(count):
         feed, token, ids = sampler(), tokenizer.bos, []
         for _ in range(block_size):
-            logits = feed(token) / temperature
-            p = np.exp(logits - logits.max())
+            logits = feed(token).astype(np.float64)  # the max first: a tiny temperature
+            p = np.exp((logits - logits.max()) / temperature)  # would make inf - inf
             token = int(rng.choice(len(p), p=p / p.sum()))
             if token == tokenizer.bos:
                 break
@@ -513,20 +514,22 @@ def value_trainer(model: ScalarGPT, documents: list[list[int]], steps: int,
 
 
 def fit(step: Callable[[int], float], steps: int, unit: str,
-        report: Callable[[int, float], str | None]) -> list[float]:
+        report: Callable[[int, float], str | None]) -> tuple[list[float], float]:
     """step(0), step(1), ... under a progress bar; `report(i, loss)` may return a line to
-    print. Returns the losses."""
+    print. Returns the losses and the seconds the steps took (reports not included)."""
     from tqdm import tqdm  # the demos extra
 
-    losses = []
+    losses, seconds = [], 0.0
     with tqdm(range(steps), unit=unit, leave=False, disable=None) as bar:
         for i in bar:
+            start = time.perf_counter()
             losses.append(step(i))
+            seconds += time.perf_counter() - start
             bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
             line = report(i, losses[-1])
             if line:
                 bar.write(line)
-    return losses
+    return losses, seconds
 
 
 # --- --check: both engines and PyTorch, step by step
@@ -648,43 +651,33 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argpars
                         help="a text file of names, one per line (default: makemore's names.txt "
                              "from the cache, the package, or a download)")
     parser.add_argument("--no-download", action="store_true", help="never download names.txt")
-    parser.add_argument("--steps", type=int, default=None,
+    whole = number(int, 1)
+    parser.add_argument("--steps", type=whole, default=None,
                         help="training steps (default: 1000; with --check, 3)")
-    parser.add_argument("--batch-size", type=int, default=None,
+    parser.add_argument("--batch-size", type=whole, default=None,
                         help="names per step on the Tensor engine (default: 32; with --check, "
                              "4); the value engine takes one, as microgpt")
-    parser.add_argument("--lr", type=float, default=0.01,
+    parser.add_argument("--lr", type=number(float, 0, inclusive=False), default=0.01,
                         help="Adam's learning rate at step 0; it falls linearly to 0 "
                              "(default: 0.01)")
-    parser.add_argument("--n-embd", type=int, default=16, help="embedding size (default: 16)")
-    parser.add_argument("--n-head", type=int, default=4, help="attention heads (default: 4)")
-    parser.add_argument("--n-layer", type=int, default=1, help="transformer layers (default: 1)")
-    parser.add_argument("--block-size", type=int, default=16,
+    parser.add_argument("--n-embd", type=whole, default=16, help="embedding size (default: 16)")
+    parser.add_argument("--n-head", type=whole, default=4, help="attention heads (default: 4)")
+    parser.add_argument("--n-layer", type=whole, default=1, help="transformer layers (default: 1)")
+    parser.add_argument("--block-size", type=whole, default=16,
                         help="longest context in tokens; longer names are cut (default: 16)")
-    parser.add_argument("--temperature", type=float, default=0.5,
+    parser.add_argument("--temperature", type=number(float, 0, inclusive=False), default=0.5,
                         help="sampling temperature, > 0 (default: 0.5)")
-    parser.add_argument("--samples", type=int, default=20, help="names to sample (default: 20)")
-    parser.add_argument("--eval-every", type=int, default=100,
+    parser.add_argument("--samples", type=number(int, 0), default=20,
+                        help="names to sample (default: 20)")
+    parser.add_argument("--eval-every", type=whole, default=None,
                         help="Tensor engine: held-out loss every this many steps (default: 100)")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="seed for weights, name order and sampling (default: 0)")
+    add_seed_argument(parser, 0, "weights, name order and sampling")
     parser.add_argument("--out", default="out", help="folder for the files written (default: out)")
     args = parser.parse_args(argv)
-    for name in ("steps", "batch_size", "n_embd", "n_head", "n_layer", "block_size",
-                 "eval_every"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            parser.error(f"--{name.replace('_', '-')} must be at least 1, got {value}")
-    if args.samples < 0:
-        parser.error(f"--samples must be 0 or more, got {args.samples}")
-    if args.engine == "value" and args.batch_size is not None and not args.check:
-        parser.error("--batch-size is for the Tensor engine (and --check); the value engine "
-                     "takes one name per step, as microgpt")
-    if args.n_embd % args.n_head:
-        parser.error(f"--n-embd ({args.n_embd}) must be a multiple of --n-head ({args.n_head})")
-    for name in ("lr", "temperature"):
-        if not 0 < getattr(args, name) < float("inf"):
-            parser.error(f"--{name} must be a positive number, got {getattr(args, name)}")
+    for flag, value in (("--batch-size", args.batch_size), ("--eval-every", args.eval_every)):
+        if args.engine == "value" and value is not None and not args.check:
+            parser.error(f"{flag} is for the Tensor engine (and --check); the value engine "
+                         "takes one name per step, as microgpt")
     return parser, args
 
 
@@ -697,7 +690,7 @@ def train(args: argparse.Namespace, model: GPT, names: list[str], cut: int,
     train_tokens, train_counts = encode_names(names[:cut], tokenizer, config.block_size)
     held_tokens, held_counts = encode_names(names[cut:], tokenizer, config.block_size)
     held_out = []
-    every = args.eval_every if args.engine == "tensor" else max(1, steps // 10)
+    every = (args.eval_every or 100) if args.engine == "tensor" else max(1, steps // 10)
 
     def report(step: int, loss: float) -> str | None:
         if (step + 1) % every and step + 1 < steps:
@@ -708,23 +701,23 @@ def train(args: argparse.Namespace, model: GPT, names: list[str], cut: int,
             line += f"  held-out loss {held_out[-1][1]:.4f}"
         return line
 
-    start = time.perf_counter()
     if args.engine == "tensor":
         batch_size = args.batch_size or 32
         print(f"Tensor engine, float32, batches of {batch_size} names, {steps} steps")
         step = tensor_trainer(model, train_tokens, train_counts, steps, batch_size, args.lr, rng)
-        losses = fit(step, steps, "step", report)
+        losses, seconds = fit(step, steps, "step", report)
         sampler = model.sampler
     else:
         batch_size = 1
         print(f"scalar engine.Value, one name per step, {steps} steps")
         scalar = ScalarGPT(Value, model.state_dict(), config)
         documents = [train_tokens[i, :train_counts[i] + 1].tolist() for i in rng.permutation(cut)]
-        losses = fit(value_trainer(scalar, documents, steps, args.lr), steps, "name", report)
+        losses, seconds = fit(value_trainer(scalar, documents, steps, args.lr), steps, "name",
+                              report)
         model.load_state_dict(scalar.state_dict())
         sampler = scalar.sampler
-    seconds = time.perf_counter() - start
-    print(f"trained in {seconds:.1f} s: {steps * batch_size / seconds:,.1f} names per second")
+    print(f"trained in {seconds:.1f} s (held-out checks aside): "
+          f"{steps * batch_size / seconds:,.1f} names per second")
     if not held_out or held_out[-1][0] != steps:
         held_out.append((steps, held_out_loss(model.mean_loss, held_tokens, held_counts)))
     print(f"held-out loss on the last {len(held_tokens):,} names: {held_out[-1][1]:.4f}")
@@ -742,33 +735,28 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(1, f"{parser.prog}: error: {source} holds {len(names)} name(s): too few to "
                        "train on some and hold the last tenth out\n")
     tokenizer = Tokenizer(names)
-    config = Config(tokenizer.vocab_size, args.n_embd, args.n_head, args.n_layer, args.block_size)
+    try:
+        config = Config(tokenizer.vocab_size, args.n_embd, args.n_head, args.n_layer,
+                        args.block_size)
+    except ValueError as e:  # the model's own rule: the heads share the embedding equally
+        parser.error(str(e).replace("n_embd", "--n-embd").replace("n_head", "--n-head"))
     print(f"data: {len(names):,} names from {source} ({cut:,} to train on, the last "
           f"{len(names) - cut:,} held out), {len(tokenizer.chars)} characters + BOS")
     if args.check:
-        ok = check(names[:cut], tokenizer, config, args.steps or 3, args.batch_size or 4,
-                   args.lr, args.seed)
-        return 0 if ok else 1
+        steps, batch_size = args.steps or 3, args.batch_size or 4
+        if steps * batch_size > cut:  # --check takes fresh names for every step
+            parser.error(f"--check with --steps {steps} and --batch-size {batch_size} needs "
+                         f"{steps * batch_size:,} names to train on; {source} has {cut:,}")
+        return 0 if check(names[:cut], tokenizer, config, steps, batch_size, args.lr,
+                          args.seed) else 1
 
-    try:  # the demos extra, needed from here on
-        import matplotlib  # noqa: F401
-        import tqdm  # noqa: F401
-    except ImportError as e:
-        parser.exit(1, f"{parser.prog}: error: training needs {e.name}, from the demos extra: "
-                       'pip install -e ".[demos]"\n')
+    require(parser, "tqdm", "matplotlib")  # the demos extra, needed from here on
     out = output_folder(parser, args.out)
     model = GPT(config, args.seed, dtype=np.float32 if args.engine == "tensor" else np.float64)
     print(f"model: {sum(p.data.size for p in model.parameters()):,} weights; {config.n_layer} "
           f"layer(s), {config.n_embd}-dim embeddings, {config.n_head} heads, block "
           f"{config.block_size}, vocabulary {config.vocab_size}")
     losses, held_out, sampler = train(args, model, names, cut, tokenizer)
-
-    rng = np.random.default_rng(args.seed)
-    with no_grad():
-        samples = sample_names(sampler, tokenizer, args.samples, args.temperature,
-                               config.block_size, rng)
-    for i, name in enumerate(samples, 1):
-        print(f"sample {i:2d}: {name}")
 
     prefix = out / f"gpt_{args.engine}"
     model.save(prefix.with_suffix(".npz"))
@@ -779,6 +767,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.engine == "tensor":
         for path in draw_attention_head(model, tokenizer, names[0], out / "gpt_attention_head.svg"):
             print(f"wrote {path}")
+
+    rng = np.random.default_rng(args.seed)
+    with no_grad():
+        samples = sample_names(sampler, tokenizer, args.samples, args.temperature,
+                               config.block_size, rng)
+    for i, name in enumerate(samples, 1):
+        print(f"sample {i:2d}: {name}")
     return 0
 
 
