@@ -14,8 +14,8 @@ with a fixed seed and split 4,500 train / 500 valid.
 Every damaged or unexpected file raises `DataError` naming the file and what is wrong:
 pixels must be finite real numbers (no NaN, infinities, complex numbers, text or objects),
 and an IDX file is read no further than its header declares, which may not exceed 256 MiB,
-so a gzip bomb is refused without being inflated. Pickles (protocols 2 to 5) are read by an unpickler that can only
-rebuild numpy arrays, so a crafted pickle cannot run code. Downloads and the standard files
+so a gzip bomb is refused without being inflated. Pickles (protocols 2 to 5) are read by an
+unpickler that can only rebuild numpy arrays, so a crafted pickle cannot run code. Downloads and the standard files
 in the cache are checked against their SHA-256 (a cached file once, then again only when it
 changes), and a download gives up after a total time, not only after a silent server.
 """

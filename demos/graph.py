@@ -64,17 +64,18 @@ def main(argv: list[str] | None = None) -> int:
     for name in EXAMPLES if args.example == "all" else [args.example]:
         random.seed(args.seed)  # nn.scalar draws its weights from Python's random
         root, params = builders[name]()
-        for fmt in dict.fromkeys(args.format):
+        writes = {out / f"graph_{name}.{fmt}": lambda path: viz.render(
+            root, path, params=params, rankdir=RANKDIR[name]) for fmt in dict.fromkeys(args.format)}
+        if name == "neuron":
+            writes[out / "backprop.html"] = lambda path: viz.explore(
+                root, path, rankdir=RANKDIR[name],
+                title="micrograd's neuron: backprop, node by node")
+        for path, write in writes.items():
             try:
-                path = viz.render(root, out / f"graph_{name}.{fmt}", params=params,
-                                  rankdir=RANKDIR[name])
-            except (viz.RendererNotFound, RuntimeError, TimeoutError) as e:
+                write(path)
+            except (RuntimeError, OSError) as e:  # no layout program (or a timeout, an OSError)
                 parser.exit(1, f"{parser.prog}: error: {e}\n")
             print(f"wrote {path}")
-        if name == "neuron":
-            viz.explore(root, out / "backprop.html", rankdir=RANKDIR[name],
-                        title="micrograd's neuron: backprop, node by node")
-            print(f"wrote {out / 'backprop.html'}")
     return 0
 
 

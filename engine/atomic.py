@@ -33,6 +33,32 @@ except ImportError:  # Windows
 STALE_AFTER = 10.0  # seconds without a write before an unlocked temporary file counts as left over
 
 
+def check_writable(path: str | os.PathLike) -> Path:
+    """`path` as a Path if a file can be written there, else an OSError saying why: checked
+    before the work that produces the file, so a bad path costs nothing."""
+    path = Path(path)
+    folder = path.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"cannot write {path}: the folder {folder} does not exist "
+                                "(create it first)")
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot write {path}: it is a folder; give a file name")
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(f"cannot write {path}: no permission to write in {folder}")
+    return path
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write `data` to `path` atomically; an OSError says `cannot write PATH` and why."""
+    path = Path(path)
+    try:
+        with atomic_write(path) as f:
+            f.write(data)
+    except OSError as e:
+        raise type(e)(f"cannot write {path}: {e.strerror or e}") from e
+    return path
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     """A binary file to write `path` through; it replaces `path` only when the block succeeds."""

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine import atomic
-from engine.atomic import atomic_write
+from engine.atomic import atomic_write, check_writable, write_bytes
 
 
 def test_a_finished_write_replaces_the_file(tmp_path):
@@ -143,3 +143,17 @@ def test_without_flock_only_the_age_rule_applies(tmp_path, monkeypatch):
     with atomic_write(tmp_path / "f.bin") as f:
         f.write(b"new")
     assert not old.exists() and fresh.exists()
+
+
+def test_check_writable_says_what_is_wrong_with_a_path(tmp_path):
+    assert check_writable(tmp_path / "ok.bin") == tmp_path / "ok.bin"
+    with pytest.raises(FileNotFoundError, match=f"the folder {tmp_path / 'no'} does not exist"):
+        check_writable(tmp_path / "no" / "f.bin")
+    with pytest.raises(IsADirectoryError, match="it is a folder; give a file name"):
+        check_writable(tmp_path)
+
+
+def test_write_bytes_names_the_target_when_it_fails(tmp_path):
+    assert write_bytes(tmp_path / "f.bin", b"abc").read_bytes() == b"abc"
+    with pytest.raises(FileNotFoundError, match=f"cannot write {tmp_path / 'no' / 'f.bin'}: "):
+        write_bytes(tmp_path / "no" / "f.bin", b"abc")

@@ -11,6 +11,8 @@ import math
 import os
 import random
 import re
+import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -225,6 +227,35 @@ def test_saving_names_a_bad_path(tmp_path: Path) -> None:
         page.save(tmp_path)
 
 
+def test_a_bad_path_or_rankdir_is_refused_before_any_work(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_work(*args: Any) -> None:
+        raise AssertionError("explore recorded the graph before checking its arguments")
+    monkeypatch.setattr(sys.modules["viz.explore"], "build_page", no_work)  # the module
+    with pytest.raises(FileNotFoundError, match="the folder .*no does not exist"):
+        explore(value_graph(), tmp_path / "no" / "p.html")
+    with pytest.raises(ValueError, match="rankdir must be one of LR, TB, RL, BT, got 'XY'"):
+        explore(value_graph(), rankdir="XY")
+
+
+def test_micrograds_values_are_refused_with_where_they_work() -> None:
+    engine = pytest.importorskip("micrograd.engine", reason="micrograd (the dev extra) is needed")
+    with pytest.raises(TypeError, match="explore steps through scratchgrad's Value and Tensor "
+                                        "graphs, got micrograd.engine.Value; draw_dot draws"):
+        explore(engine.Value(2.0) * 3)
+
+
+def test_a_masked_tensors_record_has_stats_without_a_numpy_warning() -> None:
+    scores = Tensor(np.arange(16, dtype=np.float32).reshape(4, 4), requires_grad=True)
+    masked = scores.masked_fill(np.triu(np.ones((4, 4), bool), 1), float("-inf"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        page = explore(masked.softmax(-1)[0, 0])
+    i = next(k for k, node in enumerate(page.recording.nodes) if node is masked)
+    record_ = page_data(page.recording, "")["nodes"][i]
+    assert record_["data"]["min"] == "-inf" and record_["data"]["max"] == 15.0
+
+
 @pytest.fixture
 def without_dot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """PATH holds no `dot` (nor anything else); graphviz-pure is found beside sys.executable."""
@@ -434,7 +465,8 @@ def test_a_cut_graph_steps_to_the_engines_grads(open_page: Callable, tmp_path: P
     view = open_page(tmp_path / "p.html")
     assert view.page.locator("#graph svg g.node:has(> title:text-is('cut'))").count() == 1
     view.press("End")
-    for badge, grad in zip(view.badges(), engine_grads(root, page.recording.nodes)):
+    assert view.at() == f"step {view.total()} / {view.total()}"
+    for badge, grad in zip(view.badges(), engine_grads(root, page.recording.nodes), strict=True):
         assert_shows(badge, grad)
 
 
@@ -447,7 +479,7 @@ def test_the_graphviz_pure_page_works_in_the_browser(open_page: Callable, tmp_pa
         page = explore(root, tmp_path / "p.html")
     view = open_page(tmp_path / "p.html")
     view.press("ArrowRight", view.total())
-    for badge, grad in zip(view.badges(), engine_grads(root, page.recording.nodes)):
+    for badge, grad in zip(view.badges(), engine_grads(root, page.recording.nodes), strict=True):
         assert_shows(badge, grad)
 
 
@@ -476,7 +508,7 @@ def test_a_500_node_page_steps_through_every_step(open_page: Callable, tmp_path:
     times = view.page.evaluate(MEASURE, [0, view.total()])
     assert len(times["painted"]) == view.total()
     assert view.at() == f"step {view.total()} / {view.total()}"
-    for badge, grad in zip(view.badges(), engine_grads(root, page.recording.nodes)):
+    for badge, grad in zip(view.badges(), engine_grads(root, page.recording.nodes), strict=True):
         assert_shows(badge, grad)
     with capsys.disabled():
         print(f"\n  explorer, {len(page.recording.nodes)}-node page, {view.total()} steps: "

@@ -80,3 +80,12 @@ def test_explore_writes_a_page_beside_the_picture(tmp_path):
     assert done.stdout.splitlines() == ["wrote out/neuron.svg", "wrote out/neuron.html"]
     page = (tmp_path / "out" / "neuron.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "src=" not in page
+
+
+def test_an_explore_page_that_cannot_be_written_is_one_clear_line(tmp_path):
+    (tmp_path / "out" / "neuron.html").mkdir(parents=True)  # a folder where the page goes
+    done = run_viz("--format", "dot", "--explore", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stdout == "wrote out/neuron.dot\n"
+    assert done.stderr == ("python -m viz: error: cannot write out/neuron.html: it is a folder; "
+                           "give a file name\n")

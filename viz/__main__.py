@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Callable
 
 from viz import examples
 from viz.dot import RANKDIRS
@@ -58,18 +59,22 @@ def main(argv: list[str] | None = None) -> int:
     else:
         root, params = examples.lesson(*examples.random_digits(args.rows, args.seed), args.seed)
     rankdir = args.rankdir or examples.RANKDIR[args.example]
-    for fmt in dict.fromkeys(args.format):
+
+    def write(path: Path, make: Callable[[Path], object]) -> None:
         try:
-            path = render(root, out / f"{args.example}.{fmt}", params=params, rankdir=rankdir,
-                          show_grad=not args.no_grad, max_nodes=args.max_nodes)
+            make(path)
         except (ValueError, OSError, RuntimeError) as e:  # bad option, no layout program
             parser.exit(1, f"{parser.prog}: error: {e}\n")
         print(f"wrote {path}")
+
+    for fmt in dict.fromkeys(args.format):
+        write(out / f"{args.example}.{fmt}", lambda path: render(
+            root, path, params=params, rankdir=rankdir, show_grad=not args.no_grad,
+            max_nodes=args.max_nodes))
     if args.explore:
-        page = out / f"{args.example}.html"
-        explore(root, page, max_nodes=args.max_nodes, rankdir=rankdir,
-                title=f"backprop through {args.example}, node by node")
-        print(f"wrote {page}")
+        write(out / f"{args.example}.html", lambda path: explore(
+            root, path, max_nodes=args.max_nodes, rankdir=rankdir,
+            title=f"backprop through {args.example}, node by node"))
     return 0
 
 

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Mapping
 import graphviz
 import numpy as np
 
-from engine.atomic import atomic_write
+from engine.atomic import write_bytes
 from viz.layout import layout
 
 RANKDIRS = ("LR", "TB", "RL", "BT")
@@ -95,9 +95,7 @@ def _render_file(engine: str, format: str, filepath: str | os.PathLike, *,
     out = Path(outfile) if outfile is not None else Path(f"{os.fspath(filepath)}.{format}")
     if raise_if_result_exists and out.exists():
         raise graphviz.FileExistsError(f"output file exists: {os.fspath(out)!r}")
-    image = layout(Path(filepath).read_text(encoding="utf-8"), format)
-    with atomic_write(out) as f:
-        f.write(image)
+    write_bytes(out, layout(Path(filepath).read_text(encoding="utf-8"), format))
     return os.fspath(out)
 
 
@@ -130,16 +128,20 @@ def _values(a: Any) -> str:
     return _number(a)
 
 
+def tensor_stats(a: np.ndarray) -> dict[str, float]:
+    """mean, std, min and max of a non-empty array, in float64 (float32 sums lose digits)."""
+    wide = a.astype(np.float64, copy=False)
+    with np.errstate(invalid="ignore", over="ignore"):  # -inf entries (a mask) give a nan std
+        return {"mean": wide.mean(), "std": wide.std(), "min": wide.min(), "max": wide.max()}
+
+
 def _summary(name: str, a: np.ndarray) -> str:
     """'data [1, 2]' for a small array, else 'data' beside mean and std over min and max."""
     if a.size <= SMALL_TENSOR:
         return _cell(f"{name} {_values(a)}")
-    as_float = a.astype(np.float64, copy=False)  # stats of float32 data without float32 rounding
-    with np.errstate(invalid="ignore", over="ignore"):  # -inf entries (a mask) give a nan std
-        mean, std = as_float.mean(), as_float.std()
-    return _group([_cell(name), _group([
-        _cell(f"mean {_number(mean)} std {_number(std)}"),
-        _cell(f"min {_number(as_float.min())} max {_number(as_float.max())}")])])
+    s = {k: _number(v) for k, v in tensor_stats(a).items()}
+    return _group([_cell(name), _group([_cell(f"mean {s['mean']} std {s['std']}"),
+                                        _cell(f"min {s['min']} max {s['max']}")])])
 
 
 def _label(node: Any, name: str, kind: str, show_grad: bool, rankdir: str) -> str:
@@ -233,14 +235,17 @@ def _legend(kinds: set[str], has_ops: bool) -> str:
             f'<tr>{"".join(cells)}</tr></table>>')
 
 
-def check_graph_args(root: Any, max_nodes: Any, caller: str) -> None:
-    """A TypeError unless `root` looks like a graph node, a ValueError for a bad max_nodes."""
+def check_graph_args(root: Any, max_nodes: Any, caller: str, rankdir: str = "LR") -> None:
+    """A TypeError unless `root` looks like a graph node, a ValueError for a bad max_nodes
+    or rankdir."""
     missing = [a for a in ("data", "grad", "_prev", "_op") if not hasattr(root, a)]
     if missing:
         raise TypeError(f"{caller} takes a graph node (a Value or a Tensor), got "
                         f"{type(root).__name__}, which has no {', '.join(missing)}")
     if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
         raise ValueError(f"max_nodes must be a positive int or None, got {max_nodes!r}")
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
 
 
 def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", *, show_grad: bool = True,
@@ -267,13 +272,11 @@ def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", *, show_grad: 
     The result displays itself in Jupyter, and its `.pipe()`, `.render()` and `.view()`
     work without system Graphviz; `viz.render(root, path)` writes a file in one call.
     """
-    check_graph_args(root, max_nodes, "draw_dot")
+    check_graph_args(root, max_nodes, "draw_dot", rankdir)
     if format not in graphviz.FORMATS:
         raise ValueError(f"format must be an output format such as 'svg' or 'png', got "
                          f"{format!r}" + (" (rankdir is the third argument: pass rankdir=...)"
                                           if format in RANKDIRS else ""))
-    if rankdir not in RANKDIRS:
-        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
     names = _parameter_names(params)
 
     nodes = breadth_first(root)

@@ -31,11 +31,11 @@ from typing import Any
 import numpy as np
 
 from engine import topological_order
-from engine.atomic import atomic_write
-from viz.dot import breadth_first, check_graph_args, draw_dot
+from engine.atomic import check_writable, write_bytes
+from engine.graph import Node
+from viz.dot import SMALL_TENSOR, breadth_first, check_graph_args, draw_dot, tensor_stats
 
 SCRIPT = Path(__file__).with_name("explore.js")
-SMALL_TENSOR = 8  # tensors with at most this many entries show them all in a node's record
 INFIX = {"+", "*", "**", "@"}  # ops written between their operands
 
 
@@ -105,6 +105,10 @@ def record(root: Any, max_nodes: int | None = 500) -> Recording:
     put back afterwards: recording changes nothing in the user's graph.
     """
     check_graph_args(root, max_nodes, "explore")
+    if not isinstance(root, Node):  # it runs the engine's own rules, so it needs its nodes
+        raise TypeError(f"explore steps through scratchgrad's Value and Tensor graphs, got "
+                        f"{type(root).__module__}.{type(root).__name__}; draw_dot draws other "
+                        "micrograd-style nodes (micrograd's Value too)")
     seed = _seed(root)
     order = topological_order(root)
     nodes = breadth_first(root)[:max_nodes]
@@ -177,12 +181,11 @@ def _data_summary(data: Any) -> Any:
     """A node's data for its record: the number, or a Tensor's shape, stats and entries."""
     if not isinstance(data, np.ndarray):
         return _json_number(data)
-    wide = data.astype(np.float64)
     summary: dict[str, Any] = {"shape": list(data.shape), "dtype": str(data.dtype)}
     if data.size:
-        summary.update({k: _json_number(f(wide)) for k, f in
-                        (("mean", np.mean), ("std", np.std), ("min", np.min), ("max", np.max))})
-        summary["entries"] = [_json_number(v) for v in wide.ravel()[:SMALL_TENSOR]]
+        summary.update({k: _json_number(v) for k, v in tensor_stats(data).items()})
+        first = data.ravel()[:SMALL_TENSOR].astype(np.float64)
+        summary["entries"] = [_json_number(v) for v in first]
     return summary
 
 
@@ -456,19 +459,7 @@ class Explorer:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the page to `path` atomically; return the path."""
-        path = Path(path)
-        if path.is_dir():
-            raise IsADirectoryError(f"cannot write {path}: it is a folder; give a file name "
-                                    "such as backprop.html")
-        if not path.parent.is_dir():
-            raise FileNotFoundError(f"cannot write {path}: the folder {path.parent} does not "
-                                    "exist (create it first)")
-        try:
-            with atomic_write(path) as f:
-                f.write(self.html.encode("utf-8"))
-        except OSError as e:
-            raise type(e)(f"cannot write {path}: {e.strerror or e}") from e
-        return path
+        return write_bytes(check_writable(path), self.html.encode("utf-8"))
 
     def _repr_html_(self) -> str:
         """The page in an iframe, so its script and ids stay apart from the notebook's."""
@@ -488,6 +479,9 @@ def explore(root: Any, path: str | os.PathLike | None = None, max_nodes: int | N
     title: the page's heading.
     Returns the page: `.html`, `.save(path)`, and in Jupyter it shows itself.
     """
+    check_graph_args(root, max_nodes, "explore", rankdir)  # before the work, as is the path:
+    if path is not None:
+        check_writable(path)
     page = Explorer(*build_page(root, max_nodes, rankdir, title))
     if path is not None:
         page.save(path)

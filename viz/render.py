@@ -12,20 +12,11 @@ from typing import Any
 
 import graphviz
 
-from engine.atomic import atomic_write
+from engine.atomic import check_writable, write_bytes
 from viz.dot import draw_dot
 from viz.layout import MAX_PIXELS, layout
 
 FORMATS = {".dot": None, ".svg": "svg", ".png": "png", ".pdf": "pdf"}
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` all at once, or raise an OSError naming the path."""
-    try:
-        with atomic_write(path) as f:
-            f.write(data)
-    except OSError as e:
-        raise type(e)(f"cannot write {path}: {e.strerror or e}") from e
 
 
 def _check_path(path: Path) -> str | None:
@@ -35,14 +26,7 @@ def _check_path(path: Path) -> str | None:
         got = f"got {suffix!r}" if suffix else "it has none"
         raise ValueError(f"cannot tell which format to write to {path}: the suffix must be "
                          f"one of {', '.join(FORMATS)}; {got}")
-    folder = path.parent
-    if not folder.is_dir():
-        raise FileNotFoundError(f"cannot write {path}: the folder {folder} does not exist "
-                                "(create it first)")
-    if path.is_dir():
-        raise IsADirectoryError(f"cannot write {path}: it is a folder; give a file name")
-    if not os.access(folder, os.W_OK):
-        raise PermissionError(f"cannot write {path}: no permission to write in {folder}")
+    check_writable(path)
     return FORMATS[suffix]
 
 
@@ -68,14 +52,12 @@ def render(graph: Any, path: str | os.PathLike, *, timeout: float = 60.0,
     else:
         source = draw_dot(graph, **draw_options).source
     if fmt is None:
-        _write_atomic(path, source.encode("utf-8"))
-        return path
+        return write_bytes(path, source.encode("utf-8"))
     try:
         image = layout(source, fmt, timeout, max_pixels=max_pixels)
     except (RuntimeError, TimeoutError) as e:  # RendererNotFound is a RuntimeError
         dot_path = path.with_suffix(".dot")
-        _write_atomic(dot_path, source.encode("utf-8"))
+        write_bytes(dot_path, source.encode("utf-8"))
         raise type(e)(f"{e}. The graph is saved in {dot_path} for when a layout program can "
                       f"draw it (dot -T{fmt} {dot_path} -o {path})") from None
-    _write_atomic(path, image)
-    return path
+    return write_bytes(path, image)
