@@ -104,6 +104,13 @@ def _node(data: Any, op: str, rule: Callable | None, *parents: Tensor) -> Tensor
     return out
 
 
+def _kept(keep: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """g where `keep`, 0 elsewhere, even where g is nan or inf (PyTorch passes no gradient
+    there at all). Multiplying by the mask is several times quicker than np.where; only a
+    g that holds nan or inf, which 0 times would spread, needs np.where."""
+    return g * keep if np.isfinite(g).all() else np.where(keep, g, 0)
+
+
 def _leaf(data: np.ndarray) -> Tensor:
     """A Tensor that requires no grad, around an array the engine made."""
     return _node(data, "", None)
@@ -483,8 +490,7 @@ class Tensor(Node):
         """max(a, 0); da = g where a > 0 or nan, none at all where a <= 0 (also at the kink,
         and under a nan g), as in PyTorch and Value."""
         def rule(res: Tensor) -> None:
-            g, a = res.grad, res._a
-            _add_grad(a, np.where(a.data <= 0, 0, g))
+            _add_grad(res._a, _kept(~(res._a.data <= 0), res.grad))
         return _node(np.maximum(self.data, 0), "relu", rule, self)
 
     def abs(self) -> Tensor:
@@ -515,6 +521,7 @@ class Tensor(Node):
         if not (has_min or has_max):
             raise TypeError("clamp needs min=, max= or both")
         x, *bounds = _operands("clamp", self, *(b for b in (min, max) if b is not None))
+        _check_broadcast("clamp", x.data.shape, *(b.data.shape for b in bounds))
         out = x.data
         if has_min:
             out = np.maximum(out, bounds[0].data)
@@ -526,12 +533,12 @@ class Tensor(Node):
             lo = bounds[0].data if has_min else -np.inf
             hi = bounds[-1].data if has_max else np.inf
             if x.requires_grad:
-                _add_grad(x, np.where((x.data >= lo) & (x.data <= hi), g, 0))
+                _add_grad(x, _kept((x.data >= lo) & (x.data <= hi), g))
             if has_min and bounds[0].requires_grad:
                 below = x.data < lo
-                _add_grad(bounds[0], np.where(below & (lo < hi) if has_max else below, g, 0))
+                _add_grad(bounds[0], _kept(below & (lo < hi) if has_max else below, g))
             if has_max and bounds[-1].requires_grad:
-                _add_grad(bounds[-1], np.where((x.data > hi) | (hi < lo), g, 0))
+                _add_grad(bounds[-1], _kept((x.data > hi) | (hi < lo), g))
         return _node(out, "clamp", rule, x, *bounds)
 
     def maximum(self, other: Operand) -> Tensor:
@@ -542,15 +549,18 @@ class Tensor(Node):
             g, a, b = res.grad, res._a, res._b
             shared = np.where(a.data == b.data, g * 0.5, g)
             if a.requires_grad:
-                _add_grad(a, np.where(a.data < b.data, 0, shared))
+                _add_grad(a, _kept(~(a.data < b.data), shared))
             if b.requires_grad:
-                _add_grad(b, np.where(a.data > b.data, 0, shared))
+                _add_grad(b, _kept(~(a.data > b.data), shared))
         return _node(_elementwise(np.maximum, a, b, "maximum"), "maximum", rule, a, b)
 
     def _cast(self, dtype: Any) -> Tensor:
-        """The entries in another dtype (itself when it has it already); da = g in a's dtype."""
+        """The entries in another dtype (itself when it has it already); da = g in a's dtype.
+        Rounded to ints or bools they have no gradient, and leave the graph, as in PyTorch."""
         if self.data.dtype == dtype:
             return self
+        if np.dtype(dtype).kind != "f":
+            return _leaf(self.data.astype(dtype))
 
         def rule(res: Tensor) -> None:
             _add_grad(res._a, res.grad)  # _add_grad casts g to the parent's dtype
@@ -1003,6 +1013,8 @@ def arange(start: float, end: float | None = None, step: float = 1, *, dtype: An
     """start, start + step, ... up to end (excluded); int64 for ints, else float32, as torch.arange."""
     if end is None:  # arange(5) counts from 0
         start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
     return Tensor(np.arange(start, end, step), requires_grad, dtype)
 
 

@@ -16,12 +16,8 @@ from typing import Any, Iterator
 import numpy as np
 
 from engine import Tensor
-from engine.tensor import generator, manual_seed  # noqa: F401  (nn.manual_seed, as torch's)
+from engine.tensor import _as_tensor, generator, manual_seed  # noqa: F401  (nn.manual_seed)
 from nn.module import Module
-
-
-def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
 
 
 class Linear(Module):

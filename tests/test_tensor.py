@@ -893,3 +893,23 @@ def test_set_printoptions_takes_torchs_arguments():
         assert "0.33" in repr(Tensor([1 / 3])) and "0.333" not in repr(Tensor([1 / 3]))
     finally:
         np.set_printoptions(**before)
+
+
+def test_a_cast_to_ints_leaves_the_graph_as_in_pytorch() -> None:
+    x = Tensor([1.5, -2.5, 0.0], requires_grad=True)
+    rounded = x.long()
+    assert rounded.dtype == np.int64 and not rounded.requires_grad and rounded._prev == ()
+    assert rounded.float().requires_grad is False  # and it does not come back into it
+    y = x.float() * 2.0  # a float cast of a float stays in the graph
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])
+
+
+def test_arange_with_a_zero_step_says_so() -> None:
+    with pytest.raises(ValueError, match="arange: step must be nonzero"):
+        engine.arange(0, 5, 0)
+
+
+def test_clamp_with_a_bound_that_does_not_broadcast_names_itself() -> None:
+    with pytest.raises(ValueError, match=r"clamp.*\(2, 3\).*\(2,\)"):
+        Tensor(np.ones((2, 3), np.float32)).clamp(min=[0.0, 1.0])
