@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.viz import demo_loss
+from demos._common import number
+from engine.atomic import check_writable, write_bytes
 from engine import Value, topological_order
 from viz.explore import explore
 
@@ -134,7 +136,7 @@ def screenshot(browser: Any, folder: Path, out: Path) -> None:
     page.keyboard.press("End")  # the last step, in which a gets its second contribution
     i = explored.recording.nodes.index(a)
     page.click(f"#graph svg g.node:has(> title:text-is('v{i}'))")
-    page.screenshot(path=str(out))
+    write_bytes(out, page.screenshot())
     context.close()
     print(f"  screenshot written to {out}")
 
@@ -142,12 +144,18 @@ def screenshot(browser: Any, folder: Path, out: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.explore", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=3, help="timed writes of each (default 3)")
-    parser.add_argument("--steps", type=int, default=10**9,
+    parser.add_argument("--rounds", type=number(int, 1), default=3,
+                        help="timed writes of each (default 3)")
+    parser.add_argument("--steps", type=number(int, 1), default=10**9,
                         help="steps timed in each phase in the browser (default: all)")
     parser.add_argument("--screenshot", type=Path, default=None,
                         help="also write the README's screenshot to this PNG")
     args = parser.parse_args(argv)
+    if args.screenshot:
+        try:  # before the minutes of measuring, not after
+            check_writable(args.screenshot)
+        except OSError as e:
+            parser.error(f"--screenshot: {e}")
     print("command:", "python -m bench.explore", *(argv if argv is not None else sys.argv[1:]))
 
     graphs = {f"demo loss, {points} point{'s' if points > 1 else ''}"
