@@ -686,7 +686,9 @@ class Tensor(Node):
         if not fits:
             raise ValueError(f"masked_fill: a mask of shape {mask.shape} does not broadcast to "
                              f"the tensor's shape {self.data.shape}")
-        if not isinstance(value, Tensor):
+        if isinstance(value, Tensor):  # a's dtype, as PyTorch's; the cast keeps value's graph
+            value = value._cast(self.data.dtype)
+        else:
             value = _leaf(_as_array(value, self.data.dtype, "masked_fill value"))
         return where(mask, value, self)
 
@@ -705,6 +707,7 @@ class Tensor(Node):
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         """dims dim0 and dim1 swapped, as PyTorch's `transpose` (numpy's is `permute` here)."""
         dims = list(range(self.data.ndim))
+        dim0, dim1 = (_dim_index(d, self.data.ndim, "transpose") for d in (dim0, dim1))
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
         return self.permute(*dims)
 

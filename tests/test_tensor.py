@@ -913,3 +913,17 @@ def test_arange_with_a_zero_step_says_so() -> None:
 def test_clamp_with_a_bound_that_does_not_broadcast_names_itself() -> None:
     with pytest.raises(ValueError, match=r"clamp.*\(2, 3\).*\(2,\)"):
         Tensor(np.ones((2, 3), np.float32)).clamp(min=[0.0, 1.0])
+
+
+def test_masked_fill_keeps_the_tensors_dtype_for_a_tensor_value_too() -> None:
+    x = Tensor(np.zeros((2, 2), np.float32), requires_grad=True)
+    value = Tensor(2.0, requires_grad=True, dtype=np.float64)
+    filled = x.masked_fill(np.eye(2, dtype=bool), value)
+    assert filled.dtype == np.float32
+    filled.sum().backward()
+    assert value.grad == 2.0 and value.grad.dtype == np.float64  # two entries took the value
+
+
+def test_transpose_of_a_dim_out_of_range_names_it() -> None:
+    with pytest.raises(IndexError, match="transpose: dim 5 is out of range for 2 dims"):
+        Tensor(np.ones((2, 3), np.float32)).transpose(0, 5)
