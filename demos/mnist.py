@@ -21,7 +21,6 @@ digits (Adam about 92.7%); on all 60,000 training digits an MLP like this one pa
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -34,6 +33,7 @@ from demos._common import (add_data_arguments, add_seed_argument, demo_parser,
                            load_data, number, output_folder, pyplot, require, save_figure)
 from demos.data import DataError, load_mnist_test
 from engine import Tensor, no_grad
+from engine.atomic import check_writable
 
 DEFAULT_HIDDEN = 100
 DEFAULT_LR = {"sgd": 0.1, "adam": 2e-3}
@@ -169,20 +169,18 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argpars
 
 
 def check_checkpoint(parser: argparse.ArgumentParser, path: Path) -> None:
-    """Exit with a message naming `path` unless the checkpoint can be written there: found
+    """Exit with a message naming `path` unless a checkpoint can be written there: found
     before training, not after it."""
-    folder = path.parent
-    problem = ("its folder does not exist (create it first)" if not folder.is_dir() else
-               "it is a folder; give a file name" if path.is_dir() else
-               "no permission to write in its folder" if not os.access(folder, os.W_OK) else "")
-    if problem:
-        parser.error(f"--checkpoint {path}: cannot write the checkpoint there: {problem}")
+    try:
+        check_writable(path)
+    except OSError as e:
+        parser.error(f"--checkpoint: {e}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser, args = parse_args(argv)
+    checkpoint = Path(args.checkpoint or Path(args.out) / "mnist.npz")
     if args.eval is not None:
-        checkpoint = Path(args.checkpoint or Path(args.out) / "mnist.npz")
         if not checkpoint.is_file():
             parser.error(f"no checkpoint at {checkpoint}: train first (python -m demos.mnist "
                          "--out ...) or point --checkpoint at one")
@@ -195,8 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     require(parser, "tqdm", "matplotlib", "threadpoolctl")
     from threadpoolctl import threadpool_limits  # the demos extra, checked just above
 
+    if args.checkpoint:  # a bad --checkpoint is refused before the --out folder is made
+        check_checkpoint(parser, checkpoint)
     out = output_folder(parser, args.out)
-    checkpoint = Path(args.checkpoint) if args.checkpoint else out / "mnist.npz"
     check_checkpoint(parser, checkpoint)
     mnist = load_data(parser, args)
     x_train, y_train, x_valid, y_valid = mnist

@@ -1,4 +1,5 @@
-"""Shared fixtures: PyTorch as an optional oracle, and the real MNIST test digits."""
+"""Shared fixtures: PyTorch as an optional oracle, a PATH without Graphviz, and the real MNIST
+test digits."""
 from __future__ import annotations
 
 import os
@@ -33,6 +34,14 @@ def torch():
     torch.set_default_dtype(torch.float64)
     yield torch
     torch.set_default_dtype(torch.float32)
+
+
+@pytest.fixture
+def without_dot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """PATH holds no `dot` (nor anything else); graphviz-pure is found beside sys.executable."""
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
 
 
 @pytest.fixture(scope="session")

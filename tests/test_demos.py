@@ -239,17 +239,26 @@ def test_mnist_learns_real_digits(tmp_path: Path, mnist_test) -> None:
 
 
 @pytest.mark.parametrize("target, problem", [
-    ("missing/ck.npz", "its folder does not exist"),
-    ("out", "it is a folder"),
+    ("missing/ck.npz", "the folder missing does not exist (create it first)"),
+    ("a-folder", "it is a folder; give a file name"),
 ])
 def test_mnist_checkpoint_that_cannot_be_written_fails_before_training(
         tmp_path: Path, target: str, problem: str) -> None:
+    (tmp_path / "a-folder").mkdir()
     done = run_demo("mnist", "--checkpoint", target, "--no-download", "--epochs", 1,
                     cwd=tmp_path, check=False)
     assert done.returncode == 2
-    assert f"--checkpoint {target}: cannot write the checkpoint there: {problem}" in done.stderr
+    assert f"--checkpoint: cannot write {target}: {problem}" in done.stderr
     assert "epoch" not in done.stdout  # refused before any training
-    assert not (tmp_path / "missing").exists()
+    assert not (tmp_path / "out").exists() and not (tmp_path / "missing").exists()
+
+
+def test_mnist_default_checkpoint_that_is_a_folder_fails_before_training(tmp_path: Path) -> None:
+    (tmp_path / "out" / "mnist.npz").mkdir(parents=True)
+    done = run_demo("mnist", "--no-download", cwd=tmp_path, check=False)
+    assert done.returncode == 2
+    assert "--checkpoint: cannot write out/mnist.npz: it is a folder" in done.stderr
+    assert "epoch" not in done.stdout
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
@@ -258,7 +267,7 @@ def test_mnist_checkpoint_into_a_read_only_folder_fails_before_training(tmp_path
     (tmp_path / "locked").mkdir(mode=0o555)
     done = run_demo("mnist", "--checkpoint", "locked/ck.npz", "--no-download", cwd=tmp_path,
                     check=False)
-    assert done.returncode == 2 and "no permission to write in its folder" in done.stderr
+    assert done.returncode == 2 and "no permission to write in locked" in done.stderr
     assert "epoch" not in done.stdout
 
 

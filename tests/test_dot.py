@@ -386,12 +386,6 @@ SVG = "{http://www.w3.org/2000/svg}"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture
-def without_dot(monkeypatch, tmp_path):
-    """PATH is an empty folder: no system `dot`; graphviz-pure is found beside the interpreter."""
-    monkeypatch.setenv("PATH", str(tmp_path / "empty-path"))
-
-
 @pytest.mark.parametrize("args, kwargs", [((), {"format": "svg", "rankdir": "LR"}),
                                           (("png", "TB"), {}), ((), {})],
                          ids=["trace_graph keywords", "positional", "defaults"])

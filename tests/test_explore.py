@@ -256,14 +256,6 @@ def test_a_masked_tensors_record_has_stats_without_a_numpy_warning() -> None:
     assert record_["data"]["min"] == "-inf" and record_["data"]["max"] == 15.0
 
 
-@pytest.fixture
-def without_dot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """PATH holds no `dot` (nor anything else); graphviz-pure is found beside sys.executable."""
-    empty = tmp_path / "empty-path"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
-
-
 @pytest.mark.usefixtures("without_dot")
 def test_without_system_graphviz_graphviz_pure_lays_the_page_out() -> None:
     page = explore(neuron())

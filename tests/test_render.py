@@ -31,14 +31,6 @@ def neuron() -> Value:
 
 
 @pytest.fixture
-def without_dot(monkeypatch, tmp_path):
-    """PATH holds no `dot` (nor anything else); graphviz-pure is found beside sys.executable."""
-    empty = tmp_path / "empty-path"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
-
-
-@pytest.fixture
 def without_renderer(monkeypatch, without_dot, tmp_path):
     """Neither dot on PATH nor graphviz-pure anywhere pip puts commands."""
     monkeypatch.setattr(viz.layout, "_scripts_dirs", lambda: [str(tmp_path / "empty-path")])

@@ -64,7 +64,7 @@ def test_lesson_dot_has_the_784_50_1_model(tmp_path):
     (["--out", "a-file/sub"], "--out a-file/sub: cannot create this folder"),
     (["--example", "lesson", "--rows", "0"], "--rows must be at least 1, got 0"),
     (["--example", "lesson", "--seed", "-1"], "--seed must be 0 or more, got -1"),
-    (["--max-nodes", "0"], "max_nodes must be a positive int"),
+    (["--max-nodes", "0"], "--max-nodes must be at least 1, got 0"),
 ])
 def test_bad_arguments_fail_with_a_message(tmp_path, args, message):
     (tmp_path / "a-file").write_text("")
@@ -72,6 +72,7 @@ def test_bad_arguments_fail_with_a_message(tmp_path, args, message):
     assert done.returncode != 0
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["a-file"]  # refused before writing anything
 
 
 def test_explore_writes_a_page_beside_the_picture(tmp_path):

@@ -48,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--rows must be at least 1, got {args.rows}")
     if args.seed < 0:
         parser.error(f"--seed must be 0 or more, got {args.seed}")
+    if args.max_nodes < 1:
+        parser.error(f"--max-nodes must be at least 1, got {args.max_nodes}")
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
