@@ -420,7 +420,7 @@ def test_the_slider_and_play_move_through_the_steps(open_page: Callable, tmp_pat
     view.page.fill("#slider", "5")
     assert view.at() == f"step 5 / {view.total()}"
     view.page.click("#play")
-    view.page.wait_for_function("explorer.step > 5", timeout=5000)
+    view.page.wait_for_function("explorer.step > 5", timeout=20_000)  # one 700 ms tick
     view.page.click("#play")
     assert view.page.inner_text("#play") == "Play"
 
