@@ -190,33 +190,33 @@ def gzip_bomb(path: Path, header_shape: tuple, zeros: int) -> Path:
     return path
 
 
+def refusal_and_peak_memory(path: Path, match: str) -> tuple[str, int]:
+    """read_idx(path)'s DataError message, which must match `match`, and the peak bytes
+    Python allocated on the way to it."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError, match=match) as e:
+            read_idx(path)
+        return str(e.value), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_a_gzip_bomb_is_refused_without_inflating_it(tmp_path):
     # a valid header for 10 images, then a quarter GiB of zeros in about 1 MB of gzip
     path = gzip_bomb(tmp_path / "bomb-idx3-ubyte.gz", (10, 28, 28), zeros=1 << 28)
     assert path.stat().st_size < 2 << 20
-    tracemalloc.start()
-    try:
-        with pytest.raises(DataError, match="needs 7856 bytes, the file has more") as e:
-            read_idx(path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert str(path) in str(e.value)
+    error, peak = refusal_and_peak_memory(path, "needs 7856 bytes, the file has more")
+    assert str(path) in error
     assert peak < 8 << 20, f"read_idx took {peak / 2**20:.0f} MiB"
 
 
 def test_a_gzip_bomb_whose_header_claims_its_size_is_refused_before_inflating(tmp_path):
     # the header honestly declares the half GiB of zeros that follow, in about 0.5 MB of gzip
     path = gzip_bomb(tmp_path / "bomb-idx3-ubyte.gz", (1 << 15, 1 << 14), zeros=1 << 29)
-    tracemalloc.start()
-    try:
-        with pytest.raises(DataError, match=r"declares shape \(32768, 16384\) of uint8, "
-                                            r"536,870,912 bytes, more than the 268,435,456") as e:
-            read_idx(path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert str(path) in str(e.value)
+    error, peak = refusal_and_peak_memory(path, r"declares shape \(32768, 16384\) of uint8, "
+                                                r"536,870,912 bytes, more than the 268,435,456")
+    assert str(path) in error
     assert peak < 1 << 20, f"read_idx took {peak / 2**20:.0f} MiB"
 
 
