@@ -32,7 +32,6 @@ from types import MethodType
 from typing import Any, Callable
 
 
-
 class Node:
     """What Value and Tensor share: parents, the zero-argument `_backward()`, `zero_grad()`."""
 
