@@ -753,7 +753,7 @@ def main(argv: list[str] | None = None) -> int:
     require(parser, "tqdm", "matplotlib")  # the demos extra, needed from here on
     out = output_folder(parser, args.out)
     model = GPT(config, args.seed, dtype=np.float32 if args.engine == "tensor" else np.float64)
-    print(f"model: {sum(p.data.size for p in model.parameters()):,} weights; {config.n_layer} "
+    print(f"model: {sum(p.numel() for p in model.parameters()):,} weights; {config.n_layer} "
           f"layer(s), {config.n_embd}-dim embeddings, {config.n_head} heads, block "
           f"{config.block_size}, vocabulary {config.vocab_size}")
     losses, held_out, sampler = train(args, model, names, cut, tokenizer)

@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     model = build_model(args.hidden)
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
     optimizer = make_optimizer(args.optimizer, model.parameters(), lr)
-    print(f"model: 784-{args.hidden}-10 MLP, {sum(p.data.size for p in model.parameters()):,} "
+    print(f"model: 784-{args.hidden}-10 MLP, {sum(p.numel() for p in model.parameters()):,} "
           f"parameters; {args.optimizer} lr {lr:g}, batch {args.batch_size}, "
           f"{args.epochs} epoch{'s' if args.epochs != 1 else ''}")
 

@@ -1,9 +1,13 @@
 """scratchgrad's autodiff core: scalar `Value`s, numpy `Tensor`s, one graph engine.
 
-`from engine import Value` loads no numpy: Tensor, its factories (`tensor randn rand zeros
-ones arange manual_seed`) and the ops PyTorch spells as functions (`where cat stack tril
-triu`) load on first use, so scalar programs start as fast as the pure-Python engines they
-replace.
+This namespace is also what PyTorch code finds under `torch.` when it says
+`import engine as torch`: Tensor and its factories, the ops PyTorch spells as functions,
+dtypes, random numbers from a seeded `Generator`, grad modes, `grad`, and, loaded on first
+use, `nn`, `optim`, `utils.data`, `autograd`, `cuda` and `device`.
+
+`from engine import Value` loads no numpy: everything Tensor loads on first use, so scalar
+programs start as fast as the pure-Python engines they replace. The engine imports nothing
+from `nn`; `engine.nn` and `engine.optim` are resolved only when asked for.
 """
 from __future__ import annotations
 
@@ -11,23 +15,54 @@ import importlib
 from typing import Any
 
 from engine.gradcheck import GradcheckError, gradcheck
-from engine.graph import (enable_grad, is_grad_enabled, no_grad, set_grad_enabled,
-                          topological_order)
+from engine.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from engine.graph import grad, topological_order
 from engine.value import Value
 
-_LAZY = {name: "engine.tensor" for name in (
-    "Tensor", "tensor", "randn", "rand", "zeros", "ones", "arange", "manual_seed",
-    "set_printoptions", "where", "cat", "stack", "tril", "triu")}
+# name -> the module that defines it, imported on first use
+_LAZY = {"Tensor": "engine.tensor", "set_printoptions": "engine.printing"}
+for _module, _names in {
+    "engine.factories": ("tensor as_tensor zeros ones empty full zeros_like ones_like empty_like "
+                         "full_like eye arange linspace"),
+    "engine.random": ("Generator manual_seed seed initial_seed default_generator get_rng_state "
+                      "set_rng_state rand randn randint randperm multinomial normal bernoulli "
+                      "rand_like randn_like randint_like"),
+    "engine.elementwise": ("exp log tanh sigmoid relu abs sqrt clamp clip maximum minimum where "
+                           "masked_fill rsqrt clamp_min clamp_max square neg"),
+    "engine.reductions": ("sum max min amax amin argmax argmin mean var std logsumexp "
+                          "log_softmax softmax all any"),
+    "engine.shapes": ("reshape permute transpose t squeeze unsqueeze flatten expand broadcast_to "
+                      "gather tril triu cat stack split chunk"),
+    "engine.dtypes": ("bool uint8 int8 int16 short int32 int int64 long float16 half float32 "
+                      "float float64 double get_default_dtype set_default_dtype"),
+    "engine.device": "device cuda",
+}.items():
+    _LAZY.update(dict.fromkeys(_names.split(), _module))
+_SUBMODULES = {"nn": "nn", "optim": "nn.optim", "utils": "engine.utils",
+               "autograd": "engine.autograd", "functional": "engine.functional"}
 
-__all__ = ["Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-           "topological_order", "gradcheck", "GradcheckError", *_LAZY]
+__all__ = ["Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad",
+           "topological_order", "gradcheck", "GradcheckError", *_LAZY, *_SUBMODULES]
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        module = importlib.import_module(_LAZY[name])
+        if module.__name__ == "engine.dtypes":
+            return module.NAMES[name] if name in module.NAMES else getattr(module, name)
+        if name == "clip":
+            name = "clamp"
+        return getattr(module, name)
+    if name in _SUBMODULES:
+        return importlib.import_module(_SUBMODULES[name])
     raise AttributeError(f"module 'engine' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
     return __all__
+
+
+def is_tensor(obj: Any) -> bool:
+    """True for an engine Tensor, as torch.is_tensor."""
+    from engine.tensor import Tensor
+    return isinstance(obj, Tensor)

@@ -25,6 +25,11 @@ def _scalar(out: Any) -> float:
     return float(data.reshape(()))
 
 
+def _array(x: Node) -> Any:
+    """A Tensor's numpy array (None for a Value, whose data is a float)."""
+    return x.numpy() if hasattr(x, "numpy") else None
+
+
 def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6,
               atol: float = 1e-5, rtol: float = 1e-4, raise_exception: bool = True) -> bool:
     """True when d f(*inputs) / d input matches central differences for every entry.
@@ -38,8 +43,8 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6,
     for i, x in enumerate(inputs):
         if not isinstance(x, Node):
             raise TypeError(f"gradcheck input {i} is a {type(x).__name__}; pass Values or Tensors")
-        if isinstance(x.data, np.ndarray) and x.data.dtype != np.float64:
-            raise TypeError(f"gradcheck input {i} is {x.data.dtype}; finite differences need "
+        if _array(x) is not None and _array(x).dtype != np.float64:
+            raise TypeError(f"gradcheck input {i} is {_array(x).dtype}; finite differences need "
                             "float64, e.g. Tensor(data, requires_grad=True, dtype=np.float64)")
 
     saved = [x.grad for x in inputs]
@@ -48,7 +53,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6,
     try:
         f(*inputs).backward()
         analytic = [np.zeros(np.shape(x.data)) if x.grad is None else np.asarray(x.grad, float)
-                    for x in inputs]
+                    for x in inputs]  # a Tensor's .data and .grad are Tensors: np reads them
     finally:
         for x, g in zip(inputs, saved):
             x.grad = g
@@ -65,9 +70,10 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6,
     problems = []
     for i, x in enumerate(inputs):
         name = f"input {i}" + (f" ({x.label!r})" if getattr(x, "label", "") else "")
-        if isinstance(x.data, np.ndarray):
-            entries = [(idx, lambda v, x=x, idx=idx: x.data.__setitem__(idx, v), x.data[idx])
-                       for idx in np.ndindex(x.data.shape)]
+        array = _array(x)
+        if array is not None:  # set entries in the array itself, so every op sees them
+            entries = [(idx, lambda v, a=array, idx=idx: a.__setitem__(idx, v), array[idx])
+                       for idx in np.ndindex(array.shape)]
         else:
             entries = [((), lambda v, x=x: setattr(x, "data", v), x.data)]
         for idx, set_entry, x0 in entries:

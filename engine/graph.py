@@ -1,43 +1,54 @@
-"""The graph core shared by Value and Tensor: the node protocol, topological order, the
-backward driver, and the switch that turns graph recording off (`no_grad`).
+"""The graph core shared by Value and Tensor: the node protocol, topological order, and the
+backward driver.
 
-A node holds `data`, `grad`, a `label`, the short name of the op that made it (`_op`, ''
-for leaves), its parents and its backward rule:
+A node holds `data` (a Value's float; a Tensor keeps its array in `_data`), `grad`, a
+`label`, the short name of the op that made it (`_op`, '' for leaves), its parents and its
+backward rule:
 
 - parents sit in two slots, `_a` and `_b` (None when absent), and, for a Tensor op with
   more operands than two, `_more` (a tuple; empty everywhere else). `_prev` gives them
-  all as one tuple.
-- `_rule` is the op's backward rule, a function of the node, `rule(out)`, that adds
-  `out.grad` times the local derivatives into the parents' `.grad`. It is written beside
-  its op, and shared by every node that op makes (None for leaves). A Value's rule also
-  carries the op's name, `rule.op`, which is where its `_op` comes from.
+  all as one tuple. A node without parents is a leaf.
+- `_rule` is the op's backward rule, written beside its op and shared by every node that
+  op makes (None for leaves). A rule in the common form is a vector-Jacobian product,
+  `rule(g, out, need, *inputs) -> one gradient per input (None where not needed)`: given
+  g = d(root)/d(out), the op's output and inputs, it returns d(root)/d(input) for each
+  input whose `need` is True. A Value's fast rule works in place instead, micrograd's way
+  (see engine/value.py), and carries this form beside it as `rule.vjp`.
 
 Why not one tuple of parents and a fresh closure per node, as micrograd does: each is one
 more object for Python's cyclic garbage collector to track and scan again and again while
 the graph grows, and on scalar graphs of a hundred thousand nodes those scans cost more
-than the arithmetic. A node here is one tracked object.
+than the arithmetic. A Value node here is one tracked object.
 
-micrograd's protocol works on every node: `node._backward()` with no arguments runs the
-node's rule (a leaf's does nothing), and `node._backward = fn` installs a hand-written
-zero-argument rule, as micrograd's lecture and its users' own ops do.
+Two drivers share one walk:
+- micrograd's, for `Value.backward()`: every node's `.grad` is filled in place, interior
+  nodes included, as micrograd's users expect to read them.
+- the general one, for Tensors, `engine.grad()` and `create_graph=True`: gradients travel
+  in a dictionary that belongs to the call, so concurrent calls never see each other's
+  bookkeeping; leaves accumulate into `.grad` under a lock, so threads that backpropagate
+  into one shared weight lose nothing. Under `create_graph=True` the rules run on the
+  nodes themselves with recording on, so the gradients are graph nodes too and can be
+  differentiated again (the backward pass is itself a computation graph).
 
 The walk uses an explicit stack, so graph depth is limited by memory, not by Python's
-recursion limit. Grad mode is per thread, as in PyTorch.
+recursion limit.
 """
 from __future__ import annotations
 
-import functools
 import threading
-from types import MethodType
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Sequence
+
+from engine.grad_mode import enable_grad, no_grad
 
 
 class Node:
-    """What Value and Tensor share: parents, the zero-argument `_backward()`, `zero_grad()`."""
+    """What Value and Tensor share: parents, `zero_grad()`."""
 
     __slots__ = ()
     requires_grad = True  # Tensor overrides it per tensor; every Value takes part in the graph
     _GRAD_ZERO: Any = 0.0  # what a node's grad is reset to: 0.0 for Value, None for Tensor
+    _vsum = None  # Tensor: the versions its op saw (see Tensor); Values are never changed in place
+    _releasable = False  # whether a backward pass frees the graph behind it (Tensor: as PyTorch)
 
     @property
     def _prev(self) -> tuple:
@@ -48,24 +59,6 @@ class Node:
         b = self._b
         return (a,) if b is None else (a, b, *self._more)
 
-    @property
-    def _backward(self) -> Callable[[], None]:
-        """micrograd's `node._backward()`: send this node's grad to its parents, once."""
-        rule = self._rule
-        return _nothing if rule is None or self._a is None else MethodType(rule, self)
-
-    @_backward.setter
-    def _backward(self, fn: Callable[[], None]) -> None:
-        if not callable(fn):
-            raise TypeError(f"_backward must be a function of no arguments, got "
-                            f"{type(fn).__name__}")
-        op = self._op  # a Value knows its op's name from its rule: the new rule carries it
-
-        def rule(out: Node) -> None:
-            fn()
-        rule.op = op
-        self._rule = rule
-
     def zero_grad(self) -> None:
         """Reset this node's gradient (0.0 for a Value, None for a Tensor)."""
         self.grad = self._GRAD_ZERO
@@ -75,170 +68,200 @@ def _nothing() -> None:
     """A leaf's `_backward()`: it has no parents to send a gradient to."""
 
 
-# --- grad mode: whether ops record the graph, per thread ---
-
-# `threads_off` counts the threads that have recording switched off. Ops read it first, so
-# while no thread is inside `no_grad()` (the usual case, and every training step) checking
-# the mode costs one attribute read; only then do they ask this thread's own mode.
-threads_off = 0
-_lock = threading.Lock()
-_local = threading.local()  # .enabled, and .saved: the modes to restore, one per entry
+def _released(*args: Any) -> None:
+    """The rule of a node whose graph a backward pass has let go of."""
+    raise RuntimeError(
+        "Trying to backward through the graph a second time: backward() releases the graph "
+        "it ran through, as in PyTorch. Pass retain_graph=True to the first backward() (or "
+        "to engine.grad()) to keep it, or build the graph again.")
 
 
-def is_grad_enabled() -> bool:
-    """True unless this thread is inside `no_grad()` (or `set_grad_enabled(False)`)."""
-    return threads_off == 0 or getattr(_local, "enabled", True)
+# --- the walk every backward pass makes ---
 
+def _order(roots: Iterable[Node]) -> list:
+    """The nodes with parents that `roots` depend on, roots included, each after its parents.
 
-def _set_mode(enabled: bool) -> None:
-    global threads_off
-    if is_grad_enabled() != enabled:
-        with _lock:
-            threads_off += -1 if enabled else 1
-        _local.enabled = enabled
-
-
-def _saved() -> list:
-    return _local.__dict__.setdefault("saved", [])
-
-
-class _ModeSwitch:
-    """A context manager and decorator that sets the grad mode on entry and restores, on
-    exit, the mode it found. Each entry saves that mode on a per-thread stack, so one
-    instance can be nested, reused, shared by threads or decorate a recursive function."""
-
-    mode: bool
-
-    def __new__(cls, *args: Any) -> Any:
-        if cls is not set_grad_enabled and len(args) == 1 and callable(args[0]):
-            return cls()(args[0])  # `@no_grad` without parentheses, as PyTorch allows
-        return super().__new__(cls)
-
-    def __enter__(self) -> None:
-        _saved().append(is_grad_enabled())
-        _set_mode(self.mode)
-
-    def __exit__(self, *exc: object) -> None:
-        _set_mode(_saved().pop())
-
-    def __call__(self, fn: Callable) -> Callable:
-        @functools.wraps(fn)
-        def with_mode(*args: Any, **kwargs: Any) -> Any:
-            with self:
-                return fn(*args, **kwargs)
-        return with_mode
-
-
-class no_grad(_ModeSwitch):
-    """Record no graph inside: results are plain leaves (for updates and evaluation)."""
-
-    mode = False
-
-
-class enable_grad(_ModeSwitch):
-    """Record the graph inside, even within `no_grad()`."""
-
-    mode = True
-
-
-class set_grad_enabled(_ModeSwitch):
-    """`set_grad_enabled(False)` switches recording off for this thread at once, as in
-    PyTorch; used in a `with` block (or as a decorator) it restores the mode it found."""
-
-    def __init__(self, mode: bool) -> None:
-        if not isinstance(mode, bool):
-            raise TypeError(f"set_grad_enabled takes True or False, got {type(mode).__name__}")
-        self.mode = mode
-        self._before = is_grad_enabled()  # what the `with` block, if any, must restore
-        _set_mode(mode)
-
-    def __enter__(self) -> None:
-        before, self._before = self._before, None  # later entries save the mode they find
-        _saved().append(is_grad_enabled() if before is None else before)
-        _set_mode(self.mode)
-
-    def __call__(self, fn: Callable) -> Callable:
-        if self._before is not None:  # as a decorator it switches nothing until called
-            _set_mode(self._before)
-            self._before = None
-        return super().__call__(fn)
-
-
-# --- the walk every backward pass makes, and the pass itself ---
-
-_REACHED = object()  # stands in for the grad of a node the walk has reached
-
-
-def _walk(root: Node, displaced: dict | None = None) -> list:
-    """The nodes with parents that `root` depends on, `root` included, parents first.
-
-    A node counts as reached when its grad is _REACHED: a backward pass resets these grads
-    anyway, and on a scalar graph of a hundred thousand nodes this is a good third quicker
-    than keeping a set of the nodes seen. Leaves (nodes without parents) are left out: a
-    backward pass has nothing to do at them. `displaced`, when given, gets each reached
-    node's grad from before, to be put back.
+    Leaves are left out: a backward pass has nothing to do at them. The set of nodes seen
+    belongs to this call only.
     """
     order: list = []
-    stack = [root]
-    if displaced is not None:
-        displaced[root] = root.grad
-    root.grad = _REACHED
-    try:
+    seen: set = set()
+    add = seen.add
+    for root in roots:
+        if root._a is None or root in seen:
+            continue
+        add(root)
+        stack = [root]
         while stack:
             node = stack[-1]  # it stays on the stack until every parent is placed
             nxt = node._a
+            if nxt._a is None or nxt in seen:  # a leaf, or placed already: the next parent
+                nxt = node._b
+                if nxt is not None and (nxt._a is None or nxt in seen):
+                    nxt = next((p for p in node._more if p._a is not None and p not in seen),
+                               None) if node._more else None
             if nxt is not None:
-                if nxt._a is None or nxt.grad is _REACHED:  # a leaf, or reached: the next
-                    nxt = node._b
-                    if nxt is not None and (nxt._a is None or nxt.grad is _REACHED):
-                        nxt = next((p for p in node._more if p._a is not None
-                                    and p.grad is not _REACHED), None) if node._more else None
-                if nxt is not None:
-                    if displaced is not None:
-                        displaced[nxt] = nxt.grad
-                    nxt.grad = _REACHED
-                    stack.append(nxt)
-                    continue
+                add(nxt)
+                stack.append(nxt)
+                continue
             stack.pop()
             order.append(node)
-    except BaseException:  # e.g. Ctrl-C: leave no node holding the marker
-        for node in order + stack:
-            node.grad = node._GRAD_ZERO if displaced is None else displaced[node]
-        raise
     return order
 
 
 def topological_order(root: Node) -> list:
     """Every node that `root` depends on, each after its parents, `root` last.
 
-    The leaves come first, in the order they are met. The nodes' grads are left as they were.
+    The leaves come first, in the order they are met.
     """
-    if root._a is None:
+    order = _order([root])
+    if not order:
         return [root]
-    displaced: dict = {}
-    order = _walk(root, displaced)
-    for node, grad in displaced.items():
-        node.grad = grad
     leaves = {p: None for node in order for p in node._prev if p._a is None}
     return [*leaves, *order]
 
 
-def backward(root: Node, seed: Any) -> None:
-    """Backpropagate `seed` from `root` through every node that `root` depends on.
+# --- micrograd's driver: every node's .grad, filled in place ---
+
+_values_lock = threading.RLock()  # interior Value grads live on the nodes: one pass at a time
+
+
+def backward_in_place(root: Node, seed: Any) -> None:
+    """Backpropagate `seed` from `root`, each rule adding into its parents' `.grad`.
 
     Interior nodes start from zero, so each call computes their gradients afresh; leaves
     keep what they had, so their gradients accumulate across calls as in PyTorch. A rule
-    runs only after every child of its node has added into the node's grad.
+    runs only after every child of its node has added into the node's grad. Passes over
+    Values are serialised: their interior gradients live on the shared nodes.
     """
-    if root._a is None:  # a leaf: d root / d root
-        root.grad = seed if root.grad is None else root.grad + seed
-        return
-    order = _walk(root)
-    zero = root._GRAD_ZERO
-    for node in order:
-        node.grad = zero
-    root.grad = seed
-    for node in reversed(order):
-        rule = node._rule
-        if rule is not None:
-            rule(node)
+    with _values_lock:
+        if root._a is None:  # a leaf: d root / d root
+            root.grad += seed
+            return
+        order = _order([root])
+        zero = root._GRAD_ZERO
+        for node in order:
+            node.grad = zero
+        root.grad = seed
+        for node in reversed(order):
+            node._rule(node)
+
+
+# --- the general driver: gradients in a dictionary of the call's own ---
+
+_leaf_lock = threading.Lock()  # a leaf's .grad: read, add, write back, as one step
+
+
+def run_backward(roots: Sequence[Node], seeds: Sequence[Any], *, create_graph: bool = False,
+                 retain_graph: bool | None = None,
+                 inputs: Sequence[Node] | None = None) -> dict | None:
+    """Backpropagate each seed from its root through everything the roots depend on.
+
+    Without `inputs`, leaves that require grad accumulate into `.grad` (as do nodes that
+    asked to `retain_grad()`); with `inputs`, nothing is written and the gradient of each
+    input is returned in a dict, as `engine.grad` does. `create_graph=True` runs the
+    rules on the nodes with recording on, so every gradient is itself a graph node.
+    Unless `retain_graph` (by default `create_graph`), each Tensor node lets go of its
+    parents once its rule has run, so the activations it held can be freed, as in PyTorch
+    (a Value graph is micrograd's: it stays as built).
+    """
+    release = create_graph if retain_graph is None else retain_graph
+    release = not release
+    captured: dict | None = None if inputs is None else {node: None for node in inputs}
+    handed: set = set()  # ids of gradient arrays given to leaves in this call (see Tensor)
+    grads: dict = {}
+
+    def deliver(node: Node, g: Any) -> None:
+        """Give g to a leaf: into `.grad`, or into `captured` when it is an input."""
+        if captured is not None:
+            if node in captured:
+                old = captured[node]
+                captured[node] = g if old is None else old + g
+            return
+        if node._rule is _released:
+            _released()
+        node._accumulate(g, handed, _leaf_lock)
+
+    for root, seed in zip(roots, seeds):
+        if root._rule is _released:
+            _released()
+        if root._a is None:
+            deliver(root, seed)
+        else:
+            grads[root] = grads[root] + seed if root in grads else seed
+    order = _order(roots)
+    with enable_grad() if create_graph else no_grad():
+        for node in reversed(order):
+            g = grads.pop(node, None)
+            if g is None:  # no root's gradient reaches it
+                continue
+            if node._vsum is not None and node._vsum != node._versions():
+                node._modified_in_place()
+            if captured is not None and node in captured:
+                captured[node] = g
+            elif captured is None and node._retains:
+                node._accumulate(g, handed, _leaf_lock, retained=True)
+            parents = node._prev
+            if create_graph:
+                results = node._vjp()(g, node, [p.requires_grad for p in parents], *parents)
+            else:
+                raw = node._raw
+                results = node._vjp()(g, raw(node), [p.requires_grad for p in parents],
+                                      *[raw(p) for p in parents])
+            for p, r in zip(parents, results):
+                if r is None or not p.requires_grad:
+                    continue
+                r = p._fit(r)
+                if p._a is None:
+                    deliver(p, r)
+                else:
+                    grads[p] = grads[p] + r if p in grads else r
+            if release and node._releasable:
+                node._rule = _released
+                node._a = node._b = None
+                node._more = ()
+    return captured
+
+
+def grad(outputs: Node | Sequence[Node], inputs: Node | Sequence[Node],
+         grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple:
+    """d(outputs)/d(inputs) as a tuple, one per input, without touching any `.grad`, as
+    `torch.autograd.grad`.
+
+    `grad_outputs` seeds each output (a one-entry output defaults to 1); the gradient of
+    several outputs is the sum of theirs. With `create_graph=True` the gradients are graph
+    nodes that can be differentiated again. An input the outputs do not depend on raises
+    unless `allow_unused=True`, which gives None for it.
+    """
+    outputs = [outputs] if isinstance(outputs, Node) else list(outputs)
+    single = isinstance(inputs, Node)
+    inputs = [inputs] if single else list(inputs)
+    for name, nodes in (("outputs", outputs), ("inputs", inputs)):
+        if not nodes or not all(isinstance(n, Node) for n in nodes):
+            raise TypeError(f"grad() takes {name} as a Value or Tensor, or a non-empty sequence "
+                            f"of them; got {nodes!r:.80}")
+    for i, x in enumerate(inputs):
+        if not x.requires_grad:
+            raise RuntimeError(f"grad(): input {i} does not require grad, so no gradient can "
+                               "be computed for it; make it with requires_grad=True")
+    if grad_outputs is None or isinstance(grad_outputs, Node) or not isinstance(
+            grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad(): {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    seeds = [out._seed(g, create_graph, "grad_outputs") for out, g in zip(outputs, grad_outputs)]
+    for i, out in enumerate(outputs):
+        if not out.requires_grad:
+            raise RuntimeError(f"grad(): output {i} does not require grad: no graph was "
+                               "recorded for it")
+    captured = run_backward(outputs, seeds, create_graph=create_graph,
+                            retain_graph=retain_graph, inputs=inputs)
+    result = []
+    for i, x in enumerate(inputs):
+        g = captured[x]
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad(): input {i} was not used to compute the outputs; pass "
+                               "allow_unused=True to get None for it")
+        result.append(g if g is None else x._grad_value(g, create_graph))
+    return tuple(result)

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Callable, Iterable, Union
+import operator
+from types import MethodType
+from typing import Any, Callable, Iterable, Union
 
-from engine import graph
-from engine.graph import Node, is_grad_enabled
+from engine import grad_mode, graph
+from engine.grad_mode import is_grad_enabled
+from engine.graph import Node
 
 Number = Union[int, float]
 
@@ -73,13 +76,36 @@ def _sign(x: float) -> float:
     return (x > 0) - (x < 0)
 
 
+# The vector-Jacobian forms of the rules (`rule.vjp`) run on floats in `engine.grad`, and on
+# Values under `create_graph=True`, so that the gradient is itself a graph. These pick the
+# float function or the Value op.
+
+def _f(x: float | Value) -> float:
+    """The number in x."""
+    return x.data if type(x) is Value else x
+
+
+def _pow_any(x: float | Value, p: float | Value) -> float | Value:
+    return x ** p if type(x) is Value or type(p) is Value else _pow(x, p)
+
+
+def _div_any(x: float | Value, y: float | Value) -> float | Value:
+    return x / y if type(x) is Value or type(y) is Value else _div(x, y)
+
+
+def _log_any(x: float | Value) -> float | Value:
+    return x.log() if type(x) is Value else _log(x)
+
+
 _new = object.__new__
 
 
-def _named(op: str) -> Callable[[Callable], Callable]:
-    """Give a backward rule the name of its op, which is how its nodes' `_op` is known."""
+def _named(op: str, vjp: Callable | None = None) -> Callable[[Callable], Callable]:
+    """Give a backward rule the name of its op, which is how its nodes' `_op` is known, and
+    its vector-Jacobian form `vjp(g, out, need, a[, b]) -> (da[, db])` (engine/graph.py)."""
     def name(rule: Callable) -> Callable:
         rule.op = op
+        rule.vjp = vjp
         return rule
     return name
 
@@ -112,7 +138,7 @@ def _result(data: float, rule: Callable, a: Value, b: Value | None = None) -> Va
     out.grad = 0.0
     out.label = ""
     out._rule = rule
-    if graph.threads_off and not is_grad_enabled():
+    if grad_mode.threads_off and not is_grad_enabled():
         out._a = out._b = None
     else:
         out._a = a
@@ -129,6 +155,8 @@ class Value(Node):
     # a number operand in the rule made for that number, and no `_more`: at most two parents.
     __slots__ = ("data", "grad", "label", "_a", "_b", "_rule")
     _more = ()
+    _retains = False
+    _raw = operator.attrgetter("data")  # what a vjp receives of a node in a float pass
 
     def __init__(self, data: Number, _children: Iterable[Value] = (), _op: str = "",
                  label: str = "") -> None:
@@ -161,6 +189,24 @@ class Value(Node):
         """The name of the op that made this node ('' for a leaf), as pictures show it."""
         return "" if self._rule is None else self._rule.op
 
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """micrograd's `node._backward()`: send this node's grad to its parents, once."""
+        rule = self._rule
+        return graph._nothing if rule is None or self._a is None else MethodType(rule, self)
+
+    @_backward.setter
+    def _backward(self, fn: Callable[[], None]) -> None:
+        if not callable(fn):
+            raise TypeError(f"_backward must be a function of no arguments, got "
+                            f"{type(fn).__name__}")
+        op = self._op  # a Value knows its op's name from its rule: the new rule carries it
+
+        def rule(out: Value) -> None:
+            fn()
+        rule.op, rule.vjp = op, None
+        self._rule = rule
+
     # --- primitives. Each op's backward rule comes first: a function of the result node
     # `out` that adds `out.grad` (g below) times the local derivative into each parent's
     # grad. The op then hands its rule to its result. Rules reach ops as default arguments
@@ -168,7 +214,7 @@ class Value(Node):
     # hundreds of thousands of ops. Operands are checked by exact type first, for the same
     # reason: `type(x) is Value` and `type(x) is float` are quicker than isinstance.
 
-    @_named("+")
+    @_named("+", lambda g, out, need, a, b=None: (g, g))
     def _add_rule(out: Value) -> None:
         """d(a + b): da = g, db = g (a number b takes no gradient)"""
         g = out.grad
@@ -184,7 +230,7 @@ class Value(Node):
         c = other if kind is float else _as_float(other, "+")
         return _result(self.data + c, _rule, self)
 
-    @_named("*")
+    @_named("*", lambda g, out, need, a, b: (g * b, g * a))
     def _mul_rule(out: Value) -> None:
         """d(a * b): da = b g, db = a g"""
         a, b, g = out._a, out._b, out.grad
@@ -193,7 +239,7 @@ class Value(Node):
 
     def _scale_rule(c: float) -> Callable:
         """d(a * c), c a number: da = c g"""
-        @_named("*")
+        @_named("*", lambda g, out, need, a: (g * c,))
         def rule(out: Value) -> None:
             out._a.grad += c * out.grad
         return rule
@@ -207,7 +253,36 @@ class Value(Node):
         c = other if kind is float else _as_float(other, "*")
         return _result(self.data * c, _scale_rules[c], self)
 
-    @_named("**")
+    @_named("/", lambda g, out, need, a, b: (_div_any(g, b), -g * _div_any(out, b)))
+    def _div_rule(out: Value) -> None:
+        """d(a / b): da = g / b, db = -g (a / b) / b"""
+        a, b, g = out._a, out._b, out.grad
+        a.grad += _div(g, b.data)
+        b.grad -= g * _div(out.data, b.data)
+
+    def _div_number_rule(c: float) -> Callable:
+        """d(a / c), c a number: da = g / c"""
+        @_named("/", lambda g, out, need, a: (_div_any(g, c),))
+        def rule(out: Value) -> None:
+            out._a.grad += _div(out.grad, c)
+        return rule
+
+    def __truediv__(self, other: Value | Number, _rule: Callable = _div_rule,
+                    _div_rules: dict = _RulesByNumber(_div_number_rule)) -> Value:
+        """a / b: a primitive, not a * b**-1, so that 49 / 49 is exactly 1"""
+        kind = type(other)
+        if kind is Value or (kind is not float and isinstance(other, Value)):
+            return _result(_div(self.data, other.data), _rule, self, other)
+        c = other if kind is float else _as_float(other, "/")
+        return _result(_div(self.data, c), _div_rules[c], self)
+
+    def _pow_vjp(g: Any, out: Any, need: list, a: Any, b: Any) -> tuple:
+        """_pow_rule's vjp form"""
+        da = g * (b * _pow_any(a, b - 1)) if _f(b) != 0 else None
+        db = 0.0 if _f(a) == 0 and _f(b) >= 0 else g * (out * _log_any(a))
+        return da, db
+
+    @_named("**", _pow_vjp)
     def _pow_rule(out: Value) -> None:
         """d(a ** b): da = b a**(b-1) g, none where b == 0; db = a**b ln(a) g, 0 where
         a == 0 <= b (0 ** p is 0 for every p > 0)"""
@@ -220,7 +295,7 @@ class Value(Node):
     def _power_rule(p: float) -> Callable:
         """d(a ** p), p a number: da = p a**(p-1) g; none for p == 0, where a ** 0 is the
         constant 1"""
-        @_named(f"**{p:g}")
+        @_named(f"**{p:g}", lambda g, out, need, a: (g * (p * _pow_any(a, p - 1)) if p else None,))
         def rule(out: Value) -> None:
             if p != 0:
                 out._a.grad += out.grad * (p * _pow(out._a.data, p - 1))
@@ -235,7 +310,7 @@ class Value(Node):
         p = other if kind is float else _as_float(other, "**")
         return _result(_pow(self.data, p), _power_rules[p], self)
 
-    @_named("exp")
+    @_named("exp", lambda g, out, need, a: (g * out,))
     def _exp_rule(out: Value) -> None:
         """d(e ** a): da = e**a g"""
         out._a.grad += out.grad * out.data
@@ -248,7 +323,7 @@ class Value(Node):
             e = math.inf
         return _result(e, _rule, self)
 
-    @_named("log")
+    @_named("log", lambda g, out, need, a: (_div_any(g, a),))
     def _log_rule(out: Value) -> None:
         """d(ln a): da = g / a"""
         out._a.grad += _div(out.grad, out._a.data)
@@ -257,7 +332,7 @@ class Value(Node):
         """ln a"""
         return _result(_log(self.data), _rule, self)
 
-    @_named("tanh")
+    @_named("tanh", lambda g, out, need, a: (g * (1.0 - out * out),))
     def _tanh_rule(out: Value) -> None:
         """d(tanh a): da = (1 - tanh(a)**2) g"""
         t = out.data
@@ -267,7 +342,7 @@ class Value(Node):
         """tanh a"""
         return _result(math.tanh(self.data), _rule, self)
 
-    @_named("sigmoid")
+    @_named("sigmoid", lambda g, out, need, a: (g * ((1.0 - out) * out),))
     def _sigmoid_rule(out: Value) -> None:
         """d(sigmoid a): da = s (1 - s) g"""
         s = out.data
@@ -279,7 +354,7 @@ class Value(Node):
         e = math.exp(-abs(x)) if x == x else math.nan
         return _result((1.0 if x >= 0 else e) / (1.0 + e), _rule, self)
 
-    @_named("relu")
+    @_named("relu", lambda g, out, need, a: (None if _f(a) <= 0 else g,))
     def _relu_rule(out: Value) -> None:
         """d(max(a, 0)): da = g where a > 0 (or nan), none at all where a <= 0, as in PyTorch"""
         if not out._a.data <= 0:
@@ -290,7 +365,7 @@ class Value(Node):
         x = self.data
         return _result(0.0 if x <= 0 else x, _rule, self)
 
-    @_named("abs")
+    @_named("abs", lambda g, out, need, a: (g * _sign(_f(a)),))
     def _abs_rule(out: Value) -> None:
         """d|a|: da = sign(a) g, sign(0) = 0 (so 0 times an infinite g is nan, as in PyTorch)"""
         out._a.grad += out.grad * _sign(out._a.data)
@@ -299,7 +374,7 @@ class Value(Node):
         """|a|"""
         return _result(abs(self.data), _rule, self)
 
-    @_named("sqrt")
+    @_named("sqrt", lambda g, out, need, a: (_div_any(g, 2.0 * out),))
     def _sqrt_rule(out: Value) -> None:
         """d(sqrt a): da = g / (2 sqrt(a))"""
         out._a.grad += _div(out.grad, 2.0 * out.data)
@@ -327,14 +402,8 @@ class Value(Node):
 
     __rmul__ = __mul__  # n * a is a * n, to the last bit
 
-    def __truediv__(self, other: Value | Number) -> Value:  # a / b
-        kind = type(other)
-        if kind is Value or (kind is not float and isinstance(other, Value)):
-            return self * other ** -1.0
-        return self * _pow(other if kind is float else _as_float(other, "/"), -1.0)
-
     def __rtruediv__(self, other: Number) -> Value:  # n / a
-        return self ** -1.0 * other
+        return Value(_as_float(other, "/")) / self
 
     def __rpow__(self, other: Number) -> Value:  # n ** a
         return Value(_as_float(other, "**")) ** self
@@ -344,10 +413,12 @@ class Value(Node):
 
     # --- the rest of the node's life ---
 
-    def backward(self) -> None:
+    def backward(self, create_graph: bool = False, retain_graph: bool | None = None) -> None:
         """Fill `.grad` of every node this one depends on with d self / d node.
 
-        Leaves accumulate across calls, as in PyTorch; interior nodes start afresh.
+        Leaves accumulate across calls, as in PyTorch; interior nodes start afresh. With
+        `create_graph=True` the leaves' gradients are Values with a graph of their own
+        (d self / d x as an expression of x), so they can be differentiated again.
         """
         if self._a is None and self._rule is not None:
             raise RuntimeError(
@@ -355,7 +426,37 @@ class Value(Node):
                 "computed while graph recording was off (inside no_grad()), so no gradient "
                 "can reach its inputs. Compute it outside no_grad() (engine.is_grad_enabled() "
                 "tells).")
-        graph.backward(self, 1.0)
+        if create_graph:
+            graph.run_backward([self], [Value(1.0)], create_graph=True, retain_graph=retain_graph)
+        else:
+            graph.backward_in_place(self, 1.0)
+
+    # --- what the general backward driver asks of a node (engine/graph.py) ---
+
+    def _vjp(self) -> Callable:
+        vjp = self._rule.vjp
+        if vjp is None:
+            raise RuntimeError(f"a {self._op!r} node has a rule written by hand (`_backward = "
+                               "fn`), which can only run in place: engine.grad() and "
+                               "create_graph=True need the engine's own ops")
+        return vjp
+
+    @staticmethod
+    def _fit(g: Any) -> Any:
+        return g
+
+    def _accumulate(self, g: Any, handed: set, lock: Any, retained: bool = False) -> None:
+        with lock:
+            self.grad = self.grad + g
+
+    def _seed(self, gradient: Any, create_graph: bool, what: str) -> Any:
+        seed = 1.0 if gradient is None else gradient if type(gradient) is Value else _as_float(
+            gradient, what)
+        return Value(seed) if create_graph and type(seed) is not Value else seed
+
+    @staticmethod
+    def _grad_value(g: Any, create_graph: bool) -> Any:
+        return g
 
     def item(self) -> float:
         return self.data

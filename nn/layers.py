@@ -16,7 +16,8 @@ from typing import Any, Iterator
 import numpy as np
 
 from engine import Tensor
-from engine.tensor import _as_tensor, generator, manual_seed  # noqa: F401  (nn.manual_seed)
+from engine.random import generator, manual_seed  # noqa: F401  (nn.manual_seed)
+from engine.tensor import _as_tensor
 from nn.module import Module
 
 

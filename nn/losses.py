@@ -33,7 +33,7 @@ def mse_loss(pred: Tensor, target: Any) -> Tensor:
 def _int_labels(labels: Any, shape: tuple, classes: int, ignore_index: int) -> np.ndarray:
     """Class indices as an int array of `shape`, each in [0, classes) or ignore_index, or a
     clear error."""
-    labels = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    labels = np.asarray(labels)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy labels must be integer class indices, got {labels.dtype} "
                         "(convert with labels.astype(np.int64))")
@@ -80,7 +80,7 @@ def hinge_loss(scores: Tensor | Sequence[Value], y: Any) -> Tensor | Value:
 
     `scores` is a Tensor, or a list of Values (a scalar MLP's outputs), giving a Value.
     """
-    y = np.asarray(y.data if isinstance(y, Tensor) else y)
+    y = np.asarray(y)
     if not np.isin(y, (-1, 1)).all():
         raise ValueError("hinge_loss labels must be -1 or +1 (for 0/1 labels use 2 * y - 1), "
                          f"got values {np.unique(y)[:5].tolist()}")

@@ -25,6 +25,7 @@ from typing import Any, Iterable, Iterator, Mapping
 import numpy as np
 
 from engine.graph import Node
+from engine.value import Value
 from engine.atomic import atomic_write
 
 
@@ -132,10 +133,10 @@ class Module:
         if problems:
             raise ValueError(f"state does not fit this {type(self).__name__}: {problems}")
         for name, node in state.items():
-            if isinstance(node.data, np.ndarray):
-                node.data[...] = arrays[name]
-            else:
+            if isinstance(node, Value):
                 node.data = float(arrays[name])
+            else:
+                node.numpy()[...] = arrays[name]
 
     def save(self, path: str | os.PathLike) -> None:
         """Write state_dict() to `path` as an .npz file, atomically."""

@@ -19,6 +19,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from engine.graph import Node
+from engine.tensor import Tensor
 from nn.module import Module
 
 
@@ -44,16 +45,16 @@ class Optimizer(ABC):
             if id(p) in seen:
                 raise ValueError(f"parameter {i} appears twice; it would be updated twice a step")
             seen.add(id(p))
-        self._tensors = [p for p in self.params if isinstance(p.data, np.ndarray)]
-        self._values = [p for p in self.params if not isinstance(p.data, np.ndarray)]
+        self._tensors = [p for p in self.params if isinstance(p, Tensor)]
+        self._values = [p for p in self.params if not isinstance(p, Tensor)]
         self._tensor_states: list[dict] = [{} for _ in self._tensors]
         self._value_state: dict = {}
 
     def step(self) -> None:
         """Update every parameter from its gradient; Tensors whose grad is None are skipped."""
         for p, state in zip(self._tensors, self._tensor_states):
-            if p.grad is not None:
-                self._update(p.data, p.grad, state)
+            if p._grad is not None:
+                self._update(p._data, p._grad._data, state)
         if self._values:
             data = np.array([p.data for p in self._values])
             self._update(data, np.array([p.grad for p in self._values]), self._value_state)

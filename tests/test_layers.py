@@ -19,9 +19,9 @@ def torch_linear(torch, ours: Linear):
     """torch.nn.Linear holding our weights: its weight is (out, in), the transpose of ours."""
     theirs = torch.nn.Linear(ours.in_features, ours.out_features, bias=ours.bias is not None)
     with torch.no_grad():
-        theirs.weight.copy_(torch.tensor(ours.weight.data.T))
+        theirs.weight.copy_(torch.tensor(ours.weight.numpy().T))
         if ours.bias is not None:
-            theirs.bias.copy_(torch.tensor(ours.bias.data))
+            theirs.bias.copy_(torch.tensor(ours.bias.numpy()))
     return theirs
 
 

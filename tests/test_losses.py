@@ -88,7 +88,7 @@ def test_cross_entropy_gradient_matches_central_differences():
 
 
 def test_cross_entropy_takes_int_tensor_labels_and_keeps_float32():
-    logits = Tensor(rng.normal(size=(3, 5)), requires_grad=True)
+    logits = Tensor(rng.normal(size=(3, 5)), requires_grad=True, dtype=np.float32)
     a = cross_entropy(logits, Tensor(np.array([4, 0, 2])))
     b = cross_entropy(logits, np.array([4, 0, 2], dtype=np.uint8))
     assert a.dtype == np.float32 and a.item() == b.item()

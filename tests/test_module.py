@@ -125,7 +125,7 @@ def test_a_frozen_weight_is_state_but_not_a_parameter():
     model = three_two_one()
     assert [n for n, _ in model.named_parameters()] == ["0.bias", "2.weight", "2.bias"]
     assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
-    model[0].weight.grad = np.ones((3, 2), np.float32)
+    model[0].weight.grad = Tensor(np.ones((3, 2), np.float32))
     model.zero_grad()  # a frozen weight is not the optimizer's, nor zero_grad's
     assert model[0].weight.grad is not None
 
@@ -182,9 +182,9 @@ def test_state_dict_holds_copies_under_dotted_names():
 
 def test_load_state_dict_copies_numbers_in_place_and_keeps_dtype():
     a, b = Sequential(Linear(3, 2)), Sequential(Linear(3, 2))
-    weight = b[0].weight.data
+    weight = b[0].weight.numpy()
     b.load_state_dict({k: v.astype(np.float64) for k, v in a.state_dict().items()})
-    assert b[0].weight.data is weight and weight.dtype == np.float32
+    assert b[0].weight.numpy() is weight and weight.dtype == np.float32
     np.testing.assert_array_equal(weight, a[0].weight.data)
 
 

@@ -99,6 +99,28 @@ def _render_file(engine: str, format: str, filepath: str | os.PathLike, *,
     return os.fspath(out)
 
 
+def node_data(node: Any) -> Any:
+    """A node's numbers: a Tensor's array, a Value's float."""
+    return node.numpy() if hasattr(node, "numpy") else node.data
+
+
+def node_grad(node: Any) -> Any:
+    """A node's gradient as it holds it now: an array or None for a Tensor (read without
+    PyTorch's warning about interior tensors), a float for a Value."""
+    if hasattr(node, "numpy"):
+        grad = getattr(node, "_grad", None) if hasattr(node, "_grad") else node.grad
+        return None if grad is None else np.asarray(grad)
+    return getattr(node.grad, "data", node.grad)  # a Value's grad, or the Value it is
+
+
+def set_node_grad(node: Any, grad: Any) -> None:
+    """Set a node's gradient (an array, or None, for a Tensor; a float for a Value)."""
+    if hasattr(node, "_grad"):
+        node._grad = None if grad is None else type(node)(np.array(grad))
+    else:
+        node.grad = grad
+
+
 def _number(x: Any) -> str:
     """A number in 4 significant digits: 0.7071, -3, 1.235e+05."""
     return f"{float(x):.4g}"
@@ -147,19 +169,19 @@ def _summary(name: str, a: np.ndarray) -> str:
 def _label(node: Any, name: str, kind: str, show_grad: bool, rankdir: str) -> str:
     """A node's record: name | data | grad for a Value; a Tensor's name beside a stack of
     shape and dtype, data and grad; a constant's value alone."""
-    data = node.data
+    data = node_data(node)
     if kind == "constant":
         fields = [_cell(_values(data))]
     elif isinstance(data, np.ndarray):
         stack = [_cell(f"{'scalar' if data.ndim == 0 else data.shape} {data.dtype}"),
                  _summary("data", data)]
-        if show_grad and node.grad is not None:
-            stack.append(_summary("grad", np.asarray(node.grad)))
+        if show_grad and node_grad(node) is not None:
+            stack.append(_summary("grad", node_grad(node)))
         fields = [_group(stack)]
     else:
         fields = [_cell(f"data {_number(data)}")]
         if show_grad:
-            fields.append(_cell(f"grad {_number(node.grad)}"))
+            fields.append(_cell(f"grad {_number(node_grad(node))}"))
     if name:
         fields.insert(0, _cell(name))
     row = " | ".join(fields)
@@ -182,7 +204,7 @@ def _kind(node: Any, is_root: bool, is_parameter: bool) -> str:
         return "value"
     if getattr(node, "requires_grad", True):  # a Value's is always True; micrograd's has none
         return "grad_input"
-    if not _label_of(node) and np.size(node.data) == 1:
+    if not _label_of(node) and np.size(node_data(node)) == 1:
         return "constant"  # a bare number the code wrote, e.g. the 2 in `x * 2`
     return "input"
 
@@ -238,7 +260,7 @@ def _legend(kinds: set[str], has_ops: bool) -> str:
 def check_graph_args(root: Any, max_nodes: Any, caller: str, rankdir: str = "LR") -> None:
     """A TypeError unless `root` looks like a graph node, a ValueError for a bad max_nodes
     or rankdir."""
-    missing = [a for a in ("data", "grad", "_prev", "_op") if not hasattr(root, a)]
+    missing = [a for a in ("data", "_prev", "_op") if not hasattr(root, a)]
     if missing:
         raise TypeError(f"{caller} takes a graph node (a Value or a Tensor), got "
                         f"{type(root).__name__}, which has no {', '.join(missing)}")

@@ -62,5 +62,7 @@ def lesson(x: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[Tensor, dict[st
     out = l2 @ params["w2"] + params["b2"]
     loss = ((labels - out[:, 0]) ** 2).mean()  # the lesson's (out - y)**2, the same numbers
     l1.label, l2.label, out.label, loss.label = "l1", "l2", "out", "loss"
-    loss.backward()
+    for node in (l1, l2, out):
+        node.retain_grad()  # a picture shows every gradient, not only the leaves'
+    loss.backward(retain_graph=True)  # and the graph stays to be drawn
     return loss, params

@@ -32,8 +32,10 @@ import numpy as np
 
 from engine import topological_order
 from engine.atomic import check_writable, write_bytes
+from engine import graph
 from engine.graph import Node
-from viz.dot import SMALL_TENSOR, breadth_first, check_graph_args, draw_dot, tensor_stats
+from viz.dot import (SMALL_TENSOR, breadth_first, check_graph_args, draw_dot, node_data,
+                     node_grad, set_node_grad, tensor_stats)
 
 SCRIPT = Path(__file__).with_name("explore.js")
 INFIX = {"+", "*", "**", "@"}  # ops written between their operands
@@ -76,7 +78,7 @@ class Recording:
 
 
 def _is_tensor(node: Any) -> bool:
-    return isinstance(node.data, np.ndarray)
+    return isinstance(node_data(node), np.ndarray)
 
 
 def _seed(root: Any) -> Any:
@@ -86,10 +88,11 @@ def _seed(root: Any) -> Any:
     if not root.requires_grad:
         raise ValueError("explore needs a Tensor that requires grad: this one has no graph "
                          "(made inside no_grad(), or from tensors without requires_grad=True)")
-    if root.data.size != 1:
+    data = node_data(root)
+    if data.size != 1:
         raise ValueError(f"explore starts backward from a one-entry output, this one has "
-                         f"shape {root.data.shape}; reduce it first (e.g. .sum() or a loss)")
-    return np.ones(root.data.shape, root.data.dtype)
+                         f"shape {data.shape}; reduce it first (e.g. .sum() or a loss)")
+    return np.ones(data.shape, data.dtype)
 
 
 def _copy(grad: Any) -> Any:
@@ -109,6 +112,9 @@ def record(root: Any, max_nodes: int | None = 500) -> Recording:
         raise TypeError(f"explore steps through scratchgrad's Value and Tensor graphs, got "
                         f"{type(root).__module__}.{type(root).__name__}; draw_dot draws other "
                         "micrograd-style nodes (micrograd's Value too)")
+    if root._rule is graph._released:
+        raise ValueError("explore needs the graph behind its root, and backward() has released "
+                         "this one: call explore before backward(), or backward(retain_graph=True)")
     seed = _seed(root)
     order = topological_order(root)
     nodes = breadth_first(root)[:max_nodes]
@@ -116,12 +122,12 @@ def record(root: Any, max_nodes: int | None = 500) -> Recording:
     parents = [[index.get(id(p)) for p in node._prev] for node in nodes]
     forward = [index[id(n)] for n in order if id(n) in index]
 
-    saved = [node.grad for node in order]
+    saved = [node_grad(node) for node in order]
     try:
         for node in order:
             node.zero_grad()
-        zero = root.grad
-        root.grad = seed
+        zero = node_grad(root)
+        set_node_grad(root, seed)
         backward = [Step(0, [Contribution(0, zero, _copy(seed))])]
         hidden: dict[int, Contribution] = {}  # what cut nodes' rules added, merged per parent
         for node in reversed(order):
@@ -129,11 +135,11 @@ def record(root: Any, max_nodes: int | None = 500) -> Recording:
                 continue
             kept = [p for p in dict.fromkeys(index.get(id(p)) for p in node._prev)
                     if p is not None]
-            before = [_copy(nodes[p].grad) for p in kept]
+            before = [_copy(node_grad(nodes[p])) for p in kept]
             node._backward()
             # a Tensor parent that needs no grad gets none: nothing to show
-            step = [Contribution(p, b, _copy(nodes[p].grad)) for p, b in zip(kept, before)
-                    if b is not None or nodes[p].grad is not None]
+            step = [Contribution(p, b, _copy(node_grad(nodes[p]))) for p, b in zip(kept, before)
+                    if b is not None or node_grad(nodes[p]) is not None]
             i = index.get(id(node))
             if i is None:
                 for c in step:
@@ -145,10 +151,10 @@ def record(root: Any, max_nodes: int | None = 500) -> Recording:
             backward.append(Step(i, step))
         if hidden:
             backward.append(Step(None, list(hidden.values())))
-        grads = [_copy(node.grad) for node in nodes]
+        grads = [_copy(node_grad(node)) for node in nodes]
     finally:
         for node, grad in zip(order, saved):
-            node.grad = grad
+            set_node_grad(node, grad)
     return Recording(nodes, parents, forward, backward, grads, len(order) - len(nodes))
 
 
@@ -193,15 +199,15 @@ def _value_rule(op: str, k: int, node: Any, g: float, delta: float, names: list[
                 me: str) -> tuple[str, str]:
     """The local rule a Value op applies to parent k, `me` being the node's own name:
     (formula, formula with numbers), the second empty where it would repeat the result."""
-    prev, out = node._prev, node.data
-    a, name = prev[0].data, names[0]
+    prev, out = node._prev, node_data(node)
+    a, name = node_data(prev[0]), names[0]
     if op == "+":
         return "g", ""
     if op == "*" and len(prev) == 2:
         other = prev[1 - k]
-        return f"{names[1 - k]}.data × g", f"{_number(other.data)} × {_number(g)}"
+        return f"{names[1 - k]}.data × g", f"{_number(node_data(other))} × {_number(g)}"
     if op == "**" and len(prev) == 2:
-        b = prev[1].data
+        b = node_data(prev[1])
         if k == 0:
             return (f"{names[1]} × {name}^({names[1]} − 1) × g",
                     f"{_number(b)} × {_number(a)}^{_number(b - 1)} × {_number(g)}")
@@ -251,7 +257,7 @@ def _tensor_rule(op: str, k: int, parent: Any, names: list[str], me: str) -> str
     forms = TENSOR_RULES.get(op)
     formula = forms[min(k, len(forms) - 1)].format(*names, me=me) if forms \
         else f"∂{me}/∂{names[k]} · g"
-    return f"{formula}, to shape {parent.data.shape}"
+    return f"{formula}, to shape {node_data(parent).shape}"
 
 
 def _delta(c: Contribution) -> Any:
@@ -304,8 +310,8 @@ def _forward_text(node: Any, name: str, parent_names: list[str]) -> str:
         return f"{name} is a leaf: an input or a parameter" if node._op == "" \
             else f"{name} was made by {node._op} with graph recording off"
     if _is_tensor(node):
-        return f"{name} = {_formula(node, parent_names)}: shape {node.data.shape}"
-    return f"{name} = {_formula(node, parent_names)} = {_number(node.data).strip('()')}"
+        return f"{name} = {_formula(node, parent_names)}: shape {node_data(node).shape}"
+    return f"{name} = {_formula(node, parent_names)} = {_number(node_data(node)).strip('()')}"
 
 
 def _backward_text(rec: Recording, step: Step, names: list[str]) -> str:
@@ -337,8 +343,8 @@ def page_data(rec: Recording, title: str) -> dict:
         tensor = _is_tensor(node)
         nodes.append({
             "name": names[i], "label": node.label, "op": node._op, "tensor": tensor,
-            "shape": list(node.data.shape) if tensor else None,
-            "data": _data_summary(node.data), "parents": rec.parents[i],
+            "shape": list(node_data(node).shape) if tensor else None,
+            "data": _data_summary(node_data(node)), "parents": rec.parents[i],
             "zero": None if tensor else 0.0, "final": grad_summary(rec.grads[i])})
     steps: list[dict] = [
         {"kind": "forward", "node": i,

@@ -1,0 +1,62 @@
+"""Devices, as PyTorch names them. This engine computes on the CPU only: `device('cpu')`
+and `.to('cpu')` are accepted, anything else is refused with a message saying so, and
+`cuda.is_available()` is False, so PyTorch code that picks its device runs unchanged."""
+from __future__ import annotations
+
+from typing import Any
+
+
+class device:
+    """A place tensors live: here only 'cpu' (`device('cpu')`, `device('cpu', 0)`)."""
+
+    def __init__(self, type: Any, index: int | None = None) -> None:
+        name = type.type if isinstance(type, device) else type
+        if not isinstance(name, str):
+            raise TypeError(f"device takes a name such as 'cpu', got {name!r:.40}")
+        kind, _, number = name.partition(":")
+        if kind != "cpu":
+            raise RuntimeError(f"device {name!r}: this engine computes on the CPU only (numpy); "
+                               "use 'cpu' (engine.cuda.is_available() is False)")
+        self.type = "cpu"
+        self.index = index if index is not None else (int(number) if number else None)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            other = device(other) if other.partition(":")[0] == "cpu" else None
+        return isinstance(other, device) and other.type == self.type
+
+    def __hash__(self) -> int:
+        return hash(self.type)
+
+    def __str__(self) -> str:
+        return self.type
+
+    def __repr__(self) -> str:
+        return f"device(type={self.type!r})"
+
+
+class _Cuda:
+    """`torch.cuda` as seen from a machine without a GPU."""
+
+    @staticmethod
+    def is_available() -> bool:
+        return False
+
+    @staticmethod
+    def device_count() -> int:
+        return 0
+
+    @staticmethod
+    def manual_seed(seed: int) -> None:
+        """Nothing to seed without a GPU (PyTorch also accepts this call then)."""
+
+    manual_seed_all = manual_seed
+
+
+cuda = _Cuda()
+
+
+def check(where: Any) -> None:
+    """Refuse any device but the CPU (None means the default, the CPU)."""
+    if where is not None:
+        device(where)

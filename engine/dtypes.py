@@ -1,0 +1,130 @@
+"""Dtypes as PyTorch names and promotes them, on numpy's dtypes.
+
+`engine.float32`, `engine.long`, ... are numpy dtypes, so `t.dtype == engine.float32` and
+`np.zeros(3, engine.long)` both work. A Python float (or a list of them) becomes the default
+float dtype (float32, as in PyTorch; `set_default_dtype` changes it), a Python int int64,
+a bool bool; numpy arrays keep their dtype.
+
+When an op mixes dtypes, PyTorch's rule decides the result, and it differs from numpy's:
+the operands are ranked by category, bool < int < float, and
+- tensors with dims decide first; among them the usual promotion (float32 with float64 is
+  float64, uint8 with int8 int16, but int64 with float32 is float32, not numpy's float64);
+- a 0-d tensor counts only if its category is higher than theirs (a float32 vector times
+  a float64 0-d tensor stays float32; an int vector times it is float64);
+- a Python number likewise, and then as the default dtype of its category
+  (`int_tensor * 0.5` is float32, `uint8_tensor - 1` stays uint8 and wraps around).
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+
+bool_ = np.dtype(np.bool_)
+uint8 = np.dtype(np.uint8)
+int8 = np.dtype(np.int8)
+int16 = np.dtype(np.int16)
+int32 = np.dtype(np.int32)
+int64 = np.dtype(np.int64)
+float16 = np.dtype(np.float16)
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+
+# PyTorch's names, as `engine` (and so `import engine as torch`) offers them
+NAMES = {"bool": bool_, "uint8": uint8, "int8": int8, "int16": int16, "short": int16,
+         "int32": int32, "int": int32, "int64": int64, "long": int64, "float16": float16,
+         "half": float16, "float32": float32, "float": float32, "float64": float64,
+         "double": float64}
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}  # bool < int < float
+_defaults = [bool_, int64, float32]  # the dtype of a Python bool, int and float, by category
+
+
+def category(dtype: np.dtype) -> int:
+    """0 for bool, 1 for ints, 2 for floats (a TypeError for anything else)."""
+    try:
+        return _CATEGORY[dtype.kind]
+    except KeyError:
+        raise TypeError(f"tensors hold bools, ints or floats, not {dtype}") from None
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype Python floats become (float32 unless set_default_dtype changed it)."""
+    return _defaults[2]
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Make Python floats (and float factories without a dtype) become `dtype`, as PyTorch's."""
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"set_default_dtype takes a float dtype (float32 or float64), got {dtype}")
+    _defaults[2] = dtype
+
+
+def default_for(kind: int) -> np.dtype:
+    """The dtype a Python number of this category becomes."""
+    return _defaults[kind]
+
+
+def promote(a: np.dtype, b: np.dtype) -> np.dtype:
+    """PyTorch's promote_types: within a category as numpy does; across, the higher one."""
+    if a == b:
+        return a
+    ca, cb = category(a), category(b)
+    if ca != cb:
+        return a if ca > cb else b
+    return np.promote_types(a, b)
+
+
+def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None:
+    """A weaker group's dtype counts only if its category is higher (c10's combine_categories)."""
+    if higher is None:
+        return lower
+    if lower is None or category(higher) == 2:
+        return higher
+    if category(higher) == 0 or category(lower) == 2:
+        return promote(higher, lower)
+    return higher
+
+
+def _promote_all(dtypes: Iterable[np.dtype]) -> np.dtype | None:
+    result = None
+    for d in dtypes:
+        result = d if result is None else promote(result, d)
+    return result
+
+
+def result_dtype(dims: Iterable[np.dtype], zero_dims: Iterable[np.dtype],
+                 numbers: Iterable[int]) -> np.dtype:
+    """The dtype of an op on tensors with dims, 0-d tensors and Python numbers (by category)."""
+    numbers = _promote_all(_defaults[c] for c in numbers)
+    result = _combine(_promote_all(dims), _combine(_promote_all(zero_dims), numbers))
+    if result is None:
+        raise TypeError("an op needs at least one operand")
+    return result
+
+
+def as_array(data: Any, dtype: Any = None, what: str = "data") -> np.ndarray:
+    """data as a numpy array of bools, ints or floats, as `torch.tensor` reads it.
+
+    Python floats become the default float dtype; numpy arrays keep theirs unless `dtype`
+    says otherwise. A TypeError names anything that is not numbers.
+    """
+    try:
+        array = np.asarray(data)
+    except ValueError as e:  # ragged nested lists
+        raise ValueError(f"{what} must be a rectangular array of numbers: {e}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{what} must be numbers (bool, int or float), got "
+                        f"{type(data).__name__} {data!r:.60} (numpy dtype {array.dtype})")
+    if dtype is not None:
+        target = np.dtype(dtype)
+        if target.kind not in "biuf":
+            raise TypeError(f"{what}: dtype must be a bool, int or float dtype, got {target}")
+    elif array.dtype.kind == "f" and not isinstance(data, (np.ndarray, np.generic)):
+        target = _defaults[2]  # Python floats, as PyTorch: the default float dtype
+    elif array.dtype.kind in "iu" and not isinstance(data, (np.ndarray, np.generic)):
+        target = int64
+    else:
+        return array
+    return array if array.dtype == target else array.astype(target)

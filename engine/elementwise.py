@@ -1,0 +1,235 @@
+"""Tensor ops entry by entry: exp, log, tanh, sigmoid, relu, abs, sqrt, clamp, maximum,
+minimum, where, masked_fill, and composites of them.
+
+Each is one function, which is both the Tensor method (`t.exp()`) and PyTorch's function
+(`engine.exp(t)`); the rules follow engine/tensor.py's protocol. Ops that only make sense
+in floats compute int and bool tensors in the default float dtype, as PyTorch does.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.tensor import (_IEEE, Operand, Tensor, _check_broadcast, _floating, _node,
+                           _operands, _raw, _where)
+from engine.dtypes import as_array
+
+
+def _kept(keep: np.ndarray, g: Any) -> Any:
+    """g where `keep`, 0 elsewhere, even where g is nan or inf (PyTorch passes no gradient
+    there at all). Multiplying by the mask is several times quicker than np.where; only a
+    g that holds nan or inf, which 0 times would spread, needs np.where."""
+    return g * keep if np.isfinite(_raw(g)).all() else _where(keep, g, 0)
+
+
+def exp(input: Tensor) -> Tensor:
+    """e**a; da = g e**a."""
+    with np.errstate(over="ignore"):
+        data = np.exp(_floating(input)._data)
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        return (g * out,)
+    return _node(data, "exp", rule, input)
+
+
+def log(input: Tensor) -> Tensor:
+    """ln a; da = g / a."""
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        with np.errstate(**_IEEE):
+            return (g / a,)
+    with np.errstate(**_IEEE):
+        return _node(np.log(_floating(input)._data), "log", rule, input)
+
+
+def tanh(input: Tensor) -> Tensor:
+    """tanh a; da = g (1 - tanh(a)**2)."""
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        return (g * (1 - out * out),)
+    return _node(np.tanh(_floating(input)._data), "tanh", rule, input)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """1 / (1 + e**-a), from e**-|a| so it cannot overflow; da = g s (1 - s)."""
+    x = _floating(input)._data
+    e = np.exp(-np.abs(x))
+    s = np.where(x >= 0, 1, e) / (1 + e)
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        return (g * (out * (1 - out)),)
+    return _node(s.astype(x.dtype, copy=False), "sigmoid", rule, input)
+
+
+def relu(input: Tensor) -> Tensor:
+    """max(a, 0); da = g where a > 0 (or nan), none at all where a <= 0 (also at the kink,
+    and under a nan g), as in PyTorch and Value."""
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        return (_kept(~(_raw(a) <= 0), g),)
+    return _node(np.maximum(input._data, 0), "relu", rule, input)
+
+
+def abs(input: Tensor) -> Tensor:
+    """|a|; da = g sign(a), with torch.sign's 0 at 0 and at nan (so 0 times an infinite g is
+    nan, as in PyTorch)."""
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        x = _raw(a)
+        with np.errstate(invalid="ignore"):
+            return (g * np.subtract(x > 0, x < 0, dtype=x.dtype),)
+    return _node(np.abs(input._data), "abs", rule, input)
+
+
+def sqrt(input: Tensor) -> Tensor:
+    """Square root of a (nan below 0, including -inf); da = g / (2 sqrt(a))."""
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        with np.errstate(**_IEEE):
+            return (g / (2 * out),)
+    with np.errstate(**_IEEE):
+        return _node(np.sqrt(_floating(input)._data), "sqrt", rule, input)
+
+
+def clamp(input: Tensor, min: Operand | None = None, max: Operand | None = None) -> Tensor:
+    """Entries limited to [min, max]; either bound may be None, a number or a Tensor.
+
+    PyTorch's rule, ties and crossed bounds included: dx = g where min <= x <= max;
+    dmin = g where x < min (and min < max); dmax = g where x > max, or where max < min
+    (then every entry is max).
+    """
+    has_min, has_max = min is not None, max is not None
+    if not (has_min or has_max):
+        raise TypeError("clamp needs min=, max= or both")
+    x, *bounds = _operands("clamp", input, *(b for b in (min, max) if b is not None))
+    _check_broadcast("clamp", x._data.shape, *(b._data.shape for b in bounds))
+    data = x._data
+    if has_min:
+        data = np.maximum(data, bounds[0]._data)
+    if has_max:
+        data = np.minimum(data, bounds[-1]._data)
+
+    def rule(g: Any, out: Any, need: list, x: Any, *bounds: Any) -> tuple:
+        x, bounds = _raw(x), [_raw(b) for b in bounds]
+        lo = bounds[0] if has_min else -np.inf
+        hi = bounds[-1] if has_max else np.inf
+        grads = [_kept((x >= lo) & (x <= hi), g) if need[0] else None]
+        if has_min:
+            below = x < lo
+            grads.append(_kept(below & (lo < hi) if has_max else below, g) if need[1] else None)
+        if has_max:
+            grads.append(_kept((x > hi) | (hi < lo), g) if need[-1] else None)
+        return grads
+    return _node(data, "clamp", rule, x, *bounds)
+
+
+def _pick(input: Tensor, other: Operand, larger: bool) -> Tensor:
+    """Entrywise larger (or smaller) of a and b, nan where either is; a tie splits g evenly,
+    as PyTorch: da = g where a wins, g/2 on a tie; db likewise."""
+    a, b = _operands("maximum" if larger else "minimum", input, other)
+    _check_broadcast("maximum" if larger else "minimum", a._data.shape, b._data.shape)
+    pick = np.maximum if larger else np.minimum
+
+    def rule(g: Any, out: Any, need: list, a: Any, b: Any) -> tuple:
+        x, y = _raw(a), _raw(b)
+        shared = _where(x == y, g * 0.5, g)
+        a_loses, b_loses = (x < y, x > y) if larger else (x > y, x < y)
+        return (_kept(~a_loses, shared) if need[0] else None,
+                _kept(~b_loses, shared) if need[1] else None)
+    return _node(pick(a._data, b._data), "maximum" if larger else "minimum", rule, a, b)
+
+
+def maximum(input: Tensor, other: Operand) -> Tensor:
+    """Entrywise larger of a and b (nan where either is); a tie splits g evenly."""
+    return _pick(input, other, larger=True)
+
+
+def minimum(input: Tensor, other: Operand) -> Tensor:
+    """Entrywise smaller of a and b (nan where either is); a tie splits g evenly."""
+    return _pick(input, other, larger=False)
+
+
+def _mask(mask: Any, op: str) -> np.ndarray:
+    """A bool array from a bool Tensor or array, or a TypeError saying how to make one."""
+    array = as_array(_raw(mask), what=f"{op} mask")
+    if array.dtype != np.bool_:
+        raise TypeError(f"{op} takes a bool mask (e.g. x > 0 or mask == 0), got {array.dtype}")
+    return array
+
+
+def where(condition: Any, input: Operand, other: Operand) -> Tensor:
+    """input where condition is True, else other (the three broadcast), as torch.where;
+    d input = g where condition, d other = g elsewhere."""
+    cond = _mask(condition, "where")
+    a, b = _operands("where", input, other)
+    _check_broadcast("where", cond.shape, a._data.shape, b._data.shape)
+
+    def rule(g: Any, out: Any, need: list, a: Any, b: Any) -> tuple:
+        return (_where(cond, g, 0) if need[0] else None,
+                _where(cond, 0, g) if need[1] else None)
+    return _node(np.where(cond, a._data, b._data), "where", rule, a, b)
+
+
+# --- composites: built from the ops above, so they need no derivative code ---
+
+def _where_method(self: Tensor, condition: Any, other: Operand) -> Tensor:
+    """a where condition is True, else other: PyTorch's `a.where(condition, other)`."""
+    return where(condition, self, other)
+
+
+def masked_fill(input: Tensor, mask: Any, value: Operand) -> Tensor:
+    """value where mask is True, else a, in a's dtype; mask broadcasts to a's shape."""
+    mask = _mask(mask, "masked_fill")
+    try:
+        fits = np.broadcast_shapes(mask.shape, input._data.shape) == input._data.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"masked_fill: a mask of shape {mask.shape} does not broadcast to "
+                         f"the tensor's shape {input._data.shape}")
+    if isinstance(value, Tensor):  # a's dtype, as PyTorch's; the cast keeps value's graph
+        value = value._cast(input._data.dtype)
+    else:
+        value = Tensor(as_array(value, input._data.dtype, "masked_fill value"))
+    return where(mask, value, input)
+
+
+def rsqrt(input: Tensor) -> Tensor:
+    """1 / sqrt(a)."""
+    return _floating(input) ** -0.5
+
+
+def clamp_min(input: Tensor, min: Operand) -> Tensor:
+    """max(a, min), with clamp's rule: at a tie the gradient passes (relu's does not)."""
+    return clamp(input, min=min)
+
+
+def clamp_max(input: Tensor, max: Operand) -> Tensor:
+    """min(a, max), with clamp's rule."""
+    return clamp(input, max=max)
+
+
+def square(input: Tensor) -> Tensor:
+    """a * a."""
+    return input * input
+
+
+def neg(input: Tensor) -> Tensor:
+    return -input
+
+
+def _in_place_form(op: Any) -> Any:
+    """`t.op_(...)`: t.op(...) written into t, as PyTorch's in-place methods."""
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return self._in_place(lambda t, _: op(t, *args, **kwargs), None, f"{op.__name__}_")
+    method.__name__ = method.__qualname__ = f"{op.__name__}_"
+    method.__doc__ = f"{op.__name__}, written into this tensor in place."
+    return method
+
+
+for _op in (exp, log, tanh, sigmoid, relu, abs, sqrt, clamp, maximum, minimum, masked_fill,
+            rsqrt, clamp_min, clamp_max, square, neg):
+    setattr(Tensor, _op.__name__, _op)
+for _op in (exp, log, tanh, sigmoid, relu, abs, sqrt, clamp, masked_fill, rsqrt, clamp_min,
+            clamp_max, square, neg):
+    setattr(Tensor, f"{_op.__name__}_", _in_place_form(_op))
+Tensor.where = _where_method
+Tensor.clip = clamp
+__all__ = ["exp", "log", "tanh", "sigmoid", "relu", "abs", "sqrt", "clamp", "maximum",
+           "minimum", "where", "masked_fill", "rsqrt", "clamp_min", "clamp_max", "square", "neg"]

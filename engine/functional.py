@@ -1,0 +1,1 @@
+"""Derivatives of whole functions, as torch.autograd.functional: jacobian, hessian, hvp."""

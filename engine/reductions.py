@@ -1,0 +1,270 @@
+"""Tensor ops that reduce along dims: sum, mean, var, std, max and min (and their indices),
+amax, amin, argmax, argmin, logsumexp, log_softmax, softmax, all, any.
+
+Each is one function, which is both the Tensor method and PyTorch's function. Dims are
+given as PyTorch's `dim=` / `keepdim=` or numpy's `axis=` / `keepdims=` (PyTorch accepts
+both too); a dim may be negative, or a tuple of dims where PyTorch allows one.
+"""
+from __future__ import annotations
+
+import builtins
+import math
+from collections import namedtuple
+from typing import Any
+
+import numpy as np
+
+from engine import dtypes
+from engine.tensor import Tensor, _exp, _floating, _leaf, _node, _raw
+
+Dims = Any  # an int, a tuple or list of ints, or None for every dim
+min_max = namedtuple("min_max", ["values", "indices"])  # what max(dim) and min(dim) return
+
+
+def _dims(op: str, ndim: int, dim: Dims, keepdim: bool | None, axis: Dims,
+          keepdims: bool | None) -> tuple[Any, bool]:
+    """PyTorch's dim= / keepdim= or numpy's axis= / keepdims=, checked: (dims, keepdim)."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}: pass dim= or its numpy name axis=, not both")
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if isinstance(dim, list):
+        dim = tuple(dim)
+    span = builtins.max(ndim, 1)  # a 0-d tensor takes dim 0 or -1, as in PyTorch
+    for d in (dim if isinstance(dim, tuple) else () if dim is None else (dim,)):
+        if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or not -span <= d < span:
+            raise IndexError(f"{op}: dim {d!r} is out of range for a tensor of {ndim} dims "
+                             f"(from {-span} to {span - 1})")
+    if ndim == 0 and dim is not None:
+        dim = None
+    return dim, bool(keepdim)
+
+
+def _unreduce(g: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
+    """The gradient of a reduction along `axis`, with the reduced dims back as size 1."""
+    if keepdims or axis is None and not g.ndim:
+        return g if keepdims else g.reshape((1,) * len(shape))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    kept = list(g.shape)
+    for d in sorted(a % len(shape) for a in axes):
+        kept.insert(d, 1)
+    return g.reshape(tuple(kept))
+
+
+def sum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any = None,
+        axis: Dims = None, keepdims: bool | None = None) -> Tensor:
+    """Sum along dims (all by default); ints and bools sum as int64, as in PyTorch;
+    da = g spread back over the summed dims."""
+    axis, keepdims = _dims("sum", input.ndim, dim, keepdim, axis, keepdims)
+    if dtype is None and input._data.dtype.kind in "biu":
+        dtype = dtypes.int64
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        return (g if a.ndim == 0 else _expand(_unreduce(g, a.shape, axis, keepdims), a.shape),)
+    return _node(input._data.sum(axis=axis, keepdims=keepdims, dtype=dtype), "sum", rule, input)
+
+
+def _expand(g: Any, shape: tuple) -> Any:
+    return g.expand(shape) if isinstance(g, Tensor) else np.broadcast_to(g, shape)
+
+
+def _extreme(input: Tensor, pick: Any, op: str, axis: Any, keepdims: bool) -> Tensor:
+    """max or min along axis, values only; da = g split evenly among the entries tied for
+    it, as torch.amax and torch.max() without a dim (symmetric where picking one entry
+    would depend on the order)."""
+    if not input._data.size:
+        raise RuntimeError(f"{op}() of an empty tensor has no value; give it entries first")
+    top = pick(input._data, axis=axis, keepdims=True)
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        hit = _raw(a) == top
+        count = hit.sum(axis=axis, keepdims=True, dtype=_raw(g).dtype)
+        return (hit * (_unreduce(g, a.shape, axis, keepdims) / count),)
+    kept = top if keepdims else np.squeeze(top, axis)
+    return _node(kept, op, rule, input)
+
+
+def _with_indices(input: Tensor, arg: Any, op: str, dim: int | None, keepdim: bool) -> min_max:
+    """(values, indices) of max or min along one dim, as torch.max(dim); the gradient
+    goes to the one entry each index picks (the first of ties)."""
+    if dim is None:  # a 0-d tensor: itself, at index 0
+        return min_max(input.clone(), _leaf(np.zeros((), np.int64)))
+    if not input._data.shape[dim]:
+        raise IndexError(f"{op}(dim={dim}) of a tensor with no entries along that dim")
+    idx = np.expand_dims(arg(input._data, axis=dim), dim)
+    values = input.gather(dim, _leaf(idx))
+    if not keepdim:
+        values, idx = values.squeeze(dim), np.squeeze(idx, dim)
+    return min_max(values, _leaf(idx))
+
+
+def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Dims = None,
+        keepdims: bool | None = None) -> Any:
+    """The largest entry (a 0-d tensor); `max(dim)` gives (values, indices) along dim, as
+    PyTorch; `max(other)` is `maximum(other)`."""
+    if isinstance(dim, Tensor):
+        return input.maximum(dim)
+    whole = dim is None and axis is None
+    dim, keepdim = _dims("max", input.ndim, dim, keepdim, axis, keepdims)
+    if whole:
+        return _extreme(input, np.max, "max", None, False)
+    return _with_indices(input, np.argmax, "max", dim, keepdim)
+
+
+def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Dims = None,
+        keepdims: bool | None = None) -> Any:
+    """The smallest entry; `min(dim)` gives (values, indices); `min(other)` is `minimum`."""
+    if isinstance(dim, Tensor):
+        return input.minimum(dim)
+    whole = dim is None and axis is None
+    dim, keepdim = _dims("min", input.ndim, dim, keepdim, axis, keepdims)
+    if whole:
+        return _extreme(input, np.min, "min", None, False)
+    return _with_indices(input, np.argmin, "min", dim, keepdim)
+
+
+def amax(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
+    """Largest entries along dims (all by default), ties sharing the gradient evenly."""
+    return _extreme(input, np.max, "amax", *_dims("amax", input.ndim, dim, keepdim, None, None))
+
+
+def amin(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
+    """Smallest entries along dims (all by default), ties sharing the gradient evenly."""
+    return _extreme(input, np.min, "amin", *_dims("amin", input.ndim, dim, keepdim, None, None))
+
+
+def _arg(input: Tensor, pick: Any, op: str, dim: Any, keepdim: bool, axis: Any,
+         keepdims: bool | None) -> Tensor:
+    dim, keepdim = _dims(op, input.ndim, dim, keepdim, axis, keepdims)
+    if not input._data.size:
+        raise RuntimeError(f"{op}() of an empty tensor has no answer")
+    if dim is None:
+        idx = np.asarray(pick(input._data))
+        return _leaf(idx.reshape((1,) * input.ndim) if keepdim else idx)
+    return _leaf(pick(input._data, axis=dim, keepdims=keepdim))
+
+
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
+           axis: int | None = None, keepdims: bool | None = None) -> Tensor:
+    """The index of the largest entry along dim (of the flattened tensor when dim is None)."""
+    return _arg(input, np.argmax, "argmax", dim, keepdim, axis, keepdims)
+
+
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
+           axis: int | None = None, keepdims: bool | None = None) -> Tensor:
+    """The index of the smallest entry along dim (of the flattened tensor when dim is None)."""
+    return _arg(input, np.argmin, "argmin", dim, keepdim, axis, keepdims)
+
+
+def _count(input: Tensor, axis: Any) -> int:
+    shape = input._data.shape
+    if axis is None:
+        return input._data.size
+    return math.prod(shape[a] for a in (axis if isinstance(axis, tuple) else (axis,)))
+
+
+def mean(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any = None,
+         axis: Dims = None, keepdims: bool | None = None) -> Tensor:
+    """Average along dims (all by default): the sum over the count (nan for no entries)."""
+    if input._data.dtype.kind != "f" and dtype is None:
+        raise TypeError(f"mean() of a {input._data.dtype} tensor: convert it first "
+                        "(t.float().mean()), as PyTorch asks")
+    axis, keepdim = _dims("mean", input.ndim, dim, keepdim, axis, keepdims)
+    total = sum(input._cast(dtype) if dtype is not None else input, axis, keepdim)
+    n = _count(input, axis)
+    return total / n if n else total * math.nan
+
+
+def var(input: Tensor, dim: Dims = None, unbiased: bool | None = None, keepdim: bool = False,
+        *, correction: float | None = None, axis: Dims = None,
+        keepdims: bool | None = None) -> Tensor:
+    """Variance along dims: the mean squared distance from the mean, over n - correction
+    (1 by default, Bessel's: `unbiased=False` or `correction=0` for the plain mean)."""
+    if unbiased is not None and correction is not None:
+        raise TypeError("var: pass unbiased= or correction=, not both")
+    if isinstance(dim, bool):  # torch.var(x, False): the old positional `unbiased`
+        dim, unbiased = None, dim
+    correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
+    axis, keepdim = _dims("var", input.ndim, dim, keepdim, axis, keepdims)
+    x = _floating(input)
+    diff = x - mean(x, axis, True)
+    n = _count(input, axis)
+    return sum(diff * diff, axis, keepdim) / builtins.max(n - correction, 0)
+
+
+def std(input: Tensor, dim: Dims = None, unbiased: bool | None = None, keepdim: bool = False,
+        *, correction: float | None = None, axis: Dims = None,
+        keepdims: bool | None = None) -> Tensor:
+    """Standard deviation along dims: sqrt of var (n - 1 in the denominator by default)."""
+    return var(input, dim, unbiased, keepdim, correction=correction, axis=axis,
+               keepdims=keepdims).sqrt()
+
+
+def _logsumexp(x: np.ndarray, axis: Any) -> np.ndarray:
+    """log(sum(exp(x))) along axis with keepdims, shifted by the max so exp cannot overflow."""
+    if not x.size:
+        return np.log(np.exp(x).sum(axis=axis, keepdims=True))
+    top = x.max(axis=axis, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0)  # all -inf (or an inf) would give inf - inf = nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return top + np.log(np.exp(x - top).sum(axis=axis, keepdims=True))
+
+
+def logsumexp(input: Tensor, dim: Dims = None, keepdim: bool = False, *, axis: Dims = None,
+              keepdims: bool | None = None) -> Tensor:
+    """log(sum(exp(a))) along dims, stable for large logits; da = g softmax(a)."""
+    axis, keepdims = _dims("logsumexp", input.ndim, dim, keepdim, axis, keepdims)
+    kept = _logsumexp(_floating(input)._data, axis)
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        lse = _unreduce(out, a.shape, axis, keepdims)
+        return (_exp(a - lse) * _unreduce(g, a.shape, axis, keepdims),)
+    return _node(kept if keepdims else np.squeeze(kept, axis), "logsumexp", rule, input)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, *, axis: int | None = None,
+                dtype: Any = None) -> Tensor:
+    """a - logsumexp(a) along dim (the last by default); da = g - softmax(a) sum(g).
+
+    A primitive rather than `a - a.logsumexp(...)`: one pass fewer over the logits and
+    no broadcast gradient to sum back, on the path every classifier takes.
+    """
+    dim, _ = _dims("log_softmax", input.ndim, dim, False, axis, None)
+    dim = -1 if dim is None else dim
+    x = (_floating(input) if dtype is None else input._cast(dtype))._data
+    with np.errstate(invalid="ignore"):
+        data = x - _logsumexp(x, dim)
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        return (g - _exp(out) * g.sum(axis=dim, keepdims=True),)
+    return _node(data, "log_softmax", rule, input)
+
+
+def softmax(input: Tensor, dim: int | None = None, *, axis: int | None = None,
+            dtype: Any = None) -> Tensor:
+    """e**a / sum(e**a) along dim (the last by default), as exp(log_softmax(a)) so it
+    cannot overflow."""
+    return log_softmax(input, dim, axis=axis, dtype=dtype).exp()
+
+
+def all(input: Tensor, dim: Dims = None, keepdim: bool = False, *, axis: Dims = None,
+        keepdims: bool | None = None) -> Tensor:
+    """True where every entry along dim is nonzero (a bool Tensor)."""
+    axis, keepdims = _dims("all", input.ndim, dim, keepdim, axis, keepdims)
+    return _leaf(np.all(input._data, axis=axis, keepdims=keepdims))
+
+
+def any(input: Tensor, dim: Dims = None, keepdim: bool = False, *, axis: Dims = None,
+        keepdims: bool | None = None) -> Tensor:
+    """True where some entry along dim is nonzero (a bool Tensor)."""
+    axis, keepdims = _dims("any", input.ndim, dim, keepdim, axis, keepdims)
+    return _leaf(np.any(input._data, axis=axis, keepdims=keepdims))
+
+
+for _op in (sum, max, min, amax, amin, argmax, argmin, mean, var, std, logsumexp,
+            log_softmax, softmax, all, any):
+    setattr(Tensor, _op.__name__, _op)
+__all__ = ["sum", "max", "min", "amax", "amin", "argmax", "argmin", "mean", "var", "std",
+           "logsumexp", "log_softmax", "softmax", "all", "any", "min_max"]

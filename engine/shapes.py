@@ -1,0 +1,254 @@
+"""Tensor ops that move entries around without changing them: reshape and view, permute
+and transpose, squeeze and unsqueeze, flatten, expand, gather, tril and triu, cat and
+stack, split and chunk.
+
+Each is one function, both the Tensor method and PyTorch's function (where PyTorch has
+one). The gradient of a rearrangement is the same rearrangement undone.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from engine.tensor import Operand, Tensor, _as_tensor, _node, _operands, _raw
+
+
+def _sizes(args: tuple) -> tuple:
+    """f(2, 3) and f((2, 3)) (or a list, or a torch.Size-like tuple) as (2, 3)."""
+    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+
+
+def dim_index(dim: int, ndim: int, op: str) -> int:
+    """dim, counted from the end when negative, as an index in [0, ndim), or an IndexError."""
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool) or not -ndim <= dim < ndim:
+        raise IndexError(f"{op}: dim {dim!r} is out of range for {ndim} dims "
+                         f"(from {-ndim} to {ndim - 1})")
+    return int(dim) % ndim
+
+
+def reshape(input: Tensor, *shape: int | tuple[int, ...]) -> Tensor:
+    """Entries in a new shape, `t.reshape(2, 3)` or `t.reshape((2, 3))` (one size may be -1);
+    da = g reshaped back."""
+    shape = _sizes(shape)
+    try:
+        data = input._data.reshape(shape)
+    except (ValueError, TypeError):
+        raise ValueError(f"cannot reshape a tensor of shape {input._data.shape} "
+                         f"({input._data.size} entries) into {shape}") from None
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        return (g.reshape(a.shape),)
+    return _node(data, "reshape", rule, input)
+
+
+def view(input: Tensor, *shape: Any) -> Tensor:
+    """PyTorch's `view`: the entries in a new shape (here always a reshape), or
+    `view(dtype)` reinterpreting the bytes."""
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
+        return Tensor(input._data.view(np.dtype(shape[0])))
+    return reshape(input, *shape)
+
+
+def permute(input: Tensor, *dims: int | tuple[int, ...]) -> Tensor:
+    """Dims reordered, `permute(2, 0, 1)` or `permute((2, 0, 1))` (reversed when none are
+    given); da = g in the order undone."""
+    ndim = input._data.ndim
+    dims = tuple(dim_index(d, ndim, "permute") for d in _sizes(dims)) or tuple(
+        reversed(range(ndim)))
+    if sorted(dims) != list(range(ndim)):
+        raise ValueError(f"permute needs each of the {ndim} dims once, got {dims}")
+    undo = tuple(int(i) for i in np.argsort(dims))
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        return (g.permute(undo) if isinstance(g, Tensor) else np.transpose(g, undo),)
+    return _node(np.transpose(input._data, dims), "permute", rule, input)
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Dims dim0 and dim1 swapped, as PyTorch's `transpose` (numpy's is `permute` here)."""
+    ndim = max(input._data.ndim, 1)
+    dims = list(range(input._data.ndim))
+    dim0, dim1 = (dim_index(d, ndim, "transpose") for d in (dim0, dim1))
+    if input._data.ndim:
+        dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+    return permute(input, *dims)
+
+
+def t(input: Tensor) -> Tensor:
+    """The matrix transpose, for tensors of at most 2 dims, as PyTorch's `t()`."""
+    if input._data.ndim > 2:
+        raise ValueError(f"t() transposes tensors of at most 2 dims, this one has shape "
+                         f"{input._data.shape}; use transpose(dim0, dim1) or permute")
+    return permute(input)
+
+
+def _T(input: Tensor) -> Tensor:
+    """All dims reversed (the matrix transpose for 2-D)."""
+    return permute(input)
+
+
+def squeeze(input: Tensor, dim: int | tuple | None = None) -> Tensor:
+    """The dims of size 1 removed: all of them, or those among `dim` (an int or tuple)."""
+    shape = input._data.shape
+    if dim is None:
+        drop = range(len(shape))
+    else:  # a 0-d tensor takes dim 0 or -1, as in PyTorch
+        drop = {dim_index(d, max(len(shape), 1), "squeeze")
+                for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+    return reshape(input, tuple(n for i, n in enumerate(shape) if n != 1 or i not in drop))
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """A dim of size 1 inserted at `dim` (from -ndim-1 to ndim)."""
+    shape = input._data.shape
+    i = dim_index(dim, len(shape) + 1, "unsqueeze")
+    return reshape(input, shape[:i] + (1,) + shape[i:])
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Dims start_dim..end_dim merged into one."""
+    shape = input._data.shape
+    if not shape:
+        return reshape(input, 1)
+    start, end = (dim_index(d, len(shape), "flatten") for d in (start_dim, end_dim))
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    return reshape(input, shape[:start] + (-1,) + shape[end + 1:])
+
+
+def expand(input: Tensor, *sizes: int | tuple[int, ...]) -> Tensor:
+    """The tensor broadcast to `sizes` (-1 keeps a dim), as PyTorch's `expand`;
+    da = g summed back over the stretched dims."""
+    sizes = _sizes(sizes)
+    shape = input._data.shape
+    lead = len(sizes) - len(shape)
+    if lead < 0:
+        raise ValueError(f"expand: {sizes} has fewer dims than the tensor's shape {shape}")
+    target = tuple(shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
+    try:
+        data = np.broadcast_to(input._data, target)
+    except ValueError:
+        raise ValueError(f"expand: a tensor of shape {shape} cannot be broadcast to {sizes} "
+                         "(each dim must match or be 1)") from None
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        return (g,)  # the driver sums it back to a's shape
+    return _node(data, "expand", rule, input)
+
+
+def broadcast_to(input: Tensor, shape: tuple) -> Tensor:
+    return expand(input, shape)
+
+
+def expand_as(input: Tensor, other: Tensor) -> Tensor:
+    return expand(input, other.shape)
+
+
+def gather(input: Tensor, dim: int, index: Any) -> Tensor:
+    """Entries picked along `dim` by an int tensor of the same number of dims, as
+    torch.gather: out[i][j] = input[index[i][j]][j] for dim 0; da = g put back there."""
+    idx = np.asarray(_raw(index))
+    if idx.dtype.kind not in "iu" or idx.ndim != input._data.ndim:
+        raise ValueError(f"gather takes an int index with the tensor's {input._data.ndim} dims, "
+                         f"got {idx.dtype} of shape {idx.shape}")
+    dim = dim_index(dim, max(input._data.ndim, 1), "gather")
+    if not idx.ndim:
+        return input[()]
+    grid = list(np.ogrid[tuple(slice(n) for n in idx.shape)])
+    grid[dim] = idx
+    return input[tuple(grid)]
+
+
+def _triangle(input: Tensor, part: Callable, diagonal: int) -> Tensor:
+    """np.tril or np.triu of the last two dims; da = the same part of g."""
+    if input._data.ndim < 2:
+        raise ValueError(f"{part.__name__} needs a tensor of at least 2 dims, got shape "
+                         f"{input._data.shape}")
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        return (getattr(g, part.__name__)(diagonal) if isinstance(g, Tensor)
+                else part(g, diagonal),)
+    return _node(part(input._data, diagonal), part.__name__, rule, input)
+
+
+def tril(input: Any, diagonal: int = 0) -> Tensor:
+    """The entries on and below a diagonal of the last two dims, the others 0, as
+    torch.tril (diagonal > 0: above the main one; < 0: below it)."""
+    return _triangle(_as_tensor(input), np.tril, diagonal)
+
+
+def triu(input: Any, diagonal: int = 0) -> Tensor:
+    """The entries on and above a diagonal of the last two dims, the others 0, as torch.triu."""
+    return _triangle(_as_tensor(input), np.triu, diagonal)
+
+
+def _sequence(tensors: Any, op: str) -> tuple[Tensor, ...]:
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)) or not tensors:
+        raise TypeError(f"{op} takes a non-empty list or tuple of Tensors, got {tensors!r:.60}")
+    return _operands(op, *tensors)
+
+
+def cat(tensors: Sequence[Operand], dim: int = 0) -> Tensor:
+    """The tensors joined along an existing dim, as torch.cat; each gets its slice of g."""
+    parts = _sequence(tensors, "cat")
+    dim = dim_index(dim, max(parts[0]._data.ndim, 1), "cat")
+    try:
+        data = np.concatenate([p._data for p in parts], axis=dim)
+    except ValueError:
+        raise ValueError(f"cat: shapes {', '.join(str(p._data.shape) for p in parts)} do not fit "
+                         f"together along dim {dim} (every other dim must match)") from None
+    ends = np.cumsum([0] + [p._data.shape[dim] for p in parts])
+
+    def rule(g: Any, out: Any, need: list, *parts: Any) -> tuple:
+        lead = (slice(None),) * dim
+        return tuple(g[lead + (slice(int(s), int(e)),)] if n else None
+                     for n, s, e in zip(need, ends[:-1], ends[1:]))
+    return _node(data, "cat", rule, *parts)
+
+
+def stack(tensors: Sequence[Operand], dim: int = 0) -> Tensor:
+    """Tensors of one shape joined along a new dim, as torch.stack: cat of each unsqueezed."""
+    parts = _sequence(tensors, "stack")
+    shapes = {p._data.shape for p in parts}
+    if len(shapes) > 1:
+        raise ValueError(f"stack needs tensors of one shape, got {', '.join(map(str, shapes))}")
+    dim = dim_index(dim, parts[0]._data.ndim + 1, "stack")
+    return cat([unsqueeze(p, dim) for p in parts], dim)
+
+
+def split(input: Tensor, split_size_or_sections: int | Sequence[int],
+          dim: int = 0) -> tuple[Tensor, ...]:
+    """Pieces along dim: of one size (the last may be smaller), or of the sizes listed."""
+    dim = dim_index(dim, max(input._data.ndim, 1), "split")
+    n = input._data.shape[dim]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        if split_size_or_sections <= 0:
+            raise ValueError(f"split: the size of a piece must be positive, got "
+                             f"{split_size_or_sections}")
+        sizes = [split_size_or_sections] * (n // split_size_or_sections)
+        sizes += [n % split_size_or_sections] if n % split_size_or_sections else []
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise ValueError(f"split: sizes {sizes} add up to {sum(sizes)}, not dim {dim}'s {n}")
+    lead = (slice(None),) * dim
+    ends = np.cumsum([0] + sizes)
+    return tuple(input[lead + (slice(int(s), int(e)),)] for s, e in zip(ends[:-1], ends[1:]))
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """`chunks` pieces of (nearly) equal size along dim, as torch.chunk."""
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    n = input._data.shape[dim_index(dim, max(input._data.ndim, 1), "chunk")]
+    return split(input, max(-(-n // chunks), 1), dim)
+
+
+for _op in (reshape, view, permute, transpose, t, squeeze, unsqueeze, flatten, expand,
+            broadcast_to, expand_as, gather, tril, triu, split, chunk):
+    setattr(Tensor, _op.__name__, _op)
+Tensor.swapaxes = Tensor.swapdims = transpose
+Tensor.T = property(_T)
+__all__ = ["reshape", "permute", "transpose", "t", "squeeze", "unsqueeze", "flatten", "expand",
+           "broadcast_to", "gather", "tril", "triu", "cat", "stack", "split", "chunk"]
