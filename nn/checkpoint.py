@@ -162,7 +162,8 @@ def _short(value: Any) -> str:
 # --- files
 
 
-def save(module: Module, path: str | os.PathLike, metadata: Mapping[str, str] | None = None) -> None:
+def save(module: Module, path: str | os.PathLike,
+         metadata: Mapping[str, str] | None = None) -> None:
     """Write the module's state_dict() to `path` as safetensors, atomically (see save_file)."""
     save_file(state_dict(module), path, metadata)
 
@@ -325,15 +326,16 @@ def _check_header(header: Any, data_size: int, data_start: int) -> Header:
             raise ValueError(f"its entry {_short(name)} lacks a dtype, shape or data_offsets")
         code, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
         if not (isinstance(code, str) and code in DTYPES):
-            raise ValueError(f"{_short(name)} has dtype {_short(code)}, which numpy cannot hold: it takes "
-                             f"{', '.join(DTYPES)} (in PyTorch, convert with .float() first)")
+            raise ValueError(f"{_short(name)} has dtype {_short(code)}, which numpy cannot "
+                             f"hold: it takes {', '.join(DTYPES)} (in PyTorch, convert with "
+                             ".float() first)")
         if not (isinstance(shape, list) and len(shape) <= MAX_DIMS and all(map(_count, shape))):
             raise ValueError(f"{_short(name)} has shape {_short(shape)}: not a list of at most "
                              f"{MAX_DIMS} sizes (whole numbers >= 0 that fit in 64 bits)")
         if not (isinstance(offsets, list) and len(offsets) == 2 and all(_count(n) for n in offsets)
                 and offsets[0] <= offsets[1]):
-            raise ValueError(f"{_short(name)} has data_offsets {_short(offsets)}: not [begin, end] with "
-                             "0 <= begin <= end")
+            raise ValueError(f"{_short(name)} has data_offsets {_short(offsets)}: not "
+                             "[begin, end] with 0 <= begin <= end")
         dtype = np.dtype(DTYPES[code])
         needed = math.prod(shape) * dtype.itemsize
         if offsets[1] - offsets[0] != needed:
@@ -363,9 +365,9 @@ def _count(n: Any) -> bool:
 def _check_version(metadata: Mapping[str, str], path: str) -> None:
     version = metadata.get(VERSION_KEY, FORMAT_VERSION)  # none: PyTorch's, so today's layout
     if version != FORMAT_VERSION:
-        raise ValueError(f"{path} is a checkpoint of format {_short(version)}; this scratchgrad reads "
-                         f"format {FORMAT_VERSION} (and PyTorch's safetensors files): upgrade "
-                         "scratchgrad to load it")
+        raise ValueError(f"{path} is a checkpoint of format {_short(version)}; this "
+                         f"scratchgrad reads format {FORMAT_VERSION} (and PyTorch's safetensors "
+                         "files): upgrade scratchgrad to load it")
 
 
 def _read_tensors(f: BinaryIO, path: str, header: Header) -> dict[str, np.ndarray]:
@@ -379,7 +381,8 @@ def _read_tensors(f: BinaryIO, path: str, header: Header) -> dict[str, np.ndarra
         while done < len(buffer):
             got = f.readinto(buffer[done:])
             if not got:
-                raise _not_readable(path, f"it ended inside {_short(name)} (changed while reading?)")
+                raise _not_readable(path, f"it ended inside {_short(name)} (changed while "
+                                          "reading?)")
             done += got
         if dtype == bool and buffer.max(initial=0) > 1:
             raise _not_readable(path, f"{_short(name)} is BOOL but holds bytes other than 0 and 1")
@@ -392,7 +395,7 @@ def _read_tensors(f: BinaryIO, path: str, header: Header) -> dict[str, np.ndarra
 
 def _refuse_old_layout(module: Module, path: str) -> None:
     """Refuse an .npz for a module holding an nn.Linear: it may be in the old layout."""
-    from nn.layers import Linear  # here, not at the top: nn.layers imports nn.module, this file's user
+    from nn.layers import Linear  # not at the top: nn.layers imports nn.module, which imports this
 
     linears = [name or type(module).__name__ for name, m in module.named_modules()
                if isinstance(m, Linear)]
@@ -451,8 +454,8 @@ def _npy_entries(archive: zipfile.ZipFile) -> dict[str, tuple[zipfile.ZipInfo, S
             shape, _, dtype = _NPY_HEADER_READERS[version](entry)
             needed = entry.tell() + math.prod(shape) * dtype.itemsize
         if info.file_size != needed:
-            raise ValueError(f"entry {_short(info.filename)} declares {info.file_size:,} bytes, but its "
-                             f"header ({dtype}, shape {shape}) makes {needed:,}")
+            raise ValueError(f"entry {_short(info.filename)} declares {info.file_size:,} bytes, "
+                             f"but its header ({dtype}, shape {shape}) makes {needed:,}")
         entries[name] = info, (dtype, shape)
     return entries
 

@@ -75,7 +75,8 @@ def test_state_dict_holds_copies_under_dotted_names():
     model = Sequential(Linear(3, 2), ReLU(), Linear(2, 1))
     state = model.state_dict()
     assert list(state) == ["0.weight", "0.bias", "2.weight", "2.bias"]
-    assert state["0.weight"].dtype == np.float32 and state["0.weight"].shape == model[0].weight.shape
+    assert state["0.weight"].dtype == np.float32
+    assert state["0.weight"].shape == model[0].weight.shape
     state["0.weight"][:] = 7  # a copy: changing it leaves the model alone
     assert not np.any(np.asarray(model[0].weight) == 7)
 
@@ -386,7 +387,8 @@ def hostile_cases(model: Module) -> dict[str, tuple]:
         "offsets not the shape's size": (*changed(**{"0.weight": ("F32", w["shape"], 8)}),
                                          None, "but its data_offsets"),
         "complex numbers": (*changed(**{"0.weight": ("C64", w["shape"])}), None,
-                            "0.weight holds complex64 numbers, which do not fit the model's float32"),
+                            "0.weight holds complex64 numbers, which do not fit the model's "
+                            "float32"),
         "bfloat16": (*changed(**{"0.weight": ("BF16", w["shape"], 8)}), None,
                      "'0.weight' has dtype 'BF16', which numpy cannot hold"),
         "an unknown dtype": (edited("0.weight", dtype="Q99"), size, None, "has dtype 'Q99'"),
@@ -408,7 +410,8 @@ def hostile_cases(model: Module) -> dict[str, tuple]:
         "deep nesting": (b'{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}", 0, None,
                          "nests too deeply"),
         "a negative size": (edited("0.weight", shape=[-4, -5]), size, None, "at most 64 sizes"),
-        "sizes that are bools": (edited("0.weight", shape=[True, True]), size, None, "at most 64 sizes"),
+        "sizes that are bools": (edited("0.weight", shape=[True, True]), size, None,
+                                 "at most 64 sizes"),
         "sizes that are floats": (edited("0.weight", shape=[float(n) for n in w["shape"]]), size,
                                   None, "at most 64 sizes"),
         "65 dimensions": (edited("0.weight", shape=[1] * 65), size, None, "at most 64 sizes"),
@@ -478,7 +481,7 @@ NOT_CHECKPOINTS = {
     "text": (lambda path: path.write_text("hello, this is not a checkpoint\n"), "only"),
     "a pickle": (write_pickle, "only"),
     "a bare .npy": (lambda path: np.save(open(path, "wb"), np.zeros(3)), "one bare array (.npy)"),
-    "cut in the header": (lambda path: path.write_bytes(Path(path.with_name("good")).read_bytes()[:40]),
+    "cut in the header": (lambda path: path.write_bytes(path.with_name("good").read_bytes()[:40]),
                           "only"),
 }
 
