@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
                             if not args.checkpoint and old.is_file() else ""))
         try:
             evaluate(checkpoint, args.eval, args.hidden)
-        except (DataError, ValueError) as e:
+        except (DataError, ValueError, OSError) as e:  # OSError: a checkpoint we may not read
             parser.exit(1, f"{parser.prog}: error: {e}\n")
         return 0
 

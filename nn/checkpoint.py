@@ -53,6 +53,7 @@ CODES = {np.dtype(numpy): code for code, numpy in DTYPES.items()}
 # per tensor the model holds, so a header cannot make the reader parse megabytes of JSON.
 HEADER_BASE, HEADER_PER_TENSOR = 1 << 20, 1 << 10
 MAX_DIMS = 64  # numpy's limit, and it keeps the product of a shape's sizes a small number
+ZIP_STARTS = (b"PK\x03\x04", b"PK\x05\x06")  # an entry, or the end of an empty zip
 
 Spec = tuple[np.dtype, tuple[int, ...]]  # what a state entry holds: dtype and shape
 
@@ -146,8 +147,8 @@ def _mismatches(expected: Mapping[str, Spec], found: Mapping[str, Spec],
 
 def _listing(names: list[str], most: int = 10) -> str:
     """Names for a one-line message: each printable one as it is, at most `most` of them."""
-    shown = [name if name.isprintable() and len(name) <= 100 else _short(name)
-             for name in names[:most]]
+    shown = [name if isinstance(name, str) and name.isprintable() and len(name) <= 100
+             else _short(name) for name in names[:most]]
     more = f" and {len(names) - most:,} more" if len(names) > most else ""
     return ", ".join(shown) + more
 
@@ -188,10 +189,12 @@ def save_file(tensors: Mapping[str, np.ndarray], path: str | os.PathLike,
                                                VERSION_KEY: FORMAT_VERSION}}
     arrays, offset = [], 0
     for name, value in tensors.items():
+        if not isinstance(name, str):
+            raise TypeError(f"tensor names are strings; got {name!r}")
         if name == "__metadata__":
             raise ValueError("a tensor cannot be named '__metadata__': safetensors keeps the "
                              "metadata under that name")
-        array = np.asarray(value)
+        array = _as_numpy(value)
         array = array.astype(array.dtype.newbyteorder("<"), order="C", copy=False)  # the format's
         if array.dtype not in CODES:
             raise TypeError(f"{name} holds {array.dtype} data, which safetensors cannot store "
@@ -217,7 +220,7 @@ def load(module: Module, path: str | os.PathLike) -> None:
     expected = {name: _spec(node) for name, node in nodes.items()}
     with _open_regular(path) as f:
         start = f.read(8)
-        if start.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # a zip: an .npz
+        if start.startswith(ZIP_STARTS):  # an .npz
             _refuse_old_layout(module, path)
             state = _read_npz(f, path, expected)
         else:
@@ -241,7 +244,7 @@ def read_metadata(path: str | os.PathLike) -> dict[str, str]:
     path = os.fspath(path)
     with _open_regular(path) as f:
         start = f.read(8)
-        if start.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        if start.startswith(ZIP_STARTS):
             return {}
         return _read_header(f, path, start, HEADER_BASE).metadata
 
@@ -284,7 +287,7 @@ def _read_header(f: BinaryIO, path: str, start: bytes, limit: int) -> Header:
                                   f"{size - 8:,} follow (truncated, or another format)")
     if length > limit:
         raise _not_readable(path, f"it announces a header of {length:,} bytes, more than the "
-                                  f"{limit:,} this model's checkpoint could need")
+                                  f"{limit:,} allowed (1 MiB, and 1 KiB a tensor of the model)")
     raw = f.read(length)
     if len(raw) != length or not raw.startswith(b"{"):
         raise _not_readable(path, "its header is not a JSON object")
@@ -403,10 +406,10 @@ def _refuse_old_layout(module: Module, path: str) -> None:
         raise ValueError(
             f"{path} is an .npz checkpoint, scratchgrad's first format, which stored nn.Linear "
             "weights as (in_features, out_features); nn.Linear now holds PyTorch's (out_features, "
-            f"in_features), and a square weight (here in {', '.join(linears)}) would load "
-            "transposed without a word, so the file is refused. Train again to write a "
-            ".safetensors checkpoint, or read the arrays with numpy.load, transpose each Linear "
-            "weight (.T) and pass them to load_state_dict")
+            "in_features), and a square weight would load transposed without a word, so the "
+            f"file is refused for this model (its Linear layers: {_listing(linears)}). Train "
+            "again to write a .safetensors checkpoint, or read the arrays with numpy.load, "
+            "transpose each Linear weight (.T) and pass them to load_state_dict")
 
 
 _NPY_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
