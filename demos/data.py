@@ -31,6 +31,7 @@ import pickle
 import sys
 import time
 import urllib.request
+import zipfile
 from http.client import HTTPException
 from pathlib import Path
 from typing import BinaryIO, Iterator, Sequence
@@ -279,6 +280,9 @@ def _read_pickle(path: Path) -> dict[str, Arrays]:
 def _read_npz(path: Path, split: str) -> Arrays:
     """x_{split}, y_{split} from a Keras-style mnist.npz (x_train y_train x_test y_test)."""
     keys = (f"x_{split}", f"y_{split}")
+    if not zipfile.is_zipfile(path):  # else numpy takes it for a pickle, and says so
+        raise DataError(f"{path}: cannot read .npz archive: it is not a zip file (an .npz is a "
+                        "zip of .npy arrays; this one is cut short or of another format)")
     with _reading(path, ".npz archive"), np.load(path, allow_pickle=False) as f:
         missing = [k for k in keys if k not in f.files]
         if missing:

@@ -3,6 +3,7 @@
     python -m demos.gpt                     Tensor engine: batches of 32 names, 1,000 steps
     python -m demos.gpt --engine value      scalar Values, one name per step, as microgpt
     python -m demos.gpt --check             both engines and PyTorch agree, step by step
+    python -m demos.gpt --resume out/gpt_tensor.safetensors   train on from a checkpoint
 
 The model is the one Karpathy's microgpt trains with a scalar autograd engine: token and
 position embeddings, RMSNorm (no gain), then per layer causal multi-head self-attention
@@ -16,11 +17,14 @@ then the model samples new names at a temperature (0.5: bolder than greedy, tame
 
 --engine tensor (the default) runs a batch of names per step on engine.Tensor, padding
 shorter names and leaving the padding out of the loss; it writes the weights
-(gpt_tensor.npz, Module.save), the loss curve (gpt_tensor_loss.png) and the graph of one
-attention head on one name (gpt_attention_head.svg). --engine value builds the same model
-out of engine.Value scalars, one character at a time with a cache of keys and values,
+(gpt_tensor.safetensors, Module.save), the loss curve (gpt_tensor_loss.png) and the graph
+of one attention head on one name (gpt_attention_head.svg). --engine value builds the same
+model out of engine.Value scalars, one character at a time with a cache of keys and values,
 one name per step, and writes its weights and loss curve (gpt_value.*). Both report the
-loss on the held-out last 10% of the names (computed by the Tensor engine).
+loss on the held-out last 10% of the names (computed by the Tensor engine). A checkpoint
+keeps the model's sizes and characters in its metadata: --resume PATH trains on from it
+without repeating --n-embd and the rest (Adam's moments and the learning-rate schedule
+start afresh).
 
 --check starts both engines, and PyTorch when installed, from the same weights in
 float64 and takes a few Adam steps on the same batches of names: the losses of every
@@ -48,6 +52,7 @@ from demos._common import (add_seed_argument, demo_parser, number, output_folder
                            require, save_figure)
 from demos.data import DataError, load_names
 from engine import Tensor, Value, no_grad, ones, tril
+from nn.checkpoint import read_metadata
 
 INIT_STD = 0.08  # microgpt's: every weight starts as Gaussian noise of this size
 RMS_EPS = 1e-5
@@ -56,6 +61,7 @@ ADAM = {"betas": (0.85, 0.99), "eps": 1e-8}
 HELD_OUT = 0.1  # the last tenth of the names file: never trained on
 CHECK_TOLERANCE = {"value": 1e-9, "torch": 1e-6}  # largest gap from the Tensor engine
 BLOCK_WEIGHTS = ("attn.wq", "attn.wk", "attn.wv", "attn.wo", "fc1", "fc2")  # in each layer
+SIZES = ("n_embd", "n_head", "n_layer", "block_size")  # the options that shape the model
 
 
 # --- names as tokens
@@ -637,6 +643,33 @@ def draw_attention_head(model: GPT, tokenizer: Tokenizer, name: str, path: Path)
         return [source] if source.exists() else []
 
 
+# --- checkpoints
+
+
+def checkpoint_metadata(config: Config, tokenizer: Tokenizer) -> dict[str, str]:
+    """What a checkpoint needs beside the weights to rebuild the model: sizes and characters."""
+    return {"model": "demos.gpt", "chars": "".join(tokenizer.chars),
+            **{name: str(getattr(config, name)) for name in ("vocab_size", *SIZES)}}
+
+
+def read_checkpoint_metadata(path: str) -> tuple[Config, Tokenizer]:
+    """The sizes and characters a checkpoint of this demo was written with; a ValueError
+    naming the file when its metadata does not give them."""
+    metadata = read_metadata(path)
+    if metadata.get("model") != "demos.gpt" or "chars" not in metadata:
+        raise ValueError(f"{path} is not a checkpoint of demos.gpt: its metadata has no model "
+                         "sizes and characters")
+    tokenizer = Tokenizer(metadata["chars"])
+    sizes = {name: metadata.get(name, "") for name in ("vocab_size", *SIZES)}
+    if not all(value.isdigit() for value in sizes.values()):
+        raise ValueError(f"{path}: its metadata gives sizes {sizes}, not whole numbers")
+    config = Config(**{name: int(value) for name, value in sizes.items()})
+    if config.vocab_size != tokenizer.vocab_size:
+        raise ValueError(f"{path}: its metadata gives vocab_size {config.vocab_size} for "
+                         f"{len(tokenizer.chars)} characters + BOS")
+    return config, tokenizer
+
+
 # --- the command line
 
 
@@ -660,11 +693,14 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argpars
     parser.add_argument("--lr", type=number(float, 0, inclusive=False), default=0.01,
                         help="Adam's learning rate at step 0; it falls linearly to 0 "
                              "(default: 0.01)")
-    parser.add_argument("--n-embd", type=whole, default=16, help="embedding size (default: 16)")
-    parser.add_argument("--n-head", type=whole, default=4, help="attention heads (default: 4)")
-    parser.add_argument("--n-layer", type=whole, default=1, help="transformer layers (default: 1)")
-    parser.add_argument("--block-size", type=whole, default=16,
+    parser.add_argument("--n-embd", type=whole, help="embedding size (default: 16)")
+    parser.add_argument("--n-head", type=whole, help="attention heads (default: 4)")
+    parser.add_argument("--n-layer", type=whole, help="transformer layers (default: 1)")
+    parser.add_argument("--block-size", type=whole,
                         help="longest context in tokens; longer names are cut (default: 16)")
+    parser.add_argument("--resume", metavar="PATH", default=None,
+                        help="start from a checkpoint this demo wrote: its weights, sizes and "
+                             "characters")
     parser.add_argument("--temperature", type=number(float, 0, inclusive=False), default=0.5,
                         help="sampling temperature, > 0 (default: 0.5)")
     parser.add_argument("--samples", type=number(int, 0), default=20,
@@ -674,6 +710,9 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argpars
     add_seed_argument(parser, 0, "weights, name order and sampling")
     parser.add_argument("--out", default="out", help="folder for the files written (default: out)")
     args = parser.parse_args(argv)
+    if args.check and args.resume:
+        parser.error("--check starts both engines from the same fresh weights; it takes no "
+                     "--resume")
     for flag, value in (("--batch-size", args.batch_size), ("--eval-every", args.eval_every)):
         if args.engine == "value" and value is not None and not args.check:
             parser.error(f"{flag} is for the Tensor engine (and --check); the value engine "
@@ -724,6 +763,26 @@ def train(args: argparse.Namespace, model: GPT, names: list[str], cut: int,
     return losses, held_out, sampler
 
 
+def resumed(parser: argparse.ArgumentParser, path: str, sizes: Mapping[str, int],
+            names: list[str], source: str) -> tuple[Config, Tokenizer]:
+    """The checkpoint's sizes and characters, or exit with one line saying why not: it is not
+    this demo's, a size given on the command line differs, or the names hold a character
+    the checkpoint has never seen."""
+    try:
+        config, tokenizer = read_checkpoint_metadata(path)
+    except (OSError, ValueError) as e:
+        parser.exit(1, f"{parser.prog}: error: --resume: {e}\n")
+    for name, value in sizes.items():
+        if value != getattr(config, name):
+            parser.error(f"--{name.replace('_', '-')} {value} does not match {path}'s "
+                         f"{getattr(config, name)}: leave it out, the checkpoint gives its sizes")
+    unknown = sorted(set("".join(names)) - set(tokenizer.chars))
+    if unknown:
+        parser.exit(1, f"{parser.prog}: error: {source} holds characters that {path} has "
+                       f"no token for: {''.join(unknown)!r}\n")
+    return config, tokenizer
+
+
 def main(argv: list[str] | None = None) -> int:
     parser, args = parse_args(argv)
     try:
@@ -734,12 +793,15 @@ def main(argv: list[str] | None = None) -> int:
     if cut < 1:
         parser.exit(1, f"{parser.prog}: error: {source} holds {len(names)} name(s): too few to "
                        "train on some and hold the last tenth out\n")
-    tokenizer = Tokenizer(names)
-    try:
-        config = Config(tokenizer.vocab_size, args.n_embd, args.n_head, args.n_layer,
-                        args.block_size)
-    except ValueError as e:  # the model's own rule: the heads share the embedding equally
-        parser.error(str(e).replace("n_embd", "--n-embd").replace("n_head", "--n-head"))
+    sizes = {name: getattr(args, name) for name in SIZES if getattr(args, name) is not None}
+    if args.resume:
+        config, tokenizer = resumed(parser, args.resume, sizes, names, source)
+    else:
+        tokenizer = Tokenizer(names)
+        try:
+            config = Config(tokenizer.vocab_size, **sizes)
+        except ValueError as e:  # the model's own rule: the heads share the embedding equally
+            parser.error(str(e).replace("n_embd", "--n-embd").replace("n_head", "--n-head"))
     print(f"data: {len(names):,} names from {source} ({cut:,} to train on, the last "
           f"{len(names) - cut:,} held out), {len(tokenizer.chars)} characters + BOS")
     if args.check:
@@ -753,14 +815,20 @@ def main(argv: list[str] | None = None) -> int:
     require(parser, "tqdm", "matplotlib")  # the demos extra, needed from here on
     out = output_folder(parser, args.out)
     model = GPT(config, args.seed, dtype=np.float32 if args.engine == "tensor" else np.float64)
+    if args.resume:
+        try:
+            model.load(args.resume)
+        except ValueError as e:  # the weights do not fit the sizes its metadata gives
+            parser.exit(1, f"{parser.prog}: error: --resume: {e}\n")
+        print(f"resuming from {args.resume}")
     print(f"model: {sum(p.numel() for p in model.parameters()):,} weights; {config.n_layer} "
           f"layer(s), {config.n_embd}-dim embeddings, {config.n_head} heads, block "
           f"{config.block_size}, vocabulary {config.vocab_size}")
     losses, held_out, sampler = train(args, model, names, cut, tokenizer)
 
     prefix = out / f"gpt_{args.engine}"
-    model.save(prefix.with_suffix(".npz"))
-    print(f"wrote {prefix.with_suffix('.npz')}")
+    model.save(prefix.with_suffix(".safetensors"), checkpoint_metadata(config, tokenizer))
+    print(f"wrote {prefix.with_suffix('.safetensors')}")
     per_step = "one name" if args.engine == "value" else f"{args.batch_size or 32} names"
     title = f"GPT on names, {args.engine} engine, {per_step} a step"
     print(f"wrote {plot_losses(losses, held_out, title, Path(f'{prefix}_loss.png'))}")

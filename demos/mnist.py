@@ -1,15 +1,16 @@
 """Train an MLP on MNIST with scratchgrad's Tensor engine: the project's main job.
 
-    python -m demos.mnist                      train, then write out/mnist.npz and pictures
-    python -m demos.mnist --eval PATH          score out/mnist.npz on the test digits at PATH
+    python -m demos.mnist                      train, write out/mnist.safetensors and pictures
+    python -m demos.mnist --eval PATH          score that model on the test digits at PATH
     python -m demos.mnist --data mnist.pkl.gz --epochs 5 --optimizer adam
 
 The model is nn.Sequential(Linear(784, 100), ReLU(), Linear(100, 10)), trained with
 softmax cross-entropy on shuffled minibatches of 64 for 10 epochs, by SGD with momentum
 0.9 and learning rate 0.1 (or Adam, learning rate 0.002). Each
 epoch prints the mean training loss and the accuracy on the validation digits. At the
-end it writes, into --out: the trained weights (mnist.npz, Module.save), the loss and
-accuracy curves (mnist_curves.png) and the computation graph of the loss on a few
+end it writes, into --out: the trained weights (mnist.safetensors, Module.save: PyTorch's
+names and layouts, the hidden size in its metadata, so --eval needs no --hidden), the loss
+and accuracy curves (mnist_curves.png) and the computation graph of the loss on a few
 digits (mnist_graph.svg).
 
 Data (see demos/data.py): --data PATH, else ./data/mnist.pkl.gz, the cache folder, a
@@ -34,6 +35,7 @@ from demos._common import (add_data_arguments, add_seed_argument, demo_parser,
 from demos.data import DataError, load_mnist_test
 from engine import Tensor, no_grad
 from engine.atomic import check_writable
+from nn.checkpoint import read_metadata
 
 DEFAULT_HIDDEN = 100
 DEFAULT_LR = {"sgd": 0.1, "adam": 2e-3}
@@ -126,8 +128,24 @@ def draw_graph(model: nn.Sequential, x: np.ndarray, y: np.ndarray, path: Path) -
     return graph
 
 
-def evaluate(checkpoint: Path, source: str, hidden: int) -> float:
+def checkpoint_hidden(checkpoint: Path, hidden: int | None) -> int:
+    """The hidden size the checkpoint's metadata gives (training writes it), else `hidden`
+    (--hidden), else the default; a ValueError when --hidden contradicts the checkpoint."""
+    written = read_metadata(checkpoint).get("hidden")
+    if written is None:
+        return hidden or DEFAULT_HIDDEN
+    if not written.isdigit() or int(written) < 1:
+        raise ValueError(f"{checkpoint}: its metadata gives hidden size {written!r}, not a "
+                         "positive whole number")
+    if hidden is not None and hidden != int(written):
+        raise ValueError(f"{checkpoint} holds a 784-{written}-10 model, not 784-{hidden}-10: "
+                         "leave --hidden out, the checkpoint says its size")
+    return int(written)
+
+
+def evaluate(checkpoint: Path, source: str, hidden: int | None = None) -> float:
     """Load a checkpoint written by training and score it on the test digits at `source`."""
+    hidden = checkpoint_hidden(checkpoint, hidden)
     model = build_model(hidden)
     model.load(checkpoint)  # a ValueError naming the file says when it does not fit the model
     x, y = load_mnist_test(source)
@@ -150,21 +168,22 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argpars
     parser.add_argument("--lr", type=number(float, 0, inclusive=False), default=None,
                         help="learning rate (default: "
                              + ", ".join(f"{v:g} for {k}" for k, v in DEFAULT_LR.items()) + ")")
-    parser.add_argument("--hidden", type=number(int, 1), default=DEFAULT_HIDDEN,
-                        help=f"hidden units (default: {DEFAULT_HIDDEN}); with --eval, the "
-                             "number the checkpoint was trained with")
+    parser.add_argument("--hidden", type=number(int, 1), default=None,
+                        help=f"hidden units (default: {DEFAULT_HIDDEN}); --eval reads it from "
+                             "the checkpoint")
     parser.add_argument("--limit", type=number(int, 1), default=None,
                         help="train on only the first N training digits (for quick tries)")
     add_seed_argument(parser, 0, "initial weights and batch order")
     parser.add_argument("--out", default="out",
-                        help="folder for mnist.npz, mnist_curves.png, mnist_graph.svg "
+                        help="folder for mnist.safetensors, mnist_curves.png, mnist_graph.svg "
                              "(default: out)")
     parser.add_argument("--eval", metavar="PATH", default=None,
                         help="do not train: score the checkpoint on the 10,000 test digits at "
                              "PATH (a folder with t10k-*-idx*-ubyte[.gz], the lesson's pickle, "
                              "or an .npz with x_test and y_test)")
     parser.add_argument("--checkpoint", default=None,
-                        help="checkpoint to write, or with --eval to read (default: OUT/mnist.npz)")
+                        help="checkpoint to write, or with --eval to read "
+                             "(default: OUT/mnist.safetensors)")
     return parser, parser.parse_args(argv)
 
 
@@ -179,14 +198,17 @@ def check_checkpoint(parser: argparse.ArgumentParser, path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser, args = parse_args(argv)
-    checkpoint = Path(args.checkpoint or Path(args.out) / "mnist.npz")
+    checkpoint = Path(args.checkpoint or Path(args.out) / "mnist.safetensors")
     if args.eval is not None:
         if not checkpoint.is_file():
+            old = checkpoint.with_suffix(".npz")
             parser.error(f"no checkpoint at {checkpoint}: train first (python -m demos.mnist "
-                         "--out ...) or point --checkpoint at one")
+                         "--out ...) or point --checkpoint at one"
+                         + (f" ({old} is from an older scratchgrad, whose checkpoints were .npz)"
+                            if not args.checkpoint and old.is_file() else ""))
         try:
             evaluate(checkpoint, args.eval, args.hidden)
-        except (DataError, ValueError) as e:
+        except (DataError, ValueError, OSError) as e:  # OSError: a checkpoint we may not read
             parser.exit(1, f"{parser.prog}: error: {e}\n")
         return 0
 
@@ -206,10 +228,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"training on {len(x_train):,} digits, validating on {len(x_valid):,}")
 
     nn.manual_seed(args.seed)
-    model = build_model(args.hidden)
+    hidden = args.hidden or DEFAULT_HIDDEN
+    model = build_model(hidden)
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
     optimizer = make_optimizer(args.optimizer, model.parameters(), lr)
-    print(f"model: 784-{args.hidden}-10 MLP, {sum(p.numel() for p in model.parameters()):,} "
+    print(f"model: 784-{hidden}-10 MLP, {sum(p.numel() for p in model.parameters()):,} "
           f"parameters; {args.optimizer} lr {lr:g}, batch {args.batch_size}, "
           f"{args.epochs} epoch{'s' if args.epochs != 1 else ''}")
 
@@ -229,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
               f"valid accuracy {valid_accuracy[-1]:6.2%}  ({seconds[-1]:.2f} s)")
     print(f"time per epoch: median {np.median(seconds):.2f} s")
 
-    model.save(checkpoint)
+    model.save(checkpoint, metadata={"model": "demos.mnist", "hidden": str(hidden)})
     print(f"wrote {checkpoint}")
     print(f"wrote {plot_curves(batch_losses, valid_accuracy, out / 'mnist_curves.png')}")
     try:
@@ -237,8 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     except (viz.RendererNotFound, RuntimeError, TimeoutError) as e:  # it saved a .dot instead
         print(f"could not draw the graph: {e}", file=sys.stderr)
     print("score it on test digits: python -m demos.mnist --eval PATH"
-          + (f" --checkpoint {checkpoint}" if args.checkpoint else f" --out {args.out}")
-          + (f" --hidden {args.hidden}" if args.hidden != DEFAULT_HIDDEN else ""))
+          + (f" --checkpoint {checkpoint}" if args.checkpoint else f" --out {args.out}"))
     return 0
 
 

@@ -594,6 +594,8 @@ CORRUPT = {
     "pickle-pixels-0-255": (pickled(((FLOATS_784 + 255, Y60[:4]),) * 3), "expected 0 to 1"),
     "npz-missing-keys": (npz(x_test=X60, y_test=Y60), "no x_train or y_train"),
     "npz-truncated": (cut_in_half(npz(x_train=X60, y_train=Y60)), "cannot read .npz"),
+    "npz-not-a-zip": (raw_file("m.npz", b"hello, not a zip"), "cannot read .npz archive: it is "
+                      "not a zip file"),  # not numpy's "contains pickled (object) data"
     "npz-length-mismatch": (npz(x_train=X60, y_train=Y60[:5]), "do not pair up"),
     "idx-bad-magic": (idx_folder_with("train-labels-idx1-ubyte.gz",
                                       b"\x08\x03" + idx_bytes(Y60)[2:]), "not an IDX"),

@@ -14,11 +14,13 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 import demos
+import nn
 from demos import backprop
 from demos.__main__ import DEMOS
 from demos.__main__ import main as list_demos
@@ -26,6 +28,7 @@ from demos.data import load_mnist_test
 from demos.mnist import accuracy, build_model
 from demos.moons import learning_rate
 from engine import Tensor, no_grad
+from nn.checkpoint import read_metadata
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -76,10 +79,16 @@ def assert_svg(path: Path) -> None:
     assert root.tag.endswith("svg"), f"{path}: root element is {root.tag}, not svg"
 
 
-def numpy_forward(state: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
-    """The MLP's logits from a checkpoint's arrays, in plain numpy: an oracle for Module.load."""
-    hidden = np.maximum(x @ state["0.weight"] + state["0.bias"], 0)
-    return hidden @ state["2.weight"] + state["2.bias"]
+def numpy_forward(model: Any, x: np.ndarray) -> np.ndarray:
+    """The MLP's logits computed layer by layer in plain numpy from each Linear's own arrays
+    (whatever its layout): an oracle for Module.load."""
+    for layer in model:
+        if isinstance(layer, nn.Linear):
+            w = np.asarray(layer.weight)
+            x = x @ (w if w.shape[0] == layer.in_features else w.T) + np.asarray(layer.bias)
+        else:
+            x = np.maximum(x, 0)
+    return x
 
 
 def files_under(folder: Path) -> set[Path]:
@@ -189,16 +198,16 @@ def test_mnist_trains_and_says_so(short_run) -> None:
 
 def test_mnist_checkpoint_reloads(short_run, mnist_test) -> None:
     cwd, _ = short_run("demos.mnist")
-    with np.load(cwd / "out" / "mnist.npz", allow_pickle=False) as f:
-        state = {name: f[name] for name in f.files}
-    assert sorted(state) == ["0.bias", "0.weight", "2.bias", "2.weight"]
-    model = build_model(hidden=state["0.weight"].shape[1])
-    model.load(cwd / "out" / "mnist.npz")
+    path = cwd / "out" / "mnist.safetensors"
+    assert read_metadata(path)["hidden"] == "100"
+    model = build_model()
+    model.load(path)
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
     x = mnist_test[0][:200]
     with no_grad():
-        logits = model(Tensor(x)).data
-    np.testing.assert_allclose(logits, numpy_forward(state, x), rtol=1e-5, atol=1e-5)
-    assert (logits.argmax(1) == numpy_forward(state, x).argmax(1)).all()
+        logits = np.asarray(model(Tensor(x)))
+    np.testing.assert_allclose(logits, numpy_forward(model, x), rtol=1e-5, atol=1e-5)
+    assert (logits.argmax(1) == numpy_forward(model, x).argmax(1)).all()
 
 
 def test_mnist_eval_scores_the_checkpoint(short_run, mnist_dir: Path) -> None:
@@ -206,25 +215,44 @@ def test_mnist_eval_scores_the_checkpoint(short_run, mnist_dir: Path) -> None:
     done = run_demo("mnist", "--eval", mnist_dir, "--out", "out", cwd=cwd)
     printed = float(re.search(r"on 10,000 test digits .* accuracy (\d+\.\d+)%", done.stdout)[1])
     model = build_model()
-    model.load(cwd / "out" / "mnist.npz")
+    model.load(cwd / "out" / "mnist.safetensors")
     assert printed == pytest.approx(100 * accuracy(model, *load_mnist_test(mnist_dir)), abs=0.005)
 
 
 def test_mnist_eval_command_it_prints_scores_a_model_of_another_size(tmp_path: Path,
                                                                     mnist_dir: Path) -> None:
+    """The checkpoint knows its hidden size: the command needs no --hidden, and a wrong one
+    is refused."""
     done = run_demo("mnist", *SHORT_RUNS["demos.mnist"], "--hidden", 8, cwd=tmp_path)
     hint = done.stdout.splitlines()[-1]
-    assert hint == "score it on test digits: python -m demos.mnist --eval PATH --out out --hidden 8"
+    assert hint == "score it on test digits: python -m demos.mnist --eval PATH --out out"
     args = hint.split("python -m demos.mnist ")[1].replace("PATH", str(mnist_dir)).split()
     scored = run_demo("mnist", *args, cwd=tmp_path)
     assert "(784-8-10) on 10,000 test digits" in scored.stdout
+    wrong = run_demo("mnist", *args, "--hidden", 100, cwd=tmp_path, check=False)
+    assert wrong.returncode == 1
+    assert ("out/mnist.safetensors holds a 784-8-10 model, not 784-100-10: leave --hidden out"
+            in wrong.stderr)
 
 
 def test_mnist_eval_without_checkpoint_says_so(tmp_path: Path, mnist_dir: Path) -> None:
     done = run_demo("mnist", "--eval", mnist_dir, "--out", "nothing-here", cwd=tmp_path,
                     check=False)
     assert done.returncode == 2
-    assert "no checkpoint at nothing-here/mnist.npz: train first" in done.stderr
+    assert "no checkpoint at nothing-here/mnist.safetensors: train first" in done.stderr
+
+
+def test_mnist_eval_of_an_old_npz_says_why_it_cannot(tmp_path: Path, mnist_dir: Path) -> None:
+    (tmp_path / "out").mkdir()
+    np.savez(tmp_path / "out" / "mnist.npz", **build_model().state_dict())
+    done = run_demo("mnist", "--eval", mnist_dir, cwd=tmp_path, check=False)
+    assert done.returncode == 2
+    assert ("(out/mnist.npz is from an older scratchgrad, whose checkpoints were .npz)"
+            in done.stderr)
+    done = run_demo("mnist", "--eval", mnist_dir, "--checkpoint", "out/mnist.npz", cwd=tmp_path,
+                    check=False)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "out/mnist.npz is an .npz checkpoint, scratchgrad's first format" in done.stderr
 
 
 def test_mnist_learns_real_digits(tmp_path: Path, mnist_test) -> None:
@@ -239,7 +267,7 @@ def test_mnist_learns_real_digits(tmp_path: Path, mnist_test) -> None:
 
 
 @pytest.mark.parametrize("target, problem", [
-    ("missing/ck.npz", "the folder missing does not exist (create it first)"),
+    ("missing/ck.safetensors", "the folder missing does not exist (create it first)"),
     ("a-folder", "it is a folder; give a file name"),
 ])
 def test_mnist_checkpoint_that_cannot_be_written_fails_before_training(
@@ -254,10 +282,10 @@ def test_mnist_checkpoint_that_cannot_be_written_fails_before_training(
 
 
 def test_mnist_default_checkpoint_that_is_a_folder_fails_before_training(tmp_path: Path) -> None:
-    (tmp_path / "out" / "mnist.npz").mkdir(parents=True)
+    (tmp_path / "out" / "mnist.safetensors").mkdir(parents=True)
     done = run_demo("mnist", "--no-download", cwd=tmp_path, check=False)
     assert done.returncode == 2
-    assert "--checkpoint: cannot write out/mnist.npz: it is a folder" in done.stderr
+    assert "--checkpoint: cannot write out/mnist.safetensors: it is a folder" in done.stderr
     assert "epoch" not in done.stdout
 
 
@@ -265,8 +293,8 @@ def test_mnist_default_checkpoint_that_is_a_folder_fails_before_training(tmp_pat
                     reason="root may write into read-only folders")
 def test_mnist_checkpoint_into_a_read_only_folder_fails_before_training(tmp_path: Path) -> None:
     (tmp_path / "locked").mkdir(mode=0o555)
-    done = run_demo("mnist", "--checkpoint", "locked/ck.npz", "--no-download", cwd=tmp_path,
-                    check=False)
+    done = run_demo("mnist", "--checkpoint", "locked/ck.safetensors", "--no-download",
+                    cwd=tmp_path, check=False)
     assert done.returncode == 2 and "no permission to write in locked" in done.stderr
     assert "epoch" not in done.stdout
 

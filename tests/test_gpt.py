@@ -233,12 +233,12 @@ def test_tensor_engine_trains_samples_and_writes(tmp_path: Path) -> None:
     assert re.search(r"step +4/4  loss \d\.\d{4}  held-out loss \d\.\d{4}", done.stdout)
     assert len(re.findall(r"^sample +\d+: [a-z]*$", done.stdout, re.MULTILINE)) == 3
     paths = {p.name for p in written(done.stdout, tmp_path)}
-    assert paths == {"gpt_tensor.npz", "gpt_tensor_loss.png",
+    assert paths == {"gpt_tensor.safetensors", "gpt_tensor_loss.png",
                      "gpt_attention_head.svg"}
     assert (tmp_path / "out" / "gpt_tensor_loss.png").read_bytes()[:4] == b"\x89PNG"
     tokenizer = gpt.Tokenizer(read_names(data.SHIPPED_NAMES))
     model = gpt.GPT(gpt.Config(tokenizer.vocab_size))
-    model.load(tmp_path / "out" / "gpt_tensor.npz")  # the checkpoint fits the default model
+    model.load(tmp_path / "out" / "gpt_tensor.safetensors")  # it fits the default model
 
 
 def test_value_engine_trains_one_name_a_step(tmp_path: Path) -> None:
@@ -249,8 +249,54 @@ def test_value_engine_trains_one_name_a_step(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
     assert "scalar engine.Value, one name per step, 2 steps" in done.stdout
     assert re.search(r"held-out loss on the last 2 names: \d\.\d{4}", done.stdout)
-    assert {p.name for p in written(done.stdout, tmp_path)} == {"gpt_value.npz",
+    assert {p.name for p in written(done.stdout, tmp_path)} == {"gpt_value.safetensors",
                                                                 "gpt_value_loss.png"}
+
+
+def test_resume_takes_sizes_and_characters_from_the_checkpoint(tmp_path: Path) -> None:
+    names = tmp_path / "names.txt"
+    names.write_text("\n".join(NAMES * 2))
+    run_demo("gpt", "--data", names, "--steps", 2, "--samples", 0, "--n-embd", 8,
+             "--n-head", 2, "--block-size", 12, "--out", "first", cwd=tmp_path)
+    first = tmp_path / "first" / "gpt_tensor.safetensors"
+    config, tokenizer = gpt.read_checkpoint_metadata(first)
+    assert config == gpt.Config(tokenizer.vocab_size, n_embd=8, n_head=2, block_size=12)
+    assert tokenizer.chars == sorted(set("".join(NAMES)))
+
+    fewer = tmp_path / "fewer.txt"  # names with fewer characters keep the checkpoint's tokens
+    fewer.write_text("\n".join(["emma", "ava", "mia"] * 4))
+    done = run_demo("gpt", "--data", fewer, "--resume", first, "--steps", 2, "--samples", 0,
+                    "--out", "second", cwd=tmp_path)
+    assert f"resuming from {first}" in done.stdout
+    assert (f"8-dim embeddings, 2 heads, block 12, vocabulary {tokenizer.vocab_size}"
+            in done.stdout)
+    before, after = gpt.GPT(config), gpt.GPT(config)
+    before.load(first)
+    after.load(tmp_path / "second" / "gpt_tensor.safetensors")  # trained on from `first`
+    assert not np.array_equal(before.state_dict()["wte"], after.state_dict()["wte"])
+    config_after, tokenizer_after = gpt.read_checkpoint_metadata(
+        tmp_path / "second" / "gpt_tensor.safetensors")
+    assert config_after == config and tokenizer_after.chars == tokenizer.chars
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--n-embd", "16"], "--n-embd 16 does not match first/gpt_tensor.safetensors's 8: leave it "
+                         "out"),
+    (["--data", "other.txt"], "other.txt holds characters that first/gpt_tensor.safetensors has "
+                              "no token for: 'nqu'"),
+    (["--check"], "--check starts both engines from the same fresh weights"),
+])
+def test_resume_refuses_what_does_not_fit_in_one_line(tmp_path: Path, args: list[str],
+                                                      message: str) -> None:
+    names = tmp_path / "names.txt"
+    names.write_text("\n".join(NAMES * 2))
+    (tmp_path / "other.txt").write_text("\n".join(["quinn", "emma"] * 5))
+    run_demo("gpt", "--data", names, "--steps", 1, "--samples", 0, "--n-embd", 8, "--n-head", 2,
+             "--out", "first", cwd=tmp_path)
+    done = run_demo("gpt", "--data", names, "--resume", "first/gpt_tensor.safetensors", *args,
+                    cwd=tmp_path, check=False)
+    assert done.returncode in (1, 2) and "Traceback" not in done.stderr
+    assert message in done.stderr
 
 
 @pytest.mark.parametrize("args, message", [
