@@ -1,4 +1,4 @@
-"""nn/losses.py: mse_loss, cross_entropy and hinge_loss against PyTorch, finite differences
+"""nn/functional.py: mse_loss, cross_entropy and hinge_loss against PyTorch, finite differences
 and closed forms, and their errors for bad input."""
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import nn
 from engine import Tensor, Value, gradcheck
 from nn import cross_entropy, hinge_loss, mse_loss
 
@@ -214,3 +215,52 @@ def test_a_loss_of_empty_input_is_nan_with_an_empty_gradient_as_in_torch(torch, 
 
 def test_hinge_of_no_values_is_nan():
     assert np.isnan(hinge_loss([], []).data)
+
+
+# --- the functional forms PyTorch code calls as F.* ---
+
+def test_one_hot_is_torchs(torch):
+    labels = np.array([[0, 3], [2, 2]])
+    ours = nn.functional.one_hot(Tensor(labels), num_classes=5)
+    theirs = torch.nn.functional.one_hot(torch.tensor(labels), num_classes=5)
+    assert ours.dtype == np.int64 and ours.shape == (2, 2, 5)
+    np.testing.assert_array_equal(ours, theirs.numpy())
+    np.testing.assert_array_equal(nn.functional.one_hot(Tensor([1, 0])), [[0, 1], [1, 0]])
+    with pytest.raises(ValueError, match=r"lie in \[0, 3\)"):
+        nn.functional.one_hot(Tensor([3]), num_classes=3)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
+def test_reductions_and_ignore_index_are_torchs(torch, name, reduction):
+    x = rng.normal(size=(5, 4))
+    target = np.array([1, -100, 3, 0, 3])
+    ours = Tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    f_ours, f_theirs = getattr(nn.functional, name), getattr(torch.nn.functional, name)
+    a = f_ours(ours if name == "cross_entropy" else ours.log_softmax(1), target,
+               reduction=reduction)
+    b = f_theirs(theirs if name == "cross_entropy" else theirs.log_softmax(1),
+                 torch.tensor(target), reduction=reduction)
+    np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-12)
+    a.sum().backward()
+    b.sum().backward()
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-10, atol=1e-14)
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        f_ours(ours, target, reduction="average")
+
+
+def test_softmax_without_dim_warns_and_picks_torchs_dim(torch):
+    x = rng.normal(size=(2, 3))
+    with pytest.warns(UserWarning, match="implicit dimension"):
+        ours = nn.functional.softmax(Tensor(x))
+    np.testing.assert_allclose(ours, torch.softmax(torch.tensor(x), 1).numpy(), rtol=1e-12)
+
+
+def test_linear_and_embedding_take_torchs_layouts(torch):
+    x, w, b = rng.normal(size=(4, 3)), rng.normal(size=(2, 3)), rng.normal(size=2)
+    np.testing.assert_allclose(nn.functional.linear(Tensor(x), Tensor(w), Tensor(b)),
+                               torch.nn.functional.linear(*map(torch.tensor, (x, w, b))).numpy(),
+                               rtol=1e-12)
+    table, index = rng.normal(size=(5, 2)), np.array([[4, 0], [0, 0]])
+    np.testing.assert_array_equal(nn.functional.embedding(index, Tensor(table)), table[index])
