@@ -337,7 +337,8 @@ def randint(*args: Any, size: Any = None, low: int | None = None, high: int | No
     randint(high, size) or randint(low, high, size), also by keyword."""
     check_device(device, "randint")
     named = {"low": low, "high": high, "size": size}
-    positional = {1: ("size",), 2: ("high", "size"), 3: ("low", "high", "size")}.get(len(args))
+    positional = {0: (), 1: ("high",), 2: ("high", "size"), 3: ("low", "high", "size")}.get(
+        len(args))
     if positional is None:
         raise TypeError(f"randint takes (high, size) or (low, high, size), got {len(args)} "
                         "positional arguments")
@@ -417,7 +418,7 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *,
                          f"from {categories} categories; pass replacement=True or fewer")
     if categories > 2**24:
         raise ValueError(f"multinomial: at most 2**24 categories, got {categories}")
-    gen, rows = _generator(generator), p.reshape(-1, categories)
+    gen, rows = _generator(generator), p if p.ndim == 2 else p[None]
     if rows.shape[0] == 0:
         return _tensor(np.empty(p.shape[:-1] + (num_samples,), np.int64), False, "multinomial")
     if not np.all(np.isfinite(rows)) or np.any(rows < 0):
