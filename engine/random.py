@@ -96,15 +96,20 @@ def uniform_(array: np.ndarray, a: float = 0.0, b: float = 1.0,
     _target(array, "uniform_")
     low, high = array.dtype.type(a), array.dtype.type(b)  # PyTorch casts bounds to the dtype
     if not low <= high:
-        raise ValueError(f"uniform_ expects a <= b (the range [a, b)), got a={a} > b={b}")
+        raise ValueError(f"uniform_ expects a <= b (the range [a, b)), got a={a}, b={b}")
+    with np.errstate(over="ignore"):
+        span = high - low  # in the array's dtype, as PyTorch computes it
+    if not np.isfinite(span):
+        raise ValueError(f"uniform_: b - a overflows {array.dtype} (a={a}, b={b})")
     x = _generator(generator)._uniform(array.size, array.dtype)
     if (low, high) != (0, 1):
-        span = high - low  # in the array's dtype, as PyTorch computes it
-        x = (fma32(x, span, low) if array.dtype == np.float32
-             else fma64(x, span, low))
+        x = fma32(x, span, low) if array.dtype == np.float32 else fma64(x, span, low)
         x[x == high] = low  # rounding can land on b; PyTorch folds it back to a
     _store(array, x)
     return array
+
+
+_BLOCK = 64 * 1024  # normals transformed per numpy pass (a multiple of 16)
 
 
 def normal_(array: np.ndarray, mean: float = 0.0, std: float = 1.0,
@@ -123,15 +128,12 @@ def normal_(array: np.ndarray, mean: float = 0.0, std: float = 1.0,
     mean, std = array.dtype.type(mean), array.dtype.type(std)
     flat[:] = gen._uniform(n, array.dtype)
     whole = n - n % 16
-    for start in range(0, whole, _BLOCK):  # blocks that stay in the CPU cache: 5x faster
+    for start in range(0, whole, _BLOCK):  # blocks that stay in the CPU cache: 3x faster
         stop = min(start + _BLOCK, whole)
         flat[start:stop] = boxes(flat[start:stop], mean, std)
     if n % 16:  # PyTorch redraws the last 16 entries (overlapping the last whole block)
         flat[n - 16:] = boxes(gen._uniform(16, array.dtype), mean, std)
     return array
-
-
-_BLOCK = 64 * 1024  # normals transformed per numpy pass (a multiple of 16)
 
 
 def _normal_pairs(gen: Generator, n: int) -> np.ndarray:

@@ -22,6 +22,13 @@ def test_manual_seed_returns_the_generator_and_keeps_the_seed():
     assert repr(g) == "Generator(device='cpu', initial_seed=18446744073709551615)"
 
 
+@pytest.mark.parametrize("seed", [0, 1, 5489, 2147483647, 2**32 - 1])
+def test_seeding_is_numpys_legacy_seeding(seed):
+    legacy = np.random.MT19937()
+    legacy._legacy_seeding(seed)  # numpy's RandomState seeding: the reference init_genrand
+    assert np.array_equal(Generator().manual_seed(seed)._words(1000), legacy.random_raw(1000))
+
+
 def test_only_the_low_32_bits_of_the_seed_reach_the_twister():
     high, low = Generator().manual_seed(2**40 + 5), Generator().manual_seed(5)
     assert high.initial_seed() == 2**40 + 5

@@ -624,6 +624,8 @@ BAD = [
     (lambda: R.bernoulli_(np.empty(2), 2.0), ValueError, "p in [0, 1], got p=2.0"),
     (lambda: R.bernoulli_(np.empty(2), np.full(3, 0.5)), ValueError, "do not broadcast"),
     (lambda: R.uniform_(np.empty(2), 1, 0), ValueError, "a <= b"),
+    (lambda: R.uniform_(np.empty(2, np.float32), -3e38, 3e38), ValueError, "overflows float32"),
+    (lambda: R.uniform_(np.empty(2), np.nan, 1), ValueError, "a <= b"),
     (lambda: R.uniform_(np.empty(2, np.int64)), TypeError, "float32 or float64 arrays"),
     (lambda: R.uniform_([0.0, 0.0]), TypeError, "fills a numpy array in place, got list"),
     (lambda: R.uniform_(np.broadcast_to(np.zeros(1), (3,))), ValueError, "read-only"),
