@@ -500,9 +500,9 @@ def bernoulli(input: Any, p: float | None = None, *,
 
 
 def _like(input: Any, dtype: Any) -> np.ndarray:
-    """An empty array shaped as input, in dtype or else input's dtype."""
-    source = np.asarray(input)
-    return np.empty(source.shape, source.dtype if dtype is None else np.dtype(dtype))
+    """An empty array shaped and laid out as input (PyTorch keeps a transposed input's
+    memory order, and fills in memory order), in dtype or else input's dtype."""
+    return np.empty_like(np.asarray(input), dtype=dtype)
 
 
 def rand_like(input: Any, *, generator: Generator | None = None, dtype: Any = None,

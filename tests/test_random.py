@@ -179,6 +179,10 @@ CASES["normal-float64-tensor"] = lambda lib, g: lib.normal(
 CASES["rand_like"] = lambda lib, g: lib.rand_like(_probabilities((4, 5))(lib), generator=g)
 CASES["randn_like-float64"] = lambda lib, g: lib.randn_like(
     _probabilities((40,), "float64")(lib), generator=g)
+CASES["rand_like-transposed"] = lambda lib, g: lib.rand_like(lib.T(lib.empty((4, 5))),
+                                                             generator=g)
+CASES["randn_like-transposed"] = lambda lib, g: lib.randn_like(lib.T(lib.empty((4, 5))),
+                                                               generator=g)
 CASES["randint_like"] = lambda lib, g: lib.randint_like(_counts(lib), 3, 9, generator=g)
 CASES["randint_like-high"] = lambda lib, g: lib.randint_like(_counts(lib), 5, generator=g)
 CASES["interleaved"] = _interleaved
@@ -429,6 +433,8 @@ RECORDED = {
     'normal-float64-tensor': 'f28a26551b3b2743',
     'rand_like': 'd1455f2669065324',
     'randn_like-float64': 'bb5f628fe07c1cf7',
+    'rand_like-transposed': '5c1b1af78d53bfad',
+    'randn_like-transposed': '3b7a021912651edd',
     'randint_like': '9eb476efd657202c',
     'randint_like-high': '62b8e050f19a56da',
     'interleaved': '75b37e1b5246aafa',
