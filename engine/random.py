@@ -376,7 +376,7 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: Any = np.int6
     gen, n = _generator(generator), int(n)
     if n < 0xFFFFFFFF // 20:
         # Fisher-Yates from the front: swap entry i with one of i .. n-1. Each swap depends
-        # on the one before, so this is a Python loop over n (about 0.1 s per million).
+        # on the one before, so this is a Python loop over n (about 0.5 s per million).
         perm = list(range(n))
         picks = (gen._words(max(n - 1, 0)) % np.arange(n, 1, -1, dtype=np.uint64)).tolist()
         for i, pick in enumerate(picks):
@@ -390,8 +390,8 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: Any = np.int6
 
 def _randperm_inside_out(gen: Generator, n: int) -> np.ndarray:
     """PyTorch's permutation for n >= 2**32 / 20: the "inside-out" Fisher-Yates, entry i
-    joining at a position drawn from a 64-bit word modulo i + 1 (a sequential loop: about a
-    minute for the smallest such n)."""
+    joining at a position drawn from a 64-bit word modulo i + 1. A sequential loop: for the
+    smallest such n, 214,748,364, about 5 minutes here (torch: 1), and identical to torch."""
     perm = np.empty(n, np.int64)
     for start in range(0, n, 1 << 20):
         stop = min(n, start + (1 << 20))
