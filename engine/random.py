@@ -536,3 +536,34 @@ def randint_like(input: Any, low: int = 0, high: int | None = None, *,
     _store(array, _random_from_to(_generator(generator), array.size, array.dtype, low, high,
                                   "randint_like"))
     return _tensor(array, requires_grad, "randint_like")
+
+
+# --- the fillers as Tensor methods: t.uniform_(a, b), t.normal_(mean, std), ...
+
+def _tensor_method(fill: Any) -> Any:
+    """`t.NAME_(..., generator=None)`: fill's numbers written into t, as PyTorch's method.
+
+    A leaf that requires grad is refused while the graph is recorded (nn.init works under
+    no_grad, as PyTorch's does); a tensor made by an op leaves the graph, since its new
+    numbers no longer depend on what made it."""
+    def method(self: Any, *args: Any, generator: Generator | None = None) -> Any:
+        if self.requires_grad:
+            from engine.tensor import _recording
+            if _recording():
+                self._check_in_place(fill.__name__)
+                self.detach_()
+        fill(self._data, *args, generator=generator)
+        self._version += 1
+        return self
+    method.__name__ = method.__qualname__ = fill.__name__
+    method.__doc__ = fill.__doc__
+    return method
+
+
+def _attach() -> None:
+    from engine.tensor import Tensor  # engine/tensor.py imports this module at its end
+    for fill in (uniform_, normal_, bernoulli_, exponential_, random_):
+        setattr(Tensor, fill.__name__, _tensor_method(fill))
+
+
+_attach()

@@ -1062,4 +1062,7 @@ class _CallableModule(types.ModuleType):
 sys.modules[__name__].__class__ = _CallableModule
 
 # The other ops add themselves to Tensor (each module's end says which).
-from engine import elementwise, reductions, shapes  # noqa: E402,F401
+from engine import elementwise, random, reductions, shapes  # noqa: E402,F401
+from engine.allocator import keep_freed_memory  # noqa: E402
+
+keep_freed_memory()
