@@ -10,6 +10,7 @@ stacked on one optimizer; `step(epoch)` jumps with the closed form, as PyTorch's
 from __future__ import annotations
 
 import math
+import warnings
 from bisect import bisect_right
 from collections import Counter
 from typing import Any, Callable, Iterable
@@ -54,6 +55,9 @@ class LRScheduler:
             self.last_epoch += 1
             lrs = self.get_lr()
         else:
+            warnings.warn("scheduler.step(epoch) is deprecated, as in PyTorch: call step() "
+                          "once per epoch; step(epoch) jumps there by the closed form",
+                          UserWarning, stacklevel=2)
             self.last_epoch = epoch
             lrs = self._closed_form() if hasattr(self, "_closed_form") else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):

@@ -188,11 +188,11 @@ class Optimizer:
             group.update({k: v for k, v in saved.items() if k != "params"})
 
     def __repr__(self) -> str:
-        lines = [f"{type(self).__name__} ("]
+        text = f"{type(self).__name__} ("
         for i, group in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {i}")
-            lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
-        return "\n".join(lines + [")"])
+            text += f"\nParameter Group {i}\n" + "".join(
+                f"    {k}: {group[k]}\n" for k in sorted(group) if k != "params")
+        return text + ")"
 
 
 def _numbers(value: Any) -> np.ndarray:
