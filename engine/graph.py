@@ -35,6 +35,7 @@ recursion limit.
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any, Callable, Iterable, Sequence
 
@@ -49,6 +50,8 @@ class Node:
     _GRAD_ZERO: Any = 0.0  # what a node's grad is reset to: 0.0 for Value, None for Tensor
     _vsum = None  # Tensor: the versions its op saw (see Tensor); Values are never changed in place
     _releasable = False  # whether a backward pass frees the graph behind it (Tensor: as PyTorch)
+    # the floating-point mode a backward pass runs in (Tensor: no numpy warnings at inf and nan)
+    _arithmetic = staticmethod(contextlib.nullcontext)
 
     @property
     def _prev(self) -> tuple:
@@ -173,13 +176,13 @@ def run_backward(roots: Sequence[Node], seeds: Sequence[Any], *, create_graph: b
 
     def deliver(node: Node, g: Any) -> None:
         """Give g to a leaf: into `.grad`, or into `captured` when it is an input."""
+        if node._rule is _released:  # an interior node of a graph already backpropagated
+            _released()
         if captured is not None:
             if node in captured:
                 old = captured[node]
                 captured[node] = g if old is None else old + g
             return
-        if node._rule is _released:
-            _released()
         node._accumulate(g, handed, _leaf_lock)
 
     for root, seed in zip(roots, seeds):
@@ -190,7 +193,7 @@ def run_backward(roots: Sequence[Node], seeds: Sequence[Any], *, create_graph: b
         else:
             grads[root] = grads[root] + seed if root in grads else seed
     order = _order(roots)
-    with enable_grad() if create_graph else no_grad():
+    with enable_grad() if create_graph else no_grad(), type(roots[0])._arithmetic():
         for node in reversed(order):
             g = grads.pop(node, None)
             if g is None:  # no root's gradient reaches it
@@ -210,6 +213,8 @@ def run_backward(roots: Sequence[Node], seeds: Sequence[Any], *, create_graph: b
                                       *[raw(p) for p in parents])
             for p, r in zip(parents, results):
                 if r is None or not p.requires_grad:
+                    if captured is not None and captured.get(p, 0) is None:
+                        captured[p] = 0  # reached, but its gradient is zero: used all the same
                     continue
                 r = p._fit(r)
                 if p._a is None:
@@ -258,10 +263,11 @@ def grad(outputs: Node | Sequence[Node], inputs: Node | Sequence[Node],
     captured = run_backward(outputs, seeds, create_graph=create_graph,
                             retain_graph=retain_graph, inputs=inputs)
     result = []
+    handed: set = set()  # ids of the arrays returned so far: each input gets one of its own
     for i, x in enumerate(inputs):
         g = captured[x]
         if g is None and not allow_unused:
             raise RuntimeError(f"grad(): input {i} was not used to compute the outputs; pass "
                                "allow_unused=True to get None for it")
-        result.append(g if g is None else x._grad_value(g, create_graph))
+        result.append(g if g is None else x._grad_value(g, create_graph, handed))
     return tuple(result)

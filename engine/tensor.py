@@ -309,6 +309,9 @@ class Tensor(Node):
     _releasable = True  # backward() frees the graph unless retain_graph=True, as PyTorch
     __hash__ = object.__hash__  # __eq__ compares entries; graph walks keep nodes in sets
     _raw = operator.attrgetter("_data")  # what a rule receives of a node, in a normal pass
+    # inf and nan are meant in a backward pass (0 * inf where a kink or mask stops a
+    # gradient), and PyTorch gives them without a word: so does numpy here
+    _arithmetic = staticmethod(lambda: np.errstate(**_IEEE))
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  label: str = "") -> None:
@@ -465,12 +468,22 @@ class Tensor(Node):
             if seed.shape != self._data.shape:
                 raise ValueError(f"{what} has shape {seed.shape}, but the tensor it is the "
                                  f"gradient of has shape {self._data.shape}")
-        if create_graph:
-            return gradient if isinstance(gradient, Tensor) else _leaf(seed)
+        if create_graph:  # a gradient that is a graph node stays one (functional.jvp's trick)
+            return gradient._cast(seed.dtype) if isinstance(gradient, Tensor) else _leaf(seed)
         return seed
 
-    def _grad_value(self, g: Any, create_graph: bool) -> Tensor:
-        return g if isinstance(g, Tensor) else _leaf(g)
+    def _grad_value(self, g: Any, create_graph: bool, handed: set) -> Tensor:
+        """What engine.grad returns for this input: g as a Tensor of its own (a rule may give
+        a broadcast view, or one array to two inputs), zeros where g is 0 (see run_backward)."""
+        if isinstance(g, Tensor):
+            return g
+        if type(g) is int:
+            return _leaf(np.zeros(self._data.shape, self._data.dtype))
+        if type(g) is not np.ndarray or g.base is not None or not g.flags.writeable or (
+                id(g) in handed):
+            g = np.array(g)
+        handed.add(id(g))
+        return _leaf(g)
 
     @property
     def _backward(self) -> Callable[[], None]:

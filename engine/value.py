@@ -446,17 +446,26 @@ class Value(Node):
         return g
 
     def _accumulate(self, g: Any, handed: set, lock: Any, retained: bool = False) -> None:
+        """Interior nodes take g (each is reached once a pass); leaves add it to `.grad`."""
         with lock:
-            self.grad = self.grad + g
+            old = self.grad
+            fresh = retained or (type(old) is float and old == 0 and type(g) is Value)
+            self.grad = g if fresh else old + g  # a graph gradient without a `0 +` node
 
     def _seed(self, gradient: Any, create_graph: bool, what: str) -> Any:
         seed = 1.0 if gradient is None else gradient if type(gradient) is Value else _as_float(
             gradient, what)
-        return Value(seed) if create_graph and type(seed) is not Value else seed
+        if create_graph:
+            return seed if type(seed) is Value else Value(seed)
+        return _f(seed)
 
     @staticmethod
-    def _grad_value(g: Any, create_graph: bool) -> Any:
-        return g
+    def _grad_value(g: Any, create_graph: bool, handed: set) -> Any:
+        """What engine.grad returns: a float, or a Value under create_graph (also where the
+        gradient is a constant 0: see run_backward)."""
+        if create_graph:
+            return g if type(g) is Value else Value(g)
+        return float(g)
 
     def item(self) -> float:
         return self.data
