@@ -241,6 +241,12 @@ def _where(cond: Any, x: Any, y: Any) -> Any:
     return np.where(cond, x, y)
 
 
+def _zeros(g: Any, like: Any) -> Any:
+    """Zeros shaped like `like` in g's dtype, outside any graph (a gradient that is constant)."""
+    zeros = np.zeros(like.shape, _raw(g).dtype)
+    return _leaf(zeros) if isinstance(g, Tensor) else zeros
+
+
 def _pow(x: Any, p: Any) -> Any:
     return x ** p if isinstance(x, Tensor) or isinstance(p, Tensor) else _power(x, p)
 
@@ -437,9 +443,9 @@ class Tensor(Node):
         array on twice (a + b gives g to both) or a view of it; `handed` has the ids of the
         arrays already given to a leaf in this pass.
         """
-        if isinstance(g, Tensor):  # create_graph: the gradient is a graph node
-            with lock:
-                self._grad = g if self._grad is None else self._grad + g
+        if isinstance(g, Tensor):  # create_graph: the gradient is a graph node; a copy in
+            with lock:           # the graph, as PyTorch's, so no two .grads are one tensor
+                self._grad = g.clone() if self._grad is None else self._grad + g
             return
         if retained or type(g) is not np.ndarray or g.base is not None or (
                 not g.flags.writeable) or id(g) in handed:
@@ -531,7 +537,9 @@ class Tensor(Node):
         def rule(g: Any, out: Any, need: list, a: Any, b: Any) -> tuple:
             da = db = None
             with np.errstate(**_IEEE):
-                if need[0]:  # x**0 is the constant 1: no gradient, even a nan one
+                if need[0] and not _raw(b).any():  # x**0 is the constant 1: its gradient is a
+                    da = _zeros(g, a)  # constant 0, as PyTorch's for a number exponent
+                elif need[0]:  # no gradient where b == 0, even a nan one
                     da = _where(_raw(b) == 0, 0, g * (b * _pow(a, b - 1)))
                 if need[1]:  # 0**p is 0 for every p > 0: flat in p, not 0 * ln(0) = nan
                     db = _where((_raw(a) == 0) & (_raw(b) >= 0), 0, g * (out * _log(a)))
