@@ -30,6 +30,19 @@ Two drivers share one walk:
   nodes themselves with recording on, so the gradients are graph nodes too and can be
   differentiated again (the backward pass is itself a computation graph).
 
+How an op's derivative is written so that it can be differentiated again (the one rule
+for this mode): a rule computes its gradients with differentiable operations only, and
+never reaches past a node into its numbers. Under create_graph it receives nodes, and
+everything it does to them is recorded, so what it returns is the gradient as a graph.
+- A Tensor rule is ONE function for both passes (engine/tensor.py says which operations
+  and helpers arrays and Tensors share): there is no second copy of a derivative, so the
+  first and the second derivative cannot drift apart.
+- A Value op has two forms: the fast in-place rule that `backward()` runs, and its `vjp`,
+  which engine.grad and create_graph run. tests/test_higher_order.py compares the two on
+  every op-table row and on random programs, and shows a planted drift being caught.
+Constants a rule branches on (a mask, a sign, whether an exponent is 0) are read from
+the numbers; their derivative is 0 where they are constant, as in PyTorch.
+
 The walk uses an explicit stack, so graph depth is limited by memory, not by Python's
 recursion limit.
 """
