@@ -193,6 +193,31 @@ def _block(rows: list, out: Node, x: Node) -> Node:
     return stack(rows).reshape(out.shape + x.shape)
 
 
+def _vector(v: Inputs | None, like: tuple, like_tuple: bool, create_graph: bool, fn: str,
+            of: str) -> tuple | None:
+    """v checked against `like` (func's inputs or outputs); None only for one one-entry."""
+    if v is None:
+        if len(like) != 1 or (isinstance(like[0], Tensor) and like[0].numel() != 1):
+            raise RuntimeError(f"The vector v can only be None if {of} a single Tensor with a "
+                               "single element.")
+        return None
+    _, v = _as_tuple(v, "v", fn)
+    v = _preprocess(v, create_graph, need_graph=False)
+    _validate_v(v, like, like_tuple)
+    return v
+
+
+def _call(func: Callable, inputs: tuple, fn: str, strict: bool) -> tuple[bool, tuple]:
+    """func on the inputs: (whether it returned a tuple, its outputs as a tuple)."""
+    outputs_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function",
+                                       fn)
+    _check_requires_grad(outputs, "outputs", strict)
+    return outputs_tuple, outputs
+
+
+_INPUT_IS = "the input to the user-provided function is"
+
+
 # --- the functions ---
 
 def vjp(func: Callable, inputs: Inputs, v: Inputs | None = None, create_graph: bool = False,
@@ -202,17 +227,9 @@ def vjp(func: Callable, inputs: Inputs, v: Inputs | None = None, create_graph: b
     with enable_grad():
         inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
         inputs = _preprocess(inputs, create_graph, need_graph=True)
-        outputs = func(*inputs)
-        outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
-                                           "vjp")
-        _check_requires_grad(outputs, "outputs", strict)
-        if v is not None:
-            _, v = _as_tuple(v, "v", "vjp")
-            v = _preprocess(v, create_graph, need_graph=False)
-            _validate_v(v, outputs, outputs_tuple)
-        elif len(outputs) != 1 or (isinstance(outputs[0], Tensor) and outputs[0].numel() != 1):
-            raise RuntimeError("The vector v can only be None if the user-provided function "
-                               "returns a single Tensor with a single element.")
+        outputs_tuple, outputs = _call(func, inputs, "vjp", strict)
+        v = _vector(v, outputs, outputs_tuple, create_graph, "vjp",
+                    "the user-provided function returns")
     with set_grad_enabled(create_graph or is_grad_enabled()):
         result = _fill_in_zeros(_grad(outputs, inputs, v, create_graph=create_graph), inputs,
                                 strict, "back")
@@ -227,18 +244,8 @@ def jvp(func: Callable, inputs: Inputs, v: Inputs | None = None, create_graph: b
     with enable_grad():
         inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
         inputs = _preprocess(inputs, create_graph, need_graph=True)
-        if v is not None:
-            _, v = _as_tuple(v, "v", "jvp")
-            v = _preprocess(v, create_graph, need_graph=False)
-            _validate_v(v, inputs, inputs_tuple)
-        elif len(inputs) != 1 or (isinstance(inputs[0], Tensor) and inputs[0].numel() != 1):
-            raise RuntimeError("The vector v can only be None if the input to the "
-                               "user-provided function is a single Tensor with a single "
-                               "element.")
-        outputs = func(*inputs)
-        outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
-                                           "jvp")
-        _check_requires_grad(outputs, "outputs", strict)
+        v = _vector(v, inputs, inputs_tuple, create_graph, "jvp", _INPUT_IS)
+        outputs_tuple, outputs = _call(func, inputs, "jvp", strict)
         # u . func(x), with u of func's shapes: its gradient in x is linear in u
         us = tuple(_zeros_like(out, requires_grad=True) for out in outputs)
         grad_inputs = _grad(outputs, inputs, us, create_graph=True)
@@ -262,10 +269,7 @@ def jacobian(func: Callable, inputs: Inputs, create_graph: bool = False, strict:
     with enable_grad():
         inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
         inputs = _preprocess(inputs, create_graph, need_graph=True)
-        outputs = func(*inputs)
-        outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
-                                           "jacobian")
-        _check_requires_grad(outputs, "outputs", strict)
+        outputs_tuple, outputs = _call(func, inputs, "jacobian", strict)
         result = []
         for i, out in enumerate(outputs):
             rows: list[list] = [[] for _ in inputs]
@@ -340,18 +344,8 @@ def _hessian_product(func: Callable, inputs: Inputs, v: Inputs | None, create_gr
     with enable_grad():
         inputs_tuple, inputs = _as_tuple(inputs, "inputs", fn)
         inputs = _preprocess(inputs, create_graph, need_graph=True)
-        if v is not None:
-            _, v = _as_tuple(v, "v", fn)
-            v = _preprocess(v, create_graph, need_graph=False)
-            _validate_v(v, inputs, inputs_tuple)
-        elif len(inputs) != 1 or (isinstance(inputs[0], Tensor) and inputs[0].numel() != 1):
-            raise RuntimeError("The vector v can only be None if the input to the "
-                               "user-provided function is a single Tensor with a single "
-                               "element.")
-        outputs = func(*inputs)
-        outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
-                                           fn)
-        _check_requires_grad(outputs, "outputs", strict)
+        v = _vector(v, inputs, inputs_tuple, create_graph, fn, _INPUT_IS)
+        outputs_tuple, outputs = _call(func, inputs, fn, strict)
         if outputs_tuple:
             raise RuntimeError(f"The function given to {fn} should return a single Tensor")
         if isinstance(outputs[0], Tensor) and outputs[0].numel() != 1:
