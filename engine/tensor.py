@@ -80,10 +80,12 @@ def _node(data: Any, op: str, rule: Callable | None, *parents: Tensor) -> Tensor
         for p in parents:  # a loop, not any(genexpr): this runs for every op
             if p.requires_grad:
                 out.requires_grad, out._op, out._rule = True, op, rule
-                out._a = parents[0]
-                out._b = parents[1] if len(parents) > 1 else None
-                out._more = parents[2:]
-                out._vsum = out._versions()
+                a = out._a = parents[0]
+                if len(parents) == 1:
+                    out._b, out._more, out._vsum = None, (), a._version
+                else:
+                    out._b, out._more = parents[1], parents[2:]
+                    out._vsum = out._versions()
                 return out
     out.requires_grad, out._op, out._rule = False, "", None
     out._a = out._b = out._vsum = None
@@ -126,7 +128,7 @@ def _operands(op: str, *xs: Any, floating: bool = False) -> tuple[Tensor, ...]:
             if type(b) is Tensor:
                 if dtype == b._data.dtype:
                     return xs
-            elif type(b) is float and dtype.kind == "f":
+            elif (type(b) is float or type(b) is int) and dtype.kind == "f":
                 return a, _leaf(np.array(b, dtype))
     tensors, dims, zero_dims, kinds = [], [], [], []
     for x in xs:
