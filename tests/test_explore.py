@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import math
 import os
 import random
@@ -25,6 +26,7 @@ from bench.explore import CHROMIUM_ARGS, MEASURE, find_chromium, step_stats
 from bench.viz import demo_loss
 from engine import Tensor, Value, topological_order
 from viz import draw_dot
+from viz.dot import KINDS, label_text
 from viz.explore import explore, grad_summary, page_data, record
 
 # --- graphs: each builder returns a fresh root whose grads have never been filled ---
@@ -157,8 +159,8 @@ def test_the_rule_shows_the_engines_numbers() -> None:
     root = c * f
     data = page_data(record(root), "t")
     rules = [e["rule"] for s in data["steps"] if s["kind"] == "backward" for e in s["entries"]]
-    assert "a.grad += b.data × g = (−3) × (−2) = 6" in rules
-    assert "b.grad += a.data × g = 2 × (−2) = −4" in rules
+    assert "a.grad += b × g = (−3) × (−2) = 6" in rules
+    assert "b.grad += a × g = 2 × (−2) = −4" in rules
 
 
 def test_a_cut_graph_keeps_draw_dots_nodes_and_still_shows_the_engines_grads() -> None:
@@ -245,15 +247,129 @@ def test_micrograds_values_are_refused_with_where_they_work() -> None:
         explore(engine.Value(2.0) * 3)
 
 
-def test_a_masked_tensors_record_has_stats_without_a_numpy_warning() -> None:
+def test_a_masked_tensors_stats_are_of_its_finite_entries_and_count_the_masked() -> None:
     scores = Tensor(np.arange(16, dtype=np.float32).reshape(4, 4), requires_grad=True)
     masked = scores.masked_fill(np.triu(np.ones((4, 4), bool), 1), float("-inf"))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         page = explore(masked.softmax(-1)[0, 0])
     i = next(k for k, node in enumerate(page.recording.nodes) if node is masked)
-    record_ = page_data(page.recording, "")["nodes"][i]
-    assert record_["data"]["min"] == "-inf" and record_["data"]["max"] == 15.0
+    data = page_data(page.recording, "")["nodes"][i]["data"]
+    finite = [0, 4, 5, 8, 9, 10, 12, 13, 14, 15]  # on and below the diagonal of arange(16)
+    assert data["-inf"] == 6 and "nan" not in data and "inf" not in data
+    assert (data["min"], data["max"]) == (0, 15) and data["mean"] == pytest.approx(np.mean(finite))
+    assert data["std"] == pytest.approx(np.std(finite))
+
+
+def _rules(page: Any) -> list[str]:
+    """Every backward entry's rule text on a page."""
+    data = page_data(page.recording, "")
+    return [e["rule"] for s in data["steps"] if s["kind"] == "backward" for e in s["entries"]]
+
+
+def test_the_rules_words_come_from_the_engines_docstrings() -> None:
+    x = Tensor(np.array([[0.5, -1.0]], np.float32), requires_grad=True, label="x")
+    w = Tensor(np.array([[2.0], [3.0]], np.float32), requires_grad=True, label="w")
+    a = Value(0.5, label="a")
+    tanh = a.tanh()
+    tanh.label = "t"
+    rules = _rules(explore((x @ w).clamp(min=0.0).sum())) + _rules(explore(tanh * 2))
+    assert any(r.startswith("x.grad += g @ wᵀ, to shape (1, 2)") for r in rules)
+    assert any(r.startswith("w.grad += xᵀ @ g, to shape (2, 1)") for r in rules)
+    # clamp's rule, stated in its docstring's second paragraph; its bound is a constant
+    assert any(r.startswith("v2.grad += g where v3 ≤ v2 ≤ max") for r in rules)
+    assert "t.grad += 2 × g = 2 × 1 = 2" in rules  # a * c: c the number the rule was made for
+    assert "a.grad += (1 − tanh(a)²) × g = (1 − tanh(0.5)²) × 2 = 1.573" in rules
+
+
+def test_a_hand_written_rule_is_shown_as_the_derivative_it_applies() -> None:
+    a = Value(3.0, label="a")
+    out = Value(9.0, (a,), "square", label="out")
+
+    def rule() -> None:
+        a.grad += 2 * a.data * out.grad
+    out._backward = rule
+    assert "a.grad += ∂out/∂a × g = 6 × 1 = 6" in _rules(explore(out))
+
+
+@pytest.mark.parametrize("wrap", [dict, lambda p: list(p.items()), nn.Sequential])
+def test_params_name_and_colour_nodes_as_draw_dot_does(wrap: Callable) -> None:
+    nn.manual_seed(0)
+    layer = nn.Linear(3, 2)
+    x = Tensor(np.ones((4, 3), np.float32), label="x")
+    params = wrap(dict(layer.named_parameters())) if wrap is not nn.Sequential \
+        else nn.Sequential(layer)
+    loss = layer(x).sum()
+    page = explore(loss, params=params)
+    names = [n["name"] for n in page_data(page.recording, "", params)["nodes"]]
+    want = draw_dot(loss, params=params).source
+    for node, name in zip(page.recording.nodes, names):
+        if node is layer.weight or node is layer.bias:
+            assert name.endswith("weight" if node is layer.weight else "bias")
+            assert re.search(rf"\b{re.escape(name)}\b", want)  # draw_dot's name for it
+    fill = KINDS["parameter"][0]["fillcolor"]
+    assert page.html.count(f'fill="{fill}"') == draw_dot(loss, params=params).pipe(
+        format="svg", encoding="utf-8").count(f'fill="{fill}"') >= 2
+    with pytest.raises(TypeError, match="params takes a Module"):
+        explore(loss, params=3)
+
+
+def test_an_unnamed_or_shared_name_gets_the_pictures_node_id() -> None:
+    a, b = Value(1.0, label="a"), Value(2.0, label="a")
+    names = [n["name"] for n in page_data(record(a * b + 1), "")["nodes"]]
+    assert names == ["v0", "v1", "a (v2)", "a (v3)"]  # v0 = v1 + 1, v1 = a * a
+
+
+def test_a_composite_label_is_bracketed_before_grad_and_in_formulas() -> None:
+    x1, w1 = Value(2.0, label="x1"), Value(-3.0, label="w1")
+    x1w1 = x1 * w1
+    x1w1.label = "x1*w1"
+    out = x1w1 + Value(1.0, label="b")
+    out.label = "n"
+    page = page_data(record(out), "")
+    rules = [e["rule"] for s in page["steps"] if s["kind"] == "backward" for e in s["entries"]]
+    assert "(x1*w1).grad += g = 1" in rules
+    assert "x1.grad += w1 × g = (−3) × 1 = −3" in rules
+    assert any(s["text"] == "n = (x1*w1) + b = −5" for s in page["steps"])
+
+
+def test_a_contribution_of_zeros_raises_no_alarm() -> None:
+    w = Value(2.0, label="w")
+    out = (w * -1.0).relu() + w * 3  # the relu is off: its share into w is 0
+    out.label = "out"
+    entries = [e for s in page_data(record(out), "")["steps"] if s["kind"] == "backward"
+               for e in s["entries"]]
+    into_w = [e for e in entries if e["rule"].startswith("w.grad")]
+    assert len(into_w) == 2
+    assert [e["nothing"] for e in into_w] == [e["before"] == e["after"] for e in into_w]
+    assert any(e["nothing"] for e in entries) and not all(e["nothing"] for e in entries)
+
+
+@pytest.mark.parametrize("label", [float("nan"), float("inf"), b"by\xfftes", object(),
+                                   "lone \ud800 surrogate", 7, "AT&amp;T </script>"],
+                         ids=["nan", "inf", "bytes", "object", "surrogate", "int", "html"])
+def test_any_label_makes_a_page_whose_json_is_valid(label: Any) -> None:
+    x = Tensor(np.ones(2, np.float32), requires_grad=True, label=label)
+    page = explore((x * 2).sum())
+    page.html.encode("utf-8")  # no lone surrogate left to break the file
+    text = re.search(r'<script type="application/json" id="explore-data">(.*?)</script>',
+                     page.html, re.DOTALL).group(1)
+
+    def no_constants(name: str) -> None:
+        raise AssertionError(f"the page's JSON holds {name}, which JSON has not")
+    data = json.loads(text, parse_constant=no_constants)
+    shown = label_text(label)
+    assert shown and shown in [n["label"] for n in data["nodes"]]
+    assert draw_dot((x * 2).sum()).source.count("\ud800") == 0
+
+
+def test_minus_zero_is_written_zero() -> None:
+    a = Value(-0.0, label="a")
+    out = a * 2.0
+    rules = _rules(explore(out))
+    assert "a.grad += 2 × g = 2 × 1 = 2" in rules
+    texts = [s["text"] for s in page_data(record(out), "")["steps"]]
+    assert "v0 = a * c = 0" in texts and not any("−0" in t for t in texts)
 
 
 @pytest.mark.usefixtures("without_dot")
@@ -433,7 +549,7 @@ def test_a_backward_step_explains_the_rule(open_page: Callable, tmp_path: Path) 
     view = open_page(tmp_path / "p.html")
     view.press("End")
     step = view.page.inner_text("#step")
-    assert "a.grad += b.data × g = (−3) × (−2) = 6" in step
+    assert "a.grad += b × g = (−3) × (−2) = 6" in step
     assert "a.grad 0 → 6" in step
 
 
