@@ -47,8 +47,10 @@ STYLE = Path(__file__).with_name("explore.css")
 INFIX = {"+", "*", "/", "**", "@"}  # ops written between their operands
 # a name that reads as one thing before `.grad` or in a formula: w1, layers.0.weight, a (v3)
 SIMPLE_NAME = re.compile(r"[\w.\[\]']+( \(v\d+\))?")
-# room around each node for the grad badge under it (draw_dot's own spacing is tighter)
-PAGE_SPACING = {"nodesep": "0.4", "ranksep": "0.55"}
+# room under each node for its grad badge (draw_dot's spacing is tighter): between ranks
+# when they are stacked, between the nodes of a rank when ranks run left to right
+PAGE_SPACING = {"TB": {"ranksep": "0.55"}, "BT": {"ranksep": "0.55"},
+                "LR": {"nodesep": "0.4"}, "RL": {"nodesep": "0.4"}}
 
 
 # --- the recorder: the engine's own backward rules, one node at a time ---
@@ -397,7 +399,7 @@ PAGE = """<!DOCTYPE html>
 def _svg(root: Any, max_nodes: int | None, rankdir: str, params: Any) -> str:
     """The graph as draw_dot draws it (no grads: the page fills them in), laid out as SVG."""
     dot = draw_dot(root, rankdir=rankdir, show_grad=False, max_nodes=max_nodes, params=params)
-    dot.graph_attr.update(PAGE_SPACING)
+    dot.graph_attr.update(PAGE_SPACING[rankdir])
     svg = dot.pipe(format="svg", encoding="utf-8")
     return svg[svg.index("<svg"):]  # the XML prolog and doctype have no place inside HTML
 
