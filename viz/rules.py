@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import math
 import re
 import sys
 from dataclasses import dataclass
