@@ -25,9 +25,11 @@ import nn
 from bench.explore import CHROMIUM_ARGS, find_chromium
 from bench.viz import demo_loss
 from engine import Tensor, Value, topological_order
+from op_table import OPS
 from viz import draw_dot, examples
 from viz.dot import KINDS, label_text
 from viz.explore import explore, grad_summary, page_data, record
+from viz.rules import evaluate, parse_rule
 
 # --- graphs: each builder returns a fresh root whose grads have never been filled ---
 
@@ -280,6 +282,35 @@ def test_the_rules_words_come_from_the_engines_docstrings() -> None:
     assert any(r.startswith("v2.grad += g where v3 ≤ v2 ≤ max") for r in rules)
     assert "t.grad += 2 × g = 2 × 1 = 2" in rules  # a * c: c the number the rule was made for
     assert "a.grad += (1 − tanh(a)²) × g = (1 − tanh(0.5)²) × 2 = 1.573" in rules
+
+
+SHOWN_RULE = re.compile(r".+\.grad \+= .+? = (.+) = ([^=]+)")  # formula = numbers = result
+
+
+@pytest.mark.parametrize("f, draws", [pytest.param(f, d, id=n) for n, f, d in OPS])
+def test_the_numbers_each_value_rule_shows_compute_what_the_engine_added(
+        f: Callable, draws: list) -> None:
+    """The page's `a.grad += b × g = (−3) × (−2) = 6`, its numbers read back and computed,
+    against the engine's own contribution: the check on what a reader is shown."""
+    rng = np.random.default_rng(0)
+    root = f(*(Value(float(d(rng, ())), label=f"x{k}") for k, d in enumerate(draws)))
+    rec = record(root)
+    data = page_data(rec, "")
+    shown = [(e, c) for s, step in zip(data["steps"][len(rec.forward):], rec.backward)
+             for e, c in zip(s["entries"], step.contributions)]
+    checked = 0
+    for entry, c in shown:
+        m = SHOWN_RULE.fullmatch(entry["rule"])
+        if m is None:  # `g` alone (a sum), or the seed: the number is the result itself
+            continue
+        numbers = parse_rule(f"da = {m[1]}").clause(0).formula
+        assert numbers is not None, entry["rule"]
+        added = c.after - c.before
+        # the numbers shown have 4 digits: a wrong rule, (1 + t²) for tanh, is off by far more
+        assert evaluate(numbers, {"e": math.e}) == pytest.approx(added, rel=1e-2), entry["rule"]
+        assert float(m[2].replace("−", "-")) == pytest.approx(added, rel=1e-3), entry["rule"]
+        checked += 1
+    assert checked or {n._op for n in rec.nodes if n._prev} <= {"+"}
 
 
 def test_a_hand_written_rule_is_shown_as_the_derivative_it_applies() -> None:

@@ -104,9 +104,9 @@ def _render_file(engine: str, format: str, filepath: str | os.PathLike, *,
     return os.fspath(out)
 
 
-def number_text(x: Any) -> str:
+def number_text(x: Any, digits: int = 4) -> str:
     """A number in 4 significant digits: 0.7071, -3, 1.235e+05, inf; -0 is written 0."""
-    return f"{float(x) + 0.0:.4g}"  # + 0.0 turns -0.0 into 0.0
+    return f"{float(x) + 0.0:.{digits}g}"  # + 0.0 turns -0.0 into 0.0
 
 
 def label_text(label: Any) -> str:

@@ -40,7 +40,7 @@ from engine.graph import Node
 from viz.dot import (SMALL_TENSOR, breadth_first, check_graph_args, draw_dot, is_tensor,
                      label_text, node_names, number_text, parameter_names,
                      tensor_stats)
-from viz.rules import Rule, rule_of, write
+from viz.rules import ABSENT, Rule, evaluate, rule_of, symbols, write
 
 SCRIPT = Path(__file__).with_name("explore.js")
 STYLE = Path(__file__).with_name("explore.css")
@@ -49,6 +49,7 @@ INFIX = {"+", "*", "/", "**", "@"}  # ops written between their operands
 SIMPLE_NAME = re.compile(r"[\w.\[\]']+( \(v\d+\))?")
 # room under each node for its grad badge (draw_dot's spacing is tighter): between ranks
 # when they are stacked, between the nodes of a rank when ranks run left to right
+DIGITS = (4, 6, 9, 17)  # significant digits tried for a rule's numbers, fewest first
 PAGE_SPACING = {"TB": {"ranksep": "0.55"}, "BT": {"ranksep": "0.55"},
                 "LR": {"nodesep": "0.4"}, "RL": {"nodesep": "0.4"}}
 
@@ -183,9 +184,9 @@ def bracketed(name: str) -> str:
     return name if SIMPLE_NAME.fullmatch(name) else f"({name})"
 
 
-def _number(x: float) -> str:
+def _number(x: float, digits: int = 4) -> str:
     """4 significant digits with a real minus sign, negatives in parentheses: (−3), 0.5."""
-    text = number_text(x).replace("-", "−")
+    text = number_text(x, digits).replace("-", "−")
     return f"({text})" if text.startswith("−") else text
 
 
@@ -220,11 +221,11 @@ def _data_summary(node: Any) -> Any:
 
 
 def _writer(rule: Rule, constants: dict[str, float], operands: list[str], g: str,
-            me: str) -> Callable[[str], str]:
+            me: str, digits: int = 4) -> Callable[[str], str]:
     """How a rule's formula writes each symbol: operands and the result by the given
     texts (names or numbers), the numbers the rule was made for as numbers."""
     texts = {**dict(zip(rule.operands, operands)), "g": g, "e": "e",
-             **{name: _number(c) for name, c in constants.items()},
+             **{name: _number(c, digits) for name, c in constants.items()},
              **{name: name for name in rule.absent}}  # a clamp's missing max stays `max`
     return lambda symbol: texts.get(symbol, me)
 
@@ -248,9 +249,27 @@ def _local_rule(node: Any, k: int, names: list[str], me: str, g: Any,
                                           bracketed(me)))
     if is_tensor(node) or clause.formula[0] == "sym":  # `g` alone: its number is the result
         return named, None
-    numbers_ = [_number(p.data) for p in node._prev]
-    return named, write(clause.formula, _writer(rule, constants, numbers_, _number(g),
-                                                _number(node.data)))
+    digits = _digits_needed(rule, clause.formula, constants, node, g)
+    numbers_ = [_number(p.data, digits) for p in node._prev]
+    return named, write(clause.formula, _writer(rule, constants, numbers_, _number(g, digits),
+                                                _number(node.data, digits), digits))
+
+
+def _digits_needed(rule: Rule, formula: tuple, constants: dict[str, float], node: Any,
+                   g: float) -> int:
+    """How many significant digits a Value rule's numbers need for the formula to still
+    give its value, 4 if they do: 1 − s for a sigmoid's s = 0.99998 needs 6."""
+    values = {**constants, **dict(zip(rule.operands, (p.data for p in node._prev))), "g": g}
+    result = dict.fromkeys(symbols(formula) - set(values) - {"e"} - set(rule.absent), node.data)
+    fixed = {"e": math.e, **dict.fromkeys(rule.absent, ABSENT)}
+    with np.errstate(all="ignore"):
+        want = float(evaluate(formula, {**values, **result, **fixed}))
+        for digits in DIGITS:
+            rounded = {k: float(number_text(v, digits)) for k, v in {**values, **result}.items()}
+            got = float(evaluate(formula, {**rounded, **fixed}))
+            if math.isclose(got, want, rel_tol=1e-3) or (math.isnan(got) and math.isnan(want)):
+                return digits
+    return DIGITS[-1]
 
 
 def _delta(c: Contribution) -> Any:

@@ -9,10 +9,10 @@ expression tree, which can be written with a graph's own names (`w1 × g`) or nu
 (`(−3) × (−2)`), and evaluated: tests/test_rules.py checks every op's words against the
 engine's numbers that way.
 
-The grammar is the engine's notation: + - * / @ ** (or ^), `b^T` for a transpose,
-juxtaposition for a product (`2 sqrt(a)`), |a|, calls of a few functions (exp ln log tanh
-sqrt sign sigmoid softmax sum), `e`, and `X where C` for X where the comparison C holds, 0
-elsewhere. The operands are the clauses' names (`da` names a), `g` is the gradient
+The grammar is the engine's notation: + - * / @ ** (or ^), `b^T` for a transpose (and
+the × − ² ᵀ that `write` puts), juxtaposition for a product (`2 sqrt(a)`), |a|, calls of
+a few functions (exp ln log tanh sqrt sign sigmoid softmax sum), `e`, and `X where C`
+for X where the comparison C holds, 0 elsewhere. The operands are the clauses' names (`da` names a), `g` is the gradient
 arriving at the node, a one-letter name that is neither (the `s` of sigmoid) is the node's
 own value, and a number the rule was made for (the 3 of `a * 3` on Values) is taken from
 the rule. A clause ends at its first top-level comma or semicolon, or its sentence; what
@@ -32,7 +32,7 @@ import numpy as np
 
 # `da = ...`, `dmin = ...`, `d input = ...`: a clause starts where a d names an operand
 CLAUSE = re.compile(r"(?<![\w.'])d ?([A-Za-z_]\w*) ?=(?!=) ?")
-TOKEN = re.compile(r"\s*(\^T|\*\*|<=|>=|==|!=|≤|≥|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|[A-Za-z_]\w*"
+TOKEN = re.compile(r"\s*(\^T|ᵀ|²|\*\*|<=|>=|==|!=|≤|≥|\d+(?:\.\d+)?(?:[eE][+\-−]?\d+)?|[A-Za-z_]\w*"
                    r"|\S)")
 REMARK_WORDS = {"with", "as"}  # a formula followed by one of these words goes on in prose
 SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])")
@@ -245,15 +245,14 @@ class _Parser:
 
     def postfix(self) -> tuple:
         e = self.atom()
-        while self.peek() == "^T":
-            self.take()
-            e = ("T", e)
+        while self.peek() in ("^T", "ᵀ", "²"):  # also as `write` puts them
+            e = ("bin", "**", e, ("num", 2.0)) if self.take() == "²" else ("T", e)
         return e
 
     def atom(self) -> tuple:
         token = self.take()
         if token[0].isdigit():
-            return ("num", float(token))
+            return ("num", float(token.replace("−", "-")))
         if token == "(":
             e = self.sum()
             self.take(")")
