@@ -541,6 +541,21 @@ def test_a_reused_node_shows_its_contributions(open_page: Callable, tmp_path: Pa
         view.press("ArrowRight")
 
 
+def test_a_contribution_of_zeros_is_shown_without_an_alarm(open_page: Callable,
+                                                           tmp_path: Path) -> None:
+    w = Value(2.0, label="w")
+    out = (w * -1.0).relu() + w * 3  # w's share through the relu, which is off, is 0
+    explore(out, tmp_path / "p.html")
+    view = open_page(tmp_path / "p.html")
+    texts = []
+    while view.page.is_enabled("#next"):
+        view.press("ArrowRight")
+        texts.append(view.page.inner_text("#step"))
+    into_w = [t for t in texts if "\nw.grad " in t]
+    assert len(into_w) == 2
+    assert "w.grad 3 → 3" in into_w[1] and "contribution" not in into_w[1]
+
+
 def test_left_arrow_undoes_a_step(open_page: Callable, tmp_path: Path) -> None:
     explore(neuron(), tmp_path / "p.html")
     view = open_page(tmp_path / "p.html")
