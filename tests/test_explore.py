@@ -381,7 +381,7 @@ def test_a_contribution_of_zeros_raises_no_alarm() -> None:
                          ids=["nan", "inf", "bytes", "object", "surrogate", "int", "html"])
 def test_any_label_makes_a_page_whose_json_is_valid(label: Any) -> None:
     x = Tensor(np.ones(2, np.float32), requires_grad=True, label=label)
-    page = explore((x * 2).sum())
+    page = explore((x * 2).sum(), title=f"title {label_text(label)} \udc80")
     page.html.encode("utf-8")  # no lone surrogate left to break the file
     text = re.search(r'<script type="application/json" id="explore-data">(.*?)</script>',
                      page.html, re.DOTALL).group(1)

@@ -427,6 +427,7 @@ def build_page(root: Any, max_nodes: int | None = 500, rankdir: str = "LR",
                title: str = "backprop, node by node", params: Any = None
                ) -> tuple[str, Recording]:
     """The page's HTML and the recording it replays."""
+    title = label_text(title)  # written as labels are: no control character, no lone surrogate
     rec = record(root, max_nodes)
     # allow_nan=False: a nan that slipped through would be a NaN literal, which JSON lacks
     data = json.dumps(page_data(rec, title, params), ensure_ascii=False, allow_nan=False,
