@@ -26,6 +26,8 @@ __all__ = ["Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabl
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name == "utils":  # `torch.utils.data` after `import engine as torch`
+        return importlib.import_module("engine.utils")
     raise AttributeError(f"module 'engine' has no attribute {name!r}")
 
 
