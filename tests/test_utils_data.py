@@ -10,7 +10,6 @@ import random
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -19,8 +18,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import engine
 from engine import Tensor
+from engine.random import Generator, manual_seed, randn
 from engine.utils.data import (BatchSampler, DataLoader, Dataset, IterableDataset, RandomSampler,
                                SequentialSampler, Subset, SubsetRandomSampler, TensorDataset,
                                default_collate, default_convert, get_worker_info, random_split)
@@ -255,6 +254,25 @@ def test_tensor_dataset_rows_through_a_dataloader(torch):
     assert plain(list(DataLoader(ds, batch_size=4))) == plain(theirs)
 
 
+class Rows(TensorDataset):
+    """A TensorDataset the DataLoader does not know: its batches are collated row by row."""
+
+
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_tensor_dataset_batches_are_the_rows_collated_one_by_one(drop_last):
+    x = Tensor(np.arange(30, dtype=np.float32).reshape(10, 3), requires_grad=True)
+    y = np.arange(10)  # a numpy array is a tensor too; here each row's index
+    batches = {}
+    for kind in (TensorDataset, Rows):
+        manual_seed(0)
+        loader = DataLoader(kind(x, y), batch_size=4, shuffle=True, drop_last=drop_last)
+        batches[kind] = list(loader)
+        batches[kind][0][0].sum().backward()  # the graph reaches x through either path
+    assert plain(batches[TensorDataset]) == plain(batches[Rows])
+    first = np.isin(np.arange(10), np.asarray(batches[Rows][0][1]))
+    np.testing.assert_array_equal(np.asarray(x.grad), 2 * first[:, None].repeat(3, 1))
+
+
 def test_tensor_dataset_names_mismatched_lengths():
     with pytest.raises(ValueError, match=r"same first dim.*\(3, 2\), \(4,\)"):
         TensorDataset(Tensor(np.zeros((3, 2))), Tensor(np.zeros(4)))
@@ -337,6 +355,7 @@ def torch_stream(torch, n):
     return TorchStream(n)
 
 
+@pytest.mark.filterwarnings("ignore:This DataLoader will create 3")  # PyTorch's warning
 @pytest.mark.parametrize("kwargs", [dict(batch_size=4), dict(batch_size=4, drop_last=True),
                                     dict(batch_size=None), dict(batch_size=3, num_workers=2),
                                     dict(batch_size=2, num_workers=3, drop_last=True)])
@@ -381,12 +400,12 @@ class Items(Dataset):
 def test_two_workers_yield_every_item_once_per_epoch_in_the_same_order(shuffle):
     loader = DataLoader(Items(10_000), batch_size=64, shuffle=shuffle, num_workers=2)
     for epoch in range(2):
-        engine.manual_seed(epoch)
+        manual_seed(epoch)
         batches = [np.asarray(b) for b in loader]
         assert no_workers_left()
         seen = np.concatenate(batches)
         np.testing.assert_array_equal(np.sort(seen), np.arange(10_000))  # each item once
-        engine.manual_seed(epoch)
+        manual_seed(epoch)
         alone = [np.asarray(b) for b in DataLoader(Items(10_000), batch_size=64,
                                                    shuffle=shuffle)]
         np.testing.assert_array_equal(seen, np.concatenate(alone))
@@ -541,33 +560,39 @@ def gone(pid: int, within: float) -> bool:
 @pytest.mark.parametrize("how", ["ctrl-c", "kill"])
 def test_workers_end_when_the_main_process_is_interrupted_or_killed(how):
     process = subprocess.Popen([sys.executable, "-c", SCRIPT], cwd=ROOT, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               start_new_session=True)
     try:
         pids = worker_pids(process)
-        process.send_signal(signal.SIGINT if how == "ctrl-c" else signal.SIGKILL)
+        if how == "ctrl-c":  # a terminal's Ctrl-C interrupts the whole process group
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            process.kill()
         _, err = process.communicate(timeout=30)
     finally:
         process.kill()
     if how == "ctrl-c":
         assert "KeyboardInterrupt" in err and err.count("Traceback") == 1  # none from workers
     # Ctrl-C: the main process stops them; SIGKILL: they notice their parent is gone.
-    assert all(gone(pid, within=10) for pid in pids)
+    survivors = [pid for pid in pids if not gone(pid, within=10)]
+    for pid in survivors:  # leave nothing running if the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert survivors == []
 
 
 # --- shuffling, splitting and seeds: PyTorch's numbers from the engine's generator
 
 def test_shuffled_epochs_match_pytorch_after_the_same_seed(torch):
-    engine.manual_seed(7)
+    manual_seed(7)
     torch.manual_seed(7)
     mine = DataLoader(range(50), batch_size=8, shuffle=True)
     theirs = torch.utils.data.DataLoader(range(50), batch_size=8, shuffle=True)
     for _ in range(3):
         assert plain(list(mine)) == plain(list(theirs))
-    assert plain(engine.randn(3)) == plain(torch.randn(3))  # and the default stream is in step
+    assert plain(randn(3)) == plain(torch.randn(3))  # and the default stream is in step
 
 
 def test_a_loaders_own_generator_shuffles_as_pytorchs(torch):
-    from engine.random import Generator
     mine = DataLoader(range(30), batch_size=30, shuffle=True,
                       generator=Generator().manual_seed(3))
     theirs = torch.utils.data.DataLoader(range(30), batch_size=30, shuffle=True,
@@ -579,7 +604,6 @@ def test_a_loaders_own_generator_shuffles_as_pytorchs(torch):
 @pytest.mark.parametrize("kwargs", [dict(), dict(num_samples=25), dict(num_samples=7),
                                     dict(replacement=True), dict(replacement=True, num_samples=70)])
 def test_random_sampler_draws_pytorchs_indices(torch, kwargs):
-    from engine.random import Generator
     mine = RandomSampler(range(10), generator=Generator().manual_seed(11), **kwargs)
     theirs = torch.utils.data.RandomSampler(range(10), generator=torch.Generator().manual_seed(11),
                                             **kwargs)
@@ -588,7 +612,6 @@ def test_random_sampler_draws_pytorchs_indices(torch, kwargs):
 
 
 def test_subset_random_sampler_and_random_split_match_pytorch(torch):
-    from engine.random import Generator
     mine = SubsetRandomSampler([5, 8, 13, 21], generator=Generator().manual_seed(2))
     theirs = torch.utils.data.SubsetRandomSampler([5, 8, 13, 21],
                                                   generator=torch.Generator().manual_seed(2))
@@ -612,7 +635,7 @@ def test_workers_are_seeded_as_pytorch_seeds_them(torch):
     """Each worker's seed, and its first Python and numpy random numbers, as in PyTorch."""
     def draws(loader):
         return [tuple(np.asarray(field).item() for field in b) for b in loader]
-    engine.manual_seed(5)
+    manual_seed(5)
     mine = draws(DataLoader(Draws(get_worker_info), num_workers=2))
     torch.manual_seed(5)
     theirs = draws(torch.utils.data.DataLoader(Draws(torch.utils.data.get_worker_info),

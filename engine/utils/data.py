@@ -14,33 +14,29 @@ from the engine's generator (engine/random.py, PyTorch's numbers): after the sam
 `manual_seed`, a DataLoader shuffles exactly as PyTorch's does.
 
 With `num_workers > 0` worker processes do the fetching and collating, each on its own
-copy of the dataset, while the main process trains; that part is the end of this file
-(`_WorkerIterator`). The batches come in the same order as without workers.
+copy of the dataset, while the main process trains: that part is engine/utils/workers.py.
+The batches come in the same order as without workers.
 """
 from __future__ import annotations
 
 import copy
-import dataclasses
 import itertools
 import math
 import multiprocessing
-import os
-import pickle
-import queue
-import random
-import signal
-import sys
-import time
-import traceback
 import warnings
-import weakref
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping, MutableSequence, Sequence
 from typing import Any, Callable, Generic, TypeVar
 
 import numpy as np
 
 import engine
+import engine.random
 from engine import Tensor, stack, tensor
+from engine.utils.workers import WorkerIterator, get_worker_info
+
+__all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "random_split", "Sampler",
+           "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler",
+           "default_collate", "default_convert", "DataLoader", "get_worker_info"]
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -266,28 +262,24 @@ def _is_int(x: Any) -> bool:
 
 def _randperm(n: int, generator: Any) -> list[int]:
     """torch.randperm(n, generator=generator).tolist()."""
-    from engine import random as engine_random
-    return np.asarray(engine_random.randperm(n, generator=generator)).tolist()
+    return engine.random.randperm(n, generator=generator).numpy().tolist()
 
 
 def _randint(high: int, size: int, generator: Any) -> list[int]:
     """torch.randint(high, (size,), generator=generator).tolist()."""
-    from engine import random as engine_random
-    return np.asarray(engine_random.randint(0, high, (size,), generator=generator)).tolist()
+    return engine.random.randint(high, (size,), generator=generator).numpy().tolist()
 
 
 def _seed(generator: Any) -> int:
-    """A seed in [0, 2**63) drawn from generator (None: the default one), as PyTorch draws
-    one with `torch.empty((), dtype=torch.int64).random_(generator=generator)`."""
-    from engine import random as engine_random
-    return engine_random.seed_from(generator)
+    """A seed in [0, 2**63) from generator (None: the default one), drawn as PyTorch draws
+    one: `torch.empty((), dtype=torch.int64).random_(generator=generator)`."""
+    return int(engine.random.random_(np.empty((), np.int64), generator=generator))
 
 
-def _seeded_generator() -> Any:
+def _seeded_generator() -> engine.random.Generator:
     """A new generator seeded from the default one: what a RandomSampler without a generator
-    of its own uses for one epoch, as in PyTorch."""
-    from engine import random as engine_random
-    return engine_random.Generator().manual_seed(_seed(None))
+    of its own shuffles an epoch with, as in PyTorch."""
+    return engine.random.Generator().manual_seed(_seed(None))
 
 
 # --- collation: a list of samples -> one batch ---
@@ -304,7 +296,9 @@ def default_collate(batch: list) -> Any:
     if isinstance(elem, Tensor):
         return stack(batch)
     if isinstance(elem, np.ndarray):
-        _check_numeric(elem.dtype)
+        if elem.dtype.kind not in "biuf":  # strings, objects
+            raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, "
+                            f"numbers, dicts or lists; found numpy arrays of dtype {elem.dtype}")
         return stack([Tensor(b, dtype=b.dtype) for b in batch])
     if isinstance(elem, (np.bool_, np.number)):
         array = np.asarray(batch)
@@ -347,12 +341,6 @@ def default_convert(data: Any) -> Any:
     if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
         return _rebuilt(data, [default_convert(d) for d in data])
     return data
-
-
-def _check_numeric(dtype: np.dtype) -> None:
-    if dtype.kind not in "biuf":
-        raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
-                        f"dicts or lists; found numpy arrays of dtype {dtype}")
 
 
 def _rebuilt(elem: Any, values: dict | list) -> Any:
@@ -402,27 +390,8 @@ class DataLoader(Generic[T_co]):
                  worker_init_fn: Callable[[int], None] | None = None,
                  multiprocessing_context: Any = None, generator: Any = None, *,
                  prefetch_factor: int | None = None, persistent_workers: bool = False) -> None:
-        if not _is_int(num_workers) or num_workers < 0:
-            raise ValueError(f"num_workers should be a non-negative integer (0 loads in this "
-                             f"process), got num_workers={num_workers!r}")
-        if timeout < 0:
-            raise ValueError(f"timeout should be non-negative, got timeout={timeout!r}")
-        if num_workers == 0:
-            for name, given in (("timeout", timeout != 0),
-                                ("prefetch_factor", prefetch_factor is not None),
-                                ("multiprocessing_context", multiprocessing_context is not None),
-                                ("persistent_workers", bool(persistent_workers))):
-                if given:
-                    raise ValueError(f"{name} is about worker processes, which num_workers=0 "
-                                     f"does not start: pass num_workers > 0, or drop {name}")
-        elif prefetch_factor is None:
-            prefetch_factor = 2
-        elif not _is_int(prefetch_factor) or prefetch_factor <= 0:
-            raise ValueError(f"prefetch_factor should be a positive integer, got "
-                             f"prefetch_factor={prefetch_factor!r}")
-        if persistent_workers:
-            raise NotImplementedError("persistent_workers=True is not supported: workers start "
-                                      "with each epoch and stop at its end; drop the argument")
+        prefetch_factor = _check_worker_options(num_workers, timeout, prefetch_factor,
+                                                multiprocessing_context, persistent_workers)
         for name, fn in (("collate_fn", collate_fn), ("worker_init_fn", worker_init_fn)):
             if fn is not None and not callable(fn):
                 raise TypeError(f"{name} should be callable, got {type(fn).__name__}")
@@ -503,19 +472,21 @@ class DataLoader(Generic[T_co]):
         # PyTorch draws a seed for the workers at every iter(), with workers or without;
         # drawing it here too keeps a seeded program's random numbers in step with PyTorch's.
         base_seed = _seed(self.generator)
-        if self.num_workers == 0:
-            return self._batches()
-        return _WorkerIterator(self, base_seed)
-
-    def _batches(self) -> Iterator[Any]:
-        """One epoch, loaded in this process."""
         fetch = _Fetcher(self.dataset, self.collate_fn, self.batch_sampler is not None,
                          self.drop_last)
+        if self.num_workers == 0:
+            return self._batches(fetch)
+        return WorkerIterator(self, fetch, base_seed)
+
+    def _batches(self, fetch: _Fetcher) -> Iterator[Any]:
+        """One epoch, loaded in this process."""
         for index in self._index_sampler:
             try:
                 batch = fetch(index)
-            except StopIteration:  # an IterableDataset has run out
-                return
+            except StopIteration:
+                if fetch.iterable:  # the stream has run out
+                    return
+                raise  # from a map-style dataset it is a bug: Python makes it a RuntimeError
             yield batch
 
 
@@ -529,25 +500,62 @@ class _Fetcher:
         self.collate_fn = collate_fn
         self.batched = batched
         self.drop_last = drop_last
-        self.stream = iter(dataset) if isinstance(dataset, IterableDataset) else None
+        self.iterable = isinstance(dataset, IterableDataset)
+        self._stream: Iterator | None = None  # begun at the first batch: in a worker, after
+        # worker_init_fn, which may set up the worker's copy of the dataset
 
     def __call__(self, index: Any) -> Any:
-        if self.stream is not None:
+        if self.iterable:
             return self._from_stream(index)
         if not self.batched:
             return self.collate_fn(self.dataset[index])
+        if type(self.dataset) is TensorDataset and self.collate_fn is default_collate:
+            # Each tensor indexed once by the batch's indices is the batch that collating
+            # its rows one by one gives (in a list, as default_collate makes of tuples),
+            # without a Tensor per row: ten times quicker for MNIST-sized batches.
+            return [default_convert(t[index]) for t in self.dataset.tensors]
         getitems = getattr(self.dataset, "__getitems__", None)  # a whole batch at once, if it can
         samples = getitems(index) if getitems else [self.dataset[i] for i in index]
         return self.collate_fn(samples)
 
     def _from_stream(self, index: Any) -> Any:
         """The next batch of an IterableDataset; StopIteration when it has run out."""
+        if self._stream is None:
+            self._stream = iter(self.dataset)
         if not self.batched:
-            return self.collate_fn(next(self.stream))
-        samples = list(itertools.islice(self.stream, len(index)))
+            return self.collate_fn(next(self._stream))
+        samples = list(itertools.islice(self._stream, len(index)))
         if not samples or (self.drop_last and len(samples) < len(index)):
             raise StopIteration
         return self.collate_fn(samples)
+
+
+def _check_worker_options(num_workers: int, timeout: float, prefetch_factor: int | None,
+                          multiprocessing_context: Any, persistent_workers: bool) -> int | None:
+    """The DataLoader's worker options checked as PyTorch checks them; the prefetch_factor
+    to use (2 per worker unless given, None without workers)."""
+    if not _is_int(num_workers) or num_workers < 0:
+        raise ValueError(f"num_workers should be a non-negative integer (0 loads in this "
+                         f"process), got num_workers={num_workers!r}")
+    if timeout < 0:
+        raise ValueError(f"timeout should be non-negative, got timeout={timeout!r}")
+    if num_workers == 0:
+        for name, given in (("timeout", timeout != 0),
+                            ("prefetch_factor", prefetch_factor is not None),
+                            ("multiprocessing_context", multiprocessing_context is not None),
+                            ("persistent_workers", bool(persistent_workers))):
+            if given:
+                raise ValueError(f"{name} is about worker processes, which num_workers=0 "
+                                 f"does not start: pass num_workers > 0, or drop {name}")
+    elif prefetch_factor is None:
+        prefetch_factor = 2
+    elif not _is_int(prefetch_factor) or prefetch_factor <= 0:
+        raise ValueError(f"prefetch_factor should be a positive integer, got "
+                         f"prefetch_factor={prefetch_factor!r}")
+    if persistent_workers:
+        raise NotImplementedError("persistent_workers=True is not supported: workers start "
+                                  "with each epoch and stop at its end; drop the argument")
+    return prefetch_factor
 
 
 def _context(method: Any) -> multiprocessing.context.BaseContext | None:
@@ -559,220 +567,3 @@ def _context(method: Any) -> multiprocessing.context.BaseContext | None:
         raise ValueError(f"multiprocessing_context should be a start method in {methods} or "
                          f"a multiprocessing context, but got {method!r}")
     return multiprocessing.get_context(method)
-
-
-# --- worker processes (num_workers > 0) ---
-#
-# Each worker has its own copy of the dataset and collate_fn (inherited under 'fork',
-# pickled under 'spawn' and 'forkserver') and its own queue of tasks, (task number,
-# indices), and puts (task number, pickled batch) on one queue shared by all of them. The
-# main process keeps prefetch_factor tasks per worker in flight, hands them out in turn,
-# and yields the batches in task order. Workers are seeded as PyTorch seeds them, so their
-# random numbers differ from each other's and from one epoch to the next.
-
-_POLL_SECONDS = 1.0  # how often a waiting process checks that the other side is alive
-_NO_MORE = object()  # the index sampler's end (None is an IterableDataset's index)
-
-
-@dataclasses.dataclass(frozen=True)
-class WorkerInfo:
-    """What get_worker_info() tells code running in a worker."""
-    id: int
-    num_workers: int
-    seed: int
-    dataset: Any
-
-
-_worker_info: WorkerInfo | None = None
-
-
-def get_worker_info() -> WorkerInfo | None:
-    """In a DataLoader worker, its id, num_workers, seed and copy of the dataset; None in
-    the main process."""
-    return _worker_info
-
-
-class _Exhausted:
-    """A worker's answer when its copy of an IterableDataset has run out."""
-
-
-class _WorkerError:
-    """An exception raised in a worker, carried to the main process with its traceback as text."""
-
-    def __init__(self, worker_id: int, doing: str = "") -> None:
-        self.kind = sys.exc_info()[0]
-        self.text = (f"Caught {self.kind.__name__} in DataLoader worker process {worker_id}"
-                     f"{doing}.\nOriginal {traceback.format_exc()}")
-
-    def reraise(self) -> None:
-        # KeyError shows its message's repr; _Verbatim keeps the traceback's lines as lines
-        text = _Verbatim(self.text) if self.kind is KeyError else self.text
-        try:
-            error = self.kind(text)
-        except Exception:  # an exception type that takes other arguments
-            error = RuntimeError(text)
-        raise error
-
-
-class _Verbatim(str):
-    def __repr__(self) -> str:
-        return self
-
-
-def _worker_loop(worker_id: int, num_workers: int, base_seed: int, dataset: Any,
-                 collate_fn: Callable, batched: bool, drop_last: bool,
-                 init_fn: Callable | None, tasks: Any, results: Any, parent: int) -> None:
-    """A worker process: make the batches asked for on `tasks` until told to stop (None)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's: it stops us
-    global _worker_info
-    seed = base_seed + worker_id  # PyTorch's seeds, for Python, the engine and numpy
-    random.seed(seed)
-    engine.manual_seed(seed)
-    np.random.seed(np.random.SeedSequence([worker_id, base_seed & 0xFFFFFFFF, base_seed >> 32, 0])
-                   .generate_state(4))  # the state PyTorch's worker._generate_state computes
-    _worker_info = WorkerInfo(worker_id, num_workers, seed, dataset)
-    failed = None
-    try:
-        if init_fn is not None:
-            init_fn(worker_id)
-        fetch = _Fetcher(dataset, collate_fn, batched, drop_last)
-    except Exception:  # reported as the answer to every task
-        failed = pickle.dumps(_WorkerError(worker_id, " (setting up)"))
-    while True:
-        try:
-            message = tasks.get(timeout=_POLL_SECONDS)
-        except queue.Empty:
-            if os.getppid() != parent:  # the main process died without stopping us
-                break
-            continue
-        if message is None:
-            break
-        task, index = message
-        results.put((task, failed if failed is not None else _answer(fetch, index, worker_id)))
-    results.cancel_join_thread()  # answers not yet sent are not wanted: exit without them
-
-
-def _answer(fetch: _Fetcher, index: Any, worker_id: int) -> bytes:
-    """A task's answer, pickled: its batch, _Exhausted, or the error raised making it.
-
-    The worker pickles it itself because the queue would pickle it in a background thread
-    that only prints a failure, leaving the main process waiting for a batch that never comes.
-    """
-    try:
-        answer = fetch(index)
-    except Exception as e:
-        exhausted = isinstance(e, StopIteration) and fetch.stream is not None
-        answer = _Exhausted() if exhausted else _WorkerError(worker_id)
-    try:
-        return pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
-    except Exception:
-        return pickle.dumps(_WorkerError(worker_id, " pickling its batch for the main process"))
-
-
-def _stop_workers(workers: list, tasks: list, results: Any) -> None:
-    """Tell each worker to stop, give them a moment to finish their batch, then terminate
-    the ones still busy."""
-    for q in tasks:
-        q.put(None)
-    deadline = time.monotonic() + _POLL_SECONDS
-    for w in workers:
-        if w.pid is not None:  # started
-            w.join(max(0.0, deadline - time.monotonic()))
-    for w in workers:
-        if w.is_alive():
-            w.terminate()
-            w.join()
-    for q in (*tasks, results):
-        q.cancel_join_thread()  # nothing in them is wanted: this process need not flush them
-        q.close()
-
-
-class _WorkerIterator:
-    """One epoch of batches made by worker processes, yielded in the index sampler's order."""
-
-    def __init__(self, loader: DataLoader, base_seed: int) -> None:
-        context = loader.multiprocessing_context or multiprocessing.get_context()
-        n = loader.num_workers
-        self._timeout = loader.timeout
-        self._indices = iter(loader._index_sampler)
-        self._results = context.Queue()
-        self._tasks = [context.Queue() for _ in range(n)]
-        self._workers = [context.Process(target=_worker_loop, daemon=True, args=(
-            i, n, base_seed, loader.dataset, loader.collate_fn, loader.batch_sampler is not None,
-            loader.drop_last, loader.worker_init_fn, self._tasks[i], self._results, os.getpid()))
-            for i in range(n)]
-        # Stops the workers when called: at the end of the epoch, on an error, and when this
-        # iterator is dropped (a `break`, garbage collection) or Python exits.
-        self._stop = weakref.finalize(self, _stop_workers, self._workers, self._tasks,
-                                      self._results)
-        self._live = list(range(n))  # workers still making batches (a stream can run out)
-        self._sent = self._yielded = 0
-        self._worker_of: dict[int, int] = {}  # task -> its worker, until yielded
-        self._arrived: dict[int, bytes] = {}  # task -> answer, come ahead of its turn
-        try:
-            for w in self._workers:
-                w.start()
-        except Exception as e:
-            self._stop()
-            raise RuntimeError(
-                f"DataLoader could not start its workers with the "
-                f"{context.get_start_method()!r} start method, which pickles the dataset, "
-                f"collate_fn and worker_init_fn ({e}); define them at the top level of a "
-                "module, or pass multiprocessing_context='fork'") from e
-        try:
-            for _ in range(loader.prefetch_factor * n):
-                self._send_task()
-        except BaseException:
-            self._stop()
-            raise
-
-    def __iter__(self) -> _WorkerIterator:
-        return self
-
-    def __next__(self) -> Any:
-        try:
-            while self._yielded < self._sent:
-                answer, worker = self._receive(self._yielded)
-                self._yielded += 1
-                if isinstance(answer, _Exhausted):
-                    self._live = [w for w in self._live if w != worker]
-                    continue
-                if isinstance(answer, _WorkerError):
-                    answer.reraise()
-                self._send_task()
-                return answer
-        except BaseException:  # a worker's error, a timeout, Ctrl-C: the epoch is over
-            self._stop()
-            raise
-        self._stop()
-        raise StopIteration
-
-    def _send_task(self) -> None:
-        """Hand the index sampler's next step to the next live worker in turn."""
-        index = next(self._indices, _NO_MORE) if self._live else _NO_MORE
-        if index is _NO_MORE:
-            return
-        worker = self._live[self._sent % len(self._live)]
-        self._tasks[worker].put((self._sent, index))
-        self._worker_of[self._sent] = worker
-        self._sent += 1
-
-    def _receive(self, task: int) -> tuple[Any, int]:
-        """The answer to `task` and the worker that made it, waiting for it if need be."""
-        deadline = time.monotonic() + self._timeout if self._timeout else math.inf
-        while task not in self._arrived:
-            try:
-                wait = min(_POLL_SECONDS, deadline - time.monotonic())
-                got, answer = self._results.get(timeout=max(wait, 0.0))
-                self._arrived[got] = answer
-            except queue.Empty:
-                dead = [w for w in self._workers if not w.is_alive()]
-                if dead:
-                    raise RuntimeError("DataLoader worker (pid(s) " + ", ".join(
-                        f"{w.pid}, exit code {w.exitcode}" for w in dead) +
-                        ") exited unexpectedly") from None
-                if time.monotonic() >= deadline:
-                    raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds "
-                                       "waiting for a batch from its workers") from None
-        # Bytes from our own worker, unpickled as the queue unpickles everything it carries.
-        return pickle.loads(self._arrived.pop(task)), self._worker_of.pop(task)
