@@ -29,7 +29,6 @@ from typing import Any, Callable, Generic, TypeVar
 
 import numpy as np
 
-import engine
 import engine.random
 from engine import Tensor, stack, tensor
 from engine.utils.workers import WorkerIterator, get_worker_info
@@ -160,16 +159,14 @@ class RandomSampler(Sampler[int]):
 
     def __init__(self, data_source: Any, replacement: bool = False,
                  num_samples: int | None = None, generator: Any = None) -> None:
-        if not isinstance(replacement, bool):
-            raise TypeError(f"replacement should be a boolean value, but got "
-                            f"replacement={replacement!r}")
+        _require(isinstance(replacement, bool), "replacement", replacement, "a boolean value",
+                 TypeError)
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
         self.generator = generator
-        if not _is_int(self.num_samples) or self.num_samples <= 0:
-            raise ValueError(f"num_samples should be a positive integer value, but got "
-                             f"num_samples={self.num_samples!r}")
+        _require(_is_int(self.num_samples) and self.num_samples > 0, "num_samples",
+                 self.num_samples, "a positive integer value")
 
     @property
     def num_samples(self) -> int:
@@ -215,12 +212,9 @@ class BatchSampler(Sampler[list]):
     drop_last. `list(BatchSampler(range(5), 2, False))` is [[0, 1], [2, 3], [4]]."""
 
     def __init__(self, sampler: Iterable, batch_size: int, drop_last: bool) -> None:
-        if not _is_int(batch_size) or batch_size <= 0:
-            raise ValueError(f"batch_size should be a positive integer value, but got "
-                             f"batch_size={batch_size!r}")
-        if not isinstance(drop_last, bool):
-            raise ValueError(f"drop_last should be a boolean value, but got "
-                             f"drop_last={drop_last!r}")
+        _require(_is_int(batch_size) and batch_size > 0, "batch_size", batch_size,
+                 "a positive integer value")
+        _require(isinstance(drop_last, bool), "drop_last", drop_last, "a boolean value")
         self.sampler = sampler
         self.batch_size = batch_size
         self.drop_last = drop_last
@@ -258,6 +252,12 @@ def _is_int(x: Any) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
+def _require(ok: bool, name: str, value: Any, what: str, error: type = ValueError) -> None:
+    """Raise `error` saying that argument `name` should be `what`, in PyTorch's words."""
+    if not ok:
+        raise error(f"{name} should be {what}, but got {name}={value!r}")
+
+
 # --- random numbers, from the engine's generator (PyTorch's streams) ---
 
 def _randperm(n: int, generator: Any) -> list[int]:
@@ -284,6 +284,9 @@ def _seeded_generator() -> engine.random.Generator:
 
 # --- collation: a list of samples -> one batch ---
 
+_CANNOT_COLLATE = ("default_collate: batch must contain tensors, numpy arrays, numbers, dicts "
+                   "or lists; found {} (pass a collate_fn of your own for it)")
+
 def default_collate(batch: list) -> Any:
     """A list of samples as one batch, as torch's default_collate.
 
@@ -297,8 +300,7 @@ def default_collate(batch: list) -> Any:
         return stack(batch)
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind not in "biuf":  # strings, objects
-            raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, "
-                            f"numbers, dicts or lists; found numpy arrays of dtype {elem.dtype}")
+            raise TypeError(_CANNOT_COLLATE.format(f"numpy arrays of dtype {elem.dtype}"))
         return stack([Tensor(b, dtype=b.dtype) for b in batch])
     if isinstance(elem, (np.bool_, np.number)):
         array = np.asarray(batch)
@@ -320,9 +322,7 @@ def default_collate(batch: list) -> Any:
                                f"length, got lengths {sorted(lengths)}")
         fields = [default_collate(field) for field in zip(*batch)]
         return fields if isinstance(elem, tuple) else _rebuilt(elem, fields)
-    raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
-                    f"dicts or lists; found {type(elem).__name__} (pass a collate_fn of your "
-                    "own for it)")
+    raise TypeError(_CANNOT_COLLATE.format(type(elem).__name__))
 
 
 def default_convert(data: Any) -> Any:
@@ -534,11 +534,9 @@ def _check_worker_options(num_workers: int, timeout: float, prefetch_factor: int
                           multiprocessing_context: Any, persistent_workers: bool) -> int | None:
     """The DataLoader's worker options checked as PyTorch checks them; the prefetch_factor
     to use (2 per worker unless given, None without workers)."""
-    if not _is_int(num_workers) or num_workers < 0:
-        raise ValueError(f"num_workers should be a non-negative integer (0 loads in this "
-                         f"process), got num_workers={num_workers!r}")
-    if timeout < 0:
-        raise ValueError(f"timeout should be non-negative, got timeout={timeout!r}")
+    _require(_is_int(num_workers) and num_workers >= 0, "num_workers", num_workers,
+             "a non-negative integer (0 loads in the main process)")
+    _require(timeout >= 0, "timeout", timeout, "non-negative (0 waits forever)")
     if num_workers == 0:
         for name, given in (("timeout", timeout != 0),
                             ("prefetch_factor", prefetch_factor is not None),
@@ -549,9 +547,9 @@ def _check_worker_options(num_workers: int, timeout: float, prefetch_factor: int
                                  f"does not start: pass num_workers > 0, or drop {name}")
     elif prefetch_factor is None:
         prefetch_factor = 2
-    elif not _is_int(prefetch_factor) or prefetch_factor <= 0:
-        raise ValueError(f"prefetch_factor should be a positive integer, got "
-                         f"prefetch_factor={prefetch_factor!r}")
+    else:
+        _require(_is_int(prefetch_factor) and prefetch_factor > 0, "prefetch_factor",
+                 prefetch_factor, "a positive integer")
     if persistent_workers:
         raise NotImplementedError("persistent_workers=True is not supported: workers start "
                                   "with each epoch and stop at its end; drop the argument")

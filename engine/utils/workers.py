@@ -29,7 +29,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-import engine
 import engine.random
 
 _POLL_SECONDS = 1.0  # how often a waiting process checks that the other side is alive
