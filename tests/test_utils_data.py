@@ -39,7 +39,7 @@ def plain(batch):
     """A batch from either library as plain Python: tensors as (dtype, shape, values),
     containers with their type's name, so two batches compare with ==."""
     if type(batch).__name__ == "Tensor":  # ours or torch's
-        array = np.asarray(batch.numpy())
+        array = np.asarray(batch.detach().numpy())
         return ("Tensor", str(array.dtype), array.shape, array.tolist())
     if isinstance(batch, dict):
         return (type(batch).__name__, {k: plain(v) for k, v in batch.items()})
@@ -655,7 +655,8 @@ class Draws(Dataset):
         return self.worker_info().seed, random.random(), int(np.random.randint(1 << 30))
 
 
-def test_engine_is_torch_for_utils_data():
-    import engine as torch_alias
-    from engine.utils import data
-    assert torch_alias.utils.data is data and torch_alias.utils.data.DataLoader is DataLoader
+def test_import_engine_as_torch_finds_utils_data():
+    code = ("import engine as torch\n"
+            "print(torch.utils.data.DataLoader(range(5), batch_size=2).__module__)")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert run.stdout == "engine.utils.data\n", run.stderr

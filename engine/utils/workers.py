@@ -88,8 +88,7 @@ def _worker_loop(worker_id: int, num_workers: int, base_seed: int, fetch: Callab
     global _worker_info
     seed = base_seed + worker_id  # PyTorch's seeds, for Python, the engine and numpy
     random.seed(seed)
-    engine.manual_seed(seed)  # engine.randn, rand
-    engine.random.manual_seed(seed)  # engine.random's generator, PyTorch's streams
+    engine.random.manual_seed(seed)
     np.random.seed(np.random.SeedSequence([worker_id, base_seed & 0xFFFFFFFF, base_seed >> 32, 0])
                    .generate_state(4))  # the state PyTorch's worker._generate_state computes
     _worker_info = WorkerInfo(worker_id, num_workers, seed, fetch.dataset)
