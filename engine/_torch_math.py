@@ -32,12 +32,21 @@ def _split(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return high, x - high
 
 
+def _two_sum(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x + y as the rounded sum and its exact rounding error (Knuth)."""
+    total = x + y
+    back = total - x
+    return total, (x - (total - back)) + (y - back)
+
+
 def fma64(a: Any, b: Any, c: Any) -> np.ndarray:
     """a*b + c in float64 with one rounding, as the FMA instruction does.
 
-    The product's rounding error (Dekker) and the sum's (Knuth's two-sum) are added back
-    before the final rounding. That is the correctly rounded result unless those two small
-    errors' own sum rounds onto a tie: odds near 2**-50, never seen against PyTorch."""
+    a*b + c = total + errors, exactly: the product's rounding error (Dekker) and the sum's
+    (two-sum) are carried along and added back. That last addition is itself rounded, which
+    matters only where it lands exactly halfway between two floats: there the leftover
+    error says which way the exact value lies. (Exact while a*b does not underflow, i.e.
+    for |a*b| above 1e-290 or 0: everywhere random numbers live.)"""
     a, b, c = (np.asarray(v, np.float64) for v in (a, b, c))
     if b.ndim == 0 and b == 1:
         return a + c  # a*1 is exact: one rounding, as FMA
@@ -45,10 +54,13 @@ def fma64(a: Any, b: Any, c: Any) -> np.ndarray:
     (a_high, a_low), (b_high, b_low) = _split(a), _split(b)
     product_error = (((a_high * b_high - product) + a_high * b_low + a_low * b_high)
                      + a_low * b_low)
-    total = product + c
-    back = total - product
-    sum_error = (product - (total - back)) + (c - back)
-    return total + (sum_error + product_error)
+    total, sum_error = _two_sum(product, c)
+    errors, leftover = _two_sum(sum_error, product_error)
+    result, last = _two_sum(total, errors)  # a*b + c = result + last + leftover, exactly
+    other = np.nextafter(result, np.where(last > 0, np.inf, -np.inf))
+    beyond_halfway = ((last != 0) & (other - result == 2 * last) & (leftover != 0)
+                      & ((leftover > 0) == (last > 0)))
+    return np.where(beyond_halfway, other, result)
 
 
 def fma32(a: Any, b: Any, c: Any) -> np.ndarray:
@@ -76,10 +88,7 @@ def fma32(a: Any, b: Any, c: Any) -> np.ndarray:
 
 def _fix_halfway(a: np.ndarray, b: np.ndarray, c: np.ndarray, result: np.ndarray) -> np.ndarray:
     """The correctly rounded float32 of a*b + c, given result = that rounded twice."""
-    product = a.astype(np.float64) * b
-    total = product + c
-    back = total - product  # Knuth's two-sum: the exact rounding error of the float64 sum
-    error = (product - (total - back)) + (c.astype(np.float64) - back)
+    total, error = _two_sum(a.astype(np.float64) * b, c.astype(np.float64))
     other = np.nextafter(result, np.where(total > result, f32(np.inf), f32(-np.inf)))
     halfway = (total != result) & (total - result == other.astype(np.float64) - total)
     nearer_other = halfway & (error != 0) & ((error > 0) == (other > result))

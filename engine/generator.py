@@ -1,8 +1,9 @@
 """PyTorch's CPU random generator: the Mersenne Twister, its seeding and its state bytes.
 
 `Generator().manual_seed(s)` holds the MT19937 that `torch.Generator().manual_seed(s)`
-holds: numpy's `MT19937` seeded with `_legacy_seeding` is PyTorch's seeding (the low 32 bits
-of the seed), so both produce the same 32-bit words. Besides the words, PyTorch's generator
+holds: numpy's `MT19937` given the state PyTorch's seeding makes (the reference seeding of
+the twister, init_genrand, from the low 32 bits of the seed), so both produce the same
+32-bit words. Besides the words, PyTorch's generator
 keeps the second normal of a Box-Muller pair for the next draw; `get_state` writes all of it
 in PyTorch's 5056-byte layout, so a state moves between the two libraries. What the words
 become (uniforms, normals, integers) is engine/random.py's story.
@@ -17,6 +18,15 @@ import numpy as np
 
 _TORCH_DEFAULT_SEED = 67280421310721  # what torch.Generator() holds before manual_seed
 _N = 624  # MT19937's state: 624 words
+
+
+def _init_genrand(seed: int) -> np.ndarray:
+    """The twister's 624 state words from a 32-bit seed, as its reference code (and PyTorch,
+    and numpy's legacy seeding) makes them; the first draw then twists them."""
+    words = [seed]
+    for i in range(1, _N):
+        words.append((1812433253 * (words[-1] ^ (words[-1] >> 30)) + i) & 0xFFFFFFFF)
+    return np.array(words, np.uint32)
 
 
 def check_device(device: Any, fn: str) -> None:
@@ -36,6 +46,7 @@ class Generator:
 
     @property
     def device(self) -> str:
+        """Where the generator lives: always the CPU."""
         return "cpu"
 
     def manual_seed(self, seed: int) -> Generator:
@@ -46,7 +57,8 @@ class Generator:
         if not -2**63 <= seed < 2**64:
             raise ValueError(f"manual_seed expects a seed in [-2**63, 2**64), got {seed}")
         self._seed = seed % 2**64  # negative seeds wrap to uint64, as in PyTorch
-        self._mt._legacy_seeding(self._seed & 0xFFFFFFFF)  # MT19937 uses the low 32 bits
+        self._mt.state = {"bit_generator": "MT19937",
+                          "state": {"key": _init_genrand(self._seed & 0xFFFFFFFF), "pos": _N}}
         self._fresh = True  # no word drawn since seeding (torch's state bytes say next=0)
         self._next_normal: float | None = None  # second half of a Box-Muller pair
         self._next_float_normal: float | None = None  # kept for the state bytes only
