@@ -270,6 +270,8 @@ def test_tensor_dataset_batches_are_the_rows_collated_one_by_one(drop_last):
         batches[kind][0][0].sum().backward()  # the graph reaches x through either path
     assert plain(batches[TensorDataset]) == plain(batches[Rows])
     first = np.isin(np.arange(10), np.asarray(batches[Rows][0][1]))
+    tuples = DataLoader(TensorDataset(x, y), batch_sampler=[(1, 2), (0,)])  # rows, not dims
+    assert plain(list(tuples)) == plain(list(DataLoader(Rows(x, y), batch_sampler=[(1, 2), (0,)])))
     np.testing.assert_array_equal(np.asarray(x.grad), 2 * first[:, None].repeat(3, 1))
 
 

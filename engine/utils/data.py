@@ -512,8 +512,9 @@ class _Fetcher:
         if type(self.dataset) is TensorDataset and self.collate_fn is default_collate:
             # Each tensor indexed once by the batch's indices is the batch that collating
             # its rows one by one gives (in a list, as default_collate makes of tuples),
-            # without a Tensor per row: ten times quicker for MNIST-sized batches.
-            return [default_convert(t[index]) for t in self.dataset.tensors]
+            # without a Tensor per row: five times quicker for MNIST-sized batches.
+            rows = list(index)  # a list indexes rows; a tuple would index dims
+            return [default_convert(t[rows]) for t in self.dataset.tensors]
         getitems = getattr(self.dataset, "__getitems__", None)  # a whole batch at once, if it can
         samples = getitems(index) if getitems else [self.dataset[i] for i in index]
         return self.collate_fn(samples)
