@@ -50,9 +50,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
-from engine.grad_mode import enable_grad, no_grad
+from engine.grad_mode import enable_grad
 
 
 class Node:
@@ -166,6 +166,7 @@ def backward_in_place(root: Node, seed: Any) -> None:
 # --- the general driver: gradients in a dictionary of the call's own ---
 
 _leaf_lock = threading.Lock()  # a leaf's .grad: read, add, write back, as one step
+_as_is = contextlib.nullcontext()
 
 
 def run_backward(roots: Sequence[Node], seeds: Sequence[Any], *, create_graph: bool = False,
@@ -206,34 +207,41 @@ def run_backward(roots: Sequence[Node], seeds: Sequence[Any], *, create_graph: b
         else:
             grads[root] = grads[root] + seed if root in grads else seed
     order = _order(roots)
-    with enable_grad() if create_graph else no_grad(), type(roots[0])._arithmetic():
+    pop = grads.pop
+    # a normal pass hands the rules arrays, so they make no nodes and need no grad mode
+    with enable_grad() if create_graph else _as_is, type(roots[0])._arithmetic():
         for node in reversed(order):
-            g = grads.pop(node, None)
+            g = pop(node, None)
             if g is None:  # no root's gradient reaches it
                 continue
-            if node._vsum is not None and node._vsum != node._versions():
+            vsum = node._vsum
+            if vsum is not None and vsum != node._versions():
                 node._modified_in_place()
-            if captured is not None and node in captured:
-                captured[node] = g
-            elif captured is None and node._retains:
+            if captured is not None:
+                if node in captured:
+                    captured[node] = g
+            elif node._retains:
                 node._accumulate(g, handed, _leaf_lock, retained=True)
-            parents = node._prev
+            a, b = node._a, node._b
+            parents = (a,) if b is None else (a, b, *node._more)
+            need = [p.requires_grad for p in parents]
             if create_graph:
-                results = node._vjp()(g, node, [p.requires_grad for p in parents], *parents)
+                results = node._vjp()(g, node, need, *parents)
             else:
                 raw = node._raw
-                results = node._vjp()(g, raw(node), [p.requires_grad for p in parents],
-                                      *[raw(p) for p in parents])
-            for p, r in zip(parents, results):
-                if r is None or not p.requires_grad:
+                results = node._vjp()(g, raw(node), need, *[raw(p) for p in parents])
+            for p, r, needed in zip(parents, results, need):
+                if r is None or not needed:
                     if captured is not None and captured.get(p, 0) is None:
                         captured[p] = 0  # reached, but its gradient is zero: used all the same
                     continue
                 r = p._fit(r)
                 if p._a is None:
                     deliver(p, r)
+                elif p in grads:
+                    grads[p] = grads[p] + r
                 else:
-                    grads[p] = grads[p] + r if p in grads else r
+                    grads[p] = r
             if release and node._releasable:
                 node._rule = _released
                 node._a = node._b = None

@@ -204,12 +204,12 @@ def std(input: Tensor, dim: Dims = None, unbiased: bool | None = None, keepdim: 
 
 def _logsumexp(x: np.ndarray, axis: Any) -> np.ndarray:
     """log(sum(exp(x))) along axis with keepdims, shifted by the max so exp cannot overflow."""
-    if not x.size:
-        return np.log(np.exp(x).sum(axis=axis, keepdims=True))
-    top = x.max(axis=axis, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0)  # all -inf (or an inf) would give inf - inf = nan
     with np.errstate(divide="ignore", invalid="ignore"):
-        return top + np.log(np.exp(x - top).sum(axis=axis, keepdims=True))
+        if not x.size:  # no entries: log(0) = -inf, as PyTorch
+            return np.log(np.zeros_like(x).sum(axis=axis, keepdims=True))
+        top = x.max(axis=axis, keepdims=True)
+        shift = np.where(np.isfinite(top), top, 0)  # all -inf (or an inf): inf - inf = nan
+        return shift + np.log(np.exp(x - shift).sum(axis=axis, keepdims=True))
 
 
 def logsumexp(input: Tensor, dim: Dims = None, keepdim: bool = False, *, axis: Dims = None,
@@ -234,8 +234,11 @@ def log_softmax(input: Tensor, dim: int | None = None, *, axis: int | None = Non
     dim, _ = _dims("log_softmax", input.ndim, dim, False, axis, None)
     dim = -1 if dim is None else dim
     x = (_floating(input) if dtype is None else input._cast(dtype))._data
+    lse = _logsumexp(x, dim)
     with np.errstate(invalid="ignore"):
-        data = x - _logsumexp(x, dim)
+        data = x - lse
+    if (lse == np.inf).any():  # a row with +inf has no softmax: all nan, as PyTorch gives it
+        data = np.where(lse == np.inf, np.nan, data)
 
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
         return (g - _exp(out) * g.sum(axis=dim, keepdims=True),)

@@ -40,7 +40,8 @@ def _as_float(x: object, op: str = "") -> float:
 
 
 def _pow(x: float, p: float) -> float:
-    """x ** p as numpy computes it, where Python would raise or return a complex number."""
+    """x ** p as C's pow gives it (PyTorch's, for a Value exponent), where Python would
+    raise or return a complex number."""
     try:
         r = x ** p
     except ZeroDivisionError:  # 0 ** negative: inf, signed like x for an odd power
@@ -49,9 +50,16 @@ def _pow(x: float, p: float) -> float:
         if x < 0 and p % 1 != 0:
             return math.nan
         return -math.inf if x < 0 and p % 2 == 1 else math.inf
-    if type(r) is complex or (x == -math.inf and p in (0.5, -0.5)):  # torch: sqrt(-inf) is nan
-        return math.nan
-    return r
+    return math.nan if type(r) is complex else r
+
+
+def _pow_number(x: float, p: float) -> float:
+    """x ** p for a number p, as PyTorch computes it: ** 0.5 and ** -0.5 are sqrt and
+    1 / sqrt (so (-inf) ** 0.5 is nan and (-0.0) ** -0.5 is -inf), the rest C's pow."""
+    if p == 0.5 or p == -0.5:
+        root = math.sqrt(x) if x >= 0 else math.nan  # math.sqrt(-0.0) is -0.0
+        return root if p > 0 else _div(1.0, root)
+    return _pow(x, p)
 
 
 def _div(x: float, y: float) -> float:
@@ -85,8 +93,11 @@ def _f(x: float | Value) -> float:
     return x.data if type(x) is Value else x
 
 
-def _pow_any(x: float | Value, p: float | Value) -> float | Value:
-    return x ** p if type(x) is Value or type(p) is Value else _pow(x, p)
+def _pow_any(x: float | Value, p: float | Value, number: bool = False) -> float | Value:
+    """x ** p; `number`: p is a number operand (PyTorch's sqrt forms for ±0.5)."""
+    if type(x) is Value or type(p) is Value:
+        return x ** p
+    return _pow_number(x, p) if number else _pow(x, p)
 
 
 def _div_any(x: float | Value, y: float | Value) -> float | Value:
@@ -295,10 +306,11 @@ class Value(Node):
     def _power_rule(p: float) -> Callable:
         """d(a ** p), p a number: da = p a**(p-1) g; none for p == 0, where a ** 0 is the
         constant 1"""
-        @_named(f"**{p:g}", lambda g, out, need, a: (g * (p * _pow_any(a, p - 1)) if p else None,))
+        @_named(f"**{p:g}",
+                lambda g, out, need, a: (g * (p * _pow_any(a, p - 1, True)) if p else None,))
         def rule(out: Value) -> None:
             if p != 0:
-                out._a.grad += out.grad * (p * _pow(out._a.data, p - 1))
+                out._a.grad += out.grad * (p * _pow_number(out._a.data, p - 1))
         return rule
 
     def __pow__(self, other: Value | Number, _rule: Callable = _pow_rule,
@@ -308,7 +320,7 @@ class Value(Node):
         if kind is Value or (kind is not float and isinstance(other, Value)):
             return _result(_pow(self.data, other.data), _rule, self, other)
         p = other if kind is float else _as_float(other, "**")
-        return _result(_pow(self.data, p), _power_rules[p], self)
+        return _result(_pow_number(self.data, p), _power_rules[p], self)
 
     @_named("exp", lambda g, out, need, a: (g * out,))
     def _exp_rule(out: Value) -> None:

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from engine import Tensor
-from engine.random import generator, manual_seed  # noqa: F401  (nn.manual_seed)
+from engine.random import manual_seed, uniform_  # noqa: F401  (nn.manual_seed)
 from engine.tensor import _as_tensor
 from nn.module import Module
 
@@ -35,10 +35,10 @@ class Linear(Module):
                 raise ValueError(f"Linear's {name} must be a positive int, got {n!r}")
         self.in_features, self.out_features = int(in_features), int(out_features)
         bound = 1 / math.sqrt(in_features)
-        self.weight = Tensor(generator().uniform(-bound, bound, (in_features, out_features)),
-                             requires_grad=True, dtype=dtype, label="weight")
-        self.bias = (Tensor(generator().uniform(-bound, bound, out_features), requires_grad=True,
-                            dtype=dtype, label="bias") if bias else None)
+        self.weight = Tensor(uniform_(np.empty((in_features, out_features), dtype), -bound, bound),
+                             requires_grad=True, label="weight")
+        self.bias = (Tensor(uniform_(np.empty(out_features, dtype), -bound, bound),
+                            requires_grad=True, label="bias") if bias else None)
 
     def forward(self, x: Any) -> Tensor:
         x = _as_tensor(x)

@@ -13,7 +13,7 @@ import pytest
 
 from engine import Value, topological_order
 from viz import draw_dot, examples
-from viz.dot import FAST_LAYOUT, KINDS, LARGE
+from viz.dot import FAST_LAYOUT, KINDS, LARGE, label_text, number_text, tensor_stats
 
 NODE = re.compile(r'^\t(\w+) \[label=("(?:[^"\\]|\\.)*"|<.*>|\S+)(.*)\]$')
 EDGE = re.compile(r"^\t(\w+) -> (\w+)(?: \[(.*)\])?$")
@@ -268,6 +268,43 @@ def test_a_root_that_is_not_a_node_is_named(root, name):
         draw_dot(root)
 
 
+class _Unprintable:
+    def __str__(self):
+        raise RuntimeError("no text")
+
+
+@pytest.mark.parametrize("label, text", [
+    (None, ""), ("", ""), ("w1", "w1"), (float("nan"), "nan"), (float("-inf"), "-inf"),
+    (7, "7"), (b"x1", "x1"), (b"\xffx", "\\xffx"), ("a\ud800b", "a\\ud800b"),
+    ("tab\there", "tab\\there"), (_Unprintable(), "<_Unprintable>"),
+])
+def test_one_rule_turns_any_label_into_text(label, text):
+    assert label_text(label) == text
+
+
+@pytest.mark.parametrize("label", [float("nan"), b"by\xfftes", "lone \udc80", _Unprintable()],
+                         ids=["nan", "bytes", "surrogate", "object"])
+def test_labels_of_any_kind_draw(label, without_dot):
+    x = _Node(np.ones(3, np.float32), label=label)
+    dot = draw_dot(x)
+    assert label_text(label) in records(dot)["v0"]
+    assert dot.pipe(format="svg").startswith(b"<?xml")  # the source encodes as UTF-8
+
+
+@pytest.mark.parametrize("label", ["AT&amp;T", "a &lt; b", "&#65;", "R&D"])
+def test_html_entities_in_labels_are_escaped_for_graphviz(label):
+    dot = draw_dot(Value(1.0, label=label) * 2)
+    escaped = label.replace("&", "&amp;")
+    assert f"{escaped} | data 1 | grad 0" in records(dot).values()
+
+
+def test_minus_zero_is_drawn_as_zero():
+    v = Value(-0.0, label="z")
+    texts = records(draw_dot(v * 1.0)).values()
+    assert "z | data 0 | grad 0" in texts and not any("-0" in t for t in texts)
+    assert number_text(-0.0) == "0" and number_text(-1e-20) == "-1e-20"
+
+
 # --- tensors, through the node protocol alone ---
 
 class _Node:
@@ -286,6 +323,40 @@ def test_big_tensors_show_shape_dtype_and_stats_of_data_and_grad():
     assert records(draw_dot(x))["v0"] == (
         "x | (4, 25) float32 | data | mean 49.5 std 28.87 | min 0 max 99 | "
         "grad | mean 1 std 0 | min 1 max 1")
+
+
+def test_masked_entries_are_counted_and_the_stats_are_of_the_rest():
+    data = np.where(np.tril(np.ones((8, 8), bool)), np.arange(64.0).reshape(8, 8), -np.inf)
+    data[0, 0] = np.nan
+    x = _Node(data.astype(np.float32), label="scores")
+    finite = data[np.isfinite(data)]
+    record = records(draw_dot(x))["v0"]
+    assert (f"data | mean {finite.mean():.4g} std {finite.std():.4g} | "
+            f"min {finite.min():.4g} max {finite.max():.4g} | 1 nan, 28 -inf") in record
+    assert tensor_stats(data) == pytest.approx({"mean": finite.mean(), "std": finite.std(),
+                                                "min": 8.0, "max": 63.0, "nan": 1, "-inf": 28})
+
+
+def test_a_tensor_with_no_finite_entry_shows_its_counts():
+    x = _Node(np.full((3, 4), -np.inf, np.float32), label="m")
+    assert records(draw_dot(x))["v0"] == "m | (3, 4) float32 | data | 12 -inf"
+
+
+class _TensorData:
+    """Data that is an array-like object rather than an ndarray, as a Tensor's `.data` is
+    when it is itself a Tensor (PyTorch's surface)."""
+
+    def __init__(self, array):
+        self.array = array
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.array, dtype=dtype)
+
+
+def test_a_tensor_whose_data_is_a_tensor_draws_from_its_array():
+    w = _Node(_TensorData(np.array([[1.0, 2.0]], np.float32)),
+              grad=_TensorData(np.array([[0.5, -0.5]], np.float32)), label="w")
+    assert records(draw_dot(w))["v0"] == "w | (1, 2) float32 | data [[1, 2]] | grad [[0.5, -0.5]]"
 
 
 def test_small_tensors_show_their_values():

@@ -822,7 +822,7 @@ def test_importing_value_loads_no_numpy():
 
 
 @pytest.mark.parametrize("make, error, message", [
-    (lambda: engine.randn(), TypeError, r"randn\(\) needs a size, e.g. randn\(2, 3\)"),
+    (lambda: engine.randn(), TypeError, r"randn needs a size, once: e.g. randn\(2, 3\)"),
     (lambda: engine.zeros(2, -1), ValueError, r"zeros: a size is non-negative ints, got \(2, -1\)"),
     (lambda: engine.ones(2.5), ValueError, r"ones: a size is non-negative ints, got \(2.5,\)"),
     (lambda: engine.zeros(2, device="cuda"), RuntimeError, r"'cuda'.*CPU only"),
@@ -963,3 +963,122 @@ def test_masked_fill_keeps_the_tensors_dtype_for_a_tensor_value_too() -> None:
 def test_transpose_of_a_dim_out_of_range_names_it() -> None:
     with pytest.raises(IndexError, match="transpose: dim 5 is out of range for 2 dims"):
         Tensor(np.ones((2, 3), np.float32)).transpose(0, 5)
+
+
+# --- in-place updates, as PyTorch makes them (issue 21, 3) ---
+
+def test_an_update_inside_no_grad_changes_the_parameter_itself():
+    p = Tensor([1.0, 2.0], requires_grad=True)
+    (p * p).sum().backward()
+    held = p  # an optimizer holds the object: the update must reach it
+    with engine.no_grad():
+        p -= 0.1 * p.grad
+    assert p is held and p.tolist() == pytest.approx([0.8, 1.6])
+    assert p.requires_grad and p.is_leaf
+    p.data += -0.5 * p.grad  # the lectures' form: through .data, outside no_grad
+    assert p.tolist() == pytest.approx([-0.2, -0.4])
+
+
+def test_an_in_place_op_on_a_leaf_that_requires_grad_is_refused_while_recording():
+    p = Tensor([1.0, 2.0], requires_grad=True)
+    for update in (lambda: p.__isub__(1.0), lambda: p.__setitem__(0, 5.0), lambda: p.zero_()):
+        with pytest.raises(RuntimeError, match="leaf tensor that requires grad.*no_grad"):
+            update()
+    assert p.tolist() == [1.0, 2.0]
+
+
+def test_in_place_ops_on_graph_tensors_record_the_graph_as_pytorch_does(torch):
+    """part 3's `self.out += self.bias`, part 4's `dlogits[range(n), Yb] -= 1` and `dlogits /= n`."""
+    x = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]])
+    results = []
+    for lib, make in ((engine, lambda a: Tensor(a, requires_grad=True)),
+                      (torch, lambda a: torch.tensor(a, requires_grad=True))):
+        w = make(x)
+        out = w * 2
+        out += 1.0
+        out[0, 1] = w[1, 0] * 3
+        out[[0, 1], [2, 2]] -= 1
+        out /= 2
+        out.exp().sum().backward()
+        results.append((out.detach().numpy().copy(), w.grad.numpy().copy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12)
+
+
+def test_in_place_ops_on_plain_tensors_write_into_their_memory(torch):
+    counts = Tensor(np.zeros((3, 3), np.int32))  # part 1's N[ix1, ix2] += 1
+    view = counts.numpy()
+    for i, j in [(0, 1), (0, 1), (2, 2)]:
+        counts[i, j] += 1
+    assert view[0, 1] == 2 and view[2, 2] == 1 and counts.dtype == np.int32
+    grads = Tensor(np.zeros((4, 2)))  # part 4's dC[ix] += demb[k, j]
+    for ix, row in [(1, [1.0, 2.0]), (1, [0.5, 0.5]), (3, [1.0, 1.0])]:
+        grads[Tensor(ix)] += Tensor(row)
+    np.testing.assert_array_equal(grads, [[0, 0], [1.5, 2.5], [0, 0], [1, 1]])
+    with pytest.raises(TypeError, match="float.*cannot be written into this int32 tensor"):
+        counts += 0.5  # as PyTorch: a float result does not fit an int tensor
+    g = Tensor([3.0, -4.0])
+    assert g.zero_() is g and g.tolist() == [0.0, 0.0] and g.fill_(2).tolist() == [2.0, 2.0]
+
+
+# --- exact arithmetic at the edges (issue 21, 5 to 7, 15 and the smaller ones) ---
+
+def test_minimum_and_reversed_subtraction_keep_integer_and_unsigned_meaning(torch):
+    u = np.array([0, 3], np.uint8)
+    assert Tensor(u).minimum(Tensor(u[::-1].copy())).tolist() == [0, 0]
+    big = np.array([np.iinfo(np.int64).min, 5])
+    assert Tensor(big).minimum(Tensor(np.array([0, 0]))).tolist() == [big[0], 0]
+    pixels = np.array([0, 100, 255], np.uint8)
+    ours = 1.0 - Tensor(pixels)
+    theirs = 1.0 - torch.tensor(pixels)
+    assert ours.tolist() == theirs.tolist() == [1.0, -99.0, -254.0]
+    assert ours.dtype == np.float32
+
+
+def test_division_is_exact_where_multiplying_by_the_reciprocal_is_not(torch):
+    assert (Value(49) / Value(49)).data == 1.0
+    f32 = np.float32
+    assert (Tensor(np.array([41], f32)) / Tensor(np.array([41], f32))).item() == 1.0
+    assert (Value(-2.0) ** (Value(49) / Value(49))).data == -2.0
+    for a, b in [(1e-300, 1e-310), (0.0, 1e-310), (1.0, 3.0)]:
+        want = (torch.tensor(a, dtype=torch.float64) / torch.tensor(b, dtype=torch.float64)).item()
+        assert (Value(a) / Value(b)).data == want
+        assert (Tensor(a, dtype=np.float64) / Tensor(b, dtype=np.float64)).item() == want
+    for engine_value in (Value, lambda v: Tensor(v, requires_grad=True, dtype=np.float64)):
+        a, b = engine_value(1e-160), engine_value(1e-160)
+        (a / b).backward()
+        assert float(b.grad.item() if hasattr(b.grad, "item") else b.grad) == -1e160
+
+
+def test_an_integer_power_of_an_integer_tensor_stays_integer(torch):
+    assert (3 ** Tensor(35)).item() == 3 ** 35 and (3 ** Tensor(35)).dtype == np.int64
+    assert (Tensor([2, 3]) ** 2).dtype == np.int64
+
+
+@pytest.mark.parametrize("shape, dim", [((2, 0), 1), ((0, 3), 1), ((0,), 0)])
+def test_softmax_family_over_no_entries_is_empty_or_minus_inf(torch, shape, dim):
+    for op in ("softmax", "log_softmax", "logsumexp"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ours = getattr(Tensor(np.zeros(shape)), op)(dim)
+        theirs = getattr(torch.zeros(shape), op)(dim)
+        assert ours.shape == tuple(theirs.shape)
+        np.testing.assert_array_equal(ours, theirs.numpy())
+
+
+def test_smaller_edges_follow_pytorch(torch):
+    f64_scalar = Tensor(2.0, dtype=np.float64)
+    assert (Tensor([1.0, 2.0]) * f64_scalar).dtype == np.float32  # a 0-d tensor is weak
+    assert Tensor(np.array([200, 100], np.uint8)).sum().item() == 300  # summed as int64
+    assert np.isnan(Tensor([1.0, np.inf]).softmax(0)).all()
+    t = torch.tensor
+    for base in (-np.inf, -0.0):
+        for p in (0.5, -0.5):
+            want_number = (t(base, dtype=torch.float64) ** p).item()
+            want_tensor = (t(base, dtype=torch.float64) ** t(p, dtype=torch.float64)).item()
+            for got, want in (((Value(base) ** p).data, want_number),
+                              ((Value(base) ** Value(p)).data, want_tensor),
+                              ((Tensor(base, dtype=np.float64) ** p).item(), want_number),
+                              ((Tensor(base, dtype=np.float64) ** Tensor(p, dtype=np.float64)
+                                ).item(), want_tensor)):
+                assert str(got) == str(want), (base, p)  # str tells -0.0 from 0.0, nan from nan

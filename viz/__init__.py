@@ -17,7 +17,7 @@ except ImportError as e:  # most often: a Python other than the venv the README 
 
 from viz.dot import draw_dot  # noqa: E402
 from viz.explore import explore  # noqa: E402
-from viz.layout import RendererNotFound  # noqa: E402
+from viz.layout import LayoutTooSlow, RendererNotFound  # noqa: E402
 from viz.render import render  # noqa: E402
 
-__all__ = ["draw_dot", "render", "explore", "RendererNotFound"]
+__all__ = ["draw_dot", "render", "explore", "RendererNotFound", "LayoutTooSlow"]
