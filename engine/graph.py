@@ -209,7 +209,8 @@ def run_backward(roots: Sequence[Node], seeds: Sequence[Any], *, create_graph: b
     order = _order(roots)
     pop = grads.pop
     # a normal pass hands the rules arrays, so they make no nodes and need no grad mode
-    with enable_grad() if create_graph else _as_is, type(roots[0])._arithmetic():
+    with (enable_grad() if create_graph else _as_is,
+          type(roots[0])._arithmetic() if roots else _as_is):
         for node in reversed(order):
             g = pop(node, None)
             if g is None:  # no root's gradient reaches it

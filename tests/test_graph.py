@@ -265,3 +265,17 @@ def test_a_backward_pass_through_inf_and_nan_gives_no_numpy_warning():
         (gp,) = engine.grad(0.0 ** p, p, create_graph=True)  # 0 * ln(0) inside, masked
         (h,) = engine.grad(gp, p, allow_unused=True)
     assert float(g) == 0.0 and float(gp) == 0.0 and float(h) == 0.0
+
+
+def test_grad_of_an_interior_input_with_create_graph_differentiates_again():
+    """d(h**3)/dh for h = 2x, as a graph in x: 3 h**2, whose derivative in x is 12 h."""
+    x = engine.Tensor([0.5, -1.0], requires_grad=True, dtype=np.float64)
+    h = x * 2
+    (gh,) = engine.grad((h ** 3).sum(), h, create_graph=True)
+    np.testing.assert_allclose(gh, 3 * np.array([1.0, -2.0]) ** 2)
+    (gx,) = engine.grad(gh.sum(), x)
+    np.testing.assert_allclose(gx, 12 * np.array([1.0, -2.0]))
+
+
+def test_backward_of_no_tensors_does_nothing_as_in_pytorch():
+    engine.autograd.backward([])
