@@ -255,15 +255,18 @@ def test_tensor_second_derivatives_match_central_differences(f, tf, draw, shapes
     arrays, weights, us = _tensor_case(draw, shapes, f)
     ours, _ = hessian_along(engine.grad, f, _ours(arrays), Tensor(weights),
                             [Tensor(u) for u in us])
+    for got, want in zip(ours, _numeric_hvp(f, arrays, weights, us)):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
+
+def _numeric_hvp(f, arrays, weights, us, eps=1e-6):
+    """(g(x + eps u) - g(x - eps u)) / 2 eps per input, g the engine's first gradient of
+    sum(f(x) * weights): H u by central differences."""
     def gradient(step):
         xs = _ours([a + step * u for a, u in zip(arrays, us)])
         return [_array(g) for g in engine.grad((f(*xs) * Tensor(weights)).sum(), xs,
                                                allow_unused=True)]
-
-    eps = 1e-6
-    for got, up, down in zip(ours, gradient(eps), gradient(-eps)):
-        np.testing.assert_allclose(got, (up - down) / (2 * eps), rtol=1e-5, atol=1e-6)
+    return [(up - down) / (2 * eps) for up, down in zip(gradient(eps), gradient(-eps))]
 
 
 @pytest.mark.parametrize("f, tf, draw, shapes", test_tensor.OP_CASES)
@@ -278,6 +281,57 @@ def test_tensor_second_derivatives_keep_float32(f, tf, draw, shapes):
     if terms:
         seconds = engine.grad(sum(terms[1:], terms[0]), xs, allow_unused=True)
         assert all(s is None or s.dtype == np.float32 for s in seconds)
+
+
+def _picked(index):
+    """a[index] squared: the square makes the gradient a graph, so the second pass runs
+    indexing's rule (_put, np.add.at for repeats) backwards through index_put's rule."""
+    return lambda t: t[index] * t[index]
+
+
+def _written(index):
+    """A copy of a with v * v written at index (_zero_at in the first pass's rule), times a."""
+    def f(a, v):
+        b = a * 1.0
+        b[index] = v * v
+        return b * a
+    return f
+
+
+@pytest.mark.parametrize("index", test_tensor.INDEXES, ids=repr)
+def test_indexing_second_derivatives_match_pytorch_and_central_differences(torch, index):
+    arrays, weights, us = _tensor_case([test_tensor.real], [(4, 3)], _picked(index))
+    f = _picked(index)
+    ours, _ = hessian_along(engine.grad, f, _ours(arrays), Tensor(weights),
+                            [Tensor(u) for u in us])
+    t_index = test_tensor._torch_index(torch, index)
+    theirs, _ = hessian_along(torch.autograd.grad, lambda t: t[t_index] * t[t_index],
+                              [torch.tensor(a, requires_grad=True) for a in arrays],
+                              torch.tensor(weights), [torch.tensor(u) for u in us])
+    _close(ours[0], theirs[0], tol=1e-12)
+    np.testing.assert_allclose(ours[0], _numeric_hvp(f, arrays, weights, us)[0], rtol=1e-5,
+                               atol=1e-6)
+
+
+@pytest.mark.parametrize("index", [slice(1, 3), (slice(None), 0), [0, 2], np.array(
+    [[True, False, True]] * 4)], ids=repr)
+def test_setitem_second_derivatives_match_pytorch_and_central_differences(torch, index):
+    f = _written(index)
+    a = np.random.default_rng(0).standard_normal((4, 3))
+    with engine.no_grad():
+        v_shape = Tensor(a)[index].shape
+    arrays = [a, np.random.default_rng(1).standard_normal(v_shape)]
+    rng = np.random.default_rng(2)
+    weights, us = rng.standard_normal((4, 3)), [rng.standard_normal(x.shape) for x in arrays]
+    ours, _ = hessian_along(engine.grad, f, _ours(arrays), Tensor(weights),
+                            [Tensor(u) for u in us])
+    t_index = test_tensor._torch_index(torch, index)
+    theirs, _ = hessian_along(torch.autograd.grad, _written(t_index),
+                              [torch.tensor(x, requires_grad=True) for x in arrays],
+                              torch.tensor(weights), [torch.tensor(u) for u in us])
+    for got, want, numeric in zip(ours, theirs, _numeric_hvp(f, arrays, weights, us)):
+        _close(got, want, tol=1e-12)
+        np.testing.assert_allclose(got, numeric, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name, f, x", [pytest.param(n, f, x, id=n) for n, f, _, x in EDGES])
