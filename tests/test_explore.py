@@ -22,11 +22,11 @@ import numpy as np
 import pytest
 
 import nn
-from bench.explore import CHROMIUM_ARGS, find_chromium
 from bench.viz import demo_loss
 from engine import Tensor, Value, topological_order
 from op_table import OPS
 from viz import draw_dot, examples, keep_grads
+from viz.browser import NoBrowser, headless_chromium
 from viz.dot import KINDS, label_text, node_grad
 from viz.explore import explore, grad_summary, page_data, record
 from viz.rules import evaluate, parse_rule
@@ -428,17 +428,11 @@ def test_without_system_graphviz_graphviz_pure_lays_the_page_out() -> None:
 @pytest.fixture(scope="module")
 def browser() -> Any:
     """Headless system Chromium under Playwright, or a skip saying what is missing."""
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="Playwright is not installed (pip install playwright); "
-                                      "the browser tests need it")
-    chromium = find_chromium()
-    if chromium is None:
-        pytest.skip("no Chromium found (apt-get install chromium, or set $CHROMIUM); "
-                    "the browser tests need it")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    try:
+        with headless_chromium() as browser:
+            yield browser
+    except NoBrowser as e:
+        pytest.skip(f"{e}; the browser tests need it")
 
 
 class Page:
