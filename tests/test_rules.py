@@ -1,6 +1,6 @@
 """viz/rules.py: the derivative formulas the explorer shows, read from the engine's docstrings,
 parsed, written back and evaluated against the engine's own numbers on every op of the op
-tables (tests/op_table.py for Value and both engines, tests/test_tensor.py for Tensor)."""
+tables (tests/op_table.py for Value and both engines, tests/tensor_op_table.py for Tensor)."""
 from __future__ import annotations
 
 import math
@@ -11,7 +11,7 @@ import pytest
 
 from engine import Tensor, Value, topological_order
 from op_table import OPS
-from test_tensor import TENSOR_OPS
+from tensor_op_table import TENSOR_OPS
 from viz.dot import node_grad, set_node_grad
 from viz.rules import ABSENT, closure_of, evaluate, parse_rule, rule_of, symbols, write
 
