@@ -149,6 +149,22 @@ def test_the_stated_formulas_give_the_engines_numbers(build: Callable) -> None:
     assert_formulas_give_the_engines_numbers(_with_formulas(build))
 
 
+def _t(*xs: float) -> Tensor:
+    return Tensor(np.array(xs), requires_grad=True)
+
+
+@pytest.mark.parametrize("build", [
+    lambda: _t(1.0, 2.0, 3.0).maximum(_t(1.0, 0.0, 5.0)),  # a tie: each gets half of g
+    lambda: _t(1.0, 2.0, 3.0).minimum(_t(1.0, 0.0, 5.0)),
+    lambda: _t(-1.0, 0.5, 2.0).clamp(_t(1.0, 0.0, 0.0), _t(0.5, 1.0, 1.0)),  # crossed bounds
+    lambda: _t(-1.0, 0.5, 2.0).clamp(max=_t(0.5, -1.0, 1.0)),  # no min to cross
+    lambda: _t(-1.0, 0.5, 2.0).clamp(min=_t(0.5, 1.0, 3.0)),  # no max
+], ids=["maximum_tie", "minimum_tie", "clamp_crossed", "clamp_max_only", "clamp_min_only"])
+def test_the_formulas_hold_at_ties_and_crossed_bounds(build: Callable) -> None:
+    """Points the random draws above never meet, where PyTorch's rules take their edge cases."""
+    assert_formulas_give_the_engines_numbers([build()])
+
+
 @pytest.mark.parametrize("build", VALUE_GRAPHS)
 def test_every_value_rule_is_a_formula(build: Callable) -> None:
     for node in _interior(build()):
