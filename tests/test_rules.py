@@ -128,8 +128,17 @@ def _with_formulas(build: Callable) -> list:
 
 
 # the graphs with a rule stated as a formula: every op but the rearrangements, which state
-# theirs in words (reshape, permute, indexing, cat, tril and triu)
+# theirs in words
 FORMULA_GRAPHS = [p for p in GRAPHS if _with_formulas(p.values[0])]
+IN_WORDS = {"reshape", "permute", "index", "cat", "tril", "triu"}
+
+
+def test_only_the_rearrangements_state_their_rule_in_words() -> None:
+    """A formula that stops parsing (a typo, a renamed mask such as where's `cond`) would
+    drop out of the check above unnoticed; here it fails."""
+    words = {node._op for p in GRAPHS for node in _interior(p.values[0]())
+             if rule_of(node)[0].clause(0).formula is None}
+    assert words == IN_WORDS
 
 
 def assert_formulas_give_the_engines_numbers(nodes: list) -> None:
