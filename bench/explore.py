@@ -29,10 +29,9 @@ from typing import Any
 from bench.viz import demo_loss
 from demos._common import number
 from engine import Value, topological_order
+from viz.browser import NoBrowser, find_chromium, headless_chromium
 from viz.explore import explore
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 MAX_NODES = 500
 
 # In the page: time `steps` steps from `start`, each as the JavaScript of the step and the
@@ -54,12 +53,6 @@ MEASURE = """async ([start, steps]) => {
   }
   return { js, painted, idle };
 }"""
-
-
-def find_chromium() -> str | None:
-    """The system's Chromium: $CHROMIUM, else chromium or chromium-browser on PATH."""
-    return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which(
-        "chromium-browser")
 
 
 def write_times(graphs: dict[str, Value], folder: Path, rounds: int) -> dict[str, Path]:
@@ -136,19 +129,13 @@ def main(argv: list[str] | None = None) -> None:
         print(f"1. explore(root, path), max_nodes={MAX_NODES}")
         pages = write_times(graphs, folder, args.rounds)
 
-        chromium = find_chromium()
         try:
-            from playwright.sync_api import sync_playwright
-        except ImportError:
-            sys.exit("2. skipped: Playwright is not installed (pip install playwright)")
-        if chromium is None:
-            sys.exit("2. skipped: no Chromium found (apt-get install chromium, or set $CHROMIUM)")
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            name = list(pages)[-1]
-            print(f"2. stepping in headless {browser.version} ({chromium}): {name}")
-            step_times(browser, pages[name], args.steps)
-            browser.close()
+            with headless_chromium() as browser:
+                name = list(pages)[-1]
+                print(f"2. stepping in headless {browser.version} ({find_chromium()}): {name}")
+                step_times(browser, pages[name], args.steps)
+        except NoBrowser as e:
+            sys.exit(f"2. skipped: {e}")
 
 
 if __name__ == "__main__":

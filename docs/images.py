@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: the checkout's packages
 
 import viz  # noqa: E402
-from bench.explore import CHROMIUM_ARGS, find_chromium  # noqa: E402
 from engine.atomic import write_bytes  # noqa: E402
+from viz.browser import NoBrowser, headless_chromium  # noqa: E402
 
 DOCS = ROOT / "docs"
 README = ROOT / "README.md"
@@ -141,23 +141,20 @@ def value_graph(out: Path) -> None:
 
 
 def explore_screenshot(out: Path) -> None:
-    from playwright.sync_api import sync_playwright
-    chromium = find_chromium()
-    if chromium is None:
-        sys.exit("explore.png needs Chromium (apt-get install chromium, or set $CHROMIUM)")
     with tempfile.TemporaryDirectory() as tmp:
         _, root, _ = run_readme_code(out.name, Path(tmp))
         page_path = next(Path(tmp).glob("*.html"))
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport=WINDOW)
-            page.goto(page_path.as_uri())
-            page.keyboard.press("End")  # the last step: `a` gets its second contribution
-            nodes = page.evaluate("JSON.parse(document.getElementById('explore-data')"
-                                  ".textContent).nodes.map(n => n.name)")
-            page.click(f"#graph svg g.node:has(> title:text-is('v{nodes.index('a')}'))")
-            shot = page.screenshot()
-            browser.close()
+        try:
+            with headless_chromium() as browser:
+                page = browser.new_page(viewport=WINDOW)
+                page.goto(page_path.as_uri())
+                page.keyboard.press("End")  # the last step: `a` gets its second contribution
+                nodes = page.evaluate("JSON.parse(document.getElementById('explore-data')"
+                                      ".textContent).nodes.map(n => n.name)")
+                page.click(f"#graph svg g.node:has(> title:text-is('v{nodes.index('a')}'))")
+                shot = page.screenshot()
+        except NoBrowser as e:
+            sys.exit(f"explore.png needs a browser: {e}")
     write_bytes(out, with_text(shot, made_from(out.name)))
 
 

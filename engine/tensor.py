@@ -299,7 +299,8 @@ def _zero_at(g: Any, index: Any) -> Any:
 
 def _index_put(target: Tensor, index: Any, value: Tensor, accumulate: bool) -> Tensor:
     """target with value written at index (added there when `accumulate`), as a new node;
-    d target = g, with 0 where written over; d value = g[index], summed to value's shape."""
+    target gets g with 0 where written over (all of g when `accumulate`), value gets
+    g[index], summed to value's shape."""
     out = target._data.copy()
     try:
         if accumulate:
@@ -599,7 +600,7 @@ class Tensor(Node):
         return _node(picked, "index", rule, self)
 
     def _cast(self, dtype: Any) -> Tensor:
-        """The entries in another dtype (itself when it has it already); da = g in a's dtype.
+        """The entries in another dtype (itself when it has it already); da = g, in a's dtype.
         Rounded to ints or bools they have no gradient, and leave the graph, as in PyTorch."""
         dtype = np.dtype(dtype)
         if self._data.dtype == dtype:

@@ -22,12 +22,12 @@ import numpy as np
 import pytest
 
 import nn
-from bench.explore import CHROMIUM_ARGS, find_chromium
 from bench.viz import demo_loss
 from engine import Tensor, Value, topological_order
 from op_table import OPS
-from viz import draw_dot, examples
-from viz.dot import KINDS, label_text
+from viz import draw_dot, examples, keep_grads
+from viz.browser import NoBrowser, headless_chromium
+from viz.dot import KINDS, label_text, node_grad
 from viz.explore import explore, grad_summary, page_data, record
 from viz.rules import evaluate, parse_rule
 
@@ -90,11 +90,12 @@ def same_grad(a: Any, b: Any) -> bool:
 
 
 def engine_grads(root: Any, nodes: list) -> list:
-    """The grads `root.backward()` gives these nodes on a fresh graph."""
+    """The grads `root.backward()` gives these nodes on a fresh graph, interior tensors'
+    included (kept by keep_grads), the graph kept for the next call."""
     for node in topological_order(root):
         node.zero_grad()
-    root.backward()
-    return [node.grad for node in nodes]
+    keep_grads(root).backward(retain_graph=True)
+    return [node_grad(node) for node in nodes]
 
 
 # --- the recorder ---
@@ -145,13 +146,14 @@ def test_a_node_used_twice_receives_two_contributions() -> None:
 
 
 def test_recording_leaves_the_graph_as_it_was() -> None:
-    root = tensor_mlp()
-    root.backward()
-    root.backward()  # leaves hold twice the gradient now
-    before = [(n, n.grad) for n in topological_order(root)]
+    root = keep_grads(tensor_mlp())
+    root.backward(retain_graph=True)
+    root.backward(retain_graph=True)  # leaves hold twice the gradient now
+    before = [(n, node_grad(n)) for n in topological_order(root)]
+    assert all(grad is not None for node, grad in before if node.requires_grad)
     record(root)
     for node, grad in before:
-        assert node.grad is grad
+        assert node_grad(node) is grad
 
 
 def test_recording_the_graph_of_a_gradient_keeps_the_gradients_graphs() -> None:
@@ -202,6 +204,16 @@ def test_a_cut_graph_keeps_draw_dots_nodes_and_still_shows_the_engines_grads() -
 def test_bad_roots_are_refused_clearly(bad: Any, error: type, words: str) -> None:
     with pytest.raises(error, match=re.escape(words)):
         explore(bad)
+
+
+def test_a_graph_backward_released_is_refused_with_what_to_do() -> None:
+    root = tensor_mlp()
+    root.backward()
+    advice = r"call explore before backward\(\), or backward\(retain_graph=True\)"
+    with pytest.raises(ValueError, match=r"released the graph behind its root: " + advice):
+        explore(root)
+    with pytest.raises(ValueError, match=r"released the graph behind 1 of its nodes: " + advice):
+        explore(root * 2)  # a graph built on top of the released one
 
 
 def test_bad_max_nodes_is_refused() -> None:
@@ -430,17 +442,11 @@ def test_without_system_graphviz_graphviz_pure_lays_the_page_out() -> None:
 @pytest.fixture(scope="module")
 def browser() -> Any:
     """Headless system Chromium under Playwright, or a skip saying what is missing."""
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="Playwright is not installed (pip install playwright); "
-                                      "the browser tests need it")
-    chromium = find_chromium()
-    if chromium is None:
-        pytest.skip("no Chromium found (apt-get install chromium, or set $CHROMIUM); "
-                    "the browser tests need it")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    try:
+        with headless_chromium() as browser:
+            yield browser
+    except NoBrowser as e:
+        pytest.skip(f"{e}; the browser tests need it")
 
 
 class Page:

@@ -1,6 +1,6 @@
 """viz/rules.py: the derivative formulas the explorer shows, read from the engine's docstrings,
 parsed, written back and evaluated against the engine's own numbers on every op of the op
-tables (tests/op_table.py for Value and both engines, tests/test_tensor.py for Tensor)."""
+tables (tests/op_table.py for Value and both engines, tests/tensor_op_table.py for Tensor)."""
 from __future__ import annotations
 
 import math
@@ -11,7 +11,8 @@ import pytest
 
 from engine import Tensor, Value, topological_order
 from op_table import OPS
-from test_tensor import TENSOR_OPS
+from tensor_op_table import TENSOR_OPS
+from viz.dot import node_grad, set_node_grad
 from viz.rules import ABSENT, closure_of, evaluate, parse_rule, rule_of, symbols, write
 
 # --- every op of both engines, each at one point of its domain ---
@@ -57,27 +58,39 @@ def sum_to(x: Any, shape: tuple) -> np.ndarray:
 
 def engine_adds(node: Any, g: Any) -> dict[int, np.ndarray]:
     """What node._backward() adds into each parent that takes a gradient, by id, given g."""
-    parents = {id(p): p for p in node._prev}
-    saved = {k: p.grad for k, p in parents.items()}
+    touched = {id(p): p for p in (node, *node._prev)}
+    saved = {k: node_grad(p) for k, p in touched.items()}
     try:
-        for p in parents.values():
+        for p in touched.values():
             p.zero_grad()
-        node.grad = g
+        set_node_grad(node, g)
         node._backward()
-        return {k: np.asarray(p.grad, np.float64) for k, p in parents.items()
-                if p.grad is not None}
+        added = {id(p): node_grad(p) for p in node._prev}
+        return {k: np.asarray(grad, np.float64) for k, grad in added.items() if grad is not None}
     finally:
-        for k, p in parents.items():
-            p.grad = saved[k]
+        for k, p in touched.items():
+            set_node_grad(p, saved[k])
+
+
+def with_reduced_dims(x: Any, node: Any) -> Any:
+    """x of node's shape with the dims its reduction took back as size 1, as the rules'
+    notation reads g and the node's own value (x as it is for other ops)."""
+    closure = closure_of(node)
+    if closure.get("keepdims", True):
+        return x
+    ndim = np.ndim(node._prev[0].data)
+    axes = range(ndim) if closure["axis"] is None else np.atleast_1d(closure["axis"]) % ndim
+    return np.expand_dims(x, tuple(sorted(axes)))
 
 
 def formula_adds(node: Any, g: Any) -> dict[int, np.ndarray] | None:
     """What the rule's formulas give for each parent, by id (None: some clause is prose)."""
     rule, constants = rule_of(node)
     out: dict[int, np.ndarray] = {}
-    env = {**closure_of(node), **constants, **dict.fromkeys(rule.absent, ABSENT), "g": g,
-           "e": math.e}
+    env = {**closure_of(node), **constants, **dict.fromkeys(rule.absent, ABSENT),
+           "g": with_reduced_dims(g, node), "e": math.e}
     env.update(zip(rule.operands, (np.asarray(p.data, np.float64) for p in node._prev)))
+    me = with_reduced_dims(np.asarray(node.data, np.float64), node)
     for k, parent in enumerate(node._prev):
         if not parent.requires_grad:  # a constant operand: no gradient to check
             continue
@@ -85,8 +98,7 @@ def formula_adds(node: Any, g: Any) -> dict[int, np.ndarray] | None:
         if clause.formula is None:
             return None
         result = symbols(clause.formula) - set(env)  # the node's own value: t, s, ...
-        local = evaluate(clause.formula, {**env, **dict.fromkeys(result, np.asarray(
-            node.data, np.float64))})
+        local = evaluate(clause.formula, {**env, **dict.fromkeys(result, me)})
         shape = np.shape(parent.data)
         share = sum_to(np.broadcast_to(local, np.broadcast_shapes(np.shape(local), shape)),
                        shape)
@@ -115,21 +127,51 @@ def _with_formulas(build: Callable) -> list:
     return [node for node in _interior(build()) if formula_adds(node, _gradient_in(node))]
 
 
-# the graphs with a rule stated as a formula: every op but those in words (sum, reshape, ...)
+# the graphs with a rule stated as a formula: every op but the rearrangements, which state
+# theirs in words
 FORMULA_GRAPHS = [p for p in GRAPHS if _with_formulas(p.values[0])]
+IN_WORDS = {"reshape", "permute", "index", "cat", "tril", "triu"}
 
 
-@pytest.mark.parametrize("build", FORMULA_GRAPHS)
-def test_the_stated_formulas_give_the_engines_numbers(build: Callable) -> None:
-    """The words the explorer shows, evaluated at a point, against what the rule adds there:
-    a docstring that says (1 + t²) for tanh fails here (see the planted rule below)."""
-    for node in _with_formulas(build):
+def test_only_the_rearrangements_state_their_rule_in_words() -> None:
+    """A formula that stops parsing (a typo, a renamed mask such as where's `cond`) would
+    drop out of the check above unnoticed; here it fails."""
+    words = {node._op for p in GRAPHS for node in _interior(p.values[0]())
+             if rule_of(node)[0].clause(0).formula is None}
+    assert words == IN_WORDS
+
+
+def assert_formulas_give_the_engines_numbers(nodes: list) -> None:
+    for node in nodes:
         g = _gradient_in(node)
         want = formula_adds(node, g)
         got = engine_adds(node, g)
         assert got and set(got) <= set(want), node._op
         for k, added in got.items():
             np.testing.assert_allclose(added, want[k], rtol=1e-6, atol=1e-9, err_msg=node._op)
+
+
+@pytest.mark.parametrize("build", FORMULA_GRAPHS)
+def test_the_stated_formulas_give_the_engines_numbers(build: Callable) -> None:
+    """The words the explorer shows, evaluated at a point, against what the rule adds there:
+    a docstring that says (1 + t²) for tanh fails here (see the planted rule below)."""
+    assert_formulas_give_the_engines_numbers(_with_formulas(build))
+
+
+def _t(*xs: float) -> Tensor:
+    return Tensor(np.array(xs), requires_grad=True)
+
+
+@pytest.mark.parametrize("build", [
+    lambda: _t(1.0, 2.0, 3.0).maximum(_t(1.0, 0.0, 5.0)),  # a tie: each gets half of g
+    lambda: _t(1.0, 2.0, 3.0).minimum(_t(1.0, 0.0, 5.0)),
+    lambda: _t(-1.0, 0.5, 2.0).clamp(_t(1.0, 0.0, 0.0), _t(0.5, 1.0, 1.0)),  # crossed bounds
+    lambda: _t(-1.0, 0.5, 2.0).clamp(max=_t(0.5, -1.0, 1.0)),  # no min to cross
+    lambda: _t(-1.0, 0.5, 2.0).clamp(min=_t(0.5, 1.0, 3.0)),  # no max
+], ids=["maximum_tie", "minimum_tie", "clamp_crossed", "clamp_max_only", "clamp_min_only"])
+def test_the_formulas_hold_at_ties_and_crossed_bounds(build: Callable) -> None:
+    """Points the random draws above never meet, where PyTorch's rules take their edge cases."""
+    assert_formulas_give_the_engines_numbers([build()])
 
 
 @pytest.mark.parametrize("build", VALUE_GRAPHS)
@@ -147,7 +189,7 @@ def test_a_planted_wrong_formula_is_caught() -> None:
     for doc, agrees in (("tanh a; da = (1 - t**2) g.", True),
                         ("tanh a; da = (1 + t**2) g.", False)):
         formula = parse_rule(doc).clause(0).formula
-        local = evaluate(formula, {"g": g, "a": x.data, "t": node.data})
+        local = evaluate(formula, {"g": g, "a": x.numpy(), "t": node.numpy()})
         assert np.allclose(local, added) == agrees, doc
 
 
@@ -168,6 +210,10 @@ def test_a_planted_wrong_formula_is_caught() -> None:
     ("|a|; da = sign(a) g with torch.sign's 0 at 0", {"a": "sign(a) × g"}),
     ("dx = g where min <= x <= max; dmin = g where x < min (and min < max); dmax = g",
      {"x": "g where min ≤ x ≤ max", "min": "g where x < min", "max": "g"}),
+    ("da = g / 2 where a == b, g where a == m (m the result); db = g where b > a, none else",
+     {"a": "g / 2 where a = b, g where a = m", "b": "g where b > a"}),
+    ("da = g where a > 0, 1 + g; db = g where a > 0 or b < a", {"a": "g where a > 0",
+                                                               "b": "g where a > 0 or b < a"}),
     ("da = a - (b - c) g, db = (a - b) - c", {"a": "a − (b − c) × g", "b": "a − b − c"}),
     ("da = -(a + b), db = (-a)**2", {"a": "−(a + b)", "b": "(−a)²"}),
 ])
@@ -198,6 +244,33 @@ def test_a_rule_in_words_is_kept_as_written(doc: str, text: str) -> None:
                                  "micrograd's `node._backward()`: send this node's grad.", ""])
 def test_a_docstring_without_a_derivative_states_no_rule(doc: str) -> None:
     assert parse_rule(doc) is None
+
+
+def test_a_mask_the_rule_holds_is_a_condition() -> None:
+    doc = "d input = g where cond, d other = g where not cond (cond: the condition)"
+    rule = parse_rule(doc, masks=frozenset({"cond"}))
+    assert [write(c.formula, str) for c in rule.clauses] == ["g where cond", "g where not cond"]
+    cond = np.array([True, False, True])
+    assert [list(evaluate(c.formula, {"g": 2.0, "cond": cond})) for c in rule.clauses] == \
+        [[2.0, 0.0, 2.0], [0.0, 2.0, 0.0]]
+    assert parse_rule(doc).clause(0).formula is None  # a name that is no mask: words
+
+
+def test_pieces_take_the_first_condition_that_holds() -> None:
+    formula = parse_rule("da = g / 2 where a == b, g where a >= b").clause(0).formula
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 5.0])
+    assert list(evaluate(formula, {"g": 4.0, "a": a, "b": b})) == [2.0, 4.0, 0.0]
+
+
+def test_a_comparison_with_an_absent_bound_binds_nothing() -> None:
+    """Where a clamp has no min, `x > max or max < min` is `x > max` and `x < min < max`
+    is `x < min`: the missing bound neither holds everywhere nor nowhere."""
+    rule = parse_rule("dmin = g where x < min < max; dmax = g where x > max or max < min")
+    x = np.array([-1.0, 0.5, 2.0])
+    no_min = {"g": 1.0, "x": x, "min": ABSENT, "max": 1.0}
+    no_max = {"g": 1.0, "x": x, "min": 0.0, "max": ABSENT}
+    assert list(evaluate(rule.clause(1).formula, no_min)) == [0.0, 0.0, 1.0]
+    assert list(evaluate(rule.clause(0).formula, no_max)) == [1.0, 0.0, 0.0]
 
 
 def test_a_formula_evaluates_with_numbers_and_arrays() -> None:

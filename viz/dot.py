@@ -9,7 +9,11 @@ it, as micrograd draws them.
 The walk is breadth-first from the root with an explicit queue, so depth costs memory, not
 recursion; when a graph has more than `max_nodes` nodes, the ones nearest the root are kept
 and the rest become one "N more nodes" marker, so a huge graph still draws in a blink and
-stays readable.
+stays readable. A graph that backward() has released (Tensor graphs are, as in PyTorch,
+unless `retain_graph=True`) has a marker saying so where its parents would be.
+
+`keep_grads(root)` prepares a Tensor graph for a picture with every gradient: PyTorch's
+backward keeps only the leaves' gradients.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from typing import Any, Iterable, Mapping
 import graphviz
 import numpy as np
 
+from engine import graph
 from engine.atomic import write_bytes
 from viz.layout import layout
 
@@ -190,20 +195,33 @@ def is_tensor(node: Any) -> bool:
 
 
 def node_grad(node: Any) -> Any:
-    """A node's gradient as it holds it now: an array (or None) for a Tensor, read without
-    PyTorch's warning about the .grad of interior tensors; a Value's float otherwise."""
-    if is_tensor(node):
-        grad = node._grad if hasattr(node, "_grad") else node.grad
-        return None if grad is None else np.asarray(grad)
+    """A node's gradient as it holds it now: a Tensor's own grad (a Tensor, or None), read
+    without PyTorch's warning about the .grad of interior tensors; a Value's float."""
+    if is_tensor(node) and hasattr(node, "_grad"):
+        return node._grad
     return node.grad
 
 
 def set_node_grad(node: Any, grad: Any) -> None:
-    """Set a node's gradient (an array or None for a Tensor, a float for a Value)."""
+    """Set a node's gradient: for a Tensor an array (copied) or None, or a grad Tensor as
+    node_grad gave it (kept as it is); a float for a Value."""
     if is_tensor(node) and hasattr(node, "_grad"):
-        node._grad = None if grad is None else type(node)(np.array(grad))
+        if grad is not None and not isinstance(grad, type(node)):
+            grad = type(node)(np.array(grad))
+        node._grad = grad
     else:
         node.grad = grad
+
+
+def is_released(node: Any) -> bool:
+    """Whether backward() has let go of the graph behind this node (a Tensor's, as PyTorch
+    does unless retain_graph=True): it keeps its op's name but no longer its parents."""
+    return getattr(node, "_rule", None) is graph._released
+
+
+# What a picture shows in front of such a node, where its parents would be drawn.
+RELEASED = ("the graph behind this node was released by backward()",
+            "draw it before backward(), or call backward(retain_graph=True)")
 
 
 def _label(node: Any, name: str, kind: str, show_grad: bool, rankdir: str) -> str:
@@ -215,8 +233,9 @@ def _label(node: Any, name: str, kind: str, show_grad: bool, rankdir: str) -> st
         data = np.asarray(node.data)
         stack = [_cell(f"{'scalar' if data.ndim == 0 else data.shape} {data.dtype}"),
                  _summary("data", data)]
-        if show_grad and node_grad(node) is not None:
-            stack.append(_summary("grad", node_grad(node)))
+        grad = node_grad(node) if show_grad else None
+        if grad is not None:
+            stack.append(_summary("grad", np.asarray(grad)))
         fields = [_group(stack)]
     else:
         fields = [_cell(f"data {number_text(node.data)}")]
@@ -243,7 +262,7 @@ def node_kind(node: Any, name: str, is_root: bool, is_parameter: bool) -> str:
         return "root"
     if is_parameter:
         return "parameter"
-    if node._prev:
+    if node._prev or is_released(node):
         return "value"
     if getattr(node, "requires_grad", True):  # a Value's is always True; micrograd's has none
         return "grad_input"
@@ -320,7 +339,9 @@ def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", *, show_grad: 
     format: what `pipe()`, `render()` and Jupyter produce, 'svg' or 'png' (others need
         system Graphviz); format and rankdir come first, as in micrograd's draw_dot.
     rankdir: 'LR' (inputs left, output right), 'TB', 'RL' or 'BT'.
-    show_grad: also show gradients (Tensors show one only once backward has filled it).
+    show_grad: also show gradients. A Tensor shows one only once backward has filled it,
+        which for an interior tensor takes `retain_grad()` (`keep_grads(root)` below
+        calls it on all of them).
     max_nodes: keep the nodes nearest the root, the rest become one "N more nodes" marker;
         None draws every node. Past LARGE (1,000) nodes, edges are straight and the
         layout effort bounded, so that dot finishes in seconds.
@@ -332,7 +353,8 @@ def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", *, show_grad: 
     parameters green; other leaves that require grad (every Value leaf, and Tensors like
     an input whose gradient you want) lilac; inputs that need no grad blue; constants grey
     and dashed (unnamed one-number Tensors that need no grad, like the 2 in `x ** 2`);
-    ops small grey ovals.
+    ops small grey ovals. A node whose graph backward() released (every Tensor node, unless
+    `backward(retain_graph=True)`) is drawn with a dashed box in front saying so.
 
     The result displays itself in Jupyter, and its `.pipe()`, `.render()` and `.view()`
     work without system Graphviz; `viz.render(root, path)` writes a file in one call.
@@ -354,12 +376,14 @@ def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", *, show_grad: 
     title = f"computation graph of {names[0]}" if names[0] else "computation graph"
     dot = Digraph(name=_plain(title), filename="graph.gv", format=format,
                   graph_attr=graph_attr, node_attr=NODE_ATTR, edge_attr=EDGE_ATTR)
-    kinds, cut_into = set(), []
+    kinds, cut_into, released = set(), [], []
     for i, (node, name) in enumerate(zip(kept, names)):
         kind = node_kind(node, name, i == 0, id(node) in params_by_id)
         kinds.add(kind)
         dot.node(f"v{i}", _label(node, name, kind, show_grad, rankdir), **KINDS[kind][0])
-        if not node._prev:
+        if is_released(node):
+            released.append(i)
+        elif not node._prev:
             continue
         op = OP_NAMES.get(node._op, node._op)
         dot.node(f"op{i}", _plain(op), **OP_ATTR)
@@ -370,9 +394,32 @@ def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", *, show_grad: 
                 cut_into.append(i)
             else:
                 dot.edge(f"v{j}", f"op{i}")
-    if cut_into:
-        dot.node("cut", f"{len(nodes) - len(kept):,} more nodes", **CUT_ATTR)
-        for i in dict.fromkeys(cut_into):  # one edge per op, in order
-            dot.edge("cut", f"op{i}", **CUT_EDGE_ATTR)
-    dot.node("legend", _legend(kinds, has_ops=len(kept) > 1), shape="plaintext", fontsize="10")
+    for marker, text, into in (("cut", f"{len(nodes) - len(kept):,} more nodes", cut_into),
+                               ("released", "\\n".join(RELEASED), released)):
+        if into:
+            dot.node(marker, text, **CUT_ATTR)
+            for i in dict.fromkeys(into):  # one edge per op, in order
+                dot.edge(marker, f"op{i}", **CUT_EDGE_ATTR)
+    has_ops = any(node._prev or is_released(node) for node in kept)
+    dot.node("legend", _legend(kinds, has_ops), shape="plaintext", fontsize="10")
     return dot
+
+
+def keep_grads(root: Any) -> Any:
+    """Have `root`'s next backward() keep the gradient of every tensor in its graph, and
+    return `root`: `viz.keep_grads(loss).backward(retain_graph=True)`, then draw_dot(loss)
+    shows every gradient and the whole graph.
+
+    A Tensor graph keeps only its leaves' gradients, as PyTorch's does; this calls
+    `retain_grad()` on each interior tensor that requires grad. Values keep every gradient
+    anyway, so their graphs are left as they are.
+    """
+    check_graph_args(root, None, "keep_grads")
+    if is_released(root):
+        raise ValueError("keep_grads needs the graph behind its root, and backward() has "
+                         "released this one (and kept no interior gradient): build the graph "
+                         "again and call keep_grads before backward(retain_graph=True)")
+    for node in breadth_first(root):
+        if node._prev and hasattr(node, "retain_grad"):  # Values have no such method
+            node.retain_grad()
+    return root

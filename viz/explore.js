@@ -212,12 +212,17 @@
   let zoom = 1;
   let whole = false; // the reader asked for the whole graph: resizing the window keeps it so
 
-  // the smallest text of the nodes, their ops and their badges, in SVG units
-  const fontSizes = view.flatMap((v) => [v.box, v.op].filter((e) => e))
-    .flatMap((e) => [...e.querySelectorAll("text")]).concat([view[0].badge])
-    .map((t) => parseFloat(t.getAttribute("font-size") || getComputedStyle(t).fontSize))
-    .filter((size) => size > 0);
-  const readable = MIN_TEXT_PX / Math.min(...fontSizes);
+  // the zoom at which the smallest text of these elements shows at MIN_TEXT_PX
+  function readableZoom(elements) {
+    const sizes = elements
+      .flatMap((e) => (e.tagName === "text" ? [e] : [...e.querySelectorAll("text")]))
+      .map((t) => parseFloat(t.getAttribute("font-size") || getComputedStyle(t).fontSize))
+      .filter((size) => size > 0);
+    return MIN_TEXT_PX / Math.min(...sizes);
+  }
+  // the zoom at which every node's, op's and badge's text can be read
+  const readable = readableZoom(view.flatMap((v) => [v.box, v.op].filter((e) => e))
+    .concat([view[0].badge]));
 
   function setZoom(z, atX, atY) {
     // keep the graph point under (atX, atY), client coordinates, where it is
@@ -272,10 +277,14 @@
     const pad = 12;
     let area = paneArea();
     let box = union(elements.map((e) => e.getBoundingClientRect()));
-    const fits = Math.min((area.right - area.left - 2 * pad) / (box.right - box.left),
-      (area.bottom - area.top - 2 * pad) / (box.bottom - box.top));
-    // zoom out to fit them while their text stays readable; zoom in until it is
-    const target = Math.max(readable, Math.min(zoom, zoom * fits));
+    const fit = (r) => Math.min((area.right - area.left - 2 * pad) / (r.right - r.left),
+      (area.bottom - area.top - 2 * pad) / (r.bottom - r.top));
+    // zoom out to fit them while their text stays readable; zoom in until it is. The step's
+    // own node, when it is wider than the pane at that zoom (a narrow window), may go
+    // smaller, as long as its own text stays readable (its op's and badge's a little less)
+    const least = Math.min(readable, Math.max(readableZoom([elements[0]]),
+      zoom * fit(elements[0].getBoundingClientRect())));
+    const target = Math.max(least, Math.min(zoom, zoom * fit(box)));
     if (target !== zoom) {
       const first = elements[0].getBoundingClientRect();
       setZoom(target, (first.left + first.right) / 2, (first.top + first.bottom) / 2);

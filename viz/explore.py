@@ -34,12 +34,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from engine import graph, topological_order
+from engine import topological_order
 from engine.atomic import check_writable, write_bytes
 from engine.graph import Node
-from viz.dot import (SMALL_TENSOR, breadth_first, check_graph_args, draw_dot, is_tensor,
-                     label_text, node_grad, node_names, number_text, parameter_names,
-                     set_node_grad, tensor_stats)
+from viz.dot import (SMALL_TENSOR, breadth_first, check_graph_args, draw_dot, is_released,
+                     is_tensor, label_text, node_grad, node_names, number_text,
+                     parameter_names, set_node_grad, tensor_stats)
 from viz.rules import ABSENT, Rule, evaluate, rule_of, symbols, write
 
 SCRIPT = Path(__file__).with_name("explore.js")
@@ -124,11 +124,14 @@ def record(root: Any, max_nodes: int | None = 500) -> Recording:
         raise TypeError(f"explore steps through scratchgrad's Value and Tensor graphs, got "
                         f"{type(root).__module__}.{type(root).__name__}; draw_dot draws other "
                         "micrograd-style nodes (micrograd's Value too)")
-    if root._rule is graph._released:
-        raise ValueError("explore needs the graph behind its root, and backward() has released "
-                         "this one: call explore before backward(), or backward(retain_graph=True)")
     seed = _seed(root)
     order = topological_order(root)
+    released = [node for node in order if is_released(node)]
+    if released:
+        whose = "its root" if is_released(root) else f"{len(released):,} of its nodes"
+        raise ValueError(f"explore needs the whole graph, and backward() has released the graph "
+                         f"behind {whose}: call explore before backward(), or "
+                         "backward(retain_graph=True)")
     nodes = breadth_first(root)[:max_nodes]
     index = {id(node): i for i, node in enumerate(nodes)}
     parents = [[index.get(id(p)) for p in node._prev] for node in nodes]
@@ -231,7 +234,8 @@ def _writer(rule: Rule, constants: dict[str, float], operands: list[str], g: str
     texts (names or numbers), the numbers the rule was made for as numbers."""
     texts = {**dict(zip(rule.operands, operands)), "g": g, "e": "e",
              **{name: _number(c, digits) for name, c in constants.items()},
-             **{name: name for name in rule.absent}}  # a clamp's missing max stays `max`
+             # a clamp's missing max stays `max`, a where's mask its name
+             **{name: name for name in (*rule.absent, *rule.masks)}}
     return lambda symbol: texts.get(symbol, me)
 
 

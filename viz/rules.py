@@ -12,12 +12,18 @@ engine's numbers that way.
 The grammar is the engine's notation: + - * / @ ** (or ^), `b^T` for a transpose (and
 the × − ² ᵀ that `write` puts), juxtaposition for a product (`2 sqrt(a)`), |a|, calls of
 a few functions (exp ln log tanh sqrt sign sigmoid softmax sum), `e`, and `X where C`
-for X where the comparison C holds, 0 elsewhere. The operands are the clauses' names (`da` names a), `g` is the gradient
-arriving at the node, a one-letter name that is neither (the `s` of sigmoid) is the node's
-own value, and a number the rule was made for (the 3 of `a * 3` on Values) is taken from
-the rule. A clause ends at its first top-level comma or semicolon, or its sentence; what
-follows the formula there, or after `(`, `with` or `as`, is a remark about edge cases, not
-shown. A derivative in other words ("g put back where it came from") is shown as written.
+for X where the condition C holds, 0 elsewhere. A condition is a comparison (chains like
+`min <= x <= max` too), a bool mask the rule holds (`where cond`), `not` one, or several
+joined by `and` / `or`; `X where C, Y where D` is X where C holds, else Y where D holds.
+The operands are the clauses' names (`da` names a), `g` is the gradient arriving at the
+node, a one-letter name that is neither (the `s` of sigmoid) is the node's own value, and
+a number or mask the rule was made for (the 3 of `a * 3` on Values, the condition of
+`where`) is taken from the rule. The gradient and the node's own value keep the dims a
+reduction took, as size 1, so `da = g` of a sum spreads g back over them. A clause ends at
+its first top-level comma or semicolon (after its last `where` piece), or its sentence;
+what follows the formula there, or after `(`, `with` or `as`, is a remark about edge
+cases, not shown. A derivative in other words ("g put back where it came from") is shown
+as written.
 """
 from __future__ import annotations
 
@@ -48,14 +54,15 @@ FUNCTIONS: dict[str, Callable] = {
     "sign": np.sign, "abs": np.abs, "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
     "softmax": _softmax, "sum": lambda x, axis: np.sum(x, axis=axis, keepdims=True),
 }
-ALONG_AXIS = {"softmax", "sum"}  # along the rule's `axis` (all dims when it has none)
+ALONG_AXIS = {"softmax", "sum"}  # along the rule's `axis` or `dim` (all dims for neither)
 BINARY = {"+": np.add, "−": np.subtract, "×": np.multiply, "/": np.divide, "@": np.matmul,
           "**": np.power}
 COMPARE = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
            "==": np.equal, "!=": np.not_equal}
 SHOWN = {"<=": "≤", ">=": "≥", "==": "=", "!=": "≠"}
 # how tightly each kind of expression binds, for writing it back with the brackets it needs
-PRECEDENCE = {"where": 0, "+": 1, "−": 1, "×": 2, "/": 2, "@": 2, "neg": 3, "**": 4, "T": 5}
+PRECEDENCE = {"cases": 0, "where": 0, "+": 1, "−": 1, "×": 2, "/": 2, "@": 2, "neg": 3, "**": 4,
+              "T": 5}
 
 
 class NotAFormula(ValueError):
@@ -65,12 +72,12 @@ class NotAFormula(ValueError):
 ABSENT = object()  # the value of an operand the node was made without: a clamp's missing max
 
 
-# --- expressions: tuples (kind, ...) with kind one of num sym neg bin call T abs where ---
+# --- expressions: tuples (kind, ...), kind one of num sym neg bin call T abs where cases ---
 
 def evaluate(e: tuple, env: dict[str, Any]) -> Any:
     """An expression's value, its symbols looked up in env (numbers or numpy arrays, or
-    ABSENT: a comparison with an absent operand holds, as a missing bound binds nothing);
-    softmax and sum go along env['axis'] (all dims when env has no axis or None)."""
+    ABSENT: a comparison with an absent operand binds nothing, as a missing bound);
+    softmax and sum go along env's axis or dim (all dims when env has neither)."""
     kind = e[0]
     if kind == "num":
         return e[1]
@@ -82,28 +89,50 @@ def evaluate(e: tuple, env: dict[str, Any]) -> Any:
         return BINARY[e[1]](evaluate(e[2], env), evaluate(e[3], env))
     if kind == "call":
         if e[1] in ALONG_AXIS:
-            return FUNCTIONS[e[1]](evaluate(e[2], env), env.get("axis"))
+            return FUNCTIONS[e[1]](evaluate(e[2], env), env.get("axis", env.get("dim")))
         return FUNCTIONS[e[1]](evaluate(e[2], env))
     if kind == "T":
         return np.swapaxes(evaluate(e[1], env), -1, -2)
     if kind == "abs":
         return np.abs(evaluate(e[1], env))
+    if kind == "cases":  # the first piece whose condition holds
+        result: Any = 0.0
+        for _, value, condition in reversed(e[1:]):
+            result = np.where(_holds(condition, env), evaluate(value, env), result)
+        return result
     return np.where(_holds(e[2], env), evaluate(e[1], env), 0.0)  # where
 
 
 def _holds(c: tuple, env: dict[str, Any]) -> Any:
-    """A condition's truth: ('cmp', [x, op, y, op, z]) chains, ('or'|'and', c, c), ('nan', x)."""
-    if c[0] == "nan":
+    """A condition's truth; one that binds nothing (see _truth) holds."""
+    truth = _truth(c, env)
+    return True if truth is None else truth
+
+
+def _truth(c: tuple, env: dict[str, Any]) -> Any:
+    """A condition's truth: ('cmp', [x, op, y, op, z]) chains, ('mask', x), ('not', c),
+    ('or'|'and', c, c), ('nan', x); None for one whose every comparison has an absent
+    operand, which binds nothing: `x > max or max < min` without a min is `x > max`."""
+    kind = c[0]
+    if kind == "nan":
         return np.isnan(evaluate(c[1], env))
-    if c[0] in ("or", "and"):
-        combine = np.logical_or if c[0] == "or" else np.logical_and
-        return combine(_holds(c[1], env), _holds(c[2], env))
+    if kind == "mask":
+        return np.asarray(evaluate(c[1], env), bool)
+    if kind == "not":
+        inner = _truth(c[1], env)
+        return None if inner is None else np.logical_not(inner)
+    if kind in ("or", "and"):
+        left, right = _truth(c[1], env), _truth(c[2], env)
+        if left is None or right is None:
+            return right if left is None else left
+        return (np.logical_or if kind == "or" else np.logical_and)(left, right)
     parts = c[1]
     values = [evaluate(p, env) for p in parts[::2]]
-    result = True
+    result = None
     for k, op in enumerate(parts[1::2]):
         if values[k] is not ABSENT and values[k + 1] is not ABSENT:
-            result = np.logical_and(result, COMPARE[op](values[k], values[k + 1]))
+            holds = COMPARE[op](values[k], values[k + 1])
+            result = holds if result is None else np.logical_and(result, holds)
     return result
 
 
@@ -126,6 +155,8 @@ def write(e: tuple, name: Callable[[str], str]) -> str:
         return f"|{write(e[1], name)}|"
     if kind == "where":
         return f"{write(e[1], name)} where {_write_condition(e[2], name)}"
+    if kind == "cases":
+        return ", ".join(write(piece, name) for piece in e[1:])
     mine = _precedence(e)
 
     def inner(child: tuple, tighter: bool = False) -> str:
@@ -150,6 +181,10 @@ def write(e: tuple, name: Callable[[str], str]) -> str:
 def _write_condition(c: tuple, name: Callable[[str], str]) -> str:
     if c[0] == "nan":
         return "nan"
+    if c[0] == "mask":
+        return write(c[1], name)
+    if c[0] == "not":
+        return f"not {_write_condition(c[1], name)}"
     if c[0] in ("or", "and"):
         return f"{_write_condition(c[1], name)} {c[0]} {_write_condition(c[2], name)}"
     return " ".join(write(p, name) if k % 2 == 0 else SHOWN.get(p, p)
@@ -159,10 +194,12 @@ def _write_condition(c: tuple, name: Callable[[str], str]) -> str:
 # --- the parser: one formula, or NotAFormula ---
 
 class _Parser:
-    """Recursive descent over TOKEN's tokens; `known(symbol)` says which names are math."""
+    """Recursive descent over TOKEN's tokens; `known(symbol)` says which names are math,
+    `masks` which of them are bool masks (conditions on their own)."""
 
-    def __init__(self, tokens: list[str], known: Callable[[str], bool]) -> None:
-        self.tokens, self.at, self.known = tokens, 0, known
+    def __init__(self, tokens: list[str], known: Callable[[str], bool],
+                 masks: frozenset[str] = frozenset()) -> None:
+        self.tokens, self.at, self.known, self.masks = tokens, 0, known, masks
 
     def peek(self, ahead: int = 0) -> str | None:
         k = self.at + ahead
@@ -186,7 +223,7 @@ class _Parser:
         c = last = self.comparison()
         while self.peek() in ("or", "and"):
             joint = self.take()
-            if self.peek() == "nan":  # `a > 0 or nan`: or a (the name compared last) is nan
+            if self.peek() == "nan" and last[0] == "cmp":  # `a > 0 or nan`: or a is nan
                 self.take()
                 subject = next((p for p in last[1][::2] if p[0] == "sym"), last[1][0])
                 c = (joint, c, ("nan", subject))
@@ -196,12 +233,17 @@ class _Parser:
         return c
 
     def comparison(self) -> tuple:
+        if self.peek() == "not":
+            self.take()
+            return ("not", self.comparison())
         parts = [self.sum()]
         while (op := {"≤": "<=", "≥": ">="}.get(self.peek(), self.peek())) in COMPARE:
             self.take()
             parts += [op, self.sum()]
         if len(parts) == 1:
-            raise NotAFormula("a condition needs a comparison")
+            if parts[0][0] == "sym" and parts[0][1] in self.masks:
+                return ("mask", parts[0])
+            raise NotAFormula("a condition needs a comparison or a mask")
         return ("cmp", parts)
 
     def sum(self) -> tuple:
@@ -286,10 +328,12 @@ class Clause:
 @dataclass
 class Rule:
     """An op's derivative, one clause per operand in operand order (a single prose clause
-    with name None serves them all); `absent` names operands this node was made without."""
+    with name None serves them all); `absent` names operands this node was made without,
+    `masks` the bool masks the rule holds (a where's condition)."""
 
     clauses: list[Clause]
     absent: tuple[str, ...] = ()
+    masks: frozenset[str] = frozenset()
 
     @property
     def operands(self) -> list[str]:
@@ -302,24 +346,48 @@ class Rule:
         return self.clauses[k] if k < len(self.clauses) else None
 
 
-def _top_level_end(text: str) -> int:
-    """Where the formula part of a clause ends: its first comma or semicolon outside brackets."""
-    depth = 0
+def _top_level_pieces(text: str) -> list[str]:
+    """A clause cut at its commas outside brackets, up to its first such semicolon."""
+    pieces, depth, start = [], 0, 0
     for k, ch in enumerate(text):
         if ch in "([":
             depth += 1
         elif ch in ")]":
             depth -= 1
         elif ch in ",;" and depth <= 0:
-            return k
-    return len(text)
+            pieces.append(text[start:k])
+            if ch == ";":
+                return pieces
+            start = k + 1
+    return pieces + [text[start:]]
 
 
-def _formula(text: str, operands: list[str], constants: set[str]) -> tuple:
-    """The formula at the start of a clause, before any remark, or NotAFormula."""
+def _clause_formula(text: str, operands: list[str], constants: set[str],
+                    masks: frozenset[str]) -> tuple:
+    """The formula of a clause: its first piece, and while that is `X where C`, each next
+    piece that is one too (`g / 2 where a == b, g where a == m`); or NotAFormula."""
+    first, *rest = _top_level_pieces(text)
+    e = _formula(first, operands, constants, masks)
+    if e[0] != "where":
+        return e
+    pieces = [e]
+    for more in rest:
+        try:
+            piece = _formula(more, operands, constants, masks)
+        except NotAFormula:
+            break
+        if piece[0] != "where":
+            break
+        pieces.append(piece)
+    return e if len(pieces) == 1 else ("cases", *pieces)
+
+
+def _formula(text: str, operands: list[str], constants: set[str], masks: frozenset[str]
+             ) -> tuple:
+    """The formula at the start of a piece of text, before any remark, or NotAFormula."""
     matches = list(TOKEN.finditer(text))
     tokens = [m.group(1) for m in matches]
-    symbols = {"g", "e", *operands, *constants}
+    symbols = {"g", "e", *operands, *constants, *masks}
 
     def known(token: str) -> bool:  # the node's own value is a one-letter name
         return token in symbols or token in FUNCTIONS or len(token) == 1
@@ -327,7 +395,7 @@ def _formula(text: str, operands: list[str], constants: set[str]) -> tuple:
         rest = tokens[end:]
         if rest and rest[0] != "(" and rest[0] not in REMARK_WORDS:
             continue
-        parser = _Parser(tokens[:end], known)
+        parser = _Parser(tokens[:end], known, masks)
         try:
             e = parser.formula()
         except NotAFormula:
@@ -346,11 +414,13 @@ def symbols(e: tuple) -> set[str]:
     return set().union(*(symbols(x) for x in e[1:] if isinstance(x, tuple)))
 
 
-def parse_rule(doc: str, constants: set[str] = frozenset()) -> Rule | None:
+def parse_rule(doc: str, constants: set[str] = frozenset(),
+               masks: frozenset[str] = frozenset()) -> Rule | None:
     """The clauses of a docstring that states a derivative, or None when it states none.
 
     constants: names of numbers the rule was made for (the c of `d(a * c)`), which a
-    formula may use.
+    formula may use; masks: names of bool masks it holds, which a formula may use as a
+    condition (`g where cond`).
     """
     doc = inspect.cleandoc(doc)
     clauses = []
@@ -367,10 +437,10 @@ def parse_rule(doc: str, constants: set[str] = frozenset()) -> Rule | None:
     operands = [c.name for c in clauses]
     for c in clauses:
         try:
-            c.formula = _formula(c.text[:_top_level_end(c.text)], operands, constants)
+            c.formula = _clause_formula(c.text, operands, constants, masks)
         except NotAFormula:
             pass  # prose, shown as written
-    return Rule(clauses)
+    return Rule(clauses, masks=masks)
 
 
 # --- from a node to its rule ---
@@ -411,12 +481,12 @@ def _without_absent(rule: Rule, closure: dict[str, Any]) -> Rule:
     absent = tuple(c.name for c in rule.clauses if closure.get(f"has_{c.name}") is False)
     if not absent:
         return rule
-    return Rule([c for c in rule.clauses if c.name not in absent], absent)
+    return Rule([c for c in rule.clauses if c.name not in absent], absent, rule.masks)
 
 
 @functools.lru_cache(maxsize=None)
-def _parsed(doc: str, constants: frozenset[str]) -> Rule | None:
-    return parse_rule(doc, constants)
+def _parsed(doc: str, constants: frozenset[str], masks: frozenset[str]) -> Rule | None:
+    return parse_rule(doc, constants, masks)
 
 
 def rule_of(node: Any) -> tuple[Rule | None, dict[str, int | float]]:
@@ -428,10 +498,12 @@ def rule_of(node: Any) -> tuple[Rule | None, dict[str, int | float]]:
     rule = getattr(node, "_rule", None)
     if not inspect.isfunction(rule):
         return None, {}
-    constants = constants_of(rule)
+    constants, closure = constants_of(rule), _closure(rule)
+    masks = frozenset(name for name, v in closure.items()
+                      if isinstance(v, np.ndarray) and v.dtype == np.bool_)
     for fn in (rule, _enclosing(rule)):
         if fn is not None and fn.__doc__:
-            parsed = _parsed(fn.__doc__, frozenset(constants))
+            parsed = _parsed(fn.__doc__, frozenset(constants), masks)
             if parsed is not None:
-                return _without_absent(parsed, _closure(rule)), constants
+                return _without_absent(parsed, closure), constants
     return None, {}
