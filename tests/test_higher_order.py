@@ -27,7 +27,7 @@ import engine
 import nn.functional
 import test_tensor
 from engine import Tensor, Value
-from op_table import EDGES, OPS, programs, run_program
+from op_table import EDGES, OPS, programs, real, run_program
 
 # Where PyTorch's second derivative is an artefact of how it masks a first derivative:
 # d(0**p)/dp is 0 for p > 0, as `g * where(a == 0, 0, out * log(a))`; differentiating that
@@ -211,7 +211,8 @@ def test_a_drifted_fast_rule_is_caught(monkeypatch):
         assert_fast_rule_and_vjp_agree(*exp.values)
 
 
-# --- Tensor: every row of the Tensor op table (shared rows at every shape, TENSOR_OPS) ---
+# --- Tensor: every row of the Tensor op table (shared rows at every shape, TENSOR_OPS),
+# as tests/test_tensor.py lays them out ---
 
 def hessian_along(grad, f, xs, weights, us):
     """(H u summed over inputs, first gradients): the scalar sum(f(xs) * weights), its
@@ -300,7 +301,7 @@ def _written(index):
 
 @pytest.mark.parametrize("index", test_tensor.INDEXES, ids=repr)
 def test_indexing_second_derivatives_match_pytorch_and_central_differences(torch, index):
-    arrays, weights, us = _tensor_case([test_tensor.real], [(4, 3)], _picked(index))
+    arrays, weights, us = _tensor_case([real], [(4, 3)], _picked(index))
     f = _picked(index)
     ours, _ = hessian_along(engine.grad, f, _ours(arrays), Tensor(weights),
                             [Tensor(u) for u in us])

@@ -137,9 +137,7 @@ def record(root: Any, max_nodes: int | None = 500) -> Recording:
     parents = [[index.get(id(p)) for p in node._prev] for node in nodes]
     forward = [index[id(n)] for n in order if id(n) in index]
 
-    # the grads as the nodes hold them (a graph of its own after create_graph), put back as is
-    saved = [(node, "_grad" if hasattr(node, "_grad") else "grad") for node in order]
-    saved = [(node, slot, getattr(node, slot)) for node, slot in saved]
+    saved = [node_grad(node) for node in order]
     try:
         for node in order:
             node.zero_grad()
@@ -170,8 +168,8 @@ def record(root: Any, max_nodes: int | None = 500) -> Recording:
             backward.append(Step(None, list(hidden.values())))
         grads = [_copy(node_grad(node)) for node in nodes]
     finally:
-        for node, slot, grad in saved:
-            setattr(node, slot, grad)
+        for node, grad in zip(order, saved):
+            set_node_grad(node, grad)
     return Recording(nodes, parents, forward, backward, grads, len(order) - len(nodes))
 
 
