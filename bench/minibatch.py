@@ -121,7 +121,7 @@ def main() -> None:
     x, y, source = load_rows(args.rows)
     nn.manual_seed(0)
     init = nn.Linear(784, 100), nn.Linear(100, 10)
-    weights = [p.data for layer in init for p in (layer.weight, layer.bias)]
+    weights = [p.numpy() for layer in init for p in (layer.weight, layer.bias)]
     ways: dict[str, Callable] = {"ours": epoch_ours, "numpy": epoch_numpy}
     try:
         import torch

@@ -248,6 +248,12 @@ def _where(cond: Any, x: Any, y: Any) -> Any:
     return np.where(cond, x, y)
 
 
+def _zeros(g: Any, like: Any) -> Any:
+    """Zeros shaped like `like` in g's dtype, outside any graph (a gradient that is constant)."""
+    zeros = np.zeros(like.shape, _raw(g).dtype)
+    return _leaf(zeros) if isinstance(g, Tensor) else zeros
+
+
 def _pow(x: Any, p: Any, number: bool) -> Any:
     """x ** p for arrays or Tensors; `number`: p came from a number (see _power)."""
     if isinstance(x, Tensor) or isinstance(p, Tensor):
@@ -321,6 +327,9 @@ class Tensor(Node):
     _releasable = True  # backward() frees the graph unless retain_graph=True, as PyTorch
     __hash__ = object.__hash__  # __eq__ compares entries; graph walks keep nodes in sets
     _raw = operator.attrgetter("_data")  # what a rule receives of a node, in a normal pass
+    # inf and nan are meant in a backward pass (0 * inf where a kink or mask stops a
+    # gradient), and PyTorch gives them without a word: so does numpy here
+    _arithmetic = staticmethod(lambda: np.errstate(**_IEEE))
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  label: str = "") -> None:
@@ -446,9 +455,9 @@ class Tensor(Node):
         array on twice (a + b gives g to both) or a view of it; `handed` has the ids of the
         arrays already given to a leaf in this pass.
         """
-        if isinstance(g, Tensor):  # create_graph: the gradient is a graph node
-            with lock:
-                self._grad = g if self._grad is None else self._grad + g
+        if isinstance(g, Tensor):  # create_graph: the gradient is a graph node; a copy in
+            with lock:           # the graph, as PyTorch's, so no two .grads are one tensor
+                self._grad = g.clone() if self._grad is None else self._grad + g
             return
         if retained or type(g) is not np.ndarray or g.base is not None or (
                 not g.flags.writeable) or id(g) in handed:
@@ -477,12 +486,22 @@ class Tensor(Node):
             if seed.shape != self._data.shape:
                 raise ValueError(f"{what} has shape {seed.shape}, but the tensor it is the "
                                  f"gradient of has shape {self._data.shape}")
-        if create_graph:
-            return gradient if isinstance(gradient, Tensor) else _leaf(seed)
+        if create_graph:  # a gradient that is a graph node stays one (functional.jvp's trick)
+            return gradient._cast(seed.dtype) if isinstance(gradient, Tensor) else _leaf(seed)
         return seed
 
-    def _grad_value(self, g: Any, create_graph: bool) -> Tensor:
-        return g if isinstance(g, Tensor) else _leaf(g)
+    def _grad_value(self, g: Any, create_graph: bool, handed: set) -> Tensor:
+        """What engine.grad returns for this input: g as a Tensor of its own (a rule may give
+        a broadcast view, or one array to two inputs), zeros where g is 0 (see run_backward)."""
+        if isinstance(g, Tensor):
+            return g
+        if type(g) is int:
+            return _leaf(np.zeros(self._data.shape, self._data.dtype))
+        if type(g) is not np.ndarray or g.base is not None or not g.flags.writeable or (
+                id(g) in handed):
+            g = np.array(g)
+        handed.add(id(g))
+        return _leaf(g)
 
     @property
     def _backward(self) -> Callable[[], None]:
@@ -531,7 +550,9 @@ class Tensor(Node):
         def rule(g: Any, out: Any, need: list, a: Any, b: Any) -> tuple:
             da = db = None
             with np.errstate(**_IEEE):
-                if need[0]:  # x**0 is the constant 1: no gradient, even a nan one
+                if need[0] and number and _raw(b) == 0:  # x**0 is the constant 1: its
+                    da = _zeros(g, a)  # gradient a constant 0, as PyTorch's (not 0 * inf)
+                elif need[0]:  # no gradient where b == 0, even a nan one
                     da = _where(_raw(b) == 0, 0, g * (b * _pow(a, b - 1, number)))
                 if need[1]:  # 0**p is 0 for every p > 0: flat in p, not 0 * ln(0) = nan
                     db = _where((_raw(a) == 0) & (_raw(b) >= 0), 0, g * (out * _log(a)))

@@ -166,7 +166,7 @@ class Value(Node):
     # a number operand in the rule made for that number, and no `_more`: at most two parents.
     __slots__ = ("data", "grad", "label", "_a", "_b", "_rule")
     _more = ()
-    _retains = False
+    _retains = True  # micrograd's: every node's .grad is filled, under create_graph too
     _raw = operator.attrgetter("data")  # what a vjp receives of a node in a float pass
 
     def __init__(self, data: Number, _children: Iterable[Value] = (), _op: str = "",
@@ -290,7 +290,7 @@ class Value(Node):
     def _pow_vjp(g: Any, out: Any, need: list, a: Any, b: Any) -> tuple:
         """_pow_rule's vjp form"""
         da = g * (b * _pow_any(a, b - 1)) if _f(b) != 0 else None
-        db = 0.0 if _f(a) == 0 and _f(b) >= 0 else g * (out * _log_any(a))
+        db = g * (0.0 if _f(a) == 0 and _f(b) >= 0 else out * _log_any(a))
         return da, db
 
     @_named("**", _pow_vjp)
@@ -429,8 +429,10 @@ class Value(Node):
         """Fill `.grad` of every node this one depends on with d self / d node.
 
         Leaves accumulate across calls, as in PyTorch; interior nodes start afresh. With
-        `create_graph=True` the leaves' gradients are Values with a graph of their own
-        (d self / d x as an expression of x), so they can be differentiated again.
+        `create_graph=True` every gradient is a Value with a graph of its own (d self / d x
+        as an expression of x), so it can be differentiated again; the rules' `vjp` forms
+        build it. `retain_graph` is accepted for PyTorch's sake: a Value graph is never
+        released.
         """
         if self._a is None and self._rule is not None:
             raise RuntimeError(
@@ -438,10 +440,18 @@ class Value(Node):
                 "computed while graph recording was off (inside no_grad()), so no gradient "
                 "can reach its inputs. Compute it outside no_grad() (engine.is_grad_enabled() "
                 "tells).")
-        if create_graph:
-            graph.run_backward([self], [Value(1.0)], create_graph=True, retain_graph=retain_graph)
-        else:
+        if not create_graph:
             graph.backward_in_place(self, 1.0)
+            return
+        with graph._values_lock:  # interior grads start afresh, as in backward_in_place
+            order = graph._order([self])
+            for node in order:
+                node.grad = 0.0
+            graph.run_backward([self], [Value(1.0)], create_graph=True, retain_graph=retain_graph)
+            for node in order:  # where no gradient came (relu at 0, 0 ** p), a constant Value
+                for n in (node, *node._prev):
+                    if type(n.grad) is not Value:
+                        n.grad = Value(n.grad)
 
     # --- what the general backward driver asks of a node (engine/graph.py) ---
 
@@ -458,17 +468,26 @@ class Value(Node):
         return g
 
     def _accumulate(self, g: Any, handed: set, lock: Any, retained: bool = False) -> None:
+        """Interior nodes take g (each is reached once a pass); leaves add it to `.grad`."""
         with lock:
-            self.grad = self.grad + g
+            old = self.grad
+            fresh = retained or (type(old) is float and old == 0 and type(g) is Value)
+            self.grad = g if fresh else old + g  # a graph gradient without a `0 +` node
 
     def _seed(self, gradient: Any, create_graph: bool, what: str) -> Any:
         seed = 1.0 if gradient is None else gradient if type(gradient) is Value else _as_float(
             gradient, what)
-        return Value(seed) if create_graph and type(seed) is not Value else seed
+        if create_graph:
+            return seed if type(seed) is Value else Value(seed)
+        return _f(seed)
 
     @staticmethod
-    def _grad_value(g: Any, create_graph: bool) -> Any:
-        return g
+    def _grad_value(g: Any, create_graph: bool, handed: set) -> Any:
+        """What engine.grad returns: a float, or a Value under create_graph (also where the
+        gradient is a constant 0: see run_backward)."""
+        if create_graph:
+            return g if type(g) is Value else Value(g)
+        return float(g)
 
     def item(self) -> float:
         return self.data

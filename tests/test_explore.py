@@ -156,6 +156,20 @@ def test_recording_leaves_the_graph_as_it_was() -> None:
         assert node_grad(node) is grad
 
 
+def test_recording_the_graph_of_a_gradient_keeps_the_gradients_graphs() -> None:
+    """After backward(create_graph=True) the grads are graph nodes (x.grad's graph is what
+    the page shows); recording puts those very nodes back, not their numbers."""
+    x = Value(1.5, label="x")
+    (x ** 3 - x * x).backward(create_graph=True)
+    t = Tensor([1.5, -0.5], requires_grad=True, dtype=np.float64)
+    (t * t * t).sum().backward(create_graph=True)
+    grads = [x.grad, t.grad]
+    for root in (x.grad, t.grad.sum()):
+        record(root)
+    assert [x.grad, t.grad] == grads and x.grad.data == 3 * 1.5 ** 2 - 2 * 1.5
+    assert x.grad._prev and t.grad.requires_grad
+
+
 def test_the_rule_shows_the_engines_numbers() -> None:
     a, b, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(-2.0, label="f")
     c = a * b
