@@ -8,11 +8,11 @@
    every forward step and every backward step (or the first `--steps` of each), the time
    `explorer.go(step + 1)` takes in JavaScript, and the time until the frame after it is
    painted, less an idle frame measured just before. Target: each step under 50 ms.
-3. With --screenshot PATH: a picture of a small page mid-way through backward (the README's).
 
     python -m bench.explore
     python -m bench.explore --rounds 5 --steps 100
-    python -m bench.explore --screenshot docs/explore.png
+
+(The README's picture of a page is docs/explore.png, which `python docs/images.py` makes.)
 """
 from __future__ import annotations
 
@@ -28,12 +28,10 @@ from typing import Any
 
 from bench.viz import demo_loss
 from demos._common import number
-from engine.atomic import check_writable, write_bytes
 from engine import Value, topological_order
+from viz.browser import NoBrowser, find_chromium, headless_chromium
 from viz.explore import explore
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 MAX_NODES = 500
 
 # In the page: time `steps` steps from `start`, each as the JavaScript of the step and the
@@ -55,12 +53,6 @@ MEASURE = """async ([start, steps]) => {
   }
   return { js, painted, idle };
 }"""
-
-
-def find_chromium() -> str | None:
-    """The system's Chromium: $CHROMIUM, else chromium or chromium-browser on PATH."""
-    return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which(
-        "chromium-browser")
 
 
 def write_times(graphs: dict[str, Value], folder: Path, rounds: int) -> dict[str, Path]:
@@ -119,28 +111,6 @@ def step_times(browser: Any, page_path: Path, steps: int) -> None:
     context.close()
 
 
-def screenshot(browser: Any, folder: Path, out: Path) -> None:
-    """The README's picture: micrograd's lecture expression, mid-way through backward."""
-    a, b, c, f = (Value(x, label=n) for x, n in ((2.0, "a"), (-3.0, "b"), (10.0, "c"),
-                                                  (-2.0, "f")))
-    e = a * b
-    d = e + c
-    L = d * f
-    out_ = L + a * a
-    for node, name in ((e, "e"), (d, "d"), (L, "L"), (out_, "out")):
-        node.label = name
-    explored = explore(out_, folder / "shot.html")
-    context = browser.new_context(viewport={"width": 1200, "height": 470})
-    page = context.new_page()
-    page.goto((folder / "shot.html").as_uri())
-    page.keyboard.press("End")  # the last step, in which a gets its second contribution
-    i = explored.recording.nodes.index(a)
-    page.click(f"#graph svg g.node:has(> title:text-is('v{i}'))")
-    write_bytes(out, page.screenshot())
-    context.close()
-    print(f"  screenshot written to {out}")
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.explore", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -148,14 +118,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="timed writes of each (default 3)")
     parser.add_argument("--steps", type=number(int, 1), default=10**9,
                         help="steps timed in each phase in the browser (default: all)")
-    parser.add_argument("--screenshot", type=Path, default=None,
-                        help="also write the README's screenshot to this PNG")
     args = parser.parse_args(argv)
-    if args.screenshot:
-        try:  # before the minutes of measuring, not after
-            check_writable(args.screenshot)
-        except OSError as e:
-            parser.error(f"--screenshot: {e}")
     print("command:", "python -m bench.explore", *(argv if argv is not None else sys.argv[1:]))
 
     graphs = {f"demo loss, {points} point{'s' if points > 1 else ''}"
@@ -166,22 +129,13 @@ def main(argv: list[str] | None = None) -> None:
         print(f"1. explore(root, path), max_nodes={MAX_NODES}")
         pages = write_times(graphs, folder, args.rounds)
 
-        chromium = find_chromium()
         try:
-            from playwright.sync_api import sync_playwright
-        except ImportError:
-            sys.exit("2. skipped: Playwright is not installed (pip install playwright)")
-        if chromium is None:
-            sys.exit("2. skipped: no Chromium found (apt-get install chromium, or set $CHROMIUM)")
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            name = list(pages)[-1]
-            print(f"2. stepping in headless {browser.version} ({chromium}): {name}")
-            step_times(browser, pages[name], args.steps)
-            if args.screenshot:
-                print("3. screenshot")
-                screenshot(browser, folder, args.screenshot)
-            browser.close()
+            with headless_chromium() as browser:
+                name = list(pages)[-1]
+                print(f"2. stepping in headless {browser.version} ({find_chromium()}): {name}")
+                step_times(browser, pages[name], args.steps)
+        except NoBrowser as e:
+            sys.exit(f"2. skipped: {e}")
 
 
 if __name__ == "__main__":

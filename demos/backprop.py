@@ -158,9 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         loss, results[name] = way(arrays, y)
         print(f"{name:<21} loss {loss:.4f}  ({time.perf_counter() - start:.2f} s)")
     agree = compare(results, "engine.Tensor")
-    loss, _ = examples.lesson(x[:PAGE_DIGITS], y[:PAGE_DIGITS], args.seed)
+    loss, params = examples.lesson(x[:PAGE_DIGITS], y[:PAGE_DIGITS], args.seed)
     page = out / "backprop_lesson.html"
-    viz.explore(loss, page, rankdir="TB",
+    viz.explore(loss, page, rankdir="TB", params=params,
                 title=f"the lesson's model on {min(PAGE_DIGITS, len(x))} digits: backprop, "
                       "node by node")
     print(f"wrote {page}")

@@ -392,7 +392,7 @@ class ScalarAdam:
 
     def step(self) -> None:
         """One Adam update of every weight from its grad."""
-        self.flat.grad = np.array([p.grad for p in self.params])
+        self.flat.grad = Tensor(np.array([p.grad for p in self.params]))
         self.adam.step()
         for p, x in zip(self.params, self.flat.data.tolist()):
             p.data = x

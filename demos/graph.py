@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             root, path, params=params, rankdir=RANKDIR[name]) for fmt in dict.fromkeys(args.format)}
         if name == "neuron":
             writes[out / "backprop.html"] = lambda path: viz.explore(
-                root, path, rankdir=RANKDIR[name],
+                root, path, rankdir=RANKDIR[name], params=params,
                 title="micrograd's neuron: backprop, node by node")
         for path, write in writes.items():
             try:

@@ -91,8 +91,8 @@ def clamp(input: Tensor, min: Operand | None = None, max: Operand | None = None)
     """Entries limited to [min, max]; either bound may be None, a number or a Tensor.
 
     PyTorch's rule, ties and crossed bounds included: dx = g where min <= x <= max;
-    dmin = g where x < min (and min < max); dmax = g where x > max, or where max < min
-    (then every entry is max).
+    dmin = g where x < min < max; dmax = g where x > max or max < min (crossed bounds make
+    every entry max). A bound given as None takes no part in a comparison.
     """
     has_min, has_max = min is not None, max is not None
     if not (has_min or has_max):
@@ -120,8 +120,9 @@ def clamp(input: Tensor, min: Operand | None = None, max: Operand | None = None)
 
 
 def _pick(input: Tensor, other: Operand, larger: bool) -> Tensor:
-    """Entrywise larger (or smaller) of a and b, nan where either is; a tie splits g evenly,
-    as PyTorch: da = g where a wins, g/2 on a tie; db likewise."""
+    """Entrywise larger (or smaller) m of a and b, nan where either is; da = g / 2 where
+    a == b, g where a == m; db = g / 2 where a == b, g where b == m (a tie splits g evenly,
+    as in PyTorch; where either is nan, both get g)."""
     a, b = _operands("maximum" if larger else "minimum", input, other)
     _check_broadcast("maximum" if larger else "minimum", a._data.shape, b._data.shape)
     pick = np.maximum if larger else np.minimum
@@ -155,7 +156,7 @@ def _mask(mask: Any, op: str) -> np.ndarray:
 
 def where(condition: Any, input: Operand, other: Operand) -> Tensor:
     """input where condition is True, else other (the three broadcast), as torch.where;
-    d input = g where condition, d other = g elsewhere."""
+    d input = g where cond, d other = g where not cond (cond: the condition, as bools)."""
     cond = _mask(condition, "where")
     a, b = _operands("where", input, other)
     _check_broadcast("where", cond.shape, a._data.shape, b._data.shape)

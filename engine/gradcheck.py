@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from engine.graph import Node, no_grad
+from engine.grad_mode import no_grad
+from engine.graph import Node
 
 
 class GradcheckError(AssertionError):

@@ -30,15 +30,29 @@ Two drivers share one walk:
   nodes themselves with recording on, so the gradients are graph nodes too and can be
   differentiated again (the backward pass is itself a computation graph).
 
+How an op's derivative is written so that it can be differentiated again (the one rule
+for this mode): a rule computes its gradients with differentiable operations only, and
+never reaches past a node into its numbers. Under create_graph it receives nodes, and
+everything it does to them is recorded, so what it returns is the gradient as a graph.
+- A Tensor rule is ONE function for both passes (engine/tensor.py says which operations
+  and helpers arrays and Tensors share): there is no second copy of a derivative, so the
+  first and the second derivative cannot drift apart.
+- A Value op has two forms: the fast in-place rule that `backward()` runs, and its `vjp`,
+  which engine.grad and create_graph run. tests/test_higher_order.py compares the two on
+  every op-table row and on random programs, and shows a planted drift being caught.
+Constants a rule branches on (a mask, a sign, whether an exponent is 0) are read from
+the numbers; their derivative is 0 where they are constant, as in PyTorch.
+
 The walk uses an explicit stack, so graph depth is limited by memory, not by Python's
 recursion limit.
 """
 from __future__ import annotations
 
+import contextlib
 import threading
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
-from engine.grad_mode import enable_grad, no_grad
+from engine.grad_mode import enable_grad
 
 
 class Node:
@@ -49,6 +63,8 @@ class Node:
     _GRAD_ZERO: Any = 0.0  # what a node's grad is reset to: 0.0 for Value, None for Tensor
     _vsum = None  # Tensor: the versions its op saw (see Tensor); Values are never changed in place
     _releasable = False  # whether a backward pass frees the graph behind it (Tensor: as PyTorch)
+    # the floating-point mode a backward pass runs in (Tensor: no numpy warnings at inf and nan)
+    _arithmetic = staticmethod(contextlib.nullcontext)
 
     @property
     def _prev(self) -> tuple:
@@ -150,6 +166,7 @@ def backward_in_place(root: Node, seed: Any) -> None:
 # --- the general driver: gradients in a dictionary of the call's own ---
 
 _leaf_lock = threading.Lock()  # a leaf's .grad: read, add, write back, as one step
+_as_is = contextlib.nullcontext()
 
 
 def run_backward(roots: Sequence[Node], seeds: Sequence[Any], *, create_graph: bool = False,
@@ -173,13 +190,13 @@ def run_backward(roots: Sequence[Node], seeds: Sequence[Any], *, create_graph: b
 
     def deliver(node: Node, g: Any) -> None:
         """Give g to a leaf: into `.grad`, or into `captured` when it is an input."""
+        if node._rule is _released:  # an interior node of a graph already backpropagated
+            _released()
         if captured is not None:
             if node in captured:
                 old = captured[node]
                 captured[node] = g if old is None else old + g
             return
-        if node._rule is _released:
-            _released()
         node._accumulate(g, handed, _leaf_lock)
 
     for root, seed in zip(roots, seeds):
@@ -190,32 +207,42 @@ def run_backward(roots: Sequence[Node], seeds: Sequence[Any], *, create_graph: b
         else:
             grads[root] = grads[root] + seed if root in grads else seed
     order = _order(roots)
-    with enable_grad() if create_graph else no_grad():
+    pop = grads.pop
+    # a normal pass hands the rules arrays, so they make no nodes and need no grad mode
+    with (enable_grad() if create_graph else _as_is,
+          type(roots[0])._arithmetic() if roots else _as_is):
         for node in reversed(order):
-            g = grads.pop(node, None)
+            g = pop(node, None)
             if g is None:  # no root's gradient reaches it
                 continue
-            if node._vsum is not None and node._vsum != node._versions():
+            vsum = node._vsum
+            if vsum is not None and vsum != node._versions():
                 node._modified_in_place()
-            if captured is not None and node in captured:
-                captured[node] = g
-            elif captured is None and node._retains:
+            if captured is not None:
+                if node in captured:
+                    captured[node] = g
+            elif node._retains:
                 node._accumulate(g, handed, _leaf_lock, retained=True)
-            parents = node._prev
+            a, b = node._a, node._b
+            parents = (a,) if b is None else (a, b, *node._more)
+            need = [p.requires_grad for p in parents]
             if create_graph:
-                results = node._vjp()(g, node, [p.requires_grad for p in parents], *parents)
+                results = node._vjp()(g, node, need, *parents)
             else:
                 raw = node._raw
-                results = node._vjp()(g, raw(node), [p.requires_grad for p in parents],
-                                      *[raw(p) for p in parents])
-            for p, r in zip(parents, results):
-                if r is None or not p.requires_grad:
+                results = node._vjp()(g, raw(node), need, *[raw(p) for p in parents])
+            for p, r, needed in zip(parents, results, need):
+                if r is None or not needed:
+                    if captured is not None and captured.get(p, 0) is None:
+                        captured[p] = 0  # reached, but its gradient is zero: used all the same
                     continue
                 r = p._fit(r)
                 if p._a is None:
                     deliver(p, r)
+                elif p in grads:
+                    grads[p] = grads[p] + r
                 else:
-                    grads[p] = grads[p] + r if p in grads else r
+                    grads[p] = r
             if release and node._releasable:
                 node._rule = _released
                 node._a = node._b = None
@@ -258,10 +285,11 @@ def grad(outputs: Node | Sequence[Node], inputs: Node | Sequence[Node],
     captured = run_backward(outputs, seeds, create_graph=create_graph,
                             retain_graph=retain_graph, inputs=inputs)
     result = []
+    handed: set = set()  # ids of the arrays returned so far: each input gets one of its own
     for i, x in enumerate(inputs):
         g = captured[x]
         if g is None and not allow_unused:
             raise RuntimeError(f"grad(): input {i} was not used to compute the outputs; pass "
                                "allow_unused=True to get None for it")
-        result.append(g if g is None else x._grad_value(g, create_graph))
+        result.append(g if g is None else x._grad_value(g, create_graph, handed))
     return tuple(result)

@@ -538,32 +538,26 @@ def randint_like(input: Any, low: int = 0, high: int | None = None, *,
     return _tensor(array, requires_grad, "randint_like")
 
 
-# --- the fillers as Tensor methods: t.uniform_(a, b), t.normal_(mean, std), ...
+# --- the fillers as Tensor methods: t.uniform_(a, b), t.normal_(mean, std), ... ---
 
-def _tensor_method(fill: Any) -> Any:
-    """`t.NAME_(..., generator=None)`: fill's numbers written into t, as PyTorch's method.
-
-    A leaf that requires grad is refused while the graph is recorded (nn.init works under
-    no_grad, as PyTorch's does); a tensor made by an op leaves the graph, since its new
-    numbers no longer depend on what made it."""
-    def method(self: Any, *args: Any, generator: Generator | None = None) -> Any:
-        if self.requires_grad:
-            from engine.tensor import _recording
-            if _recording():
-                self._check_in_place(fill.__name__)
-                self.detach_()
-        fill(self._data, *args, generator=generator)
+def _filling_method(fill: Any) -> Any:
+    """`t.NAME_(...)`: the filler on t's own array, in place, as PyTorch's method."""
+    def method(self: Any, *args: Any, generator: Generator | None = None, **kwargs: Any) -> Any:
+        from engine.tensor import _recording
+        if _recording():
+            self._check_in_place(fill.__name__)
+        fill(self._data, *args, generator=generator, **kwargs)
         self._version += 1
         return self
     method.__name__ = method.__qualname__ = fill.__name__
-    method.__doc__ = fill.__doc__
+    method.__doc__ = f"{fill.__name__}: this tensor's entries drawn anew, in place."
     return method
 
 
-def _attach() -> None:
-    from engine.tensor import Tensor  # engine/tensor.py imports this module at its end
-    for fill in (uniform_, normal_, bernoulli_, exponential_, random_):
-        setattr(Tensor, fill.__name__, _tensor_method(fill))
+def _add_methods() -> None:
+    from engine.tensor import Tensor
+    for fill in (uniform_, normal_, bernoulli_, random_, exponential_):
+        setattr(Tensor, fill.__name__, _filling_method(fill))
 
 
-_attach()
+_add_methods()

@@ -56,7 +56,7 @@ def _unreduce(g: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
 def sum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any = None,
         axis: Dims = None, keepdims: bool | None = None) -> Tensor:
     """Sum along dims (all by default); ints and bools sum as int64, as in PyTorch;
-    da = g spread back over the summed dims."""
+    da = g, spread back over the summed dims."""
     axis, keepdims = _dims("sum", input.ndim, dim, keepdim, axis, keepdims)
     if dtype is None and input._data.dtype.kind in "biu":
         dtype = dtypes.int64
@@ -71,9 +71,9 @@ def _expand(g: Any, shape: tuple) -> Any:
 
 
 def _extreme(input: Tensor, pick: Any, op: str, axis: Any, keepdims: bool) -> Tensor:
-    """max or min along axis, values only; da = g split evenly among the entries tied for
-    it, as torch.amax and torch.max() without a dim (symmetric where picking one entry
-    would depend on the order)."""
+    """The max or min m along axis, values only; da = g where a == m, split evenly among
+    the entries tied for m, as torch.amax and torch.max() without a dim (symmetric where
+    picking one entry would depend on the order)."""
     if not input._data.size:
         raise RuntimeError(f"{op}() of an empty tensor has no value; give it entries first")
     top = pick(input._data, axis=axis, keepdims=True)
@@ -279,8 +279,11 @@ def log_softmax(input: Tensor, dim: int | None = None, *, axis: int | None = Non
     no broadcast gradient to sum back, on the path every classifier takes.
     """
     dim, x = _softmax_input("log_softmax", input, dim, axis, dtype)
+    lse = _logsumexp(x, dim)
     with np.errstate(invalid="ignore"):
-        data = x - _logsumexp(x, dim)
+        data = x - lse
+    if (lse == np.inf).any():  # a row with +inf has no softmax: all nan, as PyTorch gives it
+        data = np.where(lse == np.inf, np.nan, data)
 
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
         return (g - _exp(out) * _dual_sum(g, dim),)
@@ -295,6 +298,8 @@ def softmax(input: Tensor, dim: int | None = None, *, axis: int | None = None,
     e, total, _ = _exps(x, dim)
     with np.errstate(divide="ignore", invalid="ignore"):
         e /= total
+    if (total == np.inf).any():  # a row with +inf has no softmax: all nan, as PyTorch gives it
+        e = np.where(total == np.inf, np.nan, e)
 
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
         return (out * (g - _dual_sum(g * out, dim)),)

@@ -119,7 +119,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 def expand(input: Tensor, *sizes: int | tuple[int, ...]) -> Tensor:
     """The tensor broadcast to `sizes` (-1 keeps a dim), as PyTorch's `expand`;
-    da = g summed back over the stretched dims."""
+    da = g, summed back over the stretched dims."""
     sizes = _sizes(sizes)
     shape = input._data.shape
     lead = len(sizes) - len(shape)

@@ -80,10 +80,12 @@ def _node(data: Any, op: str, rule: Callable | None, *parents: Tensor) -> Tensor
         for p in parents:  # a loop, not any(genexpr): this runs for every op
             if p.requires_grad:
                 out.requires_grad, out._op, out._rule = True, op, rule
-                out._a = parents[0]
-                out._b = parents[1] if len(parents) > 1 else None
-                out._more = parents[2:]
-                out._vsum = out._versions()
+                a = out._a = parents[0]
+                if len(parents) == 1:
+                    out._b, out._more, out._vsum = None, (), a._version
+                else:
+                    out._b, out._more = parents[1], parents[2:]
+                    out._vsum = out._versions()
                 return out
     out.requires_grad, out._op, out._rule = False, "", None
     out._a = out._b = out._vsum = None
@@ -126,7 +128,7 @@ def _operands(op: str, *xs: Any, floating: bool = False) -> tuple[Tensor, ...]:
             if type(b) is Tensor:
                 if dtype == b._data.dtype:
                     return xs
-            elif type(b) is float and dtype.kind == "f":
+            elif (type(b) is float or type(b) is int) and dtype.kind == "f":
                 return a, _leaf(np.array(b, dtype))
     tensors, dims, zero_dims, kinds = [], [], [], []
     for x in xs:
@@ -192,12 +194,17 @@ def _check_broadcast(op: str, *shapes: tuple) -> None:
                          ) from None
 
 
-def _power(x: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """x ** p as numpy computes it, except (-inf) ** ±0.5: nan, as sqrt(-inf) (PyTorch, Value)."""
+def _power(x: np.ndarray, p: np.ndarray, number: bool) -> np.ndarray:
+    """x ** p as PyTorch computes it. For a number exponent (`number`), ** 0.5 and ** -0.5
+    are sqrt and 1 / sqrt ((-inf) ** 0.5 is nan, (-0.0) ** -0.5 is -inf); for a tensor
+    exponent, C's pow, which differs from numpy's at (-inf) ** 0.5 (inf) and (-0.0) ** 0.5 (0)."""
+    if number and p.ndim == 0 and p.item() in (0.5, -0.5):
+        root = np.sqrt(x)
+        return root if p.item() > 0 else 1 / root
     out = np.power(x, p)
-    if p.ndim == 0 and p.item() not in (0.5, -0.5):  # the common case, decided cheaply
+    if number or not (p == 0.5).any():  # the common case, decided cheaply
         return out
-    return np.where((np.abs(p) == 0.5) & (x == -np.inf), np.nan, out)
+    return np.where((p == 0.5) & ((x == -np.inf) | (x == 0)), np.abs(x), out)
 
 
 def _index(index: Any) -> Any:
@@ -241,8 +248,17 @@ def _where(cond: Any, x: Any, y: Any) -> Any:
     return np.where(cond, x, y)
 
 
-def _pow(x: Any, p: Any) -> Any:
-    return x ** p if isinstance(x, Tensor) or isinstance(p, Tensor) else _power(x, p)
+def _zeros(g: Any, like: Any) -> Any:
+    """Zeros shaped like `like` in g's dtype, outside any graph (a gradient that is constant)."""
+    zeros = np.zeros(like.shape, _raw(g).dtype)
+    return _leaf(zeros) if isinstance(g, Tensor) else zeros
+
+
+def _pow(x: Any, p: Any, number: bool) -> Any:
+    """x ** p for arrays or Tensors; `number`: p came from a number (see _power)."""
+    if isinstance(x, Tensor) or isinstance(p, Tensor):
+        return x ** (_raw(p).item() if number else p)
+    return _power(x, p, number)
 
 
 def _exp(x: Any) -> Any:
@@ -283,7 +299,8 @@ def _zero_at(g: Any, index: Any) -> Any:
 
 def _index_put(target: Tensor, index: Any, value: Tensor, accumulate: bool) -> Tensor:
     """target with value written at index (added there when `accumulate`), as a new node;
-    d target = g, with 0 where written over; d value = g[index], summed to value's shape."""
+    target gets g with 0 where written over (all of g when `accumulate`), value gets
+    g[index], summed to value's shape."""
     out = target._data.copy()
     try:
         if accumulate:
@@ -303,12 +320,16 @@ def _index_put(target: Tensor, index: Any, value: Tensor, accumulate: bool) -> T
 class Tensor(Node):
     """A graph node holding a numpy array: its numbers, its gradient and how it was made."""
 
+    # __dict__ too: PyTorch code sets attributes of its own on tensors (the lesson's `.g`)
     __slots__ = ("_data", "_grad", "requires_grad", "label", "_op", "_a", "_b", "_more", "_rule",
-                 "_version", "_vsum", "_retains", "g", "__weakref__")
+                 "_version", "_vsum", "_retains", "__weakref__", "__dict__")
     _GRAD_ZERO = None  # no gradient yet, as in PyTorch
     _releasable = True  # backward() frees the graph unless retain_graph=True, as PyTorch
     __hash__ = object.__hash__  # __eq__ compares entries; graph walks keep nodes in sets
     _raw = operator.attrgetter("_data")  # what a rule receives of a node, in a normal pass
+    # inf and nan are meant in a backward pass (0 * inf where a kink or mask stops a
+    # gradient), and PyTorch gives them without a word: so does numpy here
+    _arithmetic = staticmethod(lambda: np.errstate(**_IEEE))
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  label: str = "") -> None:
@@ -434,9 +455,9 @@ class Tensor(Node):
         array on twice (a + b gives g to both) or a view of it; `handed` has the ids of the
         arrays already given to a leaf in this pass.
         """
-        if isinstance(g, Tensor):  # create_graph: the gradient is a graph node
-            with lock:
-                self._grad = g if self._grad is None else self._grad + g
+        if isinstance(g, Tensor):  # create_graph: the gradient is a graph node; a copy in
+            with lock:           # the graph, as PyTorch's, so no two .grads are one tensor
+                self._grad = g.clone() if self._grad is None else self._grad + g
             return
         if retained or type(g) is not np.ndarray or g.base is not None or (
                 not g.flags.writeable) or id(g) in handed:
@@ -465,12 +486,22 @@ class Tensor(Node):
             if seed.shape != self._data.shape:
                 raise ValueError(f"{what} has shape {seed.shape}, but the tensor it is the "
                                  f"gradient of has shape {self._data.shape}")
-        if create_graph:
-            return gradient if isinstance(gradient, Tensor) else _leaf(seed)
+        if create_graph:  # a gradient that is a graph node stays one (functional.jvp's trick)
+            return gradient._cast(seed.dtype) if isinstance(gradient, Tensor) else _leaf(seed)
         return seed
 
-    def _grad_value(self, g: Any, create_graph: bool) -> Tensor:
-        return g if isinstance(g, Tensor) else _leaf(g)
+    def _grad_value(self, g: Any, create_graph: bool, handed: set) -> Tensor:
+        """What engine.grad returns for this input: g as a Tensor of its own (a rule may give
+        a broadcast view, or one array to two inputs), zeros where g is 0 (see run_backward)."""
+        if isinstance(g, Tensor):
+            return g
+        if type(g) is int:
+            return _leaf(np.zeros(self._data.shape, self._data.dtype))
+        if type(g) is not np.ndarray or g.base is not None or not g.flags.writeable or (
+                id(g) in handed):
+            g = np.array(g)
+        handed.add(id(g))
+        return _leaf(g)
 
     @property
     def _backward(self) -> Callable[[], None]:
@@ -511,15 +542,18 @@ class Tensor(Node):
 
     def __pow__(self, other: Operand) -> Tensor:
         """a ** b; da = g b a**(b-1), none where b == 0; db = g a**b ln(a), 0 where a == 0 <= b."""
+        number = _number_kind(other) is not None  # PyTorch computes ** 0.5 as sqrt then
         a, b = _operands("**", self, other)
         with np.errstate(**_IEEE):
-            out = _elementwise(_power, a, b, "**")
+            out = _elementwise(lambda x, p: _power(x, p, number), a, b, "**")
 
         def rule(g: Any, out: Any, need: list, a: Any, b: Any) -> tuple:
             da = db = None
             with np.errstate(**_IEEE):
-                if need[0]:  # x**0 is the constant 1: no gradient, even a nan one
-                    da = _where(_raw(b) == 0, 0, g * (b * _pow(a, b - 1)))
+                if need[0] and number and _raw(b) == 0:  # x**0 is the constant 1: its
+                    da = _zeros(g, a)  # gradient a constant 0, as PyTorch's (not 0 * inf)
+                elif need[0]:  # no gradient where b == 0, even a nan one
+                    da = _where(_raw(b) == 0, 0, g * (b * _pow(a, b - 1, number)))
                 if need[1]:  # 0**p is 0 for every p > 0: flat in p, not 0 * ln(0) = nan
                     db = _where((_raw(a) == 0) & (_raw(b) >= 0), 0, g * (out * _log(a)))
             return da, db
@@ -566,7 +600,7 @@ class Tensor(Node):
         return _node(picked, "index", rule, self)
 
     def _cast(self, dtype: Any) -> Tensor:
-        """The entries in another dtype (itself when it has it already); da = g in a's dtype.
+        """The entries in another dtype (itself when it has it already); da = g, in a's dtype.
         Rounded to ints or bools they have no gradient, and leave the graph, as in PyTorch."""
         dtype = np.dtype(dtype)
         if self._data.dtype == dtype:
@@ -712,8 +746,15 @@ class Tensor(Node):
                                "update it inside `with engine.no_grad():`, as optimizers do, or "
                                "through .data")
 
-    def _become(self, result: Tensor) -> Tensor:
-        """Take `result`'s place: this object now holds its numbers and how it was made."""
+    def _become(self, result: Tensor, old: Tensor, inputs: Any) -> Tensor:
+        """Take `result`'s place: this object now holds its numbers and how it was made.
+
+        `old` (this tensor's snapshot) already stands for what this tensor was as result's
+        operand; nodes of `inputs` (the other operand's graph) that were made from this
+        tensor are pointed at `old` too, as in `x[i] = x[i] - 1`, so no cycle is made.
+        """
+        if isinstance(inputs, Tensor) and inputs.requires_grad:
+            _point_at(inputs, self, old)
         for slot in ("_data", "requires_grad", "_op", "_a", "_b", "_more", "_rule"):
             setattr(self, slot, getattr(result, slot))
         self._version += 1
@@ -731,7 +772,8 @@ class Tensor(Node):
             isinstance(other, Tensor) and other.requires_grad))
         if graphed:
             self._check_in_place(op)
-            result = fn(self._snapshot(), other)
+            old = self._snapshot()
+            result = fn(old, other)
         else:
             result = fn(_leaf(self._data), other)
         if result._data.shape != self._data.shape:
@@ -742,7 +784,7 @@ class Tensor(Node):
                             f"into this {self._data.dtype} tensor; use a new tensor (x = x "
                             f"{op.strip('=')} y) or convert first")
         if graphed:
-            return self._become(result._cast(self._data.dtype))
+            return self._become(result._cast(self._data.dtype), old, other)
         np.copyto(self._data, result._data, casting="same_kind")
         self._version += 1
         return self
@@ -809,8 +851,9 @@ class Tensor(Node):
                 self._data.dtype))
         if _recording() and (self.requires_grad or value.requires_grad):
             self._check_in_place("setting entries")
-            self._become(_index_put(self._snapshot(), index, _cast_to(value, self._data.dtype),
-                                    accumulate=False))
+            old = self._snapshot()
+            self._become(_index_put(old, index, _cast_to(value, self._data.dtype),
+                                    accumulate=False), old, value)
             return
         try:
             self._data[index] = value._data
@@ -1025,6 +1068,22 @@ _REFLECTED = {np.add: ("__add__", "__radd__"), np.subtract: ("__sub__", "__rsub_
               np.less: ("__lt__", "__gt__"), np.less_equal: ("__le__", "__ge__"),
               np.greater: ("__gt__", "__lt__"), np.greater_equal: ("__ge__", "__le__"),
               np.equal: ("__eq__", "__eq__"), np.not_equal: ("__ne__", "__ne__")}
+
+
+def _point_at(root: Tensor, target: Tensor, replacement: Tensor) -> None:
+    """In root's graph, make every node that has `target` as a parent have `replacement`
+    (the walk does not go past `target`: what made it is not changed)."""
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if node is target or node._a is None or node in seen:
+            continue
+        seen.add(node)
+        parents = node._prev
+        if any(p is target for p in parents):
+            fixed = [replacement if p is target else p for p in parents]
+            node._a, node._b, node._more = fixed[0], (fixed + [None])[1], tuple(fixed[2:])
+        stack.extend(parents)
 
 
 def _apply_rule(node: Tensor) -> None:

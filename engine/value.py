@@ -40,7 +40,8 @@ def _as_float(x: object, op: str = "") -> float:
 
 
 def _pow(x: float, p: float) -> float:
-    """x ** p as numpy computes it, where Python would raise or return a complex number."""
+    """x ** p as C's pow gives it (PyTorch's, for a Value exponent), where Python would
+    raise or return a complex number."""
     try:
         r = x ** p
     except ZeroDivisionError:  # 0 ** negative: inf, signed like x for an odd power
@@ -49,9 +50,16 @@ def _pow(x: float, p: float) -> float:
         if x < 0 and p % 1 != 0:
             return math.nan
         return -math.inf if x < 0 and p % 2 == 1 else math.inf
-    if type(r) is complex or (x == -math.inf and p in (0.5, -0.5)):  # torch: sqrt(-inf) is nan
-        return math.nan
-    return r
+    return math.nan if type(r) is complex else r
+
+
+def _pow_number(x: float, p: float) -> float:
+    """x ** p for a number p, as PyTorch computes it: ** 0.5 and ** -0.5 are sqrt and
+    1 / sqrt (so (-inf) ** 0.5 is nan and (-0.0) ** -0.5 is -inf), the rest C's pow."""
+    if p == 0.5 or p == -0.5:
+        root = math.sqrt(x) if x >= 0 else math.nan  # math.sqrt(-0.0) is -0.0
+        return root if p > 0 else _div(1.0, root)
+    return _pow(x, p)
 
 
 def _div(x: float, y: float) -> float:
@@ -85,8 +93,11 @@ def _f(x: float | Value) -> float:
     return x.data if type(x) is Value else x
 
 
-def _pow_any(x: float | Value, p: float | Value) -> float | Value:
-    return x ** p if type(x) is Value or type(p) is Value else _pow(x, p)
+def _pow_any(x: float | Value, p: float | Value, number: bool = False) -> float | Value:
+    """x ** p; `number`: p is a number operand (PyTorch's sqrt forms for ±0.5)."""
+    if type(x) is Value or type(p) is Value:
+        return x ** p
+    return _pow_number(x, p) if number else _pow(x, p)
 
 
 def _div_any(x: float | Value, y: float | Value) -> float | Value:
@@ -155,7 +166,7 @@ class Value(Node):
     # a number operand in the rule made for that number, and no `_more`: at most two parents.
     __slots__ = ("data", "grad", "label", "_a", "_b", "_rule")
     _more = ()
-    _retains = False
+    _retains = True  # micrograd's: every node's .grad is filled, under create_graph too
     _raw = operator.attrgetter("data")  # what a vjp receives of a node in a float pass
 
     def __init__(self, data: Number, _children: Iterable[Value] = (), _op: str = "",
@@ -279,7 +290,7 @@ class Value(Node):
     def _pow_vjp(g: Any, out: Any, need: list, a: Any, b: Any) -> tuple:
         """_pow_rule's vjp form"""
         da = g * (b * _pow_any(a, b - 1)) if _f(b) != 0 else None
-        db = 0.0 if _f(a) == 0 and _f(b) >= 0 else g * (out * _log_any(a))
+        db = g * (0.0 if _f(a) == 0 and _f(b) >= 0 else out * _log_any(a))
         return da, db
 
     @_named("**", _pow_vjp)
@@ -295,10 +306,11 @@ class Value(Node):
     def _power_rule(p: float) -> Callable:
         """d(a ** p), p a number: da = p a**(p-1) g; none for p == 0, where a ** 0 is the
         constant 1"""
-        @_named(f"**{p:g}", lambda g, out, need, a: (g * (p * _pow_any(a, p - 1)) if p else None,))
+        @_named(f"**{p:g}",
+                lambda g, out, need, a: (g * (p * _pow_any(a, p - 1, True)) if p else None,))
         def rule(out: Value) -> None:
             if p != 0:
-                out._a.grad += out.grad * (p * _pow(out._a.data, p - 1))
+                out._a.grad += out.grad * (p * _pow_number(out._a.data, p - 1))
         return rule
 
     def __pow__(self, other: Value | Number, _rule: Callable = _pow_rule,
@@ -308,7 +320,7 @@ class Value(Node):
         if kind is Value or (kind is not float and isinstance(other, Value)):
             return _result(_pow(self.data, other.data), _rule, self, other)
         p = other if kind is float else _as_float(other, "**")
-        return _result(_pow(self.data, p), _power_rules[p], self)
+        return _result(_pow_number(self.data, p), _power_rules[p], self)
 
     @_named("exp", lambda g, out, need, a: (g * out,))
     def _exp_rule(out: Value) -> None:
@@ -417,8 +429,10 @@ class Value(Node):
         """Fill `.grad` of every node this one depends on with d self / d node.
 
         Leaves accumulate across calls, as in PyTorch; interior nodes start afresh. With
-        `create_graph=True` the leaves' gradients are Values with a graph of their own
-        (d self / d x as an expression of x), so they can be differentiated again.
+        `create_graph=True` every gradient is a Value with a graph of its own (d self / d x
+        as an expression of x), so it can be differentiated again; the rules' `vjp` forms
+        build it. `retain_graph` is accepted for PyTorch's sake: a Value graph is never
+        released.
         """
         if self._a is None and self._rule is not None:
             raise RuntimeError(
@@ -426,10 +440,18 @@ class Value(Node):
                 "computed while graph recording was off (inside no_grad()), so no gradient "
                 "can reach its inputs. Compute it outside no_grad() (engine.is_grad_enabled() "
                 "tells).")
-        if create_graph:
-            graph.run_backward([self], [Value(1.0)], create_graph=True, retain_graph=retain_graph)
-        else:
+        if not create_graph:
             graph.backward_in_place(self, 1.0)
+            return
+        with graph._values_lock:  # interior grads start afresh, as in backward_in_place
+            order = graph._order([self])
+            for node in order:
+                node.grad = 0.0
+            graph.run_backward([self], [Value(1.0)], create_graph=True, retain_graph=retain_graph)
+            for node in order:  # where no gradient came (relu at 0, 0 ** p), a constant Value
+                for n in (node, *node._prev):
+                    if type(n.grad) is not Value:
+                        n.grad = Value(n.grad)
 
     # --- what the general backward driver asks of a node (engine/graph.py) ---
 
@@ -446,17 +468,26 @@ class Value(Node):
         return g
 
     def _accumulate(self, g: Any, handed: set, lock: Any, retained: bool = False) -> None:
+        """Interior nodes take g (each is reached once a pass); leaves add it to `.grad`."""
         with lock:
-            self.grad = self.grad + g
+            old = self.grad
+            fresh = retained or (type(old) is float and old == 0 and type(g) is Value)
+            self.grad = g if fresh else old + g  # a graph gradient without a `0 +` node
 
     def _seed(self, gradient: Any, create_graph: bool, what: str) -> Any:
         seed = 1.0 if gradient is None else gradient if type(gradient) is Value else _as_float(
             gradient, what)
-        return Value(seed) if create_graph and type(seed) is not Value else seed
+        if create_graph:
+            return seed if type(seed) is Value else Value(seed)
+        return _f(seed)
 
     @staticmethod
-    def _grad_value(g: Any, create_graph: bool) -> Any:
-        return g
+    def _grad_value(g: Any, create_graph: bool, handed: set) -> Any:
+        """What engine.grad returns: a float, or a Value under create_graph (also where the
+        gradient is a constant 0: see run_backward)."""
+        if create_graph:
+            return g if type(g) is Value else Value(g)
+        return float(g)
 
     def item(self) -> float:
         return self.data

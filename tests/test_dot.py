@@ -1,4 +1,5 @@
-"""viz/dot.py: draw_dot's nodes, edges, labels, styles, cut marker and bad input."""
+"""viz/dot.py: draw_dot's nodes, edges, labels, styles, cut and released markers and bad
+input; keep_grads."""
 from __future__ import annotations
 
 import math
@@ -12,8 +13,8 @@ import numpy as np
 import pytest
 
 from engine import Value, topological_order
-from viz import draw_dot, examples
-from viz.dot import FAST_LAYOUT, KINDS, LARGE
+from viz import draw_dot, examples, keep_grads
+from viz.dot import FAST_LAYOUT, KINDS, LARGE, label_text, number_text, tensor_stats
 
 NODE = re.compile(r'^\t(\w+) \[label=("(?:[^"\\]|\\.)*"|<.*>|\S+)(.*)\]$')
 EDGE = re.compile(r"^\t(\w+) -> (\w+)(?: \[(.*)\])?$")
@@ -268,6 +269,43 @@ def test_a_root_that_is_not_a_node_is_named(root, name):
         draw_dot(root)
 
 
+class _Unprintable:
+    def __str__(self):
+        raise RuntimeError("no text")
+
+
+@pytest.mark.parametrize("label, text", [
+    (None, ""), ("", ""), ("w1", "w1"), (float("nan"), "nan"), (float("-inf"), "-inf"),
+    (7, "7"), (b"x1", "x1"), (b"\xffx", "\\xffx"), ("a\ud800b", "a\\ud800b"),
+    ("tab\there", "tab\\there"), (_Unprintable(), "<_Unprintable>"),
+])
+def test_one_rule_turns_any_label_into_text(label, text):
+    assert label_text(label) == text
+
+
+@pytest.mark.parametrize("label", [float("nan"), b"by\xfftes", "lone \udc80", _Unprintable()],
+                         ids=["nan", "bytes", "surrogate", "object"])
+def test_labels_of_any_kind_draw(label, without_dot):
+    x = _Node(np.ones(3, np.float32), label=label)
+    dot = draw_dot(x)
+    assert label_text(label) in records(dot)["v0"]
+    assert dot.pipe(format="svg").startswith(b"<?xml")  # the source encodes as UTF-8
+
+
+@pytest.mark.parametrize("label", ["AT&amp;T", "a &lt; b", "&#65;", "R&D"])
+def test_html_entities_in_labels_are_escaped_for_graphviz(label):
+    dot = draw_dot(Value(1.0, label=label) * 2)
+    escaped = label.replace("&", "&amp;")
+    assert f"{escaped} | data 1 | grad 0" in records(dot).values()
+
+
+def test_minus_zero_is_drawn_as_zero():
+    v = Value(-0.0, label="z")
+    texts = records(draw_dot(v * 1.0)).values()
+    assert "z | data 0 | grad 0" in texts and not any("-0" in t for t in texts)
+    assert number_text(-0.0) == "0" and number_text(-1e-20) == "-1e-20"
+
+
 # --- tensors, through the node protocol alone ---
 
 class _Node:
@@ -286,6 +324,40 @@ def test_big_tensors_show_shape_dtype_and_stats_of_data_and_grad():
     assert records(draw_dot(x))["v0"] == (
         "x | (4, 25) float32 | data | mean 49.5 std 28.87 | min 0 max 99 | "
         "grad | mean 1 std 0 | min 1 max 1")
+
+
+def test_masked_entries_are_counted_and_the_stats_are_of_the_rest():
+    data = np.where(np.tril(np.ones((8, 8), bool)), np.arange(64.0).reshape(8, 8), -np.inf)
+    data[0, 0] = np.nan
+    x = _Node(data.astype(np.float32), label="scores")
+    finite = data[np.isfinite(data)]
+    record = records(draw_dot(x))["v0"]
+    assert (f"data | mean {finite.mean():.4g} std {finite.std():.4g} | "
+            f"min {finite.min():.4g} max {finite.max():.4g} | 1 nan, 28 -inf") in record
+    assert tensor_stats(data) == pytest.approx({"mean": finite.mean(), "std": finite.std(),
+                                                "min": 8.0, "max": 63.0, "nan": 1, "-inf": 28})
+
+
+def test_a_tensor_with_no_finite_entry_shows_its_counts():
+    x = _Node(np.full((3, 4), -np.inf, np.float32), label="m")
+    assert records(draw_dot(x))["v0"] == "m | (3, 4) float32 | data | 12 -inf"
+
+
+class _TensorData:
+    """Data that is an array-like object rather than an ndarray, as a Tensor's `.data` is
+    when it is itself a Tensor (PyTorch's surface)."""
+
+    def __init__(self, array):
+        self.array = array
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.array, dtype=dtype)
+
+
+def test_a_tensor_whose_data_is_a_tensor_draws_from_its_array():
+    w = _Node(_TensorData(np.array([[1.0, 2.0]], np.float32)),
+              grad=_TensorData(np.array([[0.5, -0.5]], np.float32)), label="w")
+    assert records(draw_dot(w))["v0"] == "w | (1, 2) float32 | data [[1, 2]] | grad [[0.5, -0.5]]"
 
 
 def test_small_tensors_show_their_values():
@@ -347,14 +419,14 @@ def test_control_characters_in_labels_and_ops_are_drawn_as_escapes(text):
 def test_lesson_graph_on_tensors_has_every_step_and_shape():
     from engine import Tensor
 
-    x = Tensor(np.full((4, 784), 0.5), label="x")
-    w1 = Tensor(np.full((784, 50), 0.25), requires_grad=True, label="w1")
-    b1 = Tensor(np.zeros(50), requires_grad=True, label="b1")
+    x = Tensor(np.full((4, 784), 0.5, np.float32), label="x")
+    w1 = Tensor(np.full((784, 50), 0.25, np.float32), requires_grad=True, label="w1")
+    b1 = Tensor(np.zeros(50, np.float32), requires_grad=True, label="b1")
     l1 = x @ w1 + b1
     l1.label = "l1"
     loss = l1.relu().sum()
     loss.label = "loss"
-    loss.backward()
+    keep_grads(loss).backward(retain_graph=True)  # every grad kept, and the graph to draw
     dot = draw_dot(loss)
     texts = records(dot).values()
     # each entry of x @ w1 is 784 * 0.5 * 0.25 = 98 (exact in float32); loss sums 4 * 50
@@ -367,6 +439,67 @@ def test_lesson_graph_on_tensors_has_every_step_and_shape():
     assert "x | (4, 784) float32 | data | mean 0.5 std 0 | min 0.5 max 0.5" in texts
     assert set(ops(dot).values()) == {"@", "+", "relu", "sum"}
     assert kind_of(dot, "w1") == "grad_input" and kind_of(dot, "x |") == "input"
+
+
+def _relu_graph():
+    """w -> h = w * 3 -> loss = relu(h).sum(), on Tensors: (w, h, loss)."""
+    from engine import Tensor
+
+    w = Tensor(np.array([1.0, -2.0], np.float32), requires_grad=True, label="w")
+    h = w * 3
+    h.label = "h"
+    loss = h.relu().sum()
+    loss.label = "loss"
+    return w, h, loss
+
+
+@pytest.mark.parametrize("keep", [True, False], ids=["keep_grads", "as_pytorch"])
+def test_interior_tensors_show_a_grad_when_kept(keep):
+    w, h, loss = _relu_graph()
+    if keep:
+        assert keep_grads(loss) is loss
+    loss.backward(retain_graph=True)
+    texts = set(records(draw_dot(loss)).values())
+    kept = {"loss | scalar float32 | data 3 | grad 1",
+            "h | (2,) float32 | data [3, -6] | grad [1, 0]"}
+    assert "w | (2,) float32 | data [1, -2] | grad [3, 0]" in texts  # a leaf keeps its grad
+    assert kept <= texts if keep else not kept & texts
+    assert ("loss | scalar float32 | data 3" in texts) is not keep
+
+
+def test_a_released_graph_says_so_where_its_parents_were(without_dot):
+    w, h, loss = _relu_graph()
+    loss.backward()  # the learner's path: backward, then draw
+    dot = draw_dot(loss)
+    nodes, edges = parse(dot)
+    assert records(dot) == {"v0": "loss | scalar float32 | data 3"}
+    assert kind_of(dot, "loss") == "root" and ops(dot) == {"op0": "sum"}
+    assert ("released", "op0") in edges and "dashed" in nodes["released"]["attrs"]
+    shown = " ".join(t.text for t in ET.fromstring(dot.pipe()).iter(f"{SVG}text"))
+    assert "the graph behind this node was released by backward()" in shown
+    assert "draw it before backward(), or call backward(retain_graph=True)" in shown
+
+
+def test_a_graph_built_on_a_released_one_marks_the_node_it_was_cut_at():
+    w, h, loss = _relu_graph()
+    loss.backward()
+    total = loss * 2
+    total.label = "total"
+    dot = draw_dot(total)
+    nodes, edges = parse(dot)
+    (i,) = [k[1:] for k, r in records(dot).items() if r.startswith("loss")]
+    assert kind_of(dot, "loss") == "value" and ops(dot)[f"op{i}"] == "sum"
+    assert ("released", f"op{i}") in edges and (f"v{i}", "op0") in edges
+
+
+def test_keep_grads_refuses_a_released_graph_and_leaves_values_alone():
+    w, h, loss = _relu_graph()
+    loss.backward()
+    with pytest.raises(ValueError, match=r"keep_grads needs the graph behind its root, and "
+                                         r"backward\(\) has released this one"):
+        keep_grads(loss)
+    v = Value(2.0) * 3
+    assert keep_grads(v) is v and not hasattr(v, "retain_grad")
 
 
 def test_nn_parameters_show_their_dotted_names():

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import viz.layout
-from viz.layout import RendererNotFound, find_programs, layout
+from viz.layout import (QUIET_NODES, SLOW_NODES, SLOW_TIMEOUT, LayoutTooSlow,
+                        RendererNotFound, find_programs, graph_size, layout)
 
 SVG_ROOT = "{http://www.w3.org/2000/svg}svg"
 posix_only = pytest.mark.skipif(os.name != "posix", reason="uses shell scripts as stand-ins")
@@ -90,3 +91,62 @@ def test_when_every_program_fails_both_reasons_are_given(bin_dir):
 def test_a_bad_max_pixels_is_named(max_pixels):
     with pytest.raises(ValueError, match="max_pixels must be a positive int or None"):
         layout("digraph { a }", "png", max_pixels=max_pixels)
+
+
+def chain_source(nodes: int) -> str:
+    """DOT source of a chain of `nodes` record nodes, written as graphviz writes it."""
+    lines = [f'\tv{i} [label="v{i} | data 1" shape=record]' for i in range(nodes)]
+    lines += [f"\tv{i} -> v{i + 1}" for i in range(nodes - 1)]
+    return "digraph {\n\tgraph [rankdir=LR]\n" + "\n".join(lines) + "\n}\n"
+
+
+def test_graph_size_counts_node_and_edge_statements():
+    assert graph_size(chain_source(5)) == (5, 4)
+    assert graph_size('digraph {\n\tnode [shape=box]\n\t"a b" [label="x -> y"]\n'
+                      '\t"a b" -> c [style=dashed]\n}') == (1, 1)
+
+
+@pytest.fixture
+def runs(monkeypatch) -> list:
+    """The layout programs' runs, each as what had been printed on stderr when it started;
+    no program really runs."""
+    calls = []
+
+    def fake_run(program, source, fmt, timeout, max_pixels):
+        calls.append(sys.stderr.getvalue() if hasattr(sys.stderr, "getvalue") else "")
+        return b"<svg/>"
+    monkeypatch.setattr(viz.layout, "_run", fake_run)
+    return calls
+
+
+def test_a_small_graph_is_laid_out_without_a_word(runs, capsys):
+    layout(chain_source(QUIET_NODES), "svg", program="dot")
+    assert len(runs) == 1 and capsys.readouterr().err == ""
+
+
+def test_a_big_graph_is_announced_before_the_layout_starts(runs, capsys):
+    layout(chain_source(QUIET_NODES + 1), "svg", program="dot")
+    err = capsys.readouterr().err
+    assert err.startswith(f"viz: laying out {QUIET_NODES + 1:,} nodes and {QUIET_NODES:,} "
+                          "edges, which can take up to a minute")
+    assert "max_nodes=2000" in err and len(runs) == 1 and err in runs[0]  # said first
+
+
+def test_a_huge_graph_is_refused_up_front_unless_the_time_is_allowed(runs, capsys):
+    with pytest.raises(LayoutTooSlow, match=r"a graph of 10,001 nodes and 10,000 edges can take "
+                       r"many minutes.*max_nodes=2000.*timeout=300 or more"):
+        layout(chain_source(SLOW_NODES + 1), "svg", timeout=60, program="dot")
+    assert runs == [] and capsys.readouterr().err == ""
+    layout(chain_source(SLOW_NODES + 1), "svg", timeout=SLOW_TIMEOUT, program="dot")
+    assert len(runs) == 1 and "up to many minutes" in capsys.readouterr().err
+
+
+def test_render_of_a_huge_graph_keeps_its_source_and_gives_the_advice(tmp_path, runs):
+    from viz import render
+    from engine import Value
+    v = Value(0.0)
+    for _ in range(SLOW_NODES):
+        v = v + 1.0
+    with pytest.raises(LayoutTooSlow, match="max_nodes=2000.*saved in .*chain.dot"):
+        render(v, tmp_path / "chain.svg", max_nodes=None)
+    assert runs == [] and (tmp_path / "chain.dot").exists()

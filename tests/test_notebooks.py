@@ -19,7 +19,7 @@ from typing import Callable
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NAMES = ["backprop", "micrograd"]
+NAMES = ["backprop", "higher_order", "micrograd"]
 GRADS = ["w1", "b1", "w2", "b2", "x"]  # what each of backprop's checks compares, in order
 CLOSE = re.compile(r"^(\w+) +close: max \|a - b\| = (\S+) < (\S+)$", re.MULTILINE)
 
@@ -136,3 +136,37 @@ def test_micrograd_mlp_separates_the_moons(run: Callable):
     (accuracy,) = re.findall(r"^training accuracy: (\d+\.\d)% after \d+ steps", stdout(cell),
                              re.MULTILINE)
     assert float(accuracy) >= 90  # a guess gets 50%; micrograd's 100 steps reach 100%
+
+
+def test_higher_order_second_derivatives_match_the_rules(run: Callable):
+    nb = run("higher_order")
+    (first,) = tagged(nb, "first")
+    engine_says, rule_says = re.findall(r"^dy/dx by (?:backward|the rule): (\S+)$",
+                                        stdout(first), re.MULTILINE)
+    assert float(engine_says) == pytest.approx(float(rule_says), abs=1e-12)
+    assert re.search(r"^Value with \d+ nodes behind it$", stdout(first), re.MULTILINE)
+    (second,) = tagged(nb, "second")
+    (diff,) = re.findall(r"^second derivative: max \|a - b\| = (\S+)$", stdout(second),
+                         re.MULTILINE)
+    assert float(diff) < 1e-12
+
+
+def test_higher_order_hessians_agree_with_the_hand_derived_one(run: Callable):
+    printed = "".join(stdout(cell) for cell in tagged(run("higher_order"), "hessian"))
+    checks = dict(re.findall(r"^(\w[\w ]*?) +close: max \|a - b\| = (\S+)$", printed,
+                             re.MULTILINE))
+    ways = ["backward twice", "hessian on Values", "hessian on a Tensor"]
+    if importlib.util.find_spec("torch") is None:
+        assert "PyTorch is not installed: check skipped" in printed
+    else:
+        ways.append("PyTorch")
+    assert sorted(checks) == sorted(ways), printed
+    assert all(float(diff) < 1e-12 for diff in checks.values()), printed
+
+
+def test_higher_order_newton_finds_the_minimum_where_gradient_descent_crawls(run: Callable):
+    (cell,) = tagged(run("higher_order"), "newton")
+    found = dict(re.findall(r"^(Newton|gradient descent): \|p - \(1, 1\)\| = (\S+) after",
+                            stdout(cell), re.MULTILINE))
+    assert float(found["Newton"]) < 1e-10  # 7 steps, from Rosenbrock's classic start
+    assert float(found["gradient descent"]) > 0.1  # 1,000 steps of slope alone

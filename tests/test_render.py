@@ -96,6 +96,21 @@ def test_special_characters_reach_the_picture_intact(tmp_path, without_dot):
     assert '{a|b} <c> "d" \\e' in svg_texts(tmp_path / "odd.svg")
 
 
+AMPERSANDS = "AT&amp;T &lt;3 R&D"  # a label that reads like HTML entities, drawn as written
+
+
+@pytest.mark.usefixtures("without_dot")
+def test_html_entities_in_labels_are_drawn_literally_by_graphviz_pure(tmp_path):
+    render(Value(1.0, label=AMPERSANDS), tmp_path / "amp.svg")
+    assert AMPERSANDS in svg_texts(tmp_path / "amp.svg")
+
+
+@needs_system_dot
+def test_html_entities_in_labels_are_drawn_literally_by_system_dot(tmp_path):
+    render(Value(1.0, label=AMPERSANDS), tmp_path / "amp.svg")
+    assert AMPERSANDS in svg_texts(tmp_path / "amp.svg")
+
+
 def test_a_cut_graph_renders_its_marker(tmp_path, without_dot):
     v = Value(0.0)
     for _ in range(3000):

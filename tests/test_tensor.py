@@ -1,5 +1,6 @@
-"""engine/tensor.py: ops against central differences and PyTorch, and against Value on the
-shared op table (tests/op_table.py); dtypes, gradient ownership, errors, factories."""
+"""engine/tensor.py: ops against central differences and PyTorch (tests/tensor_op_table.py),
+and against Value on the shared op table (tests/op_table.py); dtypes, gradient ownership,
+errors, factories."""
 from __future__ import annotations
 
 import math
@@ -16,121 +17,13 @@ from hypothesis.extra import numpy as hnp
 
 import engine
 from engine import Tensor, Value, gradcheck
-from op_table import (EDGES, OPS, START, positive, programs, real, row_names, run_program,
-                      value_ops)
+from op_table import EDGES, OPS, START, programs, row_names, run_program, value_ops
+from tensor_op_table import EMBED_INDEX, MASK, PAIRS, SHAPES, TENSOR_OPS
 
 
-def _torch():
-    """torch, for the torch twins of a few rows below (called only by tests that have it)."""
-    import torch
-    return torch
-
-
-SHAPES = [(), (3,), (2, 3), (1, 3), (2, 1, 3)]
-PAIRS = [(a, b) for a in SHAPES for b in SHAPES]  # every pair broadcasts; most stretch a dim
-MATMUL_PAIRS = [((3,), (3,)), ((3,), (3, 2)), ((2, 3), (3,)), ((2, 3), (3, 4)),
-                ((2, 2, 3), (3, 4)), ((2, 3), (2, 3, 4)), ((2, 1, 2, 3), (3, 3, 2)),
-                ((4, 2, 3), (3,)), ((3,), (4, 3, 2)),
-                ((2, 3, 4, 5), (2, 3, 5, 2)), ((2, 1, 4, 5), (3, 5, 2))]  # (B, H, T, D)
-MASK = np.array([True, False, True])
-CAUSAL = engine.tril(engine.ones(4, 4)) == 0  # True above the diagonal: the future
-EMBED_INDEX = np.array([[0, 3, 3, 1], [4, 0, 3, 3]])  # (B, T) tokens, repeats included
-
-
-def attention(q, k, v, future):
-    """Causal self-attention weights applied to v, on our Tensors or torch's."""
-    scores = q @ k.transpose(-2, -1) * q.shape[-1] ** -0.5
-    return scores.masked_fill(future, -math.inf).softmax(-1) @ v
-
-
-# name, function of Tensors, the same on torch tensors (None: the same code runs on both),
-# how to draw each input, the input shapes to check it at. The shared rows come first: each
-# row of tests/op_table.py, at every shape (and every broadcasting pair of shapes).
+# The rows of tests/op_table.py, each at every shape (and every broadcasting pair of shapes),
+# in the form of tests/tensor_op_table.py's rows, which follow them.
 SHARED = [(name, f, None, draws, SHAPES if len(draws) == 1 else PAIRS) for name, f, draws in OPS]
-TENSOR_OPS = [
-    ("pow_method", lambda a: a.pow(3), None, [real], SHAPES),
-    ("rsqrt", lambda a: a.rsqrt(), None, [positive], SHAPES),
-    ("clamp", lambda a: a.clamp(-0.5, 0.7), None, [real], SHAPES),
-    ("clamp_min", lambda a: a.clamp_min(0.5), None, [real], SHAPES),
-    ("clamp_max", lambda a: a.clamp(max=0.5), None, [real], SHAPES),
-    ("clamp_tensors", lambda x, lo, hi: x.clamp(lo, hi), None, [real, real, real],
-     [((2, 3), (3,), (2, 1)), ((3,), (), (3,))]),
-    ("maximum", lambda a, b: a.maximum(b), None, [real, real], PAIRS),
-    ("minimum", lambda a, b: a.minimum(b), None, [real, real], PAIRS),
-    ("where", lambda a, b: engine.where(MASK, a, b),
-     lambda a, b: _torch().where(_torch().as_tensor(MASK), a, b), [real, real], PAIRS),
-    ("where_method", lambda a, b: a.where(MASK, b),
-     lambda a, b: a.where(_torch().as_tensor(MASK), b), [real, real], [((2, 3), (3,))]),
-    ("where_number", lambda a: engine.where(MASK, 0.5, a),
-     lambda a: _torch().where(_torch().as_tensor(MASK), 0.5, a), [real], SHAPES),
-    ("masked_fill", lambda a: a.masked_fill(MASK, -1.5),
-     lambda a: a.masked_fill(_torch().as_tensor(MASK), -1.5), [real], SHAPES[1:]),
-    ("cat", lambda a, b: engine.cat([a, b, a], -1), lambda a, b: _torch().cat([a, b, a], -1),
-     [real, real], [((3,), (2,)), ((2, 3), (2, 1)), ((2, 1, 3), (2, 1, 1))]),
-    ("cat_dim0", lambda a, b: engine.cat((a, b), dim=0), lambda a, b: _torch().cat((a, b), 0),
-     [real, real], [((2, 3), (1, 3))]),
-    ("stack", lambda a, b: engine.stack([a, b, a], 1), lambda a, b: _torch().stack([a, b, a], 1),
-     [real, real], [((3,), (3,)), ((2, 3), (2, 3))]),
-    ("stack_last", lambda a, b: engine.stack([a, b], dim=-1),
-     lambda a, b: _torch().stack([a, b], -1), [real, real], [((2, 3), (2, 3))]),
-    ("tril", lambda a: a.tril(), None, [real], [(3, 3), (2, 3, 4)]),
-    ("triu_diagonal", lambda a: a.triu(1), None, [real], [(3, 3), (2, 3, 4)]),
-    ("tril_function", lambda a: engine.tril(a, -1), lambda a: _torch().tril(a, -1), [real],
-     [(3, 4)]),
-    ("triu_function", lambda a: engine.triu(a), lambda a: _torch().triu(a), [real], [(3, 4)]),
-    ("attention", lambda q, k, v: attention(q, k, v, CAUSAL),
-     lambda q, k, v: attention(q, k, v, _torch().as_tensor(CAUSAL.numpy())),
-     [real, real, real], [((2, 2, 4, 3), (2, 2, 4, 3), (2, 2, 4, 3))]),
-    ("embedding", lambda w: w[EMBED_INDEX], lambda w: w[_torch().as_tensor(EMBED_INDEX)],
-     [real], [(5, 3)]),
-    ("embedding_tensor_index", lambda w: w[Tensor(EMBED_INDEX)],
-     lambda w: w[_torch().as_tensor(EMBED_INDEX)], [real], [(5, 3)]),
-    ("sum", lambda a: a.sum(), None, [real], SHAPES),
-    ("sum_axis", lambda a: a.sum(0), None, [real], SHAPES[1:]),
-    ("sum_keepdims", lambda a: a.sum(axis=-1, keepdims=True), None, [real], SHAPES[1:]),
-    ("sum_dim_keepdim", lambda a: a.sum(dim=-1, keepdim=True), None, [real], SHAPES[1:]),
-    ("sum_dims", lambda a: a.sum(dim=(0, -1)), None, [real], [(2, 3), (2, 1, 3)]),
-    ("mean", lambda a: a.mean(), None, [real], SHAPES),
-    ("mean_axis", lambda a: a.mean(axis=0), None, [real], SHAPES[1:]),
-    ("mean_dim_list", lambda a: a.mean(dim=[0, -1]), None, [real], [(2, 3), (2, 1, 3)]),
-    ("max", lambda a: a.max(), None, [real], SHAPES),
-    ("max_dim", lambda a: a.max(-1).values, None, [real], SHAPES[1:]),
-    ("max_dim_keepdim", lambda a: a.max(dim=0, keepdim=True)[0], None, [real], SHAPES[1:]),
-    ("max_axis_keepdims", lambda a: a.max(axis=-1, keepdims=True).values,
-     lambda a: a.max(-1, keepdim=True).values, [real], SHAPES[1:]),
-    ("amax", lambda a: a.amax(-1), None, [real], SHAPES[1:]),
-    ("amax_dims", lambda a: a.amax((0, -1), keepdim=True), None, [real], [(2, 3), (2, 1, 3)]),
-    ("min", lambda a: a.min(), None, [real], SHAPES),
-    ("min_dim", lambda a: a.min(dim=0).values, None, [real], SHAPES[1:]),
-    ("amin", lambda a: a.amin(0), None, [real], SHAPES[1:]),
-    ("logsumexp", lambda a: a.logsumexp(), lambda a: a.reshape(-1).logsumexp(0), [real], SHAPES),
-    ("logsumexp_axis", lambda a: a.logsumexp(axis=-1, keepdims=True),
-     lambda a: a.logsumexp(-1, keepdim=True), [real], SHAPES[1:]),
-    ("logsumexp_dim", lambda a: a.logsumexp(dim=0), lambda a: a.logsumexp(0), [real],
-     SHAPES[1:]),
-    ("softmax", lambda a: a.softmax(-1), None, [real], SHAPES[1:]),
-    ("softmax_dim", lambda a: a.softmax(dim=0), None, [real], SHAPES[1:]),
-    ("log_softmax", lambda a: a.log_softmax(-1), None, [real], SHAPES[1:]),
-    ("log_softmax_axis0", lambda a: a.log_softmax(0), None, [real], SHAPES[1:]),
-    ("log_softmax_dim", lambda a: a.log_softmax(dim=-1), None, [real], SHAPES[1:]),
-    ("reshape", lambda a: a.reshape(-1), None, [real], SHAPES),
-    ("reshape_tuple", lambda a: a.reshape((1, -1, 1)), None, [real], SHAPES),
-    ("squeeze", lambda a: a.squeeze(), None, [real], SHAPES),
-    ("squeeze_dim", lambda a: a.squeeze(0), None, [real], SHAPES[1:]),  # a no-op unless size 1
-    ("squeeze_dims", lambda a: a.squeeze((0, 1)), None, [real], [(1, 3), (2, 1, 3)]),
-    ("unsqueeze", lambda a: a.unsqueeze(0), None, [real], SHAPES),
-    ("unsqueeze_last", lambda a: a.unsqueeze(-1), None, [real], SHAPES),
-    ("T", lambda a: a.T, lambda a: a.permute(*reversed(range(a.ndim))) if a.ndim else a,
-     [real], SHAPES),
-    ("t", lambda a: a.t(), None, [real], [(), (3,), (2, 3)]),
-    ("transpose", lambda a: a.transpose(0, -1), None, [real], SHAPES[1:]),
-    ("permute", lambda a: a.permute(2, 0, 1), None, [real], [(2, 1, 3)]),
-    ("permute_tuple", lambda a: a.permute((2, 0, -2)), None, [real], [(2, 1, 3)]),
-    ("clone", lambda a: a.clone() * a, None, [real], SHAPES),
-    ("matmul", lambda a, b: a @ b, None, [real, real], MATMUL_PAIRS),
-    ("rmatmul_array", lambda b: np.arange(6, dtype=np.float32).reshape(2, 3) @ b,
-     lambda b: b.new_tensor(np.arange(6.0).reshape(2, 3)) @ b, [real], [(3,), (3, 4)]),
-]
 OP_CASES = [pytest.param(f, tf or f, draw, shapes if len(draw) > 1 else (shapes,),
                          id=f"{name}{list(shapes)}")
             for name, f, tf, draw, all_shapes in SHARED + TENSOR_OPS for shapes in all_shapes]
@@ -822,7 +715,7 @@ def test_importing_value_loads_no_numpy():
 
 
 @pytest.mark.parametrize("make, error, message", [
-    (lambda: engine.randn(), TypeError, r"randn\(\) needs a size, e.g. randn\(2, 3\)"),
+    (lambda: engine.randn(), TypeError, r"randn needs a size, once: e.g. randn\(2, 3\)"),
     (lambda: engine.zeros(2, -1), ValueError, r"zeros: a size is non-negative ints, got \(2, -1\)"),
     (lambda: engine.ones(2.5), ValueError, r"ones: a size is non-negative ints, got \(2.5,\)"),
     (lambda: engine.zeros(2, device="cuda"), RuntimeError, r"'cuda'.*CPU only"),
@@ -963,3 +856,122 @@ def test_masked_fill_keeps_the_tensors_dtype_for_a_tensor_value_too() -> None:
 def test_transpose_of_a_dim_out_of_range_names_it() -> None:
     with pytest.raises(IndexError, match="transpose: dim 5 is out of range for 2 dims"):
         Tensor(np.ones((2, 3), np.float32)).transpose(0, 5)
+
+
+# --- in-place updates, as PyTorch makes them (issue 21, 3) ---
+
+def test_an_update_inside_no_grad_changes_the_parameter_itself():
+    p = Tensor([1.0, 2.0], requires_grad=True)
+    (p * p).sum().backward()
+    held = p  # an optimizer holds the object: the update must reach it
+    with engine.no_grad():
+        p -= 0.1 * p.grad
+    assert p is held and p.tolist() == pytest.approx([0.8, 1.6])
+    assert p.requires_grad and p.is_leaf
+    p.data += -0.5 * p.grad  # the lectures' form: through .data, outside no_grad
+    assert p.tolist() == pytest.approx([-0.2, -0.4])
+
+
+def test_an_in_place_op_on_a_leaf_that_requires_grad_is_refused_while_recording():
+    p = Tensor([1.0, 2.0], requires_grad=True)
+    for update in (lambda: p.__isub__(1.0), lambda: p.__setitem__(0, 5.0), lambda: p.zero_()):
+        with pytest.raises(RuntimeError, match="leaf tensor that requires grad.*no_grad"):
+            update()
+    assert p.tolist() == [1.0, 2.0]
+
+
+def test_in_place_ops_on_graph_tensors_record_the_graph_as_pytorch_does(torch):
+    """part 3's `self.out += self.bias`, part 4's `dlogits[range(n), Yb] -= 1` and `dlogits /= n`."""
+    x = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]])
+    results = []
+    for lib, make in ((engine, lambda a: Tensor(a, requires_grad=True)),
+                      (torch, lambda a: torch.tensor(a, requires_grad=True))):
+        w = make(x)
+        out = w * 2
+        out += 1.0
+        out[0, 1] = w[1, 0] * 3
+        out[[0, 1], [2, 2]] -= 1
+        out /= 2
+        out.exp().sum().backward()
+        results.append((out.detach().numpy().copy(), w.grad.numpy().copy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12)
+
+
+def test_in_place_ops_on_plain_tensors_write_into_their_memory(torch):
+    counts = Tensor(np.zeros((3, 3), np.int32))  # part 1's N[ix1, ix2] += 1
+    view = counts.numpy()
+    for i, j in [(0, 1), (0, 1), (2, 2)]:
+        counts[i, j] += 1
+    assert view[0, 1] == 2 and view[2, 2] == 1 and counts.dtype == np.int32
+    grads = Tensor(np.zeros((4, 2)))  # part 4's dC[ix] += demb[k, j]
+    for ix, row in [(1, [1.0, 2.0]), (1, [0.5, 0.5]), (3, [1.0, 1.0])]:
+        grads[Tensor(ix)] += Tensor(row)
+    np.testing.assert_array_equal(grads, [[0, 0], [1.5, 2.5], [0, 0], [1, 1]])
+    with pytest.raises(TypeError, match="float.*cannot be written into this int32 tensor"):
+        counts += 0.5  # as PyTorch: a float result does not fit an int tensor
+    g = Tensor([3.0, -4.0])
+    assert g.zero_() is g and g.tolist() == [0.0, 0.0] and g.fill_(2).tolist() == [2.0, 2.0]
+
+
+# --- exact arithmetic at the edges (issue 21, 5 to 7, 15 and the smaller ones) ---
+
+def test_minimum_and_reversed_subtraction_keep_integer_and_unsigned_meaning(torch):
+    u = np.array([0, 3], np.uint8)
+    assert Tensor(u).minimum(Tensor(u[::-1].copy())).tolist() == [0, 0]
+    big = np.array([np.iinfo(np.int64).min, 5])
+    assert Tensor(big).minimum(Tensor(np.array([0, 0]))).tolist() == [big[0], 0]
+    pixels = np.array([0, 100, 255], np.uint8)
+    ours = 1.0 - Tensor(pixels)
+    theirs = 1.0 - torch.tensor(pixels)
+    assert ours.tolist() == theirs.tolist() == [1.0, -99.0, -254.0]
+    assert ours.dtype == np.float32
+
+
+def test_division_is_exact_where_multiplying_by_the_reciprocal_is_not(torch):
+    assert (Value(49) / Value(49)).data == 1.0
+    f32 = np.float32
+    assert (Tensor(np.array([41], f32)) / Tensor(np.array([41], f32))).item() == 1.0
+    assert (Value(-2.0) ** (Value(49) / Value(49))).data == -2.0
+    for a, b in [(1e-300, 1e-310), (0.0, 1e-310), (1.0, 3.0)]:
+        want = (torch.tensor(a, dtype=torch.float64) / torch.tensor(b, dtype=torch.float64)).item()
+        assert (Value(a) / Value(b)).data == want
+        assert (Tensor(a, dtype=np.float64) / Tensor(b, dtype=np.float64)).item() == want
+    for engine_value in (Value, lambda v: Tensor(v, requires_grad=True, dtype=np.float64)):
+        a, b = engine_value(1e-160), engine_value(1e-160)
+        (a / b).backward()
+        assert float(b.grad.item() if hasattr(b.grad, "item") else b.grad) == -1e160
+
+
+def test_an_integer_power_of_an_integer_tensor_stays_integer(torch):
+    assert (3 ** Tensor(35)).item() == 3 ** 35 and (3 ** Tensor(35)).dtype == np.int64
+    assert (Tensor([2, 3]) ** 2).dtype == np.int64
+
+
+@pytest.mark.parametrize("shape, dim", [((2, 0), 1), ((0, 3), 1), ((0,), 0)])
+def test_softmax_family_over_no_entries_is_empty_or_minus_inf(torch, shape, dim):
+    for op in ("softmax", "log_softmax", "logsumexp"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ours = getattr(Tensor(np.zeros(shape)), op)(dim)
+        theirs = getattr(torch.zeros(shape), op)(dim)
+        assert ours.shape == tuple(theirs.shape)
+        np.testing.assert_array_equal(ours, theirs.numpy())
+
+
+def test_smaller_edges_follow_pytorch(torch):
+    f64_scalar = Tensor(2.0, dtype=np.float64)
+    assert (Tensor([1.0, 2.0]) * f64_scalar).dtype == np.float32  # a 0-d tensor is weak
+    assert Tensor(np.array([200, 100], np.uint8)).sum().item() == 300  # summed as int64
+    assert np.isnan(Tensor([1.0, np.inf]).softmax(0)).all()
+    t = torch.tensor
+    for base in (-np.inf, -0.0):
+        for p in (0.5, -0.5):
+            want_number = (t(base, dtype=torch.float64) ** p).item()
+            want_tensor = (t(base, dtype=torch.float64) ** t(p, dtype=torch.float64)).item()
+            for got, want in (((Value(base) ** p).data, want_number),
+                              ((Value(base) ** Value(p)).data, want_tensor),
+                              ((Tensor(base, dtype=np.float64) ** p).item(), want_number),
+                              ((Tensor(base, dtype=np.float64) ** Tensor(p, dtype=np.float64)
+                                ).item(), want_tensor)):
+                assert str(got) == str(want), (base, p)  # str tells -0.0 from 0.0, nan from nan

@@ -83,10 +83,30 @@ def test_explore_writes_a_page_beside_the_picture(tmp_path):
     assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "src=" not in page
 
 
-def test_an_explore_page_that_cannot_be_written_is_one_clear_line(tmp_path):
+def test_an_explore_page_that_cannot_be_written_is_reported_in_clear_lines(tmp_path):
     (tmp_path / "out" / "neuron.html").mkdir(parents=True)  # a folder where the page goes
     done = run_viz("--format", "dot", "--explore", cwd=tmp_path)
     assert done.returncode == 1
     assert done.stdout == "wrote out/neuron.dot\n"
     assert done.stderr == ("python -m viz: error: cannot write out/neuron.html: it is a folder; "
-                           "give a file name\n")
+                           "give a file name\n"
+                           "python -m viz: 1 of 2 files not written: out/neuron.html\n")
+
+
+def test_without_dot_each_format_that_can_be_made_is_and_the_rest_are_reported(tmp_path):
+    done = run_viz("--format", "pdf", "png", "--explore", cwd=tmp_path, path_env=str(tmp_path))
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == ["wrote out/neuron.png", "wrote out/neuron.html"]
+    errors = done.stderr.splitlines()
+    assert len(errors) == 2 and "Traceback" not in done.stderr
+    assert errors[0].startswith("python -m viz: error: PDF output needs Graphviz's `dot`")
+    assert "saved in out/neuron.dot" in errors[0]
+    assert errors[1] == "python -m viz: 1 of 3 files not written: out/neuron.pdf"
+    assert sorted(os.listdir(tmp_path / "out")) == ["neuron.dot", "neuron.html", "neuron.png"]
+
+
+def test_the_explore_page_colours_the_examples_parameters(tmp_path):
+    done = run_viz("--explore", "--format", "dot", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "out" / "neuron.html").read_text()
+    assert page.count('fill="#b7e1a1"') == 4  # w1, w2, b and the legend's swatch

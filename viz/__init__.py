@@ -1,4 +1,5 @@
-"""Computation graphs as pictures: `draw_dot` builds a graphviz Digraph, `render` writes a file.
+"""Computation graphs as pictures: `draw_dot` builds a graphviz Digraph, `render` writes a file,
+`keep_grads(loss)` before `loss.backward(retain_graph=True)` keeps every gradient to show.
 
 Inside: dot.py draws, layout.py finds and runs the layout program, render.py writes files,
 explore.py (with explore.js) writes a page that steps through backprop node by node,
@@ -15,9 +16,10 @@ except ImportError as e:  # most often: a Python other than the venv the README 
         "README's commands set up (.venv/bin/python, or `source .venv/bin/activate` first), "
         "or install into this one with `pip install -e .` in the checkout") from e
 
-from viz.dot import draw_dot  # noqa: E402
+from viz.dot import draw_dot, keep_grads  # noqa: E402
 from viz.explore import explore  # noqa: E402
-from viz.layout import RendererNotFound  # noqa: E402
+from viz.layout import LayoutTooSlow, RendererNotFound  # noqa: E402
 from viz.render import render  # noqa: E402
 
-__all__ = ["draw_dot", "render", "explore", "RendererNotFound"]
+__all__ = ["draw_dot", "keep_grads", "render", "explore", "RendererNotFound",
+           "LayoutTooSlow"]

@@ -62,11 +62,16 @@ def main(argv: list[str] | None = None) -> int:
         root, params = examples.lesson(*examples.random_digits(args.rows, args.seed), args.seed)
     rankdir = args.rankdir or examples.RANKDIR[args.example]
 
+    failed = []
+
     def write(path: Path, make: Callable[[Path], object]) -> None:
+        """Make one file; a failure is reported and the other files are still made."""
         try:
             make(path)
-        except (ValueError, OSError, RuntimeError) as e:  # bad option, no layout program
-            parser.exit(1, f"{parser.prog}: error: {e}\n")
+        except (ValueError, OSError, RuntimeError) as e:  # no layout program, a bad path
+            print(f"{parser.prog}: error: {e}", file=sys.stderr)
+            failed.append(path)
+            return
         print(f"wrote {path}")
 
     for fmt in dict.fromkeys(args.format):
@@ -75,9 +80,13 @@ def main(argv: list[str] | None = None) -> int:
             max_nodes=args.max_nodes))
     if args.explore:
         write(out / f"{args.example}.html", lambda path: explore(
-            root, path, max_nodes=args.max_nodes, rankdir=rankdir,
+            root, path, max_nodes=args.max_nodes, rankdir=rankdir, params=params,
             title=f"backprop through {args.example}, node by node"))
-    return 0
+    asked = len(dict.fromkeys(args.format)) + args.explore
+    if failed and asked > 1:
+        print(f"{parser.prog}: {len(failed)} of {asked} files not written: "
+              f"{', '.join(map(str, failed))}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

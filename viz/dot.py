@@ -9,10 +9,15 @@ it, as micrograd draws them.
 The walk is breadth-first from the root with an explicit queue, so depth costs memory, not
 recursion; when a graph has more than `max_nodes` nodes, the ones nearest the root are kept
 and the rest become one "N more nodes" marker, so a huge graph still draws in a blink and
-stays readable.
+stays readable. A graph that backward() has released (Tensor graphs are, as in PyTorch,
+unless `retain_graph=True`) has a marker saying so where its parents would be.
+
+`keep_grads(root)` prepares a Tensor graph for a picture with every gradient: PyTorch's
+backward keeps only the leaves' gradients.
 """
 from __future__ import annotations
 
+import numbers
 import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -20,6 +25,7 @@ from typing import Any, Iterable, Mapping
 import graphviz
 import numpy as np
 
+from engine import graph
 from engine.atomic import write_bytes
 from viz.layout import layout
 
@@ -54,10 +60,14 @@ KINDS = {
 }
 OP_NAMES = {"[]": "index"}  # op names drawn as words a reader knows ('[]': indexing's old name)
 
-# Control characters become their Python escapes (NUL -> \x00): dot would stop reading a
-# label at a NUL byte, and the others draw as nothing.
-_CONTROL = {c: repr(chr(c))[1:-1] for c in (*range(0x20), *range(0x7F, 0xA0))}
-_RECORD_SPECIALS = str.maketrans({c: "\\" + c for c in '{}|<>"'})
+# Control characters and lone surrogates become their Python escapes (NUL -> \x00): dot
+# would stop reading a label at a NUL byte, the others draw as nothing, and a lone
+# surrogate cannot be written as UTF-8 at all.
+_UNPRINTABLE = {c: repr(chr(c))[1:-1]
+                for c in (*range(0x20), *range(0x7F, 0xA0), *range(0xD800, 0xE000))}
+# Graphviz reads HTML entities in every label (`AT&amp;T` would draw as AT&T), so & is
+# written as an entity itself; backslashes and {}|<>" are record syntax.
+_RECORD_SPECIALS = str.maketrans({"&": "&amp;", **{c: "\\" + c for c in '{}|<>"'}})
 
 
 class Digraph(graphviz.Digraph):
@@ -99,41 +109,35 @@ def _render_file(engine: str, format: str, filepath: str | os.PathLike, *,
     return os.fspath(out)
 
 
-def node_data(node: Any) -> Any:
-    """A node's numbers: a Tensor's array, a Value's float."""
-    return node.numpy() if hasattr(node, "numpy") else node.data
+def number_text(x: Any, digits: int = 4) -> str:
+    """A number in 4 significant digits: 0.7071, -3, 1.235e+05, inf; -0 is written 0."""
+    return f"{float(x) + 0.0:.{digits}g}"  # + 0.0 turns -0.0 into 0.0
 
 
-def node_grad(node: Any) -> Any:
-    """A node's gradient as it holds it now: an array or None for a Tensor (read without
-    PyTorch's warning about interior tensors), a float for a Value."""
-    if hasattr(node, "numpy"):
-        grad = getattr(node, "_grad", None) if hasattr(node, "_grad") else node.grad
-        return None if grad is None else np.asarray(grad)
-    return getattr(node.grad, "data", node.grad)  # a Value's grad, or the Value it is
-
-
-def set_node_grad(node: Any, grad: Any) -> None:
-    """Set a node's gradient (an array, or None, for a Tensor; a float for a Value)."""
-    if hasattr(node, "_grad"):
-        node._grad = None if grad is None else type(node)(np.array(grad))
+def label_text(label: Any) -> str:
+    """Any label as the text that pictures and pages show: '' for None; bytes decoded as
+    UTF-8 (bytes that are not, as \\x escapes); anything else, a nan or an object, as
+    str() writes it; control characters and lone surrogates as Python escapes."""
+    if label is None:
+        return ""
+    if isinstance(label, (bytes, bytearray)):
+        text = bytes(label).decode("utf-8", "backslashreplace")
     else:
-        node.grad = grad
-
-
-def _number(x: Any) -> str:
-    """A number in 4 significant digits: 0.7071, -3, 1.235e+05."""
-    return f"{float(x):.4g}"
-
-
-def _text(x: Any) -> str:
-    """x as text, control characters written as escapes."""
-    return str(x).translate(_CONTROL)
+        try:
+            text = str(label)
+        except Exception:  # an object whose __str__ fails still gets a name
+            text = f"<{type(label).__name__}>"
+    return text.translate(_UNPRINTABLE)
 
 
 def _cell(text: Any) -> str:
-    """Text as one record field: control characters, backslashes and {}|<>" escaped."""
-    return _text(text).replace("\\", "\\\\").translate(_RECORD_SPECIALS)
+    """Text as one record field: control characters, &, backslashes and {}|<>" escaped."""
+    return label_text(text).replace("\\", "\\\\").translate(_RECORD_SPECIALS)
+
+
+def _plain(text: Any) -> str:
+    """Text as a plain (non-record) label: control characters, backslashes and & escaped."""
+    return graphviz.escape(label_text(text)).replace("&", "&amp;")
 
 
 def _group(fields: list[str]) -> str:
@@ -147,41 +151,96 @@ def _values(a: Any) -> str:
         a = a.tolist()
     if isinstance(a, list):
         return "[" + ", ".join(_values(v) for v in a) + "]"
-    return _number(a)
+    return number_text(a)
 
 
-def tensor_stats(a: np.ndarray) -> dict[str, float]:
-    """mean, std, min and max of a non-empty array, in float64 (float32 sums lose digits)."""
-    wide = a.astype(np.float64, copy=False)
-    with np.errstate(invalid="ignore", over="ignore"):  # -inf entries (a mask) give a nan std
-        return {"mean": wide.mean(), "std": wide.std(), "min": wide.min(), "max": wide.max()}
+NON_FINITE = ("nan", "inf", "-inf")
+
+
+def tensor_stats(a: np.ndarray) -> dict[str, float | int]:
+    """mean, std, min and max of the finite entries (in float64: float32 sums lose digits),
+    then how many entries are nan, inf or -inf, where there are any: a causal mask's -inf
+    entries are counted ({'mean': ..., '-inf': 16}) rather than making every stat nan."""
+    wide = np.asarray(a).astype(np.float64, copy=False).ravel()
+    finite = np.isfinite(wide)
+    kept = wide if finite.all() else wide[finite]
+    stats: dict[str, float | int] = {}
+    if kept.size:
+        stats.update(mean=kept.mean(), std=kept.std(), min=kept.min(), max=kept.max())
+    if kept.size < wide.size:
+        counts = (np.isnan(wide).sum(), (wide == np.inf).sum(), (wide == -np.inf).sum())
+        stats.update((name, int(n)) for name, n in zip(NON_FINITE, counts) if n)
+    return stats
+
+
+def stats_lines(stats: dict[str, float | int]) -> list[str]:
+    """tensor_stats as the lines a record shows: 'mean 1 std 0', 'min 1 max 1', '16 -inf'."""
+    s = {k: number_text(v) for k, v in stats.items() if k not in NON_FINITE}
+    lines = [f"mean {s['mean']} std {s['std']}", f"min {s['min']} max {s['max']}"] if s else []
+    counts = [f"{stats[k]:,} {k}" for k in NON_FINITE if k in stats]
+    return lines + ([", ".join(counts)] if counts else [])
 
 
 def _summary(name: str, a: np.ndarray) -> str:
-    """'data [1, 2]' for a small array, else 'data' beside mean and std over min and max."""
+    """'data [1, 2]' for a small array, else 'data' beside its stats, one line each."""
     if a.size <= SMALL_TENSOR:
         return _cell(f"{name} {_values(a)}")
-    s = {k: _number(v) for k, v in tensor_stats(a).items()}
-    return _group([_cell(name), _group([_cell(f"mean {s['mean']} std {s['std']}"),
-                                        _cell(f"min {s['min']} max {s['max']}")])])
+    return _group([_cell(name), _group([_cell(line) for line in stats_lines(tensor_stats(a))])])
+
+
+def is_tensor(node: Any) -> bool:
+    """Whether a node holds an array (a Tensor: its data an ndarray, or a Tensor itself)
+    rather than one number (a Value, micrograd's or ours)."""
+    return not isinstance(node.data, numbers.Number)
+
+
+def node_grad(node: Any) -> Any:
+    """A node's gradient as it holds it now: a Tensor's own grad (a Tensor, or None), read
+    without PyTorch's warning about the .grad of interior tensors; a Value's float."""
+    if is_tensor(node) and hasattr(node, "_grad"):
+        return node._grad
+    return node.grad
+
+
+def set_node_grad(node: Any, grad: Any) -> None:
+    """Set a node's gradient: for a Tensor an array (copied) or None, or a grad Tensor as
+    node_grad gave it (kept as it is); a float for a Value."""
+    if is_tensor(node) and hasattr(node, "_grad"):
+        if grad is not None and not isinstance(grad, type(node)):
+            grad = type(node)(np.array(grad))
+        node._grad = grad
+    else:
+        node.grad = grad
+
+
+def is_released(node: Any) -> bool:
+    """Whether backward() has let go of the graph behind this node (a Tensor's, as PyTorch
+    does unless retain_graph=True): it keeps its op's name but no longer its parents."""
+    return getattr(node, "_rule", None) is graph._released
+
+
+# What a picture shows in front of such a node, where its parents would be drawn.
+RELEASED = ("the graph behind this node was released by backward()",
+            "draw it before backward(), or call backward(retain_graph=True)")
 
 
 def _label(node: Any, name: str, kind: str, show_grad: bool, rankdir: str) -> str:
     """A node's record: name | data | grad for a Value; a Tensor's name beside a stack of
     shape and dtype, data and grad; a constant's value alone."""
-    data = node_data(node)
     if kind == "constant":
-        fields = [_cell(_values(data))]
-    elif isinstance(data, np.ndarray):
+        fields = [_cell(_values(np.asarray(node.data)))]
+    elif is_tensor(node):
+        data = np.asarray(node.data)
         stack = [_cell(f"{'scalar' if data.ndim == 0 else data.shape} {data.dtype}"),
                  _summary("data", data)]
-        if show_grad and node_grad(node) is not None:
-            stack.append(_summary("grad", node_grad(node)))
+        grad = node_grad(node) if show_grad else None
+        if grad is not None:
+            stack.append(_summary("grad", np.asarray(grad)))
         fields = [_group(stack)]
     else:
-        fields = [_cell(f"data {_number(data)}")]
+        fields = [_cell(f"data {number_text(node.data)}")]
         if show_grad:
-            fields.append(_cell(f"grad {_number(node_grad(node))}"))
+            fields.append(_cell(f"grad {number_text(node.grad)}"))
     if name:
         fields.insert(0, _cell(name))
     row = " | ".join(fields)
@@ -189,27 +248,30 @@ def _label(node: Any, name: str, kind: str, show_grad: bool, rankdir: str) -> st
     return _group([row]) if rankdir in ("LR", "RL") else row
 
 
-def _label_of(node: Any) -> str:
-    """The node's own name, '' when it has none (micrograd's Values carry no label)."""
-    return str(getattr(node, "label", "") or "")
+def node_names(nodes: list, params: Any = None) -> list[str]:
+    """Each node's name as pictures and pages show it: its name in `params` (see
+    draw_dot) for a parameter, else its label as text ('' for none: micrograd's Values
+    carry no label)."""
+    names = parameter_names(params)
+    return [names.get(id(node)) or label_text(getattr(node, "label", None)) for node in nodes]
 
 
-def _kind(node: Any, is_root: bool, is_parameter: bool) -> str:
+def node_kind(node: Any, name: str, is_root: bool, is_parameter: bool) -> str:
     """Which of KINDS a node is drawn as: its role in the graph."""
     if is_root:
         return "root"
     if is_parameter:
         return "parameter"
-    if node._prev:
+    if node._prev or is_released(node):
         return "value"
     if getattr(node, "requires_grad", True):  # a Value's is always True; micrograd's has none
         return "grad_input"
-    if not _label_of(node) and np.size(node_data(node)) == 1:
+    if not name and np.size(node.data) == 1:
         return "constant"  # a bare number the code wrote, e.g. the 2 in `x * 2`
     return "input"
 
 
-def _parameter_names(params: Any) -> dict[int, str]:
+def parameter_names(params: Any) -> dict[int, str]:
     """id(parameter) -> name, from a Module, a dict, or (name, parameter) pairs."""
     if params is None:
         return {}
@@ -222,7 +284,7 @@ def _parameter_names(params: Any) -> dict[int, str]:
     names = {}
     try:
         for name, p in pairs:
-            names[id(p)] = str(name)
+            names[id(p)] = label_text(name)
     except (TypeError, ValueError):
         raise TypeError("params takes a Module (anything with named_parameters()), a dict "
                         "{name: parameter}, or (name, parameter) pairs; got "
@@ -277,7 +339,9 @@ def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", *, show_grad: 
     format: what `pipe()`, `render()` and Jupyter produce, 'svg' or 'png' (others need
         system Graphviz); format and rankdir come first, as in micrograd's draw_dot.
     rankdir: 'LR' (inputs left, output right), 'TB', 'RL' or 'BT'.
-    show_grad: also show gradients (Tensors show one only once backward has filled it).
+    show_grad: also show gradients. A Tensor shows one only once backward has filled it,
+        which for an interior tensor takes `retain_grad()` (`keep_grads(root)` below
+        calls it on all of them).
     max_nodes: keep the nodes nearest the root, the rest become one "N more nodes" marker;
         None draws every node. Past LARGE (1,000) nodes, edges are straight and the
         layout effort bounded, so that dot finishes in seconds.
@@ -289,7 +353,8 @@ def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", *, show_grad: 
     parameters green; other leaves that require grad (every Value leaf, and Tensors like
     an input whose gradient you want) lilac; inputs that need no grad blue; constants grey
     and dashed (unnamed one-number Tensors that need no grad, like the 2 in `x ** 2`);
-    ops small grey ovals.
+    ops small grey ovals. A node whose graph backward() released (every Tensor node, unless
+    `backward(retain_graph=True)`) is drawn with a dashed box in front saying so.
 
     The result displays itself in Jupyter, and its `.pipe()`, `.render()` and `.view()`
     work without system Graphviz; `viz.render(root, path)` writes a file in one call.
@@ -299,29 +364,29 @@ def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", *, show_grad: 
         raise ValueError(f"format must be an output format such as 'svg' or 'png', got "
                          f"{format!r}" + (" (rankdir is the third argument: pass rankdir=...)"
                                           if format in RANKDIRS else ""))
-    names = _parameter_names(params)
+    params_by_id = parameter_names(params)
 
     nodes = breadth_first(root)
     kept = nodes[:max_nodes]
+    names = node_names(kept, params)
     index = {id(node): i for i, node in enumerate(kept)}
     graph_attr = {"rankdir": rankdir, **GRAPH_ATTR}
     if len(kept) > LARGE:
         graph_attr.update(FAST_LAYOUT)
-    root_name = names.get(id(root)) or _label_of(root)
-    title = f"computation graph of {root_name}" if root_name else "computation graph"
-    dot = Digraph(name=graphviz.escape(_text(title)), filename="graph.gv",
-                  format=format, graph_attr=graph_attr, node_attr=NODE_ATTR,
-                  edge_attr=EDGE_ATTR)
-    kinds, cut_into = set(), []
-    for i, node in enumerate(kept):
-        name = names.get(id(node)) or _label_of(node)
-        kind = _kind(node, i == 0, id(node) in names)
+    title = f"computation graph of {names[0]}" if names[0] else "computation graph"
+    dot = Digraph(name=_plain(title), filename="graph.gv", format=format,
+                  graph_attr=graph_attr, node_attr=NODE_ATTR, edge_attr=EDGE_ATTR)
+    kinds, cut_into, released = set(), [], []
+    for i, (node, name) in enumerate(zip(kept, names)):
+        kind = node_kind(node, name, i == 0, id(node) in params_by_id)
         kinds.add(kind)
         dot.node(f"v{i}", _label(node, name, kind, show_grad, rankdir), **KINDS[kind][0])
-        if not node._prev:
+        if is_released(node):
+            released.append(i)
+        elif not node._prev:
             continue
         op = OP_NAMES.get(node._op, node._op)
-        dot.node(f"op{i}", graphviz.escape(_text(op)), **OP_ATTR)
+        dot.node(f"op{i}", _plain(op), **OP_ATTR)
         dot.edge(f"op{i}", f"v{i}")
         for parent in node._prev:
             j = index.get(id(parent))
@@ -329,9 +394,32 @@ def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR", *, show_grad: 
                 cut_into.append(i)
             else:
                 dot.edge(f"v{j}", f"op{i}")
-    if cut_into:
-        dot.node("cut", f"{len(nodes) - len(kept):,} more nodes", **CUT_ATTR)
-        for i in dict.fromkeys(cut_into):  # one edge per op, in order
-            dot.edge("cut", f"op{i}", **CUT_EDGE_ATTR)
-    dot.node("legend", _legend(kinds, has_ops=len(kept) > 1), shape="plaintext", fontsize="10")
+    for marker, text, into in (("cut", f"{len(nodes) - len(kept):,} more nodes", cut_into),
+                               ("released", "\\n".join(RELEASED), released)):
+        if into:
+            dot.node(marker, text, **CUT_ATTR)
+            for i in dict.fromkeys(into):  # one edge per op, in order
+                dot.edge(marker, f"op{i}", **CUT_EDGE_ATTR)
+    has_ops = any(node._prev or is_released(node) for node in kept)
+    dot.node("legend", _legend(kinds, has_ops), shape="plaintext", fontsize="10")
     return dot
+
+
+def keep_grads(root: Any) -> Any:
+    """Have `root`'s next backward() keep the gradient of every tensor in its graph, and
+    return `root`: `viz.keep_grads(loss).backward(retain_graph=True)`, then draw_dot(loss)
+    shows every gradient and the whole graph.
+
+    A Tensor graph keeps only its leaves' gradients, as PyTorch's does; this calls
+    `retain_grad()` on each interior tensor that requires grad. Values keep every gradient
+    anyway, so their graphs are left as they are.
+    """
+    check_graph_args(root, None, "keep_grads")
+    if is_released(root):
+        raise ValueError("keep_grads needs the graph behind its root, and backward() has "
+                         "released this one (and kept no interior gradient): build the graph "
+                         "again and call keep_grads before backward(retain_graph=True)")
+    for node in breadth_first(root):
+        if node._prev and hasattr(node, "retain_grad"):  # Values have no such method
+            node.retain_grad()
+    return root

@@ -5,11 +5,18 @@
 // JSON, which holds each parent's grad before and after the engine's own backward rule ran.
 // The SVG is draw_dot's: node v{i} is data.nodes[i], op{i} is the op that made it, and edges
 // carry titles such as "v3->op1", which is how the elements are found here.
+//
+// The view: the graph is drawn at a zoom (CSS pixels per SVG unit) and scrolled in its pane.
+// Following a step keeps its nodes in sight at a zoom where their text is at least
+// MIN_TEXT_PX tall, rather than shrinking the whole graph into the pane; the reader zooms
+// (buttons, + and -, Ctrl + wheel) and pans (drag, scroll bars) at will.
 "use strict";
 (function () {
   const SVGNS = "http://www.w3.org/2000/svg";
   const PLAY_MS = 700;
-  const FIT_NODES = 60; // graphs this small start fitted to the pane, larger ones at full size
+  const MIN_TEXT_PX = 11; // the smallest text a step's nodes are shown at while following
+  const MAX_ZOOM = 4;
+  const NATURAL = 4 / 3; // CSS pixels per SVG unit (a point) at the size Graphviz drew
   const data = JSON.parse(document.getElementById("explore-data").textContent);
   const nodes = data.nodes;
   const steps = data.steps;
@@ -81,11 +88,11 @@
   // style sheet), so a change in one never repaints the other: in headless Chromium that
   // took the slowest step of a 500-node page from about 100 ms to about 30 ms.
 
-  const BADGE_ROOM = 14; // room under the lowest nodes for their badges
+  const BADGE_ROOM = 16; // room under the lowest nodes for their badges
   const vb = svg.viewBox.baseVal;
   svg.setAttribute("viewBox", [vb.x, vb.y, vb.width, vb.height + BADGE_ROOM].join(" "));
-  const height = parseFloat(svg.getAttribute("height"));
-  if (height) svg.setAttribute("height", height + BADGE_ROOM + "pt");
+  const graphWidth = vb.width;
+  const graphHeight = vb.height;
 
   const canvas = el("div", { id: "canvas" });
   svg.before(canvas);
@@ -119,7 +126,7 @@
   nodes.forEach((node, i) => {
     const bb = bbox(view[i].box);
     view[i].badge = svgElement("text", {
-      class: "badge", x: bb.x + bb.width / 2, y: bb.y + bb.height + 10,
+      class: "badge", x: bb.x + bb.width / 2, y: bb.y + bb.height + 12,
       "text-anchor": "middle", "data-node": i,
     });
     badges.append(view[i].badge);
@@ -164,7 +171,8 @@
   function drawBadge(i) {
     const node = nodes[i];
     const g = grad[i];
-    const parts = [tspan(null, node.name === node.label ? "" : node.name + " \u00b7 ")];
+    // the name the picture does not show already: an unnamed node's v3, a shared name's (v3)
+    const parts = [tspan(null, node.name === node.shown ? "" : node.name + " \u00b7 ")];
     if (g !== null && typeof g === "object") {
       parts.push(tspan(null, "\u2016grad\u2016 "), tspan("gnorm", fmt(g.norm)),
         tspan(null, " mean "), tspan("gmean", fmt(g.mean)));
@@ -198,13 +206,112 @@
     return step.entries.map((e) => e.node);
   }
 
-  // scroll the graph so that a node is in sight, if it is not
-  function bringIntoView(element) {
-    const r = element.getBoundingClientRect();
-    const c = graphPane.getBoundingClientRect();
-    if (r.left < c.left || r.right > c.right || r.top < c.top || r.bottom > c.bottom) {
-      element.scrollIntoView({ block: "center", inline: "center" });
+  // --- the view: zoom, pan, and following the steps ---
+
+  const followBox = document.getElementById("follow");
+  let zoom = 1;
+  let whole = false; // the reader asked for the whole graph: resizing the window keeps it so
+
+  // the zoom at which the smallest text of these elements shows at MIN_TEXT_PX
+  function readableZoom(elements) {
+    const sizes = elements
+      .flatMap((e) => (e.tagName === "text" ? [e] : [...e.querySelectorAll("text")]))
+      .map((t) => parseFloat(t.getAttribute("font-size") || getComputedStyle(t).fontSize))
+      .filter((size) => size > 0);
+    return MIN_TEXT_PX / Math.min(...sizes);
+  }
+  // the zoom at which every node's, op's and badge's text can be read
+  const readable = readableZoom(view.flatMap((v) => [v.box, v.op].filter((e) => e))
+    .concat([view[0].badge]));
+
+  function setZoom(z, atX, atY) {
+    // keep the graph point under (atX, atY), client coordinates, where it is
+    z = Math.min(MAX_ZOOM, Math.max(0.02, z));
+    const pane = graphPane.getBoundingClientRect();
+    const x = atX === undefined ? pane.left + graphPane.clientWidth / 2 : atX;
+    const y = atY === undefined ? pane.top + graphPane.clientHeight / 2 : atY;
+    const c = canvas.getBoundingClientRect();
+    const ux = (x - c.left) / zoom;
+    const uy = (y - c.top) / zoom;
+    zoom = z;
+    svg.style.width = graphWidth * z + "px";
+    svg.style.height = (graphHeight + BADGE_ROOM) * z + "px";
+    graphPane.scrollLeft = canvas.offsetLeft + ux * z - (x - pane.left);
+    graphPane.scrollTop = canvas.offsetTop + uy * z - (y - pane.top);
+    document.getElementById("zoom").textContent = Math.round((100 * z) / NATURAL) + "%";
+  }
+
+  // the zoom at which the whole graph fits the pane (at most twice its natural size)
+  function wholeZoom() {
+    const margin = 2 * canvas.offsetLeft;
+    return Math.min(2 * NATURAL, (graphPane.clientWidth - margin) / graphWidth,
+      (graphPane.clientHeight - margin) / (graphHeight + BADGE_ROOM));
+  }
+
+  function showWhole() {
+    setZoom(wholeZoom());
+    graphPane.scrollLeft = 0;
+    graphPane.scrollTop = 0;
+    whole = true;
+  }
+
+  // the part of the pane's client area that shows the graph
+  function paneArea() {
+    const r = graphPane.getBoundingClientRect();
+    return { left: r.left, top: r.top, right: r.left + graphPane.clientWidth,
+      bottom: r.top + graphPane.clientHeight };
+  }
+
+  function union(rects) {
+    return {
+      left: Math.min(...rects.map((r) => r.left)), top: Math.min(...rects.map((r) => r.top)),
+      right: Math.max(...rects.map((r) => r.right)),
+      bottom: Math.max(...rects.map((r) => r.bottom)),
+    };
+  }
+
+  // bring elements into sight at a readable zoom: all of them when they fit, else the first
+  // (the step's own node); the view moves only when something is out of sight
+  function follow(elements) {
+    if (!followBox.checked || !elements.length) return;
+    const pad = 12;
+    let area = paneArea();
+    let box = union(elements.map((e) => e.getBoundingClientRect()));
+    const fit = (r) => Math.min((area.right - area.left - 2 * pad) / (r.right - r.left),
+      (area.bottom - area.top - 2 * pad) / (r.bottom - r.top));
+    // zoom out to fit them while their text stays readable; zoom in until it is. The step's
+    // own node, when it is wider than the pane at that zoom (a narrow window), may go
+    // smaller, as long as its own text stays readable (its op's and badge's a little less)
+    const least = Math.min(readable, Math.max(readableZoom([elements[0]]),
+      zoom * fit(elements[0].getBoundingClientRect())));
+    const target = Math.max(least, Math.min(zoom, zoom * fit(box)));
+    if (target !== zoom) {
+      const first = elements[0].getBoundingClientRect();
+      setZoom(target, (first.left + first.right) / 2, (first.top + first.bottom) / 2);
+      whole = false;
+      area = paneArea();
+      box = union(elements.map((e) => e.getBoundingClientRect()));
     }
+    if (box.right - box.left > area.right - area.left - 2 * pad ||
+        box.bottom - box.top > area.bottom - area.top - 2 * pad) {
+      box = elements[0].getBoundingClientRect();
+    }
+    if (box.left >= area.left + pad && box.right <= area.right - pad &&
+        box.top >= area.top + pad && box.bottom <= area.bottom - pad) return;
+    graphPane.scrollLeft += (box.left + box.right - area.left - area.right) / 2;
+    graphPane.scrollTop += (box.top + box.bottom - area.top - area.bottom) / 2;
+  }
+
+  // what a step shows: its node, the op that made it, and the nodes it sends gradient to
+  function stepElements(step) {
+    const focus = [];
+    if (step.node !== null) {
+      const v = view[step.node];
+      focus.push(v.box, v.badge);
+      if (v.op) focus.push(v.op);
+    }
+    for (const e of step.entries || []) focus.push(view[e.node].box, view[e.node].badge);
+    return focus;
   }
 
   function highlight() {
@@ -225,8 +332,7 @@
       fresh.push(view[e.node].badge);
     }
     marks.replaceChildren(...drawn);
-    const focus = !step ? null : step.node !== null ? step.node : step.entries[0].node;
-    if (focus !== null) bringIntoView(view[focus].box);
+    if (step) follow(stepElements(step));
   }
 
   function nodeLink(i) {
@@ -253,7 +359,7 @@
       const nth = count[e.node];
       const change = el("div", { class: "change" }, nodeLink(e.node),
         ".grad " + fmtGrad(e.before) + " \u2192 " + fmtGrad(e.after));
-      if (nth > 1) {
+      if (nth > 1 && !e.nothing) { // a contribution of zeros is no news
         change.append(" ", el("span", { class: "nth" }, "(" + ordinal(nth) + " contribution: " +
           nodes[e.node].name + " is used more than once, and its gradients add up)"));
       }
@@ -267,13 +373,18 @@
   }
 
   function dataText(d) {
-    if (typeof d !== "object") return String(d);
-    if (d.mean === undefined) return "empty";
-    const stats = "mean " + fmt(d.mean) + ", std " + fmt(d.std) + ", min " + fmt(d.min) +
-      ", max " + fmt(d.max);
+    if (typeof d !== "object") return fmt(d);
+    if (!d.entries) return "empty";
+    // stats are of the finite entries; nan, inf and -inf ones (a mask's) are counted apart
+    const parts = d.mean === undefined ? [] : ["mean " + fmt(d.mean) + ", std " + fmt(d.std) +
+      ", min " + fmt(d.min) + ", max " + fmt(d.max)];
+    for (const k of ["nan", "inf", "-inf"]) {
+      if (d[k]) parts.push(d[k].toLocaleString("en") + " " + k.replace("-", "\u2212"));
+    }
     const size = d.shape.reduce((a, b) => a * b, 1);
     const first = size > d.entries.length ? "first entries " : "entries ";
-    return stats + "; " + first + "[" + d.entries.map(fmt).join(", ") + "]";
+    parts.push(first + "[" + d.entries.map(fmt).join(", ") + "]");
+    return parts.join("; ");
   }
 
   function drawRecord() {
@@ -299,7 +410,7 @@
       recordRow("op", node.op || "(leaf)"),
     ];
     if (node.tensor) {
-      rows.push(recordRow("shape", "(" + node.shape.join(", ") + ") " + node.data.dtype));
+      rows.push(recordRow("shape", "(" + node.data.shape.join(", ") + ") " + node.data.dtype));
     }
     rows.push(
       recordRow("data", dataText(node.data)),
@@ -355,6 +466,11 @@
   const slider = document.getElementById("slider");
   slider.max = steps.length;
   slider.addEventListener("input", () => go(Number(slider.value)));
+  const zoomBy = (factor) => { whole = false; setZoom(zoom * factor); };
+  document.getElementById("zoom-in").addEventListener("click", () => zoomBy(1.25));
+  document.getElementById("zoom-out").addEventListener("click", () => zoomBy(0.8));
+  document.getElementById("whole").addEventListener("click", showWhole);
+  followBox.addEventListener("change", () => followBox.checked && highlight());
   document.addEventListener("keydown", (event) => {
     if (event.target === slider) return; // the slider's own arrow keys move it
     const actions = {
@@ -363,6 +479,11 @@
       Home: () => { stop(); go(0); },
       End: () => go(steps.length),
       " ": play,
+      "+": () => zoomBy(1.25),
+      "=": () => zoomBy(1.25),
+      "-": () => zoomBy(0.8),
+      "0": showWhole,
+      f: () => { followBox.checked = !followBox.checked; followBox.dispatchEvent(new Event("change")); },
     };
     const action = actions[event.key];
     const clicks = ["BUTTON", "INPUT"].includes(event.target.tagName); // space clicks these
@@ -371,15 +492,58 @@
     action();
   });
 
-  // fitting the pane may enlarge a small graph, up to twice its size
-  canvas.style.setProperty("--fit-max", 2 * svg.width.baseVal.value + "px");
-  const fit = document.getElementById("fit");
-  const applyFit = () => graphPane.classList.toggle("fit", fit.checked);
-  fit.checked = nodes.length <= FIT_NODES;
-  fit.addEventListener("change", applyFit);
-  applyFit();
+  // Ctrl + wheel (and a touchpad's pinch) zooms where the pointer is; a drag pans
+  graphPane.addEventListener("wheel", (event) => {
+    if (!event.ctrlKey) return; // a plain wheel scrolls
+    event.preventDefault();
+    whole = false;
+    setZoom(zoom * Math.exp(-event.deltaY / 300), event.clientX, event.clientY);
+  }, { passive: false });
+  let drag = null;
+  graphPane.addEventListener("pointerdown", (event) => {
+    // the left button, not on a scroll bar (outside the client area)
+    if (event.button !== 0 || event.offsetX > graphPane.clientWidth ||
+        event.offsetY > graphPane.clientHeight) return;
+    drag = { x: event.clientX, y: event.clientY, left: graphPane.scrollLeft,
+      top: graphPane.scrollTop, moved: false };
+  });
+  graphPane.addEventListener("pointermove", (event) => {
+    if (!drag) return;
+    const dx = event.clientX - drag.x;
+    const dy = event.clientY - drag.y;
+    if (!drag.moved && Math.hypot(dx, dy) < 4) return; // a click, so far
+    if (!drag.moved) graphPane.setPointerCapture(event.pointerId);
+    drag.moved = true;
+    graphPane.classList.add("panning");
+    graphPane.scrollLeft = drag.left - dx;
+    graphPane.scrollTop = drag.top - dy;
+  });
+  const endDrag = () => {
+    const dragged = drag && drag.moved;
+    drag = null;
+    graphPane.classList.remove("panning");
+    if (dragged) { // the click that ends a drag selects nothing
+      window.addEventListener("click", (e) => e.stopPropagation(), { capture: true, once: true });
+    }
+  };
+  graphPane.addEventListener("pointerup", endDrag);
+  graphPane.addEventListener("pointercancel", endDrag);
+  window.addEventListener("resize", () => {
+    if (whole) showWhole();
+    else highlight();
+  });
 
   nodes.forEach((_, i) => drawNode(i));
+  // open on the whole graph when its text can be read so, else readable where stepping starts
+  if (wholeZoom() >= readable) {
+    showWhole();
+  } else {
+    setZoom(readable);
+    follow(stepElements(steps[0]));
+  }
   go(0);
-  window.explorer = { go: go, get step() { return at; }, total: steps.length };
+  window.explorer = {
+    go: go, get step() { return at; }, total: steps.length,
+    get zoom() { return zoom; }, readable: readable, minTextPx: MIN_TEXT_PX,
+  };
 })();

@@ -1,17 +1,19 @@
 """Backprop you can step through: one self-contained HTML page per computation graph.
 
 `explore(root)` records the forward and backward passes of the graph ending at `root`
-(a Value or a Tensor) and builds a page that replays them node by node: the graph laid out
-as `draw_dot` lays it out, Prev / Next / Play / Reset, the arrow keys and a slider. Forward
-steps reveal the nodes in topological order; backward steps, in reverse order, highlight
-the node whose rule runs and show, for each parent, the rule with its numbers and the
-parent's grad before and after.
+(a Value or a Tensor) and builds a page that replays them node by node: the graph as
+`draw_dot` draws it (same names, same colours, `params=` as there), Prev / Next / Play /
+Reset, the arrow keys and a slider. Forward steps reveal the nodes in topological order;
+backward steps, in reverse order, highlight the node whose rule runs and show, for each
+parent, the rule with its numbers and the parent's grad before and after. The view
+follows the step at a size that can be read, and the reader can zoom and pan.
 
 Every number comes from the engine: `record` runs the graph's own backward rules one node
 at a time (`node._backward()`, the node protocol's zero-argument rule) and keeps each
-parent's grad before and after. The page's JavaScript (explore.js beside this file) only
-shows what was recorded. For Tensors it shows shapes and each gradient's norm and mean
-rather than every entry.
+parent's grad before and after. The rules' words come from the engine too: the docstring
+beside each rule, read by viz.rules. The page's JavaScript and style sheet (explore.js and
+explore.css beside this file) only show what was recorded. For Tensors it shows shapes and
+each gradient's norm and mean rather than every entry.
 
 Graphs past `max_nodes` are cut as `draw_dot` cuts them: the nodes nearest the root stay,
 the rest are one "N more nodes" marker, and what their rules add into kept nodes is shown
@@ -22,23 +24,34 @@ from __future__ import annotations
 import html
 import json
 import math
+import numbers
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from engine import topological_order
 from engine.atomic import check_writable, write_bytes
-from engine import graph
 from engine.graph import Node
-from viz.dot import (SMALL_TENSOR, breadth_first, check_graph_args, draw_dot, node_data,
-                     node_grad, set_node_grad, tensor_stats)
+from viz.dot import (SMALL_TENSOR, breadth_first, check_graph_args, draw_dot, is_released,
+                     is_tensor, label_text, node_grad, node_names, number_text,
+                     parameter_names, set_node_grad, tensor_stats)
+from viz.rules import ABSENT, Rule, evaluate, rule_of, symbols, write
 
 SCRIPT = Path(__file__).with_name("explore.js")
-INFIX = {"+", "*", "**", "@"}  # ops written between their operands
+STYLE = Path(__file__).with_name("explore.css")
+INFIX = {"+", "*", "/", "**", "@"}  # ops written between their operands
+# a name that reads as one thing before `.grad` or in a formula: w1, layers.0.weight, a (v3)
+SIMPLE_NAME = re.compile(r"[\w.\[\]']+( \(v\d+\))?")
+# room under each node for its grad badge (draw_dot's spacing is tighter): between ranks
+# when they are stacked, between the nodes of a rank when ranks run left to right
+DIGITS = (4, 6, 9, 17)  # significant digits tried for a rule's numbers, fewest first
+PAGE_SPACING = {"TB": {"ranksep": "0.55"}, "BT": {"ranksep": "0.55"},
+                "LR": {"nodesep": "0.4"}, "RL": {"nodesep": "0.4"}}
 
 
 # --- the recorder: the engine's own backward rules, one node at a time ---
@@ -77,18 +90,14 @@ class Recording:
     cut: int  # how many nodes the graph has past max_nodes
 
 
-def _is_tensor(node: Any) -> bool:
-    return isinstance(node_data(node), np.ndarray)
-
-
 def _seed(root: Any) -> Any:
     """d root / d root: 1.0 for a Value, ones for a one-entry Tensor."""
-    if not _is_tensor(root):
+    if not is_tensor(root):
         return 1.0
     if not root.requires_grad:
         raise ValueError("explore needs a Tensor that requires grad: this one has no graph "
                          "(made inside no_grad(), or from tensors without requires_grad=True)")
-    data = node_data(root)
+    data = np.asarray(root.data)
     if data.size != 1:
         raise ValueError(f"explore starts backward from a one-entry output, this one has "
                          f"shape {data.shape}; reduce it first (e.g. .sum() or a loss)")
@@ -96,8 +105,11 @@ def _seed(root: Any) -> Any:
 
 
 def _copy(grad: Any) -> Any:
-    """A grad as it is now, safe from a rule that adds into the array in place."""
-    return grad.copy() if isinstance(grad, np.ndarray) else grad
+    """A grad as it is now, as a number or a numpy array of its own, safe from a rule that
+    adds into it in place (a Tensor's grad, an array or a Tensor, is copied)."""
+    if grad is None or isinstance(grad, numbers.Number):
+        return grad
+    return np.array(grad)
 
 
 def record(root: Any, max_nodes: int | None = 500) -> Recording:
@@ -112,11 +124,14 @@ def record(root: Any, max_nodes: int | None = 500) -> Recording:
         raise TypeError(f"explore steps through scratchgrad's Value and Tensor graphs, got "
                         f"{type(root).__module__}.{type(root).__name__}; draw_dot draws other "
                         "micrograd-style nodes (micrograd's Value too)")
-    if root._rule is graph._released:
-        raise ValueError("explore needs the graph behind its root, and backward() has released "
-                         "this one: call explore before backward(), or backward(retain_graph=True)")
     seed = _seed(root)
     order = topological_order(root)
+    released = [node for node in order if is_released(node)]
+    if released:
+        whose = "its root" if is_released(root) else f"{len(released):,} of its nodes"
+        raise ValueError(f"explore needs the whole graph, and backward() has released the graph "
+                         f"behind {whose}: call explore before backward(), or "
+                         "backward(retain_graph=True)")
     nodes = breadth_first(root)[:max_nodes]
     index = {id(node): i for i, node in enumerate(nodes)}
     parents = [[index.get(id(p)) for p in node._prev] for node in nodes]
@@ -160,15 +175,30 @@ def record(root: Any, max_nodes: int | None = 500) -> Recording:
 
 # --- what the page shows: names, numbers, rules as text ---
 
-def _number(x: float) -> str:
+def page_names(nodes: list, params: Any = None) -> list[str]:
+    """The names the page's text uses: draw_dot's (a parameter's from `params`, else the
+    label), made unique: an unnamed node is `v3`, a name two nodes share is `a (v3)`."""
+    names = node_names(nodes, params)
+    counts = Counter(names)
+    return [name if name and counts[name] == 1 else f"{name} (v{i})" if name else f"v{i}"
+            for i, name in enumerate(names)]
+
+
+def bracketed(name: str) -> str:
+    """A name as one term of a formula: `(x1*w1)` for a composite label, so that
+    `(x1*w1).grad` does not read as x1 * (w1.grad)."""
+    return name if SIMPLE_NAME.fullmatch(name) else f"({name})"
+
+
+def _number(x: float, digits: int = 4) -> str:
     """4 significant digits with a real minus sign, negatives in parentheses: (−3), 0.5."""
-    text = f"{float(x):.4g}".replace("-", "−")
+    text = number_text(x, digits).replace("-", "−")
     return f"({text})" if text.startswith("−") else text
 
 
 def _json_number(x: Any) -> float | str:
     """A float for JSON, which has no nan or inf: those become the strings 'nan', 'inf'."""
-    x = float(x)
+    x = float(x) + 0.0  # and -0.0 becomes 0.0
     return x if math.isfinite(x) else str(x)
 
 
@@ -176,17 +206,18 @@ def grad_summary(grad: Any) -> float | str | dict | None:
     """A grad as the page shows it: the number for a Value, norm and mean for a Tensor."""
     if grad is None:
         return None
-    if not isinstance(grad, np.ndarray):
+    if isinstance(grad, numbers.Number):
         return _json_number(grad)
-    wide = grad.astype(np.float64)  # float32 sums of many entries lose digits the page shows
+    wide = np.asarray(grad).astype(np.float64)  # float32 sums lose digits the page shows
     return {"norm": _json_number(np.sqrt(np.square(wide).sum())),
             "mean": _json_number(wide.mean()) if wide.size else 0.0}
 
 
-def _data_summary(data: Any) -> Any:
+def _data_summary(node: Any) -> Any:
     """A node's data for its record: the number, or a Tensor's shape, stats and entries."""
-    if not isinstance(data, np.ndarray):
-        return _json_number(data)
+    if not is_tensor(node):
+        return _json_number(node.data)
+    data = np.asarray(node.data)
     summary: dict[str, Any] = {"shape": list(data.shape), "dtype": str(data.dtype)}
     if data.size:
         summary.update({k: _json_number(v) for k, v in tensor_stats(data).items()})
@@ -195,69 +226,57 @@ def _data_summary(data: Any) -> Any:
     return summary
 
 
-def _value_rule(op: str, k: int, node: Any, g: float, delta: float, names: list[str],
-                me: str) -> tuple[str, str]:
-    """The local rule a Value op applies to parent k, `me` being the node's own name:
-    (formula, formula with numbers), the second empty where it would repeat the result."""
-    prev, out = node._prev, node_data(node)
-    a, name = node_data(prev[0]), names[0]
-    if op == "+":
-        return "g", ""
-    if op == "*" and len(prev) == 2:
-        other = prev[1 - k]
-        return f"{names[1 - k]}.data × g", f"{_number(node_data(other))} × {_number(g)}"
-    if op == "**" and len(prev) == 2:
-        b = node_data(prev[1])
-        if k == 0:
-            return (f"{names[1]} × {name}^({names[1]} − 1) × g",
-                    f"{_number(b)} × {_number(a)}^{_number(b - 1)} × {_number(g)}")
-        return f"{me} × ln({name}) × g", f"{_number(out)} × ln{_number(a)} × {_number(g)}"
-    rules = {
-        "exp": (f"{me} × g", lambda: f"{_number(out)} × {_number(g)}"),
-        "log": (f"g / {name}", lambda: f"{_number(g)} / {_number(a)}"),
-        "tanh": (f"(1 − {me}²) × g", lambda: f"(1 − {_number(out)}²) × {_number(g)}"),
-        "sigmoid": (f"{me} × (1 − {me}) × g",
-                    lambda: f"{_number(out)} × (1 − {_number(out)}) × {_number(g)}"),
-        "relu": (f"g × [{name} > 0]", lambda: f"{_number(g)} × {int(a > 0)}"),
-        "abs": (f"sign({name}) × g", lambda: f"sign{_number(a)} × {_number(g)}"),
-        "sqrt": (f"g / (2 × {me})", lambda: f"{_number(g)} / (2 × {_number(out)})"),
-    }
-    if op in rules:
-        formula, numbers = rules[op]
-        return formula, numbers()
-    if op.startswith("**"):
-        p = op[2:]
-        return (f"{p} × {name}^({p} − 1) × g",
-                f"{p} × {_number(a)}^({p} − 1) × {_number(g)}")
-    # a number the op keeps (the c of a * c) or a hand-written rule: the local derivative
-    # is what the engine added per unit of g
-    local = "c" if op == "*" else f"∂{me}/∂{names[k]}"
-    if g == 0 or not math.isfinite(g):
-        return f"{local} × g", f"{local} × {_number(g)}"
-    return f"{local} × g", f"{_number(delta / g)} × {_number(g)}"
+def _writer(rule: Rule, constants: dict[str, float], operands: list[str], g: str,
+            me: str, digits: int = 4) -> Callable[[str], str]:
+    """How a rule's formula writes each symbol: operands and the result by the given
+    texts (names or numbers), the numbers the rule was made for as numbers."""
+    texts = {**dict(zip(rule.operands, operands)), "g": g, "e": "e",
+             **{name: _number(c, digits) for name, c in constants.items()},
+             # a clamp's missing max stays `max`, a where's mask its name
+             **{name: name for name in (*rule.absent, *rule.masks)}}
+    return lambda symbol: texts.get(symbol, me)
 
 
-# Each Tensor op's rule per operand (a single one serves every operand), as the page words
-# it: {0} and {1} are the operands' names, {me} the node's own.
-TENSOR_RULES = {
-    "+": ("g", "g"), "*": ("g × {1}", "g × {0}"), "@": ("g @ {1}ᵀ", "{0}ᵀ @ g"),
-    "**": ("g × {1} × {0}^({1} − 1)", "g × {me} × ln {0}"), "exp": ("g × {me}",),
-    "log": ("g / {0}",), "tanh": ("g × (1 − {me}²)",),
-    "sigmoid": ("g × {me} × (1 − {me})",),
-    "relu": ("g where {0} > 0",), "clamp_min": ("g where {0} ≥ min",),
-    "sum": ("g spread over the summed dims",), "max": ("g to the entries that are the max",),
-    "reshape": ("g reshaped back",), "permute": ("g with the dims put back",),
-    "index": ("g put back where the entries came from",),
-    "log_softmax": ("g − softmax({0}) × sum(g)",), "logsumexp": ("softmax({0}) × g",),
-}
+def _local_rule(node: Any, k: int, names: list[str], me: str, g: Any,
+                added: Any) -> tuple[str, str | None]:
+    """The rule node's op applies to its operand k, as the engine's docstring states it:
+    (with the graph's names, with the numbers, g the gradient the node sends, or None).
+    Where the engine states none (a hand-installed `_backward`), the derivative's symbol,
+    and for a Value what the rule `added` per unit of g."""
+    rule, constants = rule_of(node)
+    clause = rule.clause(k) if rule else None
+    if clause is None:
+        local = f"∂{bracketed(me)}/∂{bracketed(names[k])} × g"
+        if added is None or is_tensor(node) or g == 0 or not math.isfinite(g):
+            return local, None
+        return local, f"{_number(added / g)} × {_number(g)}"
+    if clause.formula is None:  # a rule in words
+        return clause.text, None
+    named = write(clause.formula, _writer(rule, constants, [bracketed(n) for n in names], "g",
+                                          bracketed(me)))
+    if is_tensor(node) or clause.formula[0] == "sym":  # `g` alone: its number is the result
+        return named, None
+    digits = _digits_needed(rule, clause.formula, constants, node, g)
+    numbers_ = [_number(p.data, digits) for p in node._prev]
+    return named, write(clause.formula, _writer(rule, constants, numbers_, _number(g, digits),
+                                                _number(node.data, digits), digits))
 
 
-def _tensor_rule(op: str, k: int, parent: Any, names: list[str], me: str) -> str:
-    """The local rule a Tensor op applies to parent k, in words and symbols."""
-    forms = TENSOR_RULES.get(op)
-    formula = forms[min(k, len(forms) - 1)].format(*names, me=me) if forms \
-        else f"∂{me}/∂{names[k]} · g"
-    return f"{formula}, to shape {node_data(parent).shape}"
+def _digits_needed(rule: Rule, formula: tuple, constants: dict[str, float], node: Any,
+                   g: float) -> int:
+    """How many significant digits a Value rule's numbers need for the formula to still
+    give its value, 4 if they do: 1 − s for a sigmoid's s = 0.99998 needs 6."""
+    values = {**constants, **dict(zip(rule.operands, (p.data for p in node._prev))), "g": g}
+    result = dict.fromkeys(symbols(formula) - set(values) - {"e"} - set(rule.absent), node.data)
+    fixed = {"e": math.e, **dict.fromkeys(rule.absent, ABSENT)}
+    with np.errstate(all="ignore"):
+        want = float(evaluate(formula, {**values, **result, **fixed}))
+        for digits in DIGITS:
+            rounded = {k: float(number_text(v, digits)) for k, v in {**values, **result}.items()}
+            got = float(evaluate(formula, {**rounded, **fixed}))
+            if math.isclose(got, want, rel_tol=1e-3) or (math.isnan(got) and math.isnan(want)):
+                return digits
+    return DIGITS[-1]
 
 
 def _delta(c: Contribution) -> Any:
@@ -266,8 +285,8 @@ def _delta(c: Contribution) -> Any:
 
 
 def _rule_text(rec: Recording, step: Step, c: Contribution, names: list[str]) -> str:
-    """`a.grad += b.data × g = (−3) × (−2) = 6`: the rule with the engine's numbers."""
-    target = names[c.node]
+    """`a.grad += b × g = (−3) × (−2) = 6`: the rule with the engine's numbers."""
+    target = bracketed(names[c.node])
     if step.node is None:
         return f"{target}.grad += what the nodes past the cut send it"
     if step is rec.backward[0]:
@@ -275,16 +294,16 @@ def _rule_text(rec: Recording, step: Step, c: Contribution, names: list[str]) ->
     node, me = rec.nodes[step.node], names[step.node]
     parent_names = _parent_names(rec, step.node, names)
     at = [k for k, p in enumerate(rec.parents[step.node]) if p == c.node]  # twice for a * a
-    if _is_tensor(node):
-        rules = [_tensor_rule(node._op, k, node._prev[k], parent_names, me) for k in at]
-        added = grad_summary(_delta(c))["norm"]
-        return f"{target}.grad += " + " + ".join(rules) + f" (‖added‖ = {_number(added)})"
-    g, delta = rec.grads[step.node], _delta(c)
-    rules = [_value_rule(node._op, k, node, g, delta, parent_names, me) for k in at]
+    alone = _delta(c) if len(at) == 1 else None  # what one operand's share added
+    rules = [_local_rule(node, k, parent_names, me, rec.grads[step.node], alone) for k in at]
     formulas = " + ".join(f for f, _ in rules)
-    numbers = [n for _, n in rules]
-    shown = " = " + " + ".join(numbers) if all(numbers) else ""
-    return f"{target}.grad += {formulas}{shown} = {_number(delta).strip('()')}"
+    if is_tensor(node):
+        added = grad_summary(_delta(c))["norm"]
+        shape = np.asarray(node._prev[at[0]].data).shape
+        return f"{target}.grad += {formulas}, to shape {shape} (‖added‖ = {_number(added)})"
+    numbers_ = [n for _, n in rules]
+    shown = " = " + " + ".join(numbers_) if all(numbers_) else ""
+    return f"{target}.grad += {formulas}{shown} = {_number(_delta(c)).strip('()')}"
 
 
 def _parent_names(rec: Recording, i: int, names: list[str]) -> list[str]:
@@ -294,7 +313,7 @@ def _parent_names(rec: Recording, i: int, names: list[str]) -> list[str]:
 
 def _formula(node: Any, parent_names: list[str]) -> str:
     """How a node is computed from its parents: `x1 * w1`, `tanh(n)`, `a**2`."""
-    op, args = node._op, list(parent_names)
+    op, args = node._op, [bracketed(n) for n in parent_names]
     if len(args) == 1 and op in INFIX:  # the other operand was a plain number
         args.append("c")
     if op in INFIX:
@@ -309,9 +328,9 @@ def _forward_text(node: Any, name: str, parent_names: list[str]) -> str:
     if not node._prev:
         return f"{name} is a leaf: an input or a parameter" if node._op == "" \
             else f"{name} was made by {node._op} with graph recording off"
-    if _is_tensor(node):
-        return f"{name} = {_formula(node, parent_names)}: shape {node_data(node).shape}"
-    return f"{name} = {_formula(node, parent_names)} = {_number(node_data(node)).strip('()')}"
+    if is_tensor(node):
+        return f"{name} = {_formula(node, parent_names)}: shape {np.asarray(node.data).shape}"
+    return f"{name} = {_formula(node, parent_names)} = {_number(node.data).strip('()')}"
 
 
 def _backward_text(rec: Recording, step: Step, names: list[str]) -> str:
@@ -325,27 +344,27 @@ def _backward_text(rec: Recording, step: Step, names: list[str]) -> str:
     if g is None:
         shown = "nothing (no gradient reached it)"
     elif isinstance(g, dict):
-        shown = f"g = {me}.grad, ‖g‖ = {_number(g['norm']).strip('()')}"
+        shown = f"g = {bracketed(me)}.grad, ‖g‖ = {_number(g['norm']).strip('()')}"
     else:
-        shown = f"g = {me}.grad = {_number(g).strip('()')}"
+        shown = f"g = {bracketed(me)}.grad = {_number(g).strip('()')}"
     formula = _formula(rec.nodes[step.node], _parent_names(rec, step.node, names))
     return f"{me} = {formula}: its rule sends {shown} to its parents"
 
 
-def page_data(rec: Recording, title: str) -> dict:
+def _adds_nothing(c: Contribution) -> bool:
+    """A contribution of zeros (a relu that was off): no news, and no alarm on the page."""
+    return not np.any(np.asarray(_delta(c)))
+
+
+def page_data(rec: Recording, title: str, params: Any = None) -> dict:
     """Everything explore.js shows, as JSON-ready lists and dicts."""
-    labels = Counter(node.label for node in rec.nodes)
-    names = [node.label if node.label and labels[node.label] == 1
-             else f"{node.label} (v{i})" if node.label else f"v{i}"
+    shown = node_names(rec.nodes, params)  # what draw_dot writes in each record
+    names = page_names(rec.nodes, params)
+    nodes = [{"name": names[i], "shown": shown[i], "op": node._op, "tensor": is_tensor(node),
+              "label": label_text(getattr(node, "label", None)),
+              "data": _data_summary(node), "parents": rec.parents[i],
+              "zero": None if is_tensor(node) else 0.0, "final": grad_summary(rec.grads[i])}
              for i, node in enumerate(rec.nodes)]
-    nodes = []
-    for i, node in enumerate(rec.nodes):
-        tensor = _is_tensor(node)
-        nodes.append({
-            "name": names[i], "label": node.label, "op": node._op, "tensor": tensor,
-            "shape": list(node_data(node).shape) if tensor else None,
-            "data": _data_summary(node_data(node)), "parents": rec.parents[i],
-            "zero": None if tensor else 0.0, "final": grad_summary(rec.grads[i])})
     steps: list[dict] = [
         {"kind": "forward", "node": i,
          "text": _forward_text(rec.nodes[i], names[i], _parent_names(rec, i, names))}
@@ -353,7 +372,8 @@ def page_data(rec: Recording, title: str) -> dict:
     steps += [
         {"kind": "backward", "node": step.node, "text": _backward_text(rec, step, names),
          "entries": [{"node": c.node, "rule": _rule_text(rec, step, c, names),
-                      "before": grad_summary(c.before), "after": grad_summary(c.after)}
+                      "before": grad_summary(c.before), "after": grad_summary(c.after),
+                      "nothing": _adds_nothing(c)}
                      for c in step.contributions]}
         for step in rec.backward]
     return {"title": title, "nodes": nodes, "steps": steps, "cut": rec.cut}
@@ -361,53 +381,11 @@ def page_data(rec: Recording, title: str) -> dict:
 
 # --- the page ---
 
-STYLE = """
-body { margin: 0; font: 14px/1.4 system-ui, sans-serif; color: #222; }
-header { display: flex; flex-wrap: wrap; align-items: center; gap: 12px; padding: 8px 12px;
-         border-bottom: 1px solid #ddd; background: #fafafa; }
-header h1 { font-size: 16px; margin: 0 12px 0 0; }
-#controls { display: flex; align-items: center; gap: 6px; }
-#controls button { font: inherit; padding: 3px 10px; }
-#slider { width: 260px; }
-#counter { font-variant-numeric: tabular-nums; min-width: 150px; }
-main { display: flex; height: calc(100vh - 52px); }
-#graph { flex: 1; overflow: auto; padding: 8px; }
-aside { width: 390px; overflow: auto; border-left: 1px solid #ddd; padding: 8px 12px; }
-aside h2 { font-size: 14px; margin: 8px 0 4px; }
-.rule { font-family: ui-monospace, monospace; font-size: 12.5px; margin: 6px 0;
-        padding: 4px 6px; background: #fff4f0; border-left: 3px solid #e0582b; }
-.change { color: #555; }
-.nth { color: #b03a10; font-weight: bold; }
-table.record td { padding: 1px 6px; vertical-align: top; }
-table.record td:first-child { color: #666; }
-a.node-link { cursor: pointer; color: #1a5fb4; text-decoration: underline; }
-#canvas { position: relative; display: inline-block; }
-/* each SVG a composited layer of its own (see explore.js): a step then repaints the small
-   overlay, or a few nodes of the graph, but not the whole graph under them */
-#canvas svg { display: block; will-change: transform; }
-#canvas svg:first-child { position: relative; }
-#graph.fit #canvas { display: block; max-width: var(--fit-max); }
-#graph.fit svg { width: 100%; height: auto; max-height: calc(100vh - 80px); }
-svg.overlay { position: absolute; left: 0; top: 0; width: 100%; height: 100%;
-              pointer-events: none; }
-svg g.node { cursor: pointer; }
-svg g.pending { fill-opacity: 0.12; stroke-opacity: 0.12; }
-.mark { fill: none; stroke-width: 3; }
-.mark.active { stroke: #e0582b; }
-.mark.receiving { stroke: #1a7f37; }
-.mark.selected { stroke: #1a5fb4; stroke-dasharray: 5 3; }
-.mark.flow path, .mark.flow polygon { stroke: #e0582b; stroke-width: 2.5; }
-.mark.flow polygon { fill: #e0582b; }
-text.badge { font: 10px ui-monospace, monospace; fill: #444; }
-text.badge.pending { fill-opacity: 0.3; }
-text.badge.fresh { fill: #1a7f37; font-weight: bold; }
-text.badge .gcount { fill: #b03a10; }
-"""
-
 PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>{style}</style>
 </head>
@@ -421,11 +399,18 @@ PAGE = """<!DOCTYPE html>
 <button id="next" title="One step on (→)">Next ▶</button>
 <input id="slider" type="range" min="0" max="0" value="0" aria-label="step">
 <span id="counter"></span>
-<label title="Shrink the graph to the window's width"><input id="fit" type="checkbox"> fit</label>
+</div>
+<div id="view">
+<button id="zoom-out" title="Zoom out (−); Ctrl + wheel zooms where the pointer is">−</button>
+<span id="zoom" title="How large the graph is drawn"></span>
+<button id="zoom-in" title="Zoom in (+)">+</button>
+<button id="whole" title="The whole graph in the window (0)">whole graph</button>
+<label title="Move the view to each step's nodes, at a size that can be read (f)"><input
+ id="follow" type="checkbox" checked> follow</label>
 </div>
 </header>
 <main>
-<div id="graph">{svg}</div>
+<div id="graph" title="drag to pan, Ctrl + wheel to zoom">{svg}</div>
 <aside><section id="step"></section><section id="record"></section></aside>
 </main>
 <script type="application/json" id="explore-data">{data}</script>
@@ -437,22 +422,28 @@ PAGE = """<!DOCTYPE html>
 """
 
 
-def _svg(root: Any, max_nodes: int | None, rankdir: str) -> str:
+def _svg(root: Any, max_nodes: int | None, rankdir: str, params: Any) -> str:
     """The graph as draw_dot draws it (no grads: the page fills them in), laid out as SVG."""
-    svg = draw_dot(root, rankdir=rankdir, show_grad=False, max_nodes=max_nodes).pipe(
-        format="svg", encoding="utf-8")
+    dot = draw_dot(root, rankdir=rankdir, show_grad=False, max_nodes=max_nodes, params=params)
+    dot.graph_attr.update(PAGE_SPACING[rankdir])
+    svg = dot.pipe(format="svg", encoding="utf-8")
     return svg[svg.index("<svg"):]  # the XML prolog and doctype have no place inside HTML
 
 
 def build_page(root: Any, max_nodes: int | None = 500, rankdir: str = "LR",
-               title: str = "backprop, node by node") -> tuple[str, Recording]:
+               title: str = "backprop, node by node", params: Any = None
+               ) -> tuple[str, Recording]:
     """The page's HTML and the recording it replays."""
+    title = label_text(title)  # written as labels are: no control character, no lone surrogate
     rec = record(root, max_nodes)
-    data = json.dumps(page_data(rec, title), ensure_ascii=False, separators=(",", ":"))
+    # allow_nan=False: a nan that slipped through would be a NaN literal, which JSON lacks
+    data = json.dumps(page_data(rec, title, params), ensure_ascii=False, allow_nan=False,
+                      separators=(",", ":"))
     # "<" escaped, so no string in the data can close the script element early
     data = data.replace("<", "\\u003c")
-    text = PAGE.format(title=html.escape(title), style=STYLE, svg=_svg(root, max_nodes, rankdir),
-                       data=data, script=SCRIPT.read_text(encoding="utf-8"))
+    text = PAGE.format(title=html.escape(title), style=STYLE.read_text(encoding="utf-8"),
+                       svg=_svg(root, max_nodes, rankdir, params), data=data,
+                       script=SCRIPT.read_text(encoding="utf-8"))
     return text, rec
 
 
@@ -475,7 +466,8 @@ class Explorer:
 
 
 def explore(root: Any, path: str | os.PathLike | None = None, max_nodes: int | None = 500,
-            rankdir: str = "LR", title: str = "backprop, node by node") -> Explorer:
+            rankdir: str = "LR", title: str = "backprop, node by node", *,
+            params: Any = None) -> Explorer:
     """A page that steps through the forward and backward passes of the graph at `root`.
 
     root: a Value, or a one-entry Tensor (a loss). Its grads are left as they were.
@@ -483,12 +475,15 @@ def explore(root: Any, path: str | os.PathLike | None = None, max_nodes: int | N
     max_nodes: keep the nodes nearest the root, as draw_dot does; None keeps every node.
     rankdir: layout direction, as for draw_dot ('LR', 'TB', 'RL', 'BT').
     title: the page's heading.
+    params: a model's parameters and their names, as for draw_dot — a Module, a dict
+        {name: parameter}, or (name, parameter) pairs: drawn green, under these names.
     Returns the page: `.html`, `.save(path)`, and in Jupyter it shows itself.
     """
-    check_graph_args(root, max_nodes, "explore", rankdir)  # before the work, as is the path:
+    check_graph_args(root, max_nodes, "explore", rankdir)  # before the work, as are params
+    parameter_names(params)  # (a TypeError saying what params takes) and the path:
     if path is not None:
         check_writable(path)
-    page = Explorer(*build_page(root, max_nodes, rankdir, title))
+    page = Explorer(*build_page(root, max_nodes, rankdir, title, params))
     if path is not None:
         page.save(path)
     return page

@@ -1,0 +1,124 @@
+"""The Tensor-only op table: each op with its PyTorch twin, how to draw its operands and
+the shapes to check it at. tests/test_tensor.py checks every row against central
+differences, PyTorch and float32-keeping (after the rows of tests/op_table.py, which both
+engines share); tests/test_rules.py checks the derivative each op's docstring states."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import engine
+from engine import Tensor
+from op_table import positive, real
+
+
+def _torch():
+    """torch, for the torch twins of a few rows below (called only by tests that have it)."""
+    import torch
+    return torch
+
+
+SHAPES = [(), (3,), (2, 3), (1, 3), (2, 1, 3)]
+PAIRS = [(a, b) for a in SHAPES for b in SHAPES]  # every pair broadcasts; most stretch a dim
+MATMUL_PAIRS = [((3,), (3,)), ((3,), (3, 2)), ((2, 3), (3,)), ((2, 3), (3, 4)),
+                ((2, 2, 3), (3, 4)), ((2, 3), (2, 3, 4)), ((2, 1, 2, 3), (3, 3, 2)),
+                ((4, 2, 3), (3,)), ((3,), (4, 3, 2)),
+                ((2, 3, 4, 5), (2, 3, 5, 2)), ((2, 1, 4, 5), (3, 5, 2))]  # (B, H, T, D)
+MASK = np.array([True, False, True])
+CAUSAL = engine.tril(engine.ones(4, 4)) == 0  # True above the diagonal: the future
+EMBED_INDEX = np.array([[0, 3, 3, 1], [4, 0, 3, 3]])  # (B, T) tokens, repeats included
+
+
+def attention(q, k, v, future):
+    """Causal self-attention weights applied to v, on our Tensors or torch's."""
+    scores = q @ k.transpose(-2, -1) * q.shape[-1] ** -0.5
+    return scores.masked_fill(future, -math.inf).softmax(-1) @ v
+
+
+# name, function of Tensors, the same on torch tensors (None: the same code runs on both),
+# how to draw each input, the input shapes to check it at
+TENSOR_OPS = [
+    ("pow_method", lambda a: a.pow(3), None, [real], SHAPES),
+    ("rsqrt", lambda a: a.rsqrt(), None, [positive], SHAPES),
+    ("clamp", lambda a: a.clamp(-0.5, 0.7), None, [real], SHAPES),
+    ("clamp_min", lambda a: a.clamp_min(0.5), None, [real], SHAPES),
+    ("clamp_max", lambda a: a.clamp(max=0.5), None, [real], SHAPES),
+    ("clamp_tensors", lambda x, lo, hi: x.clamp(lo, hi), None, [real, real, real],
+     [((2, 3), (3,), (2, 1)), ((3,), (), (3,))]),
+    ("maximum", lambda a, b: a.maximum(b), None, [real, real], PAIRS),
+    ("minimum", lambda a, b: a.minimum(b), None, [real, real], PAIRS),
+    ("where", lambda a, b: engine.where(MASK, a, b),
+     lambda a, b: _torch().where(_torch().as_tensor(MASK), a, b), [real, real], PAIRS),
+    ("where_method", lambda a, b: a.where(MASK, b),
+     lambda a, b: a.where(_torch().as_tensor(MASK), b), [real, real], [((2, 3), (3,))]),
+    ("where_number", lambda a: engine.where(MASK, 0.5, a),
+     lambda a: _torch().where(_torch().as_tensor(MASK), 0.5, a), [real], SHAPES),
+    ("masked_fill", lambda a: a.masked_fill(MASK, -1.5),
+     lambda a: a.masked_fill(_torch().as_tensor(MASK), -1.5), [real], SHAPES[1:]),
+    ("cat", lambda a, b: engine.cat([a, b, a], -1), lambda a, b: _torch().cat([a, b, a], -1),
+     [real, real], [((3,), (2,)), ((2, 3), (2, 1)), ((2, 1, 3), (2, 1, 1))]),
+    ("cat_dim0", lambda a, b: engine.cat((a, b), dim=0), lambda a, b: _torch().cat((a, b), 0),
+     [real, real], [((2, 3), (1, 3))]),
+    ("stack", lambda a, b: engine.stack([a, b, a], 1), lambda a, b: _torch().stack([a, b, a], 1),
+     [real, real], [((3,), (3,)), ((2, 3), (2, 3))]),
+    ("stack_last", lambda a, b: engine.stack([a, b], dim=-1),
+     lambda a, b: _torch().stack([a, b], -1), [real, real], [((2, 3), (2, 3))]),
+    ("tril", lambda a: a.tril(), None, [real], [(3, 3), (2, 3, 4)]),
+    ("triu_diagonal", lambda a: a.triu(1), None, [real], [(3, 3), (2, 3, 4)]),
+    ("tril_function", lambda a: engine.tril(a, -1), lambda a: _torch().tril(a, -1), [real],
+     [(3, 4)]),
+    ("triu_function", lambda a: engine.triu(a), lambda a: _torch().triu(a), [real], [(3, 4)]),
+    ("attention", lambda q, k, v: attention(q, k, v, CAUSAL),
+     lambda q, k, v: attention(q, k, v, _torch().as_tensor(CAUSAL.numpy())),
+     [real, real, real], [((2, 2, 4, 3), (2, 2, 4, 3), (2, 2, 4, 3))]),
+    ("embedding", lambda w: w[EMBED_INDEX], lambda w: w[_torch().as_tensor(EMBED_INDEX)],
+     [real], [(5, 3)]),
+    ("embedding_tensor_index", lambda w: w[Tensor(EMBED_INDEX)],
+     lambda w: w[_torch().as_tensor(EMBED_INDEX)], [real], [(5, 3)]),
+    ("sum", lambda a: a.sum(), None, [real], SHAPES),
+    ("sum_axis", lambda a: a.sum(0), None, [real], SHAPES[1:]),
+    ("sum_keepdims", lambda a: a.sum(axis=-1, keepdims=True), None, [real], SHAPES[1:]),
+    ("sum_dim_keepdim", lambda a: a.sum(dim=-1, keepdim=True), None, [real], SHAPES[1:]),
+    ("sum_dims", lambda a: a.sum(dim=(0, -1)), None, [real], [(2, 3), (2, 1, 3)]),
+    ("mean", lambda a: a.mean(), None, [real], SHAPES),
+    ("mean_axis", lambda a: a.mean(axis=0), None, [real], SHAPES[1:]),
+    ("mean_dim_list", lambda a: a.mean(dim=[0, -1]), None, [real], [(2, 3), (2, 1, 3)]),
+    ("max", lambda a: a.max(), None, [real], SHAPES),
+    ("max_dim", lambda a: a.max(-1).values, None, [real], SHAPES[1:]),
+    ("max_dim_keepdim", lambda a: a.max(dim=0, keepdim=True)[0], None, [real], SHAPES[1:]),
+    ("max_axis_keepdims", lambda a: a.max(axis=-1, keepdims=True).values,
+     lambda a: a.max(-1, keepdim=True).values, [real], SHAPES[1:]),
+    ("amax", lambda a: a.amax(-1), None, [real], SHAPES[1:]),
+    ("amax_dims", lambda a: a.amax((0, -1), keepdim=True), None, [real], [(2, 3), (2, 1, 3)]),
+    ("min", lambda a: a.min(), None, [real], SHAPES),
+    ("min_dim", lambda a: a.min(dim=0).values, None, [real], SHAPES[1:]),
+    ("amin", lambda a: a.amin(0), None, [real], SHAPES[1:]),
+    ("logsumexp", lambda a: a.logsumexp(), lambda a: a.reshape(-1).logsumexp(0), [real], SHAPES),
+    ("logsumexp_axis", lambda a: a.logsumexp(axis=-1, keepdims=True),
+     lambda a: a.logsumexp(-1, keepdim=True), [real], SHAPES[1:]),
+    ("logsumexp_dim", lambda a: a.logsumexp(dim=0), lambda a: a.logsumexp(0), [real],
+     SHAPES[1:]),
+    ("softmax", lambda a: a.softmax(-1), None, [real], SHAPES[1:]),
+    ("softmax_dim", lambda a: a.softmax(dim=0), None, [real], SHAPES[1:]),
+    ("log_softmax", lambda a: a.log_softmax(-1), None, [real], SHAPES[1:]),
+    ("log_softmax_axis0", lambda a: a.log_softmax(0), None, [real], SHAPES[1:]),
+    ("log_softmax_dim", lambda a: a.log_softmax(dim=-1), None, [real], SHAPES[1:]),
+    ("reshape", lambda a: a.reshape(-1), None, [real], SHAPES),
+    ("reshape_tuple", lambda a: a.reshape((1, -1, 1)), None, [real], SHAPES),
+    ("squeeze", lambda a: a.squeeze(), None, [real], SHAPES),
+    ("squeeze_dim", lambda a: a.squeeze(0), None, [real], SHAPES[1:]),  # a no-op unless size 1
+    ("squeeze_dims", lambda a: a.squeeze((0, 1)), None, [real], [(1, 3), (2, 1, 3)]),
+    ("unsqueeze", lambda a: a.unsqueeze(0), None, [real], SHAPES),
+    ("unsqueeze_last", lambda a: a.unsqueeze(-1), None, [real], SHAPES),
+    ("T", lambda a: a.T, lambda a: a.permute(*reversed(range(a.ndim))) if a.ndim else a,
+     [real], SHAPES),
+    ("t", lambda a: a.t(), None, [real], [(), (3,), (2, 3)]),
+    ("transpose", lambda a: a.transpose(0, -1), None, [real], SHAPES[1:]),
+    ("permute", lambda a: a.permute(2, 0, 1), None, [real], [(2, 1, 3)]),
+    ("permute_tuple", lambda a: a.permute((2, 0, -2)), None, [real], [(2, 1, 3)]),
+    ("clone", lambda a: a.clone() * a, None, [real], SHAPES),
+    ("matmul", lambda a, b: a @ b, None, [real, real], MATMUL_PAIRS),
+    ("rmatmul_array", lambda b: np.arange(6, dtype=np.float32).reshape(2, 3) @ b,
+     lambda b: b.new_tensor(np.arange(6.0).reshape(2, 3)) @ b, [real], [(3,), (3, 4)]),
+]

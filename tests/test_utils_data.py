@@ -1,0 +1,664 @@
+"""engine/utils/data.py: datasets, samplers, collation and the DataLoader, against
+torch.utils.data, and its worker processes: every item once, in order, and none left behind."""
+from __future__ import annotations
+
+import collections
+import gc
+import multiprocessing
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from engine import Tensor
+from engine.random import Generator, manual_seed, randn
+from engine.utils.data import (BatchSampler, DataLoader, Dataset, IterableDataset, RandomSampler,
+                               SequentialSampler, Subset, SubsetRandomSampler, TensorDataset,
+                               default_collate, default_convert, get_worker_info, random_split)
+
+ROOT = Path(__file__).resolve().parents[1]
+Point = collections.namedtuple("Point", "x y")
+
+
+@pytest.fixture
+def torch():
+    """torch with its default dtype float32 (conftest's fixture sets float64, which would
+    change what torch.tensor makes of a mixed list)."""
+    return pytest.importorskip("torch")
+
+
+def plain(batch):
+    """A batch from either library as plain Python: tensors as (dtype, shape, values),
+    containers with their type's name, so two batches compare with ==."""
+    if type(batch).__name__ == "Tensor":  # ours or torch's
+        array = np.asarray(batch.detach().numpy())
+        return ("Tensor", str(array.dtype), array.shape, array.tolist())
+    if isinstance(batch, dict):
+        return (type(batch).__name__, {k: plain(v) for k, v in batch.items()})
+    if isinstance(batch, (list, tuple)):
+        return (type(batch).__name__, [plain(v) for v in batch])
+    return batch
+
+
+def no_workers_left() -> bool:
+    """True when this process has no live child processes (workers of either library)."""
+    return multiprocessing.active_children() == []
+
+
+# --- collation, sample kind by sample kind, against PyTorch's default_collate
+
+def samples(kind: str, as_tensor):
+    """Three samples of a kind; tensors are made by as_tensor (ours or torch.from_numpy)."""
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    return {
+        "int": [1, 2, 3],
+        "float": [0.5, 1.5, -2.0],
+        "bool": [True, False, True],
+        "int then float": [1, 2.5, 3],
+        "float32 arrays": [a, a + 1, a * 2],
+        "float64 arrays": [a.astype(np.float64)] * 3,
+        "int32 arrays": [a.astype(np.int32)] * 3,
+        "uint8 arrays": [a.astype(np.uint8)] * 3,
+        "0-d arrays": [np.array(1.5), np.array(2.5), np.array(3.5)],
+        "numpy scalars": [np.float32(1), np.float32(2), np.float32(3)],
+        "numpy int16 scalars": [np.int16(1), np.int16(2), np.int16(3)],
+        "tensors": [as_tensor(a), as_tensor(a + 1), as_tensor(a - 1)],
+        "0-d tensors": [as_tensor(np.array(i, dtype=np.int64)) for i in range(3)],
+        "tuples": [(as_tensor(a[0]), 7), (as_tensor(a[1]), 8), (as_tensor(a[0]), 9)],
+        "lists": [[1, 2.5, "a"], [3, 4.5, "b"], [5, 6.5, "c"]],
+        "dicts": [{"x": a, "y": 1, "name": "p"}, {"x": a, "y": 2, "name": "q"},
+                  {"x": a, "y": 3, "name": "r"}],
+        "ordered dicts": [collections.OrderedDict(b=1.0, a=[2, 3])] * 3,
+        "namedtuples": [Point(1, 2.0), Point(3, 4.0), Point(5, 6.0)],
+        "nested": [({"a": (1, [a, 2.0])}, "s")] * 3,
+        "strings": ["a", "bc", "def"],
+        "bytes": [b"a", b"b", b"c"],
+    }[kind]
+
+
+KINDS = ["int", "float", "bool", "int then float", "float32 arrays", "float64 arrays",
+         "int32 arrays", "uint8 arrays", "0-d arrays", "numpy scalars", "numpy int16 scalars",
+         "tensors", "0-d tensors", "tuples", "lists", "dicts", "ordered dicts", "namedtuples",
+         "nested", "strings", "bytes"]
+
+
+def ours(a: np.ndarray) -> Tensor:
+    return Tensor(a, dtype=a.dtype)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_default_collate_gives_pytorchs_types_dtypes_shapes_and_values(torch, kind):
+    theirs = torch.utils.data.default_collate(samples(kind, torch.from_numpy))
+    assert plain(default_collate(samples(kind, ours))) == plain(theirs)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_default_convert_matches_pytorch_on_one_sample(torch, kind):
+    for mine, theirs in zip(samples(kind, ours), samples(kind, torch.from_numpy)):
+        assert plain(default_convert(mine)) == plain(torch.utils.data.default_convert(theirs))
+
+
+@pytest.mark.parametrize("batch, error, words", [
+    ([[1, 2], [3]], RuntimeError, "same length, got lengths [1, 2]"),
+    ([np.array(["a"]), np.array(["b"])], TypeError, "dtype <U1"),
+    ([np.array([None]), np.array([None])], TypeError, "dtype object"),
+    ([object(), object()], TypeError, "found object"),
+])
+def test_default_collate_refuses_what_pytorch_refuses_and_says_what(torch, batch, error, words):
+    with pytest.raises(error):
+        torch.utils.data.default_collate(batch)
+    with pytest.raises(error) as caught:
+        default_collate(batch)
+    assert words in str(caught.value)
+
+
+def test_collating_tensors_of_different_shapes_names_the_shapes():
+    with pytest.raises(ValueError, match=r"\(2,\).*\(3,\)|\(3,\).*\(2,\)"):
+        default_collate([Tensor(np.zeros(2)), Tensor(np.zeros(3))])
+
+
+def test_collated_tensors_keep_their_graph_as_torch_stack_does():
+    w = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    batch = default_collate([w * 2, w * 3])
+    batch.sum().backward()
+    np.testing.assert_array_equal(np.asarray(w.grad), [5, 5, 5])
+
+
+# --- samplers, against PyTorch's
+
+@pytest.mark.parametrize("n, batch_size", [(0, 1), (1, 1), (10, 3), (10, 5), (10, 11), (7, 1)])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_batch_sampler_matches_pytorch_in_batches_and_len(torch, n, batch_size, drop_last):
+    theirs = torch.utils.data.BatchSampler(range(n), batch_size, drop_last)
+    mine = BatchSampler(range(n), batch_size, drop_last)
+    assert list(mine) == list(theirs)
+    assert len(mine) == len(theirs) == len(list(mine))
+
+
+def test_sequential_sampler_counts_up_the_dataset(torch):
+    assert list(SequentialSampler("abcd")) == list(torch.utils.data.SequentialSampler("abcd"))
+    assert len(SequentialSampler("abcd")) == 4
+
+
+class NoLen(Dataset):
+    def __getitem__(self, i):
+        return i
+
+
+@pytest.mark.parametrize("use", [
+    lambda: list(SequentialSampler(NoLen())),
+    lambda: RandomSampler(NoLen()),
+    lambda: len(DataLoader(NoLen())),
+    lambda: list(DataLoader(NoLen())),
+    lambda: random_split(NoLen(), [1, 1]),
+])
+def test_a_dataset_without_len_is_named_where_a_length_is_needed(use):
+    with pytest.raises(TypeError, match="NoLen has no __len__"):
+        use()
+
+
+def test_without_len_a_batch_sampler_of_ones_own_still_works():
+    dl = DataLoader(NoLen(), batch_sampler=[[0, 1], [5]])
+    assert plain(list(dl)) == plain([Tensor(np.array([0, 1])), Tensor(np.array([5]))])
+
+
+@pytest.mark.parametrize("args, error", [
+    ({"replacement": 1}, TypeError),
+    ({"num_samples": 0}, ValueError),
+    ({"num_samples": 2.0}, ValueError),
+])
+def test_random_sampler_refuses_what_pytorch_refuses(torch, args, error):
+    with pytest.raises(error):
+        torch.utils.data.RandomSampler(range(5), **args)
+    with pytest.raises(error, match=next(iter(args))):
+        RandomSampler(range(5), **args)
+
+
+# --- DataLoader batching, given the same order of indices, against PyTorch's
+
+class Pairs(Dataset):
+    """Sample i is (float32 row of 3, label i % 10): the shape of an MNIST sample."""
+
+    def __init__(self, n):
+        self.x = np.arange(n * 3, dtype=np.float32).reshape(n, 3)
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        return self.x[i], i % 10
+
+
+@given(order=st.lists(st.integers(0, 19), max_size=30),
+       batch_size=st.integers(1, 8), drop_last=st.booleans())
+def test_dataloader_makes_pytorchs_batches_for_the_same_order(order, batch_size, drop_last):
+    torch = pytest.importorskip("torch")
+    kwargs = dict(batch_size=batch_size, sampler=order, drop_last=drop_last)
+    theirs = torch.utils.data.DataLoader(Pairs(20), **kwargs)
+    mine = DataLoader(Pairs(20), **kwargs)
+    assert plain(list(mine)) == plain(list(theirs))
+    assert len(mine) == len(theirs)
+
+
+def test_batch_sampler_and_batch_size_none_take_batches_as_given(torch):
+    """The fast.ai lesson's two ways: a batch_sampler, and batch_size=None with a sampler of
+    index lists handed whole to a dataset that indexes with lists."""
+    x, y = np.arange(20, dtype=np.float32).reshape(10, 2), np.arange(10)
+    lists = [[3, 1], [0, 9, 2], [5]]
+
+    class ByList(Dataset):
+        def __len__(self):
+            return 10
+
+        def __getitem__(self, i):
+            return x[i], y[i]
+    for kwargs in (dict(batch_sampler=lists), dict(batch_size=None, sampler=lists)):
+        theirs = list(torch.utils.data.DataLoader(ByList(), **kwargs))
+        assert plain(list(DataLoader(ByList(), **kwargs))) == plain(theirs)
+
+
+def test_collate_fn_gets_the_list_of_samples(torch):
+    def collate(b):
+        return [s[1] for s in b]
+    theirs = list(torch.utils.data.DataLoader(Pairs(7), batch_size=3, collate_fn=collate))
+    assert list(DataLoader(Pairs(7), batch_size=3, collate_fn=collate)) == theirs
+
+
+def test_a_dataset_with_getitems_is_asked_for_whole_batches():
+    class Whole(Pairs):
+        asked = []
+
+        def __getitems__(self, indices):
+            self.asked.append(indices)
+            return [self[i] for i in indices]
+    list(DataLoader(Whole(5), batch_size=2))
+    assert Whole.asked == [[0, 1], [2, 3], [4]]
+
+
+def test_tensor_dataset_rows_through_a_dataloader(torch):
+    x = np.arange(12, dtype=np.float32).reshape(6, 2)
+    y = np.arange(6)
+    theirs = list(torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)), batch_size=4))
+    ds = TensorDataset(Tensor(x), Tensor(y))
+    assert len(ds) == 6 and plain(ds[2]) == plain((Tensor(x[2]), Tensor(y[2])))
+    assert plain(list(DataLoader(ds, batch_size=4))) == plain(theirs)
+
+
+class Rows(TensorDataset):
+    """A TensorDataset the DataLoader does not know: its batches are collated row by row."""
+
+
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_tensor_dataset_batches_are_the_rows_collated_one_by_one(drop_last):
+    x = Tensor(np.arange(30, dtype=np.float32).reshape(10, 3), requires_grad=True)
+    y = np.arange(10)  # a numpy array is a tensor too; here each row's index
+    batches = {}
+    for kind in (TensorDataset, Rows):
+        manual_seed(0)
+        loader = DataLoader(kind(x, y), batch_size=4, shuffle=True, drop_last=drop_last)
+        batches[kind] = list(loader)
+        batches[kind][0][0].sum().backward()  # the graph reaches x through either path
+    assert plain(batches[TensorDataset]) == plain(batches[Rows])
+    first = np.isin(np.arange(10), np.asarray(batches[Rows][0][1]))
+    tuples = DataLoader(TensorDataset(x, y), batch_sampler=[(1, 2), (0,)])  # rows, not dims
+    assert plain(list(tuples)) == plain(list(DataLoader(Rows(x, y), batch_sampler=[(1, 2), (0,)])))
+    np.testing.assert_array_equal(np.asarray(x.grad), 2 * first[:, None].repeat(3, 1))
+
+
+def test_tensor_dataset_names_mismatched_lengths():
+    with pytest.raises(ValueError, match=r"same first dim.*\(3, 2\), \(4,\)"):
+        TensorDataset(Tensor(np.zeros((3, 2))), Tensor(np.zeros(4)))
+    with pytest.raises(ValueError, match="at least one dim"):
+        TensorDataset(Tensor(np.float32(1)))
+
+
+BAD_OPTIONS = [  # DataLoader(range(10), **options): PyTorch refuses each with a ValueError
+    ({"batch_size": 0}, "batch_size"),
+    ({"batch_size": -2}, "batch_size"),
+    ({"batch_size": 2.0}, "batch_size"),
+    ({"drop_last": 1}, "drop_last"),
+    ({"sampler": [0, 1], "shuffle": True}, "shuffle"),
+    ({"batch_sampler": [[0]], "batch_size": 2}, "batch_size was given"),
+    ({"batch_sampler": [[0]], "shuffle": True}, "shuffle was given"),
+    ({"batch_sampler": [[0]], "sampler": [0]}, "sampler was given"),
+    ({"batch_sampler": [[0]], "drop_last": True}, "drop_last was given"),
+    ({"batch_size": None, "drop_last": True}, "drop_last"),
+    ({"num_workers": -1}, "num_workers"),
+    ({"timeout": -1, "num_workers": 1}, "timeout"),
+    ({"prefetch_factor": 2}, "prefetch_factor"),
+    ({"persistent_workers": True}, "persistent_workers"),
+    ({"multiprocessing_context": "fork"}, "multiprocessing_context"),
+    ({"multiprocessing_context": "nope", "num_workers": 1}, "'nope'"),
+]
+
+
+@pytest.mark.parametrize("options, named", BAD_OPTIONS)
+def test_dataloader_refuses_what_pytorch_refuses_naming_it(torch, options, named):
+    with pytest.raises(ValueError):
+        torch.utils.data.DataLoader(range(10), **options)
+    with pytest.raises(ValueError) as caught:
+        DataLoader(range(10), **options)
+    assert named in str(caught.value)
+
+
+def test_dataloader_refuses_at_once_what_pytorch_refuses_on_iteration():
+    with pytest.raises(ValueError, match="timeout is about worker processes"):
+        DataLoader(range(10), timeout=5)
+    with pytest.raises(NotImplementedError, match="persistent_workers"):
+        DataLoader(range(10), num_workers=1, persistent_workers=True)
+    with pytest.raises(TypeError, match="collate_fn should be callable"):
+        DataLoader(range(10), collate_fn="stack")
+
+
+def test_dataloader_settings_are_fixed_once_made(torch):
+    for loader in (torch.utils.data.DataLoader(range(4)), DataLoader(range(4))):
+        with pytest.raises(ValueError, match="batch_size attribute should not be set"):
+            loader.batch_size = 2
+    loader = DataLoader(range(4))
+    loader.num_workers = 2  # not part of the plan of batches: may change, as in PyTorch
+    assert loader.num_workers == 2
+
+
+# --- IterableDataset
+
+class Counting:
+    """range(n) as a stream, split between workers as PyTorch's docs show (a stride each)."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        info = self.worker_info()
+        if info is None:
+            return iter(range(self.n))
+        return iter(range(info.id, self.n, info.num_workers))
+
+    def __len__(self):
+        return self.n
+
+
+class Stream(Counting, IterableDataset):
+    worker_info = staticmethod(get_worker_info)
+
+
+def torch_stream(torch, n):
+    class TorchStream(Counting, torch.utils.data.IterableDataset):
+        worker_info = staticmethod(torch.utils.data.get_worker_info)
+    return TorchStream(n)
+
+
+@pytest.mark.filterwarnings("ignore:This DataLoader will create 3")  # PyTorch's warning
+@pytest.mark.parametrize("kwargs", [dict(batch_size=4), dict(batch_size=4, drop_last=True),
+                                    dict(batch_size=None), dict(batch_size=3, num_workers=2),
+                                    dict(batch_size=2, num_workers=3, drop_last=True)])
+def test_iterable_dataset_batches_as_in_pytorch(torch, kwargs):
+    theirs = torch.utils.data.DataLoader(torch_stream(torch, 11), **kwargs)
+    mine = DataLoader(Stream(11), **kwargs)
+    assert plain(list(mine)) == plain(list(theirs))
+    assert len(mine) == len(theirs)
+    assert no_workers_left()
+
+
+@pytest.mark.parametrize("options", [{"shuffle": True}, {"sampler": [0]},
+                                     {"batch_sampler": [[0]]}])
+def test_iterable_dataset_refuses_an_order(torch, options):
+    with pytest.raises(ValueError):
+        torch.utils.data.DataLoader(torch_stream(torch, 3), **options)
+    with pytest.raises(ValueError, match=next(iter(options))):
+        DataLoader(Stream(3), **options)
+
+
+# --- worker processes: every item once, in order, none left behind
+
+class Items(Dataset):
+    """Sample i is i; `fail_at` raises there, `exit_at` kills the worker, `sleep` slows it."""
+
+    def __init__(self, n, fail_at=None, exit_at=None, sleep=0.0):
+        self.n, self.fail_at, self.exit_at, self.sleep = n, fail_at, exit_at, sleep
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        time.sleep(self.sleep)
+        if i == self.fail_at:
+            raise ValueError(f"sample {i} is broken")
+        if i == self.exit_at:
+            os._exit(3)
+        return i
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_two_workers_yield_every_item_once_per_epoch_in_the_same_order(shuffle):
+    loader = DataLoader(Items(10_000), batch_size=64, shuffle=shuffle, num_workers=2)
+    for epoch in range(2):
+        manual_seed(epoch)
+        batches = [np.asarray(b) for b in loader]
+        assert no_workers_left()
+        seen = np.concatenate(batches)
+        np.testing.assert_array_equal(np.sort(seen), np.arange(10_000))  # each item once
+        manual_seed(epoch)
+        alone = [np.asarray(b) for b in DataLoader(Items(10_000), batch_size=64,
+                                                   shuffle=shuffle)]
+        np.testing.assert_array_equal(seen, np.concatenate(alone))
+        assert [len(b) for b in batches] == [len(b) for b in alone]
+    if shuffle:
+        assert not np.array_equal(seen, np.arange(10_000))
+
+
+def test_breaking_out_of_the_loop_stops_the_workers_at_once():
+    gc.disable()  # reference counting alone must do it
+    try:
+        for batch in DataLoader(Items(10_000), batch_size=8, num_workers=2):
+            assert not no_workers_left()
+            break
+        assert no_workers_left()
+    finally:
+        gc.enable()
+
+
+def test_an_iterator_lost_in_a_reference_cycle_stops_its_workers_when_collected():
+    it = iter(DataLoader(Items(100), batch_size=8, num_workers=2))
+    next(it)
+    cycle = [it]
+    cycle.append(cycle)
+    del it, cycle
+    gc.collect()
+    assert no_workers_left()
+
+
+def test_a_workers_error_reaches_the_main_process_with_its_traceback():
+    loader = DataLoader(Items(100, fail_at=37), batch_size=4, num_workers=2)
+    got = []
+    with pytest.raises(ValueError) as caught:
+        for batch in loader:
+            got.extend(np.asarray(batch).tolist())
+    message = str(caught.value)
+    assert "Caught ValueError in DataLoader worker process 1" in message  # batch 9 is worker 1's
+    assert 'raise ValueError(f"sample {i} is broken")' in message  # the worker's own source line
+    assert "sample 37 is broken" in message and "in __getitem__" in message
+    assert got == list(range(36))  # every batch before the broken one, in order
+    assert no_workers_left()
+
+
+def test_an_error_in_worker_init_fn_is_reported_and_stops_the_workers():
+    def init(worker_id):
+        raise KeyError(f"no setup for worker {worker_id}")
+    with pytest.raises(KeyError) as caught:
+        list(DataLoader(Items(10), num_workers=2, worker_init_fn=init))
+    assert "no setup for worker 0" in str(caught.value)
+    assert "\n" in str(caught.value)  # KeyError's message keeps its lines
+    assert no_workers_left()
+
+
+def test_a_worker_that_dies_is_named():
+    with pytest.raises(RuntimeError, match=r"worker \(pid\(s\) \d+, exit code 3\) exited "
+                                           "unexpectedly"):
+        list(DataLoader(Items(20, exit_at=5), num_workers=2))
+    assert no_workers_left()
+
+
+def test_timeout_waits_that_long_for_a_batch_then_stops_the_workers():
+    loader = DataLoader(Items(4, sleep=3.0), num_workers=1, timeout=0.2)
+    with pytest.raises(RuntimeError, match="timed out after 0.2 seconds"):
+        next(iter(loader))
+    assert no_workers_left()
+
+
+def test_a_batch_that_cannot_be_pickled_is_an_error_not_a_hang():
+    loader = DataLoader(Items(4), batch_size=2, num_workers=1, timeout=30,
+                        collate_fn=lambda b: (lambda: b))
+    with pytest.raises(Exception, match="pickling its batch for the main process") as caught:
+        next(iter(loader))
+    assert "DataLoader timed out" not in str(caught.value)
+    assert no_workers_left()
+
+
+def test_worker_init_fn_and_get_worker_info_run_in_each_worker():
+    class WhoAmI(Dataset):
+        def __len__(self):
+            return 6
+
+        def __getitem__(self, i):
+            info = get_worker_info()
+            return i, info.id, info.num_workers, info.seed - BASE[0], os.getpid()
+    BASE = [0]
+
+    def init(worker_id):
+        BASE[0] = get_worker_info().seed - worker_id
+    assert get_worker_info() is None
+    rows = [tuple(np.asarray(field).item() for field in b)
+            for b in DataLoader(WhoAmI(), num_workers=2, worker_init_fn=init)]
+    assert [r[:4] for r in rows] == [(i, i % 2, 2, i % 2) for i in range(6)]
+    assert len({r[4] for r in rows}) == 2 and os.getpid() not in {r[4] for r in rows}
+
+
+class Spawned(Dataset):
+    def __len__(self):
+        return 5
+
+    def __getitem__(self, i):
+        return i * 10
+
+
+def test_spawn_works_for_a_module_level_dataset_and_names_what_it_cannot_pickle():
+    loader = DataLoader(Spawned(), batch_size=2, num_workers=2, multiprocessing_context="spawn")
+    assert [np.asarray(b).tolist() for b in loader] == [[0, 10], [20, 30], [40]]
+    loader = DataLoader(Spawned(), num_workers=1, multiprocessing_context="spawn",
+                        collate_fn=lambda b: b)
+    with pytest.raises(RuntimeError, match="'spawn' start method, which pickles the dataset"):
+        iter(loader)
+    assert no_workers_left()
+
+
+SCRIPT = """
+import os, sys, time
+from engine.utils.data import DataLoader, Dataset
+
+class Slow(Dataset):
+    def __len__(self):
+        return 1000
+    def __getitem__(self, i):
+        time.sleep(0.05)
+        return os.getpid()
+
+for pids in DataLoader(Slow(), batch_size=2, num_workers=2):
+    print(*{int(p) for p in pids.numpy()}, flush=True)
+"""
+
+
+def worker_pids(process: subprocess.Popen) -> set[int]:
+    """The pids the script's workers print, once both have printed."""
+    pids: set[int] = set()
+    while len(pids) < 2:
+        line = process.stdout.readline()
+        assert line, f"the script ended early: {process.communicate()[1]}"
+        pids |= {int(p) for p in line.split()}
+    return pids
+
+
+def gone(pid: int, within: float) -> bool:
+    """Whether process pid has ended (or ends within that many seconds)."""
+    end = time.monotonic() + within
+    while time.monotonic() < end:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "kill"])
+def test_workers_end_when_the_main_process_is_interrupted_or_killed(how):
+    process = subprocess.Popen([sys.executable, "-c", SCRIPT], cwd=ROOT, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               start_new_session=True)
+    try:
+        pids = worker_pids(process)
+        if how == "ctrl-c":  # a terminal's Ctrl-C interrupts the whole process group
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            process.kill()
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    if how == "ctrl-c":
+        assert "KeyboardInterrupt" in err and err.count("Traceback") == 1  # none from workers
+    # Ctrl-C: the main process stops them; SIGKILL: they notice their parent is gone.
+    survivors = [pid for pid in pids if not gone(pid, within=10)]
+    for pid in survivors:  # leave nothing running if the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert survivors == []
+
+
+# --- shuffling, splitting and seeds: PyTorch's numbers from the engine's generator
+
+def test_shuffled_epochs_match_pytorch_after_the_same_seed(torch):
+    manual_seed(7)
+    torch.manual_seed(7)
+    mine = DataLoader(range(50), batch_size=8, shuffle=True)
+    theirs = torch.utils.data.DataLoader(range(50), batch_size=8, shuffle=True)
+    for _ in range(3):
+        assert plain(list(mine)) == plain(list(theirs))
+    assert plain(randn(3)) == plain(torch.randn(3))  # and the default stream is in step
+
+
+def test_a_loaders_own_generator_shuffles_as_pytorchs(torch):
+    mine = DataLoader(range(30), batch_size=30, shuffle=True,
+                      generator=Generator().manual_seed(3))
+    theirs = torch.utils.data.DataLoader(range(30), batch_size=30, shuffle=True,
+                                         generator=torch.Generator().manual_seed(3))
+    for _ in range(3):
+        assert plain(list(mine)) == plain(list(theirs))
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(num_samples=25), dict(num_samples=7),
+                                    dict(replacement=True), dict(replacement=True, num_samples=70)])
+def test_random_sampler_draws_pytorchs_indices(torch, kwargs):
+    mine = RandomSampler(range(10), generator=Generator().manual_seed(11), **kwargs)
+    theirs = torch.utils.data.RandomSampler(range(10), generator=torch.Generator().manual_seed(11),
+                                            **kwargs)
+    assert list(mine) == list(theirs) and list(mine) == list(theirs)
+    assert len(mine) == len(theirs)
+
+
+def test_subset_random_sampler_and_random_split_match_pytorch(torch):
+    mine = SubsetRandomSampler([5, 8, 13, 21], generator=Generator().manual_seed(2))
+    theirs = torch.utils.data.SubsetRandomSampler([5, 8, 13, 21],
+                                                  generator=torch.Generator().manual_seed(2))
+    assert list(mine) == list(theirs)
+    for lengths in ([3, 7], [0.3, 0.3, 0.4], [0.5, 0.5]):
+        mine = random_split(range(10), lengths, generator=Generator().manual_seed(42))
+        theirs = torch.utils.data.random_split(range(10), lengths,
+                                               generator=torch.Generator().manual_seed(42))
+        assert [list(s) for s in mine] == [list(s) for s in theirs]
+    assert isinstance(mine[0], Subset) and mine[0][0] == theirs[0][0]
+
+
+def test_random_split_names_lengths_that_do_not_fit(torch):
+    with pytest.raises(ValueError, match=r"lengths \[3, 3\] sum to 6, but the dataset holds 10"):
+        random_split(range(10), [3, 3])
+    with pytest.warns(UserWarning, match="split 1 is empty"):
+        random_split(range(2), [0.9, 0.1])
+
+
+def test_workers_are_seeded_as_pytorch_seeds_them(torch):
+    """Each worker's seed, and its first Python and numpy random numbers, as in PyTorch."""
+    def draws(loader):
+        return [tuple(np.asarray(field).item() for field in b) for b in loader]
+    manual_seed(5)
+    mine = draws(DataLoader(Draws(get_worker_info), num_workers=2))
+    torch.manual_seed(5)
+    theirs = draws(torch.utils.data.DataLoader(Draws(torch.utils.data.get_worker_info),
+                                               num_workers=2))
+    assert mine == theirs
+    assert mine[0][0] != mine[1][0]  # two workers, two seeds
+
+
+class Draws(Dataset):
+    def __init__(self, worker_info):
+        self.worker_info = worker_info
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        return self.worker_info().seed, random.random(), int(np.random.randint(1 << 30))
+
+
+def test_import_engine_as_torch_finds_utils_data():
+    code = ("import engine as torch\n"
+            "print(torch.utils.data.DataLoader(range(5), batch_size=2).__module__)")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert run.stdout == "engine.utils.data\n", run.stderr
