@@ -463,6 +463,8 @@ def test_training_a_sequential_drives_a_separable_problems_loss_near_zero(make):
     (lambda: Adam([Value(1.0)], betas=(0.9, 0.99, 0.999)), ValueError,
      r"betas must be a pair .* got 3 values"),
     (lambda: AdamW([Value(1.0)], weight_decay=-0.1), ValueError, "weight_decay must be >= 0"),
+    (lambda: setattr(SGD([Value(1.0)]), "lr", 0.1), AttributeError,
+     r"parameter groups' \"lr\", as in torch.optim"),
 ])
 def test_bad_arguments_are_refused_clearly(make, error, message):
     with pytest.raises(error, match=message):

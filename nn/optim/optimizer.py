@@ -103,6 +103,15 @@ class Optimizer:
         """Refuse options out of range, naming them."""
         check("lr", group["lr"])
 
+    @property
+    def lr(self) -> float:
+        """Not an attribute, as in torch.optim: each parameter group has its "lr"."""
+        raise AttributeError(_NO_LR)
+
+    @lr.setter
+    def lr(self, value: float) -> None:  # an assignment would otherwise be silently ignored
+        raise AttributeError(_NO_LR)
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset gradients: None for Tensors (zeros in place with set_to_none=False), 0.0
         for Values."""
@@ -193,6 +202,11 @@ class Optimizer:
             text += f"\nParameter Group {i}\n" + "".join(
                 f"    {k}: {group[k]}\n" for k in sorted(group) if k != "params")
         return text + ")"
+
+
+_NO_LR = ("an optimizer's learning rate is its parameter groups' \"lr\", as in torch.optim: "
+          "set `for group in optimizer.param_groups: group['lr'] = ...`, or use a scheduler "
+          "from nn.optim.lr_scheduler")
 
 
 def _numbers(value: Any) -> np.ndarray:
