@@ -45,8 +45,8 @@ def _same_dtype(op: str, *xs: Any) -> tuple[Tensor, ...]:
 # --- layers as functions ---
 
 def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """input @ weight.T + bias, weight (out_features, in_features); d input = g @ weight,
-    d weight = g.T @ input and d bias = g, both summed over the batch dims."""
+    """input @ weight^T + bias, weight of shape (out_features, in_features); dinput = g @ weight,
+    dweight = g^T @ input, dbias = g (the last two summed over the batch dims)."""
     x, w, *b = _same_dtype("linear", input, weight, *(() if bias is None else (bias,)))
     if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
         raise ValueError(f"linear takes inputs of shape (..., {w.shape[-1]}) for a weight of "
@@ -177,8 +177,8 @@ def _pdf(x: Any) -> Any:
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x Phi(x), Phi the standard normal CDF, or with approximate='tanh'
-    x (1 + tanh(k (x + 0.044715 x**3))) / 2, k = sqrt(2/pi); da = g (Phi(x) + x pdf(x)),
-    or the tanh form's derivative."""
+    x (1 + tanh(k (x + 0.044715 x**3))) / 2, k = sqrt(2/pi); dx = g Phi(x) + g x pdf(x),
+    pdf the normal density (or the tanh form's derivative)."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     x = input._data
@@ -234,8 +234,9 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,
                weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
     """(x - mean) / sqrt(var + eps) * weight + bias over the last dims (normalized_shape);
-    dx = rstd (dxh - mean(dxh) - xh mean(dxh xh)) with dxh = g weight, d weight = g xh,
-    d bias = g, summed over the leading dims."""
+    dx = rstd (h - mean(h) - xh mean(h xh)) with h = g weight and xh the normalised x,
+    rstd = 1 / sqrt(var + eps); dweight = g xh summed over the leading dims; dbias = g
+    summed likewise."""
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     x, *affine = _same_dtype("layer_norm", input, *(t for t in (weight, bias) if t is not None))
     if x.shape[x.ndim - len(shape):] != shape or any(t.shape != shape for t in affine):

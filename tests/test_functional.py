@@ -151,6 +151,34 @@ def test_linear_is_one_node_with_no_transpose():
     assert out._op == "linear" and out._prev == (x, w, b)
 
 
+def test_every_primitive_states_its_rule_for_each_operand():
+    """viz.explore shows each node's rule from its op's docstring, one clause per operand."""
+    from viz.rules import rule_of
+
+    for name in PRIMITIVES:
+        inputs = [Tensor(a, requires_grad=True) for a in _arrays(name)]
+        node = next(n for n in engine.topological_order(FUNCTIONS[name][0](F, *inputs))
+                    if n._op and n._op in name)  # the primitive (embedding is squared after)
+        rule, _ = rule_of(node)
+        assert rule is not None, name
+        assert all(rule.clause(k).text for k in range(len(node._prev))), name
+
+
+def test_linears_stated_rule_gives_the_engines_gradients():
+    from viz.rules import evaluate, rule_of
+
+    x, w, b = (Tensor(a, requires_grad=True) for a in _arrays("linear_batch_dims"))
+    out = F.linear(x, w, b)
+    g = np.random.default_rng(6).normal(size=out.shape)
+    rule, _ = rule_of(out)
+    env = {"g": g, "input": x.numpy(), "weight": w.numpy(), "bias": b.numpy()}
+    stated = [evaluate(rule.clause(k).formula, env) for k in range(3)]
+    out.backward(g)
+    for k, x in enumerate((x, w, b)):  # summed over the batch dims, as the docstring says
+        lead = tuple(range(stated[k].ndim - x.ndim))
+        np.testing.assert_allclose(stated[k].sum(axis=lead), x.grad, rtol=1e-12)
+
+
 def test_cross_entropy_is_one_node():
     x = Tensor(_arrays("cross_entropy")[0], requires_grad=True)
     out = F.cross_entropy(x, LABELS[0])

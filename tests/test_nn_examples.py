@@ -118,7 +118,7 @@ def test_with_dropout_on_it_draws_pytorchs_masks_and_follows_pytorch(torch):
                                rtol=1e-5)
 
 
-def test_it_samples_and_its_graph_draws():
+def test_it_samples_and_its_graph_draws_and_steps_in_the_explorer(tmp_path):
     engine.manual_seed(0)
     model = make_gpt(engine)(len(CHARS), **SIZES)
     with engine.no_grad():
@@ -129,3 +129,6 @@ def test_it_samples_and_its_graph_draws():
     _, loss = model(engine.tensor(inputs), engine.tensor(targets))
     picture = viz.draw_dot(loss, max_nodes=60)
     assert "cross_entropy" in picture.source and "more nodes" in picture.source
+    viz.explore(loss, tmp_path / "gpt.html")  # backprop through it, node by node
+    page = (tmp_path / "gpt.html").read_text()
+    assert all(op in page for op in ("linear", "layer_norm", "embedding", "softmax"))
