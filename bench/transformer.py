@@ -93,7 +93,8 @@ def main() -> None:
         print(json.dumps(child(args.child, **json.loads(args.child_args))))
         return
 
-    print(f"one training step of nn.examples.make_gpt ({', '.join(f'{k} {v}' for k, v in SIZES.items())}, "
+    sizes = ", ".join(f"{k} {v}" for k, v in SIZES.items())
+    print(f"one training step of nn.examples.make_gpt ({sizes}, "
           f"batch {BATCH}, vocab {VOCAB}, dropout {args.dropout:g}, AdamW); {args.rounds} "
           f"processes per library, taking turns, {args.steps} steps each after {args.warmup} "
           f"unmeasured; {args.threads} thread(s) each")

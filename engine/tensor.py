@@ -707,22 +707,8 @@ class Tensor(Node):
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """`to(dtype)`, `to(device)`, `to(device, dtype)` or `to(other)`: a cast; the device
         must be the CPU (the only one this engine has)."""
-        from engine.device import device
-        dtype = kwargs.pop("dtype", None)
-        where = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("copy", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif isinstance(arg, (str, device)):
-                where = arg
-            else:
-                dtype = arg
-        if where is not None:
-            device(where)  # refuses anything but the CPU, naming it
+        from engine.device import dtype_of_to
+        dtype = dtype_of_to(args, dict(kwargs))
         return self if dtype is None else self._cast(dtype)
 
     def cpu(self) -> Tensor:

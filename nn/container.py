@@ -142,8 +142,8 @@ class ModuleList(_Indexed):
                 runs[-1][1] = i
             else:
                 runs.append([i, i, text])
-        lines = [(f"({a}): " if a == b else f"({a}-{b}): {b - a + 1} x ") + text.replace("\n", "\n  ")
-                 for a, b, text in runs]
+        lines = [(f"({a}): " if a == b else f"({a}-{b}): {b - a + 1} x ")
+                 + text.replace("\n", "\n  ") for a, b, text in runs]
         return "ModuleList(" + "".join(f"\n  {line}" for line in lines) + "\n)"
 
 

@@ -24,7 +24,8 @@ from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
-from engine.device import device as _device
+from engine.device import check as check_device
+from engine.device import dtype_of_to
 from engine.graph import Node
 from engine.tensor import Tensor
 from nn import checkpoint
@@ -176,7 +177,8 @@ class Module:
 
     def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
         """(dotted name, buffer) pairs: Tensors held here that are not parameters."""
-        return ((n, b) for n, b in self._named_nodes(False, recurse, prefix) if not _is_parameter(b))
+        return ((n, b) for n, b in self._named_nodes(False, recurse, prefix)
+                if not _is_parameter(b))
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         return (b for _, b in self.named_buffers(recurse=recurse))
@@ -225,20 +227,7 @@ class Module:
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """`to(device)`, `to(dtype)`, `to(device, dtype)` or `to(tensor)`: the device must be
         the CPU; a float dtype casts every float parameter and buffer in place."""
-        dtype = kwargs.pop("dtype", None)
-        where = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif isinstance(arg, (str, _device)):
-                where = arg
-            else:
-                dtype = arg
-        if where is not None:
-            _device(where)  # refuses anything but the CPU, naming it
+        dtype = dtype_of_to(args, dict(kwargs))
         if dtype is not None:
             dtype = np.dtype(dtype)
             if dtype.kind != "f":
@@ -250,7 +239,7 @@ class Module:
         return self
 
     def cuda(self, device: Any = None) -> Module:
-        _device("cuda")  # refuses, saying this engine has the CPU only
+        check_device("cuda")  # refuses, saying this engine has the CPU only
         return self
 
     def float(self) -> Module:

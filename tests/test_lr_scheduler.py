@@ -132,8 +132,10 @@ def test_lambda_lr_state_leaves_the_functions_out():
     (lambda opt: lr_scheduler.StepLR(opt, 3, last_epoch=5), KeyError, "initial_lr"),
     (lambda opt: lr_scheduler.LambdaLR(opt, [lambda e: 1, lambda e: 2]), ValueError,
      "Expected 1 lr_lambdas, but got 2"),
-    (lambda opt: lr_scheduler.LinearLR(opt, start_factor=0), ValueError, r"start_factor must be in \(0, 1\]"),
-    (lambda opt: lr_scheduler.LinearLR(opt, end_factor=2), ValueError, r"end_factor must be in \[0, 1\]"),
+    (lambda opt: lr_scheduler.LinearLR(opt, start_factor=0), ValueError,
+     r"start_factor must be in \(0, 1\]"),
+    (lambda opt: lr_scheduler.LinearLR(opt, end_factor=2), ValueError,
+     r"end_factor must be in \[0, 1\]"),
 ])
 def test_bad_arguments_are_refused_clearly(make, error, message):
     opt = SGD([Tensor(np.zeros(1), requires_grad=True)], lr=0.2)

@@ -12,8 +12,26 @@ from engine import Tensor, gradcheck
 rng = np.random.default_rng(0)
 
 
-def torch_state(torch, module: nn.Module) -> dict:
-    return {name: torch.from_numpy(array) for name, array in module.state_dict().items()}
+def twins(torch, ours: nn.Module, theirs):
+    """ours with random weights (not the initial ones and zeros, so every term counts), and
+    theirs holding the same."""
+    for p in ours.parameters():
+        p.numpy()[...] = rng.normal(size=p.shape)
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    return ours, theirs
+
+
+def assert_same_pass(torch, ours, theirs, x: np.ndarray, rtol: float) -> None:
+    """The same output, and the same gradients for x and every parameter, from both."""
+    ox, tx = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, tout = ours(ox), theirs(tx)
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=rtol, atol=1e-13)
+    upstream = rng.normal(size=x.shape)
+    out.backward(upstream)
+    tout.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(ox.grad, tx.grad.numpy(), rtol=100 * rtol, atol=1e-12)
+    for (name, p), tp in zip(ours.named_parameters(), theirs.parameters()):
+        np.testing.assert_allclose(p.grad, tp.grad.numpy(), rtol=100 * rtol, err_msg=name)
 
 
 LAYER_NORMS = {  # arguments, input shape
@@ -28,21 +46,10 @@ LAYER_NORMS = {  # arguments, input shape
 @pytest.mark.parametrize("case", LAYER_NORMS)
 def test_layer_norm_matches_pytorch(torch, case):
     args, shape, *kwargs = LAYER_NORMS[case]
-    ours = nn.LayerNorm(*args, dtype=np.float64, **(kwargs[0] if kwargs else {}))
-    theirs = torch.nn.LayerNorm(*args, **(kwargs[0] if kwargs else {}))
-    for p in ours.parameters():  # not the initial ones and zeros, so every term counts
-        p.numpy()[...] = rng.normal(size=p.shape)
-    theirs.load_state_dict(torch_state(torch, ours))
-    x = rng.normal(size=shape) * 3 + 1
-    ox, tx = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    out, tout = ours(ox), theirs(tx)
-    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12, atol=1e-14)
-    upstream = rng.normal(size=shape)
-    out.backward(upstream)
-    tout.backward(torch.tensor(upstream))
-    np.testing.assert_allclose(ox.grad, tx.grad.numpy(), rtol=1e-10, atol=1e-14)
-    for (name, p), tp in zip(ours.named_parameters(), theirs.parameters()):
-        np.testing.assert_allclose(p.grad, tp.grad.numpy(), rtol=1e-10, err_msg=name)
+    kwargs = kwargs[0] if kwargs else {}
+    ours, theirs = twins(torch, nn.LayerNorm(*args, dtype=np.float64, **kwargs),
+                         torch.nn.LayerNorm(*args, **kwargs))
+    assert_same_pass(torch, ours, theirs, rng.normal(size=shape) * 3 + 1, rtol=1e-12)
     assert repr(ours) == repr(theirs)
 
 
@@ -87,20 +94,11 @@ BATCH_NORMS = {  # keyword arguments, input shape
 @pytest.mark.parametrize("case", BATCH_NORMS)
 def test_batch_norm_matches_pytorch_in_training_steps_then_eval(torch, case):
     kwargs, shape = BATCH_NORMS[case]
-    ours = nn.BatchNorm1d(3, dtype=np.float64, **kwargs)
-    theirs = torch.nn.BatchNorm1d(3, **kwargs)
-    for p in ours.parameters():
-        p.numpy()[...] = rng.normal(size=p.shape)
-    theirs.load_state_dict(torch_state(torch, ours))
+    ours, theirs = twins(torch, nn.BatchNorm1d(3, dtype=np.float64, **kwargs),
+                         torch.nn.BatchNorm1d(3, **kwargs))
     for step in range(4):  # the running statistics follow the batches
-        x = rng.normal(size=shape) * (step + 1) + step
-        ox, tx = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-        out, tout = ours(ox), theirs(tx)
-        np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-10, atol=1e-12)
-        upstream = rng.normal(size=shape)
-        out.backward(upstream)
-        tout.backward(torch.tensor(upstream))
-        np.testing.assert_allclose(ox.grad, tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+        assert_same_pass(torch, ours, theirs, rng.normal(size=shape) * (step + 1) + step,
+                         rtol=1e-10)
         for name, array in ours.state_dict().items():
             np.testing.assert_allclose(array, theirs.state_dict()[name].numpy(), rtol=1e-12,
                                        err_msg=f"step {step}: {name}")
@@ -132,7 +130,8 @@ def test_batch_norm_state_is_pytorchs_names_and_dtypes():
     state = layer.state_dict()
     assert list(state) == ["weight", "bias", "running_mean", "running_var",
                            "num_batches_tracked"]
-    assert state["num_batches_tracked"].dtype == np.int64 and state["running_var"].dtype == np.float32
+    assert state["num_batches_tracked"].dtype == np.int64
+    assert state["running_var"].dtype == np.float32
     assert [n for n, _ in layer.named_parameters()] == ["weight", "bias"]
     assert list(nn.BatchNorm1d(4, track_running_stats=False).state_dict()) == ["weight", "bias"]
 
