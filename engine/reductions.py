@@ -8,6 +8,7 @@ both too); a dim may be negative, or a tuple of dims where PyTorch allows one.
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 from collections import namedtuple
 from typing import Any
@@ -202,20 +203,29 @@ def std(input: Tensor, dim: Dims = None, unbiased: bool | None = None, keepdim: 
                keepdims=keepdims).sqrt()
 
 
+@functools.lru_cache(maxsize=64)
+def _ones(n: int, dtype: np.dtype) -> np.ndarray:
+    ones = np.ones(n, dtype)
+    ones.flags.writeable = False  # shared by every call
+    return ones
+
+
 def sum_along(x: np.ndarray, axis: Any) -> np.ndarray:
     """x summed along axis (an int or a tuple), keeping it as size 1.
 
-    Along the last axis of a contiguous float array this is a matrix-vector product with
-    ones: numpy's own sum runs row by row there, several times slower for short rows
-    (softmax over 32 keys, layer_norm over 64 features)."""
-    if axis in (-1, x.ndim - 1) and x.ndim and x.dtype.kind == "f" and x.flags.c_contiguous \
-            and x.size:
-        n = x.shape[-1]
-        return (x.reshape(-1, n) @ np.ones(n, x.dtype)).reshape(x.shape[:-1] + (1,))
+    Along the last axis of a contiguous float array, or the first of a 2-D one, this is a
+    matrix-vector product with ones: numpy's own sum runs row by row there, several times
+    slower for short rows (softmax over 32 keys, layer_norm over 64 features)."""
+    if x.dtype.kind == "f" and x.flags.c_contiguous and x.size and x.ndim:
+        if axis in (-1, x.ndim - 1):
+            n = x.shape[-1]
+            return (x.reshape(-1, n) @ _ones(n, x.dtype)).reshape(x.shape[:-1] + (1,))
+        if axis == 0 and x.ndim == 2:
+            return (_ones(x.shape[0], x.dtype) @ x).reshape(1, -1)
     return x.sum(axis=axis, keepdims=True)
 
 
-def _dual_sum(g: Any, axis: int) -> Any:
+def _dual_sum(g: Any, axis: Any) -> Any:
     """sum_along for an array, Tensor.sum for a Tensor (a rule under create_graph)."""
     return g.sum(axis=axis, keepdims=True) if isinstance(g, Tensor) else sum_along(g, axis)
 
@@ -235,7 +245,7 @@ def _exps(x: np.ndarray, axis: Any) -> tuple[np.ndarray, np.ndarray, Any]:
         if np.isfinite(top):
             e = np.exp(x - top)
             total = sum_along(e, axis)
-            if total.min() >= 1.2e-7:
+            if total.min() >= 1.2e-7:  # (and no sum is inf: no entry exceeds top)
                 return e, total, top
     top = x.max(axis=axis, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
     top = np.where(np.isfinite(top), top, 0)  # all -inf (or an inf) would give inf - inf = nan
@@ -295,10 +305,10 @@ def softmax(input: Tensor, dim: int | None = None, *, axis: int | None = None,
     """e**a / sum(e**a) along dim (the last by default), shifted so it cannot overflow;
     da = s (g - sum(g s)), s the softmax."""
     dim, x = _softmax_input("softmax", input, dim, axis, dtype)
-    e, total, _ = _exps(x, dim)
+    e, total, top = _exps(x, dim)
     with np.errstate(divide="ignore", invalid="ignore"):
         e /= total
-    if (total == np.inf).any():  # a row with +inf has no softmax: all nan, as PyTorch gives it
+    if np.ndim(top) and (total == np.inf).any():  # a row with +inf: all nan, as PyTorch's
         e = np.where(total == np.inf, np.nan, e)
 
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:

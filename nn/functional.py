@@ -63,7 +63,7 @@ def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         g2 = g.reshape(-1, g.shape[-1])
         return ((g2 @ w).reshape(x.shape) if need[0] else None,
                 g2.T @ x.reshape(-1, x.shape[-1]) if need[1] else None,
-                g2.sum(axis=0) if b is not None and need[2] else None)
+                _dual_sum(g2, 0).reshape(b.shape) if b is not None and need[2] else None)
     return _node(out.reshape(*x.shape[:-1], w.shape[0]), "linear", rule, x, w, *b)
 
 
@@ -255,15 +255,18 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,
     def rule(g: Any, out: Any, need: list, x: Any, *wb: Any) -> tuple:
         g = g.reshape(-1, n)
         xh, rstd = _normalized(x.reshape(-1, n), eps) if isinstance(x, Tensor) else saved
-        dxh = g * wb[0].reshape(n) if has[0] else g
-        dx = None
-        if need[0]:
-            dx = ((dxh - _mean(dxh) - xh * _mean(dxh * xh)) * rstd).reshape(x.shape)
-        grads = [dx]
+        gx = g * xh
+        grads = [None]
+        if need[0]:  # the row means of h = g w and of h xh, as matrix-vector products
+            w = wb[0].reshape(n, 1) if has[0] else None
+            h = g * w.reshape(n) if has[0] else g
+            mean_h = (g @ w) * (1 / n) if has[0] else _mean(g)
+            mean_hx = (gx @ w) * (1 / n) if has[0] else _mean(gx)
+            grads[0] = ((h - mean_h - xh * mean_hx) * rstd).reshape(x.shape)
         if has[0]:
-            grads.append((g * xh).sum(axis=0).reshape(shape) if need[1] else None)
+            grads.append(_dual_sum(gx, 0).reshape(shape) if need[1] else None)
         if has[1]:
-            grads.append(g.sum(axis=0).reshape(shape) if need[-1] else None)
+            grads.append(_dual_sum(g, 0).reshape(shape) if need[-1] else None)
         return tuple(grads)
     return _node(out.reshape(x.shape), "layer_norm", rule, x, *affine)
 
