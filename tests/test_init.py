@@ -122,3 +122,9 @@ def test_initialisers_write_in_place_and_record_nothing():
 def test_bad_arguments_are_refused_clearly(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_torch_nn_init_and_functional_are_reachable_from_engine():
+    """`import engine as torch` code finds torch.nn.init and torch.nn.functional there."""
+    assert engine.nn.init is nn.init and engine.nn.functional is nn.functional
+    assert engine.nn.Parameter is nn.Parameter and not engine.cuda.is_available()
