@@ -123,9 +123,9 @@ def _operands(op: str, *xs: Any, floating: bool = False) -> tuple[Tensor, ...]:
     `floating`: in the default float dtype when that is an int or bool one (true division)."""
     if len(xs) == 2:  # the common cases first, at the cost of a few type checks
         a, b = xs
-        if type(a) is Tensor and (a._data.dtype.kind == "f" or not floating):
-            dtype = a._data.dtype
-            if type(b) is Tensor:
+        if isinstance(a, Tensor) and (a._data.dtype.kind == "f" or not floating):
+            dtype = a._data.dtype  # (isinstance, not type(a) is Tensor: an nn.Parameter too)
+            if isinstance(b, Tensor):
                 if dtype == b._data.dtype:
                     return xs
             elif (type(b) is float or type(b) is int) and dtype.kind == "f":
