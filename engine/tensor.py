@@ -95,7 +95,14 @@ def _node(data: Any, op: str, rule: Callable | None, *parents: Tensor) -> Tensor
 
 def _leaf(data: Any) -> Tensor:
     """A Tensor that requires no grad, around an array the engine made."""
-    return _node(data, "", None)
+    out = _new(Tensor)
+    out._data = data if type(data) is np.ndarray else np.asarray(data)
+    out._grad = out._a = out._b = out._rule = out._vsum = None
+    out.label = out._op = ""
+    out._version = 0
+    out._retains = out.requires_grad = False
+    out._more = ()
+    return out
 
 
 def _as_tensor(x: Any) -> Tensor:
@@ -325,6 +332,7 @@ class Tensor(Node):
                  "_version", "_vsum", "_retains", "__weakref__", "__dict__")
     _GRAD_ZERO = None  # no gradient yet, as in PyTorch
     _releasable = True  # backward() frees the graph unless retain_graph=True, as PyTorch
+    _rule_is_vjp = True
     __hash__ = object.__hash__  # __eq__ compares entries; graph walks keep nodes in sets
     _raw = operator.attrgetter("_data")  # what a rule receives of a node, in a normal pass
     # inf and nan are meant in a backward pass (0 * inf where a kink or mask stops a
