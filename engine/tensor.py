@@ -1129,4 +1129,4 @@ class _CallableModule(types.ModuleType):
 sys.modules[__name__].__class__ = _CallableModule
 
 # The other ops add themselves to Tensor (each module's end says which).
-from engine import elementwise, random, reductions, shapes  # noqa: E402,F401
+from engine import elementwise, functions, random, reductions, shapes  # noqa: E402,F401

@@ -898,6 +898,34 @@ def test_in_place_ops_on_graph_tensors_record_the_graph_as_pytorch_does(torch):
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12)
 
 
+def test_in_place_ops_that_read_their_own_tensor_backprop_through_its_old_value():
+    """`d[i] -= 1` reads d[i] before writing it, `h += h.exp()` reads h: each read is of
+    the tensor before the change, so the result is not its own parent (PyTorch's graph
+    links ops, not tensors). After a softmax this works here; PyTorch refuses, having
+    saved the softmax's output, which it changed in place."""
+    x = np.random.default_rng(0).standard_normal((2, 3))
+    picks = (range(2), engine.tensor([2, 0]))
+    inputs = [Tensor(x, requires_grad=True, dtype=np.float64) for _ in range(3)]
+
+    def in_place(a):
+        d = a.softmax(1)
+        d[picks] -= 1
+        d += d.exp()
+        return d
+
+    ones_at_picks = np.zeros((2, 3))
+    ones_at_picks[[0, 1], [2, 0]] = 1
+
+    def out_of_place(a):
+        d = a.softmax(1) - Tensor(ones_at_picks)
+        return d + d.exp()
+    w = np.random.default_rng(1).standard_normal((2, 3))
+    for f, a in [(in_place, inputs[0]), (out_of_place, inputs[1])]:
+        (f(a) * w).sum().backward()
+    np.testing.assert_allclose(inputs[0].grad, inputs[1].grad, rtol=1e-12)
+    assert gradcheck(_weighted(in_place, w), [inputs[2]])
+
+
 def test_in_place_ops_on_plain_tensors_write_into_their_memory(torch):
     counts = Tensor(np.zeros((3, 3), np.int32))  # part 1's N[ix1, ix2] += 1
     view = counts.numpy()
