@@ -20,7 +20,8 @@ from engine.graph import grad, topological_order
 from engine.value import Value
 
 # name -> the module that defines it, imported on first use
-_LAZY = {"Tensor": "engine.tensor", "set_printoptions": "engine.printing"}
+_LAZY = {"Tensor": "engine.tensor", "set_printoptions": "engine.printing",
+         "Size": "engine.printing"}
 for _module, _names in {
     "engine.factories": ("tensor as_tensor zeros ones empty full zeros_like ones_like empty_like "
                          "full_like eye arange linspace"),
