@@ -11,19 +11,19 @@ the runner adapts each one, changing exactly this and nothing else:
 
 Each adapted notebook runs in a real Jupyter kernel (nbclient, `python3`: this
 interpreter) in a fresh folder holding names.txt, with this checkout first on PYTHONPATH
-and one BLAS/OpenMP thread (on a busy machine, thread hand-offs made a 32x256 matmul take
-milliseconds; results are the same).
+and one BLAS/OpenMP thread (on a busy machine, BLAS thread hand-offs made a 32x256 matmul
+take milliseconds, and part 5's training ten times slower).
 
 PyTorch's side is the same notebook with only the loops shortened. Its outcome per cell
 (ran, or the exception it raised) and each cell's text output are recorded in
 tests/fixtures/makemore/torch_run.json, with the torch version, so the checks need no
-PyTorch. Running it takes minutes, so it is opt-in: SCRATCHGRAD_MAKEMORE_TORCH=1 runs
-PyTorch's side too and checks the recording against it; SCRATCHGRAD_MAKEMORE_TORCH=record
-writes the recording anew.
+PyTorch. Running it takes a minute or two more, so it is opt-in:
+SCRATCHGRAD_MAKEMORE_TORCH=1 runs PyTorch's side too and checks the recording against it;
+SCRATCHGRAD_MAKEMORE_TORCH=record writes the recording anew.
 
 The bars (issue 19): every cell that runs on PyTorch runs here; part 4's `cmp` lines all
-say `approximate: True`, and `exact: True` wherever PyTorch's do; part 1's sampling cells
-print what PyTorch's print.
+say `approximate: True`, and `exact: True` wherever PyTorch's do; part 1's cells that draw
+from a seeded Generator print what PyTorch's print (the same numbers, the same names).
 """
 from __future__ import annotations
 
@@ -226,7 +226,8 @@ def test_part4_manual_gradients_match_autograd_as_on_pytorch(ours: Callable, rec
 
 
 @pytest.mark.skipif(TORCH not in ("1", "record"),
-                    reason="PyTorch's run takes minutes: SCRATCHGRAD_MAKEMORE_TORCH=1 runs it")
+                    reason="PyTorch's run takes a minute or two: "
+                           "SCRATCHGRAD_MAKEMORE_TORCH=1 runs it")
 @pytest.mark.parametrize("part", PARTS)
 def test_pytorchs_run_is_the_recorded_one(tmp_path: Path, part: str):
     torch = pytest.importorskip("torch")
