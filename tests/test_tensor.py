@@ -532,6 +532,22 @@ def test_mean_of_no_entries_is_nan_as_in_pytorch(torch, shape, kwargs):
     assert ours.grad.shape == shape
 
 
+@pytest.mark.parametrize("x", [[0.0, -1.0, 1e-30, math.inf, math.nan], [1, 10, 1000],
+                               [True, False], [], 100.0],
+                         ids=["edges", "ints", "bools", "empty", "0-d"])
+def test_log10_at_its_edges_and_of_ints_and_bools_matches_pytorch(x):
+    torch = pytest.importorskip("torch")  # with its default float32, as ours
+    ours, theirs = Tensor(x), torch.tensor(x)
+    got, want = ours.log10(), theirs.log10()
+    assert str(got.dtype) == str(want.dtype).replace("torch.", "")
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+    if ours.dtype.kind == "f":  # ints and bools cannot require grad
+        a, b = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        a.log10().sum().backward()
+        b.log10().sum().backward()
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-6)
+
+
 def test_20000_op_chain_backprops():
     x = Tensor(1.0, requires_grad=True, dtype=np.float64)
     y = x
