@@ -106,8 +106,9 @@ def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     if not isinstance(target, Tensor):
         target = Tensor(target, dtype=pred.dtype)
     if pred.shape != target.shape:
-        raise ValueError(f"mse_loss: pred has shape {pred.shape} but target {target.shape}; "
-                         "reshape one (e.g. pred.reshape(-1)) so they match")
+        raise ValueError(f"mse_loss: pred has shape {tuple(pred.shape)} but target "
+                         f"{tuple(target.shape)}; reshape one (e.g. pred.reshape(-1)) so they "
+                         "match")
     return _reduce((pred - target) ** 2, reduction)
 
 
@@ -138,7 +139,7 @@ def _picked(log_probs: Tensor, labels: Any, ignore_index: int, reduction: str,
     mean is over the counted positions (nan when every one is ignored, as in PyTorch)."""
     if not isinstance(log_probs, Tensor) or log_probs.ndim < 2:
         raise ValueError(f"{what} takes input as a Tensor of shape (n, classes) or "
-                         "(n, classes, d1, ...), got " + (f"shape {log_probs.shape}"
+                         "(n, classes, d1, ...), got " + (f"shape {tuple(log_probs.shape)}"
                          if isinstance(log_probs, Tensor) else f"a {type(log_probs).__name__}"))
     classes = log_probs.shape[1]
     labels = _int_labels(labels, log_probs.shape[:1] + log_probs.shape[2:], classes,
@@ -185,8 +186,8 @@ def hinge_loss(scores: Tensor | Sequence[Value], y: Any) -> Tensor | Value:
                          f"got values {np.unique(y)[:5].tolist()}")
     if isinstance(scores, Tensor):
         if y.shape != scores.shape:
-            raise ValueError(f"hinge_loss: scores have shape {scores.shape} but labels {y.shape}; "
-                             "reshape one (e.g. scores.reshape(-1)) so they match")
+            raise ValueError(f"hinge_loss: scores have shape {tuple(scores.shape)} but labels "
+                             f"{y.shape}; reshape one (e.g. scores.reshape(-1)) so they match")
         return (1 - Tensor(y, dtype=scores.dtype) * scores).relu().mean()
     if y.shape != (len(scores),):
         raise ValueError(f"hinge_loss: {len(scores)} scores need labels of shape "

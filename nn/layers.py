@@ -44,7 +44,7 @@ class Linear(Module):
         x = _as_tensor(x)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"{self!r} takes inputs of shape (..., {self.in_features}), "
-                             f"got {x.shape}")
+                             f"got {tuple(x.shape)}")
         out = x @ self.weight
         return out if self.bias is None else out + self.bias
 
