@@ -63,6 +63,7 @@ class Node:
     _GRAD_ZERO: Any = 0.0  # what a node's grad is reset to: 0.0 for Value, None for Tensor
     _vsum = None  # Tensor: the versions its op saw (see Tensor); Values are never changed in place
     _releasable = False  # whether a backward pass frees the graph behind it (Tensor: as PyTorch)
+    _rule_is_vjp = False  # Tensor: its rule is the vjp; a Value carries it as rule.vjp
     # the floating-point mode a backward pass runs in (Tensor: no numpy warnings at inf and nan)
     _arithmetic = staticmethod(contextlib.nullcontext)
 
@@ -139,6 +140,38 @@ def topological_order(root: Node) -> list:
 
 # --- micrograd's driver: every node's .grad, filled in place ---
 
+_REACHED = object()  # stands in for the grad of a Value the marking walk has reached
+
+
+def _marking_order(root: Node) -> list:
+    """_order for micrograd's driver: the same walk, but a node counts as reached when its
+    grad is _REACHED rather than when a set holds it. The driver resets those grads anyway
+    and runs one pass at a time, and on a scalar graph of a hundred thousand nodes this is
+    a good third quicker than a set. (Values have at most two parents.)"""
+    order: list = []
+    stack = [root]
+    root.grad = _REACHED
+    try:
+        while stack:
+            node = stack[-1]
+            nxt = node._a
+            if nxt._a is None or nxt.grad is _REACHED:
+                nxt = node._b
+                if nxt is not None and (nxt._a is None or nxt.grad is _REACHED):
+                    nxt = None
+            if nxt is not None:
+                nxt.grad = _REACHED
+                stack.append(nxt)
+                continue
+            stack.pop()
+            order.append(node)
+    except BaseException:  # e.g. Ctrl-C: leave no node holding the marker
+        for node in order + stack:
+            node.grad = node._GRAD_ZERO
+        raise
+    return order
+
+
 _values_lock = threading.RLock()  # interior Value grads live on the nodes: one pass at a time
 
 
@@ -154,7 +187,7 @@ def backward_in_place(root: Node, seed: Any) -> None:
         if root._a is None:  # a leaf: d root / d root
             root.grad += seed
             return
-        order = _order([root])
+        order = _marking_order(root)
         zero = root._GRAD_ZERO
         for node in order:
             node.grad = zero
@@ -224,13 +257,19 @@ def run_backward(roots: Sequence[Node], seeds: Sequence[Any], *, create_graph: b
             elif node._retains:
                 node._accumulate(g, handed, _leaf_lock, retained=True)
             a, b = node._a, node._b
-            parents = (a,) if b is None else (a, b, *node._more)
-            need = [p.requires_grad for p in parents]
-            if create_graph:
-                results = node._vjp()(g, node, need, *parents)
+            vjp = node._rule if node._rule_is_vjp else node._vjp()
+            if b is None:  # one parent, the common case, spelt out
+                parents, need = (a,), [a.requires_grad]
+                results = vjp(g, node, need, a) if create_graph else vjp(
+                    g, node._raw(node), need, a._raw(a))
             else:
-                raw = node._raw
-                results = node._vjp()(g, raw(node), need, *[raw(p) for p in parents])
+                parents = (a, b, *node._more)
+                need = [p.requires_grad for p in parents]
+                if create_graph:
+                    results = vjp(g, node, need, *parents)
+                else:
+                    raw = node._raw
+                    results = vjp(g, raw(node), need, *[raw(p) for p in parents])
             for p, r, needed in zip(parents, results, need):
                 if r is None or not needed:
                     if captured is not None and captured.get(p, 0) is None:

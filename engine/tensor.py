@@ -95,7 +95,14 @@ def _node(data: Any, op: str, rule: Callable | None, *parents: Tensor) -> Tensor
 
 def _leaf(data: Any) -> Tensor:
     """A Tensor that requires no grad, around an array the engine made."""
-    return _node(data, "", None)
+    out = _new(Tensor)
+    out._data = data if type(data) is np.ndarray else np.asarray(data)
+    out._grad = out._a = out._b = out._rule = out._vsum = None
+    out.label = out._op = ""
+    out._version = 0
+    out._retains = out.requires_grad = False
+    out._more = ()
+    return out
 
 
 def _as_tensor(x: Any) -> Tensor:
@@ -325,6 +332,7 @@ class Tensor(Node):
                  "_version", "_vsum", "_retains", "__weakref__", "__dict__")
     _GRAD_ZERO = None  # no gradient yet, as in PyTorch
     _releasable = True  # backward() frees the graph unless retain_graph=True, as PyTorch
+    _rule_is_vjp = True
     __hash__ = object.__hash__  # __eq__ compares entries; graph walks keep nodes in sets
     _raw = operator.attrgetter("_data")  # what a rule receives of a node, in a normal pass
     # inf and nan are meant in a backward pass (0 * inf where a kink or mask stops a
@@ -379,8 +387,8 @@ class Tensor(Node):
         self._grad = value
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self._data.shape
+    def shape(self) -> printing.Size:
+        return printing.Size(self._data.shape)
 
     @property
     def ndim(self) -> int:
@@ -404,9 +412,9 @@ class Tensor(Node):
     def retains_grad(self) -> bool:
         return self._retains
 
-    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+    def size(self, dim: int | None = None) -> printing.Size | int:
         """The shape, or the size of one dim, as PyTorch's `size()`."""
-        return self._data.shape if dim is None else self._data.shape[dim]
+        return printing.Size(self._data.shape) if dim is None else self._data.shape[dim]
 
     def dim(self) -> int:
         return self._data.ndim
@@ -1024,16 +1032,23 @@ class Tensor(Node):
 
     def __repr__(self) -> str:
         """As PyTorch prints it: `tensor([1.5000, 2.0000], grad_fn=<MulBackward0>)`."""
-        extras = []
-        if self._data.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
-            extras.append(f"dtype=torch.{self._data.dtype}")
+        data, extras = self._data, []
+        if not data.size and data.ndim != 1:
+            extras.append(f"size={data.shape}")
+        if data.dtype not in ((dtypes.get_default_dtype(),) if not data.size else
+                              (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_)):
+            extras.append(f"dtype=torch.{data.dtype}")
         if self._rule is not None:
             extras.append(f"grad_fn=<{printing.grad_fn_name(self._op)}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         if self.label:
             extras.append(f"label={self.label!r}")
-        return f"tensor({printing.body(self._data, 'tensor(')}{''.join(', ' + e for e in extras)})"
+        return printing.tensor_repr(data, extras)
+
+    def __format__(self, spec: str) -> str:
+        """f"{t}" and f"{t:.4f}" of a 0-d tensor format its number, as PyTorch's do."""
+        return self.item().__format__(spec) if not self._data.ndim else super().__format__(spec)
 
 
 def _arrays(x: Any) -> Any:
@@ -1107,7 +1122,7 @@ class _CallableModule(types.ModuleType):
 sys.modules[__name__].__class__ = _CallableModule
 
 # The other ops add themselves to Tensor (each module's end says which).
-from engine import elementwise, random, reductions, shapes  # noqa: E402,F401
+from engine import elementwise, functions, random, reductions, shapes  # noqa: E402,F401
 from engine.allocator import keep_freed_memory  # noqa: E402
 
 keep_freed_memory()

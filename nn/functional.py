@@ -50,10 +50,11 @@ def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     x, w, *b = _same_dtype("linear", input, weight, *(() if bias is None else (bias,)))
     if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
         raise ValueError(f"linear takes inputs of shape (..., {w.shape[-1]}) for a weight of "
-                         f"shape {w.shape} (out_features, in_features), got {x.shape}")
+                         f"shape {tuple(w.shape)} (out_features, in_features), got "
+                         f"{tuple(x.shape)}")
     if b and b[0].shape != w.shape[:1]:
-        raise ValueError(f"linear: a bias of shape {b[0].shape} does not fit a weight of shape "
-                         f"{w.shape}; it needs shape ({w.shape[0]},)")
+        raise ValueError(f"linear: a bias of shape {tuple(b[0].shape)} does not fit a weight of "
+                         f"shape {tuple(w.shape)}; it needs shape ({w.shape[0]},)")
     rows = x._data.reshape(-1, w.shape[1])  # one matrix product for every batch dim at once
     out = rows @ w._data.T
     if b:
@@ -242,8 +243,9 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,
     if x.shape[x.ndim - len(shape):] != shape or any(t.shape != shape for t in affine):
         raise ValueError(f"layer_norm over normalized_shape {shape} needs an input of shape "
                          f"(..., {', '.join(map(str, shape))}) and weight and bias of shape "
-                         f"{shape}; got input {x.shape}"
-                         + "".join(f", {n} {t.shape}" for n, t in zip(("weight", "bias"), affine)))
+                         f"{shape}; got input {tuple(x.shape)}"
+                         + "".join(f", {n} {tuple(t.shape)}"
+                                   for n, t in zip(("weight", "bias"), affine)))
     n = math.prod(shape)  # the normalised dims, flattened into one last axis
     with np.errstate(divide="ignore", invalid="ignore"):
         saved = _normalized(x._data.reshape(-1, n), eps)  # xh, rstd: the rule needs them again
@@ -279,7 +281,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     (the variance's unbiased form, as PyTorch), else from the running statistics."""
     if input.ndim < 2:
         raise ValueError(f"batch_norm takes input of shape (n, channels) or (n, channels, "
-                         f"length), got {input.shape}")
+                         f"length), got {tuple(input.shape)}")
     channels = input.shape[1]
     axes = (0, *range(2, input.ndim))
     shape = (1, channels) + (1,) * (input.ndim - 2)  # a channel's numbers broadcast
@@ -287,7 +289,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         n = input.numel() // channels
         if n <= 1:
             raise ValueError(f"batch_norm in training needs more than 1 value per channel, got "
-                             f"input of shape {input.shape}")
+                             f"input of shape {tuple(input.shape)}")
         mean = input.mean(axis=axes, keepdims=True)
         centred = input - mean
         var = (centred * centred).mean(axis=axes, keepdims=True)
@@ -339,15 +341,16 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     if not isinstance(target, Tensor):
         target = Tensor(target, dtype=input.dtype)
     if input.shape != target.shape:
-        raise ValueError(f"mse_loss: pred has shape {input.shape} but target {target.shape}; "
-                         "reshape one (e.g. pred.reshape(-1)) so they match")
+        raise ValueError(f"mse_loss: pred has shape {tuple(input.shape)} but target "
+                         f"{tuple(target.shape)}; reshape one (e.g. pred.reshape(-1)) so they "
+                         "match")
     return _reduce((input - target) ** 2, reduction)
 
 
 def _class_scores(input: Any, what: str) -> Tensor:
     if not isinstance(input, Tensor) or input.ndim < 2:
         raise ValueError(f"{what} takes input as a Tensor of shape (n, classes) or "
-                         "(n, classes, d1, ...), got " + (f"shape {input.shape}"
+                         "(n, classes, d1, ...), got " + (f"shape {tuple(input.shape)}"
                          if isinstance(input, Tensor) else f"a {type(input).__name__}"))
     return input
 
@@ -437,8 +440,8 @@ def hinge_loss(scores: Tensor | Sequence[Value], y: Any) -> Tensor | Value:
                          f"got values {np.unique(y)[:5].tolist()}")
     if isinstance(scores, Tensor):
         if y.shape != scores.shape:
-            raise ValueError(f"hinge_loss: scores have shape {scores.shape} but labels {y.shape}; "
-                             "reshape one (e.g. scores.reshape(-1)) so they match")
+            raise ValueError(f"hinge_loss: scores have shape {tuple(scores.shape)} but labels "
+                             f"{y.shape}; reshape one (e.g. scores.reshape(-1)) so they match")
         return (1 - Tensor(y, dtype=scores.dtype) * scores).relu().mean()
     if y.shape != (len(scores),):
         raise ValueError(f"hinge_loss: {len(scores)} scores need labels of shape "

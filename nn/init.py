@@ -79,7 +79,7 @@ def zeros_(tensor: Tensor) -> Tensor:
 def eye_(tensor: Tensor) -> Tensor:
     """The identity matrix (ones on the diagonal) in a 2-D tensor."""
     if tensor.ndim != 2:
-        raise ValueError(f"eye_ fills 2-D tensors, got shape {tensor.shape}")
+        raise ValueError(f"eye_ fills 2-D tensors, got shape {tuple(tensor.shape)}")
     return _filled(tensor, "copy_", np.eye(*tensor.shape))
 
 
@@ -88,7 +88,7 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     (out, in, *kernel): in * kernel size and out * kernel size."""
     if tensor.ndim < 2:
         raise ValueError(f"fan in and fan out need a tensor of 2 or more dims, got shape "
-                         f"{tensor.shape}")
+                         f"{tuple(tensor.shape)}")
     receptive = math.prod(tensor.shape[2:])
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 

@@ -74,7 +74,7 @@ class BatchNorm1d(Module):
         x = _as_tensor(input)
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
             raise ValueError(f"{self!r} takes input of shape (n, {self.num_features}) or "
-                             f"(n, {self.num_features}, length), got {x.shape}")
+                             f"(n, {self.num_features}, length), got {tuple(x.shape)}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked._data += 1

@@ -329,8 +329,8 @@ def test_a_checkpoint_of_another_model_lists_the_mismatch_with_the_path(tmp_path
     message = str(err.value)
     assert message.startswith(f"checkpoint {path}: state does not fit this Sequential: ")
     assert "unexpected: 4.weight, 4.bias" in message
-    assert (f"2.weight has shape {other[2].weight.shape} in the checkpoint, "
-            f"{model[2].weight.shape} in the model") in message
+    assert (f"2.weight has shape {tuple(other[2].weight.shape)} in the checkpoint, "
+            f"{tuple(model[2].weight.shape)} in the model") in message
 
 
 # --- files that are not checkpoints, and hostile ones: refused from the header alone

@@ -227,7 +227,7 @@ def _copied(value: Any, param: Tensor, name: str) -> Any:
         return Tensor(array.astype(np.float32))
     if array.shape != param.shape:
         raise ValueError(f"state entry {name!r} has shape {array.shape}, but its parameter "
-                         f"has shape {param.shape}")
+                         f"has shape {tuple(param.shape)}")
     return Tensor(array.astype(param.dtype))
 
 
