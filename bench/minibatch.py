@@ -36,7 +36,7 @@ import nn
 
 MNIST_DIR = Path(os.environ.get("SCRATCHGRAD_MNIST_TEST",
                                 Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"))
-Weights = list  # w1 (784, 100), b1 (100,), w2 (100, 10), b2 (10,), float32
+Weights = list  # w1 (100, 784), b1 (100,), w2 (10, 100), b2 (10,), float32: PyTorch's layout
 
 
 def load_rows(rows: int) -> tuple[np.ndarray, np.ndarray, str]:
@@ -78,9 +78,9 @@ def epoch_numpy(weights: Weights, x: np.ndarray, y: np.ndarray, batch: int, lr: 
     for i in range(0, len(x), batch):
         xb, yb = x[i:i + batch], y[i:i + batch]
         n = len(xb)
-        h = xb @ w1 + b1
+        h = xb @ w1.T + b1
         a = np.maximum(h, 0)
-        z = a @ w2 + b2
+        z = a @ w2.T + b2
         z -= z.max(axis=1, keepdims=True)  # stable softmax: shift each row by its max
         e = np.exp(z)
         s = e.sum(axis=1, keepdims=True)
@@ -90,11 +90,11 @@ def epoch_numpy(weights: Weights, x: np.ndarray, y: np.ndarray, batch: int, lr: 
         dz = e / s
         dz[rows, yb] -= 1
         dz /= n
-        dh = dz @ w2.T
+        dh = dz @ w2
         dh *= h > 0
-        w2 -= lr * (a.T @ dz)
+        w2 -= lr * (dz.T @ a)
         b2 -= lr * dz.sum(axis=0)
-        w1 -= lr * (xb.T @ dh)
+        w1 -= lr * (dh.T @ xb)
         b1 -= lr * dh.sum(axis=0)
     return total / -(-len(x) // batch)
 
@@ -104,7 +104,7 @@ def epoch_torch(weights: Weights, x: np.ndarray, y: np.ndarray, batch: int, lr: 
     model = torch.nn.Sequential(torch.nn.Linear(784, 100), torch.nn.ReLU(), torch.nn.Linear(100, 10))
     with torch.no_grad():
         for p, w in zip(model.parameters(), weights):
-            p.copy_(torch.from_numpy(w.T.copy() if w.ndim == 2 else w))
+            p.copy_(torch.from_numpy(w))
     return train_epoch(model, torch.optim.SGD(model.parameters(), lr=lr),
                        torch.nn.functional.cross_entropy, torch.from_numpy(x),
                        torch.from_numpy(y), batch)
@@ -121,7 +121,7 @@ def main() -> None:
     x, y, source = load_rows(args.rows)
     nn.manual_seed(0)
     init = nn.Linear(784, 100), nn.Linear(100, 10)
-    weights = [p.numpy() for layer in init for p in (layer.weight, layer.bias)]
+    weights = [p.numpy().copy() for layer in init for p in (layer.weight, layer.bias)]
     ways: dict[str, Callable] = {"ours": epoch_ours, "numpy": epoch_numpy}
     try:
         import torch

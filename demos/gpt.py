@@ -399,11 +399,11 @@ class ScalarAdam:
 
     @property
     def lr(self) -> float:
-        return self.adam.lr
+        return self.adam.param_groups[0]["lr"]
 
     @lr.setter
     def lr(self, lr: float) -> None:
-        self.adam.lr = lr
+        self.adam.param_groups[0]["lr"] = lr
 
 
 # --- the same model in PyTorch, the oracle for --check and bench.gpt
@@ -498,7 +498,7 @@ def tensor_trainer(model: GPT, tokens: np.ndarray, counts: np.ndarray, steps: in
         loss = model.loss(make_batch(tokens, counts, next(batches)))
         optimizer.zero_grad()
         loss.backward()
-        optimizer.lr = learning_rate(i, steps, lr)
+        optimizer.param_groups[0]["lr"] = learning_rate(i, steps, lr)
         optimizer.step()
         return loss.item()
     return step
@@ -595,11 +595,11 @@ def check(names: list[str], tokenizer: Tokenizer, config: Config, steps: int, ba
                 row.append(f"{other} vs tensor: loss {loss_gap:.1e}, gradients {grad_gap:.1e} "
                            f"({'pass' if agree else 'FAIL'}, tolerance {tolerance:g})")
         print("\n  ".join(row))
-        tensor_adam.lr = scalar_adam.lr = learning_rate(step, steps, lr)
+        tensor_adam.param_groups[0]["lr"] = scalar_adam.lr = learning_rate(step, steps, lr)
         tensor_adam.step()
         scalar_adam.step()
         if torch is not None:
-            torch_adam.param_groups[0]["lr"] = tensor_adam.lr
+            torch_adam.param_groups[0]["lr"] = scalar_adam.lr
             torch_adam.step()
     print("all losses and gradients agree" if ok else "MISMATCH: see the FAIL lines above")
     return ok

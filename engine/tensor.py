@@ -130,9 +130,9 @@ def _operands(op: str, *xs: Any, floating: bool = False) -> tuple[Tensor, ...]:
     `floating`: in the default float dtype when that is an int or bool one (true division)."""
     if len(xs) == 2:  # the common cases first, at the cost of a few type checks
         a, b = xs
-        if type(a) is Tensor and (a._data.dtype.kind == "f" or not floating):
-            dtype = a._data.dtype
-            if type(b) is Tensor:
+        if isinstance(a, Tensor) and (a._data.dtype.kind == "f" or not floating):
+            dtype = a._data.dtype  # (isinstance, not type(a) is Tensor: an nn.Parameter too)
+            if isinstance(b, Tensor):
                 if dtype == b._data.dtype:
                     return xs
             elif (type(b) is float or type(b) is int) and dtype.kind == "f":
@@ -715,22 +715,8 @@ class Tensor(Node):
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """`to(dtype)`, `to(device)`, `to(device, dtype)` or `to(other)`: a cast; the device
         must be the CPU (the only one this engine has)."""
-        from engine.device import device
-        dtype = kwargs.pop("dtype", None)
-        where = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("copy", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif isinstance(arg, (str, device)):
-                where = arg
-            else:
-                dtype = arg
-        if where is not None:
-            device(where)  # refuses anything but the CPU, naming it
+        from engine.device import dtype_of_to
+        dtype = dtype_of_to(args, dict(kwargs))
         return self if dtype is None else self._cast(dtype)
 
     def cpu(self) -> Tensor:
@@ -1137,3 +1123,6 @@ sys.modules[__name__].__class__ = _CallableModule
 
 # The other ops add themselves to Tensor (each module's end says which).
 from engine import elementwise, functions, random, reductions, shapes  # noqa: E402,F401
+from engine.allocator import keep_freed_memory  # noqa: E402
+
+keep_freed_memory()
