@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from engine.tensor import (_IEEE, Operand, Tensor, _check_broadcast, _floating, _node,
-                           _operands, _raw, _where)
+from engine.tensor import (_IEEE, Operand, Tensor, _check_broadcast, _elementwise, _floating,
+                           _leaf, _node, _operands, _raw, _where, add_methods)
 from engine.dtypes import as_array
 
 _LN10 = 2.302585092994046  # ln 10, the number PyTorch's log10 gradient divides by
@@ -178,6 +178,63 @@ def where(condition: Any, input: Operand, other: Operand) -> Tensor:
     return _node(np.where(cond, a._data, b._data), "where", rule, a, b)
 
 
+# --- comparisons and logic: outside the graph (their results are masks, not gradients) ---
+
+class _Comparisons:
+    """Tensor's comparison and logic operators, added to Tensor below."""
+
+    def _compare(self, other: Operand, ufunc: np.ufunc, op: str) -> Tensor:
+        try:
+            a, b = _operands(op, self, other)
+        except TypeError:  # not numbers: let the other side answer (pytest.approx, ...)
+            return NotImplemented
+        return _leaf(_elementwise(ufunc, a, b, op))
+
+    def __lt__(self, other: Operand) -> Tensor:
+        return self._compare(other, np.less, "<")
+
+    def __le__(self, other: Operand) -> Tensor:
+        return self._compare(other, np.less_equal, "<=")
+
+    def __gt__(self, other: Operand) -> Tensor:
+        return self._compare(other, np.greater, ">")
+
+    def __ge__(self, other: Operand) -> Tensor:
+        return self._compare(other, np.greater_equal, ">=")
+
+    def __eq__(self, other: Operand) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.equal, "==")
+
+    def __ne__(self, other: Operand) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.not_equal, "!=")
+
+    def _logic(self, other: Operand, ufunc: np.ufunc, op: str) -> Tensor:
+        a, b = _operands(op, self, other)
+        if a._data.dtype.kind == "f":
+            raise TypeError(f"Tensor {op} works on bool and int tensors, not {a._data.dtype}")
+        return _leaf(_elementwise(ufunc, a, b, op))
+
+    def __and__(self, other: Operand) -> Tensor:
+        return self._logic(other, np.bitwise_and, "&")
+
+    def __or__(self, other: Operand) -> Tensor:
+        return self._logic(other, np.bitwise_or, "|")
+
+    def __xor__(self, other: Operand) -> Tensor:
+        return self._logic(other, np.bitwise_xor, "^")
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __invert__(self) -> Tensor:
+        """~a: logical not of a bool tensor, bitwise not of an int one."""
+        if self._data.dtype.kind == "f":
+            raise TypeError(f"~ works on bool and int tensors, not {self._data.dtype}")
+        return _leaf(np.invert(self._data))
+
+    def __contains__(self, item: Any) -> bool:
+        return bool((self == item).any())
+
+
 # --- composites: built from the ops above, so they need no derivative code ---
 
 def _where_method(self: Tensor, condition: Any, other: Operand) -> Tensor:
@@ -241,6 +298,7 @@ for _op in (exp, log, log10, tanh, sigmoid, relu, abs, sqrt, clamp, maximum, min
 for _op in (exp, log, log10, tanh, sigmoid, relu, abs, sqrt, clamp, masked_fill, rsqrt, clamp_min,
             clamp_max, square, neg):
     setattr(Tensor, f"{_op.__name__}_", _in_place_form(_op))
+add_methods(Tensor, _Comparisons)
 Tensor.where = _where_method
 Tensor.clip = clamp
 __all__ = ["exp", "log", "log10", "tanh", "sigmoid", "relu", "abs", "sqrt", "clamp", "maximum",

@@ -1,6 +1,7 @@
-"""Tensor ops that move entries around without changing them: reshape and view, permute
-and transpose, squeeze and unsqueeze, flatten, expand, gather, tril and triu, cat and
-stack, split and chunk.
+"""Tensor ops that pick or move entries without changing them: indexing (`a[index]`, and
+the op that writes values at an index, which in-place assignment records), reshape and
+view, permute and transpose, squeeze and unsqueeze, flatten, expand, gather, tril and
+triu, cat and stack, split and chunk.
 
 Each is one function, both the Tensor method and PyTorch's function (where PyTorch has
 one). The gradient of a rearrangement is the same rearrangement undone.
@@ -11,7 +12,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from engine.tensor import Operand, Tensor, _as_tensor, _node, _operands, _raw
+from engine.tensor import Operand, Tensor, _as_tensor, _leaf, _node, _operands, _raw
 
 
 def _sizes(args: tuple) -> tuple:
@@ -26,6 +27,87 @@ def dim_index(dim: int, ndim: int, op: str) -> int:
                          f"(from {-ndim} to {ndim - 1})")
     return int(dim) % ndim
 
+
+# --- indexing: a[index], and writing values at an index ---
+
+def _index(index: Any) -> Any:
+    """An index with Tensors replaced by their arrays and ranges by arrays, for numpy."""
+    if isinstance(index, Tensor):
+        return index._data
+    if isinstance(index, range):
+        return np.arange(index.start, index.stop, index.step)
+    if isinstance(index, tuple):
+        return tuple(_index(i) if isinstance(i, (Tensor, range)) else i for i in index)
+    return index
+
+
+def _is_basic(index: Any) -> bool:
+    """True for numpy basic indexing (ints, slices, None, ...): no entry is picked twice."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, slice)
+               or (isinstance(p, (int, np.integer)) and not isinstance(p, bool)) for p in parts)
+
+
+def getitem(input: Tensor, index: Any) -> Tensor:
+    """a[index] (ints, slices, None, ..., int or bool arrays and Tensors, ranges);
+    da = g put back where it came from, summed where an entry was picked twice."""
+    index = _index(index)
+    basic = _is_basic(index)
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        return (_put(g, a, index, basic),)
+    try:
+        picked = input._data[index]
+    except IndexError as e:
+        raise IndexError(f"index {index!r:.80} does not fit a tensor of shape "
+                         f"{input._data.shape}: {e}") from None
+    return _node(picked, "index", rule, input)
+
+
+def _put(g: Any, like: Any, index: Any, basic: bool) -> Any:
+    """An array shaped like `like` holding g at `index`, zeros elsewhere; entries picked
+    more than once sum their shares (np.add.at), where assignment would keep the last."""
+    if isinstance(g, Tensor):
+        zeros = _leaf(np.zeros(like.shape, g.dtype))
+        return _index_put(zeros, index, g, accumulate=not basic)
+    out = np.zeros(like.shape, g.dtype)
+    if basic:
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+def _zero_at(g: Any, index: Any) -> Any:
+    """g with the entries at `index` set to 0 (a copy)."""
+    if isinstance(g, Tensor):
+        return _index_put(g, index, _leaf(np.zeros((), g.dtype)), accumulate=False)
+    out = g.copy()
+    out[index] = 0
+    return out
+
+
+def _index_put(target: Tensor, index: Any, value: Tensor, accumulate: bool) -> Tensor:
+    """target with value written at index (added there when `accumulate`), as a new node;
+    target gets g with 0 where written over (all of g when `accumulate`), value gets
+    g[index], summed to value's shape."""
+    out = target._data.copy()
+    try:
+        if accumulate:
+            np.add.at(out, index, value._data)
+        else:
+            out[index] = value._data
+    except ValueError:
+        raise ValueError(f"cannot put a value of shape {value._data.shape} at index "
+                         f"{index!r:.80} of a tensor of shape {target._data.shape}") from None
+
+    def rule(g: Any, out: Any, need: list, t: Any, v: Any) -> tuple:
+        dt = (g if accumulate else _zero_at(g, index)) if need[0] else None
+        return dt, (g[index] if need[1] else None)
+    return _node(out, "index_put", rule, target, value)
+
+
+# --- rearranging ---
 
 def reshape(input: Tensor, *shape: int | tuple[int, ...]) -> Tensor:
     """Entries in a new shape, `t.reshape(2, 3)` or `t.reshape((2, 3))` (one size may be -1);
@@ -248,6 +330,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
 for _op in (reshape, view, permute, transpose, t, squeeze, unsqueeze, flatten, expand,
             broadcast_to, expand_as, gather, tril, triu, split, chunk):
     setattr(Tensor, _op.__name__, _op)
+Tensor.__getitem__ = getitem
 Tensor.swapaxes = Tensor.swapdims = transpose
 Tensor.T = property(_T)
 __all__ = ["reshape", "permute", "transpose", "t", "squeeze", "unsqueeze", "flatten", "expand",

@@ -15,9 +15,11 @@ differentiated again. The engine's one helper, `_fit`, reduces a broadcast gradi
 to its operand's shape and dtype; no rule does that itself.
 
 This file holds the core: storage, PyTorch's view of it (`.data`, `.grad`, `.shape`, ...),
-arithmetic, matmul, indexing and in-place updates, casts, `backward`. The other ops sit in
-engine/elementwise.py, engine/reductions.py and engine/shapes.py, which add themselves to
-Tensor as methods (each is also `engine.NAME(t, ...)`, as PyTorch spells them).
+making nodes and promoting operands, arithmetic and matmul, `backward`. The rest adds
+itself to Tensor: the ops in engine/elementwise.py, reductions.py and shapes.py (indexing
+too; each op is also `engine.NAME(t, ...)`, as PyTorch spells them), in-place updates in
+engine/inplace.py, conversions to dtypes, numbers, text and arrays in engine/interop.py,
+and what the backward driver asks of a tensor in engine/gradients.py.
 
 Dtypes follow PyTorch (engine/dtypes.py): Python floats become float32, arrays keep their
 dtype, and mixed operands promote by PyTorch's rule. Int and bool tensors (labels, masks)
@@ -31,14 +33,8 @@ a batch of data). As in PyTorch, after `backward()` only leaves (and tensors tha
 
 Memory: `Tensor(array)` uses the array as it is when it already has the wanted dtype (as
 `torch.as_tensor` does), and `.numpy()` returns it, so both share memory with the caller.
-Every leaf owns its `.grad`. `.g` is a free slot for gradients computed by hand, as the
-fast.ai lesson stores them; the engine never reads it.
-
-In-place ops (`+=`, `t[i] = v`, `zero_()`, ...) write into the array, as PyTorch's do.
-On a tensor in the graph they record an op instead, and the tensor becomes its result.
-Each tensor counts its in-place changes (`_version`), and a backward pass refuses a node
-whose inputs changed after it used them, as PyTorch does, instead of giving a wrong
-gradient.
+Every leaf owns its `.grad`. Tensors take attributes of their own, as PyTorch's do (the
+fast.ai lesson stores hand-computed gradients as `.g`); the engine never reads them.
 
 Domain edges give PyTorch's answers, as `Value` does, in value and in gradient.
 """
@@ -54,7 +50,7 @@ from typing import Any, Callable, Union
 import numpy as np
 
 from engine import dtypes, grad_mode, graph, printing
-from engine.dtypes import as_array, category
+from engine.dtypes import as_array
 from engine.grad_mode import is_grad_enabled
 from engine.graph import Node
 
@@ -214,24 +210,6 @@ def _power(x: np.ndarray, p: np.ndarray, number: bool) -> np.ndarray:
     return np.where((p == 0.5) & ((x == -np.inf) | (x == 0)), np.abs(x), out)
 
 
-def _index(index: Any) -> Any:
-    """An index with Tensors replaced by their arrays and ranges by arrays, for numpy."""
-    if isinstance(index, Tensor):
-        return index._data
-    if isinstance(index, range):
-        return np.arange(index.start, index.stop, index.step)
-    if isinstance(index, tuple):
-        return tuple(_index(i) if isinstance(i, (Tensor, range)) else i for i in index)
-    return index
-
-
-def _is_basic(index: Any) -> bool:
-    """True for numpy basic indexing (ints, slices, None, ...): no entry is picked twice."""
-    parts = index if isinstance(index, tuple) else (index,)
-    return all(p is None or p is Ellipsis or isinstance(p, slice)
-               or (isinstance(p, (int, np.integer)) and not isinstance(p, bool)) for p in parts)
-
-
 def _named_after(out: Tensor, template: str, source: Tensor) -> Tensor:
     """`out` labelled after `source` when it is a plain leaf made from a labelled one.
 
@@ -279,49 +257,6 @@ def _log(x: Any) -> Any:
 def _expand(x: Any, shape: tuple) -> Any:
     """x broadcast to `shape` (a read-only view for arrays)."""
     return x.expand(shape) if isinstance(x, Tensor) else np.broadcast_to(x, shape)
-
-
-def _put(g: Any, like: Any, index: Any, basic: bool) -> Any:
-    """An array shaped like `like` holding g at `index`, zeros elsewhere; entries picked
-    more than once sum their shares (np.add.at), where assignment would keep the last."""
-    if isinstance(g, Tensor):
-        zeros = _leaf(np.zeros(like.shape, g.dtype))
-        return _index_put(zeros, index, g, accumulate=not basic)
-    out = np.zeros(like.shape, g.dtype)
-    if basic:
-        out[index] = g
-    else:
-        np.add.at(out, index, g)
-    return out
-
-
-def _zero_at(g: Any, index: Any) -> Any:
-    """g with the entries at `index` set to 0 (a copy)."""
-    if isinstance(g, Tensor):
-        return _index_put(g, index, _leaf(np.zeros((), g.dtype)), accumulate=False)
-    out = g.copy()
-    out[index] = 0
-    return out
-
-
-def _index_put(target: Tensor, index: Any, value: Tensor, accumulate: bool) -> Tensor:
-    """target with value written at index (added there when `accumulate`), as a new node;
-    target gets g with 0 where written over (all of g when `accumulate`), value gets
-    g[index], summed to value's shape."""
-    out = target._data.copy()
-    try:
-        if accumulate:
-            np.add.at(out, index, value._data)
-        else:
-            out[index] = value._data
-    except ValueError:
-        raise ValueError(f"cannot put a value of shape {value._data.shape} at index "
-                         f"{index!r:.80} of a tensor of shape {target._data.shape}") from None
-
-    def rule(g: Any, out: Any, need: list, t: Any, v: Any) -> tuple:
-        dt = (g if accumulate else _zero_at(g, index)) if need[0] else None
-        return dt, (g[index] if need[1] else None)
-    return _node(out, "index_put", rule, target, value)
 
 
 class Tensor(Node):
@@ -425,100 +360,6 @@ class Tensor(Node):
 
     nelement = numel
 
-    # --- what the backward driver asks of a node (engine/graph.py) ---
-
-    def _vjp(self) -> Callable:
-        return self._rule
-
-    def _versions(self) -> int:
-        """The in-place changes of this tensor and its inputs so far (see _vsum)."""
-        total = self._version + self._a._version
-        if self._b is not None:
-            total += self._b._version
-            for p in self._more:
-                total += p._version
-        return total
-
-    def _modified_in_place(self) -> None:
-        raise RuntimeError(
-            f"one of the tensors needed to compute the gradient of a {self._op!r} node has been "
-            "modified by an in-place operation since: its rule would give a wrong gradient. "
-            "Change a copy instead (x = x.clone() before the in-place op, or x = x + 1 "
-            "rather than x += 1).")
-
-    def _fit(self, g: Any) -> Any:
-        """g summed back to this tensor's shape and cast to its dtype."""
-        if g.shape != self._data.shape:
-            g = _sum_to(g, self._data.shape)
-        dtype = self._data.dtype
-        if g.dtype != dtype:
-            g = g._cast(dtype) if isinstance(g, Tensor) else np.asarray(g).astype(dtype)
-        return g
-
-    def _accumulate(self, g: Any, handed: set, lock: Any, retained: bool = False) -> None:
-        """Add this call's gradient g into `.grad`.
-
-        g is given as it is when nothing else holds it, otherwise copied: so every `.grad`
-        is an array of its own, which the user may change in place. A rule can pass one
-        array on twice (a + b gives g to both) or a view of it; `handed` has the ids of the
-        arrays already given to a leaf in this pass.
-        """
-        if isinstance(g, Tensor):  # create_graph: the gradient is a graph node; a copy in
-            with lock:           # the graph, as PyTorch's, so no two .grads are one tensor
-                self._grad = g.clone() if self._grad is None else self._grad + g
-            return
-        if retained or type(g) is not np.ndarray or g.base is not None or (
-                not g.flags.writeable) or id(g) in handed:
-            g = np.array(g)
-        handed.add(id(g))
-        with lock:
-            old = self._grad
-            if old is None:
-                self._grad = _leaf(g)
-            elif old.requires_grad:  # an earlier create_graph pass made it a node
-                self._grad = old + _leaf(g)
-            else:
-                old._data = old._data + g
-
-    def _seed(self, gradient: Any, create_graph: bool, what: str) -> Any:
-        """The gradient a backward pass starts from at this tensor: 1 for a one-entry
-        tensor, else `gradient`, which must have this tensor's shape."""
-        if gradient is None:
-            if self._data.size != 1:
-                raise RuntimeError(f"{what} can be left out only for a one-entry output; this "
-                                   f"one has shape {self._data.shape}: reduce it first (e.g. "
-                                   ".sum()) or pass a gradient of that shape")
-            seed = np.ones(self._data.shape, self._data.dtype)
-        else:
-            seed = np.array(as_array(_raw(gradient), self._data.dtype, what))
-            if seed.shape != self._data.shape:
-                raise ValueError(f"{what} has shape {seed.shape}, but the tensor it is the "
-                                 f"gradient of has shape {self._data.shape}")
-        if create_graph:  # a gradient that is a graph node stays one (functional.jvp's trick)
-            return gradient._cast(seed.dtype) if isinstance(gradient, Tensor) else _leaf(seed)
-        return seed
-
-    def _grad_value(self, g: Any, create_graph: bool, handed: set) -> Tensor:
-        """What engine.grad returns for this input: g as a Tensor of its own (a rule may give
-        a broadcast view, or one array to two inputs), zeros where g is 0 (see run_backward)."""
-        if isinstance(g, Tensor):
-            return g
-        if type(g) is int:
-            return _leaf(np.zeros(self._data.shape, self._data.dtype))
-        if type(g) is not np.ndarray or g.base is not None or not g.flags.writeable or (
-                id(g) in handed):
-            g = np.array(g)
-        handed.add(id(g))
-        return _leaf(g)
-
-    @property
-    def _backward(self) -> Callable[[], None]:
-        """micrograd's `node._backward()`: send this node's `.grad` to its parents' `.grad`,
-        once, to step through backprop by hand (a leaf's does nothing)."""
-        if self._a is None or self._rule is graph._released:
-            return graph._nothing
-        return lambda: _apply_rule(self)
-
     # --- primitives: each computes its value and defines its derivative right below ---
 
     def __add__(self, other: Operand) -> Tensor:
@@ -591,21 +432,6 @@ class Tensor(Node):
                 db = db[..., 0] if b.ndim == 1 else db
             return da, db
         return _node(out, "@", rule, a, b)
-
-    def __getitem__(self, index: Any) -> Tensor:
-        """a[index] (ints, slices, None, ..., int or bool arrays and Tensors, ranges);
-        da = g put back where it came from, summed where an entry was picked twice."""
-        index = _index(index)
-        basic = _is_basic(index)
-
-        def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
-            return (_put(g, a, index, basic),)
-        try:
-            picked = self._data[index]
-        except IndexError as e:
-            raise IndexError(f"index {index!r:.80} does not fit a tensor of shape "
-                             f"{self._data.shape}: {e}") from None
-        return _node(picked, "index", rule, self)
 
     def _cast(self, dtype: Any) -> Tensor:
         """The entries in another dtype (itself when it has it already); da = g, in a's dtype.
@@ -684,231 +510,6 @@ class Tensor(Node):
     def matmul(self, other: Operand) -> Tensor:
         return self @ other
 
-    def float(self) -> Tensor:
-        """As float32 (itself if it is), PyTorch's `.float()`; gradients go back in the old dtype."""
-        return self._cast(np.float32)
-
-    def double(self) -> Tensor:
-        """As float64 (itself if it is), PyTorch's `.double()`."""
-        return self._cast(np.float64)
-
-    def half(self) -> Tensor:
-        return self._cast(np.float16)
-
-    def long(self) -> Tensor:
-        """As int64 (itself if it is), PyTorch's `.long()`: class labels, indices."""
-        return self._cast(np.int64)
-
-    def int(self) -> Tensor:
-        return self._cast(np.int32)
-
-    def bool(self) -> Tensor:
-        return self._cast(np.bool_)
-
-    def type(self, dtype: Any = None) -> Any:
-        """`t.type(dtype)` casts, as PyTorch's; `t.type()` names the dtype."""
-        return str(self._data.dtype) if dtype is None else self._cast(dtype)
-
-    def type_as(self, other: Tensor) -> Tensor:
-        return self._cast(other.dtype)
-
-    def to(self, *args: Any, **kwargs: Any) -> Tensor:
-        """`to(dtype)`, `to(device)`, `to(device, dtype)` or `to(other)`: a cast; the device
-        must be the CPU (the only one this engine has)."""
-        from engine.device import dtype_of_to
-        dtype = dtype_of_to(args, dict(kwargs))
-        return self if dtype is None else self._cast(dtype)
-
-    def cpu(self) -> Tensor:
-        return self
-
-    # --- in-place updates ---
-
-    def _snapshot(self) -> Tensor:
-        """A new node holding what this one holds now, to stand for it in the graph."""
-        old = _new(Tensor)
-        for slot in ("_data", "requires_grad", "label", "_op", "_a", "_b", "_more", "_rule",
-                     "_version", "_vsum"):
-            setattr(old, slot, getattr(self, slot))
-        old._grad, old._retains = None, False
-        return old
-
-    def _check_in_place(self, op: str) -> None:
-        if self._rule is None and self.requires_grad:
-            raise RuntimeError(f"{op}: a leaf tensor that requires grad cannot be changed in "
-                               "place while the graph is recorded (its gradient would be lost); "
-                               "update it inside `with engine.no_grad():`, as optimizers do, or "
-                               "through .data")
-
-    def _become(self, result: Tensor, old: Tensor, inputs: Any) -> Tensor:
-        """Take `result`'s place: this object now holds its numbers and how it was made.
-
-        `old` (this tensor's snapshot) already stands for what this tensor was as result's
-        operand; nodes of `inputs` (the other operand's graph) that were made from this
-        tensor are pointed at `old` too, as in `x[i] = x[i] - 1`, so no cycle is made.
-        """
-        if isinstance(inputs, Tensor) and inputs.requires_grad:
-            _point_at(inputs, self, old)
-        for slot in ("_data", "requires_grad", "_op", "_a", "_b", "_more", "_rule"):
-            setattr(self, slot, getattr(result, slot))
-        self._version += 1
-        self._vsum = self._versions() if self._a is not None else None
-        return self
-
-    def _in_place(self, fn: Callable[[Tensor, Any], Tensor], other: Any, op: str) -> Tensor:
-        """self = fn(self, other), written into self, as PyTorch's in-place ops.
-
-        Outside the graph the numbers are written into the array itself, so views and other
-        references see them. In the graph it records `fn` and this tensor becomes its result.
-        The result must fit self's shape and dtype (an int tensor cannot take a float).
-        """
-        graphed = _recording() and (self.requires_grad or (
-            isinstance(other, Tensor) and other.requires_grad))
-        if graphed:
-            self._check_in_place(op)
-            old = self._snapshot()
-            result = fn(old, other)
-        else:
-            result = fn(_leaf(self._data), other)
-        if result._data.shape != self._data.shape:
-            raise ValueError(f"{op}: the result has shape {result._data.shape}, which does not "
-                             f"fit in place into this tensor of shape {self._data.shape}")
-        if not np.can_cast(result._data.dtype, self._data.dtype, "same_kind"):
-            raise TypeError(f"{op}: the result is {result._data.dtype}, which cannot be written "
-                            f"into this {self._data.dtype} tensor; use a new tensor (x = x "
-                            f"{op.strip('=')} y) or convert first")
-        if graphed:
-            return self._become(result._cast(self._data.dtype), old, other)
-        np.copyto(self._data, result._data, casting="same_kind")
-        self._version += 1
-        return self
-
-    def __iadd__(self, other: Operand) -> Tensor:
-        return self._in_place(Tensor.__add__, other, "+=")
-
-    def __isub__(self, other: Operand) -> Tensor:
-        return self._in_place(Tensor.__sub__, other, "-=")
-
-    def __imul__(self, other: Operand) -> Tensor:
-        return self._in_place(Tensor.__mul__, other, "*=")
-
-    def __itruediv__(self, other: Operand) -> Tensor:
-        return self._in_place(Tensor.__truediv__, other, "/=")
-
-    def __ipow__(self, other: Operand) -> Tensor:
-        return self._in_place(Tensor.__pow__, other, "**=")
-
-    def add_(self, other: Operand, alpha: float = 1) -> Tensor:
-        return self._in_place(lambda a, b: a.add(b, alpha), other, "add_")
-
-    def sub_(self, other: Operand, alpha: float = 1) -> Tensor:
-        return self._in_place(lambda a, b: a.sub(b, alpha), other, "sub_")
-
-    def mul_(self, other: Operand) -> Tensor:
-        return self._in_place(Tensor.__mul__, other, "mul_")
-
-    def div_(self, other: Operand) -> Tensor:
-        return self._in_place(Tensor.__truediv__, other, "div_")
-
-    def pow_(self, other: Operand) -> Tensor:
-        return self._in_place(Tensor.__pow__, other, "pow_")
-
-    def copy_(self, src: Operand) -> Tensor:
-        """src's numbers written into this tensor (broadcast, cast to its dtype); d src = g."""
-        def copy(a: Tensor, b: Any) -> Tensor:
-            b = _as_tensor(b)
-            try:
-                shape = np.broadcast_shapes(b.shape, a.shape)
-            except ValueError:
-                shape = None
-            if shape != a.shape:
-                raise ValueError(f"copy_: a source of shape {b.shape} does not broadcast to "
-                                 f"this tensor's shape {a.shape}")
-            return a * 0 + b._cast(a.dtype) if b.requires_grad else _leaf(
-                np.broadcast_to(b._data, a.shape).astype(a.dtype))
-        return self._in_place(copy, src, "copy_")
-
-    def fill_(self, value: Operand) -> Tensor:
-        """Every entry set to value."""
-        return self.copy_(value)
-
-    def zero_(self) -> Tensor:
-        """Every entry set to 0 (`p.grad.zero_()`)."""
-        return self.copy_(0)
-
-    def __setitem__(self, index: Any, value: Operand) -> None:
-        """a[index] = value, in place, as PyTorch (value broadcast and cast to a's dtype); in
-        the graph, d a = g with 0 where written over, d value = g[index]."""
-        index = _index(index)
-        if not isinstance(value, Tensor):
-            value = _leaf(np.array(as_array(value, what="the value assigned")).astype(
-                self._data.dtype))
-        if _recording() and (self.requires_grad or value.requires_grad):
-            self._check_in_place("setting entries")
-            old = self._snapshot()
-            self._become(_index_put(old, index, _cast_to(value, self._data.dtype),
-                                    accumulate=False), old, value)
-            return
-        try:
-            self._data[index] = value._data
-        except ValueError:
-            raise ValueError(f"cannot put a value of shape {value._data.shape} at index "
-                             f"{index!r:.80} of a tensor of shape {self._data.shape}") from None
-        self._version += 1
-
-    # --- outside the graph: comparisons and logic ---
-
-    def _compare(self, other: Operand, ufunc: np.ufunc, op: str) -> Tensor:
-        try:
-            a, b = _operands(op, self, other)
-        except TypeError:  # not numbers: let the other side answer (pytest.approx, ...)
-            return NotImplemented
-        return _leaf(_elementwise(ufunc, a, b, op))
-
-    def __lt__(self, other: Operand) -> Tensor:
-        return self._compare(other, np.less, "<")
-
-    def __le__(self, other: Operand) -> Tensor:
-        return self._compare(other, np.less_equal, "<=")
-
-    def __gt__(self, other: Operand) -> Tensor:
-        return self._compare(other, np.greater, ">")
-
-    def __ge__(self, other: Operand) -> Tensor:
-        return self._compare(other, np.greater_equal, ">=")
-
-    def __eq__(self, other: Operand) -> Tensor:  # type: ignore[override]
-        return self._compare(other, np.equal, "==")
-
-    def __ne__(self, other: Operand) -> Tensor:  # type: ignore[override]
-        return self._compare(other, np.not_equal, "!=")
-
-    def _logic(self, other: Operand, ufunc: np.ufunc, op: str) -> Tensor:
-        a, b = _operands(op, self, other)
-        if a._data.dtype.kind == "f":
-            raise TypeError(f"Tensor {op} works on bool and int tensors, not {a._data.dtype}")
-        return _leaf(_elementwise(ufunc, a, b, op))
-
-    def __and__(self, other: Operand) -> Tensor:
-        return self._logic(other, np.bitwise_and, "&")
-
-    def __or__(self, other: Operand) -> Tensor:
-        return self._logic(other, np.bitwise_or, "|")
-
-    def __xor__(self, other: Operand) -> Tensor:
-        return self._logic(other, np.bitwise_xor, "^")
-
-    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
-
-    def __invert__(self) -> Tensor:
-        """~a: logical not of a bool tensor, bitwise not of an int one."""
-        if self._data.dtype.kind == "f":
-            raise TypeError(f"~ works on bool and int tensors, not {self._data.dtype}")
-        return _leaf(np.invert(self._data))
-
-    def __contains__(self, item: Any) -> bool:
-        return bool((self == item).any())
-
     # --- the rest of the node's life ---
 
     def detach(self) -> Tensor:
@@ -958,149 +559,6 @@ class Tensor(Node):
         seed = self._seed(gradient, create_graph, "backward(gradient=)")
         graph.run_backward([self], [seed], create_graph=create_graph, retain_graph=retain_graph)
 
-    def item(self) -> float | int | bool:
-        """The one entry as a Python number."""
-        if self._data.size != 1:
-            raise ValueError(f"item() needs a one-entry tensor, this one has shape "
-                             f"{self._data.shape}")
-        return self._data.item()
-
-    def tolist(self) -> Any:
-        """The entries as (nested lists of) Python numbers."""
-        return self._data.tolist()
-
-    def __float__(self) -> float:
-        return float(self.item())
-
-    def __int__(self) -> int:  # int(t) of a one-entry tensor, as in PyTorch
-        return int(self.item())
-
-    def __index__(self) -> int:
-        """range(t), lst[t]: a one-entry integer tensor as an int, as in PyTorch."""
-        if self._data.dtype.kind not in "iu":
-            raise TypeError(f"only integer tensors can be used as an index, this one is "
-                            f"{self._data.dtype}")
-        return int(self.item())
-
-    def __bool__(self) -> bool:
-        if self._data.size != 1:
-            raise RuntimeError(f"the truth value of a tensor of shape {self._data.shape} is "
-                               "ambiguous; use .any() or .all()")
-        return bool(self._data)
-
-    def __len__(self) -> int:
-        if not self._data.ndim:
-            raise TypeError("len() of a 0-d tensor")
-        return self._data.shape[0]
-
-    def __iter__(self) -> Any:
-        if not self._data.ndim:
-            raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self._data.shape[0]))
-
-    def numpy(self) -> np.ndarray:
-        """The data array itself (shared, not copied)."""
-        return self._data
-
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        """The data for numpy (`np.asarray(t)`, `np.allclose(t, ...)`), shared unless copied."""
-        return np.array(self._data, dtype=dtype, copy=copy)
-
-    def __dlpack__(self, **kwargs: Any) -> Any:
-        """The array through DLPack, so `torch.tensor(t)` and `torch.from_dlpack(t)` read it."""
-        return self._data.__dlpack__(**kwargs)
-
-    def __dlpack_device__(self) -> Any:
-        return self._data.__dlpack_device__()
-
-    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
-        """numpy's other functions (np.any, np.mean, np.concatenate, ...) see tensors as
-        their arrays too."""
-        return func(*_arrays(args), **_arrays(kwargs))
-
-    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        """numpy's functions see a tensor as its array and give arrays, as for a torch tensor
-        (`np.exp(t)`, `np.isfinite(t.grad)`, `np.clip(g, -1, 1, out=g)` in place); an
-        operator with an array on the left (`array * t`) stays a Tensor op in the graph."""
-        reflected = _REFLECTED.get(ufunc)
-        if reflected and method == "__call__" and not kwargs and len(inputs) == 2:
-            x, y = inputs
-            return getattr(x, reflected[0])(y) if x is self else getattr(y, reflected[1])(x)
-        if "out" in kwargs:
-            kwargs["out"] = tuple(_raw(o) for o in kwargs["out"])
-        return getattr(ufunc, method)(*(_raw(x) for x in inputs), **kwargs)
-
-    def __repr__(self) -> str:
-        """As PyTorch prints it: `tensor([1.5000, 2.0000], grad_fn=<MulBackward0>)`."""
-        data, extras = self._data, []
-        if not data.size and data.ndim != 1:
-            extras.append(f"size={data.shape}")
-        if data.dtype not in ((dtypes.get_default_dtype(),) if not data.size else
-                              (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_)):
-            extras.append(f"dtype=torch.{data.dtype}")
-        if self._rule is not None:
-            extras.append(f"grad_fn=<{printing.grad_fn_name(self._op)}>")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        if self.label:
-            extras.append(f"label={self.label!r}")
-        return printing.tensor_repr(data, extras)
-
-    def __format__(self, spec: str) -> str:
-        """f"{t}" and f"{t:.4f}" of a 0-d tensor format its number, as PyTorch's do."""
-        return self.item().__format__(spec) if not self._data.ndim else super().__format__(spec)
-
-
-def _arrays(x: Any) -> Any:
-    """x with every Tensor in it (in lists, tuples and dicts too) replaced by its array."""
-    if isinstance(x, Tensor):
-        return x._data
-    if isinstance(x, (list, tuple)):
-        return type(x)(_arrays(v) for v in x)
-    if isinstance(x, dict):
-        return {k: _arrays(v) for k, v in x.items()}
-    return x
-
-
-# numpy's ufunc -> the Tensor methods for `tensor op other` and `other op tensor`
-_REFLECTED = {np.add: ("__add__", "__radd__"), np.subtract: ("__sub__", "__rsub__"),
-              np.multiply: ("__mul__", "__rmul__"), np.true_divide: ("__truediv__", "__rtruediv__"),
-              np.power: ("__pow__", "__rpow__"), np.matmul: ("__matmul__", "__rmatmul__"),
-              np.less: ("__lt__", "__gt__"), np.less_equal: ("__le__", "__ge__"),
-              np.greater: ("__gt__", "__lt__"), np.greater_equal: ("__ge__", "__le__"),
-              np.equal: ("__eq__", "__eq__"), np.not_equal: ("__ne__", "__ne__")}
-
-
-def _point_at(root: Tensor, target: Tensor, replacement: Tensor) -> None:
-    """In root's graph, make every node that has `target` as a parent have `replacement`
-    (the walk does not go past `target`: what made it is not changed)."""
-    stack, seen = [root], set()
-    while stack:
-        node = stack.pop()
-        if node is target or node._a is None or node in seen:
-            continue
-        seen.add(node)
-        parents = node._prev
-        if any(p is target for p in parents):
-            fixed = [replacement if p is target else p for p in parents]
-            node._a, node._b, node._more = fixed[0], (fixed + [None])[1], tuple(fixed[2:])
-        stack.extend(parents)
-
-
-def _apply_rule(node: Tensor) -> None:
-    """One node's rule run by hand (micrograd's `_backward()`), grads kept on the nodes."""
-    if node._grad is None:
-        return
-    parents = node._prev
-    with grad_mode.no_grad():
-        results = node._rule(node._grad._data, node._data, [p.requires_grad for p in parents],
-                             *[p._data for p in parents])
-        for p, r in zip(parents, results):
-            if r is not None and p.requires_grad:
-                r = p._fit(r)
-                p._grad = _leaf(np.array(r)) if p._grad is None else _leaf(p._grad._data + r)
-
-
 def _matmul_rule(a: tuple, b: tuple) -> str:
     """What numpy's matmul needs of two shapes, in words, for an error message."""
     if not a or not b:
@@ -1108,6 +566,16 @@ def _matmul_rule(a: tuple, b: tuple) -> str:
     inner = "only" if len(b) == 1 else "second-to-last"
     return (f"the left's last dim ({a[-1]}) must equal the right's {inner} dim "
             f"({b[0] if len(b) == 1 else b[-2]}), and batch dims must broadcast")
+
+
+def add_methods(cls: type, source: type) -> None:
+    """Give `cls` the methods and properties defined in `source`: how the files that hold
+    Tensor's other ops (engine/inplace.py, ...) add them to it."""
+    for name, member in vars(source).items():
+        # a class defining __eq__ gets __hash__ = None; a Tensor keeps hashing by identity
+        if name not in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__",
+                        "__hash__"):
+            setattr(cls, name, member)
 
 
 class _CallableModule(types.ModuleType):
@@ -1122,7 +590,8 @@ class _CallableModule(types.ModuleType):
 sys.modules[__name__].__class__ = _CallableModule
 
 # The other ops add themselves to Tensor (each module's end says which).
-from engine import elementwise, functions, random, reductions, shapes  # noqa: E402,F401
+from engine import (elementwise, functions, gradients, inplace, interop,  # noqa: E402,F401
+                    random, reductions, shapes)
 from engine.allocator import keep_freed_memory  # noqa: E402
 
 keep_freed_memory()

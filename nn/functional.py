@@ -27,7 +27,8 @@ import numpy as np
 from engine import Value
 from engine.random import bernoulli_
 from engine.reductions import _dual_sum, _logsumexp
-from engine.tensor import Tensor, _as_tensor, _exp, _node, _operands, _put, _raw, _zero_at
+from engine.shapes import _put, _zero_at
+from engine.tensor import Tensor, _as_tensor, _exp, _node, _operands, _raw
 from nn.special import normal_cdf
 
 _REDUCTIONS = ("mean", "sum", "none")

@@ -829,17 +829,6 @@ def test_a_one_entry_tensor_converts_to_int_and_indexes_as_in_pytorch():
         int(Tensor(np.arange(3)))
 
 
-def test_set_printoptions_takes_torchs_arguments():
-    import engine
-
-    before = np.get_printoptions()
-    try:
-        engine.set_printoptions(precision=2, linewidth=200, sci_mode=False)
-        assert "0.33" in repr(Tensor([1 / 3])) and "0.333" not in repr(Tensor([1 / 3]))
-    finally:
-        np.set_printoptions(**before)
-
-
 def test_a_cast_to_ints_leaves_the_graph_as_in_pytorch() -> None:
     x = Tensor([1.5, -2.5, 0.0], requires_grad=True)
     rounded = x.long()

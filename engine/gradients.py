@@ -1,0 +1,129 @@
+"""A Tensor's part in backpropagation: what the backward driver (engine/graph.py) asks of a
+tensor — its rule, the in-place changes it has seen, its gradient fitted to its shape and
+dtype, how a gradient is added into `.grad` — and micrograd's `_backward()`, which runs
+one node's rule by hand (viz.explore steps through a pass that way).
+
+The methods below are added to Tensor (the end of the file says so).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from engine import grad_mode, graph
+from engine.dtypes import as_array
+from engine.tensor import Tensor, _leaf, _raw, _sum_to, add_methods
+
+
+class _Gradients:
+    """Tensor's methods for the backward driver."""
+
+    def _vjp(self) -> Callable:
+        return self._rule
+
+    def _versions(self) -> int:
+        """The in-place changes of this tensor and its inputs so far (see _vsum)."""
+        total = self._version + self._a._version
+        if self._b is not None:
+            total += self._b._version
+            for p in self._more:
+                total += p._version
+        return total
+
+    def _modified_in_place(self) -> None:
+        raise RuntimeError(
+            f"one of the tensors needed to compute the gradient of a {self._op!r} node has been "
+            "modified by an in-place operation since: its rule would give a wrong gradient. "
+            "Change a copy instead (x = x.clone() before the in-place op, or x = x + 1 "
+            "rather than x += 1).")
+
+    def _fit(self, g: Any) -> Any:
+        """g summed back to this tensor's shape and cast to its dtype."""
+        if g.shape != self._data.shape:
+            g = _sum_to(g, self._data.shape)
+        dtype = self._data.dtype
+        if g.dtype != dtype:
+            g = g._cast(dtype) if isinstance(g, Tensor) else np.asarray(g).astype(dtype)
+        return g
+
+    def _accumulate(self, g: Any, handed: set, lock: Any, retained: bool = False) -> None:
+        """Add this call's gradient g into `.grad`.
+
+        g is given as it is when nothing else holds it, otherwise copied: so every `.grad`
+        is an array of its own, which the user may change in place. A rule can pass one
+        array on twice (a + b gives g to both) or a view of it; `handed` has the ids of the
+        arrays already given to a leaf in this pass.
+        """
+        if isinstance(g, Tensor):  # create_graph: the gradient is a graph node; a copy in
+            with lock:           # the graph, as PyTorch's, so no two .grads are one tensor
+                self._grad = g.clone() if self._grad is None else self._grad + g
+            return
+        if retained or type(g) is not np.ndarray or g.base is not None or (
+                not g.flags.writeable) or id(g) in handed:
+            g = np.array(g)
+        handed.add(id(g))
+        with lock:
+            old = self._grad
+            if old is None:
+                self._grad = _leaf(g)
+            elif old.requires_grad:  # an earlier create_graph pass made it a node
+                self._grad = old + _leaf(g)
+            else:
+                old._data = old._data + g
+
+    def _seed(self, gradient: Any, create_graph: bool, what: str) -> Any:
+        """The gradient a backward pass starts from at this tensor: 1 for a one-entry
+        tensor, else `gradient`, which must have this tensor's shape."""
+        if gradient is None:
+            if self._data.size != 1:
+                raise RuntimeError(f"{what} can be left out only for a one-entry output; this "
+                                   f"one has shape {self._data.shape}: reduce it first (e.g. "
+                                   ".sum()) or pass a gradient of that shape")
+            seed = np.ones(self._data.shape, self._data.dtype)
+        else:
+            seed = np.array(as_array(_raw(gradient), self._data.dtype, what))
+            if seed.shape != self._data.shape:
+                raise ValueError(f"{what} has shape {seed.shape}, but the tensor it is the "
+                                 f"gradient of has shape {self._data.shape}")
+        if create_graph:  # a gradient that is a graph node stays one (functional.jvp's trick)
+            return gradient._cast(seed.dtype) if isinstance(gradient, Tensor) else _leaf(seed)
+        return seed
+
+    def _grad_value(self, g: Any, create_graph: bool, handed: set) -> Tensor:
+        """What engine.grad returns for this input: g as a Tensor of its own (a rule may give
+        a broadcast view, or one array to two inputs), zeros where g is 0 (see run_backward)."""
+        if isinstance(g, Tensor):
+            return g
+        if type(g) is int:
+            return _leaf(np.zeros(self._data.shape, self._data.dtype))
+        if type(g) is not np.ndarray or g.base is not None or not g.flags.writeable or (
+                id(g) in handed):
+            g = np.array(g)
+        handed.add(id(g))
+        return _leaf(g)
+
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """micrograd's `node._backward()`: send this node's `.grad` to its parents' `.grad`,
+        once, to step through backprop by hand (a leaf's does nothing)."""
+        if self._a is None or self._rule is graph._released:
+            return graph._nothing
+        return lambda: _apply_rule(self)
+
+
+def _apply_rule(node: Tensor) -> None:
+    """One node's rule run by hand (micrograd's `_backward()`), grads kept on the nodes."""
+    if node._grad is None:
+        return
+    parents = node._prev
+    with grad_mode.no_grad():
+        results = node._rule(node._grad._data, node._data, [p.requires_grad for p in parents],
+                             *[p._data for p in parents])
+        for p, r in zip(parents, results):
+            if r is not None and p.requires_grad:
+                r = p._fit(r)
+                p._grad = _leaf(np.array(r)) if p._grad is None else _leaf(p._grad._data + r)
+
+
+add_methods(Tensor, _Gradients)

@@ -1,0 +1,176 @@
+"""Tensor's in-place updates, as PyTorch's: `+=` and the other augmented assignments,
+`add_`, `mul_`, `copy_`, `fill_`, `zero_`, and `t[index] = value`.
+
+Outside the graph (no grad needed, or inside `no_grad()`) the numbers are written into the
+tensor's own array, so views and other references see them. In the graph, an in-place op
+records an op instead: the tensor's old self is kept as a snapshot node, the op reads it,
+and the tensor takes the result's place. Every change counts in the tensor's `_version`,
+so a backward pass refuses a node whose saved inputs changed after it used them.
+
+The methods below are added to Tensor (the end of the file says so).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from engine.dtypes import as_array
+from engine import shapes  # its names are read when used: engine.shapes may be loading
+from engine.tensor import (Operand, Tensor, _as_tensor, _cast_to, _leaf, _new, _recording,
+                           add_methods)
+
+
+class _InPlace:
+    """Tensor's in-place methods."""
+
+    def _snapshot(self) -> Tensor:
+        """A new node holding what this one holds now, to stand for it in the graph."""
+        old = _new(Tensor)
+        for slot in ("_data", "requires_grad", "label", "_op", "_a", "_b", "_more", "_rule",
+                     "_version", "_vsum"):
+            setattr(old, slot, getattr(self, slot))
+        old._grad, old._retains = None, False
+        return old
+
+    def _check_in_place(self, op: str) -> None:
+        if self._rule is None and self.requires_grad:
+            raise RuntimeError(f"{op}: a leaf tensor that requires grad cannot be changed in "
+                               "place while the graph is recorded (its gradient would be lost); "
+                               "update it inside `with engine.no_grad():`, as optimizers do, or "
+                               "through .data")
+
+    def _become(self, result: Tensor, old: Tensor, inputs: Any) -> Tensor:
+        """Take `result`'s place: this object now holds its numbers and how it was made.
+
+        `old` (this tensor's snapshot) already stands for what this tensor was as result's
+        operand; nodes of `inputs` (the other operand's graph) that were made from this
+        tensor are pointed at `old` too, as in `x[i] = x[i] - 1`, so no cycle is made.
+        """
+        if isinstance(inputs, Tensor) and inputs.requires_grad:
+            _point_at(inputs, self, old)
+        for slot in ("_data", "requires_grad", "_op", "_a", "_b", "_more", "_rule"):
+            setattr(self, slot, getattr(result, slot))
+        self._version += 1
+        self._vsum = self._versions() if self._a is not None else None
+        return self
+
+    def _in_place(self, fn: Callable[[Tensor, Any], Tensor], other: Any, op: str) -> Tensor:
+        """self = fn(self, other), written into self, as PyTorch's in-place ops.
+
+        Outside the graph the numbers are written into the array itself, so views and other
+        references see them. In the graph it records `fn` and this tensor becomes its result.
+        The result must fit self's shape and dtype (an int tensor cannot take a float).
+        """
+        graphed = _recording() and (self.requires_grad or (
+            isinstance(other, Tensor) and other.requires_grad))
+        if graphed:
+            self._check_in_place(op)
+            old = self._snapshot()
+            result = fn(old, other)
+        else:
+            result = fn(_leaf(self._data), other)
+        if result._data.shape != self._data.shape:
+            raise ValueError(f"{op}: the result has shape {result._data.shape}, which does not "
+                             f"fit in place into this tensor of shape {self._data.shape}")
+        if not np.can_cast(result._data.dtype, self._data.dtype, "same_kind"):
+            raise TypeError(f"{op}: the result is {result._data.dtype}, which cannot be written "
+                            f"into this {self._data.dtype} tensor; use a new tensor (x = x "
+                            f"{op.strip('=')} y) or convert first")
+        if graphed:
+            return self._become(result._cast(self._data.dtype), old, other)
+        np.copyto(self._data, result._data, casting="same_kind")
+        self._version += 1
+        return self
+
+    def __iadd__(self, other: Operand) -> Tensor:
+        return self._in_place(Tensor.__add__, other, "+=")
+
+    def __isub__(self, other: Operand) -> Tensor:
+        return self._in_place(Tensor.__sub__, other, "-=")
+
+    def __imul__(self, other: Operand) -> Tensor:
+        return self._in_place(Tensor.__mul__, other, "*=")
+
+    def __itruediv__(self, other: Operand) -> Tensor:
+        return self._in_place(Tensor.__truediv__, other, "/=")
+
+    def __ipow__(self, other: Operand) -> Tensor:
+        return self._in_place(Tensor.__pow__, other, "**=")
+
+    def add_(self, other: Operand, alpha: float = 1) -> Tensor:
+        return self._in_place(lambda a, b: a.add(b, alpha), other, "add_")
+
+    def sub_(self, other: Operand, alpha: float = 1) -> Tensor:
+        return self._in_place(lambda a, b: a.sub(b, alpha), other, "sub_")
+
+    def mul_(self, other: Operand) -> Tensor:
+        return self._in_place(Tensor.__mul__, other, "mul_")
+
+    def div_(self, other: Operand) -> Tensor:
+        return self._in_place(Tensor.__truediv__, other, "div_")
+
+    def pow_(self, other: Operand) -> Tensor:
+        return self._in_place(Tensor.__pow__, other, "pow_")
+
+    def copy_(self, src: Operand) -> Tensor:
+        """src's numbers written into this tensor (broadcast, cast to its dtype); d src = g."""
+        def copy(a: Tensor, b: Any) -> Tensor:
+            b = _as_tensor(b)
+            try:
+                shape = np.broadcast_shapes(b.shape, a.shape)
+            except ValueError:
+                shape = None
+            if shape != a.shape:
+                raise ValueError(f"copy_: a source of shape {b.shape} does not broadcast to "
+                                 f"this tensor's shape {a.shape}")
+            return a * 0 + b._cast(a.dtype) if b.requires_grad else _leaf(
+                np.broadcast_to(b._data, a.shape).astype(a.dtype))
+        return self._in_place(copy, src, "copy_")
+
+    def fill_(self, value: Operand) -> Tensor:
+        """Every entry set to value."""
+        return self.copy_(value)
+
+    def zero_(self) -> Tensor:
+        """Every entry set to 0 (`p.grad.zero_()`)."""
+        return self.copy_(0)
+
+    def __setitem__(self, index: Any, value: Operand) -> None:
+        """a[index] = value, in place, as PyTorch (value broadcast and cast to a's dtype); in
+        the graph, d a = g with 0 where written over, d value = g[index]."""
+        index = shapes._index(index)
+        if not isinstance(value, Tensor):
+            value = _leaf(np.array(as_array(value, what="the value assigned")).astype(
+                self._data.dtype))
+        if _recording() and (self.requires_grad or value.requires_grad):
+            self._check_in_place("setting entries")
+            old = self._snapshot()
+            self._become(shapes._index_put(old, index, _cast_to(value, self._data.dtype),
+                                    accumulate=False), old, value)
+            return
+        try:
+            self._data[index] = value._data
+        except ValueError:
+            raise ValueError(f"cannot put a value of shape {value._data.shape} at index "
+                             f"{index!r:.80} of a tensor of shape {self._data.shape}") from None
+        self._version += 1
+
+
+def _point_at(root: Tensor, target: Tensor, replacement: Tensor) -> None:
+    """In root's graph, make every node that has `target` as a parent have `replacement`
+    (the walk does not go past `target`: what made it is not changed)."""
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if node is target or node._a is None or node in seen:
+            continue
+        seen.add(node)
+        parents = node._prev
+        if any(p is target for p in parents):
+            fixed = [replacement if p is target else p for p in parents]
+            node._a, node._b, node._more = fixed[0], (fixed + [None])[1], tuple(fixed[2:])
+        stack.extend(parents)
+
+
+add_methods(Tensor, _InPlace)
