@@ -4,6 +4,7 @@ errors, factories."""
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 import tracemalloc
@@ -651,6 +652,47 @@ def test_all_and_any_match_pytorch(torch, reduce, kwargs):
     want = getattr(torch.tensor(data), reduce)(**torch_kwargs)
     assert out.dtype == np.bool_ and not out.requires_grad
     np.testing.assert_array_equal(out.data, want.numpy())
+
+
+
+ROWS = [[1.0, 5.0, 5.0], [math.nan, 2.0, 0.0]]  # a tie (the first wins) and a nan (it wins)
+
+
+@pytest.mark.parametrize("reduce", ["argmax", "argmin"])
+@pytest.mark.parametrize("data, kwargs", [
+    (ROWS, {}), (ROWS, {"dim": 1}), (ROWS, {"dim": -1}), (ROWS, {"dim": 0, "keepdim": True}),
+    (ROWS, {"keepdim": True}), ([[1, 3], [4, 2]], {"dim": 0}), (3.0, {}), (3.0, {"dim": 0}),
+    (np.zeros((0, 3)), {"dim": 1}), (np.zeros((0, 3)), {"dim": 1, "keepdim": True}),
+], ids=str)
+def test_argmax_and_argmin_match_pytorch(torch, reduce, data, kwargs):
+    data = np.asarray(data)
+    out = getattr(Tensor(data, requires_grad=data.dtype.kind == "f"), reduce)(**kwargs)
+    want = getattr(torch.tensor(data), reduce)(**kwargs)
+    assert out.dtype == np.int64 and not out.requires_grad
+    assert out.shape == want.shape
+    np.testing.assert_array_equal(out, want.numpy())
+
+
+@pytest.mark.parametrize("reduce", ["argmax", "argmin"])
+@pytest.mark.parametrize("shape, kwargs", [((0, 3), {}), ((3, 0), {"dim": 1}), ((0,), {"dim": 0})],
+                         ids=str)
+def test_argmax_and_argmin_of_no_entries_fail_as_in_pytorch(torch, reduce, shape, kwargs):
+    with pytest.raises(IndexError):
+        getattr(torch.zeros(shape), reduce)(**kwargs)
+    with pytest.raises(IndexError, match=rf"{reduce}\(\).*{re.escape(str(shape))}"):
+        getattr(Tensor(np.zeros(shape, np.float32)), reduce)(**kwargs)
+
+
+@pytest.mark.parametrize("shape", [(4, 2), (0, 2), (5,), ()], ids=str)
+def test_len_is_the_first_dim_as_in_pytorch(torch, shape):
+    ours, theirs = Tensor(np.zeros(shape, np.float32)), torch.zeros(shape)
+    if not shape:
+        with pytest.raises(TypeError, match="len\\(\\) of a 0-d tensor"):
+            len(theirs)
+        with pytest.raises(TypeError, match="len\\(\\) of a 0-d tensor"):
+            len(ours)
+    else:
+        assert len(ours) == len(theirs) == shape[0]
 
 
 # --- factories ---
