@@ -919,6 +919,29 @@ def test_an_update_inside_no_grad_changes_the_parameter_itself():
     assert p.tolist() == pytest.approx([-0.2, -0.4])
 
 
+def test_the_lessons_hand_written_sgd_steps_match_pytorchs(torch):
+    """fast.ai's 04_minibatch_training updates weights by hand three ways: `w -= w.grad * lr`
+    under no_grad, then `w.grad.zero_()` or `w.grad.data.zero_()`; each zeroes the gradient
+    in place, so the next backward accumulates into the same tensor."""
+    x = np.linspace(-1, 1, 6).reshape(2, 3)
+    runs = []
+    for lib in (engine, torch):
+        w = lib.tensor(x, requires_grad=True)
+        seen = []
+        for zero in (lambda g: g.zero_(), lambda g: g.data.zero_()):
+            (w * w * w).sum().backward()
+            grad = w.grad
+            with lib.no_grad():
+                w -= w.grad * 0.1
+            zero(w.grad)
+            assert w.grad is grad and w.is_leaf and w.requires_grad
+            seen += [w.detach().numpy().copy(), np.asarray(w.grad).copy()]
+        runs.append(seen)
+    for ours, theirs in zip(*runs):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    assert not runs[0][-1].any()
+
+
 def test_an_in_place_op_on_a_leaf_that_requires_grad_is_refused_while_recording():
     p = Tensor([1.0, 2.0], requires_grad=True)
     for update in (lambda: p.__isub__(1.0), lambda: p.__setitem__(0, 5.0), lambda: p.zero_()):
