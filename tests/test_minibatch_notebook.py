@@ -16,14 +16,15 @@ time the runner adapts it, changing exactly this and nothing else:
 
 No cell is dropped. The lesson's own mp.Pool DataLoader hangs on PyTorch when PyTorch's
 OpenMP threads have started before the fork, but the kernel runs with one thread
-(tests/notebook_run.py), where it runs on both. Its last cell, `nbdev_export()`, fails on
-both (nbdev is not installed) and is the one cell that does not run.
+(tests/notebook_run.py), where it runs on both. The export cell, `nbdev_export()`, fails
+on both (nbdev is not installed) and is the one cell that does not run.
 
 PyTorch's side is recorded in tests/fixtures/minibatch/torch_run.json (each code cell's
-outcome and text, from two runs: the cells whose texts differ between them, `varies`, print
-Python's unseeded random.shuffle or the clock), so the checks need no PyTorch.
+outcome and text, from two runs: the cells whose texts differ between them, `varies`, show
+what Python's unseeded random.shuffle drew, or a batch drawn with it, or the clock), so the
+checks need no PyTorch.
 SCRATCHGRAD_MINIBATCH_TORCH=1 runs PyTorch's side too and checks the recording against it;
-SCRATCHGRAD_MINIBATCH_TORCH=record writes it anew (about a minute).
+SCRATCHGRAD_MINIBATCH_TORCH=record writes it anew (half a minute).
 
 The bars (issue 27): every cell that runs on PyTorch runs here, and the final `fit` (five
 epochs of shuffled minibatches) ends within 1 point of PyTorch's validation accuracy.
@@ -169,7 +170,8 @@ def test_every_cell_that_does_not_vary_prints_what_pytorchs_prints(ours: dict, r
 
 
 @pytest.mark.skipif(TORCH not in ("1", "record"),
-                    reason="PyTorch's run takes a minute: SCRATCHGRAD_MINIBATCH_TORCH=1 runs it")
+                    reason="PyTorch's two runs take half a minute: "
+                           "SCRATCHGRAD_MINIBATCH_TORCH=1 runs them")
 def test_pytorchs_run_is_the_recorded_one(tmp_path: Path):
     torch = pytest.importorskip("torch")
     needs_kernel()
