@@ -125,7 +125,7 @@ def compare(results: dict[str, dict], reference: str) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = demo_parser("backprop", __doc__)
     add_data_arguments(parser)
-    parser.add_argument("--limit", type=number(int, 1), default=None,
+    parser.add_argument("--limit", type=number(int, 1, 1_000_000), default=None,
                         help="use only the first N training digits (the lesson uses all "
                              "50,000 of its pickle)")
     add_seed_argument(parser, 42, "the weights")
