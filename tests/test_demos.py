@@ -31,6 +31,7 @@ from demos.data import SampleWarning, load_mnist_test
 from demos.mnist import accuracy, build_model, train_epoch
 from demos.moons import learning_rate
 from engine import Tensor, no_grad
+from viz import examples
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -373,6 +374,18 @@ def test_backprop_gradients_agree(short_run) -> None:
     for line in rows.values():
         assert line.count("pass") == expected_checks >= 2, line
     assert "all gradients agree" in done.stdout
+
+
+def test_backprop_every_way_agrees_at_relus_kink(capsys) -> None:
+    arrays = {**examples.lesson_weights(784, seed=0), "x": np.zeros((4, 784), np.float32)}
+    arrays["x"][1::2] = np.random.default_rng(0).random((2, 784))  # rows 0, 2: l1 == 0
+    y = np.arange(4, dtype=np.float32)
+    ways = [backprop.by_hand, backprop.module_refactor, backprop.engine_autograd]
+    if importlib.util.find_spec("torch") is not None:
+        ways.append(backprop.torch_autograd)
+    results = {way.__name__: way(arrays, y)[1] for way in ways}
+    assert not results["by_hand"]["x"][::2].any()  # relu passes nothing back at its kink
+    assert backprop.compare(results, "engine_autograd"), capsys.readouterr().out
 
 
 def test_backprop_table_fails_on_a_wrong_gradient(capsys) -> None:
