@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_files import closed_port_url, serve  # noqa: F401  (serve is a fixture)
+from test_files import closed_port_url, count_hashing, serve  # noqa: F401  (a fixture)
 from test_mnist_files import (assert_mnist_form, digits, expected_pixels, idx_bytes,
                               lesson_parts, pickle_bytes, write, write_idx_folder)
 
@@ -182,14 +182,7 @@ def test_cached_files_are_hashed_once_until_they_change(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     folder = tmp_path / "cache" / "mnist"
     cached_mnist(folder, monkeypatch)
-    hashed = []
-    real_sha256 = hashlib.sha256
-
-    def counting_sha256(*args):
-        hashed.append(1)
-        return real_sha256(*args)
-
-    monkeypatch.setattr(files.hashlib, "sha256", counting_sha256)
+    hashed = count_hashing(monkeypatch)
     load = lambda: load_mnist(cache_dir=tmp_path / "cache", download=False, verbose=False)
     load()
     assert len(hashed) == 4  # each of the four cached files, once

@@ -158,10 +158,8 @@ def test_a_trickling_server_is_given_up_on_at_the_total_timeout(tmp_path: Path, 
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_file_is_hashed_once_until_it_changes(tmp_path: Path, monkeypatch) -> None:
-    path = tmp_path / "a.bin"
-    path.write_bytes(BODIES["a.bin"])
-    want = sha256s(BODIES)["a.bin"]
+def count_hashing(monkeypatch) -> list[int]:
+    """A list that grows by one each time demos.files starts a SHA-256."""
     hashed = []
     real_sha256 = hashlib.sha256
 
@@ -169,6 +167,14 @@ def test_a_file_is_hashed_once_until_it_changes(tmp_path: Path, monkeypatch) -> 
         hashed.append(1)
         return real_sha256(*args)
     monkeypatch.setattr(files.hashlib, "sha256", counting_sha256)
+    return hashed
+
+
+def test_a_file_is_hashed_once_until_it_changes(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "a.bin"
+    path.write_bytes(BODIES["a.bin"])
+    want = sha256s(BODIES)["a.bin"]
+    hashed = count_hashing(monkeypatch)
     assert files.verified(path, want) and files.verified(path, want)
     assert len(hashed) == 1  # remembered by the marker beside the file
     path.write_bytes(BODIES["a.bin"][::-1])
