@@ -68,7 +68,7 @@ class FlatAdam:
             p.grad = 0.0
 
     def step(self) -> None:
-        self.flat.grad = np.array([p.grad for p in self.params])
+        self.flat.grad = Tensor(np.array([p.grad for p in self.params]))  # grads are Tensors
         self.adam.lr = self.lr
         self.adam.step()
         for p, x in zip(self.params, self.flat.numpy().tolist()):

@@ -49,8 +49,8 @@ def torch_copy(model: nn.Sequential):
                                torch.nn.Linear(hidden, 10))
     with torch.no_grad():
         for ours, theirs in zip((model[0], model[2]), (twin[0], twin[2])):
-            theirs.weight.copy_(torch.from_numpy(ours.weight.data.T.copy()))
-            theirs.bias.copy_(torch.from_numpy(ours.bias.data))
+            theirs.weight.copy_(torch.from_numpy(ours.weight.numpy().T.copy()))
+            theirs.bias.copy_(torch.from_numpy(ours.bias.numpy()))
     return twin
 
 

@@ -130,7 +130,7 @@ def draw_graph(model: nn.Sequential, x: np.ndarray, y: np.ndarray, path: Path) -
     loss = nn.cross_entropy(h, y[:GRAPH_ROWS])
     loss.label = "loss"
     model.zero_grad()
-    loss.backward()
+    viz.keep_grads(loss).backward(retain_graph=True)  # the picture shows every gradient
     graph = viz.render(loss, path, params=model, rankdir="TB")
     model.zero_grad()
     return graph
