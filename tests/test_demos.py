@@ -29,7 +29,7 @@ from demos.__main__ import DEMOS
 from demos.__main__ import main as list_demos
 from demos._common import Diverged
 from demos.data import SampleWarning, load_mnist_test
-from demos.mnist import accuracy, build_model, train_epoch
+from demos.mnist import accuracy, build_model, loader, train_epoch
 from demos.moons import learning_rate
 from engine import Tensor, no_grad
 from nn.checkpoint import read_metadata
@@ -289,6 +289,37 @@ def test_mnist_eval_command_names_the_data_it_trained_on(tmp_path: Path, mnist_t
             in scored.stdout)
 
 
+def test_mnist_loader_shuffles_every_epoch_as_its_seed_says() -> None:
+    x = np.arange(100, dtype=np.float32)[:, None] * np.ones(784, np.float32)  # row i is all i
+    y = np.arange(100) % 10
+    batches = loader(x, y, batch_size=32, seed=5)
+    epochs = [[(digits.numpy(), labels.numpy()) for digits, labels in batches] for _ in range(2)]
+    for epoch in epochs:
+        assert [len(labels) for _, labels in epoch] == [32, 32, 32, 4]
+        rows = np.concatenate([digits[:, 0] for digits, _ in epoch]).astype(int)
+        assert sorted(rows) == list(range(100))  # every digit once, with its own label
+        for digits, labels in epoch:
+            assert (digits.dtype, labels.dtype) == (np.float32, np.int64)
+            assert np.array_equal(digits[:, 0].astype(int) % 10, labels)
+    orders = [np.concatenate([d[:, 0] for d, _ in epoch]) for epoch in epochs]
+    assert not np.array_equal(*orders)  # a fresh order every epoch
+    again = loader(x, y, batch_size=32, seed=5)
+    assert np.array_equal(np.concatenate([d.numpy()[:, 0] for d, _ in again]), orders[0])
+
+
+def test_mnist_loader_gives_pytorchs_batches(torch) -> None:
+    x = np.random.default_rng(0).random((50, 784), dtype=np.float32)
+    y = np.arange(50) % 10
+    ours = loader(x, y, batch_size=16, seed=3)
+    theirs = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)), batch_size=16,
+        shuffle=True, generator=torch.Generator().manual_seed(3))
+    for _ in range(3):  # epochs: each one's order depends on the draws of those before
+        for (digits, labels), (their_digits, their_labels) in zip(ours, theirs, strict=True):
+            assert np.array_equal(digits.numpy(), their_digits.numpy())
+            assert np.array_equal(labels.numpy(), their_labels.numpy())
+
+
 def test_mnist_training_that_diverges_stops_with_one_line() -> None:
     nn.manual_seed(0)
     model = build_model(8)
@@ -299,8 +330,8 @@ def test_mnist_training_that_diverges_stops_with_one_line() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a numpy RuntimeWarning would fail the test here
         with pytest.raises(Diverged, match=r"the loss became (nan|inf) at batch \d of epoch 1"):
-            train_epoch(model, optimizer, x, y, [np.arange(i, i + 8) for i in range(0, 64, 8)],
-                        desc="epoch 1/1", progress=False)
+            train_epoch(model, optimizer, loader(x, y, batch_size=8, seed=0), desc="epoch 1/1",
+                        progress=False)
 
 
 def test_mnist_eval_without_checkpoint_says_so(tmp_path: Path, mnist_dir: Path) -> None:
