@@ -61,7 +61,7 @@ class FlatAdam:
         self.flat = Tensor(np.array([p.data for p in params]), requires_grad=True,
                            dtype=np.float64)
         self.adam = nn.Adam([self.flat], lr=lr, **ADAM)
-        self.lr = lr
+        self.param_groups = self.adam.param_groups  # a trainer sets the rate Adam reads
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -69,7 +69,6 @@ class FlatAdam:
 
     def step(self) -> None:
         self.flat.grad = Tensor(np.array([p.grad for p in self.params]))  # grads are Tensors
-        self.adam.lr = self.lr
         self.adam.step()
         for p, x in zip(self.params, self.flat.numpy().tolist()):
             p.data = x

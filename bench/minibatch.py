@@ -41,7 +41,7 @@ from demos.mnist import loader
 
 MNIST_DIR = Path(os.environ.get("SCRATCHGRAD_MNIST_TEST",
                                 Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"))
-Weights = list  # w1 (784, 100), b1 (100,), w2 (100, 10), b2 (10,), float32
+Weights = list  # w1 (100, 784), b1 (100,), w2 (10, 100), b2 (10,), float32: PyTorch's layout
 
 
 def load_rows(rows: int) -> tuple[np.ndarray, np.ndarray, str]:
@@ -94,9 +94,9 @@ def epoch_numpy(weights: Weights, x: np.ndarray, y: np.ndarray, batches: list[np
     for picked in batches:
         xb, yb = x[picked], y[picked]
         n = len(xb)
-        h = xb @ w1 + b1
+        h = xb @ w1.T + b1
         a = np.maximum(h, 0)
-        z = a @ w2 + b2
+        z = a @ w2.T + b2
         z -= z.max(axis=1, keepdims=True)  # stable softmax: shift each row by its max
         e = np.exp(z)
         s = e.sum(axis=1, keepdims=True)
@@ -106,11 +106,11 @@ def epoch_numpy(weights: Weights, x: np.ndarray, y: np.ndarray, batches: list[np
         dz = e / s
         dz[rows, yb] -= 1
         dz /= n
-        dh = dz @ w2.T
+        dh = dz @ w2
         dh *= h > 0
-        w2 -= lr * (a.T @ dz)
+        w2 -= lr * (dz.T @ a)
         b2 -= lr * dz.sum(axis=0)
-        w1 -= lr * (xb.T @ dh)
+        w1 -= lr * (dh.T @ xb)
         b1 -= lr * dh.sum(axis=0)
     return total / len(batches)
 
@@ -121,7 +121,7 @@ def epoch_torch(weights: Weights, x: np.ndarray, y: np.ndarray, batches: list[np
     model = torch.nn.Sequential(torch.nn.Linear(784, 100), torch.nn.ReLU(), torch.nn.Linear(100, 10))
     with torch.no_grad():
         for p, w in zip(model.parameters(), weights):
-            p.copy_(torch.from_numpy(w.T.copy() if w.ndim == 2 else w))
+            p.copy_(torch.from_numpy(w))
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     return train_epoch(model, torch.optim.SGD(model.parameters(), lr=lr),
                        torch.nn.functional.cross_entropy,
@@ -140,7 +140,7 @@ def main() -> None:
     batches = batch_rows(len(x), args.batch)
     nn.manual_seed(0)
     init = nn.Linear(784, 100), nn.Linear(100, 10)
-    weights = [p.numpy() for layer in init for p in (layer.weight, layer.bias)]
+    weights = [p.numpy().copy() for layer in init for p in (layer.weight, layer.bias)]
     ways: dict[str, Callable] = {"ours": epoch_ours, "numpy": epoch_numpy}
     try:
         import torch

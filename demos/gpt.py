@@ -121,7 +121,7 @@ def tensor_trainer(model: GPT, tokens: np.ndarray, counts: np.ndarray, steps: in
         loss = model.loss(make_batch(tokens, counts, next(batches)))
         optimizer.zero_grad()
         loss.backward()
-        optimizer.lr = learning_rate(i, steps, lr)
+        optimizer.param_groups[0]["lr"] = learning_rate(i, steps, lr)
         optimizer.step()
         return loss.item()
     return step
@@ -135,7 +135,7 @@ def value_trainer(model: ScalarGPT, optimizer: Any, documents: list[list[int]], 
         loss = model.loss([documents[i % len(documents)]])
         optimizer.zero_grad()
         loss.backward()
-        optimizer.lr = learning_rate(i, steps, lr)
+        optimizer.param_groups[0]["lr"] = learning_rate(i, steps, lr)
         optimizer.step()
         return loss.data
     return step
@@ -190,7 +190,7 @@ class ScalarTwin:
         return loss.data, self.model.gradients()
 
     def step(self, lr: float) -> None:
-        self.optimizer.lr = lr
+        self.optimizer.param_groups[0]["lr"] = lr
         self.optimizer.step()
 
 
@@ -229,10 +229,11 @@ def check(names: list[str], tokenizer: Tokenizer, config: Config, steps: int, ba
             row.append(f"{name} vs tensor: loss {loss_gap:.1e}, gradients {grad_gap:.1e} "
                        f"({'pass' if agree else 'FAIL'}, tolerance {twin.tolerance:g})")
         print("\n  ".join(row))
-        optimizer.lr = learning_rate(step, steps, lr)
+        rate = learning_rate(step, steps, lr)
+        optimizer.param_groups[0]["lr"] = rate
         optimizer.step()
         for twin in others.values():
-            twin.step(optimizer.lr)
+            twin.step(rate)
     print("all losses and gradients agree" if ok else "MISMATCH: see the FAIL lines above")
     return ok
 

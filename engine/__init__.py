@@ -20,21 +20,23 @@ from engine.graph import grad, topological_order
 from engine.value import Value
 
 # name -> the module that defines it, imported on first use
-_LAZY = {"Tensor": "engine.tensor", "set_printoptions": "engine.printing"}
+_LAZY = {"Tensor": "engine.tensor", "set_printoptions": "engine.printing",
+         "Size": "engine.printing"}
 for _module, _names in {
     "engine.factories": ("tensor as_tensor zeros ones empty full zeros_like ones_like empty_like "
                          "full_like eye arange linspace"),
     "engine.random": ("Generator manual_seed seed initial_seed default_generator get_rng_state "
                       "set_rng_state rand randn randint randperm multinomial normal bernoulli "
                       "rand_like randn_like randint_like"),
-    "engine.elementwise": ("exp log tanh sigmoid relu abs sqrt clamp clip maximum minimum where "
-                           "masked_fill rsqrt clamp_min clamp_max square neg"),
+    "engine.elementwise": ("exp log log10 tanh sigmoid relu abs sqrt clamp clip maximum minimum "
+                           "where masked_fill rsqrt clamp_min clamp_max square neg"),
     "engine.reductions": ("sum max min amax amin argmax argmin mean var std logsumexp "
                           "log_softmax softmax all any"),
     "engine.shapes": ("reshape permute transpose t squeeze unsqueeze flatten expand broadcast_to "
                       "gather tril triu cat stack split chunk"),
     "engine.dtypes": ("bool uint8 int8 int16 short int32 int int64 long float16 half float32 "
                       "float float64 double get_default_dtype set_default_dtype"),
+    "engine.functions": "isclose allclose equal histogram numel",
     "engine.device": "device cuda",
 }.items():
     _LAZY.update(dict.fromkeys(_names.split(), _module))

@@ -60,3 +60,24 @@ def check(where: Any) -> None:
     """Refuse any device but the CPU (None means the default, the CPU)."""
     if where is not None:
         device(where)
+
+
+def dtype_of_to(args: tuple, kwargs: dict) -> Any:
+    """The dtype a `to(...)` call asks for (None if none), after refusing any device but
+    the CPU: `to(dtype)`, `to(device)`, `to(device, dtype)`, `to(tensor)`, or by keyword,
+    as Tensor.to and Module.to take them in PyTorch."""
+    from engine.tensor import Tensor  # here: engine.tensor imports this module
+    dtype, where = kwargs.pop("dtype", None), kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("copy", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif isinstance(arg, (str, device)):
+            where = arg
+        else:
+            dtype = arg
+    check(where)
+    return dtype

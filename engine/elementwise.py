@@ -1,4 +1,4 @@
-"""Tensor ops entry by entry: exp, log, tanh, sigmoid, relu, abs, sqrt, clamp, maximum,
+"""Tensor ops entry by entry: exp, log, log10, tanh, sigmoid, relu, abs, sqrt, clamp, maximum,
 minimum, where, masked_fill, and composites of them.
 
 Each is one function, which is both the Tensor method (`t.exp()`) and PyTorch's function
@@ -14,6 +14,8 @@ import numpy as np
 from engine.tensor import (_IEEE, Operand, Tensor, _check_broadcast, _floating, _node,
                            _operands, _raw, _where)
 from engine.dtypes import as_array
+
+_LN10 = 2.302585092994046  # ln 10, the number PyTorch's log10 gradient divides by
 
 
 def _kept(keep: np.ndarray, g: Any) -> Any:
@@ -40,6 +42,15 @@ def log(input: Tensor) -> Tensor:
             return (g / a,)
     with np.errstate(**_IEEE):
         return _node(np.log(_floating(input)._data), "log", rule, input)
+
+
+def log10(input: Tensor) -> Tensor:
+    """log10 a; da = g / (a ln(10))."""
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        with np.errstate(**_IEEE):
+            return (g / (a * _LN10),)
+    with np.errstate(**_IEEE):
+        return _node(np.log10(_floating(input)._data), "log10", rule, input)
 
 
 def tanh(input: Tensor) -> Tensor:
@@ -224,13 +235,13 @@ def _in_place_form(op: Any) -> Any:
     return method
 
 
-for _op in (exp, log, tanh, sigmoid, relu, abs, sqrt, clamp, maximum, minimum, masked_fill,
-            rsqrt, clamp_min, clamp_max, square, neg):
+for _op in (exp, log, log10, tanh, sigmoid, relu, abs, sqrt, clamp, maximum, minimum,
+            masked_fill, rsqrt, clamp_min, clamp_max, square, neg):
     setattr(Tensor, _op.__name__, _op)
-for _op in (exp, log, tanh, sigmoid, relu, abs, sqrt, clamp, masked_fill, rsqrt, clamp_min,
+for _op in (exp, log, log10, tanh, sigmoid, relu, abs, sqrt, clamp, masked_fill, rsqrt, clamp_min,
             clamp_max, square, neg):
     setattr(Tensor, f"{_op.__name__}_", _in_place_form(_op))
 Tensor.where = _where_method
 Tensor.clip = clamp
-__all__ = ["exp", "log", "tanh", "sigmoid", "relu", "abs", "sqrt", "clamp", "maximum",
+__all__ = ["exp", "log", "log10", "tanh", "sigmoid", "relu", "abs", "sqrt", "clamp", "maximum",
            "minimum", "where", "masked_fill", "rsqrt", "clamp_min", "clamp_max", "square", "neg"]

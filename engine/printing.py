@@ -1,12 +1,16 @@
-"""How tensors print: as PyTorch prints them, so a notebook shows the numbers a PyTorch
-lecture shows (`tensor([0.7081, 0.3542, 0.1054])`, `tensor([[1., 2.]], grad_fn=<MulBackward0>)`).
+"""How tensors and their shapes print: as PyTorch prints them, so a notebook shows what a
+PyTorch lecture shows (`tensor([0.7081, 0.3542, 0.1054])`, `tensor([[1., 2.]],
+grad_fn=<MulBackward0>)`, `torch.Size([32, 27])`), line breaks included.
 
-Floats get 4 decimals, or scientific notation when their magnitudes span too much; floats
-that are all whole numbers print as `2.`; big tensors are summarised with `...`.
-`set_printoptions` takes torch.set_printoptions' arguments.
+The layout follows torch/_tensor_str.py: floats get 4 decimals, or scientific notation when
+their magnitudes span too much; floats that are all whole numbers print as `2.`; every
+entry is padded to the widest; a row holds as many entries as fit in 80 columns; big
+tensors are summarised with `...`. `set_printoptions` takes torch.set_printoptions'
+arguments.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import numpy as np
@@ -35,44 +39,108 @@ def set_printoptions(precision: int | None = None, threshold: int | None = None,
     _options["sci_mode"] = sci_mode
 
 
-def _float_formatter(data: np.ndarray) -> Callable[[Any], str]:
-    """One format for every entry, chosen from the finite nonzero magnitudes, as PyTorch."""
+class Size(tuple):
+    """A tensor's shape, a tuple that prints as PyTorch's: `torch.Size([2, 3])`."""
+
+    def __repr__(self) -> str:
+        return f"torch.Size({list(self)})"
+
+    def __getitem__(self, index: Any) -> Any:
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item
+
+    def numel(self) -> int:
+        """How many entries a tensor of this shape holds."""
+        return int(np.prod(self, dtype=np.int64))
+
+
+def _edges(data: np.ndarray) -> np.ndarray:
+    """The entries a summarised print shows: the first and last `edgeitems` along each dim."""
+    k = _options["edgeitems"]
+    for axis, n in enumerate(data.shape):
+        if n > 2 * k:
+            data = np.take(data, list(range(k)) + list(range(n - k, n)), axis=axis)
+    return data
+
+
+def _formatter(shown: np.ndarray) -> tuple[Callable[[Any], str], int]:
+    """One format for every entry and its width, chosen from the entries shown, as
+    PyTorch's _Formatter: floats that are all whole print as `2.`, and in scientific
+    notation when their nonzero magnitudes span more than 1000x or leave [1e-4, 1e8]."""
     p = _options["precision"]
-    finite = data[np.isfinite(data)].astype(np.float64)
-    size = np.abs(finite[finite != 0])
-    whole = bool(np.all(finite == np.ceil(finite)))
-    spread = size.size and (size.max() / size.min() > 1000 or size.max() > 1e8)
-    sci = _options["sci_mode"]
-    if sci is None:
-        sci = bool(spread or (not whole and size.size and size.min() < 1e-4))
-    if sci:
-        fmt = f"{{:.{p}e}}"
-    elif whole:
-        fmt = "{:.0f}."
-    else:
-        fmt = f"{{:.{p}f}}"
-    # the widest entries are the largest and the most negative (and nan, inf, -inf)
-    ends = [fmt.format(x) for x in (finite.max(), finite.min())] if finite.size else []
-    ends += [str(float(x)) for x in data[~np.isfinite(data)][:1000].tolist()]
-    width = max(map(len, ends), default=1)
+    values = shown.reshape(-1).tolist()  # Python numbers, as PyTorch formats them
+    if shown.dtype.kind != "f":
+        width = max((len(f"{v}") for v in values), default=1)
+        return lambda v: f"{v}".rjust(width), width
+    flat = shown.reshape(-1)
+    nonzero = flat[np.isfinite(flat) & (flat != 0)]
+    whole, sci, width = True, False, 1
+    if nonzero.size:
+        size = np.abs(nonzero.astype(np.float64))
+        whole = bool(np.all(nonzero == np.ceil(nonzero)))
+        sci = _options["sci_mode"]
+        if sci is None:
+            sci = bool(size.max() / size.min() > 1000 or size.max() > 1e8 or size.min() < 1e-4)
+        fmt = f"{{:.{p}e}}" if sci else "{:.0f}." if whole else f"{{:.{p}f}}"
+        width = max(len(fmt.format(v)) for v in nonzero.tolist())
 
-    def show(x: Any) -> str:
-        text = fmt.format(x) if np.isfinite(x) else str(float(x))
+    def show(v: float) -> str:
+        if sci:
+            text = f"{v:{width}.{p}e}"
+        elif whole:
+            text = f"{v:.0f}" + ("" if math.isinf(v) or math.isnan(v) else ".")
+        else:
+            text = f"{v:.{p}f}"
         return text.rjust(width)
-    return show
+    return show, width
 
 
-def body(data: np.ndarray, prefix: str) -> str:
-    """The entries as PyTorch prints them, lines indented to follow `prefix`."""
-    kind = data.dtype.kind
-    formatter: dict[str, Callable] = {}
-    if kind == "f":
-        formatter["float_kind"] = _float_formatter(data)
-    elif kind == "b":
-        formatter["bool"] = lambda x: str(bool(x)).rjust(5 if data.size > 1 else 0)
-    return np.array2string(data, separator=", ", prefix=prefix, formatter=formatter,
-                           threshold=_options["threshold"], edgeitems=_options["edgeitems"],
-                           max_line_width=_options["linewidth"])
+def _layout(data: np.ndarray, indent: int, summarize: bool, show: Callable, width: int) -> str:
+    """The nested brackets of PyTorch's print: a row holds as many entries as fit the line
+    width after `indent`; dims below the last are separated by blank lines."""
+    k = _options["edgeitems"]
+    cut = summarize and data.shape[0] > 2 * k
+    if data.ndim == 1:
+        values = data.tolist()
+        if summarize and not k:
+            items = ["..."]
+        elif cut:
+            items = [show(v) for v in values[:k]] + [" ..."] + [show(v) for v in values[-k:]]
+        else:
+            items = [show(v) for v in values]
+        per_line = max(1, (_options["linewidth"] - indent) // (width + 2))
+        lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    rows = range(data.shape[0])
+    picked = [*rows[:k], None, *rows[-k:]] if cut else rows
+    parts = ["..." if i is None else _layout(data[i], indent + 1, summarize, show, width)
+             for i in picked]
+    return "[" + ("," + "\n" * (data.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
+
+
+def tensor_repr(data: np.ndarray, suffixes: list[str]) -> str:
+    """`tensor(...)` with the entries laid out as PyTorch lays them out, then the suffixes
+    (dtype=, grad_fn=, ...), each on a new line when it would not fit on the last one."""
+    prefix = "tensor("
+    indent = len(prefix)
+    if data.ndim == 0:
+        body = _formatter(data)[0](data.item())
+    elif not data.size:
+        body = "[]"
+    else:
+        summarize = data.size > _options["threshold"]
+        show, width = _formatter(_edges(data) if summarize else data)
+        body = _layout(data, indent, summarize, show, width)
+    text = prefix + body
+    line = len(text) - text.rfind("\n") + 1  # PyTorch's count of the last line
+    for suffix in suffixes:
+        if line + len(suffix) + 2 > _options["linewidth"]:
+            text += ",\n" + " " * indent + suffix
+            line = indent + len(suffix)
+        else:
+            text += ", " + suffix
+            line += len(suffix) + 2
+    return text + ")"
 
 
 def grad_fn_name(op: str) -> str:

@@ -130,9 +130,9 @@ def _operands(op: str, *xs: Any, floating: bool = False) -> tuple[Tensor, ...]:
     `floating`: in the default float dtype when that is an int or bool one (true division)."""
     if len(xs) == 2:  # the common cases first, at the cost of a few type checks
         a, b = xs
-        if type(a) is Tensor and (a._data.dtype.kind == "f" or not floating):
-            dtype = a._data.dtype
-            if type(b) is Tensor:
+        if isinstance(a, Tensor) and (a._data.dtype.kind == "f" or not floating):
+            dtype = a._data.dtype  # (isinstance, not type(a) is Tensor: an nn.Parameter too)
+            if isinstance(b, Tensor):
                 if dtype == b._data.dtype:
                     return xs
             elif (type(b) is float or type(b) is int) and dtype.kind == "f":
@@ -387,8 +387,8 @@ class Tensor(Node):
         self._grad = value
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self._data.shape
+    def shape(self) -> printing.Size:
+        return printing.Size(self._data.shape)
 
     @property
     def ndim(self) -> int:
@@ -412,9 +412,9 @@ class Tensor(Node):
     def retains_grad(self) -> bool:
         return self._retains
 
-    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+    def size(self, dim: int | None = None) -> printing.Size | int:
         """The shape, or the size of one dim, as PyTorch's `size()`."""
-        return self._data.shape if dim is None else self._data.shape[dim]
+        return printing.Size(self._data.shape) if dim is None else self._data.shape[dim]
 
     def dim(self) -> int:
         return self._data.ndim
@@ -715,22 +715,8 @@ class Tensor(Node):
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """`to(dtype)`, `to(device)`, `to(device, dtype)` or `to(other)`: a cast; the device
         must be the CPU (the only one this engine has)."""
-        from engine.device import device
-        dtype = kwargs.pop("dtype", None)
-        where = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("copy", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif isinstance(arg, (str, device)):
-                where = arg
-            else:
-                dtype = arg
-        if where is not None:
-            device(where)  # refuses anything but the CPU, naming it
+        from engine.device import dtype_of_to
+        dtype = dtype_of_to(args, dict(kwargs))
         return self if dtype is None else self._cast(dtype)
 
     def cpu(self) -> Tensor:
@@ -1046,16 +1032,23 @@ class Tensor(Node):
 
     def __repr__(self) -> str:
         """As PyTorch prints it: `tensor([1.5000, 2.0000], grad_fn=<MulBackward0>)`."""
-        extras = []
-        if self._data.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
-            extras.append(f"dtype=torch.{self._data.dtype}")
+        data, extras = self._data, []
+        if not data.size and data.ndim != 1:
+            extras.append(f"size={data.shape}")
+        if data.dtype not in ((dtypes.get_default_dtype(),) if not data.size else
+                              (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_)):
+            extras.append(f"dtype=torch.{data.dtype}")
         if self._rule is not None:
             extras.append(f"grad_fn=<{printing.grad_fn_name(self._op)}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         if self.label:
             extras.append(f"label={self.label!r}")
-        return f"tensor({printing.body(self._data, 'tensor(')}{''.join(', ' + e for e in extras)})"
+        return printing.tensor_repr(data, extras)
+
+    def __format__(self, spec: str) -> str:
+        """f"{t}" and f"{t:.4f}" of a 0-d tensor format its number, as PyTorch's do."""
+        return self.item().__format__(spec) if not self._data.ndim else super().__format__(spec)
 
 
 def _arrays(x: Any) -> Any:
@@ -1129,4 +1122,7 @@ class _CallableModule(types.ModuleType):
 sys.modules[__name__].__class__ = _CallableModule
 
 # The other ops add themselves to Tensor (each module's end says which).
-from engine import elementwise, random, reductions, shapes  # noqa: E402,F401
+from engine import elementwise, functions, random, reductions, shapes  # noqa: E402,F401
+from engine.allocator import keep_freed_memory  # noqa: E402
+
+keep_freed_memory()

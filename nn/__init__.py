@@ -1,13 +1,24 @@
-"""Neural-net building blocks on the engine: Module, scalar MLPs, layers, losses, optimizers.
+"""Neural-net building blocks on the engine, as torch.nn: Module and Parameter, layers,
+containers, normalisation, `functional` (`import nn.functional as F`), `init`, `utils`
+(gradient clipping); plus the scalar MLPs of micrograd (`nn.scalar`) and the optimizers
+(`nn.optim`, as torch.optim).
 
-As torch.nn: `nn.functional` (`import nn.functional as F`) holds the functional forms;
-the losses are reachable at the top level too (`nn.cross_entropy`).
+The losses are reachable at the top level too (`nn.cross_entropy`), and so are the
+optimizers (`nn.SGD`, `nn.Adam`, `nn.AdamW`).
 """
-from nn import functional, scalar
+from nn import functional, init, scalar, utils
+from nn.container import ModuleDict, ModuleList, Sequential
 from nn.functional import cross_entropy, hinge_loss, mse_loss, nll_loss
-from nn.layers import Linear, ReLU, Sequential, Sigmoid, Tanh, manual_seed
+from nn.layers import (GELU, CrossEntropyLoss, Dropout, Embedding, Flatten, Identity, Linear,
+                       LogSoftmax, MSELoss, NLLLoss, ReLU, Sigmoid, Softmax, Tanh, manual_seed)
 from nn.module import Module
-from nn.optim import SGD, Adam
+from nn.normalization import BatchNorm1d, LayerNorm
+from nn.parameter import Parameter
+from nn import optim
+from nn.optim import SGD, Adam, AdamW
 
-__all__ = ["Module", "scalar", "Linear", "ReLU", "Tanh", "Sigmoid", "Sequential", "manual_seed",
-           "functional", "mse_loss", "cross_entropy", "nll_loss", "hinge_loss", "SGD", "Adam"]
+__all__ = ["Module", "Parameter", "Linear", "Embedding", "Identity", "Flatten", "Dropout",
+           "ReLU", "GELU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "LayerNorm",
+           "BatchNorm1d", "Sequential", "ModuleList", "ModuleDict", "CrossEntropyLoss",
+           "MSELoss", "NLLLoss", "functional", "init", "optim", "scalar", "utils", "manual_seed",
+           "mse_loss", "cross_entropy", "nll_loss", "hinge_loss", "SGD", "Adam", "AdamW"]

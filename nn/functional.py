@@ -1,10 +1,20 @@
 """The functional forms of layers and losses, as torch.nn.functional (`import nn.functional
-as F`): linear, embedding, one_hot, activations, softmax and log_softmax, and the losses
-cross_entropy, nll_loss, mse_loss (and micrograd's hinge_loss).
+as F`): linear, embedding, one_hot, the activations (relu, gelu, ...), softmax and
+log_softmax, layer_norm and batch_norm, dropout, and the losses cross_entropy, nll_loss,
+mse_loss (and micrograd's hinge_loss).
 
-Each is a composite of engine ops, so its gradient comes from theirs. Inputs are checked
-up front: shapes that would silently broadcast into the wrong loss, labels of the wrong
-kind or out of range, raise a ValueError or TypeError that says what to pass.
+The ones every training step runs are primitive ops with a rule of their own, written
+beside them in the engine's protocol (engine/tensor.py): linear (one node for x @ W.T + b,
+no transpose node), embedding, gelu, layer_norm and cross_entropy (log_softmax and the pick
+of the target, one backward). Their rules are written with operations that numpy arrays and
+Tensors both understand, so they also run under `create_graph=True`. Where a rule reuses a
+number its forward pass computed (layer_norm's normalised input, cross_entropy's
+logsumexp), it recomputes it from the input when the input is a Tensor, so that second
+derivatives see how it depends on the input. The rest are composites of engine ops.
+
+Inputs are checked up front: shapes that would silently broadcast into the wrong loss,
+labels of the wrong kind or out of range, raise a ValueError or TypeError that says what
+to pass.
 """
 from __future__ import annotations
 
@@ -14,23 +24,83 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from engine import Tensor, Value
-from engine.tensor import _as_tensor
+from engine import Value
+from engine.random import bernoulli_
+from engine.reductions import _dual_sum, _logsumexp
+from engine.tensor import Tensor, _as_tensor, _exp, _node, _operands, _put, _raw, _zero_at
+from nn.special import normal_cdf
 
 _REDUCTIONS = ("mean", "sum", "none")
+
+
+def _same_dtype(op: str, *xs: Any) -> tuple[Tensor, ...]:
+    """The operands as Tensors of one dtype (PyTorch's promotion when they differ)."""
+    dtype = xs[0]._data.dtype if isinstance(xs[0], Tensor) else None
+    for x in xs:  # a loop, not all(genexpr): this runs for every layer call
+        if not isinstance(x, Tensor) or x._data.dtype != dtype:
+            return _operands(op, *xs)
+    return xs
 
 
 # --- layers as functions ---
 
 def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """input @ weight.T + bias, with weight (out_features, in_features) as PyTorch's."""
-    out = _as_tensor(input) @ weight.T
-    return out if bias is None else out + bias
+    """input @ weight^T + bias, weight of shape (out_features, in_features); dinput = g @ weight,
+    dweight = g^T @ input, dbias = g (the last two summed over the batch dims)."""
+    x, w, *b = _same_dtype("linear", input, weight, *(() if bias is None else (bias,)))
+    if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
+        raise ValueError(f"linear takes inputs of shape (..., {w.shape[-1]}) for a weight of "
+                         f"shape {tuple(w.shape)} (out_features, in_features), got "
+                         f"{tuple(x.shape)}")
+    if b and b[0].shape != w.shape[:1]:
+        raise ValueError(f"linear: a bias of shape {tuple(b[0].shape)} does not fit a weight of "
+                         f"shape {tuple(w.shape)}; it needs shape ({w.shape[0]},)")
+    rows = x._data.reshape(-1, w.shape[1])  # one matrix product for every batch dim at once
+    out = rows @ w._data.T
+    if b:
+        out += b[0]._data
+
+    def rule(g: Any, out: Any, need: list, x: Any, w: Any, b: Any = None) -> tuple:
+        g2 = g.reshape(-1, g.shape[-1])
+        return ((g2 @ w).reshape(x.shape) if need[0] else None,
+                g2.T @ x.reshape(-1, x.shape[-1]) if need[1] else None,
+                _dual_sum(g2, 0).reshape(b.shape) if b is not None and need[2] else None)
+    return _node(out.reshape(*x.shape[:-1], w.shape[0]), "linear", rule, x, w, *b)
 
 
-def embedding(input: Any, weight: Tensor) -> Tensor:
-    """The rows of `weight` picked by the integer `input` (any shape): weight[input]."""
-    return weight[input]
+def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """The rows of `weight` picked by the integer `input` (any shape): weight[input];
+    d weight = g added into the rows picked (none into padding_idx's)."""
+    index = np.asarray(_raw(input))
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"embedding takes integer indices, got {index.dtype} (convert with "
+                        ".long())")
+    rows = weight.shape[0]
+    if index.size and (index.min() < 0 or index.max() >= rows):
+        raise IndexError(f"embedding: indices must lie in [0, {rows}) for a table of {rows} "
+                         f"rows, got values from {index.min()} to {index.max()}")
+    if padding_idx is not None:
+        padding_idx %= rows
+
+    def rule(g: Any, out: Any, need: list, w: Any) -> tuple:
+        dw = _put(g, w, index, basic=False) if isinstance(g, Tensor) else _rows_added(
+            index, g, rows)
+        return (dw if padding_idx is None else _zero_at(dw, padding_idx),)
+    return _node(weight._data[index], "embedding", rule, weight)
+
+
+def _rows_added(index: np.ndarray, g: np.ndarray, rows: int) -> np.ndarray:
+    """Zeros of `rows` rows with each row of g added at its index: np.add.at(out, index, g),
+    but several times quicker, by summing the rows of each index after sorting by it."""
+    flat = index.reshape(-1)
+    values = g.reshape(flat.size, -1)
+    out = np.zeros((rows, values.shape[1]), g.dtype)
+    if flat.size:
+        order = np.argsort(flat, kind="stable")
+        picked = flat[order]
+        starts = np.flatnonzero(np.concatenate(([True], picked[1:] != picked[:-1])))
+        out[picked[starts]] = np.add.reduceat(values[order], starts, axis=0)
+    return out.reshape((rows,) + g.shape[index.ndim:])
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
@@ -47,8 +117,29 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     return Tensor(np.eye(num_classes, dtype=np.int64)[labels])
 
 
-def relu(input: Tensor) -> Tensor:
-    return input.relu()
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,
+            inplace: bool = False) -> Tensor:
+    """Each entry zeroed with probability p, the rest scaled by 1 / (1 - p), in training;
+    the input itself otherwise. The mask is drawn from the engine's generator as PyTorch
+    draws it on the CPU (bernoulli_(1 - p)), so a seeded run zeroes the same entries."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0:
+        return input
+    x = _as_tensor(input)
+    keep = np.empty(x.shape, x.dtype if x.dtype.kind == "f" else np.float32)
+    if p < 1:
+        bernoulli_(keep, 1 - p)
+        keep /= keep.dtype.type(1 - p)
+    else:
+        keep[...] = 0
+    return x.mul_(Tensor(keep)) if inplace else x * Tensor(keep)
+
+
+# --- activations ---
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    return input.relu_() if inplace else input.relu()
 
 
 def tanh(input: Tensor) -> Tensor:
@@ -57,6 +148,54 @@ def tanh(input: Tensor) -> Tensor:
 
 def sigmoid(input: Tensor) -> Tensor:
     return input.sigmoid()
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x)."""
+    return input * input.sigmoid()
+
+
+_GELU_TANH = math.sqrt(2 / math.pi)  # tanh's approximation: tanh(k (x + 0.044715 x**3))
+
+
+def _tanh(x: Any) -> Any:
+    return x.tanh() if isinstance(x, Tensor) else np.tanh(x)
+
+
+def _cdf(x: Any) -> Any:
+    """The standard normal CDF of an array, or of a Tensor as a node (d = g pdf(x))."""
+    if not isinstance(x, Tensor):
+        return normal_cdf(x)
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        return (g * _pdf(a),)
+    return _node(normal_cdf(x._data).astype(x.dtype), "normal_cdf", rule, x)
+
+
+def _pdf(x: Any) -> Any:
+    return _exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x Phi(x), Phi the standard normal CDF, or with approximate='tanh'
+    x (1 + tanh(k (x + 0.044715 x**3))) / 2, k = sqrt(2/pi); dx = g Phi(x) + g x pdf(x),
+    pdf the normal density (or the tanh form's derivative)."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    x = input._data
+    if approximate == "none":
+        out = (x * normal_cdf(x)).astype(x.dtype, copy=False)
+
+        def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+            return (g * (_cdf(a) + a * _pdf(a)),)
+    else:
+        out = 0.5 * x * (1 + np.tanh(_GELU_TANH * (x + 0.044715 * x ** 3)))
+
+        def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+            t = _tanh((a + a * a * a * 0.044715) * _GELU_TANH)
+            slope = (a * a * (3 * 0.044715) + 1) * _GELU_TANH
+            return (g * ((t + 1) * 0.5 + a * (t * t * -1 + 1) * slope * 0.5),)
+    return _node(out, "gelu", rule, input)
 
 
 def _softmax_dim(input: Tensor, dim: int | None, name: str) -> int:
@@ -78,13 +217,103 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Ten
     return input.log_softmax(_softmax_dim(input, dim, "log_softmax"), dtype=dtype)
 
 
+# --- normalisation ---
+
+def _mean(x: Any) -> Any:
+    """The mean along the last axis, kept as size 1 (arrays or Tensors)."""
+    return _dual_sum(x, -1) * (1 / x.shape[-1])
+
+
+def _normalized(rows: Any, eps: float) -> tuple[Any, Any]:
+    """(x - mean) / sqrt(var + eps) along the last axis, and 1 / sqrt(var + eps)."""
+    centred = rows - _mean(rows)
+    rstd = (_mean(centred * centred) + eps) ** -0.5
+    return centred * rstd, rstd
+
+
+def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """(x - mean) / sqrt(var + eps) * weight + bias over the last dims (normalized_shape);
+    dx = rstd (h - mean(h) - xh mean(h xh)) with h = g weight and xh the normalised x,
+    rstd = 1 / sqrt(var + eps); dweight = g xh summed over the leading dims; dbias = g
+    summed likewise."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    x, *affine = _same_dtype("layer_norm", input, *(t for t in (weight, bias) if t is not None))
+    if x.shape[x.ndim - len(shape):] != shape or any(t.shape != shape for t in affine):
+        raise ValueError(f"layer_norm over normalized_shape {shape} needs an input of shape "
+                         f"(..., {', '.join(map(str, shape))}) and weight and bias of shape "
+                         f"{shape}; got input {tuple(x.shape)}"
+                         + "".join(f", {n} {tuple(t.shape)}"
+                                   for n, t in zip(("weight", "bias"), affine)))
+    n = math.prod(shape)  # the normalised dims, flattened into one last axis
+    with np.errstate(divide="ignore", invalid="ignore"):
+        saved = _normalized(x._data.reshape(-1, n), eps)  # xh, rstd: the rule needs them again
+    out = saved[0] * weight._data.reshape(n) if weight is not None else saved[0].copy()
+    if bias is not None:
+        out += bias._data.reshape(n)
+    has = (weight is not None, bias is not None)
+
+    def rule(g: Any, out: Any, need: list, x: Any, *wb: Any) -> tuple:
+        g = g.reshape(-1, n)
+        xh, rstd = _normalized(x.reshape(-1, n), eps) if isinstance(x, Tensor) else saved
+        gx = g * xh
+        grads = [None]
+        if need[0]:  # the row means of h = g w and of h xh, as matrix-vector products
+            w = wb[0].reshape(n, 1) if has[0] else None
+            h = g * w.reshape(n) if has[0] else g
+            mean_h = (g @ w) * (1 / n) if has[0] else _mean(g)
+            mean_hx = (gx @ w) * (1 / n) if has[0] else _mean(gx)
+            grads[0] = ((h - mean_h - xh * mean_hx) * rstd).reshape(x.shape)
+        if has[0]:
+            grads.append(_dual_sum(gx, 0).reshape(shape) if need[1] else None)
+        if has[1]:
+            grads.append(_dual_sum(g, 0).reshape(shape) if need[-1] else None)
+        return tuple(grads)
+    return _node(out.reshape(x.shape), "layer_norm", rule, x, *affine)
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """(x - mean) / sqrt(var + eps) * weight + bias per channel (dim 1): over the batch (and
+    any dims after the channel) in training, updating the running statistics in place
+    (the variance's unbiased form, as PyTorch), else from the running statistics."""
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm takes input of shape (n, channels) or (n, channels, "
+                         f"length), got {tuple(input.shape)}")
+    channels = input.shape[1]
+    axes = (0, *range(2, input.ndim))
+    shape = (1, channels) + (1,) * (input.ndim - 2)  # a channel's numbers broadcast
+    if training:
+        n = input.numel() // channels
+        if n <= 1:
+            raise ValueError(f"batch_norm in training needs more than 1 value per channel, got "
+                             f"input of shape {tuple(input.shape)}")
+        mean = input.mean(axis=axes, keepdims=True)
+        centred = input - mean
+        var = (centred * centred).mean(axis=axes, keepdims=True)
+        if running_mean is not None:
+            new = np.array(var._data.reshape(-1)) * (n / (n - 1))
+            for stat, batch in ((running_mean, mean._data.reshape(-1)), (running_var, new)):
+                stat._data[...] = momentum * batch + (1 - momentum) * stat._data
+                stat._version += 1
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm outside training needs running_mean and running_var")
+        centred = input - running_mean.reshape(shape)
+        var = running_var.reshape(shape)
+    out = centred * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    return out if bias is None else out + bias.reshape(shape)
+
+
 # --- losses ---
 
 def _reduce(losses: Tensor, reduction: str, count: Any = None) -> Tensor:
     """The losses' mean (over `count` when given), sum, or themselves ('none')."""
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be one of {', '.join(map(repr, _REDUCTIONS))}, got "
-                         f"{reduction!r}")
+    _check_reduction(reduction)
     if reduction == "none":
         return losses
     total = losses.sum()
@@ -95,26 +324,41 @@ def _reduce(losses: Tensor, reduction: str, count: Any = None) -> Tensor:
     return total / n if n else total * math.nan
 
 
-def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """(pred - target)**2 over every element, reduced; pred and target must have one shape.
+def _check_reduction(reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be one of {', '.join(map(repr, _REDUCTIONS))}, got "
+                         f"{reduction!r}")
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """(input - target)**2 over every element, reduced; both must have one shape.
 
     Unlike PyTorch, which only warns, a shape mismatch is an error: a (n, 1) prediction
     against (n,) targets would broadcast to (n, n) and give a wrong loss.
     """
-    if not isinstance(pred, Tensor):
-        raise TypeError(f"mse_loss takes pred as a Tensor, got a {type(pred).__name__}")
+    if not isinstance(input, Tensor):
+        raise TypeError(f"mse_loss takes pred as a Tensor, got a {type(input).__name__}")
     if not isinstance(target, Tensor):
-        target = Tensor(target, dtype=pred.dtype)
-    if pred.shape != target.shape:
-        raise ValueError(f"mse_loss: pred has shape {pred.shape} but target {target.shape}; "
-                         "reshape one (e.g. pred.reshape(-1)) so they match")
-    return _reduce((pred - target) ** 2, reduction)
+        target = Tensor(target, dtype=input.dtype)
+    if input.shape != target.shape:
+        raise ValueError(f"mse_loss: pred has shape {tuple(input.shape)} but target "
+                         f"{tuple(target.shape)}; reshape one (e.g. pred.reshape(-1)) so they "
+                         "match")
+    return _reduce((input - target) ** 2, reduction)
+
+
+def _class_scores(input: Any, what: str) -> Tensor:
+    if not isinstance(input, Tensor) or input.ndim < 2:
+        raise ValueError(f"{what} takes input as a Tensor of shape (n, classes) or "
+                         "(n, classes, d1, ...), got " + (f"shape {tuple(input.shape)}"
+                         if isinstance(input, Tensor) else f"a {type(input).__name__}"))
+    return input
 
 
 def _int_labels(labels: Any, shape: tuple, classes: int, ignore_index: int) -> np.ndarray:
     """Class indices as an int array of `shape`, each in [0, classes) or ignore_index, or a
     clear error."""
-    labels = np.asarray(labels)
+    labels = np.asarray(_raw(labels))
     if labels.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy labels must be integer class indices, got {labels.dtype} "
                         "(convert with labels.astype(np.int64))")
@@ -132,46 +376,57 @@ def _int_labels(labels: Any, shape: tuple, classes: int, ignore_index: int) -> n
     return labels
 
 
-def _picked(log_probs: Tensor, labels: Any, ignore_index: int, reduction: str,
-            what: str) -> Tensor:
-    """-log_probs[label] at each position whose label is not ignore_index, reduced; the
-    mean is over the counted positions (nan when every one is ignored, as in PyTorch)."""
-    if not isinstance(log_probs, Tensor) or log_probs.ndim < 2:
-        raise ValueError(f"{what} takes input as a Tensor of shape (n, classes) or "
-                         "(n, classes, d1, ...), got " + (f"shape {log_probs.shape}"
-                         if isinstance(log_probs, Tensor) else f"a {type(log_probs).__name__}"))
-    classes = log_probs.shape[1]
-    labels = _int_labels(labels, log_probs.shape[:1] + log_probs.shape[2:], classes,
-                         ignore_index)
-    counted = labels != ignore_index
-    if reduction == "none":  # a loss at every position, 0 where ignored
-        safe = np.where(counted, labels, 0)
-        picks = np.expand_dims(safe, 1)
-        return -log_probs.gather(1, picks).squeeze(1) * Tensor(counted, dtype=log_probs.dtype)
-    where = np.nonzero(counted)  # the positions of the counted targets, one array per dim
-    picks = (where[0], labels[counted], *where[1:])  # ... with the class dim put in
-    return _reduce(-log_probs[picks], reduction, where[0].size)
-
-
 def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100,
                   reduction: str = "mean") -> Tensor:
-    """-log softmax(input)[target], reduced over the targets whose label is not
-    ignore_index, as PyTorch's F.cross_entropy.
+    """-log softmax(input)[target] along the class dim (1), reduced over the targets that
+    are not ignore_index, as PyTorch's F.cross_entropy; d input = (softmax(input) -
+    one_hot(target)) g, 0 at ignored positions (divided by their count for the mean).
 
     input (n, classes) with target (n,), or a score per class at each position, input
     (n, classes, d1, ...) with target (n, d1, ...) (e.g. per token, padding labelled
-    ignore_index). `target` is an integer numpy array or Tensor. Goes through the stable
-    log_softmax, so logits of magnitude 1000 give finite values and gradients.
+    ignore_index). `target` is an integer numpy array or Tensor. Computed from the
+    logsumexp, so logits of magnitude 1000 give finite values and gradients.
     """
-    if not isinstance(input, Tensor) or input.ndim < 2:
-        return _picked(input, target, ignore_index, reduction, "cross_entropy")
-    return _picked(input.log_softmax(1), target, ignore_index, reduction, "cross_entropy")
+    _check_reduction(reduction)
+    scores = _class_scores(input, "cross_entropy")
+    classes = scores.shape[1]
+    labels = _int_labels(target, scores.shape[:1] + scores.shape[2:], classes, ignore_index)
+    counted = labels != ignore_index
+    pick = np.expand_dims(np.where(counted, labels, 0), 1)  # the target's entry of dim 1
+    x = scores._data if scores.dtype.kind == "f" else scores._data.astype(np.float32)
+    lse = _logsumexp(x, 1)  # (n, 1, d1, ...)
+    losses = np.squeeze(lse - np.take_along_axis(x, pick, 1), 1) * counted
+    count = int(counted.sum())
+    if reduction == "none":
+        out = losses
+    elif reduction == "sum":
+        out = losses.sum()
+    else:  # the mean over the counted targets: nan if there are none, as in PyTorch
+        out = losses.sum() / count if count else losses.sum() * np.nan
+    scale = np.expand_dims(counted, 1).astype(x.dtype)  # 1 where counted, 0 where ignored
+    if reduction == "mean" and count:
+        scale /= count
+    target_mask = np.zeros(x.shape, bool)
+    np.put_along_axis(target_mask, pick, True, 1)
+
+    def rule(g: Any, out: Any, need: list, x: Any) -> tuple:
+        log_z = x.logsumexp(1, keepdim=True) if isinstance(x, Tensor) else lse
+        per_position = g.reshape(g.shape[:1] + (1,) + g.shape[1:]) if reduction == "none" else g
+        return ((_exp(x - log_z) - target_mask) * (per_position * scale),)
+    return _node(np.asarray(out, x.dtype), "cross_entropy", rule, scores)
 
 
 def nll_loss(input: Tensor, target: Any, ignore_index: int = -100,
              reduction: str = "mean") -> Tensor:
-    """-input[target] for log-probabilities `input`, reduced, as PyTorch's F.nll_loss."""
-    return _picked(input, target, ignore_index, reduction, "nll_loss")
+    """-input[target] for log-probabilities `input`, reduced over the targets that are not
+    ignore_index (the mean over those), as PyTorch's F.nll_loss."""
+    log_probs = _class_scores(input, "nll_loss")
+    labels = _int_labels(target, log_probs.shape[:1] + log_probs.shape[2:], log_probs.shape[1],
+                         ignore_index)
+    counted = labels != ignore_index
+    picks = np.expand_dims(np.where(counted, labels, 0), 1)
+    losses = -log_probs.gather(1, picks).squeeze(1) * Tensor(counted, dtype=log_probs.dtype)
+    return _reduce(losses, reduction, int(counted.sum()))
 
 
 def hinge_loss(scores: Tensor | Sequence[Value], y: Any) -> Tensor | Value:
@@ -185,8 +440,8 @@ def hinge_loss(scores: Tensor | Sequence[Value], y: Any) -> Tensor | Value:
                          f"got values {np.unique(y)[:5].tolist()}")
     if isinstance(scores, Tensor):
         if y.shape != scores.shape:
-            raise ValueError(f"hinge_loss: scores have shape {scores.shape} but labels {y.shape}; "
-                             "reshape one (e.g. scores.reshape(-1)) so they match")
+            raise ValueError(f"hinge_loss: scores have shape {tuple(scores.shape)} but labels "
+                             f"{y.shape}; reshape one (e.g. scores.reshape(-1)) so they match")
         return (1 - Tensor(y, dtype=scores.dtype) * scores).relu().mean()
     if y.shape != (len(scores),):
         raise ValueError(f"hinge_loss: {len(scores)} scores need labels of shape "

@@ -1,108 +1,249 @@
-"""Tensor layers: Linear, the activations ReLU, Tanh and Sigmoid, and Sequential.
+"""Tensor layers with PyTorch's names, signatures, defaults, initialisation and shapes:
+Linear, Embedding, Identity, Flatten, Dropout, the activations (ReLU, GELU, Tanh,
+Sigmoid, Softmax, LogSoftmax) and the losses as modules (CrossEntropyLoss, NLLLoss,
+MSELoss). Containers are in nn/container.py, normalisation in nn/normalization.py.
 
-`Linear` keeps the lesson's layout: weight has shape (in_features, out_features) and the
-layer computes `x @ weight + bias`. That is the transpose of torch.nn.Linear.weight
-(copy PyTorch weights in with `.T`), and it saves a transpose node per layer.
-
-Initial weights come from the engine's one numpy Generator, the one behind `engine.randn`;
-`nn.manual_seed(n)` (which is `engine.manual_seed`) reseeds it, as `torch.manual_seed(n)`
-does, so a run is repeatable.
+Linear's weight is (out_features, in_features), as torch.nn.Linear's, and it computes
+`F.linear`: one graph node. Initial weights are drawn as PyTorch draws them, from the
+engine's generator (engine/random.py, PyTorch's CPU numbers), so after
+`engine.manual_seed(0)` an `nn.Linear(3, 2)` holds the very weights `torch.manual_seed(0);
+torch.nn.Linear(3, 2)` holds. `nn.manual_seed` is `engine.manual_seed`.
 """
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
-from engine import Tensor
-from engine.random import manual_seed, uniform_  # noqa: F401  (nn.manual_seed)
-from engine.tensor import _as_tensor
+from engine.device import check as check_device
+from engine.dtypes import get_default_dtype
+from engine.random import manual_seed  # noqa: F401  (nn.manual_seed)
+from engine.tensor import Tensor, _as_tensor
+from nn import functional as F
+from nn import init
 from nn.module import Module
+from nn.parameter import Parameter
+
+
+def _size(owner: str, name: str, n: Any) -> int:
+    """A layer size as an int, or a ValueError naming it."""
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"{owner}'s {name} must be a positive int, got {n!r}")
+    return int(n)
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    """A layer's dtype: the default float dtype (float32) unless told, and a float one."""
+    dtype = np.dtype(dtype or get_default_dtype())
+    if dtype.kind != "f":
+        raise TypeError(f"a layer's weights are floats; got dtype={dtype}")
+    return dtype
+
+
+def _empty(shape: tuple, dtype: Any, device: Any = None) -> np.ndarray:
+    """Room for a weight, to be filled by its initialisation."""
+    check_device(device)
+    return np.empty(shape, _float_dtype(dtype))
 
 
 class Linear(Module):
-    """x @ weight + bias, with weight (in_features, out_features) and bias (out_features,).
+    """x @ weight.T + bias, with weight (out_features, in_features) and bias (out_features,).
 
     Both start uniform in [-1/sqrt(in_features), 1/sqrt(in_features)]: PyTorch's default,
-    Kaiming-uniform with a = sqrt(5).
+    kaiming_uniform_ with a = sqrt(5) for the weight.
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 dtype: Any = np.float32) -> None:
-        for name, n in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-                raise ValueError(f"Linear's {name} must be a positive int, got {n!r}")
-        self.in_features, self.out_features = int(in_features), int(out_features)
-        bound = 1 / math.sqrt(in_features)
-        self.weight = Tensor(uniform_(np.empty((in_features, out_features), dtype), -bound, bound),
-                             requires_grad=True, label="weight")
-        self.bias = (Tensor(uniform_(np.empty(out_features, dtype), -bound, bound),
-                            requires_grad=True, label="bias") if bias else None)
+                 device: Any = None, dtype: Any = None) -> None:
+        self.in_features = _size("Linear", "in_features", in_features)
+        self.out_features = _size("Linear", "out_features", out_features)
+        self.weight = Parameter(_empty((out_features, in_features), dtype, device))
+        self.bias = Parameter(_empty((out_features,), dtype)) if bias else None
+        self.weight.label = "weight"
+        if self.bias is not None:
+            self.bias.label = "bias"
+        self.reset_parameters()
 
-    def forward(self, x: Any) -> Tensor:
-        x = _as_tensor(x)
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ValueError(f"{self!r} takes inputs of shape (..., {self.in_features}), "
-                             f"got {x.shape}")
-        out = x @ self.weight
-        return out if self.bias is None else out + self.bias
+    def reset_parameters(self) -> None:
+        """PyTorch's initialisation, drawn from the engine's generator."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input: Any) -> Tensor:
+        return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
 
 
+class Embedding(Module):
+    """A table of num_embeddings vectors of embedding_dim numbers, looked up by integer
+    index: (...) ids -> (..., embedding_dim). Starts N(0, 1) as PyTorch's, with the row
+    padding_idx (if given) zero and never trained."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 device: Any = None, dtype: Any = None) -> None:
+        self.num_embeddings = _size("Embedding", "num_embeddings", num_embeddings)
+        self.embedding_dim = _size("Embedding", "embedding_dim", embedding_dim)
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(f"Embedding's padding_idx must lie in [-{num_embeddings}, "
+                                 f"{num_embeddings}), got {padding_idx}")
+            padding_idx %= num_embeddings
+        self.padding_idx = padding_idx
+        self.weight = Parameter(_empty((num_embeddings, embedding_dim), dtype, device))
+        self.weight.label = "weight"
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight._data[self.padding_idx] = 0
+
+    def forward(self, input: Any) -> Tensor:
+        return F.embedding(input, self.weight, self.padding_idx)
+
+    def extra_repr(self) -> str:
+        padding = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        return f"{self.num_embeddings}, {self.embedding_dim}{padding}"
+
+
+class Identity(Module):
+    """Returns its input (a placeholder, e.g. for a layer switched off)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass  # PyTorch's Identity accepts and ignores any arguments
+
+    def forward(self, input: Any) -> Any:
+        return input
+
+
+class Flatten(Module):
+    """Dims start_dim..end_dim merged into one: (n, c, h, w) -> (n, c*h*w) by default."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, input: Any) -> Tensor:
+        return _as_tensor(input).flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Dropout(Module):
+    """In training, zeroes each entry with probability p and scales the rest by 1/(1-p);
+    in eval mode (`model.eval()`), passes its input through."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        if not 0 <= p <= 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, input: Any) -> Tensor:
+        return F.dropout(input, self.p, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+# --- activations ---
+
 class ReLU(Module):
     """max(x, 0), elementwise."""
 
-    def forward(self, x: Any) -> Tensor:
-        return _as_tensor(x).relu()
+    def __init__(self, inplace: bool = False) -> None:
+        self.inplace = inplace
+
+    def forward(self, input: Any) -> Tensor:
+        return F.relu(_as_tensor(input), self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class GELU(Module):
+    """x Phi(x), Phi the standard normal CDF; approximate='tanh' for the tanh formula."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU's approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, input: Any) -> Tensor:
+        return F.gelu(_as_tensor(input), self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
 
 
 class Tanh(Module):
     """tanh(x), elementwise."""
 
-    def forward(self, x: Any) -> Tensor:
-        return _as_tensor(x).tanh()
+    def forward(self, input: Any) -> Tensor:
+        return _as_tensor(input).tanh()
 
 
 class Sigmoid(Module):
     """1 / (1 + e**-x), elementwise."""
 
-    def forward(self, x: Any) -> Tensor:
-        return _as_tensor(x).sigmoid()
+    def forward(self, input: Any) -> Tensor:
+        return _as_tensor(input).sigmoid()
 
 
-class Sequential(Module):
-    """Modules applied in order; indexable, iterable, and named `0`, `1`, ... as in PyTorch."""
+class Softmax(Module):
+    """e**x / sum(e**x) along dim."""
 
-    def __init__(self, *modules: Module) -> None:
-        for i, m in enumerate(modules):
-            if not isinstance(m, Module):
-                raise TypeError(f"Sequential takes Modules; argument {i} is a "
-                                f"{type(m).__name__} (for a function, wrap it in a Module)")
-        self.layers = list(modules)
-        # Label the weights `0.weight`, `2.bias`, ... once, here, for graph pictures. A label
-        # the user chose stays, and so does a longer name that an enclosing Sequential gives
-        # later (built after this one, it relabels `0.weight` as `1.0.weight`).
-        for name, node in self._named_state():
-            if not node.label or name.endswith("." + node.label):
-                node.label = name
+    def __init__(self, dim: int | None = None) -> None:
+        self.dim = dim
 
-    def _members(self) -> Iterator[tuple[str, Any]]:
-        return ((str(i), m) for i, m in enumerate(self.layers))
+    def forward(self, input: Any) -> Tensor:
+        return F.softmax(_as_tensor(input), self.dim)
 
-    def forward(self, x: Any) -> Any:
-        for layer in self.layers:
-            x = layer(x)
-        return x
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
 
-    def __getitem__(self, index: int | slice) -> Module:
-        return Sequential(*self.layers[index]) if isinstance(index, slice) else self.layers[index]
 
-    def __len__(self) -> int:
-        return len(self.layers)
+class LogSoftmax(Softmax):
+    """x - logsumexp(x) along dim."""
 
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self.layers)
+    def forward(self, input: Any) -> Tensor:
+        return F.log_softmax(_as_tensor(input), self.dim)
+
+
+# --- losses as modules ---
+
+class _Loss(Module):
+    def __init__(self, reduction: str = "mean") -> None:
+        F._check_reduction(reduction)
+        self.reduction = reduction
+
+
+class MSELoss(_Loss):
+    """mean((input - target)**2) (or 'sum' or 'none')."""
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class CrossEntropyLoss(_Loss):
+    """F.cross_entropy(input, target) with this module's ignore_index and reduction."""
+
+    def __init__(self, ignore_index: int = -100, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.ignore_index = ignore_index
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.cross_entropy(input, target, self.ignore_index, self.reduction)
+
+
+class NLLLoss(CrossEntropyLoss):
+    """F.nll_loss(input, target): input holds log-probabilities."""
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.nll_loss(input, target, self.ignore_index, self.reduction)

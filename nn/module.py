@@ -2,10 +2,17 @@
 
 A Module's *state* is every `Value` and `Tensor` it holds: directly, in sub-Modules, or in
 lists, tuples and dicts of either, so a subclass only assigns them in `__init__` and never
-registers anything. Its *parameters* are the part of the state that trains: Values, and
-Tensors with `requires_grad` (as in PyTorch, where a frozen weight stays in `state_dict()`).
-Names are dotted paths, as in PyTorch: `layers.0.weight`, `neurons.3.w.1`; two nodes
-reached under one name (a dict key 'a.b' beside an attribute path a.b) are an error.
+registers anything. PyTorch's registering calls (`register_buffer`, `register_parameter`,
+`add_module`) work too: they assign the attribute, and `register_buffer(...,
+persistent=False)` also keeps the tensor out of `state_dict()`.
+
+Its *parameters* are the part of the state that trains: Values, `nn.Parameter`s (frozen or
+not, as in PyTorch), and other Tensors with `requires_grad`. The rest are *buffers*
+(running statistics, masks). Names are dotted paths, as in PyTorch: `layers.0.weight`,
+`neurons.3.w.1`; two nodes reached under one name (a dict key 'a.b' beside an attribute
+path a.b) are an error. A module's own nodes come first, in the order they were assigned,
+then each sub-module's, which is PyTorch's order when a module assigns its parameters
+before its sub-modules.
 
 `state_dict()` maps those names to numpy arrays (a Value becomes a 0-d array), and
 `save`/`load` keep them in PyTorch's safetensors files; nn/checkpoint.py does that work.
@@ -13,16 +20,34 @@ reached under one name (a dict key 'a.b' beside an attribute path a.b) are an er
 from __future__ import annotations
 
 import os
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
+from engine.device import check as check_device
+from engine.device import dtype_of_to
 from engine.graph import Node
+from engine.tensor import Tensor
 from nn import checkpoint
+from nn.parameter import Parameter
+
+
+def _is_parameter(node: Any) -> bool:
+    """Values, Parameters (even frozen) and Tensors that require grad train; the rest is buffers."""
+    return not isinstance(node, Tensor) or isinstance(node, Parameter) or node.requires_grad
+
+
+def _check_name(kind: str, name: Any) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name must be a string, got {type(name).__name__} {name!r:.40}")
+    if not name or "." in name:
+        raise KeyError(f"{kind} name {name!r} must be non-empty and hold no '.' (a dot "
+                       "separates the parts of a dotted name)")
 
 
 class Module:
-    """Base class: parameters(), named_parameters(), zero_grad(), train()/eval(), checkpoints."""
+    """Base class, as torch.nn.Module: define `forward`; parameters, buffers and sub-modules
+    are found in the attributes."""
 
     training = True
 
@@ -32,6 +57,39 @@ class Module:
             raise TypeError(f"{type(self).__name__} has no forward(); define "
                             "forward(self, x) to say what calling it computes")
         return forward(*args, **kwargs)
+
+    # --- PyTorch's registering calls, over plain attributes ---
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Hold `tensor` as state that does not train (running statistics, a mask); with
+        `persistent=False` it stays out of state_dict() and checkpoints."""
+        _check_name("buffer", name)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer({name!r}) takes a Tensor or None, got "
+                            f"{type(tensor).__name__}")
+        setattr(self, name, tensor)
+        transient = self.__dict__.setdefault("_non_persistent_buffers", set())
+        (transient.discard if persistent else transient.add)(name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Hold `param` (a Parameter, or None for an absent one such as bias=False)."""
+        _check_name("parameter", name)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter({name!r}) takes an nn.Parameter or None, got "
+                            f"{type(param).__name__}; wrap a tensor as nn.Parameter(t)")
+        setattr(self, name, param)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Hold `module` as a sub-module under `name`."""
+        _check_name("module", name)
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module({name!r}) takes a Module or None, got "
+                            f"{type(module).__name__}")
+        setattr(self, name, module)
+
+    register_module = add_module
+
+    # --- walking the state ---
 
     def _members(self) -> Iterator[tuple[str, Any]]:
         """(dotted name, object) for every Value, Tensor and sub-Module held here, depth first."""
@@ -45,56 +103,103 @@ class Module:
             elif isinstance(value, (Node, Module)):
                 yield name, value
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module and every sub-Module once, with dotted names ('' for this one)."""
-        seen = {id(self)}
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, module) for each direct sub-module, once."""
+        seen = set()
+        for name, value in self._members():
+            if isinstance(value, Module) and id(value) not in seen:
+                seen.add(id(value))
+                yield name, value
+
+    def children(self) -> Iterator[Module]:
+        return (m for _, m in self.named_children())
+
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """This module and every sub-module, depth first, each once unless
+        `remove_duplicate=False`, with dotted names ('' for this one)."""
+        seen = set() if memo is None else memo
         stack = [(prefix, self)]
         while stack:
             path, module = stack.pop()
+            if remove_duplicate:
+                if id(module) in seen:
+                    continue
+                seen.add(id(module))
             yield path, module
-            children = []
-            for name, value in module._members():
-                if isinstance(value, Module) and id(value) not in seen:
-                    seen.add(id(value))
-                    children.append((f"{path}.{name}" if path else name, value))
-            stack.extend(reversed(children))
+            stack.extend(reversed([(f"{path}.{name}" if path else name, child)
+                                   for name, child in module.named_children()]))
 
-    def _named_state(self) -> Iterator[tuple[str, Any]]:
-        """(dotted name, node) for every Value and Tensor, trainable or not, each once.
+    def modules(self) -> Iterator[Module]:
+        return (m for _, m in self.named_modules())
 
-        A module's own nodes come first, in attribute order, then each sub-module's, as in
-        PyTorch. Raises ValueError when two different nodes would get the same name.
+    def get_submodule(self, target: str) -> Module:
+        """The sub-module at a dotted name ('' for this one), as named by named_modules()."""
+        for name, module in self.named_modules():
+            if name == target:
+                return module
+        raise AttributeError(f"{type(self).__name__} has no sub-module {target!r}")
+
+    def _named_nodes(self, persistent_only: bool = False, recurse: bool = True,
+                     prefix: str = "") -> Iterator[tuple[str, Any]]:
+        """(dotted name, node) for every Value and Tensor, each once; a module's own first.
+
+        Raises ValueError when two different nodes would get the same name.
         """
         seen, names = set(), set()
-        for prefix, module in self.named_modules():
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for path, module in modules:
+            left_out = getattr(module, "_non_persistent_buffers", ()) if persistent_only else ()
             for name, value in module._members():
-                if isinstance(value, Module) or id(value) in seen:
+                if isinstance(value, Module) or id(value) in seen or name in left_out:
                     continue
-                name = f"{prefix}.{name}" if prefix else name
-                if name in names:
+                full = f"{path}.{name}" if path else name
+                if full in names:
                     raise ValueError(f"two nodes of this {type(self).__name__} are both named "
-                                     f"{name!r} (a dict key or attribute with a dot in it?); "
+                                     f"{full!r} (a dict key or attribute with a dot in it?); "
                                      "rename one, or a checkpoint could not tell them apart")
                 seen.add(id(value))
-                names.add(name)
-                yield name, value
+                names.add(full)
+                yield full, value
 
-    def named_parameters(self) -> Iterator[tuple[str, Any]]:
+    def _named_state(self) -> Iterator[tuple[str, Any]]:
+        """(dotted name, node) for what state_dict() and checkpoints hold: parameters and
+        persistent buffers."""
+        return self._named_nodes(persistent_only=True)
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Any]]:
         """(dotted name, parameter) pairs, each parameter once, in state order."""
-        return ((name, node) for name, node in self._named_state() if node.requires_grad)
+        return ((n, p) for n, p in self._named_nodes(False, recurse, prefix) if _is_parameter(p))
 
-    def parameters(self) -> list:
+    def parameters(self, recurse: bool = True) -> Iterator[Any]:
         """Every parameter once, in the order of named_parameters()."""
-        return [p for _, p in self.named_parameters()]
+        return (p for _, p in self.named_parameters(recurse=recurse))
 
-    def zero_grad(self) -> None:
-        """Reset gradients (0.0 for Values, None for Tensors) before the next backward()."""
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) pairs: Tensors held here that are not parameters."""
+        return ((n, b) for n, b in self._named_nodes(False, recurse, prefix)
+                if not _is_parameter(b))
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        return (b for _, b in self.named_buffers(recurse=recurse))
+
+    # --- training ---
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset every parameter's gradient before the next backward(): None for Tensors
+        (zeros in place with set_to_none=False), 0.0 for Values."""
         for p in self.parameters():
-            p.zero_grad()
+            if set_to_none or not isinstance(p, Tensor) or p._grad is None:
+                p.zero_grad()
+            else:
+                p._grad.detach_()
+                p._grad._data[...] = 0
 
     def train(self, mode: bool = True) -> Module:
         """Set training mode here and in every sub-Module; returns self."""
-        for _, module in self.named_modules():
+        if not isinstance(mode, bool):
+            raise ValueError(f"train(mode) takes a bool, got {type(mode).__name__} {mode!r:.40}")
+        for module in self.modules():
             module.training = mode
         return self
 
@@ -102,10 +207,64 @@ class Module:
         """Evaluation mode (train(False)); returns self."""
         return self.train(False)
 
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Switch gradients on or off for every parameter (freezing); returns self."""
+        for p in list(self.parameters()):
+            if isinstance(p, Tensor):
+                p.requires_grad_(requires_grad)
+        return self
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """fn(module) for every sub-module, children before parents, then this one (as
+        PyTorch, e.g. for custom initialisation); returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # --- devices and dtypes: the CPU only; casts change the numbers in place ---
+
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """`to(device)`, `to(dtype)`, `to(device, dtype)` or `to(tensor)`: the device must be
+        the CPU; a float dtype casts every float parameter and buffer in place."""
+        dtype = dtype_of_to(args, dict(kwargs))
+        if dtype is not None:
+            dtype = np.dtype(dtype)
+            if dtype.kind != "f":
+                raise TypeError(f"Module.to only takes a float dtype, got {dtype}")
+            self._cast(dtype)
+        return self
+
+    def cpu(self) -> Module:
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        check_device("cuda")  # refuses, saying this engine has the CPU only
+        return self
+
+    def float(self) -> Module:
+        return self._cast(np.dtype(np.float32))
+
+    def double(self) -> Module:
+        return self._cast(np.dtype(np.float64))
+
+    def half(self) -> Module:
+        return self._cast(np.dtype(np.float16))
+
+    def _cast(self, dtype: np.dtype) -> Module:
+        """Every float Tensor here (parameters, buffers, their grads) as `dtype`, in place."""
+        for _, t in self._named_nodes():
+            if isinstance(t, Tensor) and t._data.dtype.kind == "f":
+                t._data = t._data.astype(dtype, copy=False)
+                if t._grad is not None:
+                    t._grad._data = t._grad._data.astype(dtype, copy=False)
+        return self
+
     # --- checkpoints (nn/checkpoint.py does the work) ---
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Dotted name -> a copy of the numbers of every Value and Tensor, frozen ones too."""
+        """Dotted name -> a copy of the numbers of every parameter and persistent buffer,
+        frozen ones too."""
         return checkpoint.state_dict(self)
 
     def load_state_dict(self, state_dict: Mapping[str, Any],
@@ -126,16 +285,18 @@ class Module:
         this module, checking everything against it before reading any number."""
         checkpoint.load(self, path)
 
-    # --- printing ---
+    # --- printing, as PyTorch prints modules ---
 
     def extra_repr(self) -> str:
-        """What goes between the parentheses of a module without sub-modules."""
+        """What goes between the parentheses besides the sub-modules (a layer's sizes)."""
         return ""
 
     def __repr__(self) -> str:
-        children = [(name, value) for name, value in self._members() if isinstance(value, Module)]
-        if not children:
-            return f"{type(self).__name__}({self.extra_repr()})"
-        lines = [f"  ({name}): " + repr(child).replace("\n", "\n  ") for name, child in children]
-        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
-
+        extra = self.extra_repr()
+        lines = extra.split("\n") if extra else []
+        children = [f"({name}): " + repr(child).replace("\n", "\n  ")
+                    for name, child in self.named_children()]
+        if len(lines) == 1 and not children:
+            return f"{type(self).__name__}({lines[0]})"
+        body = "".join(f"\n  {line}" for line in lines + children)
+        return f"{type(self).__name__}({body}\n)" if body else f"{type(self).__name__}()"

@@ -15,7 +15,14 @@ from nn.module import Module
 Scalar = Union[Value, float, int]
 
 
-class Neuron(Module):
+class _ScalarModule(Module):
+    """A Module whose parameters() is a list, as micrograd's (`len(model.parameters())`)."""
+
+    def parameters(self, recurse: bool = True) -> list[Value]:  # type: ignore[override]
+        return list(super().parameters(recurse))
+
+
+class Neuron(_ScalarModule):
     """One unit: relu(w . x + b), or just w . x + b when `nonlin=False`."""
 
     def __init__(self, nin: int, nonlin: bool = True) -> None:
@@ -33,7 +40,7 @@ class Neuron(Module):
         return f"{'ReLU' if self.nonlin else 'Linear'}Neuron({len(self.w)})"
 
 
-class Layer(Module):
+class Layer(_ScalarModule):
     """`nout` neurons reading the same inputs; returns one Value when nout == 1, else a list."""
 
     def __init__(self, nin: int, nout: int, nonlin: bool = True) -> None:
@@ -47,7 +54,7 @@ class Layer(Module):
         return f"Layer of [{', '.join(map(repr, self.neurons))}]"
 
 
-class MLP(Module):
+class MLP(_ScalarModule):
     """Layers of sizes `nouts` after `nin` inputs; ReLU between them, linear at the end."""
 
     def __init__(self, nin: int, nouts: Sequence[int]) -> None:

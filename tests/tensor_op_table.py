@@ -36,6 +36,26 @@ def attention(q, k, v, future):
     return scores.masked_fill(future, -math.inf).softmax(-1) @ v
 
 
+def _picks_minus_1(logits, tensor):
+    """makemore part 4's `dlogits[range(n), Yb] -= 1; dlogits /= n` on a graph node (there
+    a softmax, which PyTorch cannot backprop through after it is changed in place)."""
+    d = logits * 2
+    d[range(2), tensor([2, 0])] -= 1
+    d /= 2
+    return d
+
+
+def _rows_added(w, zeros_like):
+    """makemore part 4's dC: rows of w added one by one at 0-d int tensor indexes, repeats
+    included (`dC[ix] += demb[k, j]`)."""
+    out = zeros_like(w)
+    picks = zeros_like(w[:, 0]).long() + 1  # [1, 1, 1, 1], of the same kind of tensor
+    picks[0] = 0
+    for k in range(w.shape[0]):
+        out[picks[k]] += w[k] * (k + 1)
+    return out
+
+
 # name, function of Tensors, the same on torch tensors (None: the same code runs on both),
 # how to draw each input, the input shapes to check it at
 TENSOR_OPS = [
@@ -81,6 +101,20 @@ TENSOR_OPS = [
     ("sum_keepdims", lambda a: a.sum(axis=-1, keepdims=True), None, [real], SHAPES[1:]),
     ("sum_dim_keepdim", lambda a: a.sum(dim=-1, keepdim=True), None, [real], SHAPES[1:]),
     ("sum_dims", lambda a: a.sum(dim=(0, -1)), None, [real], [(2, 3), (2, 1, 3)]),
+    ("log10", lambda a: a.log10(), None, [positive], SHAPES),
+    ("log10_function", lambda a: engine.log10(a), lambda a: _torch().log10(a), [positive],
+     [(2, 3)]),
+    ("var", lambda a: a.var(), None, [real], SHAPES[1:]),  # unbiased: over n - 1
+    ("var_dims_keepdim", lambda a: a.var((0, 1), keepdim=True), None, [real],
+     [(2, 3), (2, 1, 3)]),  # BatchNorm1d over (batch, time), as makemore part 5
+    ("var_unbiased_false", lambda a: a.var(-1, unbiased=False), None, [real], SHAPES[1:]),
+    ("var_correction", lambda a: a.var(0, correction=0), None, [real], [(2, 3)]),
+    ("std", lambda a: a.std(), None, [real], SHAPES[1:]),
+    ("std_dim_keepdim", lambda a: a.std(0, keepdim=True), None, [real], [(2, 3), (2, 1, 3)]),
+    ("picks_minus_1_in_place", lambda a: _picks_minus_1(a, engine.tensor),
+     lambda a: _picks_minus_1(a, _torch().tensor), [real], [(2, 3)]),  # makemore 4, exercise 2
+    ("rows_added_in_place_one_by_one", lambda w: _rows_added(w, engine.zeros_like),
+     lambda w: _rows_added(w, _torch().zeros_like), [real], [(4, 3)]),  # part 4's dC
     ("mean", lambda a: a.mean(), None, [real], SHAPES),
     ("mean_axis", lambda a: a.mean(axis=0), None, [real], SHAPES[1:]),
     ("mean_dim_list", lambda a: a.mean(dim=[0, -1]), None, [real], [(2, 3), (2, 1, 3)]),

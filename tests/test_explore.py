@@ -61,11 +61,16 @@ def neuron() -> Value:
 
 
 def tensor_mlp() -> Tensor:
-    """A 4-5-3 Tensor MLP with ReLU, cross-entropy over six rows."""
+    """A 4-5-3 Tensor MLP with ReLU, cross-entropy over six rows, its layers spelled out in
+    two-operand ops (x @ w, + b, log_softmax, a pick), as these pages' tests were drawn
+    for (nn.Linear and F.cross_entropy are single nodes of three and one operands)."""
     nn.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 3))
     x = Tensor(np.random.default_rng(0).standard_normal((6, 4)).astype(np.float32), label="x")
-    loss = nn.cross_entropy(model(x), np.array([0, 1, 2, 0, 1, 2]))
+    first, _, last = model
+    h = (x @ first.weight.T + first.bias).relu()
+    log_probs = (h @ last.weight.T + last.bias).log_softmax(1)
+    loss = -log_probs[np.arange(6), np.array([0, 1, 2, 0, 1, 2])].mean()
     loss.label = "loss"
     return loss
 

@@ -1,17 +1,188 @@
-"""nn/functional.py: mse_loss, cross_entropy and hinge_loss against PyTorch, finite differences
-and closed forms, and their errors for bad input."""
+"""nn/functional.py: every function against PyTorch, central differences and (for the
+primitives with rules of their own) second derivatives by create_graph; the losses against
+closed forms and a numpy oracle that needs no PyTorch; errors for bad input."""
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import engine
 import nn
+import nn.functional as F
 from engine import Tensor, Value, gradcheck
 from nn import cross_entropy, hinge_loss, mse_loss
 
 rng = np.random.default_rng(0)
+LABELS = np.array([[2, 0, 1, 3, 1], [0, 0, 3, 2, 1], [1, 3, 0, 0, 2]])  # (3, 5): 4 classes
+
+# name, the call written once for F = nn.functional or torch.nn.functional, input shapes.
+# Each input is drawn from a normal distribution and requires grad.
+FUNCTIONS = {
+    "linear": (lambda F, x, w, b: F.linear(x, w, b), [(4, 3), (2, 3), (2,)]),
+    "linear_batch_dims": (lambda F, x, w, b: F.linear(x, w, b), [(2, 4, 3), (5, 3), (5,)]),
+    "linear_vector": (lambda F, x, w: F.linear(x, w), [(3,), (2, 3)]),
+    "linear_no_bias": (lambda F, x, w: F.linear(x, w), [(2, 4, 3), (2, 3)]),
+    # squared, so that the gradient depends on the table and has a second derivative
+    "embedding": (lambda F, w: F.embedding(_index(F, LABELS), w) ** 2, [(4, 3)]),
+    "embedding_padding": (lambda F, w: F.embedding(_index(F, LABELS), w, padding_idx=1) ** 2,
+                          [(4, 3)]),
+    "layer_norm": (lambda F, x, w, b: F.layer_norm(x, (5,), w, b), [(2, 4, 5), (5,), (5,)]),
+    "layer_norm_2_dims": (lambda F, x, w: F.layer_norm(x, (3, 4), w), [(2, 3, 4), (3, 4)]),
+    "layer_norm_plain": (lambda F, x: F.layer_norm(x, [4]), [(3, 4)]),
+    "gelu": (lambda F, x: F.gelu(x * 3), [(3, 5)]),
+    "gelu_tanh": (lambda F, x: F.gelu(x * 3, approximate="tanh"), [(3, 5)]),
+    "silu": (lambda F, x: F.silu(x), [(3, 5)]),
+    "softmax": (lambda F, x: F.softmax(x, dim=1), [(3, 5, 2)]),
+    "log_softmax": (lambda F, x: F.log_softmax(x, dim=-1), [(3, 5)]),
+    "cross_entropy": (lambda F, x: F.cross_entropy(x, _index(F, LABELS[0])), [(5, 4)]),
+    "cross_entropy_positions": (lambda F, x: F.cross_entropy(x, _index(F, LABELS)), [(3, 4, 5)]),
+    "cross_entropy_ignore_sum": (lambda F, x: F.cross_entropy(
+        x, _index(F, LABELS), ignore_index=0, reduction="sum"), [(3, 4, 5)]),
+    "cross_entropy_none": (lambda F, x: F.cross_entropy(
+        x, _index(F, LABELS[0]), ignore_index=3, reduction="none"), [(5, 4)]),
+    "nll_loss": (lambda F, x: F.nll_loss(F.log_softmax(x, 1), _index(F, LABELS)), [(3, 4, 5)]),
+    "mse_loss": (lambda F, x, y: F.mse_loss(x, y), [(3, 4), (3, 4)]),
+    "batch_norm_training": (lambda F, x, w, b: F.batch_norm(x, None, None, w, b, True),
+                            [(6, 3), (3,), (3,)]),
+    "batch_norm_length": (lambda F, x: F.batch_norm(x, None, None, training=True),
+                          [(4, 3, 2)]),
+}
+# the primitives: ops with a rule of their own, so their second derivatives are checked too
+PRIMITIVES = ["linear", "linear_batch_dims", "linear_vector", "embedding", "embedding_padding",
+              "layer_norm", "layer_norm_2_dims", "gelu", "gelu_tanh", "softmax", "log_softmax",
+              "cross_entropy", "cross_entropy_positions", "cross_entropy_ignore_sum",
+              "cross_entropy_none"]
+# padding_idx's row takes part in the output but gets no gradient, by definition (PyTorch's):
+# finite differences see the dependence, so that case is checked against PyTorch only
+DIFFERENTIABLE = [name for name in FUNCTIONS if name != "embedding_padding"]
+
+
+def _index(F, labels: np.ndarray):
+    """Integer labels as the library's tensor (ours takes arrays too; torch wants tensors)."""
+    return labels if F is nn.functional else __import__("torch").as_tensor(labels)
+
+
+def _arrays(name: str) -> list[np.ndarray]:
+    r = np.random.default_rng(abs(hash(name)) % 2**32)
+    return [r.normal(size=shape) for shape in FUNCTIONS[name][1]]
+
+
+def _weights(name: str, arrays: list[np.ndarray]) -> np.ndarray:
+    """Fixed random weights for the output, so that a scalar depends on every entry."""
+    with engine.no_grad():
+        shape = FUNCTIONS[name][0](F, *[Tensor(a) for a in arrays]).shape
+    return np.random.default_rng(1).normal(size=shape)
+
+
+@pytest.mark.parametrize("name", DIFFERENTIABLE)
+def test_function_gradient_matches_central_differences(name):
+    arrays = _arrays(name)
+    call, weights = FUNCTIONS[name][0], _weights(name, arrays)
+    inputs = [Tensor(a, requires_grad=True) for a in arrays]
+    assert gradcheck(lambda *xs: (call(F, *xs) * weights).sum(), inputs)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_function_matches_pytorch(torch, name):
+    arrays = _arrays(name)
+    call, weights = FUNCTIONS[name][0], _weights(name, arrays)
+    ours = [Tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out, want = call(F, *ours), call(torch.nn.functional, *theirs)
+    np.testing.assert_allclose(out.numpy(), want.detach().numpy(), rtol=1e-12, atol=1e-14)
+    (out * weights).sum().backward()
+    (want * torch.tensor(weights)).sum().backward()
+    for x, t in zip(ours, theirs):
+        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_function_keeps_float32(name):
+    inputs = [Tensor(a, requires_grad=True, dtype=np.float32) for a in _arrays(name)]
+    out = FUNCTIONS[name][0](F, *inputs)
+    assert out.dtype == np.float32
+    out.backward(np.ones(out.shape, np.float32))
+    assert all(x.grad.dtype == np.float32 for x in inputs)
+
+
+def _second(name: str, arrays: list[np.ndarray]):
+    """x -> d(weighted output)/dx by create_graph, dotted with other fixed weights: a scalar
+    whose gradient is the second derivative."""
+    call, weights = FUNCTIONS[name][0], _weights(name, arrays)
+    directions = [np.random.default_rng(2).normal(size=a.shape) for a in arrays]
+
+    def f(*xs):
+        with engine.enable_grad():  # gradcheck evaluates f without recording
+            grads = engine.grad((call(F, *xs) * weights).sum(), xs, create_graph=True,
+                                allow_unused=True)
+            return sum((g * d).sum() for g, d in zip(grads, directions) if g is not None)
+    return f, weights, directions
+
+
+@pytest.mark.parametrize("name", [name for name in PRIMITIVES if name in DIFFERENTIABLE])
+def test_primitive_second_derivative_matches_central_differences(name):
+    arrays = _arrays(name)
+    f, _, _ = _second(name, arrays)
+    assert gradcheck(f, [Tensor(a, requires_grad=True) for a in arrays])
+
+
+@pytest.mark.parametrize("name", PRIMITIVES)
+def test_primitive_second_derivative_matches_pytorch(torch, name):
+    arrays = _arrays(name)
+    f, weights, directions = _second(name, arrays)
+    ours = [Tensor(a, requires_grad=True) for a in arrays]
+    f(*ours).backward()
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out = (FUNCTIONS[name][0](torch.nn.functional, *theirs) * torch.tensor(weights)).sum()
+    grads = torch.autograd.grad(out, theirs, create_graph=True)
+    sum((g * torch.tensor(d)).sum() for g, d in zip(grads, directions)).backward()
+    for x, t in zip(ours, theirs):  # None: no second-order dependence (linear in x)
+        np.testing.assert_allclose(0 if x.grad is None else x.grad,
+                                   0 if t.grad is None else t.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_linear_is_one_node_with_no_transpose():
+    x, w, b = (Tensor(a, requires_grad=True) for a in _arrays("linear"))
+    out = F.linear(x, w, b)
+    assert out._op == "linear" and out._prev == (x, w, b)
+
+
+def test_every_primitive_states_its_rule_for_each_operand():
+    """viz.explore shows each node's rule from its op's docstring, one clause per operand."""
+    from viz.rules import rule_of
+
+    for name in PRIMITIVES:
+        inputs = [Tensor(a, requires_grad=True) for a in _arrays(name)]
+        node = next(n for n in engine.topological_order(FUNCTIONS[name][0](F, *inputs))
+                    if n._op and n._op in name)  # the primitive (embedding is squared after)
+        rule, _ = rule_of(node)
+        assert rule is not None, name
+        assert all(rule.clause(k).text for k in range(len(node._prev))), name
+
+
+def test_linears_stated_rule_gives_the_engines_gradients():
+    from viz.rules import evaluate, rule_of
+
+    x, w, b = (Tensor(a, requires_grad=True) for a in _arrays("linear_batch_dims"))
+    out = F.linear(x, w, b)
+    g = np.random.default_rng(6).normal(size=out.shape)
+    rule, _ = rule_of(out)
+    env = {"g": g, "input": x.numpy(), "weight": w.numpy(), "bias": b.numpy()}
+    stated = [evaluate(rule.clause(k).formula, env) for k in range(3)]
+    out.backward(g)
+    for k, x in enumerate((x, w, b)):  # summed over the batch dims, as the docstring says
+        lead = tuple(range(stated[k].ndim - x.ndim))
+        np.testing.assert_allclose(stated[k].sum(axis=lead), x.grad, rtol=1e-12)
+
+
+def test_cross_entropy_is_one_node():
+    x = Tensor(_arrays("cross_entropy")[0], requires_grad=True)
+    out = F.cross_entropy(x, LABELS[0])
+    assert out._op == "cross_entropy" and out._prev == (x,)
 
 
 def f64(data) -> Tensor:
@@ -264,3 +435,124 @@ def test_linear_and_embedding_take_torchs_layouts(torch):
                                rtol=1e-12)
     table, index = rng.normal(size=(5, 2)), np.array([[4, 0], [0, 0]])
     np.testing.assert_array_equal(nn.functional.embedding(index, Tensor(table)), table[index])
+
+
+# --- cross_entropy against numpy, without PyTorch ---
+
+def numpy_cross_entropy(x: np.ndarray, labels: np.ndarray, ignore_index: int,
+                        reduction: str) -> np.ndarray:
+    """The definition, written out: log-softmax over the class dim (1), minus the label's."""
+    shifted = x - x.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    counted = labels != ignore_index
+    picked = np.take_along_axis(log_probs, np.expand_dims(np.where(counted, labels, 0), 1), 1)
+    losses = -np.squeeze(picked, 1) * counted
+    if reduction == "none":
+        return losses
+    return losses.sum() if reduction == "sum" else losses.sum() / counted.sum()
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape, ignore_index", [((5, 4), -100), ((3, 4, 5), -100),
+                                                 ((3, 4, 5), 0), ((2, 4, 3, 5), 1)])
+def test_cross_entropy_is_the_definition_over_the_class_dim(shape, ignore_index, reduction):
+    """Class scores sit in dim 1 of (n, classes, d1, ...): the softmax runs over that dim
+    only, and the mean is over the counted targets."""
+    r = np.random.default_rng(3)
+    x = r.normal(size=shape) * 3
+    labels = r.integers(0, shape[1], shape[:1] + shape[2:])
+    out = cross_entropy(Tensor(x), labels, ignore_index=ignore_index, reduction=reduction)
+    # a loss is a difference of terms the size of the logits: its error is relative to them
+    np.testing.assert_allclose(out.numpy(), numpy_cross_entropy(x, labels, ignore_index,
+                                                                reduction), rtol=1e-12, atol=1e-13)
+
+
+def test_cross_entropy_gradient_is_softmax_minus_one_hot_over_the_count():
+    x = np.random.default_rng(4).normal(size=(3, 4, 5))
+    logits = Tensor(x, requires_grad=True)
+    labels = np.where(LABELS == 2, -100, LABELS)
+    cross_entropy(logits, labels).backward()
+    probs = np.exp(x) / np.exp(x).sum(axis=1, keepdims=True)
+    one_hot = np.moveaxis(np.eye(4)[np.where(labels < 0, 0, labels)], -1, 1)
+    counted = np.expand_dims(labels != -100, 1)
+    np.testing.assert_allclose(logits.grad, (probs - one_hot) * counted / counted.sum(),
+                               rtol=1e-12, atol=1e-15)
+
+
+# --- dropout ---
+
+def test_dropout_zeroes_what_pytorchs_zeroes_from_the_same_seed(torch):
+    x = np.random.default_rng(5).normal(size=(4, 50)).astype(np.float32)
+    engine.manual_seed(7)
+    torch.manual_seed(7)
+    ours = F.dropout(Tensor(x), 0.3)
+    theirs = torch.nn.functional.dropout(torch.from_numpy(x), 0.3)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_dropout_keeps_each_entry_with_probability_1_minus_p_scaled_up():
+    x = Tensor(np.ones((200, 500), np.float32), requires_grad=True)
+    out = F.dropout(x, 0.2)
+    kept = out.numpy() != 0
+    assert kept.mean() == pytest.approx(0.8, abs=0.005)  # 100,000 draws: sd 0.0013
+    np.testing.assert_array_equal(out.numpy()[kept], np.float32(1) / np.float32(0.8))
+    out.sum().backward()  # the gradient passes where the entry was kept, scaled alike
+    np.testing.assert_array_equal(x.grad.numpy(), out.numpy())
+
+
+@pytest.mark.parametrize("p, training", [(0.0, True), (0.5, False)])
+def test_dropout_passes_its_input_through_when_off(p, training):
+    x = Tensor(np.ones(3))
+    assert F.dropout(x, p, training=training) is x
+
+
+def test_dropout_with_p_1_zeroes_everything():
+    np.testing.assert_array_equal(F.dropout(Tensor(np.ones(5)), 1.0).numpy(), np.zeros(5))
+
+
+# --- closed forms and edges ---
+
+def test_gelu_at_the_edges_of_the_normal_cdf():
+    x = Tensor(np.array([-40.0, -5.0, 0.0, 5.0, 40.0]), requires_grad=True)
+    out = F.gelu(x)
+    # x Phi(x); Phi(-5) = 2.866515718791939e-07 (to 16 digits), Phi(5) = 1 - that
+    np.testing.assert_allclose(out.numpy(), [-0.0, -5 * 2.866515718791939e-07, 0.0,
+                                             5 * (1 - 2.866515718791939e-07), 40.0],
+                               rtol=1e-14, atol=1e-300)
+    out.sum().backward()
+    pdf5 = math.exp(-12.5) / math.sqrt(2 * math.pi)
+    np.testing.assert_allclose(x.grad, [0.0, 2.866515718791939e-07 - 5 * pdf5, 0.5,
+                                        1 - 2.866515718791939e-07 + 5 * pdf5, 1.0], rtol=1e-13)
+
+
+def test_layer_norm_of_a_constant_row_is_zero_with_a_finite_gradient():
+    x = Tensor(np.full((2, 4), 3.0), requires_grad=True)
+    out = F.layer_norm(x, (4,))
+    np.testing.assert_array_equal(out.numpy(), np.zeros((2, 4)))
+    (out * np.arange(8.0).reshape(2, 4)).sum().backward()
+    assert np.isfinite(x.grad.numpy()).all()
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: F.linear(Tensor(np.ones((3, 5))), Tensor(np.ones((2, 4)))), ValueError,
+     r"inputs of shape \(\.\.\., 4\) for a weight of shape \(2, 4\).*got \(3, 5\)"),
+    (lambda: F.linear(Tensor(np.ones(4)), Tensor(np.ones((2, 4))), Tensor(np.ones(3))),
+     ValueError, r"bias of shape \(3,\) does not fit a weight of shape \(2, 4\)"),
+    (lambda: F.embedding(np.array([0.0, 1.0]), Tensor(np.ones((3, 2)))), TypeError,
+     "integer indices, got float64"),
+    (lambda: F.embedding(np.array([0, 3]), Tensor(np.ones((3, 2)))), IndexError,
+     r"lie in \[0, 3\) for a table of 3 rows, got values from 0 to 3"),
+    (lambda: F.layer_norm(Tensor(np.ones((2, 3))), (4,)), ValueError,
+     r"input of shape \(\.\.\., 4\).*got input \(2, 3\)"),
+    (lambda: F.gelu(Tensor(np.ones(2)), approximate="fast"), ValueError,
+     "approximate must be 'none' or 'tanh'"),
+    (lambda: F.dropout(Tensor(np.ones(2)), 1.5), ValueError, "between 0 and 1, but got 1.5"),
+    (lambda: F.batch_norm(Tensor(np.ones((1, 3))), None, None, training=True), ValueError,
+     "more than 1 value per channel"),
+    (lambda: F.batch_norm(Tensor(np.ones(3)), None, None), ValueError, r"\(n, channels\)"),
+    (lambda: F.cross_entropy(Tensor(np.ones((2, 3))), np.zeros(2, np.int64),
+                             reduction="avg"), ValueError, "reduction must be one of"),
+])
+def test_bad_input_is_refused_clearly(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

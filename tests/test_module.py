@@ -1,4 +1,6 @@
-"""nn/module.py: parameter discovery and names, zero_grad, train/eval, repr.
+"""nn/module.py and nn/parameter.py: parameter and buffer discovery and names, PyTorch's
+registering calls, children and modules, zero_grad, train/eval, freezing, devices and
+dtypes, apply, repr.
 
 Checkpoints (state_dict, save, load) are tests/test_checkpoint.py's."""
 from __future__ import annotations
@@ -8,9 +10,10 @@ import os
 import numpy as np
 import pytest
 
+import engine
 import nn
 from engine import Tensor, Value
-from nn import Linear, Module, ReLU, Sequential
+from nn import Linear, Module, Parameter, ReLU, Sequential
 
 
 class Block(Module):
@@ -37,7 +40,7 @@ def test_parameters_are_found_in_attributes_lists_tuples_and_dicts_once_each():
     # a module's own parameters first, then each sub-module's, as in PyTorch
     assert names == ["scale", "pair.0", "layers.0.weight", "layers.0.bias", "layers.2.weight",
                      "layers.2.bias", "heads.a.weight", "heads.a.bias", "heads.b.weight"]
-    params = block.parameters()
+    params = list(block.parameters())
     assert all(p.requires_grad for p in params)
     assert sum(p is shared for p in params) == 1
     assert not any(p is block.frozen for p in params)
@@ -57,20 +60,6 @@ def test_nested_sequential_names_are_dotted_paths():
                                                          "1.1.bias"]
 
 
-def test_sequential_labels_its_weights_with_their_names_for_graph_pictures():
-    model = Sequential(Linear(4, 3), ReLU(), Linear(3, 2))
-    assert [p.label for p in model.parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
-
-
-def test_labelling_keeps_user_labels_and_never_shortens_an_outer_name():
-    inner = Linear(2, 2)
-    inner.bias.label = "b1"
-    Sequential(ReLU(), Sequential(inner))  # labels inner's weight 0.weight, then 1.0.weight
-    Sequential(inner)  # a later, shorter name does not replace it
-    assert inner.weight.label == "1.0.weight"
-    assert inner.bias.label == "b1"
-
-
 def test_walking_the_parameters_leaves_labels_alone():
     model = Sequential(Linear(2, 2))
     model[0].weight.label, model[0].bias.label = "", "mine"
@@ -85,7 +74,8 @@ def test_two_nodes_under_one_name_are_refused_before_anything_is_saved(tmp_path)
             self.d = {"a": {"b": Tensor(np.ones(2), requires_grad=True)},
                       "a.b": Tensor(np.zeros(2), requires_grad=True)}  # both d.a.b
 
-    for walk in (Clash().state_dict, Clash().parameters, lambda: Clash().save(tmp_path / "m.safetensors")):
+    for walk in (Clash().state_dict, lambda: list(Clash().parameters()),
+                 lambda: Clash().save(tmp_path / "m.safetensors")):
         with pytest.raises(ValueError, match="both named 'd.a.b'"):
             walk()
     assert os.listdir(tmp_path) == []
@@ -120,13 +110,26 @@ def three_two_one(frozen: bool = True) -> Sequential:
     return model
 
 
-def test_a_frozen_weight_is_state_but_not_a_parameter():
+def test_a_frozen_parameter_stays_a_parameter_as_in_pytorch():
     model = three_two_one()
-    assert [n for n, _ in model.named_parameters()] == ["0.bias", "2.weight", "2.bias"]
-    assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
-    model[0].weight.grad = Tensor(np.ones((3, 2), np.float32))
-    model.zero_grad()  # a frozen weight is not the optimizer's, nor zero_grad's
-    assert model[0].weight.grad is not None
+    assert [n for n, _ in model.named_parameters()] == ["0.weight", "0.bias", "2.weight",
+                                                         "2.bias"]
+    assert not model[0].weight.requires_grad
+    model.requires_grad_(True)  # found again, because it is an nn.Parameter
+    assert all(p.requires_grad for p in model.parameters())
+
+
+def test_a_plain_tensor_is_a_parameter_while_it_requires_grad_and_a_buffer_otherwise():
+    class Plain(Module):
+        def __init__(self) -> None:
+            self.w = Tensor(np.ones(2), requires_grad=True)
+            self.mask = Tensor(np.ones(2, bool))
+
+    plain = Plain()
+    assert [n for n, _ in plain.named_parameters()] == ["w"]
+    assert [n for n, _ in plain.named_buffers()] == ["mask"]
+    plain.w.requires_grad_(False)
+    assert [n for n, _ in plain.named_buffers()] == ["w", "mask"]
 
 
 def test_train_and_eval_set_the_flag_in_every_submodule_and_return_self():
@@ -155,3 +158,156 @@ def test_repr_of_a_user_module_names_its_children_by_attribute_path():
     text = repr(Block(Tensor(np.zeros(2), requires_grad=True)))
     assert text.startswith("Block(\n  (layers.0): Linear(in_features=3, out_features=3, bias=True)")
     assert "  (heads.b): Linear(in_features=2, out_features=1, bias=False)\n)" in text
+
+
+# --- PyTorch's registering calls and walks ---
+
+def with_buffers(torch):
+    """A module in PyTorch's style on `torch` (ours: engine): super().__init__(), registered
+    buffers, a parameter that is absent, a child."""
+
+    class WithBuffers(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.ones(3))
+            self.register_buffer("running", torch.zeros(3))
+            self.register_buffer("scratch", torch.zeros(3), persistent=False)
+            self.register_parameter("bias", None)
+            self.add_module("inner", torch.nn.Linear(3, 2))
+
+        def forward(self, x):
+            return self.inner(x * self.weight + self.running)
+    return WithBuffers()
+
+
+def WithBuffers() -> Module:
+    return with_buffers(engine)
+
+
+def test_buffers_parameters_and_state_have_pytorchs_names_and_order(torch):
+    ours, theirs = WithBuffers(), with_buffers(torch)
+    for walk in ("named_parameters", "named_buffers", "named_children", "named_modules"):
+        assert [n for n, _ in getattr(ours, walk)()] == [n for n, _ in getattr(theirs, walk)()]
+    assert list(ours.state_dict()) == list(theirs.state_dict())  # no non-persistent buffer
+
+
+def test_a_non_persistent_buffer_is_a_buffer_outside_the_state_dict():
+    module = WithBuffers()
+    assert [n for n, _ in module.named_buffers()] == ["running", "scratch"]
+    assert list(module.state_dict()) == ["weight", "running", "inner.weight", "inner.bias"]
+    module.register_buffer("scratch", module.scratch)  # persistent again
+    assert "scratch" in module.state_dict()
+
+
+def test_walks_take_pytorchs_arguments():
+    module = WithBuffers()
+    assert [n for n, _ in module.named_parameters(recurse=False)] == ["weight"]
+    assert [n for n, _ in module.named_parameters(prefix="m")] == ["m.weight", "m.inner.weight",
+                                                                    "m.inner.bias"]
+    assert list(module.children()) == [module.inner]
+    assert list(module.modules()) == [module, module.inner]
+    assert module.get_submodule("inner") is module.inner
+    with pytest.raises(AttributeError, match="no sub-module 'outer'"):
+        module.get_submodule("outer")
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda m: m.register_buffer("a.b", Tensor(np.ones(1))), KeyError, "hold no '.'"),
+    (lambda m: m.register_buffer(3, Tensor(np.ones(1))), TypeError, "name must be a string"),
+    (lambda m: m.register_buffer("b", np.ones(1)), TypeError, "takes a Tensor or None"),
+    (lambda m: m.register_parameter("p", Tensor(np.ones(1))), TypeError,
+     r"wrap a tensor as nn.Parameter\(t\)"),
+    (lambda m: m.add_module("m", lambda x: x), TypeError, "takes a Module or None"),
+    (lambda m: m.train("yes"), ValueError, "takes a bool"),
+    (lambda m: m.to("cuda"), RuntimeError, "CPU only"),
+    (lambda m: m.cuda(), RuntimeError, "CPU only"),
+    (lambda m: m.to(np.int64), TypeError, "only takes a float dtype"),
+])
+def test_bad_registrations_and_settings_are_refused_clearly(call, error, message):
+    with pytest.raises(error, match=message):
+        call(WithBuffers())
+
+
+def test_parameter_is_a_leaf_tensor_that_requires_grad_and_shares_its_data(torch):
+    data = Tensor(np.arange(3.0))
+    p = Parameter(data)
+    assert isinstance(p, Tensor) and p.requires_grad and p.is_leaf
+    assert np.shares_memory(p.numpy(), data.numpy())
+    assert not Parameter(data, requires_grad=False).requires_grad
+    assert type(p * 2) is Tensor  # results of ops are plain tensors, as in PyTorch
+    torch.set_default_dtype(torch.float32)  # as ours, so that neither prints its dtype
+    assert repr(Parameter(Tensor(np.zeros(2, np.float32)))) == repr(
+        torch.nn.Parameter(torch.zeros(2, dtype=torch.float32)))
+    with pytest.raises(TypeError, match="only float tensors can require grad"):
+        Parameter(Tensor(np.arange(3)))
+
+
+# --- training switches ---
+
+def test_zero_grad_without_set_to_none_zeroes_in_place():
+    model = Sequential(Linear(2, 2))
+    model(np.ones((1, 2), np.float32)).sum().backward()
+    grad = model[0].weight.grad
+    model.zero_grad(set_to_none=False)
+    assert model[0].weight.grad is grad and not grad.numpy().any()
+    model.zero_grad()
+    assert model[0].weight.grad is None
+
+
+def test_requires_grad_freezes_and_thaws_every_parameter():
+    model = Sequential(Linear(2, 2), ReLU(), Linear(2, 1))
+    assert model.requires_grad_(False) is model
+    assert not any(p.requires_grad for p in model.parameters())
+    assert not model(np.ones((1, 2), np.float32)).requires_grad
+    model.requires_grad_()
+    assert all(p.requires_grad for p in model.parameters())
+
+
+def test_casts_change_every_float_parameter_and_buffer_in_place():
+    module = WithBuffers()
+    weight = module.weight
+    module(np.ones((1, 3), np.float32)).sum().backward()
+    assert module.double() is module and module.weight is weight
+    assert {t.dtype for t in (*module.parameters(), *module.buffers())} == {np.dtype(np.float64)}
+    assert weight.grad.dtype == np.float64
+    assert module.to(engine.float32).weight.dtype == np.float32
+    assert module.half().running.dtype == np.float16
+    assert module.float().to("cpu").cpu() is module
+
+
+def test_apply_visits_children_before_their_parent_as_pytorch():
+    model = Sequential(Linear(2, 2), Sequential(ReLU(), Linear(2, 1)))
+    seen = []
+    assert model.apply(lambda m: seen.append(type(m).__name__)) is model
+    assert seen == ["Linear", "ReLU", "Linear", "Sequential", "Sequential"]
+
+
+def test_apply_reinitialises_weights_as_pytorch_code_does(torch):
+    def init(lib, m):
+        if isinstance(m, lib.Linear):
+            lib.init.normal_(m.weight, mean=0.0, std=0.02)
+            lib.init.zeros_(m.bias)
+
+    engine.manual_seed(5)
+    torch.manual_seed(5)
+    ours = Sequential(Linear(4, 3), ReLU(), Linear(3, 2)).apply(lambda m: init(nn, m))
+    theirs = torch.nn.Sequential(torch.nn.Linear(4, 3, dtype=torch.float32), torch.nn.ReLU(),
+                                 torch.nn.Linear(3, 2, dtype=torch.float32))
+    theirs.apply(lambda m: init(torch.nn, m))
+    for name, array in ours.state_dict().items():
+        np.testing.assert_array_equal(array, theirs.state_dict()[name].numpy(), err_msg=name)
+
+
+def test_repr_of_a_module_with_sizes_and_children_matches_pytorchs(torch):
+    def net(lib):
+        class Net(lib.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.layers = lib.ModuleList([lib.Linear(2, 2) for _ in range(3)] + [lib.ReLU()])
+                self.norm = lib.LayerNorm(2)
+
+            def extra_repr(self) -> str:
+                return "two features"
+        return Net()
+
+    assert repr(net(nn)) == repr(net(torch.nn))

@@ -29,16 +29,7 @@ def promised_prints(code: str) -> list[str]:
             if line.startswith("print(") and "# " in line]
 
 
-# "To PyTorch and back" loads nn.Linear's weights into torch.nn.Linear: that runs once
-# nn.Linear holds PyTorch's (out, in) layout (the nn work). Until then the block must fail;
-# when it passes, this strict mark fails the run and must go.
-LINEAR_LAYOUT = pytest.mark.xfail(strict=True, reason="nn.Linear.weight is (in, out) until the "
-                                                      "nn work gives it PyTorch's (out, in)")
-
-
-@pytest.mark.parametrize("code", [pytest.param(code, marks=LINEAR_LAYOUT if "safetensors.torch" in code
-                                               else ()) for code in PYTHON],
-                         ids=[f"block {i + 1}" for i in range(len(PYTHON))])
+@pytest.mark.parametrize("code", PYTHON, ids=[f"block {i + 1}" for i in range(len(PYTHON))])
 def test_each_python_block_runs_alone_and_prints_what_it_says(code: str, tmp_path: Path):
     for module in ("torch", "safetensors"):  # PyTorch's side, where the README shows it
         if re.search(rf"^(import|from) {module}\b", code, re.MULTILINE):

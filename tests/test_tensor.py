@@ -532,6 +532,22 @@ def test_mean_of_no_entries_is_nan_as_in_pytorch(torch, shape, kwargs):
     assert ours.grad.shape == shape
 
 
+@pytest.mark.parametrize("x", [[0.0, -1.0, 1e-30, math.inf, math.nan], [1, 10, 1000],
+                               [True, False], [], 100.0],
+                         ids=["edges", "ints", "bools", "empty", "0-d"])
+def test_log10_at_its_edges_and_of_ints_and_bools_matches_pytorch(x):
+    torch = pytest.importorskip("torch")  # with its default float32, as ours
+    ours, theirs = Tensor(x), torch.tensor(x)
+    got, want = ours.log10(), theirs.log10()
+    assert str(got.dtype) == str(want.dtype).replace("torch.", "")
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+    if ours.dtype.kind == "f":  # ints and bools cannot require grad
+        a, b = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        a.log10().sum().backward()
+        b.log10().sum().backward()
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-6)
+
+
 def test_20000_op_chain_backprops():
     x = Tensor(1.0, requires_grad=True, dtype=np.float64)
     y = x
@@ -896,6 +912,34 @@ def test_in_place_ops_on_graph_tensors_record_the_graph_as_pytorch_does(torch):
         results.append((out.detach().numpy().copy(), w.grad.numpy().copy()))
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12)
+
+
+def test_in_place_ops_that_read_their_own_tensor_backprop_through_its_old_value():
+    """`d[i] -= 1` reads d[i] before writing it, `h += h.exp()` reads h: each read is of
+    the tensor before the change, so the result is not its own parent (PyTorch's graph
+    links ops, not tensors). After a softmax this works here; PyTorch refuses, having
+    saved the softmax's output, which it changed in place."""
+    x = np.random.default_rng(0).standard_normal((2, 3))
+    picks = (range(2), engine.tensor([2, 0]))
+    inputs = [Tensor(x, requires_grad=True, dtype=np.float64) for _ in range(3)]
+
+    def in_place(a):
+        d = a.softmax(1)
+        d[picks] -= 1
+        d += d.exp()
+        return d
+
+    ones_at_picks = np.zeros((2, 3))
+    ones_at_picks[[0, 1], [2, 0]] = 1
+
+    def out_of_place(a):
+        d = a.softmax(1) - Tensor(ones_at_picks)
+        return d + d.exp()
+    w = np.random.default_rng(1).standard_normal((2, 3))
+    for f, a in [(in_place, inputs[0]), (out_of_place, inputs[1])]:
+        (f(a) * w).sum().backward()
+    np.testing.assert_allclose(inputs[0].grad, inputs[1].grad, rtol=1e-12)
+    assert gradcheck(_weighted(in_place, w), [inputs[2]])
 
 
 def test_in_place_ops_on_plain_tensors_write_into_their_memory(torch):

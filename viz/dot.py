@@ -206,8 +206,9 @@ def set_node_grad(node: Any, grad: Any) -> None:
     """Set a node's gradient: for a Tensor an array (copied) or None, or a grad Tensor as
     node_grad gave it (kept as it is); a float for a Value."""
     if is_tensor(node) and hasattr(node, "_grad"):
-        if grad is not None and not isinstance(grad, type(node)):
-            grad = type(node)(np.array(grad))
+        if grad is not None and not isinstance(grad, graph.Node):
+            from engine.tensor import Tensor  # (a Parameter's grad is a plain Tensor)
+            grad = Tensor(np.array(grad))
         node._grad = grad
     else:
         node.grad = grad

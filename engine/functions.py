@@ -1,0 +1,144 @@
+"""PyTorch's functions that compare or count tensors rather than compute on them: isclose,
+allclose, equal, histogram, numel.
+
+None of them records a graph (their results are bools, counts and bin edges). Each is also
+the Tensor method of the same name, as in PyTorch (`t.allclose(u)`, `t.histogram(10)`).
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from engine import dtypes, factories  # a module object: factories imports tensor, tensor this
+from engine.tensor import Tensor, _leaf
+
+
+def _tensor_argument(x: Any, fn: str, name: str) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}(): {name} must be a Tensor, got {type(x).__name__} (as in "
+                        f"PyTorch; wrap numbers with engine.tensor(...))")
+    return x
+
+
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """Where |input - other| <= atol + rtol |other| (the two broadcast), as a bool Tensor, as
+    torch.isclose: equal entries (infinities included) are close, nan only with equal_nan;
+    the tolerance is computed in the tensors' dtype (a bool one: the default float dtype)."""
+    a = _tensor_argument(input, "isclose", "input")._data
+    b = _tensor_argument(other, "isclose", "other")._data
+    if a.dtype != b.dtype:
+        raise TypeError(f"isclose(): input is {a.dtype} but other is {b.dtype}; convert one "
+                        "(e.g. other.to(input.dtype)), as PyTorch asks")
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        if not tol >= 0:
+            raise ValueError(f"isclose(): {name} must be >= 0, got {tol}")
+    try:
+        close = a == b
+    except ValueError:
+        raise ValueError(f"isclose(): shapes {a.shape} and {b.shape} do not broadcast") from None
+    if equal_nan and a.dtype.kind == "f":
+        close |= np.isnan(a) & np.isnan(b)
+    if rtol == 0 and atol == 0:
+        return _leaf(close)
+    if a.dtype.kind == "b":
+        a, b = (x.astype(dtypes.get_default_dtype()) for x in (a, b))
+    # PyTorch's order: the difference first (exact for ints), then the tolerance in floats
+    float_dtype = a.dtype if a.dtype.kind == "f" else dtypes.get_default_dtype()
+    allowed = float_dtype.type(atol) + np.abs(float_dtype.type(rtol) * b.astype(float_dtype))
+    with np.errstate(invalid="ignore", over="ignore"):
+        actual = np.abs(a - b)
+        close |= np.isfinite(actual) & (actual <= allowed)
+    return _leaf(close)
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """True when every entry of input is close to other's (see isclose), as torch.allclose."""
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True when the two have one shape and equal entries (nan is not equal to itself), as
+    torch.equal; different dtypes are compared by value."""
+    a = _tensor_argument(input, "equal", "input")._data
+    b = _tensor_argument(other, "equal", "other")._data
+    return a.shape == b.shape and bool(np.array_equal(a, b))
+
+
+def numel(input: Tensor) -> int:
+    """How many entries input holds, as torch.numel."""
+    return _tensor_argument(input, "numel", "input")._data.size
+
+
+def histogram(input: Tensor, bins: Any = 100, *, range: tuple[float, float] | None = None,
+              weight: Tensor | None = None, density: bool = False) -> tuple[Tensor, Tensor]:
+    """(hist, bin_edges) of input's entries, as torch.histogram: `bins` equal bins from
+    input's min to max (or over `range`), or the edges given as a 1-D Tensor. Each bin holds
+    [left, right), the last also its right edge; entries outside (and nan, with a range) are
+    left out. `weight` counts each entry by its weight; `density` divides by the total and
+    the bin widths so the histogram integrates to 1. Both results are in input's dtype."""
+    x = _tensor_argument(input, "histogram", "input")._data
+    if x.dtype.kind != "f":
+        raise TypeError(f"histogram(): input must be a float tensor, got {x.dtype} "
+                        "(convert with .float())")
+    values = x.reshape(-1)
+    if isinstance(bins, Tensor):
+        if range is not None:
+            raise TypeError("histogram(): range goes with a number of bins, not with edges")
+        edges = bins._data.astype(x.dtype)
+        if edges.ndim != 1 or edges.size < 1 or np.any(np.diff(edges) < 0):
+            raise ValueError(f"histogram(): bin edges must be a 1-D increasing tensor, got "
+                             f"shape {edges.shape}")
+    else:
+        edges = _edges(values, bins, range)
+    weights = None
+    if weight is not None:
+        weights = _tensor_argument(weight, "histogram", "weight")._data
+        if weights.shape != x.shape:
+            raise ValueError(f"histogram(): weight must have input's shape {x.shape}, got "
+                             f"{weights.shape}")
+        weights = weights.reshape(-1)
+    counts = np.zeros(max(edges.size - 1, 0), x.dtype)
+    if counts.size:
+        inside = (values >= edges[0]) & (values <= edges[-1])  # False for nan
+        # the bin whose [left, right) holds the entry; the top edge goes in the last bin
+        pos = np.minimum(np.searchsorted(edges, values[inside], side="right") - 1,
+                         counts.size - 1)
+        if weights is None:
+            counts[:] = np.bincount(pos, minlength=counts.size)
+        else:  # summed in input's dtype, one entry after another, as PyTorch's kernel does
+            np.add.at(counts, pos, weights[inside].astype(x.dtype))
+    if density:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            counts = counts / counts.sum(dtype=x.dtype) / np.diff(edges)
+    return _leaf(counts.astype(x.dtype, copy=False)), _leaf(edges)
+
+
+def _edges(values: np.ndarray, bins: Any, range: tuple | None) -> np.ndarray:
+    """bins + 1 evenly spaced edges over range, else over the values' min and max (an empty
+    span widened by 0.5 each side, [0, 1] for no values), as PyTorch picks them."""
+    if isinstance(bins, bool) or not isinstance(bins, numbers.Integral) or bins < 1:
+        raise ValueError(f"histogram(): bins must be a positive int or a 1-D Tensor of edges, "
+                         f"got {bins!r}")
+    if range is not None:
+        low, high = map(float, range)
+    elif values.size:
+        low, high = float(values.min()), float(values.max())
+    else:
+        low, high = 0.0, 1.0
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise ValueError(f"histogram(): the range [{low}, {high}] is not finite (the input "
+                         "holds nan or inf: pass range=(min, max))")
+    if low > high:
+        raise ValueError(f"histogram(): range's min {low} is larger than its max {high}")
+    if low == high:
+        low, high = low - 0.5, high + 0.5
+    return factories.linspace(low, high, int(bins) + 1, dtype=values.dtype)._data
+
+
+for _fn in (isclose, allclose, equal, histogram):
+    setattr(Tensor, _fn.__name__, _fn)
+__all__ = ["isclose", "allclose", "equal", "numel", "histogram"]

@@ -1,0 +1,8 @@
+"""Optimizers, as torch.optim (also reached as `engine.optim`, so `import engine as torch;
+torch.optim.AdamW(...)` works): SGD, Adam, AdamW, and `lr_scheduler`."""
+from nn.optim import lr_scheduler
+from nn.optim.adam import Adam, AdamW
+from nn.optim.optimizer import Optimizer
+from nn.optim.sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler"]

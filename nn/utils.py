@@ -1,0 +1,62 @@
+"""Gradient clipping, as torch.nn.utils: clip_grad_norm_ (the usual guard against a step
+too large, as nanoGPT's training loop calls it) and clip_grad_value_.
+
+Both change the parameters' `.grad` in place, between `backward()` and `optimizer.step()`.
+The norm is PyTorch's: each gradient's p-norm, then the p-norm of those, in the gradients'
+dtype; the scale min(max_norm / (norm + 1e-6), 1) multiplies every gradient.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+import numpy as np
+
+from engine.tensor import Tensor
+
+
+def _grads(parameters: Tensor | Iterable[Tensor]) -> list[np.ndarray]:
+    """The arrays of the gradients the parameters hold (those without one are skipped)."""
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"gradient clipping takes Tensors (model.parameters()); parameter "
+                            f"{i} is a {type(p).__name__}")
+    return [p._grad._data for p in params if p._grad is not None]
+
+
+def _norm(x: np.ndarray, p: float) -> np.ndarray:
+    """The p-norm of all of x's entries, in x's dtype."""
+    x = np.abs(x.reshape(-1))
+    if p == math.inf:
+        return x.max(initial=x.dtype.type(0))
+    if p == 2:
+        return np.sqrt(x @ x)
+    return np.sum(x ** x.dtype.type(p)) ** x.dtype.type(1 / p)
+
+
+def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
+                    norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                    foreach: bool | None = None) -> Tensor:
+    """Scale the gradients so that their joint p-norm is at most max_norm; returns that norm
+    as it was before (a 0-d Tensor)."""
+    grads, p = _grads(parameters), float(norm_type)
+    if not grads:
+        return Tensor(np.zeros((), np.float32))
+    total = _norm(np.stack([_norm(g, p) for g in grads]), p)
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(f"The total norm of order {p} for gradients from `parameters` is "
+                           "non-finite, so it cannot be clipped. To disable this error and "
+                           "scale the gradients by the non-finite norm anyway, set "
+                           "`error_if_nonfinite=False`")
+    scale = np.minimum(total.dtype.type(max_norm) / (total + total.dtype.type(1e-6)), 1)
+    for g in grads:
+        g *= scale
+    return Tensor(np.asarray(total))
+
+
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
+                     foreach: bool | None = None) -> None:
+    """Clip every gradient entry into [-clip_value, clip_value]."""
+    for g in _grads(parameters):
+        np.clip(g, -clip_value, clip_value, out=g)

@@ -1,0 +1,130 @@
+"""nn/init.py: each initialiser draws PyTorch's very numbers from the same seed (generator
+given or default), with PyTorch's bounds and standard deviations; gains and fans; the
+distributions' ranges and spreads without PyTorch; errors."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import engine
+import nn
+from engine import Tensor
+
+# name, the call written once for `init` = nn.init or torch.nn.init, the tensor's shape
+INITIALISERS = {
+    "uniform_": (lambda init, t, g: init.uniform_(t, -0.3, 0.7, generator=g), (40, 30)),
+    "normal_": (lambda init, t, g: init.normal_(t, 0.5, 0.02, generator=g), (40, 30)),
+    "normal_few": (lambda init, t, g: init.normal_(t, generator=g), (3, 4)),
+    "constant_": (lambda init, t, g: init.constant_(t, 0.25), (3, 4)),
+    "ones_": (lambda init, t, g: init.ones_(t), (3, 4)),
+    "zeros_": (lambda init, t, g: init.zeros_(t), (3, 4)),
+    "eye_": (lambda init, t, g: init.eye_(t), (3, 4)),
+    "xavier_uniform_": (lambda init, t, g: init.xavier_uniform_(t, gain=1.5, generator=g),
+                        (20, 30)),
+    "xavier_normal_": (lambda init, t, g: init.xavier_normal_(t, generator=g), (20, 30, 2)),
+    "kaiming_uniform_": (lambda init, t, g: init.kaiming_uniform_(t, a=math.sqrt(5),
+                                                                   generator=g), (20, 30)),
+    "kaiming_uniform_relu_fan_out": (lambda init, t, g: init.kaiming_uniform_(
+        t, mode="fan_out", nonlinearity="relu", generator=g), (20, 30, 3)),
+    "kaiming_normal_": (lambda init, t, g: init.kaiming_normal_(t, generator=g), (20, 30)),
+    "kaiming_normal_tanh": (lambda init, t, g: init.kaiming_normal_(
+        t, mode="fan_out", nonlinearity="tanh", generator=g), (20, 30)),
+}
+
+
+@pytest.mark.parametrize("name", INITIALISERS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("with_generator", [True, False])
+def test_initialisers_draw_pytorchs_numbers_from_the_same_seed(torch, name, dtype,
+                                                               with_generator):
+    call, shape = INITIALISERS[name]
+    ours = Tensor(np.empty(shape, dtype), requires_grad=True)
+    theirs = torch.empty(shape, dtype=getattr(torch, dtype), requires_grad=True)
+    if with_generator:
+        g, tg = engine.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    else:
+        engine.manual_seed(3), torch.manual_seed(3)
+        g = tg = None
+    assert call(nn.init, ours, g) is ours
+    call(torch.nn.init, theirs, tg)
+    assert ours.requires_grad and ours.grad is None
+    np.testing.assert_array_equal(ours.numpy(), theirs.detach().numpy())
+
+
+@pytest.mark.parametrize("name, kwargs, bound", [
+    ("uniform_", {"a": -0.3, "b": 0.7}, None),
+    ("kaiming_uniform_", {"a": math.sqrt(5)}, 1 / math.sqrt(30)),  # nn.Linear's weights
+    ("kaiming_uniform_", {"nonlinearity": "relu"}, math.sqrt(6 / 30)),
+    ("xavier_uniform_", {}, math.sqrt(6 / 50)),
+])
+def test_uniform_initialisers_fill_their_range_evenly(name, kwargs, bound):
+    t = Tensor(np.empty((20, 30), np.float32))
+    getattr(nn.init, name)(t, **kwargs)
+    low, high = (kwargs["a"], kwargs["b"]) if bound is None else (-bound, bound)
+    x = t.numpy()
+    assert low <= x.min() and x.max() < high
+    # uniform on [low, high): mean in the middle, sd (high - low) / sqrt(12); 600 draws
+    assert x.mean() == pytest.approx((low + high) / 2, abs=0.15 * (high - low))
+    assert x.std() == pytest.approx((high - low) / math.sqrt(12), rel=0.1)
+
+
+@pytest.mark.parametrize("name, kwargs, std", [
+    ("normal_", {"mean": 0.5, "std": 0.02}, 0.02),
+    ("kaiming_normal_", {}, math.sqrt(2 / (1 + 0.01 ** 2)) / math.sqrt(30)),
+    ("kaiming_normal_", {"mode": "fan_out", "nonlinearity": "relu"}, math.sqrt(2 / 200)),
+    ("xavier_normal_", {"gain": 2.0}, 2 * math.sqrt(2 / 230)),
+])
+def test_normal_initialisers_have_their_standard_deviation(name, kwargs, std):
+    t = Tensor(np.empty((200, 30), np.float64))  # fan_in 30, fan_out 200
+    getattr(nn.init, name)(t, **kwargs)
+    assert t.numpy().std() == pytest.approx(std, rel=0.05)  # 6,000 draws: sd of sd ~1%
+    assert t.numpy().mean() == pytest.approx(kwargs.get("mean", 0.0), abs=4 * std / 77)
+
+
+@pytest.mark.parametrize("nonlinearity, param, gain", [
+    ("linear", None, 1), ("conv2d", None, 1), ("sigmoid", None, 1), ("tanh", None, 5 / 3),
+    ("relu", None, math.sqrt(2)), ("leaky_relu", None, math.sqrt(2 / 1.0001)),
+    ("leaky_relu", 0.2, math.sqrt(2 / 1.04)), ("leaky_relu", 1, 1.0), ("selu", None, 0.75)])
+def test_calculate_gain_is_pytorchs_table(nonlinearity, param, gain):
+    assert nn.init.calculate_gain(nonlinearity, param) == pytest.approx(gain, rel=1e-15)
+
+
+def test_fans_count_the_receptive_field_as_pytorch():
+    assert nn.init._calculate_fan_in_and_fan_out(Tensor(np.empty((4, 3)))) == (3, 4)
+    assert nn.init._calculate_fan_in_and_fan_out(Tensor(np.empty((4, 3, 5, 2)))) == (30, 40)
+
+
+def test_initialising_an_empty_tensor_warns_and_does_nothing():
+    with pytest.warns(UserWarning, match="zero-element tensors is a no-op"):
+        nn.init.kaiming_uniform_(Tensor(np.empty((0, 3))))
+
+
+def test_initialisers_write_in_place_and_record_nothing():
+    layer = nn.Linear(3, 2)
+    weight = layer.weight.numpy()
+    nn.init.zeros_(layer.weight)
+    assert layer.weight.numpy() is weight and not weight.any()
+    assert layer.weight.is_leaf and layer.weight.requires_grad
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: nn.init.calculate_gain("swish"), ValueError, "Unsupported nonlinearity swish"),
+    (lambda: nn.init.calculate_gain("leaky_relu", "0.1"), ValueError, "not a valid number"),
+    (lambda: nn.init.kaiming_normal_(Tensor(np.empty((2, 2))), mode="fan"), ValueError,
+     "Mode fan not supported"),
+    (lambda: nn.init.xavier_uniform_(Tensor(np.empty(3))), ValueError,
+     r"2 or more dims, got shape \(3,\)"),
+    (lambda: nn.init.eye_(Tensor(np.empty(3))), ValueError, "2-D tensors"),
+    (lambda: nn.init.normal_(np.empty(3)), TypeError, "fills a Tensor in place, got ndarray"),
+])
+def test_bad_arguments_are_refused_clearly(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_torch_nn_init_and_functional_are_reachable_from_engine():
+    """`import engine as torch` code finds torch.nn.init and torch.nn.functional there."""
+    assert engine.nn.init is nn.init and engine.nn.functional is nn.functional
+    assert engine.nn.Parameter is nn.Parameter and not engine.cuda.is_available()

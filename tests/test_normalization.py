@@ -1,0 +1,153 @@
+"""nn/normalization.py: LayerNorm and BatchNorm1d against PyTorch (outputs, gradients,
+running statistics over several steps, train vs eval), closed forms without PyTorch, repr,
+and errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nn
+from engine import Tensor, gradcheck
+
+rng = np.random.default_rng(0)
+
+
+def twins(torch, ours: nn.Module, theirs):
+    """ours with random weights (not the initial ones and zeros, so every term counts), and
+    theirs holding the same."""
+    for p in ours.parameters():
+        p.numpy()[...] = rng.normal(size=p.shape)
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    return ours, theirs
+
+
+def assert_same_pass(torch, ours, theirs, x: np.ndarray, rtol: float) -> None:
+    """The same output, and the same gradients for x and every parameter, from both."""
+    ox, tx = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, tout = ours(ox), theirs(tx)
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=rtol, atol=1e-13)
+    upstream = rng.normal(size=x.shape)
+    out.backward(upstream)
+    tout.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(ox.grad, tx.grad.numpy(), rtol=100 * rtol, atol=1e-12)
+    for (name, p), tp in zip(ours.named_parameters(), theirs.parameters()):
+        np.testing.assert_allclose(p.grad, tp.grad.numpy(), rtol=100 * rtol, err_msg=name)
+
+
+LAYER_NORMS = {  # arguments, input shape
+    "last dim": ((5,), (2, 3, 5)),
+    "two dims": (((3, 5),), (2, 3, 5)),
+    "no affine": ((5,), (4, 5), {"elementwise_affine": False}),
+    "no bias": ((5,), (4, 5), {"bias": False}),
+    "eps": ((4,), (3, 4), {"eps": 0.1}),
+}
+
+
+@pytest.mark.parametrize("case", LAYER_NORMS)
+def test_layer_norm_matches_pytorch(torch, case):
+    args, shape, *kwargs = LAYER_NORMS[case]
+    kwargs = kwargs[0] if kwargs else {}
+    ours, theirs = twins(torch, nn.LayerNorm(*args, dtype=np.float64, **kwargs),
+                         torch.nn.LayerNorm(*args, **kwargs))
+    assert_same_pass(torch, ours, theirs, rng.normal(size=shape) * 3 + 1, rtol=1e-12)
+    assert repr(ours) == repr(theirs)
+
+
+def test_layer_norm_normalises_each_sample_and_starts_as_the_identity_affine():
+    layer = nn.LayerNorm(6)
+    assert layer.weight.dtype == np.float32
+    np.testing.assert_array_equal(layer.weight.numpy(), np.ones(6))
+    np.testing.assert_array_equal(layer.bias.numpy(), np.zeros(6))
+    out = layer(Tensor(rng.normal(size=(4, 6)) * 5 + 2, dtype=np.float32)).numpy()
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.mean(axis=1), 0, atol=1e-6)
+    np.testing.assert_allclose(out.var(axis=1), 1, rtol=1e-4)  # var / (var + eps), eps 1e-5
+
+
+def test_layer_norm_gradients_match_central_differences():
+    layer = nn.LayerNorm((2, 3), dtype=np.float64)
+    for p in layer.parameters():
+        p.numpy()[...] = rng.normal(size=p.shape)
+    x = Tensor(rng.normal(size=(4, 2, 3)), requires_grad=True)
+    weights = rng.normal(size=(4, 2, 3))
+    assert gradcheck(lambda x, w, b: (layer(x) * weights).sum(), [x, layer.weight, layer.bias])
+
+
+def test_layer_norm_refuses_an_input_of_another_shape():
+    with pytest.raises(ValueError, match=r"\(\.\.\., 5\).*got input \(2, 4\)"):
+        nn.LayerNorm(5)(Tensor(np.ones((2, 4))))
+
+
+# --- BatchNorm1d ---
+
+BATCH_NORMS = {  # keyword arguments, input shape
+    "default": ({}, (8, 3)),
+    "with length": ({}, (4, 3, 5)),
+    "momentum": ({"momentum": 0.5}, (8, 3)),
+    "cumulative average": ({"momentum": None}, (8, 3)),
+    "no affine": ({"affine": False}, (8, 3)),
+    "no bias": ({"bias": False}, (8, 3)),
+    "untracked": ({"track_running_stats": False}, (8, 3)),
+}
+
+
+@pytest.mark.parametrize("case", BATCH_NORMS)
+def test_batch_norm_matches_pytorch_in_training_steps_then_eval(torch, case):
+    kwargs, shape = BATCH_NORMS[case]
+    ours, theirs = twins(torch, nn.BatchNorm1d(3, dtype=np.float64, **kwargs),
+                         torch.nn.BatchNorm1d(3, **kwargs))
+    for step in range(4):  # the running statistics follow the batches
+        assert_same_pass(torch, ours, theirs, rng.normal(size=shape) * (step + 1) + step,
+                         rtol=1e-10)
+        for name, array in ours.state_dict().items():
+            np.testing.assert_allclose(array, theirs.state_dict()[name].numpy(), rtol=1e-12,
+                                       err_msg=f"step {step}: {name}")
+    ours.eval(), theirs.eval()
+    x = rng.normal(size=shape)
+    np.testing.assert_allclose(ours(Tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-10, atol=1e-12)
+    assert repr(ours) == repr(theirs)
+
+
+def test_batch_norm_running_statistics_by_hand():
+    """running = 0.9 running + 0.1 batch, with the batch's unbiased variance; eval uses them."""
+    layer = nn.BatchNorm1d(2, dtype=np.float64)
+    x = np.array([[1.0, 10.0], [3.0, 10.0], [8.0, 16.0]])
+    out = layer(Tensor(x)).numpy()
+    mean, biased = x.mean(axis=0), x.var(axis=0)
+    np.testing.assert_allclose(out, (x - mean) / np.sqrt(biased + 1e-5))
+    np.testing.assert_allclose(layer.running_mean.numpy(), 0.1 * mean)
+    np.testing.assert_allclose(layer.running_var.numpy(), 0.9 + 0.1 * x.var(axis=0, ddof=1))
+    assert layer.num_batches_tracked.item() == 1
+    layer.eval()
+    np.testing.assert_allclose(layer(Tensor(x)).numpy(),
+                               (x - 0.1 * mean) / np.sqrt(0.9 + 0.1 * x.var(axis=0, ddof=1) + 1e-5))
+    assert layer.num_batches_tracked.item() == 1  # eval leaves the statistics alone
+
+
+def test_batch_norm_state_is_pytorchs_names_and_dtypes():
+    layer = nn.BatchNorm1d(4)
+    state = layer.state_dict()
+    assert list(state) == ["weight", "bias", "running_mean", "running_var",
+                           "num_batches_tracked"]
+    assert state["num_batches_tracked"].dtype == np.int64
+    assert state["running_var"].dtype == np.float32
+    assert [n for n, _ in layer.named_parameters()] == ["weight", "bias"]
+    assert list(nn.BatchNorm1d(4, track_running_stats=False).state_dict()) == ["weight", "bias"]
+
+
+def test_batch_norm_gradients_match_central_differences():
+    layer = nn.BatchNorm1d(3, dtype=np.float64)
+    x = Tensor(rng.normal(size=(5, 3, 2)), requires_grad=True)
+    weights = rng.normal(size=(5, 3, 2))
+    assert gradcheck(lambda x, w, b: (layer(x) * weights).sum(), [x, layer.weight, layer.bias])
+
+
+@pytest.mark.parametrize("shape, message", [
+    ((4, 5), r"shape \(n, 3\) or \(n, 3, length\), got \(4, 5\)"),
+    ((4,), r"got \(4,\)"),
+    ((1, 3), "more than 1 value per channel"),
+])
+def test_batch_norm_refuses_what_it_cannot_normalise(shape, message):
+    with pytest.raises(ValueError, match=message):
+        nn.BatchNorm1d(3)(Tensor(np.ones(shape)))
