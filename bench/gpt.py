@@ -11,10 +11,13 @@ hits all alike:
           0.05; then each samples names.
   scalar  issue 9: the microgpt-shaped model (1 layer, 16-dim embeddings, 4 heads, block
           16, characters, Adam, one name per step) on engine.Value and on LocalValue, a
-          minimal Value written below in microgpt's style (each op stores its local
+          minimal Value in microgpt's style (tests/gpt_twins.py: each op stores its local
           derivatives; backward multiplies them by the node's gradient), with Python's
           garbage collector on, as users run it. Same names, same initial weights: the
           losses must be equal.
+
+PyTorch's twin of the model and LocalValue live with the tests (tests/gpt_twins.py), which
+check them; this benchmark imports them from there.
 
     python -m bench.gpt                    all three, about a minute
     python -m bench.gpt scalar --rounds 5 --scalar-steps 30
@@ -24,7 +27,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import math
 import os
 import statistics
 import subprocess
@@ -34,7 +36,10 @@ from typing import Any
 
 import numpy as np
 
+import nn
 from demos._common import number
+from demos.gpt import ADAM
+from engine import Tensor
 
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 HELD_OUT_TOLERANCE = 0.05
@@ -43,69 +48,30 @@ LR = 0.01  # demos.gpt's default
 WARMUP = 20  # steps run before the step part measures
 
 
-# --- the baseline of the scalar part
+# --- the baseline's optimizer
 
 
-class LocalValue:
-    """A scalar node in microgpt's style: it keeps its operands and, as a tuple of numbers,
-    the derivative of its value with respect to each. Written here as the baseline only."""
+class FlatAdam:
+    """nn.Adam for LocalValue, which is no engine node (nn's optimizers take those only):
+    the weights' numbers pass through nn.Adam as one flat float64 Tensor, so both Values
+    are updated by the very same rule."""
 
-    __slots__ = ("data", "grad", "_children", "_local_grads")
+    def __init__(self, params: list, lr: float) -> None:
+        self.params = params
+        self.flat = Tensor(np.array([p.data for p in params]), requires_grad=True,
+                           dtype=np.float64)
+        self.adam = nn.Adam([self.flat], lr=lr, **ADAM)
+        self.param_groups = self.adam.param_groups  # a trainer sets the rate Adam reads
 
-    def __init__(self, data: float, children: tuple = (), local_grads: tuple = ()) -> None:
-        self.data = data
-        self.grad = 0.0
-        self._children = children
-        self._local_grads = local_grads
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = 0.0
 
-    def __add__(self, other: Any) -> LocalValue:
-        other = other if isinstance(other, LocalValue) else LocalValue(other)
-        return LocalValue(self.data + other.data, (self, other), (1.0, 1.0))
-
-    def __mul__(self, other: Any) -> LocalValue:
-        other = other if isinstance(other, LocalValue) else LocalValue(other)
-        return LocalValue(self.data * other.data, (self, other), (other.data, self.data))
-
-    def __pow__(self, exponent: float) -> LocalValue:
-        return LocalValue(self.data ** exponent, (self,), (exponent * self.data ** (exponent - 1),))
-
-    def exp(self) -> LocalValue:
-        e = math.exp(self.data)
-        return LocalValue(e, (self,), (e,))
-
-    def log(self) -> LocalValue:
-        return LocalValue(math.log(self.data), (self,), (1.0 / self.data,))
-
-    def relu(self) -> LocalValue:
-        return LocalValue(max(0.0, self.data), (self,), (float(self.data > 0),))
-
-    def __neg__(self) -> LocalValue:
-        return self * -1.0
-
-    def __sub__(self, other: Any) -> LocalValue:
-        return self + -other
-
-    def __truediv__(self, other: Any) -> LocalValue:
-        return self * other ** -1.0
-
-    __radd__ = __add__
-    __rmul__ = __mul__
-
-    def backward(self) -> None:
-        """Every node's gradient, by the chain rule in reverse topological order."""
-        order, seen = [], set()
-
-        def visit(node: LocalValue) -> None:  # recursive, as microgpt's
-            if node not in seen:
-                seen.add(node)
-                for child in node._children:
-                    visit(child)
-                order.append(node)
-        visit(self)
-        self.grad = 1.0
-        for node in reversed(order):
-            for child, local in zip(node._children, node._local_grads):
-                child.grad += local * node.grad
+    def step(self) -> None:
+        self.flat.grad = Tensor(np.array([p.grad for p in self.params]))  # grads are Tensors
+        self.adam.step()
+        for p, x in zip(self.params, self.flat.numpy().tolist()):
+            p.data = x
 
 
 # --- what each child process runs
@@ -114,7 +80,8 @@ class LocalValue:
 def setup() -> dict[str, Any]:
     """The names, split as demos.gpt splits them, their tokens, the default model's config."""
     from demos.data import load_names
-    from demos.gpt import HELD_OUT, Config, Tokenizer, encode_names
+    from demos.gpt import HELD_OUT
+    from demos.gpt_model import Config, Tokenizer, encode_names
 
     names, _ = load_names(download=False)
     cut = len(names) - round(len(names) * HELD_OUT)
@@ -142,8 +109,9 @@ def trainer(engine: str, data: dict[str, Any], steps: int, batch_size: int):
     """(step(i) -> loss, loss of a batch without a graph, the weights as numpy arrays) of a
     run of `steps` at `batch_size`, 'tensor' (demos.gpt's own) or 'torch' (its twin), both
     from GPT(config, SEED) in float32 and drawing the same batches."""
-    from demos.gpt import (ADAM, GPT, batch_rows, learning_rate, make_batch, tensor_trainer,
-                           torch_loss, torch_parameters)
+    from demos.gpt import batch_rows, learning_rate, tensor_trainer
+    from demos.gpt_model import GPT, make_batch
+    from tests.gpt_twins import torch_loss, torch_parameters
 
     tokens, counts = data["train"]
     model, rng = GPT(data["config"], SEED), np.random.default_rng(SEED)
@@ -196,7 +164,8 @@ def child_step(engine: str, steps: int, batch_size: int) -> dict:
 
 def child_train(engine: str, steps: int, batch_size: int, samples: int) -> dict:
     """demos.gpt's Tensor-engine training run (or PyTorch's twin); held-out loss, samples."""
-    from demos.gpt import GPT, held_out_loss, sample_names
+    from demos.gpt import held_out_loss, sample_names
+    from demos.gpt_model import GPT
 
     data = setup()
     step, mean_loss, weights = trainer(engine, data, steps, batch_size)
@@ -213,17 +182,24 @@ def child_scalar(engine: str, steps: int, gc_on: bool) -> dict:
     """demos.gpt's scalar model, one name per step, on engine.Value or LocalValue."""
     if not gc_on:
         gc.disable()
-    from demos.gpt import GPT, ScalarGPT, value_trainer
+    from demos.gpt import value_trainer
+    from demos.gpt_model import GPT, ScalarGPT
     from engine import Value
+    from tests.gpt_twins import LocalValue
 
     data = setup()
     tokens, counts = data["train"]
     order = np.random.default_rng(SEED).permutation(len(tokens))[:steps]
     documents = [tokens[i, :counts[i] + 1].tolist() for i in order]
     state = GPT(data["config"], SEED, dtype=np.float64).state_dict()
-    model = ScalarGPT(Value if engine == "engine" else LocalValue, state, data["config"])
+    if engine == "engine":
+        model = ScalarGPT(Value, state, data["config"])
+        optimizer = nn.Adam(model.parameters(), lr=LR, **ADAM)
+    else:
+        model = ScalarGPT(LocalValue, state, data["config"])
+        optimizer = FlatAdam(model.parameters(), LR)
     # the learning rate of the first steps of microgpt's 1,000
-    times, losses = timed(value_trainer(model, documents, 1000, LR), range(steps))
+    times, losses = timed(value_trainer(model, optimizer, documents, 1000, LR), range(steps))
     return {"times": times, "losses": losses}
 
 

@@ -4,7 +4,7 @@ The computation is the lesson's: x (50,000 x 784 float32) -> lin 784->50 -> relu
 50->1 -> MSE against float targets, then every gradient, including the input's. Three
 variants compute it:
   numpy   nn.manual.forward_and_backward, the hand-derived gradients (the floor to beat)
-  engine  the same model on engine.Tensor autograd
+  engine  the same model (nn.manual.forward) on engine.Tensor autograd
   torch   the same model on PyTorch CPU autograd (skipped when PyTorch is not installed)
 The data are uniform random float32 pixels in [0, 1) and random digit labels 0-9 as the
 targets; the cost depends on the shapes only. Arrays are wrapped without copying
@@ -38,7 +38,7 @@ import sys
 import time
 import tracemalloc
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
@@ -72,11 +72,6 @@ def blas_threads() -> int:
                default=os.cpu_count() or 1)
 
 
-def lesson_loss(x: Any, y: Any, w1: Any, b1: Any, w2: Any, b2: Any) -> Any:
-    """The lesson's model and loss, in code that runs on engine.Tensor and torch tensors alike."""
-    return ((((x @ w1 + b1).relu() @ w2 + b2)[:, 0] - y) ** 2).mean()
-
-
 def make_step(variant: str, data: dict[str, np.ndarray]) -> Callable[[], None]:
     """A function running forward + backward once for `variant`, keeping nothing from before."""
     names = ("x", "w1", "b1", "w2", "b2")
@@ -97,7 +92,7 @@ def make_step(variant: str, data: dict[str, np.ndarray]) -> Callable[[], None]:
     def autograd_step() -> None:
         for t in leaves.values():
             t.grad = None
-        lesson_loss(y=y, **leaves).backward()
+        manual.forward(y=y, **leaves)["loss"].backward()
     return autograd_step
 
 

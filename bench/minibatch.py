@@ -1,16 +1,20 @@
 """One epoch of minibatch SGD on MNIST-sized data: our nn + Tensor, hand-written numpy, PyTorch.
 
 The model is 784 -> 100 -> relu -> 10 with softmax cross-entropy, plain SGD, batch 64,
-over 50,000 float32 rows in a fixed order. The rows are the 10,000 real MNIST test digits
-tiled five times when ../shared/data/mnist (or $SCRATCHGRAD_MNIST_TEST) holds them, else
-uniform random pixels with random labels; the output says which. Three ways, each from
-the same initial weights, so their mean epoch losses must agree:
+over 50,000 float32 rows in shuffled minibatches. The rows are the 10,000 real MNIST test
+digits tiled five times when ../shared/data/mnist (or $SCRATCHGRAD_MNIST_TEST) holds them,
+else uniform random pixels with random labels; the output says which. Three ways, each from
+the same initial weights and on the same batches, so their mean epoch losses must agree:
 
-  ours   nn.Sequential(Linear, ReLU, Linear), nn.cross_entropy, nn.SGD on engine.Tensor
+  ours   demos.mnist's epoch: its DataLoader (demos.mnist.loader, the engine's, seed 0)
+         feeds nn.Sequential(Linear, ReLU, Linear), nn.cross_entropy, nn.SGD on engine.Tensor
   numpy  the same step written by hand with hand-derived gradients: the floor
   torch  torch.nn.Linear, F.cross_entropy, torch.optim.SGD (skipped if not installed)
 
-ours and torch run through one training loop, `train_epoch`, the same code for both.
+numpy and torch gather the same batches by hand from the rows that loader picks (read
+once, untimed), so ours alone pays for its DataLoader: shuffling with PyTorch's numbers,
+sampling, batching. ours and torch run through one training loop, `train_epoch`, the
+same code for both.
 They alternate within one process, round after round (the first epoch of each is a
 discarded warm-up), so machine drift hits all alike.
 
@@ -28,11 +32,12 @@ import os
 import statistics
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
 import nn
+from demos.mnist import loader
 
 MNIST_DIR = Path(os.environ.get("SCRATCHGRAD_MNIST_TEST",
                                 Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"))
@@ -54,29 +59,40 @@ def load_rows(rows: int) -> tuple[np.ndarray, np.ndarray, str]:
             f"{rows:,} rows of uniform random pixels and labels (no MNIST at {MNIST_DIR})")
 
 
-def train_epoch(model, opt, loss_fn: Callable, x, y, batch: int) -> float:
+def batch_rows(n: int, batch: int) -> list[np.ndarray]:
+    """The rows of each batch of demos.mnist.loader(..., seed=0)'s first epoch over n rows:
+    what that loader gives when the rows it loads are their own numbers."""
+    rows = np.arange(n)
+    return [picked.numpy() for picked, _ in loader(rows, rows, batch, seed=0)]
+
+
+def train_epoch(model, opt, loss_fn: Callable, batches: Iterable) -> float:
     """PyTorch's training loop, which runs unchanged on our nn; returns the mean batch loss."""
-    total = 0.0
-    for i in range(0, len(x), batch):
-        loss = loss_fn(model(x[i:i + batch]), y[i:i + batch])
+    total, count = 0.0, 0
+    for xb, yb in batches:
+        loss = loss_fn(model(xb), yb)
         opt.zero_grad()
         loss.backward()
         opt.step()
         total += loss.item()
-    return total / -(-len(x) // batch)
+        count += 1
+    return total / count
 
 
-def epoch_ours(weights: Weights, x: np.ndarray, y: np.ndarray, batch: int, lr: float) -> float:
+def epoch_ours(weights: Weights, x: np.ndarray, y: np.ndarray, batches: list[np.ndarray],
+               lr: float) -> float:
     model = nn.Sequential(nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 10))
     model.load_state_dict(dict(zip(["0.weight", "0.bias", "2.weight", "2.bias"], weights)))
-    return train_epoch(model, nn.SGD(model.parameters(), lr=lr), nn.cross_entropy, x, y, batch)
+    return train_epoch(model, nn.SGD(model.parameters(), lr=lr), nn.cross_entropy,
+                       loader(x, y, len(batches[0]), seed=0))  # picks `batches` itself
 
 
-def epoch_numpy(weights: Weights, x: np.ndarray, y: np.ndarray, batch: int, lr: float) -> float:
+def epoch_numpy(weights: Weights, x: np.ndarray, y: np.ndarray, batches: list[np.ndarray],
+                lr: float) -> float:
     w1, b1, w2, b2 = (w.copy() for w in weights)
     total = 0.0
-    for i in range(0, len(x), batch):
-        xb, yb = x[i:i + batch], y[i:i + batch]
+    for picked in batches:
+        xb, yb = x[picked], y[picked]
         n = len(xb)
         h = xb @ w1.T + b1
         a = np.maximum(h, 0)
@@ -96,18 +112,20 @@ def epoch_numpy(weights: Weights, x: np.ndarray, y: np.ndarray, batch: int, lr: 
         b2 -= lr * dz.sum(axis=0)
         w1 -= lr * (dh.T @ xb)
         b1 -= lr * dh.sum(axis=0)
-    return total / -(-len(x) // batch)
+    return total / len(batches)
 
 
-def epoch_torch(weights: Weights, x: np.ndarray, y: np.ndarray, batch: int, lr: float) -> float:
+def epoch_torch(weights: Weights, x: np.ndarray, y: np.ndarray, batches: list[np.ndarray],
+                lr: float) -> float:
     import torch
     model = torch.nn.Sequential(torch.nn.Linear(784, 100), torch.nn.ReLU(), torch.nn.Linear(100, 10))
     with torch.no_grad():
         for p, w in zip(model.parameters(), weights):
             p.copy_(torch.from_numpy(w))
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     return train_epoch(model, torch.optim.SGD(model.parameters(), lr=lr),
-                       torch.nn.functional.cross_entropy, torch.from_numpy(x),
-                       torch.from_numpy(y), batch)
+                       torch.nn.functional.cross_entropy,
+                       ((xt[picked], yt[picked]) for picked in map(torch.from_numpy, batches)))
 
 
 def main() -> None:
@@ -119,6 +137,7 @@ def main() -> None:
     args = parser.parse_args()
 
     x, y, source = load_rows(args.rows)
+    batches = batch_rows(len(x), args.batch)
     nn.manual_seed(0)
     init = nn.Linear(784, 100), nn.Linear(100, 10)
     weights = [p.numpy().copy() for layer in init for p in (layer.weight, layer.bias)]
@@ -130,7 +149,7 @@ def main() -> None:
     except ImportError:
         torch_note = ", torch not installed"
     threads = {k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS") if k in os.environ}
-    print(f"one epoch of SGD (batch {args.batch}, lr {args.lr}), 784-100-relu-10, "
+    print(f"one epoch of SGD (batch {args.batch}, lr {args.lr}, shuffled), 784-100-relu-10, "
           f"cross-entropy, on {source}; numpy {np.__version__}{torch_note}; "
           f"{os.cpu_count()} CPUs, {threads or 'default BLAS threads'}")
 
@@ -140,7 +159,7 @@ def main() -> None:
         order = list(ways)[r % len(ways):] + list(ways)[:r % len(ways)]
         for name in order:
             start = time.perf_counter()
-            losses[name] = ways[name](weights, x, y, args.batch, args.lr)
+            losses[name] = ways[name](weights, x, y, batches, args.lr)
             if r:  # round 0 warms caches and BLAS threads up
                 times[name].append(time.perf_counter() - start)
 

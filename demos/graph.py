@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", nargs="+", choices=("svg", "png", "pdf", "dot"),
                         default=["svg", "png"],
                         help="file formats (default: svg png; pdf needs system Graphviz)")
-    parser.add_argument("--rows", type=number(int, 1), default=4,
+    parser.add_argument("--rows", type=number(int, 1, 1000), default=4,
                         help="lesson: how many digits in the batch (default: 4)")
     add_data_arguments(parser)  # lesson: where its digits come from
     add_seed_argument(parser, 0, "the weights")

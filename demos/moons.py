@@ -13,6 +13,7 @@ top. Each step builds a graph of about 90,000 Values, so the 100 steps take 10-2
 """
 from __future__ import annotations
 
+import math
 import random
 import sys
 import time
@@ -28,6 +29,7 @@ from nn import hinge_loss
 from nn.scalar import MLP
 
 L2 = 1e-4  # micrograd's alpha
+MAX_GRID_POINTS = 40_000  # the picture's forward passes (200 x 200), each a scalar graph's worth
 
 
 def loss_and_accuracy(model: MLP, X: np.ndarray, y: np.ndarray) -> tuple[Value, float]:
@@ -70,11 +72,29 @@ def train(model: MLP, X: np.ndarray, y: np.ndarray, steps: int, print_every: int
         return loss_and_accuracy(model, X, y)[1]
 
 
+def grid_lines(X: np.ndarray, step: float) -> list[tuple[float, float, int]]:
+    """The picture's grid along each axis: (start, stop, number of lines), covering the
+    points with a margin of 1, a line every `step` (as np.arange(start, stop, step))."""
+    return [(low - 1, high + 1, math.ceil((high - low + 2) / step))
+            for low, high in zip(X.min(axis=0), X.max(axis=0))]
+
+
+def coarsest_step(X: np.ndarray, step: float) -> float:
+    """A grid step of two significant digits, about the smallest giving at most
+    MAX_GRID_POINTS: what to suggest when `step` gives more."""
+    (_, _, nx), (_, _, ny) = grid_lines(X, step)
+    step *= math.sqrt(nx * ny / MAX_GRID_POINTS)
+    unit = 10.0 ** (math.floor(math.log10(step)) - 1)
+    step = math.ceil(step / unit) * unit
+    while math.prod(n for *_, n in grid_lines(X, step)) > MAX_GRID_POINTS:
+        step += unit
+    return step
+
+
 def decision_boundary(model: MLP, X: np.ndarray, y: np.ndarray, accuracy: float, path: Path,
                       step: float) -> Path:
     """Colour a grid around the points by the sign of the model's score; draw the points."""
-    x0, x1 = X[:, 0].min() - 1, X[:, 0].max() + 1
-    y0, y1 = X[:, 1].min() - 1, X[:, 1].max() + 1
+    (x0, x1, _), (y0, y1, _) = grid_lines(X, step)
     xx, yy = np.meshgrid(np.arange(x0, x1, step), np.arange(y0, y1, step))
     with no_grad():  # thousands of forward passes: no graph needed, so none is built
         scores = [model(point).data for point in np.c_[xx.ravel(), yy.ravel()].tolist()]
@@ -96,23 +116,30 @@ def decision_boundary(model: MLP, X: np.ndarray, y: np.ndarray, accuracy: float,
 
 def main(argv: list[str] | None = None) -> int:
     parser = demo_parser("moons", __doc__)
-    parser.add_argument("--steps", type=number(int, 1), default=100,
+    parser.add_argument("--steps", type=number(int, 1, 10_000), default=100,
                         help="training steps (default: 100)")
-    parser.add_argument("--samples", type=number(int, 2), default=100,
+    parser.add_argument("--samples", type=number(int, 2, 1000), default=100,
                         help="points in the two-moons set, at least one per moon (default: 100)")
-    parser.add_argument("--noise", type=number(float, 0), default=0.1,
-                        help="standard deviation of the points' noise (default: 0.1)")
+    parser.add_argument("--noise", type=number(float, 0, 1), default=0.1,
+                        help="standard deviation of the points' noise, at most 1: beyond it "
+                             "the moons are one cloud (default: 0.1)")
     add_seed_argument(parser, 0, "the data and the initial weights")
-    parser.add_argument("--grid-step", type=number(float, 0, inclusive=False), default=0.05,
-                        help="spacing of the grid the picture evaluates (default: 0.05)")
-    parser.add_argument("--print-every", type=number(int, 1), default=10,
+    parser.add_argument("--grid-step", type=number(float, 0, 1, inclusive=False), default=0.05,
+                        help="spacing of the grid the picture evaluates, at most 1; the grid "
+                             f"may have {MAX_GRID_POINTS:,} points (default: 0.05)")
+    parser.add_argument("--print-every", type=number(int, 1, 10_000), default=10,
                         help="print the loss every this many steps (default: 10)")
     parser.add_argument("--out", default="out", help="folder for moons.png (default: out)")
     args = parser.parse_args(argv)
     require(parser, "tqdm", "matplotlib")
+    X, labels = make_moons(args.samples, noise=args.noise, seed=args.seed)
+    (_, _, nx), (_, _, ny) = grid_lines(X, args.grid_step)
+    if nx * ny > MAX_GRID_POINTS:  # said before the training, not after it
+        parser.error(f"--grid-step {args.grid_step:g}: the picture would evaluate the model at "
+                     f"{nx * ny:,} points ({nx} x {ny}); at most {MAX_GRID_POINTS:,}: give "
+                     f"--grid-step {coarsest_step(X, args.grid_step):g} or more")
     out = output_folder(parser, args.out)
 
-    X, labels = make_moons(args.samples, noise=args.noise, seed=args.seed)
     y = 2 * labels - 1  # the hinge loss wants -1/+1
     random.seed(args.seed)  # nn.scalar draws initial weights from Python's random
     model = MLP(2, [16, 16, 1])

@@ -362,6 +362,9 @@ def randint(*args: Any, size: Any = None, low: int | None = None, high: int | No
     return _tensor(array, requires_grad, "randint")
 
 
+_INSIDE_OUT = 0xFFFFFFFF // 20  # from this n on, PyTorch's randperm permutes "inside out"
+
+
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = np.int64,
              requires_grad: bool = False, device: Any = None) -> Any:
     """A random permutation of 0 .. n-1, as torch.randperm."""
@@ -374,7 +377,7 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: Any = np.int6
     if n - 1 > _largest(dtype):
         raise ValueError(f"randperm: n={n} does not fit {dtype} exactly")
     gen, n = _generator(generator), int(n)
-    if n < 0xFFFFFFFF // 20:
+    if n < _INSIDE_OUT:
         # Fisher-Yates from the front: swap entry i with one of i .. n-1. Each swap depends
         # on the one before, so this is a Python loop over n (about 0.5 s per million).
         perm = list(range(n))
@@ -386,6 +389,19 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: Any = np.int6
     else:
         array = _randperm_inside_out(gen, n)
     return _tensor(array.astype(dtype), requires_grad, "randperm")
+
+
+def discard_randperm(n: int, generator: Generator | None = None) -> None:
+    """Draw what randperm(n) draws and make no permutation of it: PyTorch's RandomSampler
+    draws a whole permutation at the end of every epoch and keeps none of it, and the
+    generator must move on as PyTorch's does (the words alone: 0.1 ms for n = 50,000,
+    against 6.5 ms for the permutation)."""
+    gen = _generator(generator)
+    if n < _INSIDE_OUT:
+        gen._words(max(n - 1, 0))
+    else:  # in randperm's pieces, so that memory stays bounded here too
+        for start in range(0, n, 1 << 20):
+            gen._words64(min(n - start, 1 << 20))
 
 
 def _randperm_inside_out(gen: Generator, n: int) -> np.ndarray:

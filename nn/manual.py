@@ -9,6 +9,11 @@ weight gradients on the layer (`w_g`, `b_g`, for the notebook's `w.g`, `b.g`).
 Shapes: x (n, m), w1 (m, h), b1 (h,), w2 (h, 1), b2 (1,), y (n,) float targets. Every
 function keeps its inputs' dtype (float32 in, float32 out). Nothing here imports the
 engine: this is the computation autograd has to reproduce.
+
+`forward` is the one home of the lesson's model: it runs on numpy arrays and on autograd
+tensors (engine.Tensor, torch.Tensor) alike, so the hand-derived gradients below, the
+demos, the pictures (viz.examples) and the benchmark (bench.lesson) compute the very same
+thing; on a tensor, relu is the tensor's own, whose gradient at 0 is relu_grad's: none.
 """
 from __future__ import annotations
 
@@ -24,14 +29,26 @@ def lin(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     return x @ w + b
 
 
-def relu(x: np.ndarray) -> np.ndarray:
-    """max(x, 0), the notebook's x.clamp_min(0.)."""
-    return np.maximum(x, 0)
+def relu(x: Any) -> Any:
+    """max(x, 0), the notebook's x.clamp_min(0.); an autograd tensor's own relu on a tensor
+    (numpy's maximum would leave its graph)."""
+    return np.maximum(x, 0) if isinstance(x, np.ndarray) else x.relu()
 
 
-def mse(output: np.ndarray, targ: np.ndarray) -> np.floating:
+def mse(output: Any, targ: Any) -> Any:
     """Mean squared error of a (n, 1) output against (n,) targets."""
-    return ((output[:, 0] - targ) ** 2).mean()
+    # (targ - out)**2 is the lesson's (out - targ)**2 to the bit; written this way round, a
+    # constant targ stays one leaf of an autograd graph rather than becoming a "-targ" node
+    return ((targ - output[:, 0]) ** 2).mean()
+
+
+def forward(x: Any, y: Any, w1: Any, b1: Any, w2: Any, b2: Any) -> dict[str, Any]:
+    """The lesson's model and loss, lin -> relu -> lin -> MSE against y, on numpy arrays or
+    autograd tensors: every step by name, l1, l2, out and loss (the backward pass reads them)."""
+    l1 = lin(x, w1, b1)
+    l2 = relu(l1)
+    out = lin(l2, w2, b2)
+    return {"l1": l1, "l2": l2, "out": out, "loss": mse(out, y)}
 
 
 def lin_grad(inp: np.ndarray, out_g: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -51,19 +68,14 @@ def relu_grad(inp: np.ndarray, out_g: np.ndarray) -> np.ndarray:
 def forward_and_backward(x: np.ndarray, y: np.ndarray, w1: np.ndarray, b1: np.ndarray,
                          w2: np.ndarray, b2: np.ndarray) -> tuple[np.floating, Grads]:
     """The loss of lin -> relu -> lin against y, and its gradient for w1 b1 w2 b2 and x."""
-    # forward pass
-    l1 = lin(x, w1, b1)
-    l2 = relu(l1)
-    out = lin(l2, w2, b2)
-    diff = out[:, 0] - y
-    loss = (diff ** 2).mean()
+    steps = forward(x, y, w1, b1, w2, b2)
 
-    # backward pass: the mean of diff**2 sends 2 diff / n to each output
-    out_g = 2.0 * diff[:, None] / x.shape[0]
-    l2_g, w2_g, b2_g = lin_grad(l2, out_g, w2)
-    l1_g = relu_grad(l1, l2_g)
+    # backward pass: the mean of (out - y)**2 sends 2 (out - y) / n to each output
+    out_g = 2.0 * (steps["out"][:, 0] - y)[:, None] / x.shape[0]
+    l2_g, w2_g, b2_g = lin_grad(steps["l2"], out_g, w2)
+    l1_g = relu_grad(steps["l1"], l2_g)
     x_g, w1_g, b1_g = lin_grad(x, l1_g, w1)
-    return loss, {"w1": w1_g, "b1": b1_g, "w2": w2_g, "b2": b2_g, "x": x_g}
+    return steps["loss"], {"w1": w1_g, "b1": b1_g, "w2": w2_g, "b2": b2_g, "x": x_g}
 
 
 class Module:

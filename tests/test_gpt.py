@@ -1,203 +1,82 @@
-"""Checks demos/gpt.py (the names GPT on both engines) and demos/data.py's names loading.
+"""Checks demos/gpt.py: training, sampling and the command line of the names GPT.
 
-The engines are checked against each other and PyTorch by the demo's own --check, run
-here in a few small steps, and shown able to fail; the Tensor model's padding and causal
-mask are checked on their own; the command line runs as a user runs it, offline.
+The engines are checked against each other by the demo's own --check, and against
+PyTorch's twin (tests/gpt_twins.py) by the same comparison, run here in a few small steps
+and shown able to fail; the command line runs as a user runs it, offline, with every
+number bounded and names files that are not lists of names refused in one line.
 """
 from __future__ import annotations
 
-import hashlib
-import io
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from gpt_twins import TorchTwin
 from test_demos import run_demo
 
-from demos import data, gpt
-from demos.data import DataError, load_names, read_names
+from demos import data, gpt, gpt_model
+from demos.data import read_names
 
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = "between 0 and 18,446,744,073,709,551,615"
 NAMES = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "zoe", "al", "bo", "x"]
 
 
-@pytest.fixture
-def shipped_bytes() -> bytes:
-    return data.SHIPPED_NAMES.read_bytes()
+# --- --check: the engines side by side, and PyTorch's twin beside them
 
 
-# --- load_names
+def check_gaps(out: str) -> list[tuple[str, float]]:
+    """Each `NAME vs tensor` comparison --check printed, with its larger gap; all passed."""
+    gaps = re.findall(r"(\w+) vs tensor: loss (\S+), gradients (\S+) \((pass|FAIL)", out)
+    assert all(verdict == "pass" for *_, verdict in gaps), out
+    return [(name, max(float(loss), float(grad))) for name, loss, grad, _ in gaps]
 
 
-def test_shipped_copy_is_makemores_names_txt(shipped_bytes: bytes) -> None:
-    assert hashlib.sha256(shipped_bytes).hexdigest() == data.NAMES_SHA256
-    names = read_names(data.SHIPPED_NAMES)
-    assert len(names) == 32_033  # `wc -l` says 32,032: the last line has no newline
-    assert names[:3] == ["emma", "olivia", "ava"] and names[-1] == "zzyzx"
-
-
-def test_path_given_is_read_as_one_name_a_line(tmp_path: Path) -> None:
-    path = tmp_path / "names.txt"
-    path.write_text("  anna \n\nbob\r\nchloé\n")
-    assert load_names(path) == (["anna", "bob", "chloé"], str(path))
-
-
-@pytest.mark.parametrize("content, message", [
-    (None, "cannot read names file"),
-    (b"", "no names in this file"),
-    (b" \n\n\t\n", "no names in this file"),
-    (b"\xff\xfe\x00binary", "cannot read names file"),
-])
-def test_bad_names_file_is_a_data_error(tmp_path: Path, content: bytes | None,
-                                        message: str) -> None:
-    path = tmp_path / "names.txt"
-    if content is not None:
-        path.write_bytes(content)
-    with pytest.raises(DataError, match=message) as e:
-        load_names(path)
-    assert str(path) in str(e.value)
-
-
-def test_verified_cache_comes_first(tmp_path: Path, shipped_bytes: bytes) -> None:
-    (tmp_path / "names.txt").write_bytes(shipped_bytes)
-    names, source = load_names(cache_dir=tmp_path, download=False)
-    assert source == str(tmp_path / "names.txt") and len(names) == 32_033
-
-
-def test_damaged_cache_falls_back_to_the_shipped_copy(tmp_path: Path) -> None:
-    (tmp_path / "names.txt").write_text("not\nthe\nlist\n")
-    names, source = load_names(cache_dir=tmp_path, download=False)
-    assert source == str(data.SHIPPED_NAMES) and len(names) == 32_033
-
-
-def fake_internet(monkeypatch, body: bytes) -> list[str]:
-    """Every download gets `body` instead of touching the network; returns the URLs asked."""
-    asked = []
-
-    def urlopen(url: str, timeout: float) -> io.BytesIO:
-        asked.append(url)
-        response = io.BytesIO(body)
-        response.headers = {"Content-Length": str(len(body))}
-        return response
-    monkeypatch.setattr(data.urllib.request, "urlopen", urlopen)
-    monkeypatch.setattr(data, "SHIPPED_NAMES", Path("/nonexistent/names.txt"))  # not shipped
-    return asked
-
-
-def test_download_is_verified_and_lands_in_the_cache(tmp_path: Path, monkeypatch,
-                                                     shipped_bytes: bytes) -> None:
-    asked = fake_internet(monkeypatch, shipped_bytes)
-    names, source = load_names(cache_dir=tmp_path / "cache")
-    assert asked == [("https://raw.githubusercontent.com/karpathy/makemore/"
-                      "988aa59e4d8fefa526d06f3b453ad116258398d4/names.txt")]
-    assert source.endswith("(downloaded)") and len(names) == 32_033
-    assert (tmp_path / "cache" / "names.txt").read_bytes() == shipped_bytes
-
-
-def test_wrong_download_leaves_nothing(tmp_path: Path, monkeypatch, shipped_bytes: bytes) -> None:
-    fake_internet(monkeypatch, shipped_bytes.replace(b"emma", b"emmy"))
-    with pytest.raises(DataError, match="does not match the expected"):
-        load_names(cache_dir=tmp_path / "cache")
-    assert not [p for p in (tmp_path / "cache").iterdir() if "names" in p.name]
-
-
-def test_nothing_found_offline_says_what_to_do(tmp_path: Path, monkeypatch) -> None:
-    asked = fake_internet(monkeypatch, b"")
-    with pytest.raises(DataError, match="pass --data PATH or allow the download"):
-        load_names(cache_dir=tmp_path, download=False)
-    assert asked == []
-
-
-# --- tokens and batches
-
-
-def test_tokenizer_round_trip_and_unknown_characters() -> None:
-    tokenizer = gpt.Tokenizer(NAMES)
-    assert tokenizer.vocab_size == len(set("".join(NAMES))) + 1
-    ids = tokenizer.encode("emma")
-    assert ids[0] == ids[-1] == tokenizer.bos and tokenizer.decode(ids[1:-1]) == "emma"
-    with pytest.raises(ValueError, match="'Q'"):
-        tokenizer.encode("Quinn")
-
-
-def test_batches_pad_mask_and_cut_at_block_size() -> None:
-    tokenizer = gpt.Tokenizer(NAMES)
-    tokens, counts = gpt.encode_names(NAMES, tokenizer, block_size=6)
-    assert counts.tolist() == [min(6, len(n) + 1) for n in NAMES]
-    batch = gpt.make_batch(tokens, counts, np.array([2, 9]))  # "ava", "x"
-    assert batch.inputs.shape == batch.targets.shape == batch.mask.shape == (2, 4)
-    assert batch.mask.tolist() == [[True] * 4, [True, True, False, False]]
-    assert batch.documents() == [tokenizer.encode("ava"), tokenizer.encode("x")]
-    cut = gpt.make_batch(tokens, counts, np.array([3]))  # "isabella", 10 tokens, cut to 7
-    assert cut.documents() == [tokenizer.encode("isabella")[:7]]
-
-
-# --- the models
-
-
-@pytest.fixture(scope="module")
-def small() -> tuple[gpt.Tokenizer, gpt.Config, np.ndarray, np.ndarray]:
-    tokenizer = gpt.Tokenizer(NAMES)
-    config = gpt.Config(tokenizer.vocab_size, n_embd=8, n_head=2, n_layer=2, block_size=8)
-    return (tokenizer, config, *gpt.encode_names(NAMES, tokenizer, config.block_size))
-
-
-def test_padding_takes_no_part_in_the_loss(small) -> None:
-    """A batch's loss is the position-weighted mean of its names' own losses."""
-    _, config, tokens, counts = small
-    model = gpt.GPT(config, seed=1, dtype=np.float64)
-    rows = np.array([3, 9, 1, 7])
-    alone = [model.mean_loss(gpt.make_batch(tokens, counts, rows[i:i + 1])) for i in range(4)]
-    together = model.mean_loss(gpt.make_batch(tokens, counts, rows))
-    assert together == pytest.approx(np.average(alone, weights=counts[rows]), rel=1e-12)
-
-
-def test_no_position_sees_a_later_one(small) -> None:
-    _, config, tokens, counts = small
-    model = gpt.GPT(config, seed=2, dtype=np.float64)
-    inputs = gpt.make_batch(tokens, counts, np.array([3])).inputs
-    changed = inputs.copy()
-    changed[0, 4:] = (changed[0, 4:] + 1) % config.vocab_size
-    before, after = model(inputs).data, model(changed).data
-    np.testing.assert_array_equal(before[0, :4], after[0, :4])
-    assert not np.allclose(before[0, 4:], after[0, 4:])
-
-
-def test_scalar_model_runs_on_another_value_class(small) -> None:
-    """ScalarGPT on the benchmark's microgpt-style Value gives the Tensor model's loss."""
-    from bench.gpt import LocalValue
-
-    _, config, tokens, counts = small
-    model = gpt.GPT(config, seed=3, dtype=np.float64)
-    batch = gpt.make_batch(tokens, counts, np.array([0, 8]))
-    scalar = gpt.ScalarGPT(LocalValue, model.state_dict(), config)
-    loss = scalar.loss(batch.documents())
-    loss.backward()
-    tensor_loss = model.loss(batch)
-    tensor_loss.backward()
-    assert loss.data == pytest.approx(tensor_loss.item(), abs=1e-12)
-    grads = {name: p.grad for name, p in model.named_parameters()}
-    assert gpt.largest_gap(grads, scalar.gradients()) < 1e-12
-
-
-def test_check_agrees_across_engines_and_pytorch(capsys, torch) -> None:
-    assert gpt.main(["--check", "--steps", "2", "--batch-size", "3"]) == 0
+def test_check_agrees_across_engines(capsys) -> None:
+    assert gpt.main(["--check", "--steps", "3", "--batch-size", "3"]) == 0
     out = capsys.readouterr().out
-    gaps = re.findall(r"(value|torch) vs tensor: loss (\S+), gradients (\S+) \(pass", out)
-    assert [g[0] for g in gaps] == ["value", "torch"] * 2
-    for engine, loss_gap, grad_gap in gaps:
-        assert max(float(loss_gap), float(grad_gap)) <= gpt.CHECK_TOLERANCE[engine]
+    gaps = check_gaps(out)
+    assert [name for name, _ in gaps] == ["value"] * 3  # after 2 Adam steps too
+    assert all(gap <= gpt.ScalarTwin.tolerance for _, gap in gaps)
     assert "all losses and gradients agree" in out
+
+
+def test_check_agrees_with_pytorchs_twin(capsys, torch) -> None:
+    names = read_names(data.SHIPPED_NAMES)[:6]
+    tokenizer = gpt_model.Tokenizer(names)
+    config = gpt_model.Config(tokenizer.vocab_size)
+    twins = {"value": gpt.ScalarTwin, "torch": TorchTwin}
+    assert gpt.check(names, tokenizer, config, 2, 3, lr=0.01, seed=0, twins=twins)
+    gaps = check_gaps(capsys.readouterr().out)
+    assert [name for name, _ in gaps] == ["value", "torch"] * 2
+    assert all(gap <= twins[name].tolerance for name, gap in gaps)
 
 
 def test_check_fails_on_a_wrong_gradient(capsys, monkeypatch) -> None:
     def skewed_rmsnorm(x: list) -> list:  # the scalar side's eps 1000x too large
-        scale = (gpt.total(xi * xi for xi in x) * (1.0 / len(x)) + 1e-2) ** -0.5
+        scale = (gpt_model.total(xi * xi for xi in x) * (1.0 / len(x)) + 1e-2) ** -0.5
         return [xi * scale for xi in x]
-    monkeypatch.setattr(gpt, "scalar_rmsnorm", skewed_rmsnorm)
+    monkeypatch.setattr(gpt_model, "scalar_rmsnorm", skewed_rmsnorm)
     assert gpt.main(["--check", "--steps", "1", "--batch-size", "2"]) == 1
     out = capsys.readouterr().out
     assert "value vs tensor" in out and "FAIL" in out and "MISMATCH" in out
+
+
+def test_check_fails_when_the_optimizers_disagree(capsys, monkeypatch) -> None:
+    class Skewed(gpt.ScalarTwin):  # its Adam steps 1% further than the Tensor side's
+        def step(self, lr: float) -> None:
+            super().step(lr * 1.01)
+    names = read_names(data.SHIPPED_NAMES)[:4]
+    tokenizer = gpt_model.Tokenizer(names)
+    config = gpt_model.Config(tokenizer.vocab_size)
+    assert not gpt.check(names, tokenizer, config, 2, 2, lr=0.01, seed=0,
+                         twins={"value": Skewed})
+    out = capsys.readouterr().out
+    assert out.count("(pass") == 1 and out.count("(FAIL") == 1  # the first step, then not
 
 
 def test_largest_gap_names_mismatched_weights() -> None:
@@ -236,8 +115,8 @@ def test_tensor_engine_trains_samples_and_writes(tmp_path: Path) -> None:
     assert paths == {"gpt_tensor.safetensors", "gpt_tensor_loss.png",
                      "gpt_attention_head.svg"}
     assert (tmp_path / "out" / "gpt_tensor_loss.png").read_bytes()[:4] == b"\x89PNG"
-    tokenizer = gpt.Tokenizer(read_names(data.SHIPPED_NAMES))
-    model = gpt.GPT(gpt.Config(tokenizer.vocab_size))
+    tokenizer = gpt_model.Tokenizer(read_names(data.SHIPPED_NAMES))
+    model = gpt_model.GPT(gpt_model.Config(tokenizer.vocab_size))
     model.load(tmp_path / "out" / "gpt_tensor.safetensors")  # it fits the default model
 
 
@@ -260,7 +139,7 @@ def test_resume_takes_sizes_and_characters_from_the_checkpoint(tmp_path: Path) -
              "--n-head", 2, "--block-size", 12, "--out", "first", cwd=tmp_path)
     first = tmp_path / "first" / "gpt_tensor.safetensors"
     config, tokenizer = gpt.read_checkpoint_metadata(first)
-    assert config == gpt.Config(tokenizer.vocab_size, n_embd=8, n_head=2, block_size=12)
+    assert config == gpt_model.Config(tokenizer.vocab_size, n_embd=8, n_head=2, block_size=12)
     assert tokenizer.chars == sorted(set("".join(NAMES)))
 
     fewer = tmp_path / "fewer.txt"  # names with fewer characters keep the checkpoint's tokens
@@ -270,7 +149,7 @@ def test_resume_takes_sizes_and_characters_from_the_checkpoint(tmp_path: Path) -
     assert f"resuming from {first}" in done.stdout
     assert (f"8-dim embeddings, 2 heads, block 12, vocabulary {tokenizer.vocab_size}"
             in done.stdout)
-    before, after = gpt.GPT(config), gpt.GPT(config)
+    before, after = gpt_model.GPT(config), gpt_model.GPT(config)
     before.load(first)
     after.load(tmp_path / "second" / "gpt_tensor.safetensors")  # trained on from `first`
     assert not np.array_equal(before.state_dict()["wte"], after.state_dict()["wte"])
@@ -302,14 +181,15 @@ def test_resume_refuses_what_does_not_fit_in_one_line(tmp_path: Path, args: list
 @pytest.mark.parametrize("args, message", [
     (["--n-embd", "10", "--n-head", "4"], "--n-embd (10) must be a multiple of --n-head (4)"),
     (["--temperature", "0"], "argument --temperature: must be a finite number greater than 0"),
-    (["--lr", "nan"], "argument --lr: must be a finite number greater than 0, got nan"),
-    (["--steps", "0"], "argument --steps: must be at least 1, got 0"),
-    (["--seed", "-1"], "argument --seed: must be at least 0, got -1"),
-    (["--samples", "-2"], "argument --samples: must be at least 0, got -2"),
+    (["--lr", "nan"], "argument --lr: must be a finite number greater than 0 and at most 1, "
+                      "got nan"),
+    (["--steps", "0"], "argument --steps: must be between 1 and 1,000,000, got 0"),
+    (["--seed", "-1"], f"argument --seed: must be {SEEDS}, got -1"),
+    (["--samples", "-2"], "argument --samples: must be between 0 and 10,000, got -2"),
     (["--engine", "value", "--eval-every", "5"], "--eval-every is for the Tensor engine"),
     (["--check", "--steps", "9000", "--batch-size", "4"],
      "--check with --steps 9000 and --batch-size 4 needs 36,000 names to train on; "),
-    (["--data", "no-such-file.txt"], "no-such-file.txt: cannot read names file"),
+    (["--data", "no-such-file.txt"], "no-such-file.txt: no such file or folder"),
 ])
 def test_bad_arguments_are_one_clear_line(tmp_path: Path, args: list[str], message: str) -> None:
     done = run_demo("gpt", *args, cwd=tmp_path, check=False)
@@ -324,8 +204,118 @@ def test_a_batch_larger_than_the_names_takes_several_passes() -> None:
 
 
 def test_sampling_at_a_tiny_temperature_takes_the_likeliest_character() -> None:
-    tokenizer = gpt.Tokenizer(["ab"])  # a, b, then BOS
+    tokenizer = gpt_model.Tokenizer(["ab"])  # a, b, then BOS
     logits = np.array([0.0, 3.0, -1.0], np.float32)  # b is the likeliest, then BOS never comes
     names = gpt.sample_names(lambda: lambda token: logits, tokenizer, 2, 1e-39, 3,
                              np.random.default_rng(0))
     assert names == ["bbb", "bbb"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--steps", str(10**20)], "argument --steps: must be between 1 and 1,000,000"),
+    (["--steps", "9" * 400], "argument --steps: must be between 1 and 1,000,000, got "
+                             "999999999999... (400 characters)"),
+    (["--block-size", str(10**20)], "argument --block-size: must be between 1 and 1,024"),
+    (["--n-embd", str(10**20)], "argument --n-embd: must be between 1 and 1,024"),
+    (["--n-layer", str(10**20)], "argument --n-layer: must be between 1 and 64"),
+    (["--n-head", str(10**20)], "argument --n-head: must be between 1 and 64"),
+    (["--batch-size", str(10**20)], "argument --batch-size: must be between 1 and 4,096"),
+    (["--samples", "9" * 400], "argument --samples: must be between 0 and 10,000"),
+    (["--eval-every", "9" * 400], "argument --eval-every: must be between 1 and 1,000,000"),
+    (["--lr", "1e308"], "argument --lr: must be a finite number greater than 0 and at most 1, "
+                        "got 1e308"),
+    (["--temperature", "1e308"], "argument --temperature: must be a finite number greater "
+                                 "than 0 and at most 100, got 1e308"),
+])
+def test_every_number_is_bounded(tmp_path: Path, monkeypatch, capsys, args: list[str],
+                                 message: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit:
+        gpt.main(args)
+    assert exit.value.code == 2
+    *usage, error = capsys.readouterr().err.splitlines()  # argparse's usage, then one line
+    assert usage[0].startswith("usage: ") and all(line.startswith(" ") for line in usage[1:])
+    assert message in error
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("module, args", [
+    ("demos.mnist", ["--epochs", "1", "--limit", "300", "--no-download"]),
+    ("demos.gpt", ["--steps", "5", "--samples", "2"]),
+])
+def test_a_huge_learning_rate_gets_one_line_and_no_numpy_warning(tmp_path: Path, module: str,
+                                                                 args: list[str]) -> None:
+    from test_demos import run_module
+
+    done = run_module(module, *args, "--lr", "1e30", "--out", "out", cwd=tmp_path, check=False)
+    assert done.returncode == 2 and "Warning" not in done.stderr
+    assert "argument --lr: must be a finite number greater than 0 and at most" in done.stderr
+    assert "Probabilities contain NaN" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_training_that_diverges_stops_with_one_line() -> None:
+    losses = iter([2.0, 1.5, float("nan"), 1.0])
+    with pytest.raises(gpt.Diverged, match=r"the loss became nan at step 3"):
+        gpt.fit(lambda i: next(losses), 4, "step", lambda i, loss: None)
+
+
+# --- issue 21: names files that are not what they seem
+
+
+def run_bounded(args: list[str], cwd: Path, memory: int = 1 << 30,
+                timeout: float = 30) -> subprocess.CompletedProcess:
+    """`python -m demos.gpt ARGS` with at most `memory` bytes of address space, or a
+    failed test after `timeout` seconds (a read that blocks)."""
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    try:
+        return subprocess.run([sys.executable, "-m", "demos.gpt", *args], cwd=cwd, env=env,
+                              capture_output=True, text=True, timeout=timeout,
+                              preexec_fn=limit)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"demos.gpt {' '.join(args)} still running after {timeout} s")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+@pytest.mark.parametrize("make, kind", [
+    (lambda d: os.mkfifo(d / "names.txt"), "FIFO"),
+    (lambda d: (d / "names.txt").symlink_to("/dev/zero"), "character device"),
+    (lambda d: (d / "names.txt").mkdir(), "folder"),
+], ids=["fifo", "dev-zero", "folder"])
+def test_data_that_is_not_a_regular_file_is_refused_at_once(tmp_path: Path, make, kind) -> None:
+    make(tmp_path)
+    done = run_bounded(["--data", "names.txt", "--steps", "1"], tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1
+    assert f"names.txt: not a regular file ({kind})" in done.stderr
+
+
+def test_ansi_escapes_in_the_names_never_reach_the_terminal(tmp_path: Path) -> None:
+    (tmp_path / "names.txt").write_text("\n".join(["\x1b[2Jx", "\x1b[31my"] * 20))
+    done = run_demo("gpt", "--data", "names.txt", "--steps", 2, "--samples", 20,
+                    "--out", "out", cwd=tmp_path, check=False)
+    assert "\x1b" not in done.stdout + done.stderr
+    assert done.returncode == 1 and "line 1 holds '\\x1b'" in done.stderr
+
+
+
+
+@pytest.mark.parametrize("args", [
+    ["--n-embd", "1024", "--n-layer", "64"],
+    ["--engine", "value", "--n-embd", "256", "--n-head", "4"],
+    ["--check", "--n-embd", "128", "--batch-size", "64"],
+])
+def test_a_model_too_large_for_the_machine_is_refused_before_it_is_built(
+        tmp_path: Path, monkeypatch, capsys, args: list[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit:
+        gpt.main(args)
+    assert exit.value.code == 2
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert re.search(r"would take about [\d,]+ MB a step .* more than the 1,024 MB this demo "
+                     r"allows; make --batch-size, --block-size, --n-embd or --n-layer "
+                     r"smaller$", error), error
+    assert list(tmp_path.iterdir()) == []

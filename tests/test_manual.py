@@ -26,18 +26,17 @@ def _random_lesson(dtype):
 
 
 def _engine(x, y, p):
-    """The same model through engine.Tensor autograd."""
+    """The same model (manual.forward) through engine.Tensor autograd."""
     t = {k: Tensor(a, requires_grad=True, dtype=a.dtype) for k, a in dict(p, x=x).items()}
-    out = (t["x"] @ t["w1"] + t["b1"]).relu() @ t["w2"] + t["b2"]
-    loss = ((out[:, 0] - y) ** 2).mean()
+    loss = manual.forward(y=Tensor(y, dtype=y.dtype), **t)["loss"]
     loss.backward()
-    return loss.item(), {k: t[k].grad for k in NAMES}
+    return loss.item(), {k: np.asarray(t[k].grad) for k in NAMES}
 
 
 def _pytorch(torch, x, y, p):
+    """The same model (manual.forward) through PyTorch's autograd."""
     t = {k: torch.from_numpy(a).requires_grad_() for k, a in dict(p, x=x).items()}
-    out = (t["x"] @ t["w1"] + t["b1"]).clamp_min(0.0) @ t["w2"] + t["b2"]
-    loss = (out[:, 0] - torch.from_numpy(y)).pow(2).mean()
+    loss = manual.forward(y=torch.from_numpy(y), **t)["loss"]
     loss.backward()
     return loss.item(), {k: t[k].grad.numpy() for k in NAMES}
 
@@ -70,6 +69,36 @@ def test_both_manual_forms_give_the_same_numbers():
 def test_manual_matches_engine_autograd_on_random_data():
     x, y, p = _random_lesson(np.float64)
     _assert_agree(_engine(x, y, p), manual.forward_and_backward(x, y, **p), 1e-10, 1e-12)
+
+
+def _at_the_kink(dtype):
+    """A lesson whose first layer is exactly 0 on every other row (zero pixels, zero bias)."""
+    x, y, p = _random_lesson(dtype)
+    x[::2] = 0
+    return x, y, p
+
+
+def test_no_gradient_passes_relus_kink():
+    x, y, p = _at_the_kink(np.float64)
+    _, grads = manual.forward_and_backward(x, y, **p)
+    assert not grads["x"][::2].any()  # l1 is 0 there: relu passes nothing back to x
+    assert grads["x"][1::2].any()
+    for got in (_modules(x, y, p), _engine(x, y, p)):
+        _assert_agree(got, manual.forward_and_backward(x, y, **p), 1e-10, 1e-12)
+
+
+def test_pytorch_agrees_at_relus_kink(torch):
+    x, y, p = _at_the_kink(np.float64)
+    _assert_agree(_pytorch(torch, x, y, p), manual.forward_and_backward(x, y, **p), 1e-10, 1e-12)
+
+
+def test_forward_is_one_model_on_arrays_and_tensors():
+    x, y, p = _random_lesson(np.float32)
+    steps = manual.forward(x, y, **p)
+    assert steps["l2"].dtype == np.float32 and steps["out"].shape == (200, 1)
+    tensors = manual.forward(Tensor(x), Tensor(y), **{k: Tensor(a) for k, a in p.items()})
+    for name, array in steps.items():
+        np.testing.assert_array_equal(tensors[name].numpy(), array, err_msg=name)
 
 
 def test_manual_matches_pytorch_on_random_data(torch):

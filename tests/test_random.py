@@ -575,6 +575,18 @@ def test_default_generator_serves_calls_without_one():
     assert R.seed() == R.initial_seed()
 
 
+@pytest.mark.parametrize("inside_out", [False, True], ids=["front", "inside-out"])
+@pytest.mark.parametrize("n", [0, 1, 2, 10, 1000])
+def test_discard_randperm_draws_what_randperm_draws(monkeypatch, n, inside_out):
+    if inside_out:  # the branch PyTorch takes from n = 214,748,364 on, at a size a test can run
+        monkeypatch.setattr(R, "_INSIDE_OUT", 0)
+    permuted, discarded = R.Generator().manual_seed(3), R.Generator().manual_seed(3)
+    R.randperm(n, generator=permuted)
+    R.discard_randperm(n, discarded)
+    assert permuted.get_state().tolist() == discarded.get_state().tolist()
+    assert R.rand(3, generator=permuted).tolist() == R.rand(3, generator=discarded).tolist()
+
+
 def test_fillers_fill_in_place_and_return_the_array():
     g = R.Generator()
     for fill, dtype in [(R.uniform_, np.float32), (R.normal_, np.float64),

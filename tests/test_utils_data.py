@@ -613,6 +613,22 @@ def test_random_sampler_draws_pytorchs_indices(torch, kwargs):
     assert len(mine) == len(theirs)
 
 
+def test_random_sampler_draws_when_pytorchs_draws(torch):
+    """Nothing at iter(), the seed of an epoch's generator at its first index: the default
+    stream stays in step around it. (The permutation PyTorch draws after the last index and
+    keeps nothing of shows in the next epoch: test_a_loaders_own_generator_shuffles_...)"""
+    def draws(seed, sampler, randn):
+        seed(4)
+        indices = iter(sampler(range(6)))
+        before = randn(2)
+        first = [next(indices) for _ in range(6)]
+        between = randn(2)
+        rest = list(indices)
+        return plain([before, first, between, rest, randn(2)])
+    assert draws(manual_seed, RandomSampler, randn) == \
+        draws(torch.manual_seed, torch.utils.data.RandomSampler, torch.randn)
+
+
 def test_subset_random_sampler_and_random_split_match_pytorch(torch):
     mine = SubsetRandomSampler([5, 8, 13, 21], generator=Generator().manual_seed(2))
     theirs = torch.utils.data.SubsetRandomSampler([5, 8, 13, 21],

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from engine import Tensor, Value
+from nn import manual
+from viz.dot import keep_grads
 
 RANKDIR = {"neuron": "LR", "lesson": "TB"}  # the lesson's graph is deep: it fits a page upright
 HIDDEN = 50  # the lesson's nh
@@ -49,7 +51,7 @@ def random_digits(rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def lesson(x: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[Tensor, dict[str, Tensor]]:
     """The lesson's loss on digits `x` (n, 784) against their labels `y` as numbers, after
-    backward: lin -> relu -> lin -> mean squared error, weights from `lesson_weights`.
+    backward: nn.manual.forward (lin -> relu -> lin -> MSE), weights from `lesson_weights`.
 
     x requires grad, as in the lesson, which checks the input's gradient too.
     """
@@ -57,12 +59,9 @@ def lesson(x: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[Tensor, dict[st
               for name, a in lesson_weights(x.shape[1], seed).items()}
     digits = Tensor(x, requires_grad=True, label="x")
     labels = Tensor(np.asarray(y, np.float32), label="y")
-    l1 = digits @ params["w1"] + params["b1"]
-    l2 = l1.relu()
-    out = l2 @ params["w2"] + params["b2"]
-    loss = ((labels - out[:, 0]) ** 2).mean()  # the lesson's (out - y)**2, the same numbers
-    l1.label, l2.label, out.label, loss.label = "l1", "l2", "out", "loss"
-    for node in (l1, l2, out):
-        node.retain_grad()  # a picture shows every gradient, not only the leaves'
-    loss.backward(retain_graph=True)  # and the graph stays to be drawn
-    return loss, params
+    steps = manual.forward(digits, labels, **params)  # the lesson's model, written once
+    for name, step in steps.items():
+        step.label = name
+    # a picture shows every gradient, not only the leaves', and the graph it was computed on
+    keep_grads(steps["loss"]).backward(retain_graph=True)
+    return steps["loss"], params

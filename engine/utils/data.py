@@ -176,17 +176,26 @@ class RandomSampler(Sampler[int]):
         return self._num_samples
 
     def __iter__(self) -> Iterator[int]:
+        # chained in C: an epoch's indices reach BatchSampler without a Python step each
+        return itertools.chain.from_iterable(self._draws())
+
+    def _draws(self) -> Iterator[list[int]]:
+        """The epoch's indices in the pieces PyTorch draws them in, each drawn when the one
+        before has been used up, as PyTorch's generator draws them."""
         n = _length(self.data_source, "RandomSampler")
         if n == 0:
             raise ValueError("RandomSampler: the dataset is empty, there is nothing to draw")
         generator = _seeded_generator() if self.generator is None else self.generator
         if self.replacement:  # 32 draws at a time, as PyTorch makes them, so the numbers match
             for start in range(0, self.num_samples, 32):
-                yield from _randint(n, min(32, self.num_samples - start), generator)
+                yield _randint(n, min(32, self.num_samples - start), generator)
         else:
             for _ in range(self.num_samples // n):
-                yield from _randperm(n, generator)
-            yield from _randperm(n, generator)[:self.num_samples % n]
+                yield _randperm(n, generator)
+            if self.num_samples % n:
+                yield _randperm(n, generator)[:self.num_samples % n]
+            else:  # PyTorch draws one more permutation here, to keep none of it
+                engine.random.discard_randperm(n, generator)
 
     def __len__(self) -> int:
         return self.num_samples
