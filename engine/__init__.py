@@ -3,7 +3,8 @@
 This namespace is also what PyTorch code finds under `torch.` when it says
 `import engine as torch`: Tensor and its factories, the ops PyTorch spells as functions,
 dtypes, random numbers from a seeded `Generator`, grad modes, `grad`, and, loaded on first
-use, `nn`, `optim`, `utils.data`, `autograd`, `cuda` and `device`.
+use, `nn`, `optim`, `utils.data`, `autograd`, `multiprocessing`, `cuda` and
+`device`.
 
 `from engine import Value` loads no numpy: everything Tensor loads on first use, so scalar
 programs start as fast as the pure-Python engines they replace. The engine imports nothing
@@ -41,7 +42,8 @@ for _module, _names in {
 }.items():
     _LAZY.update(dict.fromkeys(_names.split(), _module))
 _SUBMODULES = {"nn": "nn", "optim": "nn.optim", "utils": "engine.utils",
-               "autograd": "engine.autograd", "functional": "engine.functional"}
+               "autograd": "engine.autograd", "functional": "engine.functional",
+               "multiprocessing": "engine.multiprocessing"}
 
 __all__ = ["Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad",
            "topological_order", "gradcheck", "GradcheckError", *_LAZY, *_SUBMODULES]

@@ -21,7 +21,8 @@ _options = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80,
 # our op names -> PyTorch's grad_fn names (the rest are capitalised: exp -> ExpBackward0)
 _GRAD_FN = {"+": "Add", "*": "Mul", "/": "Div", "**": "Pow", "@": "MatMul", "index": "Index",
             "index_put": "IndexPut", "log_softmax": "LogSoftmax", "logsumexp": "LogSumExp",
-            "float32": "ToCopy", "float64": "ToCopy", "float16": "ToCopy"}
+            "float32": "ToCopy", "float64": "ToCopy", "float16": "ToCopy",
+            "cross_entropy": "NllLoss"}  # PyTorch's cross_entropy ends in nll_loss
 
 
 def set_printoptions(precision: int | None = None, threshold: int | None = None,

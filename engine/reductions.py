@@ -139,8 +139,13 @@ def amin(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
 def _arg(input: Tensor, pick: Any, op: str, dim: Any, keepdim: bool, axis: Any,
          keepdims: bool | None) -> Tensor:
     dim, keepdim = _dims(op, input.ndim, dim, keepdim, axis, keepdims)
-    if not input._data.size:
-        raise RuntimeError(f"{op}() of an empty tensor has no answer")
+    # as PyTorch: only a reduced dim of size 0 has no answer; (0, 3) along dim 1 gives (0,)
+    if dim is None and not input._data.size:
+        raise IndexError(f"{op}() of an empty tensor of shape {tuple(input.shape)} has no "
+                         "answer; give a dim of non-zero size to reduce along")
+    if dim is not None and not input._data.shape[dim]:
+        raise IndexError(f"{op}(): dim {dim} of shape {tuple(input.shape)} has size 0, so it "
+                         "has no entry to pick")
     if dim is None:
         idx = np.asarray(pick(input._data))
         return _leaf(idx.reshape((1,) * input.ndim) if keepdim else idx)

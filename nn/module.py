@@ -92,7 +92,24 @@ class Module:
     # --- walking the state ---
 
     def _members(self) -> Iterator[tuple[str, Any]]:
-        """(dotted name, object) for every Value, Tensor and sub-Module held here, depth first."""
+        """(dotted name, object) for every Value, Tensor and sub-Module held here, each once,
+        depth first. One held twice is named by its plain attribute if it has one, as PyTorch
+        names what an assignment or `add_module` registers (a list that also holds it, which
+        PyTorch would not look into, does not rename it); else by its first path."""
+        found = list(self._held())
+        attribute: dict[int, str] = {}
+        for name, value in found:
+            if "." not in name:
+                attribute.setdefault(id(value), name)
+        seen = set()
+        for name, value in found:
+            if id(value) not in seen and attribute.get(id(value), name) == name:
+                seen.add(id(value))
+                yield name, value
+
+    def _held(self) -> Iterator[tuple[str, Any]]:
+        """(dotted name, object) for every Value, Tensor and sub-Module in the attributes and
+        in lists, tuples and dicts of them, depth first, as often as each is held."""
         stack = [(name, value) for name, value in reversed(vars(self).items())]
         while stack:
             name, value = stack.pop()
@@ -105,10 +122,8 @@ class Module:
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """(name, module) for each direct sub-module, once."""
-        seen = set()
         for name, value in self._members():
-            if isinstance(value, Module) and id(value) not in seen:
-                seen.add(id(value))
+            if isinstance(value, Module):
                 yield name, value
 
     def children(self) -> Iterator[Module]:

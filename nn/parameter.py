@@ -24,4 +24,7 @@ class Parameter(Tensor):
                          requires_grad=requires_grad)
 
     def __repr__(self) -> str:
-        return "Parameter containing:\n" + super().__repr__()
+        """As PyTorch prints it, so without the label (`weight`, `0.bias`) that nn gives
+        its weights to name them in graph pictures."""
+        plain = Tensor(self._data, requires_grad=self.requires_grad)  # shares the numbers
+        return "Parameter containing:\n" + repr(plain)

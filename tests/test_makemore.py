@@ -9,10 +9,9 @@ the runner adapts each one, changing exactly this and nothing else:
 - the training loops' lengths, by the replacements in `SHORTER` (each must occur in the
   notebook exactly as often as it says, or the test fails).
 
-Each adapted notebook runs in a real Jupyter kernel (nbclient, `python3`: this
-interpreter) in a fresh folder holding names.txt, with this checkout first on PYTHONPATH
-and one BLAS/OpenMP thread (on a busy machine, BLAS thread hand-offs made a 32x256 matmul
-take milliseconds, and part 5's training ten times slower).
+Each adapted notebook runs in a real Jupyter kernel in a fresh folder holding names.txt,
+as tests/notebook_run.py runs one (this interpreter, this checkout first on PYTHONPATH, one
+BLAS/OpenMP thread: with more, part 5's training was ten times slower on a busy machine).
 
 PyTorch's side is the same notebook with only the loops shortened. Its outcome per cell
 (ran, or the exception it raised) and each cell's text output are recorded in
@@ -28,7 +27,6 @@ from a seeded Generator print what PyTorch's print (the same numbers, the same n
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import os
 import re
@@ -38,6 +36,7 @@ from typing import Callable
 import pytest
 
 from engine.atomic import write_bytes
+from notebook_run import code_cells, execute, needs_kernel, summary
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "makemore"
@@ -57,10 +56,6 @@ SHORTER = {
 TORCH = os.environ.get("SCRATCHGRAD_MAKEMORE_TORCH", "")
 CMP = re.compile(r"^(\w+) +\| exact: (True|False) *\| approximate: (True|False) *\| "
                  r"maxdiff: (\S+)$", re.MULTILINE)
-
-
-def code_cells(nb: dict) -> list[dict]:
-    return [cell for cell in nb["cells"] if cell["cell_type"] == "code"]
 
 
 def source(part: str) -> dict:
@@ -86,38 +81,10 @@ def adapted(part: str, engine: bool) -> dict:
     return nb
 
 
-def execute(nb: dict, cwd: Path) -> dict:
-    """nb after running every cell in a fresh kernel in cwd (errors recorded, not raised)."""
-    from nbclient import NotebookClient
+def run_lecture(nb: dict, cwd: Path) -> dict:
+    """nb run in cwd, beside the names.txt that the lectures read."""
     (cwd / "names.txt").write_bytes((ROOT / "demos" / "names.txt").read_bytes())
-    one_thread = dict.fromkeys(["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"],
-                               "1")
-    env = {**os.environ, **one_thread, "MPLBACKEND": "agg",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    client = NotebookClient(nb, kernel_name="python3", timeout=900, allow_errors=True)
-    return client.execute(cwd=str(cwd), env=env)
-
-
-def outcome(cell: dict) -> str:
-    """'ok', or the name of the exception the cell raised."""
-    errors = [out.ename for out in cell.outputs if out.output_type == "error"]
-    return errors[0] if errors else "ok"
-
-
-def text(cell: dict) -> str:
-    """What the cell printed, then the text of its result (e.g. a tensor's repr)."""
-    printed = "".join(out.text for out in cell.outputs
-                      if out.output_type == "stream" and out.name == "stdout")
-    shown = "".join(out.data.get("text/plain", "") for out in cell.outputs
-                    if out.output_type == "execute_result")
-    return printed + shown
-
-
-def summary(nb: dict) -> dict:
-    """Per code cell: its outcome and its text (memory addresses blanked)."""
-    cells = code_cells(nb)
-    return {"outcomes": [outcome(c) for c in cells],
-            "texts": [re.sub(r" at 0x[0-9a-f]+", " at 0x...", text(c)) for c in cells]}
+    return execute(nb, cwd)
 
 
 def sampling_cells() -> list[int]:
@@ -137,23 +104,16 @@ def bar_texts(part: str, run: dict) -> list:
     return []
 
 
-def _needs_kernel() -> None:
-    for module in ("nbclient", "ipykernel", "nbformat"):
-        if importlib.util.find_spec(module) is None:
-            pytest.skip(f"{module} is not installed, so no notebook can run in a kernel "
-                        '(pip install -e ".[dev]" brings it)')
-
-
 @pytest.fixture(scope="module")
 def ours(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], dict]:
     """ours(part): summary() of the adapted lecture run on this engine; once per part."""
-    _needs_kernel()
+    needs_kernel()
     done: dict[str, dict] = {}
 
     def run(part: str) -> dict:
         if part not in done:
-            done[part] = summary(execute(adapted(part, engine=True),
-                                         tmp_path_factory.mktemp(f"engine_{part}")))
+            done[part] = summary(run_lecture(adapted(part, engine=True),
+                                             tmp_path_factory.mktemp(f"engine_{part}")))
         return done[part]
     return run
 
@@ -177,7 +137,7 @@ def test_fixtures_are_the_lectures_with_their_licence():
 
 @pytest.mark.parametrize("part", PARTS)
 def test_adapting_changes_only_the_imports_and_the_loop_lengths(part: str):
-    _needs_kernel()
+    needs_kernel()
     before = [cell.source.split("\n") for cell in code_cells(source(part))]
     after = [cell.source.split("\n") for cell in code_cells(adapted(part, engine=True))]
     assert [len(lines) for lines in before] == [len(lines) for lines in after]
@@ -231,8 +191,8 @@ def test_part4_manual_gradients_match_autograd_as_on_pytorch(ours: Callable, rec
 @pytest.mark.parametrize("part", PARTS)
 def test_pytorchs_run_is_the_recorded_one(tmp_path: Path, part: str):
     torch = pytest.importorskip("torch")
-    _needs_kernel()
-    run = summary(execute(adapted(part, engine=False), tmp_path))
+    needs_kernel()
+    run = summary(run_lecture(adapted(part, engine=False), tmp_path))
     everything = json.loads(RECORDING.read_text()) if RECORDING.exists() else {"parts": {}}
     if TORCH == "record":
         everything["torch"] = torch.__version__

@@ -5,6 +5,7 @@ dtypes, apply, repr.
 Checkpoints (state_dict, save, load) are tests/test_checkpoint.py's."""
 from __future__ import annotations
 
+import functools
 import os
 
 import numpy as np
@@ -311,3 +312,82 @@ def test_repr_of_a_module_with_sizes_and_children_matches_pytorchs(torch):
         return Net()
 
     assert repr(net(nn)) == repr(net(torch.nn))
+
+
+# --- the ways fast.ai's lesson 04_minibatch_training holds its layers, on both libraries ---
+
+def lesson_models(torch) -> dict:
+    """The lesson's models on `torch` (ours: engine), built after manual_seed(1)."""
+    lib = torch.nn
+
+    def layers() -> list:
+        return [lib.Linear(4, 3), lib.ReLU(), lib.Linear(3, 2)]
+
+    class CallsItsList(lib.Module):  # the first Model: a plain list and its own __call__
+        def __init__(self) -> None:
+            super().__init__()
+            self.layers = layers()
+
+        def __call__(self, x):
+            for layer in self.layers:
+                x = layer(x)
+            return x
+
+    class Registered(lib.Module):  # the list again, each layer registered by add_module
+        def __init__(self, layers: list) -> None:
+            super().__init__()
+            self.layers = layers
+            for i, layer in enumerate(layers):
+                self.add_module(f"layer_{i}", layer)
+
+        def forward(self, x):
+            return functools.reduce(lambda value, layer: layer(value), self.layers, x)
+
+    class InModuleList(lib.Module):
+        def __init__(self, layers: list) -> None:
+            super().__init__()
+            self.layers = lib.ModuleList(layers)
+
+        def forward(self, x):
+            for layer in self.layers:
+                x = layer(x)
+            return x
+
+    torch.manual_seed(1)
+    bare = lib.Module()  # attributes set after it is made
+    bare.foo = lib.Linear(4, 2)
+    return {"bare": bare, "calls its list": CallsItsList(), "registered": Registered(layers()),
+            "in a ModuleList": InModuleList(layers()), "Sequential": lib.Sequential(*layers())}
+
+
+@pytest.fixture
+def lesson(torch) -> tuple[dict, dict]:
+    torch.set_default_dtype(torch.float32)  # as ours, so both draw the same weights
+    return lesson_models(engine), lesson_models(torch)
+
+
+@pytest.mark.parametrize("name", ["bare", "registered", "in a ModuleList", "Sequential"])
+def test_the_lessons_modules_name_print_and_compute_as_pytorchs(torch, lesson, name):
+    ours, theirs = lesson[0][name], lesson[1][name]
+    assert repr(ours) == repr(theirs)
+    for walk in ("named_children", "named_parameters", "named_modules"):
+        assert [n for n, _ in getattr(ours, walk)()] == [n for n, _ in getattr(theirs, walk)()]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert repr(list(ours.parameters())) == repr(list(theirs.parameters()))
+    assert type(ours.named_children()).__name__ == type(theirs.named_children()).__name__
+    if name != "bare":
+        x = np.linspace(-1, 1, 8, dtype=np.float32).reshape(2, 4)
+        np.testing.assert_allclose(ours(Tensor(x)).numpy(), theirs(torch.tensor(x)).detach(),
+                                   rtol=1e-6)
+
+
+def test_a_module_overriding_call_is_called_as_in_pytorch(torch, lesson):
+    """PyTorch registers nothing held in a plain list; this Module finds it all the same
+    (the lesson updates those layers by hand, which works on both)."""
+    ours, theirs = lesson[0]["calls its list"], lesson[1]["calls its list"]
+    x = np.linspace(-1, 1, 8, dtype=np.float32).reshape(2, 4)
+    np.testing.assert_allclose(ours(Tensor(x)).numpy(), theirs(torch.tensor(x)).detach(),
+                               rtol=1e-6)
+    assert list(theirs.parameters()) == []
+    assert [n for n, _ in ours.named_parameters()] == ["layers.0.weight", "layers.0.bias",
+                                                       "layers.2.weight", "layers.2.bias"]

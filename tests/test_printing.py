@@ -60,14 +60,27 @@ def test_suffixes_go_on_a_new_line_when_the_last_one_is_full(torch, shape, dtype
     assert repr(ours) == repr(theirs)  # ..., grad_fn=<MulBackward0>)
 
 
+def test_a_loss_names_its_grad_fn_as_pytorch_does(torch):
+    """F.cross_entropy is one op here; PyTorch's ends in nll_loss, and so does its name."""
+    import nn.functional as F
+    logits = RNG.standard_normal((4, 3)).astype(F32)
+    target = np.array([0, 2, 1, 1])
+    ours = F.cross_entropy(Tensor(logits, requires_grad=True), Tensor(target))
+    theirs = torch.nn.functional.cross_entropy(torch.tensor(logits, requires_grad=True),
+                                               torch.tensor(target))
+    assert repr(ours) == repr(theirs)  # tensor(1.2345, grad_fn=<NllLossBackward0>)
+
+
 def test_print_options_follow_set_printoptions(torch):
     x = RNG.standard_normal((4, 30)).astype(F32)
     try:
         for options in [dict(precision=2), dict(linewidth=120), dict(threshold=50, edgeitems=2),
-                        dict(sci_mode=True), dict(profile="short")]:
+                        dict(sci_mode=True), dict(profile="short"),
+                        dict(precision=2, linewidth=140, sci_mode=False)]:  # fast.ai's lessons'
             engine.set_printoptions(**options)
             torch.set_printoptions(**options)
-            assert repr(Tensor(x)) == repr(torch.tensor(x)), options
+            for numbers in (x, x * 1e-5):  # tiny numbers print in scientific notation unless...
+                assert repr(Tensor(numbers)) == repr(torch.tensor(numbers)), options
     finally:
         engine.set_printoptions(profile="default")
         torch.set_printoptions(profile="default")

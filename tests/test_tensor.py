@@ -4,6 +4,7 @@ errors, factories."""
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 import tracemalloc
@@ -653,6 +654,47 @@ def test_all_and_any_match_pytorch(torch, reduce, kwargs):
     np.testing.assert_array_equal(out.data, want.numpy())
 
 
+
+ROWS = [[1.0, 5.0, 5.0], [math.nan, 2.0, 0.0]]  # a tie (the first wins) and a nan (it wins)
+
+
+@pytest.mark.parametrize("reduce", ["argmax", "argmin"])
+@pytest.mark.parametrize("data, kwargs", [
+    (ROWS, {}), (ROWS, {"dim": 1}), (ROWS, {"dim": -1}), (ROWS, {"dim": 0, "keepdim": True}),
+    (ROWS, {"keepdim": True}), ([[1, 3], [4, 2]], {"dim": 0}), (3.0, {}), (3.0, {"dim": 0}),
+    (np.zeros((0, 3)), {"dim": 1}), (np.zeros((0, 3)), {"dim": 1, "keepdim": True}),
+], ids=str)
+def test_argmax_and_argmin_match_pytorch(torch, reduce, data, kwargs):
+    data = np.asarray(data)
+    out = getattr(Tensor(data, requires_grad=data.dtype.kind == "f"), reduce)(**kwargs)
+    want = getattr(torch.tensor(data), reduce)(**kwargs)
+    assert out.dtype == np.int64 and not out.requires_grad
+    assert out.shape == want.shape
+    np.testing.assert_array_equal(out, want.numpy())
+
+
+@pytest.mark.parametrize("reduce", ["argmax", "argmin"])
+@pytest.mark.parametrize("shape, kwargs", [((0, 3), {}), ((3, 0), {"dim": 1}), ((0,), {"dim": 0})],
+                         ids=str)
+def test_argmax_and_argmin_of_no_entries_fail_as_in_pytorch(torch, reduce, shape, kwargs):
+    with pytest.raises(IndexError):
+        getattr(torch.zeros(shape), reduce)(**kwargs)
+    with pytest.raises(IndexError, match=rf"{reduce}\(\).*{re.escape(str(shape))}"):
+        getattr(Tensor(np.zeros(shape, np.float32)), reduce)(**kwargs)
+
+
+@pytest.mark.parametrize("shape", [(4, 2), (0, 2), (5,), ()], ids=str)
+def test_len_is_the_first_dim_as_in_pytorch(torch, shape):
+    ours, theirs = Tensor(np.zeros(shape, np.float32)), torch.zeros(shape)
+    if not shape:
+        with pytest.raises(TypeError, match="len\\(\\) of a 0-d tensor"):
+            len(theirs)
+        with pytest.raises(TypeError, match="len\\(\\) of a 0-d tensor"):
+            len(ours)
+    else:
+        assert len(ours) == len(theirs) == shape[0]
+
+
 # --- factories ---
 
 @pytest.mark.parametrize("factory", ["randn", "rand", "zeros", "ones"])
@@ -875,6 +917,29 @@ def test_an_update_inside_no_grad_changes_the_parameter_itself():
     assert p.requires_grad and p.is_leaf
     p.data += -0.5 * p.grad  # the lectures' form: through .data, outside no_grad
     assert p.tolist() == pytest.approx([-0.2, -0.4])
+
+
+def test_the_lessons_hand_written_sgd_steps_match_pytorchs(torch):
+    """fast.ai's 04_minibatch_training updates weights by hand three ways: `w -= w.grad * lr`
+    under no_grad, then `w.grad.zero_()` or `w.grad.data.zero_()`; each zeroes the gradient
+    in place, so the next backward accumulates into the same tensor."""
+    x = np.linspace(-1, 1, 6).reshape(2, 3)
+    runs = []
+    for lib in (engine, torch):
+        w = lib.tensor(x, requires_grad=True)
+        seen = []
+        for zero in (lambda g: g.zero_(), lambda g: g.data.zero_()):
+            (w * w * w).sum().backward()
+            grad = w.grad
+            with lib.no_grad():
+                w -= w.grad * 0.1
+            zero(w.grad)
+            assert w.grad is grad and w.is_leaf and w.requires_grad
+            seen += [w.detach().numpy().copy(), np.asarray(w.grad).copy()]
+        runs.append(seen)
+    for ours, theirs in zip(*runs):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    assert not runs[0][-1].any()
 
 
 def test_an_in_place_op_on_a_leaf_that_requires_grad_is_refused_while_recording():
