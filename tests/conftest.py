@@ -1,6 +1,6 @@
 """Shared fixtures: PyTorch as an optional oracle, a PATH without Graphviz, and the real MNIST
 test digits; without PyTorch, one summary line counting the checks against it that were
-skipped."""
+skipped; the `slow` marker, for tests that run only when SCRATCHGRAD_SLOW=1 (CI sets it)."""
 from __future__ import annotations
 
 import os
@@ -56,6 +56,24 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytes
         if reason.startswith("could not import") and reason.endswith(_NO_TORCH):
             report.longrepr = (__file__, _TORCH_FIXTURE_LINE, _NO_TORCH_REASON)
     return report
+
+
+SLOW = os.environ.get("SCRATCHGRAD_SLOW") == "1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: a long run (a whole lecture notebook, say) that "
+                                       "a shorter test covers in part; SCRATCHGRAD_SLOW=1 runs it")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Unless SCRATCHGRAD_SLOW=1, tests marked slow are skipped, and the summary says so."""
+    if SLOW:
+        return
+    skip = pytest.mark.skip(reason="slow: SCRATCHGRAD_SLOW=1 runs it (CI does)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture
