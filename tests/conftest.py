@@ -1,5 +1,6 @@
 """Shared fixtures: PyTorch as an optional oracle, a PATH without Graphviz, and the real MNIST
-test digits."""
+test digits; without PyTorch, one summary line counting the checks against it that were
+skipped; the `slow` marker, for tests that run only when SCRATCHGRAD_SLOW=1 (CI sets it)."""
 from __future__ import annotations
 
 import os
@@ -30,10 +31,49 @@ MNIST_DIR = next((p for p in _CANDIDATES if (p / "t10k-images-idx3-ubyte.gz").ex
 @pytest.fixture
 def torch():
     """The torch module, or a skip when PyTorch is not installed (CI installs it)."""
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch")  # the line every skip for want of torch is counted at
     torch.set_default_dtype(torch.float64)
     yield torch
     torch.set_default_dtype(torch.float32)
+
+
+_NO_TORCH = "No module named 'torch'"
+_TORCH_FIXTURE_LINE = next(number for number, line in
+                           enumerate(Path(__file__).read_text().splitlines(), 1)
+                           if 'importorskip("torch")' in line)
+_NO_TORCH_REASON = ("PyTorch is not installed, so these checks against it were skipped; "
+                    ".venv/bin/python -m pip install torch==2.13.0 runs them")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+    """A skip for want of torch (its fixture, or an importorskip of torch or of a module that
+    needs it) is reported at one place with one reason, so that `-ra` prints them as one
+    line, `SKIPPED [count] tests/conftest.py:...`, rather than one line per test function."""
+    report = yield
+    if report.skipped and isinstance(report.longrepr, tuple):
+        reason = report.longrepr[2].removeprefix("Skipped: ")
+        if reason.startswith("could not import") and reason.endswith(_NO_TORCH):
+            report.longrepr = (__file__, _TORCH_FIXTURE_LINE, _NO_TORCH_REASON)
+    return report
+
+
+SLOW = os.environ.get("SCRATCHGRAD_SLOW") == "1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: a long run (a whole lecture notebook, say) that "
+                                       "a shorter test covers in part; SCRATCHGRAD_SLOW=1 runs it")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Unless SCRATCHGRAD_SLOW=1, tests marked slow are skipped, and the summary says so."""
+    if SLOW:
+        return
+    skip = pytest.mark.skip(reason="slow: SCRATCHGRAD_SLOW=1 runs it (CI does)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 """The Tensor-only op table: each op with its PyTorch twin, how to draw its operands and
 the shapes to check it at. tests/test_tensor.py checks every row against central
 differences, PyTorch and float32-keeping (after the rows of tests/op_table.py, which both
-engines share); tests/test_rules.py checks the derivative each op's docstring states."""
+engines share); tests/test_rules.py checks the derivative each op's docstring states.
+KINKS: the points where an op's derivative is a convention (kinks, ties, nan), with
+PyTorch's answers recorded, so that they are checked without PyTorch too."""
 from __future__ import annotations
 
 import math
@@ -155,4 +157,35 @@ TENSOR_OPS = [
     ("matmul", lambda a, b: a @ b, None, [real, real], MATMUL_PAIRS),
     ("rmatmul_array", lambda b: np.arange(6, dtype=np.float32).reshape(2, 3) @ b,
      lambda b: b.new_tensor(np.arange(6.0).reshape(2, 3)) @ b, [real], [(3,), (3, 4)]),
+]
+
+
+# Kinks and ties: name, function, inputs, then PyTorch's output and the gradient of its sum
+# for each input, recorded from torch 2.13.0+cpu (test_tensor.py checks the record against
+# the torch installed)
+KINKS = [
+    ("relu", lambda a: a.relu(), [[-1.0, 0.0, 2.0]],  # nothing through 0
+     [0.0, 0.0, 2.0], [[0.0, 0.0, 1.0]]),
+    ("clamp_min", lambda a: a.clamp_min(0.0), [[-1.0, 0.0, 2.0]],  # everything through 0
+     [0.0, 0.0, 2.0], [[0.0, 1.0, 1.0]]),
+    ("clamp", lambda a: a.clamp(0.0, 1.0), [[-1.0, 0.0, 0.5, 1.0, 2.0]],
+     [0.0, 0.0, 0.5, 1.0, 1.0], [[0.0, 1.0, 1.0, 1.0, 0.0]]),
+    ("clamp_equal_bounds", lambda a: a.clamp(1.0, 1.0), [[0.0, 1.0, 2.0]],
+     [1.0, 1.0, 1.0], [[0.0, 1.0, 0.0]]),
+    ("clamp_crossed_bounds", lambda a: a.clamp(2.0, 1.0), [[0.0, 1.5, 3.0]],
+     [1.0, 1.0, 1.0], [[0.0, 0.0, 0.0]]),
+    ("clamp_tensor_bounds", lambda x, lo, hi: x.clamp(lo, hi),
+     [[0.0, 1.0, 2.0, 3.0, 4.0, 2.0], [1.0, 1.0, 1.0, 3.0, 5.0, 3.0],
+      [3.0, 3.0, 3.0, 2.0, 4.0, 3.0]],  # ties with each bound, crossed bounds, lo == hi
+     [1.0, 1.0, 2.0, 2.0, 4.0, 3.0],
+     [[0.0, 1.0, 1.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+      [0.0, 0.0, 0.0, 1.0, 1.0, 0.0]]),
+    ("clamp_nan", lambda a: a.clamp(0.0, 1.0), [[math.nan]], [math.nan], [[0.0]]),
+    ("maximum", lambda a, b: a.maximum(b), [[1.0, 2.0, 3.0, math.nan], [1.0, 3.0, 2.0, 0.0]],
+     [1.0, 3.0, 3.0, math.nan], [[0.5, 0.0, 1.0, 1.0], [0.5, 1.0, 0.0, 1.0]]),
+    ("minimum", lambda a, b: a.minimum(b), [[1.0, 2.0, 3.0, math.nan], [1.0, 3.0, 2.0, 0.0]],
+     [1.0, 2.0, 2.0, math.nan], [[0.5, 1.0, 0.0, 1.0], [0.5, 0.0, 1.0, 1.0]]),
+    ("max_ties", lambda a: a.max(), [[[1.0, 3.0, 3.0], [2.0, 0.0, 3.0]]],
+     3.0, [[[0.0, 1 / 3, 1 / 3], [0.0, 0.0, 1 / 3]]]),
+    ("min_ties", lambda a: a.min(), [[1.0, 1.0, 3.0]], 1.0, [[0.5, 0.5, 0.0]]),
 ]

@@ -23,6 +23,11 @@ SCRATCHGRAD_MAKEMORE_TORCH=record writes the recording anew.
 The bars (issue 19): every cell that runs on PyTorch runs here; part 4's `cmp` lines all
 say `approximate: True`, and `exact: True` wherever PyTorch's do; part 1's cells that draw
 from a seeded Generator print what PyTorch's print (the same numbers, the same names).
+
+Parts 1, 2, 3 and 5 take over half a minute together, mostly in cells that count or
+evaluate over all 228,000 bigrams or 182,000 training contexts (as long on PyTorch), so
+they are marked slow and run when SCRATCHGRAD_SLOW=1 (CI sets it); part 4, which backprops
+the whole MLP by hand and compares every gradient with autograd's, runs every time.
 """
 from __future__ import annotations
 
@@ -53,6 +58,8 @@ SHORTER = {
     # 1000 at least: a later cell averages the losses in rows of 1000 (view(-1, 1000))
     "part5_cnn1": [("max_steps = 200000", "max_steps = 1000", 1)],
 }
+LECTURES = [part if part == "part4_backprop" else pytest.param(part, marks=pytest.mark.slow)
+            for part in PARTS]  # the module's docstring says why
 TORCH = os.environ.get("SCRATCHGRAD_MAKEMORE_TORCH", "")
 CMP = re.compile(r"^(\w+) +\| exact: (True|False) *\| approximate: (True|False) *\| "
                  r"maxdiff: (\S+)$", re.MULTILINE)
@@ -149,7 +156,7 @@ def test_adapting_changes_only_the_imports_and_the_loop_lengths(part: str):
     assert sum(a.strip() in IMPORTS for a, _ in changed) >= 1  # every lecture imports torch
 
 
-@pytest.mark.parametrize("part", PARTS)
+@pytest.mark.parametrize("part", LECTURES)
 def test_every_cell_that_runs_on_pytorch_runs_on_the_engine(ours: Callable, recorded: dict,
                                                               part: str):
     want, got = theirs(recorded, part)["outcomes"], ours(part)["outcomes"]
@@ -159,6 +166,7 @@ def test_every_cell_that_runs_on_pytorch_runs_on_the_engine(ours: Callable, reco
     assert not broken, f"{part}: cells that run on PyTorch but not here: {broken}"
 
 
+@pytest.mark.slow
 def test_part1_samples_pytorchs_names(ours: Callable, recorded: dict):
     """Every cell of part 1 that draws from a seeded Generator (torch.rand, randn,
     multinomial) shows what PyTorch's shows: the same numbers, the same names."""

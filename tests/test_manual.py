@@ -153,6 +153,18 @@ def test_relu_grad_matches_central_differences():
                                rtol=1e-7, atol=1e-9)
 
 
+def test_relu_grad_passes_nothing_at_the_kink_as_the_engines_relu():
+    """At 0 relu has no derivative; the lesson's (inp > 0) passes nothing there, as the
+    engine's relu and PyTorch's do (clamp_min(0.) would pass everything)."""
+    inp = np.array([[-1.0, 0.0, 2.0], [0.0, 3.0, -0.0]])
+    out_g = np.array([[5.0, 7.0, 11.0], [13.0, 17.0, 19.0]])
+    got = manual.relu_grad(inp, out_g)
+    np.testing.assert_array_equal(got, [[0.0, 0.0, 11.0], [0.0, 17.0, 0.0]])
+    x = Tensor(inp, requires_grad=True)
+    x.relu().backward(out_g)
+    np.testing.assert_array_equal(got, np.asarray(x.grad))
+
+
 def test_mse_grad_matches_central_differences():
     rng = np.random.default_rng(2)
     inp, targ = rng.standard_normal((6, 1)), rng.standard_normal(6)

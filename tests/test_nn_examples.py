@@ -99,8 +99,8 @@ def test_30_steps_of_training_agree_with_pytorch_entry_by_entry_in_float64(torch
 def test_with_dropout_on_it_trains():
     engine.manual_seed(0)
     model = make_gpt(engine)(len(CHARS), dropout=0.2, **SIZES)
-    losses = train(engine, model, batches(150, batch_size=16, seed=1), lr=1e-2)
-    # from about ln(27) = 3.3 (uniform guesses) to well under it
+    losses = train(engine, model, batches(60, batch_size=16, seed=1), lr=1e-2)
+    # from about ln(27) = 3.3 (uniform guesses) to well under it (2.4 after these 60 steps)
     assert losses[0] > 3.0 and np.mean(losses[-20:]) < 2.6
     model.eval()  # dropout off: the loss of held-out windows is lower than a uniform guess's
     inputs, targets = batches(1, batch_size=64, seed=2)[0]

@@ -19,7 +19,7 @@ from hypothesis.extra import numpy as hnp
 import engine
 from engine import Tensor, Value, gradcheck
 from op_table import EDGES, OPS, START, programs, row_names, run_program, value_ops
-from tensor_op_table import EMBED_INDEX, MASK, PAIRS, SHAPES, TENSOR_OPS
+from tensor_op_table import EMBED_INDEX, KINKS, MASK, PAIRS, SHAPES, TENSOR_OPS
 
 
 # The rows of tests/op_table.py, each at every shape (and every broadcasting pair of shapes),
@@ -101,21 +101,20 @@ def test_scalar_and_tensor_engines_agree_on_every_shared_op(f, draws):
             assert tensor.grad[i] == pytest.approx(value.grad, rel=1e-12, abs=1e-15)
 
 
-@pytest.mark.parametrize("f, ref, x", [pytest.param(f, r, x, id=n) for n, f, r, x in EDGES])
-def test_domain_edges_give_torchs_answers_without_warnings(torch, f, ref, x):
+@pytest.mark.parametrize("f, ref, x, grad",
+                         [pytest.param(f, r, x, grad, id=n) for n, f, r, x, grad in EDGES])
+def test_domain_edges_give_torchs_answers_without_warnings(f, ref, x, grad):
+    """numpy's value and PyTorch's gradient, as recorded in the table (test_value.py checks
+    the record against torch)."""
     ours = Tensor(x, requires_grad=True, dtype=np.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the edge is meant: numpy must not warn about it
         out = f(ours)
         out.backward()
-    theirs = torch.tensor(x, requires_grad=True)
-    t_out = f(theirs)
-    t_out.backward()
     with np.errstate(all="ignore"):
         want = ref(np.float64(x))
-    np.testing.assert_allclose(out.data, want, rtol=1e-12, equal_nan=True)
-    np.testing.assert_allclose(out.data, t_out.item(), rtol=1e-12, equal_nan=True)
-    np.testing.assert_allclose(ours.grad, theirs.grad.item(), rtol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(np.asarray(ours.grad), grad, rtol=1e-12, equal_nan=True)
 
 
 def _finite(*xs):
@@ -188,33 +187,29 @@ def test_getitem_sums_repeated_picks_and_takes_tensor_indexes():
 
 
 # Functions with kinks or ties, at the kinks and ties: PyTorch's subgradients.
-KINKS = [
-    ("relu", lambda a: a.relu(), [[-1.0, 0.0, 2.0]]),  # nothing through 0
-    ("clamp_min", lambda a: a.clamp_min(0.0), [[-1.0, 0.0, 2.0]]),  # everything through 0
-    ("clamp", lambda a: a.clamp(0.0, 1.0), [[-1.0, 0.0, 0.5, 1.0, 2.0]]),
-    ("clamp_equal_bounds", lambda a: a.clamp(1.0, 1.0), [[0.0, 1.0, 2.0]]),
-    ("clamp_crossed_bounds", lambda a: a.clamp(2.0, 1.0), [[0.0, 1.5, 3.0]]),
-    ("clamp_tensor_bounds", lambda x, lo, hi: x.clamp(lo, hi),
-     [[0.0, 1.0, 2.0, 3.0, 4.0, 2.0], [1.0, 1.0, 1.0, 3.0, 5.0, 3.0],
-      [3.0, 3.0, 3.0, 2.0, 4.0, 3.0]]),  # ties with each bound, crossed bounds, lo == hi
-    ("clamp_nan", lambda a: a.clamp(0.0, 1.0), [[math.nan]]),
-    ("maximum", lambda a, b: a.maximum(b), [[1.0, 2.0, 3.0, math.nan], [1.0, 3.0, 2.0, 0.0]]),
-    ("minimum", lambda a, b: a.minimum(b), [[1.0, 2.0, 3.0, math.nan], [1.0, 3.0, 2.0, 0.0]]),
-    ("max_ties", lambda a: a.max(), [[[1.0, 3.0, 3.0], [2.0, 0.0, 3.0]]]),
-    ("min_ties", lambda a: a.min(), [[1.0, 1.0, 3.0]]),
-]
+KINK_CASES = [pytest.param(*row[1:], id=row[0]) for row in KINKS]
 
 
-@pytest.mark.parametrize("f, data", [pytest.param(f, d, id=n) for n, f, d in KINKS])
-def test_kinks_and_ties_get_pytorchs_gradients(torch, f, data):
+@pytest.mark.parametrize("f, data, out, grads", KINK_CASES)
+def test_kinks_and_ties_get_pytorchs_gradients(f, data, out, grads):
+    """The output, and the gradient of its sum, that PyTorch gives (recorded in the table)."""
     ours = [Tensor(x, requires_grad=True, dtype=np.float64) for x in data]
+    got = f(*ours)
+    np.testing.assert_array_equal(got.numpy(), out)
+    got.sum().backward()
+    for x, want in zip(ours, grads):
+        np.testing.assert_array_equal(np.asarray(x.grad), want)
+
+
+@pytest.mark.parametrize("f, data, out, grads", KINK_CASES)
+def test_the_recorded_kink_gradients_are_pytorchs(torch, f, data, out, grads):
     theirs = [torch.tensor(x, requires_grad=True) for x in data]
-    out, want = f(*ours), f(*theirs)
-    np.testing.assert_array_equal(out.data, want.detach().numpy())
-    out.sum().backward()
+    want = f(*theirs)
+    np.testing.assert_array_equal(want.detach().numpy(), out)
     want.sum().backward()
-    for x, t in zip(ours, theirs):
-        np.testing.assert_array_equal(x.grad, t.grad.numpy())
+    for t, recorded in zip(theirs, grads):
+        np.testing.assert_array_equal(t.grad.numpy(), recorded,
+                                      err_msg=f"torch {torch.__version__}")
 
 
 def test_max_splits_the_gradient_evenly_among_ties(torch):
@@ -453,6 +448,19 @@ def test_leaves_accumulate_and_interior_tensors_keep_a_grad_only_when_asked(torc
         np.testing.assert_allclose(kept.grad.numpy(), 2 * 3 * np.array([1.0, 2.0]))
         with pytest.raises(RuntimeError, match="second time"):
             out.backward()
+
+
+def test_backward_on_a_leaf_seeds_it_and_accumulates_across_calls():
+    """PyTorch: torch.tensor(1.5, requires_grad=True).backward() twice leaves grad 2."""
+    a = Tensor(1.5, requires_grad=True)
+    a.backward()
+    assert a.grad.item() == 1.0
+    a.backward()
+    assert a.grad.item() == 2.0
+    b = Tensor([1.5, -2.0], requires_grad=True)
+    b.backward(np.array([1.0, 3.0]))
+    b.backward(np.array([0.5, 0.5]))
+    assert b.grad.tolist() == [1.5, 3.5]
 
 
 def test_reused_node_collects_every_use():

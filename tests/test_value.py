@@ -190,10 +190,12 @@ def test_zeroing_leaves_between_calls_repeats_the_same_gradient():
     assert a.grad == first
 
 
-def test_backward_on_a_leaf_seeds_it():
+def test_backward_on_a_leaf_seeds_it_and_accumulates_across_calls():
     a = Value(5.0)
     a.backward()
     assert a.grad == 1.0
+    a.backward()
+    assert a.grad == 2.0  # d a / d a, added in twice, as for any leaf (and in PyTorch)
 
 
 def test_million_op_chain_backprops_within_the_default_recursion_limit():
@@ -280,25 +282,33 @@ def test_error_for_arrays_points_to_tensor():
 
 # --- domain edges: IEEE 754 results, the same as numpy and PyTorch, never an exception ---
 
-@pytest.mark.parametrize("f, ref, x", [pytest.param(f, r, x, id=n) for n, f, r, x in EDGES])
-def test_domain_edges_follow_ieee_like_numpy(f, ref, x):
+EDGE_CASES = [pytest.param(f, ref, x, grad, id=name) for name, f, ref, x, grad in EDGES]
+
+
+def _same(ours: float, theirs: float) -> bool:
+    return ours == theirs or (math.isnan(ours) and math.isnan(theirs)) \
+        or ours == pytest.approx(theirs, rel=1e-12)
+
+
+@pytest.mark.parametrize("f, ref, x, grad", EDGE_CASES)
+def test_domain_edges_give_numpys_value_and_pytorchs_recorded_gradient(f, ref, x, grad):
     with np.errstate(all="ignore"):
         want = float(ref(np.float64(x)))
-    got = f(Value(x)).data
-    assert got == want or (math.isnan(got) and math.isnan(want))
-
-
-@pytest.mark.parametrize("f, ref, x", [pytest.param(f, r, x, id=n) for n, f, r, x in EDGES])
-def test_domain_edges_match_pytorch_in_value_and_gradient(torch, f, ref, x):
     v = Value(x)
     out = f(v)
     out.backward()
+    assert out.data == want or (math.isnan(out.data) and math.isnan(want))
+    assert _same(v.grad, grad), f"gradient {v.grad}, PyTorch's {grad}"
+
+
+@pytest.mark.parametrize("f, ref, x, grad", EDGE_CASES)
+def test_the_recorded_edge_gradients_are_pytorchs(torch, f, ref, x, grad):
     t = torch.tensor(x, requires_grad=True)
     t_out = f(t)
     t_out.backward()
-    for ours, theirs in ((out.data, t_out.item()), (v.grad, t.grad.item())):
-        assert ours == theirs or (math.isnan(ours) and math.isnan(theirs)) \
-            or ours == pytest.approx(theirs, rel=1e-12)
+    with np.errstate(all="ignore"):
+        assert _same(t_out.item(), float(ref(np.float64(x))))
+    assert _same(t.grad.item(), grad), f"torch {torch.__version__} gives {t.grad.item()}"
 
 
 # --- micrograd's own protocol: `node._backward()` by hand, nodes built by hand ---
