@@ -52,14 +52,17 @@ __all__ = ["Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabl
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         module = importlib.import_module(_LAZY[name])
-        if module.__name__ == "engine.dtypes":
-            return module.NAMES[name] if name in module.NAMES else getattr(module, name)
-        if name == "clip":
-            name = "clamp"
-        return getattr(module, name)
-    if name in _SUBMODULES:
-        return importlib.import_module(_SUBMODULES[name])
-    raise AttributeError(f"module 'engine' has no attribute {name!r}")
+        if module.__name__ == "engine.dtypes" and name in module.NAMES:
+            value = module.NAMES[name]
+        else:
+            value = getattr(module, "clamp" if name == "clip" else name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(_SUBMODULES[name])
+    else:
+        raise AttributeError(f"module 'engine' has no attribute {name!r}")
+    # kept, so that `torch.tanh(x)` in a training loop is a plain read from then on (a
+    # submodule the import bound under the same name, engine.tensor, stays: it is callable)
+    return globals().setdefault(name, value)
 
 
 def __dir__() -> list[str]:

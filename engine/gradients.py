@@ -40,37 +40,36 @@ class _Gradients:
 
     def _fit(self, g: Any) -> Any:
         """g summed back to this tensor's shape and cast to its dtype."""
-        if g.shape != self._data.shape:
-            g = _sum_to(g, self._data.shape)
-        dtype = self._data.dtype
-        if g.dtype != dtype:
-            g = g._cast(dtype) if isinstance(g, Tensor) else np.asarray(g).astype(dtype)
+        data = self._data
+        if g.shape != data.shape:
+            g = _sum_to(g, data.shape)
+        if g.dtype != data.dtype:
+            g = g._cast(data.dtype) if isinstance(g, Tensor) else np.asarray(g).astype(data.dtype)
         return g
 
-    def _accumulate(self, g: Any, handed: set, lock: Any, retained: bool = False) -> None:
-        """Add this call's gradient g into `.grad`.
+    def _accumulate(self, g: Any, handed: set, retained: bool = False) -> None:
+        """Add this call's gradient g into `.grad` (the caller holds graph._leaf_lock).
 
         g is given as it is when nothing else holds it, otherwise copied: so every `.grad`
         is an array of its own, which the user may change in place. A rule can pass one
         array on twice (a + b gives g to both) or a view of it; `handed` has the ids of the
-        arrays already given to a leaf in this pass.
+        arrays already given to a node in this pass.
         """
         if isinstance(g, Tensor):  # create_graph: the gradient is a graph node; a copy in
-            with lock:           # the graph, as PyTorch's, so no two .grads are one tensor
-                self._grad = g.clone() if self._grad is None else self._grad + g
+            # the graph, as PyTorch's, so no two .grads are one tensor
+            self._grad = g.clone() if self._grad is None else self._grad + g
             return
-        if retained or type(g) is not np.ndarray or g.base is not None or (
-                not g.flags.writeable) or id(g) in handed:
+        if retained or type(g) is not np.ndarray or g.base is not None or id(g) in handed or (
+                not g.flags.writeable):
             g = np.array(g)
         handed.add(id(g))
-        with lock:
-            old = self._grad
-            if old is None:
-                self._grad = _leaf(g)
-            elif old.requires_grad:  # an earlier create_graph pass made it a node
-                self._grad = old + _leaf(g)
-            else:
-                old._data = old._data + g
+        old = self._grad
+        if old is None:
+            self._grad = _leaf(g)
+        elif old.requires_grad:  # an earlier create_graph pass made it a node
+            self._grad = old + _leaf(g)
+        else:
+            old._data = old._data + g
 
     def _seed(self, gradient: Any, create_graph: bool, what: str) -> Any:
         """The gradient a backward pass starts from at this tensor: 1 for a one-entry

@@ -199,6 +199,7 @@ def backward_in_place(root: Node, seed: Any) -> None:
 # --- the general driver: gradients in a dictionary of the call's own ---
 
 _leaf_lock = threading.Lock()  # a leaf's .grad: read, add, write back, as one step
+_NEEDS = {True: (True,), False: (False,)}  # `need` for a node with one parent
 _as_is = contextlib.nullcontext()
 
 
@@ -218,27 +219,12 @@ def run_backward(roots: Sequence[Node], seeds: Sequence[Any], *, create_graph: b
     release = create_graph if retain_graph is None else retain_graph
     release = not release
     captured: dict | None = None if inputs is None else {node: None for node in inputs}
-    handed: set = set()  # ids of gradient arrays given to leaves in this call (see Tensor)
+    handed: set = set()  # ids of gradient arrays given to nodes in this call (see Tensor)
+    # the gradient reaching each node so far; once every node with parents has run its
+    # rule, what is left are the leaves' gradients, summed over all their uses
     grads: dict = {}
-
-    def deliver(node: Node, g: Any) -> None:
-        """Give g to a leaf: into `.grad`, or into `captured` when it is an input."""
-        if node._rule is _released:  # an interior node of a graph already backpropagated
-            _released()
-        if captured is not None:
-            if node in captured:
-                old = captured[node]
-                captured[node] = g if old is None else old + g
-            return
-        node._accumulate(g, handed, _leaf_lock)
-
     for root, seed in zip(roots, seeds):
-        if root._rule is _released:
-            _released()
-        if root._a is None:
-            deliver(root, seed)
-        else:
-            grads[root] = grads[root] + seed if root in grads else seed
+        grads[root] = grads[root] + seed if root in grads else seed
     order = _order(roots)
     pop = grads.pop
     # a normal pass hands the rules arrays, so they make no nodes and need no grad mode
@@ -255,11 +241,12 @@ def run_backward(roots: Sequence[Node], seeds: Sequence[Any], *, create_graph: b
                 if node in captured:
                     captured[node] = g
             elif node._retains:
-                node._accumulate(g, handed, _leaf_lock, retained=True)
+                with _leaf_lock:
+                    node._accumulate(g, handed, retained=True)
             a, b = node._a, node._b
             vjp = node._rule if node._rule_is_vjp else node._vjp()
             if b is None:  # one parent, the common case, spelt out
-                parents, need = (a,), [a.requires_grad]
+                parents, need = (a,), _NEEDS[a.requires_grad]
                 results = vjp(g, node, need, a) if create_graph else vjp(
                     g, node._raw(node), need, a._raw(a))
             else:
@@ -276,17 +263,23 @@ def run_backward(roots: Sequence[Node], seeds: Sequence[Any], *, create_graph: b
                         captured[p] = 0  # reached, but its gradient is zero: used all the same
                     continue
                 r = p._fit(r)
-                if p._a is None:
-                    deliver(p, r)
-                elif p in grads:
-                    grads[p] = grads[p] + r
-                else:
-                    grads[p] = r
+                grads[p] = grads[p] + r if p in grads else r
             if release and node._releasable:
                 node._rule = _released
                 node._a = node._b = None
                 node._more = ()
-    return captured
+    for leaf in grads:
+        if leaf._rule is _released:  # an interior node of a graph already backpropagated
+            _released()
+    if captured is not None:
+        for leaf, g in grads.items():
+            if leaf in captured:
+                captured[leaf] = g
+        return captured
+    with _leaf_lock:
+        for leaf, g in grads.items():
+            leaf._accumulate(g, handed)
+    return None
 
 
 def grad(outputs: Node | Sequence[Node], inputs: Node | Sequence[Node],

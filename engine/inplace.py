@@ -55,15 +55,31 @@ class _InPlace:
         self._vsum = self._versions() if self._a is not None else None
         return self
 
-    def _in_place(self, fn: Callable[[Tensor, Any], Tensor], other: Any, op: str) -> Tensor:
+    def _in_place(self, fn: Callable[[Tensor, Any], Tensor], other: Any, op: str,
+                  ufunc: np.ufunc | None = None) -> Tensor:
         """self = fn(self, other), written into self, as PyTorch's in-place ops.
 
         Outside the graph the numbers are written into the array itself, so views and other
         references see them. In the graph it records `fn` and this tensor becomes its result.
         The result must fit self's shape and dtype (an int tensor cannot take a float).
+        `ufunc` is fn's numpy function: outside the graph, when numpy's arithmetic is
+        PyTorch's already (a float tensor and a tensor of its dtype or a Python number), it
+        writes the result straight into the array, with no result tensor in between
+        (`p.data += -lr * p.grad` in a training loop).
         """
         graphed = _recording() and (self.requires_grad or (
             isinstance(other, Tensor) and other.requires_grad))
+        if not graphed and ufunc is not None and self._data.dtype.kind == "f":
+            operand = other._data if isinstance(other, Tensor) else other
+            if type(operand) is float or type(operand) is int or (
+                    type(operand) is np.ndarray and operand.dtype == self._data.dtype):
+                try:
+                    ufunc(self._data, operand, out=self._data)
+                except ValueError:  # other does not fit self's shape: the general path says so
+                    pass
+                else:
+                    self._version += 1
+                    return self
         if graphed:
             self._check_in_place(op)
             old = self._snapshot()
@@ -84,13 +100,13 @@ class _InPlace:
         return self
 
     def __iadd__(self, other: Operand) -> Tensor:
-        return self._in_place(Tensor.__add__, other, "+=")
+        return self._in_place(Tensor.__add__, other, "+=", np.add)
 
     def __isub__(self, other: Operand) -> Tensor:
-        return self._in_place(Tensor.__sub__, other, "-=")
+        return self._in_place(Tensor.__sub__, other, "-=", np.subtract)
 
     def __imul__(self, other: Operand) -> Tensor:
-        return self._in_place(Tensor.__mul__, other, "*=")
+        return self._in_place(Tensor.__mul__, other, "*=", np.multiply)
 
     def __itruediv__(self, other: Operand) -> Tensor:
         return self._in_place(Tensor.__truediv__, other, "/=")
@@ -99,13 +115,15 @@ class _InPlace:
         return self._in_place(Tensor.__pow__, other, "**=")
 
     def add_(self, other: Operand, alpha: float = 1) -> Tensor:
-        return self._in_place(lambda a, b: a.add(b, alpha), other, "add_")
+        return self._in_place(lambda a, b: a.add(b, alpha), other, "add_",
+                              np.add if alpha == 1 else None)
 
     def sub_(self, other: Operand, alpha: float = 1) -> Tensor:
-        return self._in_place(lambda a, b: a.sub(b, alpha), other, "sub_")
+        return self._in_place(lambda a, b: a.sub(b, alpha), other, "sub_",
+                              np.subtract if alpha == 1 else None)
 
     def mul_(self, other: Operand) -> Tensor:
-        return self._in_place(Tensor.__mul__, other, "mul_")
+        return self._in_place(Tensor.__mul__, other, "mul_", np.multiply)
 
     def div_(self, other: Operand) -> Tensor:
         return self._in_place(Tensor.__truediv__, other, "div_")

@@ -8,7 +8,6 @@ both too); a dim may be negative, or a tuple of dims where PyTorch allows one.
 from __future__ import annotations
 
 import builtins
-import functools
 import math
 from collections import namedtuple
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from engine import dtypes
-from engine.tensor import Tensor, _exp, _floating, _leaf, _node, _raw
+from engine.tensor import Tensor, _exp, _floating, _leaf, _node, _ones, _raw
 
 Dims = Any  # an int, a tuple or list of ints, or None for every dim
 min_max = namedtuple("min_max", ["values", "indices"])  # what max(dim) and min(dim) return
@@ -208,13 +207,6 @@ def std(input: Tensor, dim: Dims = None, unbiased: bool | None = None, keepdim: 
                keepdims=keepdims).sqrt()
 
 
-@functools.lru_cache(maxsize=64)
-def _ones(n: int, dtype: np.dtype) -> np.ndarray:
-    ones = np.ones(n, dtype)
-    ones.flags.writeable = False  # shared by every call
-    return ones
-
-
 def sum_along(x: np.ndarray, axis: Any) -> np.ndarray:
     """x summed along axis (an int or a tuple), keeping it as size 1.
 
@@ -230,29 +222,48 @@ def sum_along(x: np.ndarray, axis: Any) -> np.ndarray:
     return x.sum(axis=axis, keepdims=True)
 
 
+def max_along(x: np.ndarray, axis: Any) -> np.ndarray:
+    """x's largest entries along axis, keeping it as size 1.
+
+    Along the last axis of a contiguous array numpy's max runs row by row, several times
+    slower for short rows than the maxima down the columns of its transposed copy."""
+    if x.flags.c_contiguous and x.ndim > 1 and x.size and axis in (-1, x.ndim - 1):
+        n = x.shape[-1]
+        return x.reshape(-1, n).T.copy().max(axis=0).reshape(x.shape[:-1] + (1,))
+    return x.max(axis=axis, keepdims=True)
+
+
 def _dual_sum(g: Any, axis: Any) -> Any:
     """sum_along for an array, Tensor.sum for a Tensor (a rule under create_graph)."""
     return g.sum(axis=axis, keepdims=True) if isinstance(g, Tensor) else sum_along(g, axis)
+
+
+# The smallest sum of a row of exp(x - M) for which the shift by the array's largest entry M
+# is exact (see _exps): the square root of the dtype's smallest normal number, e**-43.7 in
+# float32, e**-354 in float64. (Other float dtypes always shift by each row's largest.)
+_SHIFT_FLOOR = {np.dtype(t): math.sqrt(np.finfo(t).tiny) for t in (np.float32, np.float64)}
 
 
 def _exps(x: np.ndarray, axis: Any) -> tuple[np.ndarray, np.ndarray, Any]:
     """(exp(x - c), its sum along axis kept as size 1, c), c a shift that keeps exp from
     overflowing: softmax and logsumexp without the risk of e**1000.
 
-    The classic shift is each row's largest entry; but numpy finds a row's maximum slowly
+    The classic shift is each row's largest entry m; but numpy finds a row's maximum slowly
     (it runs row by row), and the whole array's largest entry M, one fast pass, serves as
-    well wherever every row's own largest is near M: then exp(x - M) keeps full precision
-    for every entry within ~50 of its row's largest (the rest are negligible beside it).
-    A row whose sum falls below exp(-16) is not near M, and then each row's own largest is
-    used, as are 0 for rows of -inf (their exp is 0, their sum 0, as PyTorch's)."""
-    if x.size and axis is not None and x.ndim:
-        top = np.max(x)
-        if np.isfinite(top):
+    well wherever a row's sum of exp(x - M) is at least F = sqrt(smallest normal number):
+    then m - M >= ln F - ln(row length), so exp keeps full precision for every entry within
+    -ln F (43 in float32) of m, and the entries it flushes are below e**-43 of exp(m - M),
+    beneath float32's and float64's rounding. Otherwise each row's own largest is used,
+    and 0 for rows of -inf (their exp is 0, their sum 0, as PyTorch's)."""
+    floor = _SHIFT_FLOOR.get(x.dtype)
+    if floor is not None and x.size and axis is not None and x.ndim:
+        top = x.max()  # (the method: np.max's Python wrapper would double its cost)
+        if math.isfinite(top):
             e = np.exp(x - top)
             total = sum_along(e, axis)
-            if total.min() >= 1.2e-7:  # (and no sum is inf: no entry exceeds top)
+            if total.min() >= floor:  # (and no sum is inf: no entry exceeds top)
                 return e, total, top
-    top = x.max(axis=axis, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
+    top = max_along(x, axis) if x.size else np.zeros((1,) * x.ndim, x.dtype)
     top = np.where(np.isfinite(top), top, 0)  # all -inf (or an inf) would give inf - inf = nan
     with np.errstate(invalid="ignore"):
         e = np.exp(x - top)
@@ -262,7 +273,9 @@ def _exps(x: np.ndarray, axis: Any) -> tuple[np.ndarray, np.ndarray, Any]:
 def _logsumexp(x: np.ndarray, axis: Any) -> np.ndarray:
     """log(sum(exp(x))) along axis with keepdims, shifted so exp cannot overflow."""
     _, total, top = _exps(x, axis)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    if not np.ndim(top):  # shifted by the whole array's largest entry: no sum is 0
+        return top + np.log(total)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a row of -inf has the sum 0
         return top + np.log(total)
 
 

@@ -43,6 +43,8 @@ def _index(index: Any) -> Any:
 
 def _is_basic(index: Any) -> bool:
     """True for numpy basic indexing (ints, slices, None, ...): no entry is picked twice."""
+    if type(index) is np.ndarray:  # the usual advanced index (a batch's rows), told at once
+        return False
     parts = index if isinstance(index, tuple) else (index,)
     return all(p is None or p is Ellipsis or isinstance(p, slice)
                or (isinstance(p, (int, np.integer)) and not isinstance(p, bool)) for p in parts)

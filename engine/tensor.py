@@ -40,6 +40,8 @@ Domain edges give PyTorch's answers, as `Value` does, in value and in gradient.
 """
 from __future__ import annotations
 
+import functools
+import math
 import numbers
 import operator
 import sys
@@ -111,14 +113,29 @@ def _raw(x: Any) -> Any:
     return x._data if isinstance(x, Tensor) else x
 
 
+@functools.lru_cache(maxsize=64)
+def _ones(n: int, dtype: np.dtype) -> np.ndarray:
+    """n ones, shared by every call (read-only): sums as products with a vector of ones."""
+    ones = np.ones(n, dtype)
+    ones.flags.writeable = False
+    return ones
+
+
 def _sum_to(g: Any, shape: tuple) -> Any:
     """g (an array, or a Tensor under create_graph) summed over the dims that broadcasting
     added or stretched, back to `shape`."""
     lead = g.ndim - len(shape)
-    if lead:
+    if lead and type(g) is np.ndarray and g.dtype.kind == "f" and g.size:
+        # the added dims as the rows of a matrix and one product with ones: numpy's sum
+        # down the columns runs several times slower at a batch's sizes (a bias's gradient)
+        rows = g.reshape(-1, math.prod(g.shape[lead:]))
+        g = (_ones(rows.shape[0], g.dtype) @ rows).reshape(g.shape[lead:])
+    elif lead:
         g = g.sum(axis=tuple(range(lead)))
+    if g.shape == shape:
+        return g
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
-    return g.sum(axis=stretched, keepdims=True) if stretched else g
+    return g.sum(axis=stretched, keepdims=True)
 
 
 def _operands(op: str, *xs: Any, floating: bool = False) -> tuple[Tensor, ...]:
@@ -372,6 +389,8 @@ class Tensor(Node):
 
     def __mul__(self, other: Operand) -> Tensor:
         """a * b; da = g b, db = g a."""
+        if type(other) is float and not self.requires_grad and self._data.dtype.kind == "f":
+            return _leaf(self._data * other)  # outside the graph (`lr * p.grad`): no operand leaf
         a, b = _operands("*", self, other)
 
         def rule(g: Any, out: Any, need: list, a: Any, b: Any) -> tuple:
@@ -460,8 +479,7 @@ class Tensor(Node):
     def __pos__(self) -> Tensor:  # +a
         return self
 
-    def __radd__(self, other: Operand) -> Tensor:  # n + a
-        return self + other
+    __radd__ = __add__  # n + a is a + n, to the last bit
 
     def __sub__(self, other: Operand) -> Tensor:  # a - b, after promotion (so uint8 wraps)
         a, b = _operands("-", self, other)
@@ -471,8 +489,7 @@ class Tensor(Node):
         b, a = _operands("-", self, other)
         return a - b
 
-    def __rmul__(self, other: Operand) -> Tensor:  # n * a
-        return self * other
+    __rmul__ = __mul__  # n * a is a * n, to the last bit
 
     def __rtruediv__(self, other: Operand) -> Tensor:  # n / a
         b, a = _operands("/", self, other, floating=True)

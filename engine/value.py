@@ -467,12 +467,12 @@ class Value(Node):
     def _fit(g: Any) -> Any:
         return g
 
-    def _accumulate(self, g: Any, handed: set, lock: Any, retained: bool = False) -> None:
-        """Interior nodes take g (each is reached once a pass); leaves add it to `.grad`."""
-        with lock:
-            old = self.grad
-            fresh = retained or (type(old) is float and old == 0 and type(g) is Value)
-            self.grad = g if fresh else old + g  # a graph gradient without a `0 +` node
+    def _accumulate(self, g: Any, handed: set, retained: bool = False) -> None:
+        """Interior nodes take g (each is reached once a pass); leaves add it to `.grad`
+        (the caller holds graph._leaf_lock)."""
+        old = self.grad
+        fresh = retained or (type(old) is float and old == 0 and type(g) is Value)
+        self.grad = g if fresh else old + g  # a graph gradient without a `0 +` node
 
     def _seed(self, gradient: Any, create_graph: bool, what: str) -> Any:
         seed = 1.0 if gradient is None else gradient if type(gradient) is Value else _as_float(

@@ -18,6 +18,7 @@ to pass.
 """
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import Any, Sequence
@@ -356,9 +357,11 @@ def _class_scores(input: Any, what: str) -> Tensor:
     return input
 
 
-def _int_labels(labels: Any, shape: tuple, classes: int, ignore_index: int) -> np.ndarray:
+def _int_labels(labels: Any, shape: tuple, classes: int,
+                ignore_index: int) -> tuple[np.ndarray, np.ndarray | None]:
     """Class indices as an int array of `shape`, each in [0, classes) or ignore_index, or a
-    clear error."""
+    clear error; and where they are counted: None when none is ignore_index (the usual
+    case, told from the smallest and largest label), else a bool array."""
     labels = np.asarray(_raw(labels))
     if labels.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy labels must be integer class indices, got {labels.dtype} "
@@ -366,15 +369,29 @@ def _int_labels(labels: Any, shape: tuple, classes: int, ignore_index: int) -> n
     if labels.shape != shape:
         raise ValueError(f"cross_entropy: logits of shape {shape[:1] + (classes,) + shape[1:]} "
                          f"need labels of shape {shape}, got {labels.shape}")
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+    if not labels.size:
+        return labels, None
+    low, high = labels.min(), labels.max()
+    if low < 0 or high >= classes:
         bad = labels[((labels < 0) | (labels >= classes)) & (labels != ignore_index)]
-    else:  # the usual case, decided in two quick passes
-        bad = labels[:0]
-    if bad.size:
-        raise ValueError(f"cross_entropy labels must lie in [0, {classes}) for {classes} "
-                         f"classes (or be ignore_index={ignore_index}); got "
-                         f"{bad[:5].tolist()}{' ...' if bad.size > 5 else ''}")
-    return labels
+        if bad.size:
+            raise ValueError(f"cross_entropy labels must lie in [0, {classes}) for {classes} "
+                             f"classes (or be ignore_index={ignore_index}); got "
+                             f"{bad[:5].tolist()}{' ...' if bad.size > 5 else ''}")
+    return labels, (labels != ignore_index if low <= ignore_index <= high else None)
+
+
+def _class_dim(a: Any) -> Any:
+    """a (n, d1, ...) with a size-1 class dim inserted: (n, 1, d1, ...)."""
+    return a.reshape(a.shape[:1] + (1,) + a.shape[1:])
+
+
+@functools.lru_cache(maxsize=16)
+def _classes(classes: int, ndim: int) -> np.ndarray:
+    """0, 1, ..., classes - 1 along dim 1 of `ndim` dims, to compare labels with."""
+    index = np.arange(classes).reshape((classes,) + (1,) * (ndim - 2))
+    index.flags.writeable = False  # shared by every call
+    return index
 
 
 def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100,
@@ -391,29 +408,38 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100,
     _check_reduction(reduction)
     scores = _class_scores(input, "cross_entropy")
     classes = scores.shape[1]
-    labels = _int_labels(target, scores.shape[:1] + scores.shape[2:], classes, ignore_index)
-    counted = labels != ignore_index
-    pick = np.expand_dims(np.where(counted, labels, 0), 1)  # the target's entry of dim 1
+    labels, counted = _int_labels(target, scores.shape[:1] + scores.shape[2:], classes,
+                                  ignore_index)
+    if counted is not None:
+        labels = np.where(counted, labels, 0)  # any class will do where nothing is counted
     x = scores._data if scores.dtype.kind == "f" else scores._data.astype(np.float32)
     lse = _logsumexp(x, 1)  # (n, 1, d1, ...)
-    losses = np.squeeze(lse - np.take_along_axis(x, pick, 1), 1) * counted
-    count = int(counted.sum())
+    # each position's score for its target class (n, 1, d1, ...)
+    picked = x[np.arange(len(x)), labels][:, None] if x.ndim == 2 else np.take_along_axis(
+        x, _class_dim(labels), 1)
+    losses = lse - picked
+    if counted is None:
+        count = labels.size
+    else:
+        counted = _class_dim(counted)
+        losses = losses * counted
+        count = int(counted.sum())
     if reduction == "none":
-        out = losses
+        out = np.squeeze(losses, 1)
     elif reduction == "sum":
         out = losses.sum()
     else:  # the mean over the counted targets: nan if there are none, as in PyTorch
         out = losses.sum() / count if count else losses.sum() * np.nan
-    scale = np.expand_dims(counted, 1).astype(x.dtype)  # 1 where counted, 0 where ignored
+    # d loss / d each position's loss: 1 where counted (over the count for the mean), else 0
+    scale = 1 if counted is None else counted.astype(x.dtype)
     if reduction == "mean" and count:
-        scale /= count
-    target_mask = np.zeros(x.shape, bool)
-    np.put_along_axis(target_mask, pick, True, 1)
+        scale = scale / x.dtype.type(count)
 
     def rule(g: Any, out: Any, need: list, x: Any) -> tuple:
         log_z = x.logsumexp(1, keepdim=True) if isinstance(x, Tensor) else lse
-        per_position = g.reshape(g.shape[:1] + (1,) + g.shape[1:]) if reduction == "none" else g
-        return ((_exp(x - log_z) - target_mask) * (per_position * scale),)
+        one_hot = _class_dim(labels) == _classes(classes, x.ndim)
+        per_position = _class_dim(g) if reduction == "none" else g
+        return ((_exp(x - log_z) - one_hot) * (per_position * scale),)
     return _node(np.asarray(out, x.dtype), "cross_entropy", rule, scores)
 
 
@@ -422,8 +448,8 @@ def nll_loss(input: Tensor, target: Any, ignore_index: int = -100,
     """-input[target] for log-probabilities `input`, reduced over the targets that are not
     ignore_index (the mean over those), as PyTorch's F.nll_loss."""
     log_probs = _class_scores(input, "nll_loss")
-    labels = _int_labels(target, log_probs.shape[:1] + log_probs.shape[2:], log_probs.shape[1],
-                         ignore_index)
+    labels, _ = _int_labels(target, log_probs.shape[:1] + log_probs.shape[2:],
+                            log_probs.shape[1], ignore_index)
     counted = labels != ignore_index
     picks = np.expand_dims(np.where(counted, labels, 0), 1)
     losses = -log_probs.gather(1, picks).squeeze(1) * Tensor(counted, dtype=log_probs.dtype)

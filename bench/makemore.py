@@ -1,0 +1,236 @@
+"""makemore's MLP training step (Karpathy's lecture, part 2): ours, hand-written numpy, PyTorch.
+
+The step of the lecture's training loop, on its names: a batch of 32 contexts of 3
+characters, a 27x10 embedding table C, a 30 -> 200 tanh layer, 200 -> 27 logits,
+F.cross_entropy, and SGD written as the lecture writes it (`p.grad = None`, backward,
+`p.data += -lr * p.grad`). Three ways, from the same weights (the lecture's seed; ours
+draws PyTorch's numbers) on the same batches:
+
+  ours   the lecture's code with `import engine as torch` and `import nn.functional as F`
+  numpy  the same arithmetic with hand-derived gradients and no graph: the floor
+  torch  the lecture's code on PyTorch (skipped if not installed)
+
+Each way runs in child processes of its own, one BLAS/torch thread each, the ways taking
+turns; each child times its steps by CPU time (`time.process_time`, which a neighbour's
+load on a shared machine disturbs far less than wall time) after unmeasured warm-up steps.
+The ratios are of the medians of the processes' median steps.
+
+    python -m bench.makemore
+    python -m bench.makemore --rounds 9 --steps 2000
+    python -m bench.makemore --profile ours     # cProfile's top lines of our step
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import random
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from demos._common import number
+
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+BLOCK, EMBED, HIDDEN, BATCH, LR = 3, 10, 200, 32, 0.1
+WAYS = {"ours": "engine.Tensor", "numpy": "hand-written numpy", "torch": "PyTorch"}
+
+
+def dataset() -> tuple[np.ndarray, np.ndarray, int]:
+    """The lecture's training split (its first 80% of the shuffled names) as contexts of
+    BLOCK character ids and the id of the character after each; and the vocabulary size."""
+    from demos.data import load_names
+
+    words, _ = load_names(download=False)
+    chars = sorted(set("".join(words)))
+    stoi = {s: i + 1 for i, s in enumerate(chars)}
+    stoi["."] = 0
+    random.seed(42)
+    random.shuffle(words)
+    xs, ys = [], []
+    for w in words[:int(0.8 * len(words))]:
+        context = [0] * BLOCK
+        for ch in w + ".":
+            xs.append(context)
+            ys.append(stoi[ch])
+            context = context[1:] + [stoi[ch]]
+    return np.array(xs, np.int64), np.array(ys, np.int64), len(stoi)
+
+
+def stepper(way: str, steps: int) -> Callable[[int], float]:
+    """step(i) -> loss of the i-th batch, for `way`; every way draws the same batches."""
+    xs, ys, vocab = dataset()
+    batches = np.random.default_rng(0).integers(0, len(xs), (steps, BATCH))
+    if way == "numpy":
+        return numpy_stepper(xs, ys, vocab, batches)
+    if way == "ours":
+        import engine as torch
+        import nn.functional as F
+    else:
+        import torch
+        import torch.nn.functional as F
+        torch.set_num_threads(1)
+    # the lecture's cells, as they are
+    Xtr, Ytr = torch.tensor(xs), torch.tensor(ys)
+    g = torch.Generator().manual_seed(2147483647)
+    C = torch.randn((vocab, EMBED), generator=g)
+    W1 = torch.randn((BLOCK * EMBED, HIDDEN), generator=g)
+    b1 = torch.randn(HIDDEN, generator=g)
+    W2 = torch.randn((HIDDEN, vocab), generator=g)
+    b2 = torch.randn(vocab, generator=g)
+    parameters = [C, W1, b1, W2, b2]
+    for p in parameters:
+        p.requires_grad = True
+    batches = [torch.tensor(ix) for ix in batches]
+
+    def step(i: int) -> float:
+        ix = batches[i]
+        emb = C[Xtr[ix]]  # (32, 3, 10)
+        h = torch.tanh(emb.view(-1, BLOCK * EMBED) @ W1 + b1)  # (32, 200)
+        logits = h @ W2 + b2  # (32, 27)
+        loss = F.cross_entropy(logits, Ytr[ix])
+        for p in parameters:
+            p.grad = None
+        loss.backward()
+        for p in parameters:
+            p.data += -LR * p.grad
+        return loss.item()
+    return step
+
+
+def numpy_stepper(xs: np.ndarray, ys: np.ndarray, vocab: int,
+                  batches: np.ndarray) -> Callable[[int], float]:
+    """The same step by hand: forward, the gradients derived on paper, SGD."""
+    import engine  # only to draw the same initial weights
+
+    g = engine.Generator().manual_seed(2147483647)
+    C, W1, b1, W2, b2 = (engine.randn(shape, generator=g).numpy() for shape in (
+        (vocab, EMBED), (BLOCK * EMBED, HIDDEN), (HIDDEN,), (HIDDEN, vocab), (vocab,)))
+    rows = np.arange(BATCH)
+
+    def step(i: int) -> float:
+        ix = batches[i]
+        xb, yb = xs[ix], ys[ix]
+        x = C[xb].reshape(BATCH, BLOCK * EMBED)
+        h = np.tanh(x @ W1 + b1)
+        z = h @ W2 + b2
+        z -= z.max(axis=1, keepdims=True)  # the softmax's shift, for stability
+        e = np.exp(z)
+        s = e.sum(axis=1, keepdims=True)
+        loss = float(np.log(s[:, 0]).mean() - z[rows, yb].mean())
+        dz = e / s  # d loss / d logits = (softmax - one_hot) / n
+        dz[rows, yb] -= 1
+        dz /= BATCH
+        dh = dz @ W2.T
+        dpre = dh * (1 - h * h)
+        dC = np.zeros_like(C)
+        np.add.at(dC, xb.reshape(-1), (dpre @ W1.T).reshape(-1, EMBED))
+        for p, d in ((W2, h.T @ dz), (b2, dz.sum(axis=0)), (W1, x.T @ dpre),
+                     (b1, dpre.sum(axis=0)), (C, dC)):
+            p += -LR * d
+        return loss
+    return step
+
+
+# --- the child processes and the parent that alternates them
+
+
+def child(way: str, steps: int, warmup: int) -> dict:
+    """CPU seconds and loss of each of `steps` steps after `warmup` unmeasured ones."""
+    step = stepper(way, warmup + steps)
+    for i in range(warmup):
+        step(i)
+    times, losses = [], []
+    for i in range(warmup, warmup + steps):
+        start = time.process_time()
+        losses.append(step(i))
+        times.append(time.process_time() - start)
+    return {"times": times, "losses": losses}
+
+
+def run_child(way: str, steps: int, warmup: int) -> dict:
+    done = subprocess.run([sys.executable, "-m", "bench.makemore", "--child", way,
+                           "--steps", str(steps), "--warmup", str(warmup)],
+                          capture_output=True, text=True, env={**os.environ, **ONE_THREAD},
+                          check=False)
+    if done.returncode != 0:
+        sys.exit(f"bench.makemore child {way} failed:\n{done.stderr}")
+    return json.loads(done.stdout)
+
+
+def profile(way: str, steps: int, top: int) -> None:
+    """cProfile's `top` lines (by own time) over `steps` steps of `way`, after a warm-up."""
+    step = stepper(way, steps + 50)
+    for i in range(50):
+        step(i)
+    profiler = cProfile.Profile()
+    profiler.runcall(lambda: [step(i) for i in range(50, 50 + steps)])
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.makemore",
+                                     description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=__doc__.split("\n", 2)[2])
+    whole = number(int, 1)
+    parser.add_argument("--rounds", type=whole, default=7, help="processes per way (default: 7)")
+    parser.add_argument("--steps", type=whole, default=1000,
+                        help="measured steps per process (default: 1000)")
+    parser.add_argument("--warmup", type=number(int, 0), default=100,
+                        help="unmeasured steps first (default: 100)")
+    parser.add_argument("--profile", choices=WAYS, help="profile one way's step instead")
+    parser.add_argument("--top", type=whole, default=25, help="--profile: lines shown")
+    parser.add_argument("--child", choices=WAYS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.steps, args.warmup)))
+        return
+    if args.profile:
+        profile(args.profile, args.steps, args.top)
+        return
+
+    ways = dict(WAYS)
+    try:
+        import torch
+        versions = f", torch {torch.__version__}"
+    except ImportError:
+        del ways["torch"]
+        versions = ", torch not installed"
+    print(f"makemore part 2's step (batch {BATCH}, {BLOCK}x{EMBED} embedding, {HIDDEN} tanh, "
+          f"cross-entropy, SGD lr {LR}); Python {sys.version.split()[0]}, numpy "
+          f"{np.__version__}{versions}; {os.cpu_count()} cores, one thread each; {args.rounds} "
+          f"processes per way, alternating, {args.steps} steps each after {args.warmup}")
+    results: dict[str, list[dict]] = {way: [] for way in ways}
+    for r in range(args.rounds):
+        order = list(ways)[r % len(ways):] + list(ways)[:r % len(ways)]
+        for way in order:
+            results[way].append(run_child(way, args.steps, args.warmup))
+    medians = {way: [statistics.median(run["times"]) * 1e6 for run in runs]
+               for way, runs in results.items()}
+    floor = statistics.median(medians["numpy"])
+    for way, per_process in medians.items():
+        mid = statistics.median(per_process)
+        paired = [m / f for m, f in zip(per_process, medians["numpy"])]
+        print(f"  {ways[way]:20s} median step {mid:7.1f} us (process medians "
+              f"{min(per_process):.1f} to {max(per_process):.1f}); {mid / floor:.2f}x numpy "
+              f"(per round {min(paired):.2f}x to {max(paired):.2f}x)")
+    if "torch" in medians:
+        print(f"  ours / PyTorch: {statistics.median(medians['ours']) / statistics.median(medians['torch']):.2f}x")
+    first = [runs[0]["losses"] for runs in results.values()]
+    print(f"  the ways' float32 losses differ by at most "
+          f"{max(abs(a - b) for other in first[1:] for a, b in zip(first[0], other)):.1e} "
+          f"over {args.steps + args.warmup} steps (first {first[0][0]:.4f})"
+          if args.warmup == 0 else "")
+    print(f"rerun: python -m bench.makemore --rounds {args.rounds} --steps {args.steps} "
+          f"--warmup {args.warmup}")
+
+
+if __name__ == "__main__":
+    main()
