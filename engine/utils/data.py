@@ -522,7 +522,9 @@ class _Fetcher:
             # Each tensor indexed once by the batch's indices is the batch that collating
             # its rows one by one gives (in a list, as default_collate makes of tuples),
             # without a Tensor per row: five times quicker for MNIST-sized batches.
-            rows = list(index)  # a list indexes rows; a tuple would index dims
+            rows = np.asarray(index)  # one conversion for all the tensors
+            if rows.ndim != 1 or rows.dtype.kind not in "iu":
+                rows = list(index)  # a list indexes rows; a tuple would index dims
             return [default_convert(t[rows]) for t in self.dataset.tensors]
         getitems = getattr(self.dataset, "__getitems__", None)  # a whole batch at once, if it can
         samples = getitems(index) if getitems else [self.dataset[i] for i in index]
