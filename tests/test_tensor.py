@@ -590,6 +590,25 @@ def test_logsumexp_and_log_softmax_are_stable_for_large_logits():
     assert Tensor([-np.inf, -np.inf]).logsumexp().item() == -np.inf
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("gap", [0, 20, 40, 44, 60, 80, 90, 100, 400, 720, 800])
+def test_logsumexp_keeps_full_precision_for_rows_far_below_the_largest(dtype, gap):
+    # Row 0 holds the array's largest entries; every other row sits `gap` below it, so a
+    # shift by the array's largest entry alone would flush their smaller terms to zero.
+    rng = np.random.default_rng(gap)
+    x = rng.standard_normal((16, 27)) * 4
+    x[1:] -= gap
+    x = x.astype(dtype)
+    wide = x.astype(np.longdouble)
+    top = wide.max(axis=1, keepdims=True)
+    exact = (top + np.log(np.exp(wide - top).sum(axis=1, keepdims=True)))[:, 0]
+    got = Tensor(x).logsumexp(axis=1).numpy()
+    eps = np.finfo(dtype).eps
+    np.testing.assert_allclose(got, exact.astype(np.float64), rtol=4 * eps, atol=0)
+    probs = Tensor(x).softmax(axis=1).numpy()
+    np.testing.assert_allclose(probs.sum(axis=1), 1, rtol=32 * eps)
+
+
 def test_small_api():
     t = Tensor([[1.0, 2.0, 3.0]], requires_grad=True, label="w")
     assert t.shape == (1, 3) and t.ndim == 2 and t.dtype == np.float32
