@@ -128,8 +128,10 @@ def _sum_to(g: Any, shape: tuple) -> Any:
     if lead and type(g) is np.ndarray and g.dtype.kind == "f" and g.size:
         # the added dims as the rows of a matrix and one product with ones: numpy's sum
         # down the columns runs several times slower at a batch's sizes (a bias's gradient)
-        rows = g.reshape(-1, math.prod(g.shape[lead:]))
-        g = (_ones(rows.shape[0], g.dtype) @ rows).reshape(g.shape[lead:])
+        kept = g.shape[lead:]
+        width = math.prod(kept)
+        g = _ones(g.size // width, g.dtype) @ g.reshape(-1, width)
+        g = g if len(kept) == 1 else g.reshape(kept)  # (a view would be copied into .grad)
     elif lead:
         g = g.sum(axis=tuple(range(lead)))
     if g.shape == shape:

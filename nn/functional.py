@@ -50,14 +50,14 @@ def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight^T + bias, weight of shape (out_features, in_features); dinput = g @ weight,
     dweight = g^T @ input, dbias = g (the last two summed over the batch dims)."""
     x, w, *b = _same_dtype("linear", input, weight, *(() if bias is None else (bias,)))
-    if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
-        raise ValueError(f"linear takes inputs of shape (..., {w.shape[-1]}) for a weight of "
-                         f"shape {tuple(w.shape)} (out_features, in_features), got "
-                         f"{tuple(x.shape)}")
-    if b and b[0].shape != w.shape[:1]:
-        raise ValueError(f"linear: a bias of shape {tuple(b[0].shape)} does not fit a weight of "
-                         f"shape {tuple(w.shape)}; it needs shape ({w.shape[0]},)")
-    rows = x._data.reshape(-1, w.shape[1])  # one matrix product for every batch dim at once
+    x_shape, w_shape = x._data.shape, w._data.shape  # (the arrays': no torch.Size to build)
+    if len(w_shape) != 2 or not x_shape or x_shape[-1] != w_shape[1]:
+        raise ValueError(f"linear takes inputs of shape (..., {w_shape[-1]}) for a weight of "
+                         f"shape {w_shape} (out_features, in_features), got {x_shape}")
+    if b and b[0]._data.shape != w_shape[:1]:
+        raise ValueError(f"linear: a bias of shape {b[0]._data.shape} does not fit a weight of "
+                         f"shape {w_shape}; it needs shape ({w_shape[0]},)")
+    rows = x._data.reshape(-1, w_shape[1])  # one matrix product for every batch dim at once
     out = rows @ w._data.T
     if b:
         out += b[0]._data
@@ -67,7 +67,7 @@ def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         return ((g2 @ w).reshape(x.shape) if need[0] else None,
                 g2.T @ x.reshape(-1, x.shape[-1]) if need[1] else None,
                 _dual_sum(g2, 0).reshape(b.shape) if b is not None and need[2] else None)
-    return _node(out.reshape(*x.shape[:-1], w.shape[0]), "linear", rule, x, w, *b)
+    return _node(out.reshape(*x_shape[:-1], w_shape[0]), "linear", rule, x, w, *b)
 
 
 def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
@@ -407,9 +407,9 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100,
     """
     _check_reduction(reduction)
     scores = _class_scores(input, "cross_entropy")
-    classes = scores.shape[1]
-    labels, counted = _int_labels(target, scores.shape[:1] + scores.shape[2:], classes,
-                                  ignore_index)
+    shape = scores._data.shape
+    classes = shape[1]
+    labels, counted = _int_labels(target, shape[:1] + shape[2:], classes, ignore_index)
     if counted is not None:
         labels = np.where(counted, labels, 0)  # any class will do where nothing is counted
     x = scores._data if scores.dtype.kind == "f" else scores._data.astype(np.float32)
