@@ -1,0 +1,27 @@
+"""The benchmarks run as programs (tests never import bench, nor assert times): here, that
+bench.makemore's three ways train the same model, so its floor, the hand-written numpy
+step, computes what the engine and PyTorch compute."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_makemore_bench_ways_agree_step_for_step():
+    done = subprocess.run([sys.executable, "-m", "bench.makemore", "--rounds", "1",
+                           "--steps", "20", "--warmup", "0"], cwd=ROOT, capture_output=True,
+                          text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=300)
+    assert done.returncode == 0, done.stderr
+    agree = re.search(r"losses differ by at most (\S+) over 20 steps \(first (\S+)\)",
+                      done.stdout)
+    assert agree, done.stdout
+    largest, first = float(agree[1]), float(agree[2])
+    assert 15 < first < 30  # the lecture's untrained model from its seed: a loss near 20
+    assert largest <= 1e-5 * first  # float32 sums in other orders, nothing more
+    for way in ("engine.Tensor", "hand-written numpy"):
+        assert re.search(rf"{re.escape(way)}\s+median step\s+\d", done.stdout), done.stdout
