@@ -8,8 +8,9 @@ order: ours from demos.mnist.loader (the engine's DataLoader, shuffled by a gene
 seeded with the run's seed), PyTorch's from torch.utils.data.DataLoader with a
 torch.Generator of that seed, which draws the same orders. Both sides run
 demos.mnist.train_epoch itself, PyTorch's handing it torch.nn's model, torch.optim's
-optimizer and torch.nn.functional.cross_entropy. Each run then scores both on the 10,000 real test digits in
-../shared/data/mnist (or $SCRATCHGRAD_MNIST_TEST). The two must agree within 0.5 points.
+optimizer and torch.nn.functional.cross_entropy. Each run then scores both on the 10,000
+real test digits in ../shared/data/mnist (or $SCRATCHGRAD_MNIST_TEST). The two must agree
+within 0.5 points.
 
 Time: the two alternate epoch by epoch in one process, the order swapping every epoch,
 so drift of the machine hits both alike; medians over all epochs of all runs, with the

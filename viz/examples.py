@@ -5,8 +5,8 @@ lesson: the backprop lesson's 784-50-1 model with MSE on Tensors, on digits the 
     (demos.graph: real MNIST digits; `python -m viz`, which cannot load data: random ones).
 demo_loss: micrograd's demo loss on Values, as large as the caller asks (bench.viz and
     bench.explore time pictures and pages of it; tests/test_explore.py checks a page of it).
-neuron and lesson return their root after backward, so pictures show gradients, and the parameters by
-name, so pictures colour them as parameters.
+neuron and lesson return their root after backward, so pictures show gradients, and the
+parameters by name, so pictures colour them as parameters.
 """
 from __future__ import annotations
 
