@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.viz import demo_loss
+from viz.examples import demo_loss
 from demos._common import number
 from engine import Value, topological_order
 from viz.browser import NoBrowser, find_chromium, headless_chromium

@@ -6,10 +6,11 @@ data (by default what `python -m demos.mnist --no-download` finds: offline, mlxt
 from the same initial weights (ours, copied into torch.nn.Linear) and in the same batch
 order: ours from demos.mnist.loader (the engine's DataLoader, shuffled by a generator
 seeded with the run's seed), PyTorch's from torch.utils.data.DataLoader with a
-torch.Generator of that seed, which draws the same orders. Ours is demos.mnist.train_epoch
-itself; PyTorch's is the same loop with torch.nn, torch.nn.functional.cross_entropy and
-torch.optim. Each run then scores both on the 10,000 real test digits in
-../shared/data/mnist (or $SCRATCHGRAD_MNIST_TEST). The two must agree within 0.5 points.
+torch.Generator of that seed, which draws the same orders. Both sides run
+demos.mnist.train_epoch itself, PyTorch's handing it torch.nn's model, torch.optim's
+optimizer and torch.nn.functional.cross_entropy. Each run then scores both on the 10,000
+real test digits in ../shared/data/mnist (or $SCRATCHGRAD_MNIST_TEST). The two must agree
+within 0.5 points.
 
 Time: the two alternate epoch by epoch in one process, the order swapping every epoch,
 so drift of the machine hits both alike; medians over all epochs of all runs, with the
@@ -33,8 +34,8 @@ import numpy as np
 
 import nn
 from demos.data import load_mnist, load_mnist_test
-from demos.mnist import DEFAULT_LR, MOMENTUM, accuracy, build_model, loader, make_optimizer
-from demos.mnist import train_epoch as train_epoch_ours
+from demos.mnist import (DEFAULT_LR, MOMENTUM, accuracy, build_model, loader, make_optimizer,
+                         train_epoch)
 
 MNIST_TEST = Path(os.environ.get("SCRATCHGRAD_MNIST_TEST",
                                  Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"))
@@ -75,20 +76,6 @@ def torch_loader(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int):
                       generator=torch.Generator().manual_seed(seed))
 
 
-def train_epoch_torch(model, optimizer, batches) -> list[float]:
-    """demos.mnist.train_epoch's loop in PyTorch."""
-    import torch.nn.functional as F
-
-    losses = []
-    for digits, labels in batches:
-        loss = F.cross_entropy(model(digits), labels)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses
-
-
 def accuracy_torch(model, x: np.ndarray, y: np.ndarray) -> float:
     import torch
 
@@ -98,6 +85,8 @@ def accuracy_torch(model, x: np.ndarray, y: np.ndarray) -> float:
 
 def run(seed: int, args: argparse.Namespace, train: tuple, test: tuple) -> dict:
     """One training run of both sides from seed `seed`; accuracies and epoch times."""
+    import torch
+
     x, y = train
     nn.manual_seed(seed)
     ours = build_model(args.hidden)
@@ -106,8 +95,9 @@ def run(seed: int, args: argparse.Namespace, train: tuple, test: tuple) -> dict:
     opt_theirs = torch_optimizer(args.optimizer, theirs.parameters(), args.lr)
     batches = {"ours": loader(x, y, args.batch_size, seed),
                "torch": torch_loader(x, y, args.batch_size, seed)}
-    steps = {"ours": lambda: train_epoch_ours(ours, opt_ours, batches["ours"], progress=False),
-             "torch": lambda: train_epoch_torch(theirs, opt_theirs, batches["torch"])}
+    steps = {"ours": lambda: train_epoch(ours, opt_ours, batches["ours"], progress=False),
+             "torch": lambda: train_epoch(theirs, opt_theirs, batches["torch"], progress=False,
+                                          loss_fn=torch.nn.functional.cross_entropy)}
     times = {"ours": [], "torch": []}
     losses = {}
     for epoch in range(args.epochs):

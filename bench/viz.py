@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import argparse
-import random
 import shutil
 import statistics
 import sys
@@ -27,27 +26,8 @@ from graphviz import Digraph
 
 from engine import Value, topological_order
 from viz import draw_dot
+from viz.examples import demo_loss
 from viz.layout import find_graphviz_pure, layout
-
-
-def demo_loss(points: int, l2: bool = True, seed: int = 0) -> Value:
-    """micrograd's demo loss: MLP(2, [16, 16, 1]), hinge loss over `points` points (+ L2)."""
-    rng = random.Random(seed)
-    sizes = [2, 16, 16, 1]
-    layers = [[([Value(rng.uniform(-1, 1)) for _ in range(nin)], Value(0.0))
-               for _ in range(nout)] for nin, nout in zip(sizes, sizes[1:])]
-    params = [p for layer in layers for w, b in layer for p in (*w, b)]
-
-    def model(x: list) -> Value:
-        for k, layer in enumerate(layers):
-            x = [sum((wi * xi for wi, xi in zip(w, x)), b) for w, b in layer]
-            x = [v.relu() for v in x] if k < len(layers) - 1 else x
-        return x[0]
-
-    losses = [(1 + -rng.choice((-1, 1)) * model([rng.gauss(0, 1), rng.gauss(0, 1)])).relu()
-              for _ in range(points)]
-    data_loss = sum(losses) * (1.0 / points)
-    return data_loss + 1e-4 * sum(p * p for p in params) if l2 else data_loss
 
 
 def micrograd_draw_dot(root: Any, format: str = "svg", rankdir: str = "LR") -> Digraph:

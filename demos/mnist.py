@@ -30,7 +30,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -72,9 +72,13 @@ def loader(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> DataLoad
 
 def train_epoch(model: nn.Sequential, optimizer: nn.SGD | nn.Adam,
                 batches: Iterable[Sequence[Tensor]], desc: str = "",
-                progress: bool = True) -> list[float]:
+                progress: bool = True,
+                loss_fn: Callable[..., Tensor] = nn.cross_entropy) -> list[float]:
     """One pass over the (digits, labels) batches, one optimizer step each; returns the
     batch losses.
+
+    `loss_fn(logits, labels)` is nn.cross_entropy; bench.mnist_torch runs this same loop
+    on PyTorch by passing torch's model, optimizer, batches and cross_entropy.
 
     With `progress`, a tqdm bar counts the batches when the output is a terminal. A loss
     that is not a finite number raises Diverged.
@@ -86,7 +90,7 @@ def train_epoch(model: nn.Sequential, optimizer: nn.SGD | nn.Adam,
               disable=None if progress else True) as bar, \
             np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for digits, labels in bar:
-            loss = nn.cross_entropy(model(digits), labels)
+            loss = loss_fn(model(digits), labels)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

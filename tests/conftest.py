@@ -6,7 +6,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
+# One BLAS and one OpenMP thread for the suite and every process it starts, set before numpy
+# and torch load: its arrays are small, and on a 2-core machine numpy's OpenBLAS threads and
+# PyTorch's OpenMP threads spin against each other and against other work (a 0.3 s test of
+# 30 training steps took 20 s on a loaded machine). A value the caller set is kept.
+for _threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_threads, "1")
+
+import numpy as np  # noqa: E402  (after the thread counts)
 import pytest
 from hypothesis import HealthCheck, settings
 

@@ -18,8 +18,8 @@ def test_without_torch_the_skipped_checks_are_counted_in_one_line():
     assert hidden.returncode == 1 and "No module named 'torch'" in hidden.stderr
     # test_lr_scheduler.py compares with PyTorch in three test functions, through the
     # fixture, and holds no other skip
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           "tests/test_lr_scheduler.py"], cwd=ROOT, env=env,
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "0", "-p",
+                           "no:cacheprovider", "tests/test_lr_scheduler.py"], cwd=ROOT, env=env,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout
     skipped = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]

@@ -458,8 +458,8 @@ def test_backprop_table_fails_on_a_wrong_gradient(capsys) -> None:
 
 
 def test_moons_takes_minus_zero_noise_as_zero(tmp_path: Path) -> None:
-    done = run_demo("moons", "--noise", "-0", "--steps", 1, "--samples", 10, "--out", "out",
-                    cwd=tmp_path)
+    done = run_demo("moons", "--noise", "-0", "--steps", 1, "--samples", 10, "--grid-step", 0.5,
+                    "--out", "out", cwd=tmp_path)
     assert "final training accuracy" in done.stdout and done.stderr == ""
 
 

@@ -22,7 +22,6 @@ import numpy as np
 import pytest
 
 import nn
-from bench.viz import demo_loss
 from engine import Tensor, Value, topological_order
 from op_table import OPS
 from viz import draw_dot, examples, keep_grads
@@ -680,7 +679,7 @@ def test_a_screenshot_is_not_blank(open_page: Callable, tmp_path: Path) -> None:
 def test_a_200_node_page_steps_through_every_step(open_page: Callable, tmp_path: Path) -> None:
     """Every forward and backward step of a cut page ends on the engine's grads.
     `python -m bench.explore` times each step of a 500-node page frame by frame."""
-    root = demo_loss(100)
+    root = examples.demo_loss(100)
     page = explore(root, tmp_path / "p.html", max_nodes=200)
     assert len(page.recording.nodes) == 200 and page.recording.cut > 60_000
     view = open_page(tmp_path / "p.html")

@@ -400,20 +400,20 @@ class Items(Dataset):
 
 @pytest.mark.parametrize("shuffle", [False, True])
 def test_two_workers_yield_every_item_once_per_epoch_in_the_same_order(shuffle):
-    loader = DataLoader(Items(10_000), batch_size=64, shuffle=shuffle, num_workers=2)
+    loader = DataLoader(Items(1_000), batch_size=64, shuffle=shuffle, num_workers=2)
     for epoch in range(2):
         manual_seed(epoch)
         batches = [np.asarray(b) for b in loader]
         assert no_workers_left()
         seen = np.concatenate(batches)
-        np.testing.assert_array_equal(np.sort(seen), np.arange(10_000))  # each item once
+        np.testing.assert_array_equal(np.sort(seen), np.arange(1_000))  # each item once
         manual_seed(epoch)
-        alone = [np.asarray(b) for b in DataLoader(Items(10_000), batch_size=64,
+        alone = [np.asarray(b) for b in DataLoader(Items(1_000), batch_size=64,
                                                    shuffle=shuffle)]
         np.testing.assert_array_equal(seen, np.concatenate(alone))
         assert [len(b) for b in batches] == [len(b) for b in alone]
     if shuffle:
-        assert not np.array_equal(seen, np.arange(10_000))
+        assert not np.array_equal(seen, np.arange(1_000))
 
 
 def test_breaking_out_of_the_loop_stops_the_workers_at_once():

@@ -3,10 +3,14 @@
 neuron: micrograd's neuron on Values, o = tanh(x1 w1 + x2 w2 + b), as its lecture builds it.
 lesson: the backprop lesson's 784-50-1 model with MSE on Tensors, on digits the caller gives
     (demos.graph: real MNIST digits; `python -m viz`, which cannot load data: random ones).
-Each returns its root after backward, so pictures show gradients, and the parameters by
-name, so pictures colour them as parameters.
+demo_loss: micrograd's demo loss on Values, as large as the caller asks (bench.viz and
+    bench.explore time pictures and pages of it; tests/test_explore.py checks a page of it).
+neuron and lesson return their root after backward, so pictures show gradients, and the
+parameters by name, so pictures colour them as parameters.
 """
 from __future__ import annotations
+
+import random
 
 import numpy as np
 
@@ -65,3 +69,23 @@ def lesson(x: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[Tensor, dict[st
     # a picture shows every gradient, not only the leaves', and the graph it was computed on
     keep_grads(steps["loss"]).backward(retain_graph=True)
     return steps["loss"], params
+
+
+def demo_loss(points: int, l2: bool = True, seed: int = 0) -> Value:
+    """micrograd's demo loss: MLP(2, [16, 16, 1]), hinge loss over `points` points (+ L2)."""
+    rng = random.Random(seed)
+    sizes = [2, 16, 16, 1]
+    layers = [[([Value(rng.uniform(-1, 1)) for _ in range(nin)], Value(0.0))
+               for _ in range(nout)] for nin, nout in zip(sizes, sizes[1:])]
+    params = [p for layer in layers for w, b in layer for p in (*w, b)]
+
+    def model(x: list) -> Value:
+        for k, layer in enumerate(layers):
+            x = [sum((wi * xi for wi, xi in zip(w, x)), b) for w, b in layer]
+            x = [v.relu() for v in x] if k < len(layers) - 1 else x
+        return x[0]
+
+    losses = [(1 + -rng.choice((-1, 1)) * model([rng.gauss(0, 1), rng.gauss(0, 1)])).relu()
+              for _ in range(points)]
+    data_loss = sum(losses) * (1.0 / points)
+    return data_loss + 1e-4 * sum(p * p for p in params) if l2 else data_loss
