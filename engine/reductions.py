@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import math
 from collections import namedtuple
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -100,29 +100,30 @@ def _with_indices(input: Tensor, arg: Any, op: str, dim: int | None, keepdim: bo
     return min_max(values, _leaf(idx))
 
 
+def _max_or_min(input: Tensor, dim: Any, keepdim: bool, axis: Dims, keepdims: bool | None,
+                name: str, pick: Callable, arg: Callable, pairwise: str) -> Any:
+    """max or min as PyTorch has them: the whole tensor's extreme entry, (values, indices)
+    along `dim`, or, given a tensor as `dim`, the elementwise extreme with it."""
+    if isinstance(dim, Tensor):
+        return getattr(input, pairwise)(dim)
+    whole = dim is None and axis is None
+    dim, keepdim = _dims(name, input.ndim, dim, keepdim, axis, keepdims)
+    if whole:
+        return _extreme(input, pick, name, None, False)
+    return _with_indices(input, arg, name, dim, keepdim)
+
+
 def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Dims = None,
         keepdims: bool | None = None) -> Any:
     """The largest entry (a 0-d tensor); `max(dim)` gives (values, indices) along dim, as
     PyTorch; `max(other)` is `maximum(other)`."""
-    if isinstance(dim, Tensor):
-        return input.maximum(dim)
-    whole = dim is None and axis is None
-    dim, keepdim = _dims("max", input.ndim, dim, keepdim, axis, keepdims)
-    if whole:
-        return _extreme(input, np.max, "max", None, False)
-    return _with_indices(input, np.argmax, "max", dim, keepdim)
+    return _max_or_min(input, dim, keepdim, axis, keepdims, "max", np.max, np.argmax, "maximum")
 
 
 def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Dims = None,
         keepdims: bool | None = None) -> Any:
     """The smallest entry; `min(dim)` gives (values, indices); `min(other)` is `minimum`."""
-    if isinstance(dim, Tensor):
-        return input.minimum(dim)
-    whole = dim is None and axis is None
-    dim, keepdim = _dims("min", input.ndim, dim, keepdim, axis, keepdims)
-    if whole:
-        return _extreme(input, np.min, "min", None, False)
-    return _with_indices(input, np.argmin, "min", dim, keepdim)
+    return _max_or_min(input, dim, keepdim, axis, keepdims, "min", np.min, np.argmin, "minimum")
 
 
 def amax(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:

@@ -315,12 +315,12 @@ class Value(Node):
 
     def __pow__(self, other: Value | Number, _rule: Callable = _pow_rule,
                 _power_rules: dict = _RulesByNumber(_power_rule)) -> Value:
-        """a ** b, b a number or a Value"""
+        """a ** b, b a number (the usual case: x ** 2) or a Value"""
         kind = type(other)
-        if kind is Value or (kind is not float and isinstance(other, Value)):
-            return _result(_pow(self.data, other.data), _rule, self, other)
-        p = other if kind is float else _as_float(other, "**")
-        return _result(_pow_number(self.data, p), _power_rules[p], self)
+        if kind is float or not isinstance(other, Value):
+            p = other if kind is float else _as_float(other, "**")
+            return _result(_pow_number(self.data, p), _power_rules[p], self)
+        return _result(_pow(self.data, other.data), _rule, self, other)
 
     @_named("exp", lambda g, out, need, a: (g * out,))
     def _exp_rule(out: Value) -> None:
