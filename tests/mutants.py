@@ -53,8 +53,9 @@ MUTANTS = [
     Mutant("a Value leaf's .backward() twice overwrites", "engine/graph.py",
            "root.grad += seed", "root.grad = seed", ["tests/test_value.py", "tests/test_graph.py"]),
     Mutant("a Tensor leaf's .backward() twice overwrites", "engine/graph.py",
-           "        if root._a is None:\n            deliver(root, seed)",
-           "        if root._a is None:\n            root.zero_grad()\n            deliver(root, seed)",
+           "    for root, seed in zip(roots, seeds):\n",
+           "    for root, seed in zip(roots, seeds):\n        if root._a is None:\n"
+           "            root.zero_grad()\n",
            ["tests/test_tensor.py", "tests/test_graph.py"]),
     Mutant("Value relu passes gradient at 0", "engine/value.py",
            "if not out._a.data <= 0:", "if not out._a.data < 0:",
