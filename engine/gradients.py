@@ -7,13 +7,42 @@ The methods below are added to Tensor (the end of the file says so).
 """
 from __future__ import annotations
 
+import functools
+import math
 from typing import Any, Callable
 
 import numpy as np
 
 from engine import grad_mode, graph
 from engine.dtypes import as_array
-from engine.tensor import Tensor, _leaf, _raw, _sum_to, add_methods
+from engine.tensor import Tensor, _leaf, _raw, add_methods
+
+
+@functools.lru_cache(maxsize=64)
+def _ones(n: int, dtype: np.dtype) -> np.ndarray:
+    """n ones, shared by every call (read-only): sums as products with a vector of ones."""
+    ones = np.ones(n, dtype)
+    ones.flags.writeable = False
+    return ones
+
+
+def _sum_to(g: Any, shape: tuple) -> Any:
+    """g (an array, or a Tensor under create_graph) summed over the dims that broadcasting
+    added or stretched, back to `shape`."""
+    lead = g.ndim - len(shape)
+    if lead and type(g) is np.ndarray and g.dtype.kind == "f" and g.size:
+        # the added dims as the rows of a matrix and one product with ones: numpy's sum
+        # down the columns runs several times slower at a batch's sizes (a bias's gradient)
+        kept = g.shape[lead:]
+        width = math.prod(kept)
+        g = _ones(g.size // width, g.dtype) @ g.reshape(-1, width)
+        g = g if len(kept) == 1 else g.reshape(kept)  # (a view would be copied into .grad)
+    elif lead:
+        g = g.sum(axis=tuple(range(lead)))
+    if g.shape == shape:
+        return g
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    return g.sum(axis=stretched, keepdims=True)
 
 
 class _Gradients:

@@ -15,7 +15,8 @@ from typing import Any, Callable
 import numpy as np
 
 from engine import dtypes
-from engine.tensor import Tensor, _exp, _floating, _leaf, _node, _ones, _raw
+from engine.gradients import _ones
+from engine.tensor import Tensor, _exp, _floating, _leaf, _node, _raw
 
 Dims = Any  # an int, a tuple or list of ints, or None for every dim
 min_max = namedtuple("min_max", ["values", "indices"])  # what max(dim) and min(dim) return
