@@ -485,3 +485,13 @@ def test_engine_optim_is_nn_optim():
 _RECORDING = Path(__file__).parent / "fixtures" / "optim_trajectories.json"
 RECORDED = {name: (case["losses"], case["params"])
             for name, case in json.loads(_RECORDING.read_text())["trajectories"].items()}
+
+
+def test_an_optimizer_without_an_update_rule_says_what_to_define():
+    class Frozen(nn.optim.Optimizer):
+        pass
+    w = Tensor(np.ones(2, np.float32), requires_grad=True)
+    opt = Frozen([w], {"lr": 0.1})
+    w.sum().backward()
+    with pytest.raises(NotImplementedError, match="Frozen must define _update"):
+        opt.step()

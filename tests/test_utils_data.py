@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 from engine import Tensor
 from engine.random import Generator, manual_seed, randn
 from engine.utils.data import (BatchSampler, DataLoader, Dataset, IterableDataset, RandomSampler,
-                               SequentialSampler, Subset, SubsetRandomSampler, TensorDataset,
-                               default_collate, default_convert, get_worker_info, random_split)
+                               Sampler, SequentialSampler, Subset, SubsetRandomSampler,
+                               TensorDataset, default_collate, default_convert, get_worker_info,
+                               random_split)
 
 ROOT = Path(__file__).resolve().parents[1]
 Point = collections.namedtuple("Point", "x y")
@@ -314,8 +315,6 @@ def test_dataloader_refuses_what_pytorch_refuses_naming_it(torch, options, named
 def test_dataloader_refuses_at_once_what_pytorch_refuses_on_iteration():
     with pytest.raises(ValueError, match="timeout is about worker processes"):
         DataLoader(range(10), timeout=5)
-    with pytest.raises(NotImplementedError, match="persistent_workers"):
-        DataLoader(range(10), num_workers=1, persistent_workers=True)
     with pytest.raises(TypeError, match="collate_fn should be callable"):
         DataLoader(range(10), collate_fn="stack")
 
@@ -376,6 +375,29 @@ def test_iterable_dataset_refuses_an_order(torch, options):
         torch.utils.data.DataLoader(torch_stream(torch, 3), **options)
     with pytest.raises(ValueError, match=next(iter(options))):
         DataLoader(Stream(3), **options)
+
+
+# --- the bases a user subclasses: a missing method is named when it is needed
+
+def test_a_base_class_without_its_method_says_which_to_define():
+    class Table(Dataset):
+        def __len__(self):
+            return 3
+    with pytest.raises(NotImplementedError, match="Table must define __getitem__"):
+        Table()[0]
+    with pytest.raises(NotImplementedError, match="Table must define __getitem__"):
+        list(DataLoader(Table(), batch_size=2))
+
+    class Feed(IterableDataset):
+        pass
+    with pytest.raises(NotImplementedError, match=r"Feed must define __iter__ \(its samples\)"):
+        list(DataLoader(Feed(), batch_size=2))
+
+    class Order(Sampler):
+        def __len__(self):
+            return 3
+    with pytest.raises(NotImplementedError, match=r"Order must define __iter__ \(its indices\)"):
+        list(DataLoader(range(3), sampler=Order()))
 
 
 # --- worker processes: every item once, in order, none left behind
@@ -482,6 +504,74 @@ def test_a_batch_that_cannot_be_pickled_is_an_error_not_a_hang():
         next(iter(loader))
     assert "DataLoader timed out" not in str(caught.value)
     assert no_workers_left()
+
+
+class Whose(Dataset):
+    """Sample i is (i, the pid of the process that made it, how often worker_init_fn ran there)."""
+
+    def __len__(self):
+        return 12
+
+    def __getitem__(self, i):
+        return i, os.getpid(), INITS[0]
+
+
+INITS = [0]  # worker_init_fn's runs, in each worker's copy of this module
+
+
+def count_init(worker_id):
+    INITS[0] += 1
+
+
+def test_persistent_workers_serve_every_epoch_and_stop_with_their_loader():
+    loader = DataLoader(Whose(), batch_size=4, num_workers=2, persistent_workers=True,
+                        worker_init_fn=count_init)
+    epochs = []
+    for _ in range(3):
+        rows = [np.asarray(b[0]).tolist() for b in loader]
+        assert sum(rows, []) == list(range(12))  # every sample once, in order
+        pids = {p for b in loader for p in np.asarray(b[1]).tolist()}
+        epochs.append(pids)
+        assert not no_workers_left()  # kept for the next epoch
+    assert len(epochs[0]) == 2 and epochs[0] == epochs[1] == epochs[2]  # the same workers
+    assert {n for b in loader for n in np.asarray(b[2]).tolist()} == {1}  # set up once each
+    del loader
+    gc.collect()
+    assert no_workers_left()
+
+
+def test_persistent_workers_after_a_loop_left_early_give_the_next_epoch_whole():
+    loader = DataLoader(Items(200), batch_size=8, num_workers=2, persistent_workers=True)
+    for batch in loader:  # leaves tasks in flight, whose answers must not leak into epoch 2
+        break
+    assert np.concatenate([np.asarray(b) for b in loader]).tolist() == list(range(200))
+    old = iter(loader)
+    new = iter(loader)
+    with pytest.raises(RuntimeError, match="newer epoch"):
+        next(old)
+    assert np.asarray(next(new)).tolist() == list(range(8))
+    del loader, old, new
+    gc.collect()
+    assert no_workers_left()
+
+
+def test_persistent_workers_begin_an_iterable_datasets_stream_again_each_epoch():
+    loader = DataLoader(Stream(10), batch_size=3, num_workers=2, persistent_workers=True)
+    first = sorted(sum((np.asarray(b).tolist() for b in loader), []))
+    assert first == list(range(10))
+    assert sorted(sum((np.asarray(b).tolist() for b in loader), [])) == first
+    del loader
+    gc.collect()
+    assert no_workers_left()
+
+
+def test_persistent_workers_stopped_by_an_error_are_started_afresh():
+    loader = DataLoader(Items(40, fail_at=37), batch_size=4, num_workers=2,
+                        persistent_workers=True)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="sample 37 is broken"):
+            list(loader)
+        assert no_workers_left()
 
 
 def test_worker_init_fn_and_get_worker_info_run_in_each_worker():

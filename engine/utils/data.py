@@ -31,7 +31,7 @@ import numpy as np
 
 import engine.random
 from engine import Tensor, stack, tensor
-from engine.utils.workers import WorkerIterator, get_worker_info
+from engine.utils.workers import WorkerIterator, WorkerPool, get_worker_info
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "random_split", "Sampler",
            "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler",
@@ -383,7 +383,10 @@ class DataLoader(Generic[T_co]):
     `num_workers > 0` makes the batches in that many worker processes, started with
     `multiprocessing_context` (Python's default start method unless given: 'fork' on
     Linux, where the dataset needs no pickling) and stopped at the end of the epoch, when
-    the loop is left early, on an error or Ctrl-C. `timeout` is how long to wait for one
+    the loop is left early, on an error or Ctrl-C; with `persistent_workers=True` they are
+    kept for the next epoch (worker_init_fn runs once in each) until the loader is dropped
+    or an error stops them, and only the newest iterator over the loader may be used then
+    (as in PyTorch, where iter() resets it). `timeout` is how long to wait for one
     batch from them (0 is forever), `prefetch_factor` how many batches each has in hand,
     and `worker_init_fn(worker_id)` runs in each worker before its first batch.
 
@@ -485,7 +488,12 @@ class DataLoader(Generic[T_co]):
                          self.drop_last)
         if self.num_workers == 0:
             return self._batches(fetch)
-        return WorkerIterator(self, fetch, base_seed)
+        pool = self.__dict__.get("_pool")
+        if pool is None or not pool.stop.alive:  # none yet, or stopped by an error
+            pool = WorkerPool(self, fetch, base_seed)
+            if self.persistent_workers:
+                self._pool = pool
+        return WorkerIterator(self, pool, keep=self.persistent_workers)
 
     def _batches(self, fetch: _Fetcher) -> Iterator[Any]:
         """One epoch, loaded in this process."""
@@ -530,6 +538,10 @@ class _Fetcher:
         samples = getitems(index) if getitems else [self.dataset[i] for i in index]
         return self.collate_fn(samples)
 
+    def restart(self) -> None:
+        """Begin an IterableDataset's stream again at the next batch (a new epoch)."""
+        self._stream = None
+
     def _from_stream(self, index: Any) -> Any:
         """The next batch of an IterableDataset; StopIteration when it has run out."""
         if self._stream is None:
@@ -562,9 +574,6 @@ def _check_worker_options(num_workers: int, timeout: float, prefetch_factor: int
     else:
         _require(_is_int(prefetch_factor) and prefetch_factor > 0, "prefetch_factor",
                  prefetch_factor, "a positive integer")
-    if persistent_workers:
-        raise NotImplementedError("persistent_workers=True is not supported: workers start "
-                                  "with each epoch and stop at its end; drop the argument")
     return prefetch_factor
 
 

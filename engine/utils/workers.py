@@ -9,7 +9,9 @@ are seeded as PyTorch seeds them, so their random numbers differ from each other
 one epoch to the next, and match PyTorch's workers' after the same seed.
 
 Workers stop when the epoch ends, on an error, on Ctrl-C, and when the iterator is dropped
-or collected; a worker whose main process has died exits on its own.
+or collected; a worker whose main process has died exits on its own. With
+persistent_workers=True the loader keeps them from one epoch to the next (a WorkerPool),
+and they stop when the loader is collected, on an error, or when Python exits.
 """
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ import engine.random
 # a quarter second, at the cost of four wake-ups a second of an idle worker.
 _POLL_SECONDS = 0.25
 _NO_MORE = object()  # the index sampler's end (None is an IterableDataset's index)
+_NEW_EPOCH = "new epoch"  # to a persistent worker: begin the dataset's stream again
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,6 +113,9 @@ def _worker_loop(worker_id: int, num_workers: int, base_seed: int, fetch: Callab
             continue
         if message is None:
             break
+        if message == _NEW_EPOCH:
+            fetch.restart()
+            continue
         task, index = message
         results.put((task, failed if failed is not None else _answer(fetch, index, worker_id)))
     results.cancel_join_thread()  # answers not yet sent are not wanted: exit without them
@@ -150,52 +156,99 @@ def _stop_workers(workers: list, tasks: list, results: Any) -> None:
         q.close()
 
 
-class WorkerIterator:
-    """One epoch of a DataLoader's batches, made by `fetch` in worker processes and yielded
-    in the index sampler's order."""
+class WorkerPool:
+    """A DataLoader's worker processes, their task queues and the queue of their answers:
+    started for one epoch, or with persistent_workers=True for all the loader's epochs."""
 
     def __init__(self, loader: Any, fetch: Callable, base_seed: int) -> None:
         context = loader.multiprocessing_context or multiprocessing.get_context()
         n = loader.num_workers
-        self._timeout = loader.timeout
-        self._indices = iter(loader._index_sampler)
-        self._results = context.Queue()
-        self._tasks = [context.Queue() for _ in range(n)]
-        self._workers = [context.Process(target=_worker_loop, daemon=True, args=(
-            i, n, base_seed, fetch, loader.worker_init_fn, self._tasks[i], self._results,
+        self.results = context.Queue()
+        self.tasks = [context.Queue() for _ in range(n)]
+        self.workers = [context.Process(target=_worker_loop, daemon=True, args=(
+            i, n, base_seed, fetch, loader.worker_init_fn, self.tasks[i], self.results,
             os.getpid())) for i in range(n)]
-        # Stops the workers when called: at the end of the epoch, on an error, and when this
-        # iterator is dropped (a `break`, garbage collection) or Python exits.
-        self._stop = weakref.finalize(self, _stop_workers, self._workers, self._tasks,
-                                      self._results)
-        self._live = list(range(n))  # workers still making batches (a stream can run out)
-        self._sent = self._yielded = 0
-        self._worker_of: dict[int, int] = {}  # task -> its worker, until yielded
-        self._arrived: dict[int, bytes] = {}  # task -> answer, come ahead of its turn
+        # Stops the workers when called (an epoch's end, an error), when the pool is
+        # dropped or collected with its iterator or loader, or when Python exits.
+        self.stop = weakref.finalize(self, _stop_workers, self.workers, self.tasks,
+                                     self.results)
+        # Tasks are numbered over the pool's life, so that the answers to an epoch left
+        # early are told apart from the next epoch's.
+        self.next_task = 0
+        self.epochs = 0
+        self.arrived: dict[int, bytes] = {}  # task -> answer, come ahead of its turn
         try:
-            for w in self._workers:
+            for w in self.workers:
                 w.start()
         except (pickle.PicklingError, AttributeError, TypeError) as e:
-            self._stop()
+            self.stop()
             raise RuntimeError(
                 f"DataLoader could not start its workers with the "
                 f"{context.get_start_method()!r} start method, which pickles the dataset, "
                 f"collate_fn and worker_init_fn ({e}); define them at the top level of a "
                 "module, or pass multiprocessing_context='fork'") from e
+
+    def receive(self, task: int, first: int, timeout: float) -> bytes:
+        """The answer to `task`, waiting for it if need be (`timeout` seconds at most, 0 is
+        forever); answers to tasks before `first`, an earlier epoch's, are dropped."""
+        deadline = time.monotonic() + timeout if timeout else math.inf
+        while task not in self.arrived:
+            try:
+                wait = min(_POLL_SECONDS, deadline - time.monotonic())
+                got, answer = self.results.get(timeout=max(wait, 0.0))
+                if got >= first:
+                    self.arrived[got] = answer
+            except queue.Empty:
+                dead = [w for w in self.workers if not w.is_alive()]
+                if dead:
+                    raise RuntimeError("DataLoader worker (pid(s) " + ", ".join(
+                        f"{w.pid}, exit code {w.exitcode}" for w in dead) +
+                        ") exited unexpectedly") from None
+                if time.monotonic() >= deadline:
+                    raise RuntimeError(f"DataLoader timed out after {timeout} seconds "
+                                       "waiting for a batch from its workers") from None
+        return self.arrived.pop(task)
+
+
+class WorkerIterator:
+    """One epoch of a DataLoader's batches, made by the pool's workers and yielded in the
+    index sampler's order. `keep`: the pool outlives the epoch (persistent_workers)."""
+
+    def __init__(self, loader: Any, pool: WorkerPool, keep: bool) -> None:
+        self._pool, self._keep = pool, keep
+        self._timeout = loader.timeout
+        self._indices = iter(loader._index_sampler)
+        if pool.epochs:  # workers that served an epoch begin their streams again
+            for q in pool.tasks:
+                q.put(_NEW_EPOCH)
+        pool.epochs += 1
+        self._epoch = pool.epochs
+        pool.arrived.clear()
+        self._yielded = self._first = pool.next_task
+        self._live = list(range(len(pool.workers)))  # still making batches (a stream can end)
+        self._worker_of: dict[int, int] = {}  # task -> its worker, until yielded
         try:
-            for _ in range(loader.prefetch_factor * n):
+            for _ in range(loader.prefetch_factor * len(pool.workers)):
                 self._send_task()
         except BaseException:
-            self._stop()
+            pool.stop()
             raise
 
     def __iter__(self) -> WorkerIterator:
         return self
 
     def __next__(self) -> Any:
+        pool = self._pool
+        if self._epoch != pool.epochs:
+            raise RuntimeError("this DataLoader iterator's persistent workers have moved on to a "
+                               "newer epoch (iter() was called on the loader again): iterate "
+                               "the newest iterator")
         try:
-            while self._yielded < self._sent:
-                answer, worker = self._receive(self._yielded)
+            while self._yielded < pool.next_task:
+                task = self._yielded
+                # bytes from our own worker, unpickled as the queue unpickles what it carries
+                answer = pickle.loads(pool.receive(task, self._first, self._timeout))
+                worker = self._worker_of.pop(task)
                 self._yielded += 1
                 if isinstance(answer, _Exhausted):
                     self._live = [w for w in self._live if w != worker]
@@ -205,9 +258,10 @@ class WorkerIterator:
                 self._send_task()
                 return answer
         except BaseException:  # a worker's error, a timeout, Ctrl-C: the epoch is over
-            self._stop()
+            pool.stop()
             raise
-        self._stop()
+        if not self._keep:
+            pool.stop()
         raise StopIteration
 
     def _send_task(self) -> None:
@@ -215,27 +269,9 @@ class WorkerIterator:
         index = next(self._indices, _NO_MORE) if self._live else _NO_MORE
         if index is _NO_MORE:
             return
-        worker = self._live[self._sent % len(self._live)]
-        self._tasks[worker].put((self._sent, index))
-        self._worker_of[self._sent] = worker
-        self._sent += 1
-
-    def _receive(self, task: int) -> tuple[Any, int]:
-        """The answer to `task` and the worker that made it, waiting for it if need be."""
-        deadline = time.monotonic() + self._timeout if self._timeout else math.inf
-        while task not in self._arrived:
-            try:
-                wait = min(_POLL_SECONDS, deadline - time.monotonic())
-                got, answer = self._results.get(timeout=max(wait, 0.0))
-                self._arrived[got] = answer
-            except queue.Empty:
-                dead = [w for w in self._workers if not w.is_alive()]
-                if dead:
-                    raise RuntimeError("DataLoader worker (pid(s) " + ", ".join(
-                        f"{w.pid}, exit code {w.exitcode}" for w in dead) +
-                        ") exited unexpectedly") from None
-                if time.monotonic() >= deadline:
-                    raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds "
-                                       "waiting for a batch from its workers") from None
-        # Bytes from our own worker, unpickled as the queue unpickles everything it carries.
-        return pickle.loads(self._arrived.pop(task)), self._worker_of.pop(task)
+        pool = self._pool
+        task = pool.next_task
+        worker = self._live[(task - self._first) % len(self._live)]
+        pool.tasks[worker].put((task, index))
+        self._worker_of[task] = worker
+        pool.next_task += 1
