@@ -14,8 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from engine import dtypes
-from engine.gradients import _ones
+from engine import dtypes, gradients  # (gradients._ones: a module, so either may be imported first)
 from engine.tensor import Tensor, _exp, _floating, _leaf, _node, _raw
 
 Dims = Any  # an int, a tuple or list of ints, or None for every dim
@@ -218,9 +217,9 @@ def sum_along(x: np.ndarray, axis: Any) -> np.ndarray:
     if x.dtype.kind == "f" and x.flags.c_contiguous and x.size and x.ndim:
         if axis in (-1, x.ndim - 1):
             n = x.shape[-1]
-            return (x.reshape(-1, n) @ _ones(n, x.dtype)).reshape(x.shape[:-1] + (1,))
+            return (x.reshape(-1, n) @ gradients._ones(n, x.dtype)).reshape(x.shape[:-1] + (1,))
         if axis == 0 and x.ndim == 2:
-            return (_ones(x.shape[0], x.dtype) @ x).reshape(1, -1)
+            return (gradients._ones(x.shape[0], x.dtype) @ x).reshape(1, -1)
     return x.sum(axis=axis, keepdims=True)
 
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tracemalloc
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -797,6 +798,26 @@ def test_importing_value_loads_no_numpy():
     code = ("import sys; from engine import Value; import engine; engine.Value(1.0); "
             "assert 'numpy' not in sys.modules, 'numpy was imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_module_of_the_packages_can_be_the_first_one_imported():
+    # a cycle between engine's files breaks only the import that enters it at the wrong file
+    # (`import engine.gradients` first once did), so each module starts a fresh import
+    code = """if True:
+        import pathlib, sys, importlib, warnings
+        warnings.simplefilter("error")
+        names = [".".join(p.with_suffix("").parts) for pkg in ("engine", "nn", "viz")
+                 for p in sorted(pathlib.Path(pkg).rglob("*.py")) if p.stem != "__main__"]
+        for name in names:
+            for loaded in [m for m in sys.modules if m.split(".")[0] in ("engine", "nn", "viz")]:
+                del sys.modules[loaded]
+            importlib.import_module(name.removesuffix(".__init__"))
+        print(len(names))
+    """
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).parents[1])
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) > 40
 
 
 @pytest.mark.parametrize("make, error, message", [
