@@ -75,7 +75,7 @@ def relu(input: Tensor) -> Tensor:
     """max(a, 0); da = g where a > 0 (or nan), none at all where a <= 0 (also at the kink,
     and under a nan g), as in PyTorch and Value."""
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
-        return (_kept(~(_raw(a) <= 0), g),)
+        return (_kept(_raw(out) != 0, g),)  # (max(nan, 0) is nan, which is != 0)
     return _node(np.maximum(input._data, 0), "relu", rule, input)
 
 

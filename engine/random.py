@@ -381,9 +381,8 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: Any = np.int6
         # Fisher-Yates from the front: swap entry i with one of i .. n-1. Each swap depends
         # on the one before, so this is a Python loop over n (about 0.5 s per million).
         perm = list(range(n))
-        picks = (gen._words(max(n - 1, 0)) % np.arange(n, 1, -1, dtype=np.uint64)).tolist()
-        for i, pick in enumerate(picks):
-            j = i + pick
+        picks = gen._words(max(n - 1, 0)) % np.arange(n, 1, -1, dtype=np.uint64)
+        for i, j in enumerate((picks + np.arange(n - 1, dtype=np.uint64)).tolist()):
             perm[i], perm[j] = perm[j], perm[i]
         array = np.array(perm, dtype=np.int64)
     else:

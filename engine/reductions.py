@@ -271,9 +271,10 @@ def _exps(x: np.ndarray, axis: Any) -> tuple[np.ndarray, np.ndarray, Any]:
     return e, (e.sum(axis=axis, keepdims=True) if axis is None else sum_along(e, axis)), top
 
 
-def _logsumexp(x: np.ndarray, axis: Any) -> np.ndarray:
-    """log(sum(exp(x))) along axis with keepdims, shifted so exp cannot overflow."""
-    _, total, top = _exps(x, axis)
+def _logsumexp(x: np.ndarray, axis: Any, exps: tuple | None = None) -> np.ndarray:
+    """log(sum(exp(x))) along axis with keepdims, shifted so exp cannot overflow; from
+    `exps`, what _exps(x, axis) gave, when the caller has it already."""
+    _, total, top = _exps(x, axis) if exps is None else exps
     if not np.ndim(top):  # shifted by the whole array's largest entry: no sum is 0
         return top + np.log(total)
     with np.errstate(divide="ignore", invalid="ignore"):  # a row of -inf has the sum 0

@@ -75,6 +75,13 @@ def _put(g: Any, like: Any, index: Any, basic: bool) -> Any:
     out = np.zeros(like.shape, g.dtype)
     if basic:
         out[index] = g
+    elif type(index) is np.ndarray and index.dtype.kind in "iu":
+        # rows picked by an array of ids (an embedding's lookup): add.at on the flat
+        # positions of their entries, numpy's fast 1-d path, about twice as quick
+        # (a row -k from the end starts k rows before the flat array's end: still right)
+        width = out[0].size
+        flat = (index.reshape(-1, 1) * width + np.arange(width)).reshape(-1)
+        np.add.at(out.reshape(-1), flat, g.reshape(-1))
     else:
         np.add.at(out, index, g)
     return out

@@ -27,7 +27,7 @@ import numpy as np
 
 from engine import Value
 from engine.random import bernoulli_
-from engine.reductions import _dual_sum, _logsumexp
+from engine.reductions import _dual_sum, _exps, _logsumexp
 from engine.shapes import _put, _zero_at
 from engine.tensor import Tensor, _as_tensor, _exp, _node, _operands, _raw
 from nn.special import normal_cdf
@@ -413,7 +413,8 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100,
     if counted is not None:
         labels = np.where(counted, labels, 0)  # any class will do where nothing is counted
     x = scores._data if scores.dtype.kind == "f" else scores._data.astype(np.float32)
-    lse = _logsumexp(x, 1)  # (n, 1, d1, ...)
+    exps = _exps(x, 1)  # exp(x - shift) and its sums, which softmax is made of
+    lse = _logsumexp(x, 1, exps)  # (n, 1, d1, ...)
     # each position's score for its target class (n, 1, d1, ...)
     picked = x[np.arange(len(x)), labels][:, None] if x.ndim == 2 else np.take_along_axis(
         x, _class_dim(labels), 1)
@@ -436,10 +437,12 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100,
         scale = scale / x.dtype.type(count)
 
     def rule(g: Any, out: Any, need: list, x: Any) -> tuple:
-        log_z = x.logsumexp(1, keepdim=True) if isinstance(x, Tensor) else lse
+        # softmax(x): as a graph under create_graph, else from the forward pass's exps
+        probs = _exp(x - x.logsumexp(1, keepdim=True)) if isinstance(x, Tensor) else (
+            exps[0] / exps[1])
         one_hot = _class_dim(labels) == _classes(classes, x.ndim)
         per_position = _class_dim(g) if reduction == "none" else g
-        return ((_exp(x - log_z) - one_hot) * (per_position * scale),)
+        return ((probs - one_hot) * (per_position * scale),)
     return _node(np.asarray(out, x.dtype), "cross_entropy", rule, scores)
 
 

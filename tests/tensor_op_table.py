@@ -30,6 +30,7 @@ MATMUL_PAIRS = [((3,), (3,)), ((3,), (3, 2)), ((2, 3), (3,)), ((2, 3), (3, 4)),
 MASK = np.array([True, False, True])
 CAUSAL = engine.tril(engine.ones(4, 4)) == 0  # True above the diagonal: the future
 EMBED_INDEX = np.array([[0, 3, 3, 1], [4, 0, 3, 3]])  # (B, T) tokens, repeats included
+ROWS_FROM_END = np.array([[-1, 0, -5], [2, -1, 4]])  # rows counted from the end, repeated
 
 
 def attention(q, k, v, future):
@@ -98,6 +99,8 @@ TENSOR_OPS = [
      [real], [(5, 3)]),
     ("embedding_tensor_index", lambda w: w[Tensor(EMBED_INDEX)],
      lambda w: w[_torch().as_tensor(EMBED_INDEX)], [real], [(5, 3)]),
+    ("rows_from_end", lambda w: w[ROWS_FROM_END], lambda w: w[_torch().as_tensor(ROWS_FROM_END)],
+     [real], [(5,), (5, 3), (5, 2, 2)]),
     ("sum", lambda a: a.sum(), None, [real], SHAPES),
     ("sum_axis", lambda a: a.sum(0), None, [real], SHAPES[1:]),
     ("sum_keepdims", lambda a: a.sum(axis=-1, keepdims=True), None, [real], SHAPES[1:]),
