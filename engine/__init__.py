@@ -24,20 +24,25 @@ from engine.value import Value
 _LAZY = {"Tensor": "engine.tensor", "set_printoptions": "engine.printing",
          "Size": "engine.printing"}
 for _module, _names in {
-    "engine.factories": ("tensor as_tensor zeros ones empty full zeros_like ones_like empty_like "
+    "engine.factories": ("tensor as_tensor from_numpy zeros ones empty full zeros_like ones_like empty_like "
                          "full_like eye arange linspace"),
     "engine.random": ("Generator manual_seed seed initial_seed default_generator get_rng_state "
                       "set_rng_state rand randn randint randperm multinomial normal bernoulli "
                       "rand_like randn_like randint_like"),
     "engine.elementwise": ("exp log log10 tanh sigmoid relu abs sqrt clamp clip maximum minimum "
-                           "where masked_fill rsqrt clamp_min clamp_max square neg"),
+                           "where masked_fill rsqrt clamp_min clamp_max square neg sin cos log1p sign "
+                           "floor ceil trunc round reciprocal lerp isnan isinf isfinite eq ne "
+                           "lt le gt ge"),
     "engine.reductions": ("sum max min amax amin argmax argmin mean var std logsumexp "
-                          "log_softmax softmax all any"),
+                          "log_softmax softmax all any cumsum count_nonzero"),
     "engine.shapes": ("reshape permute transpose t squeeze unsqueeze flatten expand broadcast_to "
-                      "gather tril triu cat stack split chunk"),
+                      "gather tril triu cat stack split chunk index_select select narrow "
+                      "unbind flip roll tile masked_select movedim"),
     "engine.dtypes": ("bool uint8 int8 int16 short int32 int int64 long float16 half float32 "
                       "float float64 double get_default_dtype set_default_dtype"),
-    "engine.functions": "isclose allclose equal histogram numel",
+    "engine.sorting": "sort argsort topk",
+    "engine.products": "mm bmm mv dot outer addmm",
+    "engine.functions": "isclose allclose equal histogram nonzero numel",
     "engine.device": "device cuda",
 }.items():
     _LAZY.update(dict.fromkeys(_names.split(), _module))

@@ -1,5 +1,7 @@
-"""Tensor ops entry by entry: exp, log, log10, tanh, sigmoid, relu, abs, sqrt, clamp, maximum,
-minimum, where, masked_fill, and composites of them.
+"""Tensor ops entry by entry: exp, log, log10, tanh, sigmoid, relu, abs, sqrt, sin, cos, log1p,
+the step functions (sign, floor, ceil, trunc, round), clamp, maximum, minimum, where,
+masked_fill, composites of them, and the comparisons (also by PyTorch's names: eq, lt, ...,
+isnan, isinf, isfinite).
 
 Each is one function, which is both the Tensor method (`t.exp()`) and PyTorch's function
 (`engine.exp(t)`); the rules follow engine/tensor.py's protocol. Ops that only make sense
@@ -7,6 +9,7 @@ in floats compute int and bool tensors in the default float dtype, as PyTorch do
 """
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -83,10 +86,14 @@ def abs(input: Tensor) -> Tensor:
     """|a|; da = g sign(a), with torch.sign's 0 at 0 and at nan (so 0 times an infinite g is
     nan, as in PyTorch)."""
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
-        x = _raw(a)
         with np.errstate(invalid="ignore"):
-            return (g * np.subtract(x > 0, x < 0, dtype=x.dtype),)
+            return (g * _sign(_raw(a)),)
     return _node(np.abs(input._data), "abs", rule, input)
+
+
+def _sign(x: np.ndarray) -> np.ndarray:
+    """torch.sign: -1, 0 or 1 as x is below, at or above 0, and 0 at nan (numpy's is nan)."""
+    return x.copy() if x.dtype == np.bool_ else np.subtract(x > 0, x < 0, dtype=x.dtype)
 
 
 def sqrt(input: Tensor) -> Tensor:
@@ -96,6 +103,55 @@ def sqrt(input: Tensor) -> Tensor:
             return (g / (2 * out),)
     with np.errstate(**_IEEE):
         return _node(np.sqrt(_floating(input)._data), "sqrt", rule, input)
+
+
+def _numpy_or_engine(name: str, x: Any) -> Any:
+    """numpy's function `name` of an array; the engine's of a Tensor (under create_graph)."""
+    return getattr(x, name)() if isinstance(x, Tensor) else getattr(np, name)(x)
+
+
+def sin(input: Tensor) -> Tensor:
+    """sin a; da = g cos(a)."""
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        return (g * _numpy_or_engine("cos", a),)
+    return _node(np.sin(_floating(input)._data), "sin", rule, input)
+
+
+def cos(input: Tensor) -> Tensor:
+    """cos a; da = -g sin(a)."""
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        return (-g * _numpy_or_engine("sin", a),)
+    return _node(np.cos(_floating(input)._data), "cos", rule, input)
+
+
+def log1p(input: Tensor) -> Tensor:
+    """ln(1 + a), exact for tiny a; da = g / (1 + a)."""
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        with np.errstate(**_IEEE):
+            return (g / (1 + a),)
+    with np.errstate(**_IEEE):
+        return _node(np.log1p(_floating(input)._data), "log1p", rule, input)
+
+
+def _step(fn: Any, name: str, what: str) -> Any:
+    """An op whose output moves in steps (sign, floor, ...): its gradient is 0 everywhere,
+    even under a nan g, as PyTorch's zeros_like(g)."""
+    def op(input: Tensor) -> Tensor:
+        def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+            """da = 0."""
+            return (_leaf(np.zeros(g.shape, g.dtype)) if isinstance(g, Tensor) else
+                    np.zeros_like(g),)
+        return _node(fn(input._data), name, rule, input)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"{what}; da = 0."
+    return op
+
+
+sign = _step(_sign, "sign", "-1, 0 or 1 as a is below, at or above 0 (0 at nan)")
+floor = _step(np.floor, "floor", "the largest whole number <= a")
+ceil = _step(np.ceil, "ceil", "the smallest whole number >= a")
+trunc = _step(np.trunc, "trunc", "a with its fraction dropped (towards 0)")
+round = _step(np.round, "round", "the nearest whole number, halves to even, as PyTorch's")
 
 
 def clamp(input: Tensor, min: Operand | None = None, max: Operand | None = None) -> Tensor:
@@ -283,6 +339,48 @@ def neg(input: Tensor) -> Tensor:
     return -input
 
 
+def reciprocal(input: Tensor) -> Tensor:
+    """1 / a."""
+    return 1 / _floating(input)
+
+
+def lerp(input: Tensor, end: Operand, weight: Operand) -> Tensor:
+    """a + weight (end - a), as torch.lerp (an exponential moving average's step)."""
+    return input + weight * (end - input)
+
+
+def isnan(input: Tensor) -> Tensor:
+    """Where a is nan, as a bool Tensor."""
+    return _leaf(np.isnan(input._data))
+
+
+def isinf(input: Tensor) -> Tensor:
+    """Where a is inf or -inf, as a bool Tensor."""
+    return _leaf(np.isinf(input._data))
+
+
+def isfinite(input: Tensor) -> Tensor:
+    """Where a is neither nan nor infinite, as a bool Tensor."""
+    return _leaf(np.isfinite(input._data))
+
+
+def _comparison(name: str, symbol: str, compare: Any) -> Any:
+    """PyTorch's named form of a comparison operator: torch.eq(a, b), a.eq(b), ..."""
+    def op(input: Tensor, other: Operand) -> Tensor:
+        return compare(input, other)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"input {symbol} other, entry by entry, as a bool Tensor."
+    return op
+
+
+eq = _comparison("eq", "==", operator.eq)
+ne = _comparison("ne", "!=", operator.ne)
+lt = _comparison("lt", "<", operator.lt)
+le = _comparison("le", "<=", operator.le)
+gt = _comparison("gt", ">", operator.gt)
+ge = _comparison("ge", ">=", operator.ge)
+
+
 def _in_place_form(op: Any) -> Any:
     """`t.op_(...)`: t.op(...) written into t, as PyTorch's in-place methods."""
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
@@ -292,14 +390,21 @@ def _in_place_form(op: Any) -> Any:
     return method
 
 
-for _op in (exp, log, log10, tanh, sigmoid, relu, abs, sqrt, clamp, maximum, minimum,
-            masked_fill, rsqrt, clamp_min, clamp_max, square, neg):
+_COMPUTED = (exp, log, log10, tanh, sigmoid, relu, abs, sqrt, clamp, masked_fill, rsqrt,
+             clamp_min, clamp_max, square, neg, sin, cos, log1p, sign, floor, ceil, trunc, round,
+             reciprocal, lerp)
+for _op in _COMPUTED + (maximum, minimum, isnan, isinf, isfinite, eq, ne, lt, le, gt, ge):
     setattr(Tensor, _op.__name__, _op)
-for _op in (exp, log, log10, tanh, sigmoid, relu, abs, sqrt, clamp, masked_fill, rsqrt, clamp_min,
-            clamp_max, square, neg):
+for _op in _COMPUTED:
     setattr(Tensor, f"{_op.__name__}_", _in_place_form(_op))
 add_methods(Tensor, _Comparisons)
 Tensor.where = _where_method
 Tensor.clip = clamp
+Tensor.clip_ = Tensor.clamp_
+Tensor.negative = neg
+Tensor.greater, Tensor.greater_equal, Tensor.less, Tensor.less_equal = gt, ge, lt, le
+Tensor.not_equal = ne
 __all__ = ["exp", "log", "log10", "tanh", "sigmoid", "relu", "abs", "sqrt", "clamp", "maximum",
-           "minimum", "where", "masked_fill", "rsqrt", "clamp_min", "clamp_max", "square", "neg"]
+           "minimum", "where", "masked_fill", "rsqrt", "clamp_min", "clamp_max", "square", "neg",
+           "sin", "cos", "log1p", "sign", "floor", "ceil", "trunc", "round", "reciprocal",
+           "lerp", "isnan", "isinf", "isfinite", "eq", "ne", "lt", "le", "gt", "ge"]

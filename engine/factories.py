@@ -1,5 +1,6 @@
 """Tensors made from data or filled with one number, with PyTorch's signatures: tensor,
-as_tensor, zeros, ones, full, empty, eye, arange, linspace, and the *_like forms.
+as_tensor, from_numpy, zeros, ones, full, empty, eye, arange, linspace, the *_like forms,
+and the methods that make a tensor of another's dtype (`t.new_zeros(2, 3)`, ...).
 
 Sizes come as `zeros(2, 3)` or `zeros((2, 3))`. Floats are the default dtype (float32)
 unless `dtype=` says otherwise; `device` may only be the CPU. Random tensors are in
@@ -13,7 +14,7 @@ import numpy as np
 
 from engine import device as devices
 from engine.dtypes import as_array, get_default_dtype
-from engine.tensor import Tensor, _raw
+from engine.tensor import Tensor, _raw, add_methods
 
 
 def size_of(size: tuple, fn: str) -> tuple[int, ...]:
@@ -47,6 +48,14 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     if isinstance(data, Tensor) and (dtype is None or data.dtype == np.dtype(dtype)):
         return data
     return _made(as_array(_raw(data), dtype, "as_tensor(data)"), False, device)
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A Tensor sharing the array's memory and dtype, as torch.from_numpy."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"from_numpy takes a numpy array, got {type(ndarray).__name__} (for "
+                        "other data use engine.tensor(...))")
+    return Tensor(ndarray, dtype=ndarray.dtype)
 
 
 def _filled(size: tuple, value: Any, dtype: Any, requires_grad: bool, device: Any,
@@ -144,5 +153,30 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device:
     return _made(values.astype(dtype), requires_grad, device)
 
 
-__all__ = ["tensor", "as_tensor", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
+class _New:
+    """Tensor's `new_*` methods: a new tensor in this one's dtype unless `dtype` is given."""
+
+    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None,
+                   requires_grad: bool = False) -> Tensor:
+        return tensor(data, dtype or self.dtype, device, requires_grad)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        return zeros(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return ones(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        return empty(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def new_full(self, size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return full(size, fill_value, dtype or self.dtype, device, requires_grad)
+
+
+add_methods(Tensor, _New)
+__all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
            "empty_like", "full_like", "eye", "arange", "linspace"]

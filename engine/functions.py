@@ -1,5 +1,5 @@
 """PyTorch's functions that compare or count tensors rather than compute on them: isclose,
-allclose, equal, histogram, numel.
+allclose, equal, histogram, nonzero, numel.
 
 None of them records a graph (their results are bools, counts and bin edges). Each is also
 the Tensor method of the same name, as in PyTorch (`t.allclose(u)`, `t.histogram(10)`).
@@ -66,6 +66,14 @@ def equal(input: Tensor, other: Tensor) -> bool:
     a = _tensor_argument(input, "equal", "input")._data
     b = _tensor_argument(other, "equal", "other")._data
     return a.shape == b.shape and bool(np.array_equal(a, b))
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
+    """Where the entries are not 0: an int64 Tensor with one row of indices per such entry,
+    or with `as_tuple`, one 1-D Tensor of indices per dim (numpy's nonzero)."""
+    if as_tuple:
+        return tuple(_leaf(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(input._data)))
+    return _leaf(np.argwhere(input._data).astype(np.int64))
 
 
 def numel(input: Tensor) -> int:
@@ -139,6 +147,6 @@ def _edges(values: np.ndarray, bins: Any, range: tuple | None) -> np.ndarray:
     return factories.linspace(low, high, int(bins) + 1, dtype=values.dtype)._data
 
 
-for _fn in (isclose, allclose, equal, histogram):
+for _fn in (isclose, allclose, equal, histogram, nonzero):
     setattr(Tensor, _fn.__name__, _fn)
-__all__ = ["isclose", "allclose", "equal", "numel", "histogram"]
+__all__ = ["isclose", "allclose", "equal", "numel", "histogram", "nonzero"]

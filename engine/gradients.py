@@ -1,7 +1,8 @@
 """A Tensor's part in backpropagation: what the backward driver (engine/graph.py) asks of a
 tensor — its rule, the in-place changes it has seen, its gradient fitted to its shape and
-dtype, how a gradient is added into `.grad` — and micrograd's `_backward()`, which runs
-one node's rule by hand (viz.explore steps through a pass that way).
+dtype, how a gradient is added into `.grad` — micrograd's `_backward()`, which runs one
+node's rule by hand (viz.explore steps through a pass that way), and PyTorch's view of the
+backward graph, `grad_fn` with its `next_functions`.
 
 The methods below are added to Tensor (the end of the file says so).
 """
@@ -13,7 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from engine import grad_mode, graph
+from engine import grad_mode, graph, printing
 from engine.dtypes import as_array
 from engine.tensor import Tensor, _leaf, _raw, add_methods
 
@@ -45,8 +46,65 @@ def _sum_to(g: Any, shape: tuple) -> Any:
     return g.sum(axis=stretched, keepdims=True)
 
 
+class GradFn:
+    """What `t.grad_fn` shows of the op that made t, as PyTorch's: its `name()`
+    ('MulBackward0') and `next_functions`, where its gradients go: a (grad_fn, 0) pair per
+    operand, the grad_fn being an AccumulateGrad for a leaf that requires grad and None
+    for an operand that does not."""
+
+    __slots__ = ("_tensor",)
+
+    def __init__(self, tensor: Tensor) -> None:
+        self._tensor = tensor
+
+    def name(self) -> str:
+        return printing.grad_fn_name(self._tensor._op)
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple((_next(p), 0) for p in self._tensor._prev)
+
+    def __eq__(self, other: object) -> bool:  # a new view each time, of one node
+        return type(other) is type(self) and other._tensor is self._tensor
+
+    def __hash__(self) -> int:
+        return id(self._tensor)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self._tensor):#x}>"
+
+
+class AccumulateGrad(GradFn):
+    """Where a leaf that requires grad takes its gradient into `.grad` (`variable`)."""
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    @property
+    def variable(self) -> Tensor:
+        return self._tensor
+
+    @property
+    def next_functions(self) -> tuple:
+        return ()
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self._tensor):#x}>"
+
+
+def _next(operand: Tensor) -> GradFn | None:
+    if operand._rule is not None:
+        return GradFn(operand)
+    return AccumulateGrad(operand) if operand.requires_grad else None
+
+
 class _Gradients:
     """Tensor's methods for the backward driver."""
+
+    @property
+    def grad_fn(self) -> GradFn | None:
+        """The op that made this tensor, as a node of the backward graph (None for a leaf)."""
+        return None if self._rule is None else GradFn(self)
 
     def _vjp(self) -> Callable:
         return self._rule

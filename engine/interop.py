@@ -58,6 +58,21 @@ class _Interop:
     def cpu(self) -> Tensor:
         return self
 
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def element_size(self) -> int:
+        """Bytes per entry."""
+        return self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
     def item(self) -> float | int | bool:
         """The one entry as a Python number."""
         if self._data.size != 1:

@@ -14,7 +14,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from engine import dtypes, gradients  # (gradients._ones: a module, so either may be imported first)
+# modules, not names: gradients and shapes import this file (through tensor) in turn
+from engine import dtypes, gradients, shapes
 from engine.tensor import Tensor, _exp, _floating, _leaf, _node, _raw
 
 Dims = Any  # an int, a tuple or list of ints, or None for every dim
@@ -336,6 +337,27 @@ def softmax(input: Tensor, dim: int | None = None, *, axis: int | None = None,
     return _node(e, "softmax", rule, input)
 
 
+def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running sums along dim, as torch.cumsum (ints and bools sum as int64); da = the
+    running sums of g taken from the end (each entry feeds every sum from its place on)."""
+    axis = shapes.dim_index(dim, builtins.max(input.ndim, 1), "cumsum")
+    x = input._data if dtype is None else input._cast(dtype)._data
+    data = np.cumsum(x, axis=axis, dtype=np.int64 if x.dtype.kind in "biu" else x.dtype)
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        if isinstance(g, Tensor):
+            return (g.flip(axis).cumsum(axis).flip(axis),)
+        return (np.flip(np.cumsum(np.flip(g, axis), axis), axis),)
+    return _node(data.reshape(x.shape), "cumsum", rule, input if dtype is None else
+                 input._cast(dtype))
+
+
+def count_nonzero(input: Tensor, dim: Dims = None) -> Tensor:
+    """How many entries along dim (all of them when None) are not 0, as an int64 Tensor."""
+    axis, _ = _dims("count_nonzero", input.ndim, dim, False, None, None)
+    return _leaf(np.asarray(np.count_nonzero(input._data, axis=axis), np.int64))
+
+
 def all(input: Tensor, dim: Dims = None, keepdim: bool = False, *, axis: Dims = None,
         keepdims: bool | None = None) -> Tensor:
     """True where every entry along dim is nonzero (a bool Tensor)."""
@@ -351,7 +373,8 @@ def any(input: Tensor, dim: Dims = None, keepdim: bool = False, *, axis: Dims = 
 
 
 for _op in (sum, max, min, amax, amin, argmax, argmin, mean, var, std, logsumexp,
-            log_softmax, softmax, all, any):
+            log_softmax, softmax, all, any, cumsum, count_nonzero):
     setattr(Tensor, _op.__name__, _op)
 __all__ = ["sum", "max", "min", "amax", "amin", "argmax", "argmin", "mean", "var", "std",
-           "logsumexp", "log_softmax", "softmax", "all", "any", "min_max"]
+           "logsumexp", "log_softmax", "softmax", "all", "any", "min_max", "cumsum",
+           "count_nonzero"]

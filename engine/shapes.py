@@ -179,6 +179,17 @@ def _T(input: Tensor) -> Tensor:
     return permute(input)
 
 
+def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
+    """The tensor itself when its entries lie in row-major order, else a row-major copy in
+    the graph (clone's: da = g), as PyTorch's `.contiguous()` before a `.view`."""
+    return input if input._data.flags.c_contiguous else input.clone()
+
+
+def is_contiguous(input: Tensor, memory_format: Any = None) -> bool:
+    """Whether the entries lie in row-major order (a transpose's do not)."""
+    return bool(input._data.flags.c_contiguous)
+
+
 def squeeze(input: Tensor, dim: int | tuple | None = None) -> Tensor:
     """The dims of size 1 removed: all of them, or those among `dim` (an int or tuple)."""
     shape = input._data.shape
@@ -234,6 +245,129 @@ def broadcast_to(input: Tensor, shape: tuple) -> Tensor:
 
 def expand_as(input: Tensor, other: Tensor) -> Tensor:
     return expand(input, other.shape)
+
+
+def _along(dim: int, index: Any) -> tuple:
+    """An index that applies `index` to dim `dim` (counted from 0) and keeps the others."""
+    return (slice(None),) * dim + (index,)
+
+
+def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
+    """The entries at the 1-D int `index` along dim, as torch.index_select (getitem's rule)."""
+    idx = np.asarray(_raw(index))
+    if idx.dtype.kind not in "iu" or idx.ndim > 1:
+        raise ValueError(f"index_select takes a 1-D int index, got {idx.dtype} of shape "
+                         f"{idx.shape}")
+    return input[_along(dim_index(dim, max(input._data.ndim, 1), "index_select"),
+                        idx.reshape(-1))]
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """The slice at position `index` of dim, that dim removed (t.select(0, i) is t[i])."""
+    return input[_along(dim_index(dim, input._data.ndim, "select"), index)]
+
+
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """The entries start .. start + length - 1 along dim (a view, as in PyTorch)."""
+    dim = dim_index(dim, input._data.ndim, "narrow")
+    size = input._data.shape[dim]
+    start = start + size if start < 0 else start
+    if not (0 <= start <= size and 0 <= length <= size - start):
+        raise ValueError(f"narrow: start {start} and length {length} do not fit dim {dim} of "
+                         f"size {size}")
+    return input[_along(dim, slice(start, start + length))]
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    """The slices along dim, that dim removed, as a tuple."""
+    dim = dim_index(dim, input._data.ndim, "unbind")
+    return tuple(select(input, dim, i) for i in range(input._data.shape[dim]))
+
+
+def flip(input: Tensor, dims: int | Sequence[int]) -> Tensor:
+    """The entries in reverse order along each of `dims` (getitem's rule flips g back)."""
+    index = [slice(None)] * input._data.ndim
+    for d in (dims,) if isinstance(dims, int) else dims:
+        index[dim_index(d, max(input._data.ndim, 1), "flip")] = slice(None, None, -1)
+    return input[tuple(index)]
+
+
+def roll(input: Tensor, shifts: int | Sequence[int],
+         dims: int | Sequence[int] | None = None) -> Tensor:
+    """Entries moved `shifts` places along dims, those pushed off the end coming back at the
+    start; with no dims, along the flattened tensor and reshaped back."""
+    if dims is None:
+        return roll(input.reshape(-1), shifts, 0).reshape(input._data.shape)
+    shifts, dims = ((shifts,), (dims,)) if isinstance(dims, int) else (shifts, dims)
+    if len(shifts) != len(dims):
+        raise ValueError(f"roll: {len(shifts)} shifts for {len(dims)} dims")
+    out = input
+    for shift, dim in zip(shifts, dims):
+        dim = dim_index(dim, max(input._data.ndim, 1), "roll")
+        n = input._data.shape[dim]
+        out = out[_along(dim, (np.arange(n) - shift) % max(n, 1))]
+    return out
+
+
+def repeat(input: Tensor, *sizes: int | tuple[int, ...]) -> Tensor:
+    """The tensor tiled `sizes` times along each dim (more sizes than dims add leading
+    dims), as PyTorch's `repeat` (numpy's `tile`): an expand between two reshapes."""
+    sizes = _sizes(sizes)
+    shape = input._data.shape
+    if len(sizes) < len(shape):
+        raise ValueError(f"repeat: {sizes} has fewer sizes than the tensor has dims {shape}")
+    shape = (1,) * (len(sizes) - len(shape)) + shape
+    spread = tuple(n for size in shape for n in (1, size))  # a dim of 1 before each dim
+    tiled = tuple(n for count, size in zip(sizes, shape) for n in (count, size))
+    return reshape(expand(reshape(input, spread), tiled),
+                   tuple(count * size for count, size in zip(sizes, shape)))
+
+
+def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
+    """torch.tile: repeat, with too few sizes filled with 1s on the left."""
+    dims = tuple(dims)
+    return repeat(input, (1,) * (input._data.ndim - len(dims)) + dims)
+
+
+def masked_select(input: Tensor, mask: Any) -> Tensor:
+    """The entries where the bool mask (broadcast to the tensor's shape) is True, in a 1-D
+    tensor (getitem's rule)."""
+    picked = np.asarray(_raw(mask))
+    if picked.dtype != np.bool_:
+        raise TypeError(f"masked_select takes a bool mask, got {picked.dtype}")
+    try:
+        picked = np.broadcast_to(picked, input._data.shape)
+    except ValueError:
+        raise ValueError(f"masked_select: a mask of shape {picked.shape} does not broadcast to "
+                         f"the tensor's shape {input._data.shape}") from None
+    return input[picked]
+
+
+def movedim(input: Tensor, source: int | Sequence[int],
+            destination: int | Sequence[int]) -> Tensor:
+    """Dims moved from `source` to `destination`, the others keeping their order."""
+    ndim = input._data.ndim
+    source, destination = ([d] if isinstance(d, int) else list(d) for d in (source, destination))
+    if len(source) != len(destination):
+        raise ValueError(f"movedim: {len(source)} source dims for {len(destination)} "
+                         "destinations")
+    source = [dim_index(d, ndim, "movedim") for d in source]
+    destination = [dim_index(d, ndim, "movedim") for d in destination]
+    order = [d for d in range(ndim) if d not in source]  # numpy's moveaxis, on the dims
+    for to, d in sorted(zip(destination, source)):
+        order.insert(to, d)
+    return permute(input, *order)
+
+
+def view_as(input: Tensor, other: Tensor) -> Tensor:
+    return reshape(input, other._data.shape)
+
+
+def _mT(input: Tensor) -> Tensor:
+    """The last two dims swapped: a batch of matrices, each transposed."""
+    if input._data.ndim < 2:
+        raise ValueError(f"mT needs at least 2 dims, got shape {input._data.shape}")
+    return transpose(input, -2, -1)
 
 
 def gather(input: Tensor, dim: int, index: Any) -> Tensor:
@@ -336,11 +470,17 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     return split(input, max(-(-n // chunks), 1), dim)
 
 
-for _op in (reshape, view, permute, transpose, t, squeeze, unsqueeze, flatten, expand,
+for _op in (index_select, select, narrow, unbind, flip, roll, repeat, tile, masked_select,
+            movedim, view_as):
+    setattr(Tensor, _op.__name__, _op)
+Tensor.reshape_as, Tensor.moveaxis, Tensor.mT = view_as, movedim, property(_mT)
+for _op in (reshape, view, contiguous, is_contiguous, permute, transpose, t, squeeze, unsqueeze, flatten, expand,
             broadcast_to, expand_as, gather, tril, triu, split, chunk):
     setattr(Tensor, _op.__name__, _op)
 Tensor.__getitem__ = getitem
 Tensor.swapaxes = Tensor.swapdims = transpose
 Tensor.T = property(_T)
 __all__ = ["reshape", "permute", "transpose", "t", "squeeze", "unsqueeze", "flatten", "expand",
-           "broadcast_to", "gather", "tril", "triu", "cat", "stack", "split", "chunk"]
+           "broadcast_to", "gather", "tril", "triu", "cat", "stack", "split", "chunk",
+           "index_select", "select", "narrow", "unbind", "flip", "roll", "tile", "masked_select",
+           "movedim"]

@@ -21,6 +21,22 @@ class _Container(Module):
     def _members(self) -> Iterator[tuple[str, Any]]:
         return iter(self._modules.items())
 
+    def __getattr__(self, name: str) -> Module:
+        """A held module by its name as an attribute, as PyTorch's: `transformer.wte`."""
+        modules = self.__dict__.get("_modules", {})
+        if name in modules:
+            return modules[name]
+        raise AttributeError(f"{type(self).__name__} has no attribute or module {name!r}; "
+                             f"it holds {', '.join(map(repr, modules)) or 'no modules'}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """A Module assigned as an attribute joins the held modules, as in PyTorch."""
+        if isinstance(value, Module) and not name.startswith("_"):
+            self._put(name, value, f"the value for {name!r}")
+            self._label()
+        else:
+            super().__setattr__(name, value)
+
     def _put(self, name: str, module: Any, what: str) -> None:
         if not isinstance(module, Module):
             raise TypeError(f"{type(self).__name__} takes Modules; {what} is a "

@@ -85,24 +85,9 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
         padding_idx %= rows
 
     def rule(g: Any, out: Any, need: list, w: Any) -> tuple:
-        dw = _put(g, w, index, basic=False) if isinstance(g, Tensor) else _rows_added(
-            index, g, rows)
+        dw = _put(g, w, index, basic=False)
         return (dw if padding_idx is None else _zero_at(dw, padding_idx),)
     return _node(weight._data[index], "embedding", rule, weight)
-
-
-def _rows_added(index: np.ndarray, g: np.ndarray, rows: int) -> np.ndarray:
-    """Zeros of `rows` rows with each row of g added at its index: np.add.at(out, index, g),
-    but several times quicker, by summing the rows of each index after sorting by it."""
-    flat = index.reshape(-1)
-    values = g.reshape(flat.size, -1)
-    out = np.zeros((rows, values.shape[1]), g.dtype)
-    if flat.size:
-        order = np.argsort(flat, kind="stable")
-        picked = flat[order]
-        starts = np.flatnonzero(np.concatenate(([True], picked[1:] != picked[:-1])))
-        out[picked[starts]] = np.add.reduceat(values[order], starts, axis=0)
-    return out.reshape((rows,) + g.shape[index.ndim:])
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
@@ -217,6 +202,39 @@ def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
 def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """x - logsumexp(x) along dim."""
     return input.log_softmax(_softmax_dim(input, dim, "log_softmax"), dtype=dtype)
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                                 attn_mask: Any = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """softmax(query @ key^T * scale + mask) @ value over the last two dims, as PyTorch's
+    (its reference computation, a composite of engine ops): scale is 1 / sqrt(head size)
+    unless given; `is_causal` lets position i see positions up to i only; a bool attn_mask
+    keeps where True, a float one is added to the scores; with `enable_gqa`, each key and
+    value head serves a group of query heads."""
+    length, keys = query.shape[-2], key.shape[-2]
+    if is_causal and attn_mask is not None:
+        raise ValueError("scaled_dot_product_attention: pass is_causal=True or an attn_mask, "
+                         "not both (make the causal mask part of attn_mask)")
+    if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        group = query.shape[-3] // key.shape[-3]
+        heads = (Ellipsis, np.repeat(np.arange(key.shape[-3]), group), slice(None), slice(None))
+        key, value = key[heads], value[heads]
+    scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = query @ key.transpose(-2, -1) * scale
+    if is_causal:
+        attn_mask = np.tril(np.ones((length, keys), bool))
+    if attn_mask is not None:
+        mask = _raw(attn_mask)
+        if getattr(mask, "dtype", None) == np.bool_:
+            scores = scores.masked_fill(~mask, -math.inf)
+        else:  # added in the scores' dtype, as PyTorch requires of a float mask
+            scores = scores + _as_tensor(attn_mask)._cast(scores._data.dtype)
+    weights = softmax(scores, -1)
+    if dropout_p:
+        weights = dropout(weights, dropout_p)
+    return weights @ value
 
 
 # --- normalisation ---

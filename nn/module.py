@@ -156,17 +156,23 @@ class Module:
         raise AttributeError(f"{type(self).__name__} has no sub-module {target!r}")
 
     def _named_nodes(self, persistent_only: bool = False, recurse: bool = True,
-                     prefix: str = "") -> Iterator[tuple[str, Any]]:
-        """(dotted name, node) for every Value and Tensor, each once; a module's own first.
+                     prefix: str = "", remove_duplicate: bool = True
+                     ) -> Iterator[tuple[str, Any]]:
+        """(dotted name, node) for every Value and Tensor, each once unless
+        `remove_duplicate=False` (then a node that two modules hold, such as a weight tied
+        between the embedding and the output layer, comes under each one's name, as in
+        PyTorch's state_dict); a module's own first.
 
         Raises ValueError when two different nodes would get the same name.
         """
         seen, names = set(), set()
-        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if (
+            recurse) else [(prefix, self)]
         for path, module in modules:
             left_out = getattr(module, "_non_persistent_buffers", ()) if persistent_only else ()
             for name, value in module._members():
-                if isinstance(value, Module) or id(value) in seen or name in left_out:
+                if isinstance(value, Module) or name in left_out or (
+                        remove_duplicate and id(value) in seen):
                     continue
                 full = f"{path}.{name}" if path else name
                 if full in names:
@@ -179,8 +185,8 @@ class Module:
 
     def _named_state(self) -> Iterator[tuple[str, Any]]:
         """(dotted name, node) for what state_dict() and checkpoints hold: parameters and
-        persistent buffers."""
-        return self._named_nodes(persistent_only=True)
+        persistent buffers, a shared one under every name it has."""
+        return self._named_nodes(persistent_only=True, remove_duplicate=False)
 
     def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Any]]:
         """(dotted name, parameter) pairs, each parameter once, in state order."""

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 import engine
+import nn.functional as F
 from engine import Tensor
 from op_table import positive, real
 
@@ -31,12 +32,22 @@ MASK = np.array([True, False, True])
 CAUSAL = engine.tril(engine.ones(4, 4)) == 0  # True above the diagonal: the future
 EMBED_INDEX = np.array([[0, 3, 3, 1], [4, 0, 3, 3]])  # (B, T) tokens, repeats included
 ROWS_FROM_END = np.array([[-1, 0, -5], [2, -1, 4]])  # rows counted from the end, repeated
+SHIFT = np.array([[0.0, -1.0, 0.5, -2.0]] * 4)  # a float attention mask, added to the scores
+QKV = [((2, 2, 4, 3), (2, 2, 4, 3), (2, 2, 4, 3))]  # (B, heads, T, head size)
 
 
 def attention(q, k, v, future):
     """Causal self-attention weights applied to v, on our Tensors or torch's."""
     scores = q @ k.transpose(-2, -1) * q.shape[-1] ** -0.5
     return scores.masked_fill(future, -math.inf).softmax(-1) @ v
+
+
+def _torch_sdpa(*args, **kwargs):
+    """PyTorch's scaled_dot_product_attention by its math path: the CPU's flash kernel has
+    no second derivative to compare with."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    with sdpa_kernel(SDPBackend.MATH):
+        return _torch().nn.functional.scaled_dot_product_attention(*args, **kwargs)
 
 
 def _picks_minus_1(logits, tensor):
@@ -95,6 +106,77 @@ TENSOR_OPS = [
     ("attention", lambda q, k, v: attention(q, k, v, CAUSAL),
      lambda q, k, v: attention(q, k, v, _torch().as_tensor(CAUSAL.numpy())),
      [real, real, real], [((2, 2, 4, 3), (2, 2, 4, 3), (2, 2, 4, 3))]),
+    ("sdpa_causal", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+     lambda q, k, v: _torch_sdpa(q, k, v, is_causal=True),
+     [real, real, real], QKV),
+    ("sdpa_bool_mask_scale",
+     lambda q, k, v: F.scaled_dot_product_attention(q, k, v, ~CAUSAL, scale=0.3),
+     lambda q, k, v: _torch_sdpa(
+         q, k, v, ~_torch().as_tensor(CAUSAL.numpy()), scale=0.3), [real, real, real], QKV),
+    ("sdpa_float_mask", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, SHIFT),
+     lambda q, k, v: _torch_sdpa(
+         q, k, v, _torch().as_tensor(SHIFT, dtype=q.dtype)), [real, real, real], QKV),
+    ("sdpa_grouped_heads",
+     lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True),
+     lambda q, k, v: _torch_sdpa(
+         q, k, v, is_causal=True, enable_gqa=True), [real, real, real],
+     [((1, 4, 4, 3), (1, 2, 4, 3), (1, 2, 4, 3))]),
+    ("contiguous_after_transpose", lambda a: a.transpose(0, 1).contiguous().view(-1), None,
+     [real], [(2, 3), (2, 1, 3)]),
+    ("sort", lambda a: a.sort().values, None, [real], SHAPES),
+    ("sort_descending_dim0", lambda a: a.sort(dim=0, descending=True)[0], None, [real],
+     SHAPES[1:]),
+    ("sort_function", lambda a: engine.sort(a, 1).values, lambda a: _torch().sort(a, 1).values,
+     [real], [(2, 3), (2, 1, 3)]),
+    ("topk", lambda a: a.topk(2).values, None, [real], [(3,), (2, 3), (2, 1, 3)]),
+    ("topk_smallest_dim0", lambda a: a.topk(1, dim=0, largest=False).values, None, [real],
+     [(2, 3), (2, 1, 3)]),
+    ("topk_function", lambda a: engine.topk(a, 3, -1)[0], lambda a: _torch().topk(a, 3, -1)[0],
+     [real], [(2, 3)]),
+    ("sin", lambda a: a.sin(), None, [real], SHAPES),
+    ("cos", lambda a: engine.cos(a), lambda a: _torch().cos(a), [real], SHAPES),
+    ("log1p", lambda a: a.log1p(), None, [positive], SHAPES),
+    ("sign", lambda a: a.sign() * a, None, [real], SHAPES),  # 0 from sign, a's own g from *
+    ("floor_ceil_trunc_round", lambda a: (a * 3).floor() + a.ceil() + a.trunc() + a.round() + a,
+     None, [real], [(2, 3)]),
+    ("reciprocal", lambda a: a.reciprocal(), None, [positive], SHAPES),
+    ("lerp", lambda a, b: a.lerp(b, 0.3), None, [real, real], [((2, 3), (3,)), ((3,), (2, 3))]),
+    ("lerp_tensor_weight", lambda a, b, w: engine.lerp(a, b, w),
+     lambda a, b, w: _torch().lerp(a, b, w), [real, real, real], [((2, 3), (2, 3), (3,))]),
+    ("cumsum", lambda a: a.cumsum(-1), None, [real], SHAPES[1:]),
+    ("cumsum_dim0", lambda a: engine.cumsum(a, 0), lambda a: _torch().cumsum(a, 0), [real],
+     [(2, 3), (2, 1, 3)]),
+    ("flip", lambda a: a.flip(0), None, [real], SHAPES[1:]),
+    ("flip_dims", lambda a: engine.flip(a, (0, -1)), lambda a: _torch().flip(a, (0, -1)),
+     [real], [(2, 3), (2, 1, 3)]),
+    ("roll", lambda a: a.roll(1, 1), None, [real], [(2, 3), (2, 1, 3)]),
+    ("roll_flat", lambda a: a.roll(-2), None, [real], [(3,), (2, 3)]),
+    ("roll_dims", lambda a: engine.roll(a, (1, -1), (0, 1)),
+     lambda a: _torch().roll(a, (1, -1), (0, 1)), [real], [(2, 3)]),
+    ("repeat", lambda a: a.repeat(2, 3), None, [real], [(3,), (2, 3), (1, 3)]),
+    ("repeat_more_dims", lambda a: a.repeat(2, 1, 2), None, [real], [(3,), (2, 3)]),
+    ("tile", lambda a: engine.tile(a, (2,)), lambda a: _torch().tile(a, (2,)), [real],
+     [(3,), (2, 3)]),
+    ("index_select", lambda a: a.index_select(-1, engine.tensor([2, 0, 2])), lambda a:
+     a.index_select(-1, _torch().tensor([2, 0, 2])), [real], [(3,), (2, 3), (2, 1, 3)]),
+    ("select_narrow", lambda a: a.select(0, 1) + a.narrow(0, 0, 1).squeeze(0), None, [real],
+     [(2, 3), (2, 1, 3)]),
+    ("unbind", lambda a: engine.stack(a.unbind(1)[::-1], 1),
+     lambda a: _torch().stack(a.unbind(1)[::-1], 1), [real], [(2, 3), (2, 1, 3)]),
+    ("masked_select", lambda a: a.masked_select(MASK), lambda a: a.masked_select(
+        _torch().as_tensor(MASK)), [real], [(3,), (2, 3), (2, 1, 3)]),
+    ("movedim", lambda a: a.movedim(0, -1), None, [real], [(2, 3), (2, 1, 3)]),
+    ("view_as_mT", lambda a, b: a.view_as(b).mT * b.mT, None, [real, real], [((2, 3), (3, 2))]),
+    ("mm", lambda a, b: a.mm(b), None, [real, real], [((2, 3), (3, 4))]),
+    ("bmm", lambda a, b: engine.bmm(a, b), lambda a, b: _torch().bmm(a, b), [real, real],
+     [((2, 2, 3), (2, 3, 4))]),
+    ("mv", lambda a, b: a.mv(b), None, [real, real], [((2, 3), (3,))]),
+    ("dot", lambda a, b: engine.dot(a, b), lambda a, b: _torch().dot(a, b), [real, real],
+     [((3,), (3,))]),
+    ("outer", lambda a, b: a.outer(b), None, [real, real], [((3,), (2,))]),
+    ("addmm", lambda c, a, b: engine.addmm(c, a, b, beta=0.5, alpha=2.0),
+     lambda c, a, b: _torch().addmm(c, a, b, beta=0.5, alpha=2.0), [real, real, real],
+     [((4,), (2, 3), (3, 4)), ((2, 4), (2, 3), (3, 4))]),
     ("embedding", lambda w: w[EMBED_INDEX], lambda w: w[_torch().as_tensor(EMBED_INDEX)],
      [real], [(5, 3)]),
     ("embedding_tensor_index", lambda w: w[Tensor(EMBED_INDEX)],

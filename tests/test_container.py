@@ -141,3 +141,18 @@ def test_labelling_keeps_user_labels_and_never_shortens_an_outer_name():
 def test_bad_contents_are_refused_clearly(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+def test_held_modules_are_attributes_too_and_new_ones_join_the_state():
+    # nanoGPT: self.transformer = nn.ModuleDict(dict(wte=..., h=nn.ModuleList(...)))
+    body = ModuleDict({"wte": nn.Embedding(5, 3), "h": ModuleList([Linear(3, 3)])})
+    assert body.wte is body["wte"] and body.h[0] is body["h"][0]
+    assert getattr(Sequential(Linear(2, 2)), "0") is not None  # PyTorch's getattr(seq, "0")
+    body.head = Linear(3, 5)  # an attribute that is a Module is held, as in PyTorch
+    assert body["head"] is body.head and list(body) == ["wte", "h", "head"]
+    assert [name for name, _ in body.named_parameters()][-2:] == ["head.weight", "head.bias"]
+    body.note = "not a module"  # anything else stays a plain attribute
+    assert "note" not in body and body.note == "not a module"
+    with pytest.raises(AttributeError, match=r"ModuleDict has no attribute or module 'wpe'; "
+                                             r"it holds 'wte', 'h', 'head'"):
+        body.wpe

@@ -391,3 +391,23 @@ def test_a_module_overriding_call_is_called_as_in_pytorch(torch, lesson):
     assert list(theirs.parameters()) == []
     assert [n for n, _ in ours.named_parameters()] == ["layers.0.weight", "layers.0.bias",
                                                        "layers.2.weight", "layers.2.bias"]
+
+
+class _Tied(Module):
+    """A model whose output layer shares the embedding's weight (weight tying, as GPT-2)."""
+
+    def __init__(self) -> None:
+        self.wte = nn.Embedding(5, 3)
+        self.lm_head = Linear(3, 5, bias=False)
+        self.lm_head.weight = self.wte.weight
+
+
+def test_a_tied_weight_trains_once_but_is_saved_under_both_names(tmp_path):
+    model = _Tied()
+    assert [name for name, _ in model.named_parameters()] == ["wte.weight"]  # one parameter
+    assert list(model.state_dict()) == ["wte.weight", "lm_head.weight"]  # PyTorch's names
+    model.save(tmp_path / "tied.safetensors")
+    again = _Tied()
+    again.load(tmp_path / "tied.safetensors")
+    np.testing.assert_array_equal(again.lm_head.weight.numpy(), model.wte.weight.numpy())
+    assert again.lm_head.weight is again.wte.weight
