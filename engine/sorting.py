@@ -8,7 +8,6 @@ need no derivative code of their own.
 from __future__ import annotations
 
 from collections import namedtuple
-from typing import Any
 
 import numpy as np
 

@@ -8,7 +8,7 @@ dtype; the scale min(max_norm / (norm + 1e-6), 1) multiplies every gradient.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from typing import Iterable
 
 import numpy as np
 

@@ -2,7 +2,6 @@
 in place, and the general one: threads, released graphs, engine.grad, create_graph)."""
 from __future__ import annotations
 
-import random
 import sys
 import threading
 
