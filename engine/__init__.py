@@ -39,16 +39,18 @@ for _module, _names in {
                       "gather tril triu cat stack split chunk index_select select narrow "
                       "unbind flip roll tile masked_select movedim"),
     "engine.dtypes": ("bool uint8 int8 int16 short int32 int int64 long float16 half float32 "
-                      "float float64 double get_default_dtype set_default_dtype"),
+                      "float float64 double bfloat16 get_default_dtype set_default_dtype"),
     "engine.sorting": "sort argsort topk",
     "engine.products": "mm bmm mv dot outer addmm",
     "engine.functions": "isclose allclose equal histogram nonzero numel",
     "engine.device": "device cuda",
+    "engine.backends": "compile",
 }.items():
     _LAZY.update(dict.fromkeys(_names.split(), _module))
 _SUBMODULES = {"nn": "nn", "optim": "nn.optim", "utils": "engine.utils",
                "autograd": "engine.autograd", "functional": "engine.functional",
-               "multiprocessing": "engine.multiprocessing"}
+               "multiprocessing": "engine.multiprocessing", "amp": "engine.amp",
+               "backends": "engine.backends", "distributed": "engine.distributed"}
 
 __all__ = ["Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad",
            "topological_order", "gradcheck", "GradcheckError", *_LAZY, *_SUBMODULES]

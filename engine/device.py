@@ -52,6 +52,16 @@ class _Cuda:
 
     manual_seed_all = manual_seed
 
+    @staticmethod
+    def is_bf16_supported() -> bool:
+        return False
+
+    @property
+    def amp(self) -> Any:
+        """torch.cuda.amp, for its GradScaler (engine/amp.py; it works on the CPU here)."""
+        from engine import amp  # here: amp imports the Tensor core, which imports this module
+        return amp
+
 
 cuda = _Cuda()
 

@@ -30,11 +30,32 @@ float16 = np.dtype(np.float16)
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
 
+
+
+class _NoNumpyType:
+    """A PyTorch dtype numpy has no type for (bfloat16): named, so code that lists PyTorch's
+    dtypes runs, and refused with a clear error wherever a tensor would take it (numpy asks
+    an object for its `.dtype`, which raises)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @property
+    def dtype(self) -> np.dtype:
+        raise TypeError(f"{self.name}: numpy, which holds this engine's numbers, has no "
+                        f"{self.name} type; use float32 (or float16)")
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+
+bfloat16 = _NoNumpyType("bfloat16")
+
 # PyTorch's names, as `engine` (and so `import engine as torch`) offers them
 NAMES = {"bool": bool_, "uint8": uint8, "int8": int8, "int16": int16, "short": int16,
          "int32": int32, "int": int32, "int64": int64, "long": int64, "float16": float16,
          "half": float16, "float32": float32, "float": float32, "float64": float64,
-         "double": float64}
+         "double": float64, "bfloat16": bfloat16}
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}  # bool < int < float
 _defaults = [bool_, int64, float32]  # the dtype of a Python bool, int and float, by category

@@ -6,7 +6,7 @@ containers, normalisation, `functional` (`import nn.functional as F`), `init`, `
 The losses are reachable at the top level too (`nn.cross_entropy`), and so are the
 optimizers (`nn.SGD`, `nn.Adam`, `nn.AdamW`).
 """
-from nn import functional, init, scalar, utils
+from nn import functional, init, parallel, scalar, utils
 from nn.container import ModuleDict, ModuleList, Sequential
 from nn.functional import cross_entropy, hinge_loss, mse_loss, nll_loss
 from nn.layers import (GELU, CrossEntropyLoss, Dropout, Embedding, Flatten, Identity, Linear,

@@ -1,4 +1,5 @@
-"""nanoGPT's model.py, as Karpathy wrote it, on this engine with only its imports changed.
+"""nanoGPT (model.py, train.py, sample.py), as Karpathy wrote it, on this engine with only its
+imports changed.
 
 tests/fixtures/nanogpt/model.py is the file from karpathy/nanoGPT (MIT licence; the README
 there says which commit). `load_model` changes its three import lines, `import torch`,
@@ -13,11 +14,24 @@ engine draws PyTorch's numbers, so the losses, gradient norms and sampled tokens
 PyTorch's: recorded in tests/fixtures/nanogpt/torch_run.json, and compared with a live
 PyTorch run where it is installed (SCRATCHGRAD_NANOGPT_TORCH=record writes the recording
 anew).
+
+The scripts run as a user runs them, in a folder of their own: `python train.py` with
+nanoGPT's CPU settings (`--device=cpu --compile=False`, float32, a small model, gradient
+accumulation, the cosine schedule, an evaluation and a checkpoint `out/ckpt.pt` written
+with `torch.save`), on makemore's names as characters (data/names/train.bin, val.bin and
+meta.pkl, made as nanoGPT's shakespeare_char/prepare.py makes its own), then `python
+sample.py`, which reads the checkpoint with `torch.load` and writes names. train.py's two
+torch imports that are not `import torch` become `from nn.parallel import ...` and `from
+engine.distributed import ...`.
 """
 from __future__ import annotations
 
 import json
 import os
+import pickle
+import re
+import shutil
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -28,11 +42,28 @@ import pytest
 
 from engine.atomic import write_bytes
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "nanogpt"
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "nanogpt"
 RECORDING = FIXTURES / "torch_run.json"
 IMPORTS = {"import torch\n": "import engine as torch\n",
            "import torch.nn as nn\n": "import nn\n",
            "from torch.nn import functional as F\n": "from nn import functional as F\n"}
+SCRIPT_IMPORTS = {
+    "model.py": IMPORTS,
+    "train.py": {"import torch\n": "import engine as torch\n",
+                 "from torch.nn.parallel import": "from nn.parallel import",
+                 "from torch.distributed import": "from engine.distributed import"},
+    "sample.py": {"import torch\n": "import engine as torch\n"},
+    "configurator.py": {},
+}
+# nanoGPT's README's CPU recipe, smaller: float32, a one-layer model, 8 steps of 2 micro-batches
+TRAIN = ["--dataset=names", "--device=cpu", "--compile=False", "--dtype=float32",
+         "--eval_iters=3", "--eval_interval=4", "--log_interval=1", "--block_size=16",
+         "--batch_size=4", "--gradient_accumulation_steps=2", "--n_layer=1", "--n_head=2",
+         "--n_embd=16", "--max_iters=8", "--lr_decay_iters=8", "--warmup_iters=2",
+         "--learning_rate=0.01", "--min_lr=0.001", "--dropout=0.0"]
+SAMPLE = ["--device=cpu", "--compile=False", "--dtype=float32", "--num_samples=2",
+          "--max_new_tokens=30", "--start=\n"]
 
 
 def load_model(ours: bool) -> types.ModuleType:
@@ -139,3 +170,102 @@ def test_crop_block_size_shortens_the_model_it_runs_on():
     assert tuple(logits.shape) == (2, 1, 11) and loss is None
     with pytest.raises(AssertionError, match="Cannot forward sequence of length 5"):
         gpt(engine.zeros((2, 5), dtype=engine.long))
+
+
+# --- train.py and sample.py, run as scripts ---
+
+
+def script_folder(folder: Path, ours: bool) -> Path:
+    """nanoGPT's scripts (imports changed when `ours`) and makemore's names as its data set,
+    as shakespeare_char/prepare.py lays one out: uint16 ids of characters, 90% to train."""
+    folder.mkdir()
+    for name, changes in SCRIPT_IMPORTS.items():
+        source = (FIXTURES / name).read_text()
+        for old, new in changes.items() if ours else ():
+            assert source.count(old) == 1, f"{name} no longer has {old!r} once"
+            source = source.replace(old, new)
+        (folder / name).write_text(source)
+    text = (ROOT / "demos" / "names.txt").read_text()
+    chars = sorted(set(text))
+    ids = np.array([chars.index(c) for c in text], np.uint16)
+    data = folder / "data" / "names"
+    data.mkdir(parents=True)
+    cut = int(0.9 * len(ids))
+    ids[:cut].tofile(data / "train.bin")
+    ids[cut:].tofile(data / "val.bin")
+    meta = {"vocab_size": len(chars), "itos": dict(enumerate(chars)),
+            "stoi": {c: i for i, c in enumerate(chars)}}
+    (data / "meta.pkl").write_bytes(pickle.dumps(meta))  # the scripts read it back themselves
+    # sample.py imports tiktoken (GPT-2's tokenizer) but uses it only for a data set without
+    # meta.pkl: a stand-in that says so, where the package is not installed
+    (folder / "tiktoken.py").write_text(
+        "def get_encoding(name):\n    raise RuntimeError('the tiktoken stand-in of "
+        "tests/test_nanogpt.py: this data set has meta.pkl')\n")
+    return folder
+
+
+def run_script(folder: Path, script: str, args: list[str]) -> str:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1",
+           "OPENBLAS_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, script, *args], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"{script} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+def training_log(stdout: str) -> dict:
+    """The losses train.py prints: each step's, and each evaluation's train and val loss."""
+    return {"steps": [float(x) for x in re.findall(r"^iter \d+: loss ([\d.]+)", stdout, re.M)],
+            "evals": [[float(a), float(b)] for a, b in re.findall(
+                r"^step \d+: train loss ([\d.]+), val loss ([\d.]+)", stdout, re.M)]}
+
+
+def samples(stdout: str) -> list[str]:
+    """The texts sample.py prints after reading meta.pkl, each followed by a line of dashes."""
+    return stdout.split("Loading meta from data/names/meta.pkl...\n", 1)[1].split(
+        "\n---------------\n")[:-1]
+
+
+@pytest.fixture(scope="module")
+def our_scripts(tmp_path_factory) -> dict:
+    folder = script_folder(tmp_path_factory.mktemp("nanogpt") / "ours", ours=True)
+    log = training_log(run_script(folder, "train.py", TRAIN))
+    return {"folder": folder, "log": log,
+            "samples": samples(run_script(folder, "sample.py", SAMPLE))}
+
+
+def check_same_training(ours: dict, theirs: dict) -> None:
+    assert len(ours["steps"]) == len(theirs["steps"]) == 9  # iterations 0 to 8
+    np.testing.assert_allclose(ours["steps"], theirs["steps"], atol=2e-4)
+    np.testing.assert_allclose(ours["evals"], theirs["evals"], atol=2e-4)
+
+
+def test_train_py_and_sample_py_run_here_as_they_ran_on_pytorch(our_scripts):
+    recorded = json.loads(RECORDING.read_text())["scripts"]
+    log = our_scripts["log"]
+    assert log["evals"][-1][0] < log["evals"][0][0]  # the training loss fell
+    check_same_training(log, recorded["log"])
+    assert (our_scripts["folder"] / "out" / "ckpt.pt").exists()
+    assert our_scripts["samples"] == recorded["samples"] and len(our_scripts["samples"]) == 2
+
+
+def test_train_py_and_sample_py_match_pytorch_live_and_read_each_others_checkpoints(
+        our_scripts, tmp_path):
+    pytest.importorskip("torch")
+    folder = script_folder(tmp_path / "torch", ours=False)
+    theirs = {"log": training_log(run_script(folder, "train.py", TRAIN)),
+              "samples": samples(run_script(folder, "sample.py", SAMPLE))}
+    if os.environ.get("SCRATCHGRAD_NANOGPT_TORCH") == "record":
+        recorded = json.loads(RECORDING.read_text())
+        recorded["scripts"] = theirs
+        write_bytes(RECORDING, (json.dumps(recorded, indent=1) + "\n").encode())
+    check_same_training(our_scripts["log"], theirs["log"])
+    assert our_scripts["samples"] == theirs["samples"]
+    # PyTorch's sample.py reads the checkpoint our train.py wrote, and ours reads PyTorch's
+    shutil.copy(our_scripts["folder"] / "out" / "ckpt.pt", folder / "out" / "ckpt.pt")
+    assert samples(run_script(folder, "sample.py", SAMPLE)) == our_scripts["samples"]
+    shutil.copy(tmp_path / "torch" / "out" / "ckpt.pt", our_scripts["folder"] / "theirs.pt")
+    (our_scripts["folder"] / "theirs").mkdir()
+    shutil.copy(folder / "out" / "ckpt.pt", our_scripts["folder"] / "theirs" / "ckpt.pt")
+    assert samples(run_script(our_scripts["folder"], "sample.py",
+                              SAMPLE + ["--out_dir=theirs"])) == theirs["samples"]

@@ -1,0 +1,39 @@
+"""engine/backends.py, engine/distributed.py and nn/parallel.py: what a CPU-only engine says
+to the switches and launchers of GPU training scripts (nanoGPT's train.py sets the first and
+imports the others)."""
+from __future__ import annotations
+
+import pytest
+
+import engine
+import nn
+from engine.distributed import destroy_process_group, init_process_group
+from nn.parallel import DistributedDataParallel
+
+
+def test_gpu_switches_are_kept_and_compile_returns_the_model():
+    engine.backends.cuda.matmul.allow_tf32 = True
+    engine.backends.cudnn.allow_tf32 = True
+    assert engine.backends.cuda.matmul.allow_tf32 and not engine.backends.mps.is_available()
+    model = nn.Linear(2, 3)
+    assert engine.compile(model) is model
+    assert engine.compile(mode="reduce-overhead")(model) is model  # the decorator form
+    assert not engine.cuda.is_available() and not engine.cuda.is_bf16_supported()
+
+
+@pytest.mark.parametrize("call", [lambda: init_process_group(backend="gloo"),
+                                  destroy_process_group,
+                                  lambda: DistributedDataParallel(nn.Linear(2, 2))])
+def test_launching_many_processes_is_refused_with_what_to_do(call):
+    with pytest.raises(RuntimeError, match="one process on the CPU.*not torchrun"):
+        call()
+    assert not engine.distributed.is_available() and not engine.distributed.is_initialized()
+
+
+def test_bfloat16_is_named_and_refused_where_a_tensor_would_take_it():
+    dtypes = {"float32": engine.float32, "bfloat16": engine.bfloat16}  # train.py's table
+    assert repr(dtypes["bfloat16"]) == "torch.bfloat16"
+    with pytest.raises(TypeError, match="numpy, .* has no bfloat16 type; use float32"):
+        engine.zeros(2, dtype=engine.bfloat16)
+    with pytest.raises(TypeError, match="has no bfloat16 type"):
+        engine.ones(2).to(engine.bfloat16)
