@@ -2,7 +2,8 @@
 
 This namespace is also what PyTorch code finds under `torch.` when it says
 `import engine as torch`: Tensor and its factories, the ops PyTorch spells as functions,
-dtypes, random numbers from a seeded `Generator`, grad modes, `grad`, and, loaded on first
+dtypes, random numbers from a seeded `Generator`, grad modes, `grad`, `save` and `load`
+(PyTorch's .pt checkpoints), and, loaded on first
 use, `nn`, `optim`, `utils.data`, `autograd`, `multiprocessing`, `cuda` and
 `device`.
 
@@ -43,8 +44,9 @@ for _module, _names in {
     "engine.sorting": "sort argsort topk",
     "engine.products": "mm bmm mv dot outer addmm",
     "engine.functions": "isclose allclose equal histogram nonzero numel",
-    "engine.device": "device cuda",
+    "engine.devices": "device cuda",
     "engine.backends": "compile",
+    "engine.serialization": "save load",  # checkpoints in torch.save's .pt format
 }.items():
     _LAZY.update(dict.fromkeys(_names.split(), _module))
 _SUBMODULES = {"nn": "nn", "optim": "nn.optim", "utils": "engine.utils",

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from engine import device as devices
+from engine import devices
 from engine.dtypes import as_array, get_default_dtype
 from engine.tensor import Tensor, _raw, add_methods
 

@@ -51,7 +51,7 @@ class _Interop:
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """`to(dtype)`, `to(device)`, `to(device, dtype)` or `to(other)`: a cast; the device
         must be the CPU (the only one this engine has)."""
-        from engine.device import dtype_of_to
+        from engine.devices import dtype_of_to
         dtype = dtype_of_to(args, dict(kwargs))
         return self if dtype is None else self._cast(dtype)
 

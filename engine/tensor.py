@@ -325,7 +325,7 @@ class Tensor(Node):
 
     @property
     def device(self) -> Any:
-        from engine.device import device
+        from engine.devices import device
         return device("cpu")
 
     @property

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.device import check as check_device
+from engine.devices import check as check_device
 from engine.dtypes import get_default_dtype
 from engine.random import manual_seed  # noqa: F401  (nn.manual_seed)
 from engine.tensor import Tensor, _as_tensor

@@ -24,8 +24,8 @@ from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
-from engine.device import check as check_device
-from engine.device import dtype_of_to
+from engine.devices import check as check_device
+from engine.devices import dtype_of_to
 from engine.graph import Node
 from engine.tensor import Tensor
 from nn import checkpoint

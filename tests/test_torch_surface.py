@@ -144,3 +144,15 @@ def test_attention_dropout_drops_whole_weights_from_the_engines_generator():
     weights = (q @ k.transpose(-2, -1) / math.sqrt(3)).masked_fill(~causal, -math.inf)
     by_hand = F.dropout(weights.softmax(-1), 0.5) @ v
     np.testing.assert_allclose(dropped.numpy(), by_hand.numpy(), rtol=1e-6)
+
+
+def test_every_name_engine_exports_is_the_function_or_class_not_a_module_of_that_name():
+    # importing engine/device.py once bound `engine.device` to the module, so that
+    # `torch.device("cpu")` failed once the engine had loaded it
+    import types
+
+    import engine.tensor  # noqa: F401  (loads every module the Tensor core pulls in)
+    for name in engine._LAZY:
+        value = getattr(engine, name)
+        assert not isinstance(value, types.ModuleType) or callable(value), name
+    assert engine.device("cpu") == "cpu" and str(engine.device("cpu")) == "cpu"
