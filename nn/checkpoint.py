@@ -69,9 +69,14 @@ class IncompatibleKeys(NamedTuple):
 
 
 def state_dict(module: Module) -> dict[str, np.ndarray]:
-    """Dotted name -> a copy of the numbers of every Value and Tensor (a Value's as a 0-d array)."""
-    return {name: np.array(node.data if isinstance(node, Value) else node)
-            for name, node in module._named_state()}
+    """Dotted name -> a copy of the numbers of every Value and Tensor (a Value's as a 0-d
+    array); a tensor held under two names (tied weights) gives both names one copy, so a
+    checkpoint stores it once, as PyTorch's does."""
+    copies: dict[int, np.ndarray] = {}
+    for _, node in module._named_state():
+        if id(node) not in copies:
+            copies[id(node)] = np.array(node.data if isinstance(node, Value) else node)
+    return {name: copies[id(node)] for name, node in module._named_state()}
 
 
 def load_state_dict(module: Module, state: Mapping[str, Any],
