@@ -63,6 +63,7 @@ from engine.tensor import Tensor
 # bfloat16 and the float8s have no numpy dtype, and the engine holds no complex numbers
 STORAGES = {"<f2": "Half", "<f4": "Float", "<f8": "Double", "|i1": "Char", "|u1": "Byte",
             "<i2": "Short", "<i4": "Int", "<i8": "Long", "|b1": "Bool"}
+UNSIGNED = {"uint16": "<u2", "uint32": "<u4", "uint64": "<u8"}  # read only (see find_class)
 ALIGNMENT = 64  # where storages start in the file, as torch.save places them
 VERSION = b"3\n"  # the archive format torch.save writes (its readers take 1 to 10)
 RECORD = "data/{}"  # a storage's record, in the archive's folder
@@ -344,6 +345,7 @@ class _Unpickler(pickle.Unpickler):
         self.storages: dict[str, np.ndarray] = {}
         self.allowed = {
             ("torch._utils", "_rebuild_tensor_v2"): self._rebuild_tensor,
+            ("torch._utils", "_rebuild_tensor_v3"): self._rebuild_typed_tensor,
             ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
             ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
             ("collections", "OrderedDict"): OrderedDict,
@@ -354,6 +356,12 @@ class _Unpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> _Global:
         if (module, name) in self.allowed:
             return _Global(f"{module}.{name}", self.allowed[module, name])
+        # torch >= 2.3 writes the dtypes without a storage type of their own (uint16, ...)
+        # as raw bytes, and the dtype beside them (_rebuild_tensor_v3)
+        if (module, name) == ("torch.storage", "UntypedStorage"):
+            return _Global("torch.storage.UntypedStorage", dtype="|u1")
+        if module == "torch" and name in UNSIGNED:
+            return _Global(f"torch.{name}", dtype=UNSIGNED[name])
         if module == "torch" and name.endswith("Storage"):
             dtype = {v: k for k, v in STORAGES.items()}.get(name.removesuffix("Storage"))
             if dtype:
@@ -437,6 +445,19 @@ class _Unpickler(pickle.Unpickler):
         view = np.lib.stride_tricks.as_strided(
             storage[offset:], size, tuple(s * storage.itemsize for s in stride))
         return Tensor(view, requires_grad=requires_grad)
+
+
+    def _rebuild_typed_tensor(self, storage: Any, offset: Any, size: Any, stride: Any,
+                              requires_grad: Any, hooks: Any, dtype: Any,
+                              metadata: Any = None) -> Tensor:
+        """torch._utils._rebuild_tensor_v3: _rebuild_tensor_v2 over raw bytes read as `dtype`."""
+        if not (isinstance(dtype, _Global) and dtype.dtype and isinstance(storage, np.ndarray)
+                and storage.dtype == np.uint8 and storage.size % np.dtype(dtype.dtype).itemsize
+                == 0):
+            raise pickle.UnpicklingError(f"{self.name}: a typed tensor's description is "
+                                         f"malformed (dtype {dtype!r:.40})")
+        return self._rebuild_tensor(storage.view(dtype.dtype), offset, size, stride,
+                                    requires_grad, hooks, metadata)
 
 
 def _rebuild_parameter(data: Any, requires_grad: Any, hooks: Any, state: Any = None) -> Any:

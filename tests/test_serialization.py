@@ -225,6 +225,16 @@ def test_we_read_what_pytorch_writes(torch, tmp_path: Path) -> None:
     assert isinstance(back["frozen"], nn.Parameter)
 
 
+@pytest.mark.parametrize("dtype", ["uint16", "uint32", "uint64"])
+def test_we_read_the_unsigned_ints_pytorch_writes_as_raw_bytes(torch, tmp_path: Path,
+                                                               dtype: str) -> None:
+    numbers = torch.tensor([[1, 2, 3], [4, 5, 60000]]).to(getattr(torch, dtype))
+    torch.save({"t": numbers, "view": numbers.T[1:]}, tmp_path / "u.pt")
+    got = engine.load(tmp_path / "u.pt")
+    assert got["t"].dtype == np.dtype(dtype) and got["t"].tolist() == numbers.tolist()
+    assert got["view"].tolist() == numbers.T[1:].tolist()
+
+
 @pytest.mark.parametrize("dtype", ["bfloat16", "complex64"])
 def test_dtypes_numpy_lacks_are_refused_by_name(torch, tmp_path: Path, dtype: str) -> None:
     torch.save({"w": torch.zeros(2, dtype=getattr(torch, dtype))}, tmp_path / "x.pt")
