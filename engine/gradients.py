@@ -158,6 +158,33 @@ class _Gradients:
         else:
             old._data = old._data + g
 
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Any:
+        """Call hook(grad) whenever a backward pass has this tensor's whole gradient, before
+        it goes on to the tensor's inputs (or, for a leaf, into `.grad`); a Tensor the hook
+        returns replaces the gradient. Returns a handle whose remove() takes the hook out."""
+        # here, not at the top: engine.utils loads the data pipeline, which needs the Tensor
+        from engine.utils import hooks
+        if not self.requires_grad:
+            raise RuntimeError("register_hook on a tensor that does not require grad: no "
+                               "gradient will ever reach it")
+        if "_hooks" not in self.__dict__:
+            self._hooks = {}
+        return hooks.add(self._hooks, hook, "register_hook")
+
+    def _hooked(self, g: Any, create_graph: bool) -> Any:
+        """g after this tensor's hooks, each given the gradient as a Tensor of its own."""
+        for hook in list(self._hooks.values()):
+            given = g if isinstance(g, Tensor) else _leaf(np.array(g))
+            result = hook(given)
+            if result is None:
+                continue
+            if not isinstance(result, Tensor) or result.shape != given.shape:
+                raise RuntimeError(f"a hook of a tensor of shape {tuple(self.shape)} returned "
+                                   f"{result!r:.60}; it must return None or a gradient of "
+                                   "that shape")
+            g = result if create_graph else result._data
+        return g
+
     def _seed(self, gradient: Any, create_graph: bool, what: str) -> Any:
         """The gradient a backward pass starts from at this tensor: 1 for a one-entry
         tensor, else `gradient`, which must have this tensor's shape."""

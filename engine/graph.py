@@ -63,6 +63,7 @@ class Node:
     _GRAD_ZERO: Any = 0.0  # what a node's grad is reset to: 0.0 for Value, None for Tensor
     _vsum = None  # Tensor: the versions its op saw (see Tensor); Values are never changed in place
     _releasable = False  # whether a backward pass frees the graph behind it (Tensor: as PyTorch)
+    _hooks: Any = ()  # Tensor.register_hook's: a dict of the tensor's own once it has one
     _rule_is_vjp = False  # Tensor: its rule is the vjp; a Value carries it as rule.vjp
     # the floating-point mode a backward pass runs in (Tensor: no numpy warnings at inf and nan)
     _arithmetic = staticmethod(contextlib.nullcontext)
@@ -234,6 +235,8 @@ def run_backward(roots: Sequence[Node], seeds: Sequence[Any], *, create_graph: b
             g = pop(node, None)
             if g is None:  # no root's gradient reaches it
                 continue
+            if node._hooks:
+                g = node._hooked(g, create_graph)
             vsum = node._vsum
             if vsum is not None and vsum != node._versions():
                 node._modified_in_place()
@@ -271,6 +274,8 @@ def run_backward(roots: Sequence[Node], seeds: Sequence[Any], *, create_graph: b
     for leaf in grads:
         if leaf._rule is _released:  # an interior node of a graph already backpropagated
             _released()
+        if leaf._hooks:
+            grads[leaf] = leaf._hooked(grads[leaf], create_graph)
     if captured is not None:
         for leaf, g in grads.items():
             if leaf in captured:

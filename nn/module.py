@@ -28,6 +28,8 @@ from engine.devices import check as check_device
 from engine.devices import dtype_of_to
 from engine.graph import Node
 from engine.tensor import Tensor
+from engine.utils import hooks
+from engine.utils.hooks import RemovableHandle
 from nn import checkpoint
 from nn.parameter import Parameter
 
@@ -56,7 +58,29 @@ class Module:
         if forward is None:
             raise TypeError(f"{type(self).__name__} has no forward(); define "
                             "forward(self, x) to say what calling it computes")
-        return forward(*args, **kwargs)
+        before, after = self.__dict__.get("_forward_pre_hooks"), self.__dict__.get("_forward_hooks")
+        for hook in list(before.values()) if before else ():
+            changed = hook(self, args)
+            if changed is not None:
+                args = changed if isinstance(changed, tuple) else (changed,)
+        output = forward(*args, **kwargs)
+        for hook in list(after.values()) if after else ():
+            changed = hook(self, args, output)
+            if changed is not None:
+                output = changed
+        return output
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call hook(module, args) before each forward(); a value it returns (a tuple, or
+        one argument) replaces the arguments. Returns a handle whose remove() undoes it."""
+        return hooks.add(self.__dict__.setdefault("_forward_pre_hooks", {}), hook,
+                         "register_forward_pre_hook")
+
+    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call hook(module, args, output) after each forward() (fast.ai's activation
+        statistics, feature extraction); a value it returns replaces the output."""
+        return hooks.add(self.__dict__.setdefault("_forward_hooks", {}), hook,
+                         "register_forward_hook")
 
     # --- PyTorch's registering calls, over plain attributes ---
 
