@@ -1,6 +1,7 @@
 """nn/optim/lr_scheduler.py: every scheduler's learning rates equal torch.optim.lr_scheduler's
-over 100 steps, with several groups, stacked schedulers and jumps to an epoch; closed forms
-without PyTorch; state_dict; errors."""
+over 100 steps, with several groups, stacked schedulers and jumps to an epoch (and
+OneCycleLR's momentum, ReduceLROnPlateau's response to a metric); closed forms without
+PyTorch; state_dict; errors."""
 from __future__ import annotations
 
 import math
@@ -28,6 +29,20 @@ SCHEDULERS = {
     "CosineAnnealingLR": lambda sched, opt: sched.CosineAnnealingLR(opt, T_max=30),
     "CosineAnnealingLR_eta_min": lambda sched, opt: sched.CosineAnnealingLR(opt, T_max=17,
                                                                             eta_min=0.01),
+    "MultiplicativeLR": lambda sched, opt: sched.MultiplicativeLR(opt, lambda e: 0.95),
+    "ConstantLR": lambda sched, opt: sched.ConstantLR(opt, factor=0.25, total_iters=12),
+    "PolynomialLR": lambda sched, opt: sched.PolynomialLR(opt, total_iters=60, power=2.0),
+    "CosineAnnealingWarmRestarts": lambda sched, opt: sched.CosineAnnealingWarmRestarts(
+        opt, T_0=10, T_mult=2, eta_min=0.001),
+    "OneCycleLR": lambda sched, opt: sched.OneCycleLR(opt, max_lr=[1.0, 2.0], total_steps=100),
+    "OneCycleLR_linear_three_phase": lambda sched, opt: sched.OneCycleLR(
+        opt, max_lr=0.5, epochs=10, steps_per_epoch=10, pct_start=0.25,
+        anneal_strategy="linear", three_phase=True),
+    "SequentialLR": lambda sched, opt: sched.SequentialLR(
+        opt, [sched.LinearLR(opt, start_factor=0.1, total_iters=10),
+              sched.CosineAnnealingLR(opt, T_max=50), sched.StepLR(opt, 5)], milestones=[10, 60]),
+    "ChainedScheduler": lambda sched, opt: sched.ChainedScheduler(
+        [sched.ConstantLR(opt, factor=0.1, total_iters=5), sched.ExponentialLR(opt, 0.9)]),
 }
 
 
@@ -88,6 +103,89 @@ def test_closed_forms_without_pytorch():
         [0.1, 0.03, 0.03, 0.03 * 0.09, 0.03 * 0.09 * 0.3], rel=1e-12)
 
 
+def momenta(torch, make, steps=100):
+    """The momentum (SGD) and beta1 (Adam) OneCycleLR sets at each step, on `torch`."""
+    out = []
+    for optimizer, key in ((torch.optim.SGD, "momentum"), (torch.optim.Adam, "betas")):
+        opt = optimizer([torch.zeros(2, requires_grad=True)], lr=0.1)
+        scheduler = make(torch.optim.lr_scheduler, opt)
+        row = []
+        for _ in range(steps):
+            opt.step()
+            scheduler.step()
+            value = opt.param_groups[0][key]
+            row.append(value[0] if key == "betas" else value)
+        out.append(row)
+    return np.array(out)
+
+
+def one_cycle(sched, opt):
+    return sched.OneCycleLR(opt, max_lr=1.0, total_steps=100)
+
+
+def test_one_cycle_moves_momentum_against_the_lr_as_pytorchs(torch):
+    np.testing.assert_array_equal(momenta(engine, one_cycle), momenta(torch, one_cycle))
+
+
+def test_one_cycle_without_pytorch():
+    lrs = learning_rates(engine, SCHEDULERS["OneCycleLR"])[:, 0]
+    # 100 steps are epochs 0 to 99: up to max_lr at epoch 29 (30% in), down to its 1/25/1e4
+    assert lrs[0] == pytest.approx(1.0 / 25) and lrs[99] == pytest.approx(1.0 / 25 / 1e4)
+    assert lrs.argmax() == 29 and lrs.max() == 1.0
+    cycle = momenta(engine, one_cycle, steps=99)[0]  # after steps 1 .. 99
+    assert cycle[28] == pytest.approx(0.85) and cycle[-1] == pytest.approx(0.95)
+    with pytest.raises(ValueError, match="Tried to step 101 times"):
+        learning_rates(engine, SCHEDULERS["OneCycleLR"], steps=101)
+
+
+def plateau(torch, losses, **options):
+    """The lr ReduceLROnPlateau sets after each metric in `losses`, on `torch`."""
+    opt = torch.optim.SGD([torch.zeros(2, requires_grad=True)], lr=1.0)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **options)
+    lrs = []
+    for loss in losses:
+        scheduler.step(loss)
+        lrs.append(scheduler.get_last_lr()[0])
+    return lrs
+
+
+PLATEAU = [1.0, 0.9, 0.95, 0.91, 0.92, 0.93, 0.85, 0.86, 0.87, 0.88, 0.89, 0.9, 0.91]
+PLATEAU_OPTIONS = [dict(patience=2), dict(patience=1, cooldown=2, factor=0.5, min_lr=0.3),
+                   dict(mode="max", patience=0, threshold=0.05, threshold_mode="abs")]
+
+
+@pytest.mark.parametrize("options", PLATEAU_OPTIONS, ids=str)
+def test_reduce_on_plateau_is_pytorchs(torch, options):
+    assert plateau(engine, PLATEAU, **options) == plateau(torch, PLATEAU, **options)
+
+
+def test_reduce_on_plateau_without_pytorch():
+    # patience 2: cut at the third metric in a row without a new best: 0.95, 0.91, 0.92 (the
+    # best is 0.9); 0.85 is a new best, then 0.86, 0.87, 0.88; then 0.89, 0.9, 0.91
+    assert plateau(engine, PLATEAU, patience=2) == pytest.approx(
+        [1.0] * 4 + [0.1] * 5 + [0.01] * 3 + [0.001], rel=1e-12)
+    lrs = plateau(engine, [1.0] * 20, patience=0, factor=0.5, min_lr=0.3)
+    assert min(lrs) == 0.3 and lrs[:3] == [1.0, 0.5, 0.3]
+
+
+def test_sequential_lr_state_dict_holds_its_schedulers():
+    opt = SGD([Tensor(np.zeros(1), requires_grad=True)], lr=0.2)
+    scheduler = SCHEDULERS["SequentialLR"](lr_scheduler, opt)
+    for _ in range(12):
+        opt.step()
+        scheduler.step()
+    state = scheduler.state_dict()
+    assert [s["last_epoch"] for s in state["_schedulers"]] == [9, 2, -1]
+    again_opt = SGD([Tensor(np.zeros(1), requires_grad=True)], lr=0.2)
+    again = SCHEDULERS["SequentialLR"](lr_scheduler, again_opt)
+    again_opt.load_state_dict(opt.state_dict())
+    again.load_state_dict(state)
+    for o, s in ((opt, scheduler), (again_opt, again)):
+        o.step()
+        s.step()
+    assert again.get_last_lr() == scheduler.get_last_lr()
+
+
 def test_the_optimizer_steps_with_the_scheduled_lr():
     p = Tensor(np.array([1.0]), requires_grad=True, dtype=np.float64)
     opt = SGD([p], lr=1.0)
@@ -136,6 +234,17 @@ def test_lambda_lr_state_leaves_the_functions_out():
      r"start_factor must be in \(0, 1\]"),
     (lambda opt: lr_scheduler.LinearLR(opt, end_factor=2), ValueError,
      r"end_factor must be in \[0, 1\]"),
+    (lambda opt: lr_scheduler.OneCycleLR(opt, 1.0), ValueError,
+     r"either total_steps OR \(epochs AND steps_per_epoch\)"),
+    (lambda opt: lr_scheduler.OneCycleLR(nn.optim.Adagrad([Tensor(np.zeros(1),
+                                                                  requires_grad=True)]),
+                                         1.0, 10), ValueError, "must support momentum"),
+    (lambda opt: lr_scheduler.SequentialLR(opt, [lr_scheduler.StepLR(opt, 2)], [3]),
+     ValueError, "one milestone fewer than schedulers"),
+    (lambda opt: lr_scheduler.ReduceLROnPlateau(opt, mode="lowest"), ValueError,
+     "mode 'lowest' is unknown"),
+    (lambda opt: lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=0), ValueError,
+     "Expected positive integer T_0"),
 ])
 def test_bad_arguments_are_refused_clearly(make, error, message):
     opt = SGD([Tensor(np.zeros(1), requires_grad=True)], lr=0.2)

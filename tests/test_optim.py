@@ -1,4 +1,4 @@
-"""nn/optim: SGD, Adam and AdamW against torch.optim's trajectories (100 steps, every option,
+"""nn/optim: SGD, Adam, AdamW, RMSprop and Adagrad against torch.optim's trajectories (100 steps, every option,
 parameter groups), against numbers recorded from PyTorch for runs without it, closed forms,
 state_dict round trips (ours and PyTorch's), Value parameters, training to convergence,
 and errors."""
@@ -73,6 +73,15 @@ OPTIMIZERS = {
     "adamw_weight_decay": lambda optim, p: optim.AdamW(p, lr=0.02, weight_decay=0.5),
     "adamw_amsgrad": lambda optim, p: optim.AdamW(p, lr=0.02, weight_decay=0.1, amsgrad=True),
     "adamw_groups": groups("AdamW", {"weight_decay": 0.0}, {"amsgrad": True}, lr=0.01),
+    "rmsprop": lambda optim, p: optim.RMSprop(p, lr=0.01),
+    "rmsprop_centered_momentum": lambda optim, p: optim.RMSprop(
+        p, lr=0.005, alpha=0.9, momentum=0.8, centered=True, weight_decay=0.01),
+    "rmsprop_groups": groups("RMSprop", {"momentum": 0.5}, {"centered": True,
+                                                            "maximize": True}, lr=0.002),
+    "adagrad": lambda optim, p: optim.Adagrad(p, lr=0.1),
+    "adagrad_all": lambda optim, p: optim.Adagrad(p, lr=0.2, lr_decay=0.01, weight_decay=0.05,
+                                                  initial_accumulator_value=0.1, eps=1e-6),
+    "adagrad_maximize": lambda optim, p: optim.Adagrad(p, lr=0.01, maximize=True),
 }
 
 
@@ -102,9 +111,13 @@ def test_trajectory_matches_the_numbers_recorded_from_pytorch(name):
     torch 2.13.0 computed them in float64 (RECORDED, below)."""
     losses, params = trajectory(engine, OPTIMIZERS[name])
     want_losses, want_params = RECORDED[name]
-    np.testing.assert_allclose(losses[[0, 9, 99]], want_losses, rtol=1e-9)
+    # torch's addcmul_ (RMSprop's v += (1 - alpha) g^2) rounds once, as a fused multiply-add;
+    # numpy rounds twice. Plain RMSprop's steps near the minimum, g / sqrt(v) with v small,
+    # magnify that last bit to 1e-8 over 100 steps
+    rtol = 1e-7 if name == "rmsprop" else 1e-9
+    np.testing.assert_allclose(losses[[0, 9, 99]], want_losses, rtol=rtol)
     np.testing.assert_allclose(np.concatenate([p.ravel() for p in params]), want_params,
-                               rtol=1e-9, atol=1e-12)
+                               rtol=rtol, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
