@@ -214,7 +214,7 @@ class _ConvNd(Module):
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}")
         if self.padding != (0,) * nd:
-            text += f", padding={self.padding!r}"
+            text += f", padding={self.padding}"  # PyTorch shows padding=same unquoted
         if self.dilation != (1,) * nd:
             text += f", dilation={self.dilation}"
         if self.groups != 1:
