@@ -51,6 +51,18 @@ def _empty(shape: tuple, dtype: Any, device: Any = None) -> np.ndarray:
     return np.empty(shape, _float_dtype(dtype))
 
 
+def _add_weight_and_bias(layer: Module, shape: tuple, bias: bool, dtype: Any,
+                         device: Any) -> None:
+    """layer.weight of `shape` and layer.bias (shape[0],) (or None), initialised by the
+    layer's reset_parameters."""
+    layer.weight = Parameter(_empty(shape, dtype, device))
+    layer.bias = Parameter(_empty(shape[:1], dtype)) if bias else None
+    layer.weight.label = "weight"
+    if layer.bias is not None:
+        layer.bias.label = "bias"
+    layer.reset_parameters()
+
+
 def _uniform_init(weight: Tensor, bias: Tensor | None) -> None:
     """PyTorch's default for Linear and the convolutions, drawn from the engine's generator:
     weight and bias uniform in [-1/sqrt(fan_in), 1/sqrt(fan_in)] (kaiming_uniform_ with
@@ -73,12 +85,7 @@ class Linear(Module):
                  device: Any = None, dtype: Any = None) -> None:
         self.in_features = _size("Linear", "in_features", in_features)
         self.out_features = _size("Linear", "out_features", out_features)
-        self.weight = Parameter(_empty((out_features, in_features), dtype, device))
-        self.bias = Parameter(_empty((out_features,), dtype)) if bias else None
-        self.weight.label = "weight"
-        if self.bias is not None:
-            self.bias.label = "bias"
-        self.reset_parameters()
+        _add_weight_and_bias(self, (out_features, in_features), bias, dtype, device)
 
     def reset_parameters(self) -> None:
         """PyTorch's initialisation, drawn from the engine's generator."""
@@ -193,13 +200,8 @@ class _ConvNd(Module):
             raise ValueError(f"{name}: padding='same' is not supported for strided "
                              f"convolutions (stride {self.stride})")
         self.padding_mode = padding_mode
-        self.weight = Parameter(_empty((out_channels, in_channels // groups, *self.kernel_size),
-                                       dtype, device))
-        self.bias = Parameter(_empty((out_channels,), dtype)) if bias else None
-        self.weight.label = "weight"
-        if self.bias is not None:
-            self.bias.label = "bias"
-        self.reset_parameters()
+        _add_weight_and_bias(self, (out_channels, in_channels // groups, *self.kernel_size),
+                             bias, dtype, device)
 
     def reset_parameters(self) -> None:
         """PyTorch's initialisation, drawn from the engine's generator."""
