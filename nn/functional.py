@@ -1,7 +1,8 @@
 """The functional forms of layers and losses, as torch.nn.functional (`import nn.functional
 as F`): linear, embedding, one_hot, the activations (relu, gelu, ...), softmax and
 log_softmax, layer_norm and batch_norm, dropout, and the losses cross_entropy, nll_loss,
-mse_loss (and micrograd's hinge_loss).
+mse_loss (and micrograd's hinge_loss); convolution and pooling (conv1d, conv2d, max_pool2d,
+avg_pool2d, adaptive_avg_pool2d, pad) come from nn/convolution.py.
 
 The ones every training step runs are primitive ops with a rule of their own, written
 beside them in the engine's protocol (engine/tensor.py): linear (one node for x @ W.T + b,
@@ -30,6 +31,8 @@ from engine.random import bernoulli_
 from engine.reductions import _dual_sum, _exps, _logsumexp
 from engine.shapes import _put, _zero_at
 from engine.tensor import Tensor, _as_tensor, _exp, _node, _operands, _raw
+from nn.convolution import (adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d,  # noqa: F401
+                            max_pool2d, pad)
 from nn.special import normal_cdf
 
 _REDUCTIONS = ("mean", "sum", "none")

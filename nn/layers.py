@@ -1,13 +1,16 @@
 """Tensor layers with PyTorch's names, signatures, defaults, initialisation and shapes:
-Linear, Embedding, Identity, Flatten, Dropout, the activations (ReLU, GELU, Tanh,
-Sigmoid, Softmax, LogSoftmax) and the losses as modules (CrossEntropyLoss, NLLLoss,
-MSELoss). Containers are in nn/container.py, normalisation in nn/normalization.py.
+Linear, Embedding, Identity, Flatten, Dropout, the convolutions and pools (Conv1d,
+Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d; their functions are in
+nn/convolution.py), the activations (ReLU, GELU, Tanh, Sigmoid, Softmax, LogSoftmax) and
+the losses as modules (CrossEntropyLoss, NLLLoss, MSELoss). Containers are in
+nn/container.py, normalisation in nn/normalization.py.
 
 Linear's weight is (out_features, in_features), as torch.nn.Linear's, and it computes
 `F.linear`: one graph node. Initial weights are drawn as PyTorch draws them, from the
 engine's generator (engine/random.py, PyTorch's CPU numbers), so after
 `engine.manual_seed(0)` an `nn.Linear(3, 2)` holds the very weights `torch.manual_seed(0);
-torch.nn.Linear(3, 2)` holds. `nn.manual_seed` is `engine.manual_seed`.
+torch.nn.Linear(3, 2)` holds (and likewise for Conv2d). `nn.manual_seed` is
+`engine.manual_seed`.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from engine.random import manual_seed  # noqa: F401  (nn.manual_seed)
 from engine.tensor import Tensor, _as_tensor
 from nn import functional as F
 from nn import init
+from nn.convolution import _ints
 from nn.module import Module
 from nn.parameter import Parameter
 
@@ -47,6 +51,29 @@ def _empty(shape: tuple, dtype: Any, device: Any = None) -> np.ndarray:
     return np.empty(shape, _float_dtype(dtype))
 
 
+def _add_weight_and_bias(layer: Module, shape: tuple, bias: bool, dtype: Any,
+                         device: Any) -> None:
+    """layer.weight of `shape` and layer.bias (shape[0],) (or None), initialised by the
+    layer's reset_parameters."""
+    layer.weight = Parameter(_empty(shape, dtype, device))
+    layer.bias = Parameter(_empty(shape[:1], dtype)) if bias else None
+    layer.weight.label = "weight"
+    if layer.bias is not None:
+        layer.bias.label = "bias"
+    layer.reset_parameters()
+
+
+def _uniform_init(weight: Tensor, bias: Tensor | None) -> None:
+    """PyTorch's default for Linear and the convolutions, drawn from the engine's generator:
+    weight and bias uniform in [-1/sqrt(fan_in), 1/sqrt(fan_in)] (kaiming_uniform_ with
+    a = sqrt(5) for the weight)."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)
+
+
 class Linear(Module):
     """x @ weight.T + bias, with weight (out_features, in_features) and bias (out_features,).
 
@@ -58,20 +85,11 @@ class Linear(Module):
                  device: Any = None, dtype: Any = None) -> None:
         self.in_features = _size("Linear", "in_features", in_features)
         self.out_features = _size("Linear", "out_features", out_features)
-        self.weight = Parameter(_empty((out_features, in_features), dtype, device))
-        self.bias = Parameter(_empty((out_features,), dtype)) if bias else None
-        self.weight.label = "weight"
-        if self.bias is not None:
-            self.bias.label = "bias"
-        self.reset_parameters()
+        _add_weight_and_bias(self, (out_features, in_features), bias, dtype, device)
 
     def reset_parameters(self) -> None:
         """PyTorch's initialisation, drawn from the engine's generator."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _uniform_init(self.weight, self.bias)
 
     def forward(self, input: Any) -> Tensor:
         return F.linear(input, self.weight, self.bias)
@@ -150,6 +168,125 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+# --- convolutions and pooling ---
+
+class _ConvNd(Module):
+    """What Conv1d and Conv2d share: their settings, weight (out_channels, in_channels /
+    groups, *kernel_size) and bias (out_channels,), initialised as Linear's."""
+    _dims = 2
+    _function = staticmethod(F.conv2d)
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+        name, nd = type(self).__name__, self._dims
+        self.in_channels = _size(name, "in_channels", in_channels)
+        self.out_channels = _size(name, "out_channels", out_channels)
+        self.groups = _size(name, "groups", groups)
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
+                             f"({out_channels}) must both be divisible by groups ({groups})")
+        if padding_mode != "zeros":
+            raise NotImplementedError(f"{name}: padding_mode {padding_mode!r} is not supported "
+                                      "here, only 'zeros'")
+        self.kernel_size = _ints(name, "kernel_size", kernel_size, nd, 1)
+        self.stride = _ints(name, "stride", stride, nd, 1)
+        self.dilation = _ints(name, "dilation", dilation, nd, 1)
+        self.padding = padding if isinstance(padding, str) else _ints(name, "padding", padding,
+                                                                     nd, 0)
+        if padding == "same" and self.stride != (1,) * nd:
+            raise ValueError(f"{name}: padding='same' is not supported for strided "
+                             f"convolutions (stride {self.stride})")
+        self.padding_mode = padding_mode
+        _add_weight_and_bias(self, (out_channels, in_channels // groups, *self.kernel_size),
+                             bias, dtype, device)
+
+    def reset_parameters(self) -> None:
+        """PyTorch's initialisation, drawn from the engine's generator."""
+        _uniform_init(self.weight, self.bias)
+
+    def forward(self, input: Any) -> Tensor:
+        return self._function(input, self.weight, self.bias, self.stride, self.padding,
+                              self.dilation, self.groups)
+
+    def extra_repr(self) -> str:
+        nd = self._dims
+        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}")
+        if self.padding != (0,) * nd:
+            text += f", padding={self.padding}"  # PyTorch shows padding=same unquoted
+        if self.dilation != (1,) * nd:
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        return text + (", bias=False" if self.bias is None else "")
+
+
+class Conv2d(_ConvNd):
+    """F.conv2d with this layer's weight, bias and settings: (N, in_channels, H, W) ->
+    (N, out_channels, H_out, W_out)."""
+
+
+class Conv1d(_ConvNd):
+    """F.conv1d with this layer's weight, bias and settings: (N, in_channels, L) ->
+    (N, out_channels, L_out)."""
+    _dims = 1
+    _function = staticmethod(F.conv1d)
+
+
+class MaxPool2d(Module):
+    """F.max_pool2d: the largest entry of each kernel_size window, every stride (the
+    kernel_size by default) entries."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                 return_indices: bool = False, ceil_mode: bool = False) -> None:
+        self.kernel_size, self.padding, self.dilation = kernel_size, padding, dilation
+        self.stride = kernel_size if stride is None else stride
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, input: Any) -> Any:
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class AvgPool2d(Module):
+    """F.avg_pool2d: the mean of each kernel_size window, every stride (the kernel_size by
+    default) entries."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None) -> None:
+        self.kernel_size, self.padding = kernel_size, padding
+        self.stride = kernel_size if stride is None else stride
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+        self.divisor_override = divisor_override
+
+    def forward(self, input: Any) -> Tensor:
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """F.adaptive_avg_pool2d: the mean over windows that give output_size (1: the mean of
+    each channel)."""
+
+    def __init__(self, output_size: Any) -> None:
+        self.output_size = output_size
+
+    def forward(self, input: Any) -> Tensor:
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
 
 
 # --- activations ---

@@ -1,5 +1,6 @@
-"""Normalisation layers, as torch.nn's: LayerNorm (over each sample's last dims) and
-BatchNorm1d (over the batch, per channel, with running statistics for eval mode)."""
+"""Normalisation layers, as torch.nn's: LayerNorm (over each sample's last dims),
+BatchNorm1d and BatchNorm2d (over the batch, per channel, with running statistics for eval
+mode; one code for both, which differ only in the input shapes they take)."""
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -41,8 +42,8 @@ class LayerNorm(Module):
                 f"{self.elementwise_affine}, bias={self.bias is not None}")
 
 
-class BatchNorm1d(Module):
-    """Normalises each channel (dim 1 of (n, c) or (n, c, length)) over the batch.
+class _BatchNorm(Module):
+    """Normalises each channel (dim 1) over the batch (and any dims after the channel).
 
     In training it uses the batch's mean and (biased) variance and moves the running
     statistics towards them: running = (1 - momentum) running + momentum batch, with the
@@ -54,7 +55,7 @@ class BatchNorm1d(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device: Any = None,
                  dtype: Any = None, *, bias: bool = True) -> None:
-        self.num_features = _size("BatchNorm1d", "num_features", num_features)
+        self.num_features = _size(type(self).__name__, "num_features", num_features)
         self.eps, self.momentum = eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.weight = self.bias = None
@@ -72,9 +73,9 @@ class BatchNorm1d(Module):
 
     def forward(self, input: Any) -> Tensor:
         x = _as_tensor(input)
-        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
-            raise ValueError(f"{self!r} takes input of shape (n, {self.num_features}) or "
-                             f"(n, {self.num_features}, length), got {tuple(x.shape)}")
+        if x.ndim not in self._input_dims or x.shape[1] != self.num_features:
+            shapes = " or ".join(shape.format(self.num_features) for shape in self._shapes)
+            raise ValueError(f"{self!r} takes input of shape {shapes}, got {tuple(x.shape)}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked._data += 1
@@ -90,3 +91,13 @@ class BatchNorm1d(Module):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, bias={self.bias is not None}, "
                 f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """_BatchNorm over (n, c) or (n, c, length): each channel over the batch (and length)."""
+    _input_dims, _shapes = (2, 3), ("(n, {})", "(n, {}, length)")
+
+
+class BatchNorm2d(_BatchNorm):
+    """_BatchNorm over (n, c, h, w): each channel over the batch and every position."""
+    _input_dims, _shapes = (4,), ("(n, {}, h, w)",)

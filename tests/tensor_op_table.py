@@ -36,6 +36,11 @@ SHIFT = np.array([[0.0, -1.0, 0.5, -2.0]] * 4)  # a float attention mask, added 
 QKV = [((2, 2, 4, 3), (2, 2, 4, 3), (2, 2, 4, 3))]  # (B, heads, T, head size)
 
 
+def _tf(name):
+    """torch.nn.functional.NAME, for the twins of the convolution rows."""
+    return getattr(_torch().nn.functional, name)
+
+
 def attention(q, k, v, future):
     """Causal self-attention weights applied to v, on our Tensors or torch's."""
     scores = q @ k.transpose(-2, -1) * q.shape[-1] ** -0.5
@@ -240,6 +245,33 @@ TENSOR_OPS = [
     ("permute_tuple", lambda a: a.permute((2, 0, -2)), None, [real], [(2, 1, 3)]),
     ("clone", lambda a: a.clone() * a, None, [real], SHAPES),
     ("matmul", lambda a, b: a @ b, None, [real, real], MATMUL_PAIRS),
+    # convolution and pooling (nn/convolution.py); the second shape of a conv row pairs a
+    # 1x1 kernel with an unbatched input, or a kernel as large as the input
+    ("conv2d_stride_padding", lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1),
+     lambda x, w, b: _tf("conv2d")(x, w, b, stride=2, padding=1), [real, real, real],
+     [((2, 2, 5, 4), (3, 2, 3, 3), (3,)), ((2, 3, 3), (4, 2, 1, 1), (4,))]),
+    ("conv2d_same_dilation_groups", lambda x, w: F.conv2d(x, w, None, 1, "same", 2, 2),
+     lambda x, w: _tf("conv2d")(x, w, None, 1, "same", 2, 2), [real, real],
+     [((1, 4, 5, 5), (4, 2, 2, 3))]),  # an even kernel: 'same' pads one more after
+    ("conv2d_pairs_valid", lambda x, w: F.conv2d(x, w, stride=(2, 1), padding="valid",
+                                                  dilation=(1, 2)),
+     lambda x, w: _tf("conv2d")(x, w, stride=(2, 1), padding="valid", dilation=(1, 2)),
+     [real, real], [((2, 2, 5, 6), (3, 2, 2, 2)), ((1, 2, 3, 7), (2, 2, 3, 4))]),
+    ("conv1d", lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=1),
+     lambda x, w, b: _tf("conv1d")(x, w, b, stride=2, padding=1), [real, real, real],
+     [((2, 2, 7), (3, 2, 3), (3,)), ((2, 6), (3, 2, 2), (3,))]),
+    ("max_pool2d", lambda x: F.max_pool2d(x, 3, 2, 1), lambda x: _tf("max_pool2d")(x, 3, 2, 1),
+     [real], [(2, 2, 5, 6), (2, 4, 4)]),
+    ("max_pool2d_dilation", lambda x: F.max_pool2d(x, (2, 3), (1, 2), dilation=(2, 1)),
+     lambda x: _tf("max_pool2d")(x, (2, 3), (1, 2), dilation=(2, 1)), [real], [(1, 2, 5, 6)]),
+    ("avg_pool2d", lambda x: F.avg_pool2d(x, (2, 3), (1, 2), 1),
+     lambda x: _tf("avg_pool2d")(x, (2, 3), (1, 2), 1), [real], [(2, 2, 4, 5), (2, 3, 3)]),
+    ("avg_pool2d_count_exclude_pad", lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False),
+     lambda x: _tf("avg_pool2d")(x, 3, 2, 1, count_include_pad=False), [real], [(1, 2, 5, 6)]),
+    ("adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x, (1, 3)),
+     lambda x: _tf("adaptive_avg_pool2d")(x, (1, 3)), [real], [(2, 2, 4, 6), (2, 3, 3)]),
+    ("pad", lambda x: F.pad(x, (1, 2, -1, 0), value=0.5),
+     lambda x: _tf("pad")(x, (1, 2, -1, 0), value=0.5), [real], [(2, 3, 4), (3, 2)]),
     ("rmatmul_array", lambda b: np.arange(6, dtype=np.float32).reshape(2, 3) @ b,
      lambda b: b.new_tensor(np.arange(6.0).reshape(2, 3)) @ b, [real], [(3,), (3, 4)]),
 ]
@@ -273,4 +305,7 @@ KINKS = [
     ("max_ties", lambda a: a.max(), [[[1.0, 3.0, 3.0], [2.0, 0.0, 3.0]]],
      3.0, [[[0.0, 1 / 3, 1 / 3], [0.0, 0.0, 1 / 3]]]),
     ("min_ties", lambda a: a.min(), [[1.0, 1.0, 3.0]], 1.0, [[0.5, 0.5, 0.0]]),
+    ("max_pool2d_ties", lambda a: F.max_pool2d(a, 2, 1) if isinstance(a, Tensor)
+     else _tf("max_pool2d")(a, 2, 1), [[[[1.0, 1.0, 0.0], [1.0, 1.0, 2.0]]]],
+     [[[1.0, 2.0]]], [[[[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]]]),  # the first of a window's ties
 ]

@@ -1,0 +1,279 @@
+"""nn/convolution.py and the layers on it (Conv1d, Conv2d, the pools, BatchNorm2d): values
+against a direct sum over each window, PyTorch's initial weights, values and running
+statistics, clear errors, and a small CNN trained on real MNIST digits on both engines.
+The gradients of every op are checked in tests/tensor_op_table.py's rows (central
+differences, PyTorch, float32, second derivatives)."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import engine
+import nn
+import nn.functional as F
+from engine import Tensor
+
+CONV_SETTINGS = [  # input shape, weight shape, keyword settings
+    ((2, 3, 6, 5), (4, 3, 3, 3), {}),
+    ((2, 3, 6, 5), (4, 3, 3, 2), {"stride": 2, "padding": 1}),
+    ((1, 4, 7, 7), (6, 2, 3, 3), {"groups": 2, "dilation": 2, "padding": "same"}),
+    ((1, 2, 5, 6), (3, 2, 2, 2), {"padding": "same"}),  # even kernel: one more after
+    ((3, 5, 5), (2, 3, 1, 1), {}),  # unbatched, 1x1
+    ((2, 2, 4, 5), (3, 2, 4, 5), {"padding": "valid"}),  # the kernel covers the input
+    ((2, 2, 5, 7), (3, 2, 2, 3), {"stride": (2, 1), "padding": (1, 0), "dilation": (1, 2)}),
+]
+
+
+def _direct_conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """conv2d by its definition, one output entry at a time (a test's reference only)."""
+    unbatched = x.ndim == 3
+    x = x[None] if unbatched else x
+    s, d = (np.broadcast_to(v, 2) for v in (stride, dilation))
+    k = np.array(w.shape[2:])
+    if padding == "same":
+        total = d * (k - 1)
+        pads = [(t // 2, t - t // 2) for t in total]
+    else:
+        pads = [(p, p) for p in np.broadcast_to(0 if padding == "valid" else padding, 2)]
+    x = np.pad(x, [(0, 0), (0, 0), *pads])
+    span = d * (k - 1) + 1
+    out_h, out_w = (np.array(x.shape[2:]) - span) // s + 1
+    out = np.zeros((x.shape[0], w.shape[0], out_h, out_w))
+    per_group, in_group = w.shape[0] // groups, w.shape[1]
+    for o, i, j in itertools.product(range(w.shape[0]), range(out_h), range(out_w)):
+        c = o // per_group * in_group
+        window = x[:, c:c + in_group, i * s[0]:i * s[0] + span[0]:d[0],
+                   j * s[1]:j * s[1] + span[1]:d[1]]
+        out[:, o, i, j] = (window * w[o]).sum(axis=(1, 2, 3)) + (0 if b is None else b[o])
+    return out[0] if unbatched else out
+
+
+@pytest.mark.parametrize("x_shape, w_shape, settings", CONV_SETTINGS)
+def test_conv2d_is_the_sum_over_each_window(x_shape, w_shape, settings):
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(
+        w_shape[0])
+    got = F.conv2d(Tensor(x), Tensor(w), Tensor(b), **settings)
+    np.testing.assert_allclose(got.numpy(), _direct_conv2d(x, w, b, **settings), rtol=1e-12,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, settings", CONV_SETTINGS)
+def test_conv2d_in_float32_matches_pytorch_and_stays_float32(torch, x_shape, w_shape, settings):
+    rng = np.random.default_rng(1)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in (x_shape, w_shape)]
+    ours = [Tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out = F.conv2d(*ours, **settings)  # bias None
+    want = torch.nn.functional.conv2d(*theirs, **settings)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.numpy(), want.detach().numpy(), rtol=1e-5, atol=1e-5)
+    g = rng.standard_normal(out.shape).astype(np.float32)
+    out.backward(Tensor(g))
+    want.backward(torch.tensor(g))
+    for ours_x, theirs_x in zip(ours, theirs):
+        assert ours_x.grad.dtype == np.float32
+        np.testing.assert_allclose(np.asarray(ours_x.grad), theirs_x.grad.numpy(), rtol=1e-4,
+                                   atol=1e-4)
+
+
+def test_conv1d_is_conv2d_over_a_height_of_1():
+    rng = np.random.default_rng(2)
+    x, w = Tensor(rng.standard_normal((2, 4, 9))), Tensor(rng.standard_normal((6, 2, 3)))
+    got = F.conv1d(x, w, stride=2, padding=1, dilation=2, groups=2)
+    want = F.conv2d(x.unsqueeze(2), w.unsqueeze(2), stride=(1, 2), padding=(0, 1),
+                    dilation=(1, 2), groups=2).squeeze(2)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
+
+
+POOLS = [  # our call, PyTorch's (by name), the input shape
+    ("max_pool2d", (3, 2, 1), (2, 3, 7, 6)),
+    ("max_pool2d", ((2, 3), (1, 2), 0, 2), (2, 3, 7, 8)),  # dilation 2
+    ("avg_pool2d", (3, 2, 1), (2, 3, 7, 6)),
+    ("avg_pool2d", ((3, 2), 1, (1, 0), False, False), (2, 3, 5, 6)),  # padding not counted
+    ("adaptive_avg_pool2d", (1,), (2, 3, 6, 4)),
+    ("adaptive_avg_pool2d", ((3, None),), (3, 6, 4)),
+]
+
+
+@pytest.mark.parametrize("name, args, shape", POOLS)
+@pytest.mark.parametrize("ties", [False, True])
+def test_pools_match_pytorch_with_ties_and_strides_other_than_the_kernel(torch, name, args,
+                                                                       shape, ties):
+    """Ties (entries rounded to few values) send max_pool's gradient to PyTorch's pick."""
+    x = np.random.default_rng(3).standard_normal(shape)
+    x = np.round(x) if ties else x
+    ours, theirs = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, want = getattr(F, name)(ours, *args), getattr(torch.nn.functional, name)(theirs, *args)
+    np.testing.assert_allclose(out.numpy(), want.detach().numpy(), rtol=1e-12)
+    g = np.random.default_rng(4).standard_normal(out.shape)
+    out.backward(Tensor(g))
+    want.backward(torch.tensor(g))
+    np.testing.assert_allclose(np.asarray(ours.grad), theirs.grad.numpy(), rtol=1e-12)
+
+
+def test_max_pool2d_sends_g_to_the_first_of_tied_entries_and_gives_their_indices(torch):
+    x = np.zeros((1, 1, 4, 4))  # every window a tie
+    out, index = F.max_pool2d(Tensor(x, requires_grad=True), 2, 1, return_indices=True)
+    _, want = torch.nn.functional.max_pool2d(torch.tensor(x), 2, 1, return_indices=True)
+    np.testing.assert_array_equal(index.numpy(), want.numpy())
+    assert index.dtype == np.int64
+
+
+def test_max_pool2d_gradient_goes_to_each_windows_largest_entry():
+    x = Tensor(np.arange(16.0)[::-1].reshape(1, 1, 4, 4).copy(), requires_grad=True)
+    F.max_pool2d(x, 2).sum().backward()  # the largest of each 2x2 block: its top left
+    want = np.zeros((4, 4))
+    want[::2, ::2] = 1
+    np.testing.assert_array_equal(np.asarray(x.grad)[0, 0], want)
+
+
+def test_pad_follows_pytorchs_order_from_the_last_dim(torch):
+    x = np.arange(6.0).reshape(2, 3)
+    for pads in [(1, 2), (0, 1, 2, 0), (-1, 1, 1, -1)]:
+        np.testing.assert_array_equal(F.pad(Tensor(x), pads, value=-1).numpy(),
+                                      torch.nn.functional.pad(torch.tensor(x), pads,
+                                                              value=-1).numpy())
+
+
+def test_pad_widths_on_the_last_dim_first():
+    out = F.pad(Tensor(np.ones((2, 3))), (1, 0, 0, 2))  # last dim: 1 before; first: 2 after
+    assert out.shape == (4, 4)
+    assert out.numpy()[:, 0].sum() == 0 and out.numpy()[2:].sum() == 0
+
+
+def test_conv2d_keeps_float32_through_a_float32_model():
+    x = Tensor(np.ones((2, 1, 8, 8), np.float32))
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.AvgPool2d(2, 1), nn.AdaptiveAvgPool2d(1))
+    out = model(x)
+    assert out.shape == (2, 4, 1, 1) and out.dtype == np.float32
+
+
+# --- layers ---
+
+@pytest.mark.parametrize("make", [
+    lambda nn: nn.Conv2d(1, 16, 3, padding=1),
+    lambda nn: nn.Conv2d(4, 6, (3, 2), stride=2, groups=2, bias=False),
+    lambda nn: nn.Conv1d(3, 5, 4, dilation=2, padding="same"),
+    lambda nn: nn.BatchNorm2d(7),
+])
+def test_layers_start_from_pytorchs_weights_after_the_same_seed(torch, make):
+    torch.set_default_dtype(torch.float32)  # the fixture's float64 would draw other numbers
+    engine.manual_seed(0)
+    torch.manual_seed(0)
+    ours, theirs = make(nn), make(torch.nn)
+    want = theirs.state_dict()
+    assert list(ours.state_dict()) == list(want)
+    for name, array in ours.state_dict().items():
+        np.testing.assert_array_equal(array, want[name].numpy(), err_msg=name)
+    assert repr(ours) == repr(theirs)
+
+
+@pytest.mark.parametrize("make", [
+    lambda nn: nn.MaxPool2d(3, 2, 1), lambda nn: nn.MaxPool2d((2, 3)),
+    lambda nn: nn.AvgPool2d(2), lambda nn: nn.AdaptiveAvgPool2d(1),
+])
+def test_pool_layers_print_as_pytorchs(torch, make):
+    assert repr(make(nn)) == repr(make(torch.nn))
+
+
+def test_batchnorm2d_running_statistics_and_eval_match_pytorch(torch):
+    ours = nn.BatchNorm2d(3, momentum=0.3, dtype=np.float64)
+    theirs = torch.nn.BatchNorm2d(3, momentum=0.3)
+    rng = np.random.default_rng(5)
+    for step in range(3):
+        x = rng.standard_normal((4, 3, 5, 6)) * (step + 1) + step
+        out, want = ours(Tensor(x, requires_grad=True)), theirs(torch.tensor(x))
+        np.testing.assert_allclose(out.numpy(), want.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for name, array in ours.state_dict().items():
+        np.testing.assert_allclose(array, theirs.state_dict()[name].numpy(), rtol=1e-12,
+                                   err_msg=name)
+    ours.eval()
+    theirs.eval()
+    x = rng.standard_normal((2, 3, 5, 6))
+    np.testing.assert_allclose(ours(Tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-10)
+
+
+def test_batchnorm2d_normalises_each_channel_over_batch_and_positions():
+    x = np.random.default_rng(6).standard_normal((4, 2, 3, 3)) * 5 + 2
+    out = nn.BatchNorm2d(2, dtype=np.float64)(Tensor(x)).numpy()
+    np.testing.assert_allclose(out.mean(axis=(0, 2, 3)), 0, atol=1e-12)
+    np.testing.assert_allclose(out.var(axis=(0, 2, 3)), 1, rtol=1e-4)
+
+
+# --- errors that say what was wrong ---
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda: F.conv2d(Tensor(np.ones((2, 3, 8, 8))), Tensor(np.ones((4, 1, 3, 3)))),
+     ValueError, r"weight of shape \(4, 1, 3, 3\) with groups=1 takes 1 input channels.*"
+                 r"\(2, 3, 8, 8\) has 3"),
+    (lambda: F.conv2d(Tensor(np.ones((1, 1, 2, 2))), Tensor(np.ones((1, 1, 3, 3)))),
+     ValueError, r"kernel \(3, 3\).*larger than the padded input \(2, 2\)"),
+    (lambda: F.conv2d(Tensor(np.ones((1, 1, 4, 4))), Tensor(np.ones((1, 1, 3, 3))),
+                      padding="full"), ValueError, "invalid padding string 'full'"),
+    (lambda: F.conv2d(Tensor(np.ones((1, 1, 4, 4))), Tensor(np.ones((1, 1, 3, 3))), stride=2,
+                      padding="same"), ValueError, "not supported for strided"),
+    (lambda: F.conv2d(Tensor(np.ones((1, 4, 4))), Tensor(np.ones((1, 1, 3)))),
+     ValueError, r"weight of shape \(out_channels, .*got \(1, 1, 3\)"),
+    (lambda: F.conv2d(Tensor(np.ones((4, 4))), Tensor(np.ones((1, 1, 3, 3)))),
+     ValueError, r"input of shape \(N, C, H, W\) or \(C, H, W\), got \(4, 4\)"),
+    (lambda: F.conv2d(Tensor(np.ones((1, 1, 4, 4), np.float32)), Tensor(np.ones((1, 1, 3, 3)))),
+     TypeError, "input float32, weight float64"),
+    (lambda: F.conv2d(Tensor(np.ones((1, 1, 4, 4))), Tensor(np.ones((2, 1, 3, 3))),
+                      Tensor(np.ones(3))), ValueError, r"bias of shape \(3,\).*needs shape \(2,\)"),
+    (lambda: F.max_pool2d(Tensor(np.ones((1, 1, 4, 4))), 2, ceil_mode=True),
+     NotImplementedError, "ceil_mode=True"),
+    (lambda: F.max_pool2d(Tensor(np.ones((1, 1, 4, 4))), 2, padding=2),
+     ValueError, "at most half of the kernel"),
+    (lambda: F.avg_pool2d(Tensor(np.ones((1, 1, 4, 4))), 0), ValueError, "kernel_size must be"),
+    (lambda: F.adaptive_avg_pool2d(Tensor(np.ones((1, 1, 7, 7))), 3),
+     ValueError, r"divides H and W; got input \(1, 1, 7, 7\) and output_size 3"),
+    (lambda: F.pad(Tensor(np.ones((2, 3))), (1,)), ValueError, "pairs"),
+    (lambda: F.pad(Tensor(np.ones((2, 3))), (-2, -2)), ValueError, "negative size"),
+    (lambda: F.pad(Tensor(np.ones((2, 3))), (1, 1), mode="reflect"),
+     NotImplementedError, "'reflect'"),
+    (lambda: nn.Conv2d(3, 4, 3, groups=2), ValueError, "divisible by groups"),
+    (lambda: nn.Conv2d(3, 4, 3, padding_mode="circular"), NotImplementedError, "'circular'"),
+    (lambda: nn.BatchNorm2d(3)(Tensor(np.ones((2, 3, 4)))), ValueError,
+     r"\(n, 3, h, w\), got \(2, 3, 4\)"),
+])
+def test_bad_input_is_refused_with_what_was_wrong(call, error, words):
+    with pytest.raises(error, match=words):
+        call()
+
+
+# --- a small CNN on real MNIST digits, on both engines ---
+
+def _cnn(nn):
+    return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(8, 16, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                         nn.Linear(16, 10))
+
+
+def test_a_small_cnn_trains_on_mnist_as_in_pytorch(torch, mnist_test):
+    torch.set_default_dtype(torch.float32)
+    images, labels = mnist_test
+    x, y = images[:64].reshape(-1, 1, 28, 28), labels[:64]
+    engine.manual_seed(0)
+    torch.manual_seed(0)
+    ours, theirs = _cnn(nn), _cnn(torch.nn)
+    opt = nn.SGD(ours.parameters(), lr=0.5)
+    topt = torch.optim.SGD(theirs.parameters(), lr=0.5)
+    losses, want = [], []
+    for _ in range(5):
+        loss = F.cross_entropy(ours(Tensor(x)), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        tloss = torch.nn.functional.cross_entropy(theirs(torch.tensor(x)), torch.tensor(y))
+        topt.zero_grad()
+        tloss.backward()
+        topt.step()
+        losses.append(loss.item())
+        want.append(tloss.item())
+    np.testing.assert_allclose(losses, want, rtol=1e-5, atol=1e-5)
+    assert losses[-1] < losses[0]  # it learns
