@@ -42,7 +42,7 @@ for _module, _names in {
     "engine.dtypes": ("bool uint8 int8 int16 short int32 int int64 long float16 half float32 "
                       "float float64 double bfloat16 get_default_dtype set_default_dtype"),
     "engine.sorting": "sort argsort topk",
-    "engine.products": "mm bmm mv dot outer addmm",
+    "engine.products": "mm bmm mv dot outer addmm einsum",
     "engine.functions": "isclose allclose equal histogram nonzero numel",
     "engine.devices": "device cuda",
     "engine.backends": "compile",

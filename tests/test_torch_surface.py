@@ -156,3 +156,17 @@ def test_every_name_engine_exports_is_the_function_or_class_not_a_module_of_that
         value = getattr(engine, name)
         assert not isinstance(value, types.ModuleType) or callable(value), name
     assert engine.device("cpu") == "cpu" and str(engine.device("cpu")) == "cpu"
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: engine.einsum("ij,jk->ik", engine.ones(2, 3)), "has 2 operands, 1 were given"),
+    (lambda: engine.einsum("ijk->i", engine.ones(2, 3)),
+     r"operand 0 has 2 dims, but its subscripts 'ijk' name 3"),
+    (lambda: engine.einsum("ii->i", engine.ones(2, 2)), "repeat a letter \\(a diagonal\\)"),
+    (lambda: engine.einsum("ij,jk->ik", engine.ones(2, 3), engine.ones(4, 2)),
+     "subscript 'j' has sizes 3 and 4"),
+    (lambda: engine.einsum("ij->iq", engine.ones(2, 3)), "must name letters of the operands"),
+], ids=["count", "dims", "diagonal", "sizes", "output"])
+def test_einsum_errors_name_what_was_wrong(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
