@@ -7,13 +7,17 @@ The losses are reachable at the top level too (`nn.cross_entropy`), and so are t
 optimizers (`nn.SGD`, `nn.Adam`, `nn.AdamW`).
 """
 from nn import functional, init, parallel, scalar, utils
-from nn.container import ModuleDict, ModuleList, Sequential
+from nn.activation import (ELU, GLU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid,
+                           Mish, PReLU, ReLU6, SiLU, Softplus, Softsign)
+from nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from nn.functional import cross_entropy, hinge_loss, mse_loss, nll_loss
 from nn.layers import (GELU, AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, CrossEntropyLoss,
                        Dropout, Embedding, Flatten, Identity, Linear, LogSoftmax, MaxPool2d,
-                       MSELoss, NLLLoss, ReLU, Sigmoid, Softmax, Tanh, manual_seed)
+                       MSELoss, NLLLoss, ReLU, Sigmoid, Softmax, Tanh, Unflatten, manual_seed)
+from nn.loss import BCELoss, BCEWithLogitsLoss, HuberLoss, KLDivLoss, L1Loss, SmoothL1Loss
 from nn.module import Module
-from nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from nn.normalization import (BatchNorm1d, BatchNorm2d, CosineSimilarity, GroupNorm, LayerNorm,
+                              RMSNorm)
 from nn.parameter import Parameter
 from nn import optim
 from nn.optim import SGD, Adam, AdamW
@@ -23,4 +27,8 @@ __all__ = ["Module", "Parameter", "Linear", "Embedding", "Identity", "Flatten", 
            "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d",
            "AdaptiveAvgPool2d", "Sequential", "ModuleList", "ModuleDict", "CrossEntropyLoss",
            "MSELoss", "NLLLoss", "functional", "init", "optim", "scalar", "utils", "manual_seed",
-           "mse_loss", "cross_entropy", "nll_loss", "hinge_loss", "SGD", "Adam", "AdamW"]
+           "mse_loss", "cross_entropy", "nll_loss", "hinge_loss", "SGD", "Adam", "AdamW",
+           "Unflatten", "LeakyReLU", "ELU", "Softplus", "Mish", "Hardtanh", "ReLU6", "SiLU",
+           "Softsign", "LogSigmoid", "GLU", "Hardswish", "Hardsigmoid", "PReLU", "BCELoss",
+           "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
+           "CosineSimilarity", "RMSNorm", "GroupNorm", "ParameterList", "ParameterDict"]

@@ -1,5 +1,6 @@
 """Containers, as torch.nn's: Sequential (modules applied in order), ModuleList and
-ModuleDict (modules held for a forward() written by hand).
+ModuleDict (modules held for a forward() written by hand), ParameterList and ParameterDict
+(parameters held likewise, named `params.0`, `params.key` in the state).
 
 Each keeps its modules in one dict, name -> module (`0`, `1`, ... or the keys given), so
 their state is named as PyTorch names it: `blocks.0.attn.weight`. Each labels the nodes
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator, Mapping
 
+from engine.tensor import Tensor
 from nn.module import Module, _check_name
+from nn.parameter import Parameter
 
 
 class _Container(Module):
@@ -215,3 +218,121 @@ class ModuleDict(_Container):
 
     def clear(self) -> None:
         self._modules.clear()
+
+
+class _Parameters(Module):
+    """What ParameterList and ParameterDict share: one dict, name -> Parameter, whose names
+    are the state's (a plain Tensor put in becomes a Parameter, as in PyTorch)."""
+
+    _params: dict[str, Parameter]
+
+    def _members(self) -> Iterator[tuple[str, Any]]:
+        return iter(self._params.items())
+
+    def _put(self, name: str, value: Any) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{type(self).__name__} holds Tensors (as Parameters); the value "
+                            f"for {name!r} is a {type(value).__name__}")
+        _check_name("parameter", name)
+        self._params[name] = value if isinstance(value, Parameter) else Parameter(value)
+        if not self._params[name].label:
+            self._params[name].label = name
+
+    def __len__(self) -> int:
+        return len(self._params)
+
+    def _line(self, name: str, p: Parameter, dtype: str) -> str:
+        return f"  ({name}): Parameter containing: [{dtype} of size {'x'.join(map(str, p.shape))}]"
+
+
+class ParameterList(_Parameters):
+    """A list of parameters whose state is the model's (`params.0`): indexable, iterable,
+    append / extend."""
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        self._params = {}
+        self.extend(values or ())
+
+    def __getitem__(self, index: int | slice) -> Any:
+        values = list(self._params.values())
+        return ParameterList(values[index]) if isinstance(index, slice) else values[index]
+
+    def __setitem__(self, index: int, value: Any) -> None:
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"index {index} is out of range for a ParameterList of {n}")
+        self._put(str(index % n), value)
+
+    def __iter__(self) -> Iterator[Parameter]:
+        return iter(self._params.values())
+
+    def append(self, value: Any) -> ParameterList:
+        self._put(str(len(self)), value)
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        for value in values:
+            self.append(value)
+        return self
+
+    __iadd__ = extend
+
+    def extra_repr(self) -> str:
+        return "\n".join(self._line(k, p, f"torch.{p.dtype}") for k, p in self._params.items())
+
+
+_TENSOR_TYPES = {"float16": "HalfTensor", "float32": "FloatTensor", "float64": "DoubleTensor"}
+
+
+class ParameterDict(_Parameters):
+    """Parameters by name (`params['w']`), in insertion order, as a dict."""
+
+    def __init__(self, parameters: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None
+                 ) -> None:
+        self._params = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str) -> Parameter:
+        try:
+            return self._params[key]
+        except KeyError:
+            raise KeyError(f"ParameterDict has no parameter {key!r}; it holds "
+                           f"{', '.join(map(repr, self._params)) or 'none'}") from None
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._put(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        del self._params[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._params)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._params
+
+    def keys(self) -> Any:
+        return self._params.keys()
+
+    def values(self) -> Any:
+        return self._params.values()
+
+    def items(self) -> Any:
+        return self._params.items()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._params.get(key, default)
+
+    def update(self, parameters: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
+        for key, value in (parameters.items() if isinstance(parameters, Mapping) else parameters):
+            self._put(key, value)
+
+    def pop(self, key: str) -> Parameter:
+        value = self[key]
+        del self[key]
+        return value
+
+    def extra_repr(self) -> str:
+        return "\n".join(self._line(k, p, "torch." + _TENSOR_TYPES.get(p.dtype.name, "Tensor"))
+                         for k, p in self._params.items())

@@ -2,7 +2,9 @@
 as F`): linear, embedding, one_hot, the activations (relu, gelu, ...), softmax and
 log_softmax, layer_norm and batch_norm, dropout, and the losses cross_entropy, nll_loss,
 mse_loss (and micrograd's hinge_loss); convolution and pooling (conv1d, conv2d, max_pool2d,
-avg_pool2d, adaptive_avg_pool2d, pad) come from nn/convolution.py.
+avg_pool2d, adaptive_avg_pool2d, pad) come from nn/convolution.py. The other activations,
+losses and normalisations live beside their modules (nn/activation.py, nn/loss.py,
+nn/normalization.py) and are re-exported at the end.
 
 The ones every training step runs are primitive ops with a rule of their own, written
 beside them in the engine's protocol (engine/tensor.py): linear (one node for x @ W.T + b,
@@ -138,11 +140,6 @@ def tanh(input: Tensor) -> Tensor:
 
 def sigmoid(input: Tensor) -> Tensor:
     return input.sigmoid()
-
-
-def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    """x * sigmoid(x)."""
-    return input * input.sigmoid()
 
 
 _GELU_TANH = math.sqrt(2 / math.pi)  # tanh's approximation: tanh(k (x + 0.044715 x**3))
@@ -500,3 +497,14 @@ def hinge_loss(scores: Tensor | Sequence[Value], y: Any) -> Tensor | Value:
     if not scores:
         return Value(math.nan)  # the mean of no scores, as PyTorch's losses give it
     return sum((1 - yi * s).relu() for yi, s in zip(y.tolist(), scores)) * (1.0 / len(scores))
+
+
+# The activations, losses and normalisations that live beside their modules, under
+# torch.nn.functional's names; imported last, since those files use what is defined above.
+from nn.activation import (elu, glu, hardsigmoid, hardswish, hardtanh, leaky_relu,  # noqa: E402
+                           log_sigmoid, logsigmoid, mish, prelu, relu6, silu, softplus,
+                           softsign)
+from nn.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: E402
+                     huber_loss, kl_div, l1_loss, smooth_l1_loss)
+from nn.normalization import (cosine_similarity, group_norm, normalize,  # noqa: E402
+                              rms_norm)

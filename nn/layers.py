@@ -1,9 +1,10 @@
 """Tensor layers with PyTorch's names, signatures, defaults, initialisation and shapes:
-Linear, Embedding, Identity, Flatten, Dropout, the convolutions and pools (Conv1d,
-Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d; their functions are in
+Linear, Embedding, Identity, Flatten, Unflatten, Dropout, the convolutions and pools
+(Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d; their functions are in
 nn/convolution.py), the activations (ReLU, GELU, Tanh, Sigmoid, Softmax, LogSoftmax) and
 the losses as modules (CrossEntropyLoss, NLLLoss, MSELoss). Containers are in
-nn/container.py, normalisation in nn/normalization.py.
+nn/container.py, normalisation in nn/normalization.py; the other activations and losses
+in nn/activation.py and nn/loss.py.
 
 Linear's weight is (out_features, in_features), as torch.nn.Linear's, and it computes
 `F.linear`: one graph node. Initial weights are drawn as PyTorch draws them, from the
@@ -15,7 +16,7 @@ torch.nn.Linear(3, 2)` holds (and likewise for Conv2d). `nn.manual_seed` is
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -152,6 +153,29 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Dim `dim` unfolded into the sizes `unflattened_size` (one may be -1): Flatten's
+    inverse, e.g. (n, 784) -> (n, 1, 28, 28)."""
+
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, input: Any) -> Tensor:
+        x = _as_tensor(input)
+        sizes = self.unflattened_size
+        size = x.shape[self.dim] if -x.ndim <= self.dim < x.ndim else None
+        known = math.prod(n for n in sizes if n != -1)
+        if size is None or sizes.count(-1) > 1 or (
+                size != known if -1 not in sizes else not known or size % known):
+            raise ValueError(f"Unflatten: sizes {sizes} do not fit dim {self.dim} of an input "
+                             f"of shape {tuple(x.shape)} (their product must be that dim's size)")
+        dim = self.dim % x.ndim
+        return x.reshape(tuple(x.shape[:dim]) + sizes + tuple(x.shape[dim + 1:]))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class Dropout(Module):

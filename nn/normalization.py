@@ -1,12 +1,18 @@
 """Normalisation layers, as torch.nn's: LayerNorm (over each sample's last dims),
 BatchNorm1d and BatchNorm2d (over the batch, per channel, with running statistics for eval
-mode; one code for both, which differ only in the input shapes they take)."""
+mode; one code for both, which differ only in the input shapes they take), RMSNorm (each
+sample's last dims scaled by their root mean square) and GroupNorm (each sample's channels
+normalised in groups); with the functions rms_norm, group_norm, normalize and
+cosine_similarity (re-exported by nn.functional) and the CosineSimilarity module. These
+functions are composites of engine ops."""
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import numpy as np
 
+from engine.elementwise import where
 from engine.tensor import Tensor, _as_tensor
 from nn import functional as F
 from nn.layers import _empty, _float_dtype, _size
@@ -101,3 +107,136 @@ class BatchNorm1d(_BatchNorm):
 class BatchNorm2d(_BatchNorm):
     """_BatchNorm over (n, c, h, w): each channel over the batch and every position."""
     _input_dims, _shapes = (4,), ("(n, {}, h, w)",)
+
+
+# --- more normalisation, as functions ---
+
+def _shape(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
+    return (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) \
+        else tuple(normalized_shape)
+
+
+def rms_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """x / sqrt(mean(x**2) + eps) * weight over the last dims (normalized_shape); eps None
+    is the input dtype's machine epsilon (PyTorch >= 2.4)."""
+    shape = _shape(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape):]) != shape or (
+            weight is not None and tuple(weight.shape) != shape):
+        raise ValueError(f"rms_norm over normalized_shape {shape} needs an input of shape "
+                         f"(..., {', '.join(map(str, shape))}) and a weight of shape {shape}; "
+                         f"got input {tuple(input.shape)}" + (
+                             "" if weight is None else f", weight {tuple(weight.shape)}"))
+    eps = float(np.finfo(input.dtype).eps) if eps is None else eps
+    dims = tuple(range(-len(shape), 0))
+    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return out if weight is None else out * weight
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Each sample's channels (dim 1) split into num_groups groups, each group normalised
+    over its channels and positions, then weight * x + bias per channel."""
+    if input.ndim < 2 or input.shape[1] % num_groups:
+        raise ValueError(f"group_norm: input of shape (n, channels, ...) with channels "
+                         f"divisible by num_groups={num_groups} needed, got "
+                         f"{tuple(input.shape)}")
+    n, channels = input.shape[:2]
+    groups = input.reshape(n, num_groups, math.prod(input.shape[1:]) // num_groups)
+    centred = groups - groups.mean(-1, keepdim=True)
+    out = (centred * ((centred * centred).mean(-1, keepdim=True) + eps).rsqrt()).reshape(
+        input.shape)
+    along = (1, channels) + (1,) * (input.ndim - 2)  # a channel's numbers broadcast
+    if weight is not None:
+        out = out * weight.reshape(along)
+    return out if bias is None else out + bias.reshape(along)
+
+
+def _norm(x: Tensor, p: float, dim: int | Sequence[int]) -> Tensor:
+    """The p-norm along dim, kept as size 1; where it is 0 its gradient is 0 (not nan), as
+    PyTorch's."""
+    total = (x.abs() ** p).sum(dim, keepdim=True)
+    zero = total == 0
+    return where(zero, 0, where(zero, 1, total) ** (1 / p))
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """x / max(||x||_p, eps) along dim."""
+    return input / _norm(input, p, dim).clamp_min(eps)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps)) along dim (x1, x2 broadcast)."""
+    shape = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    units = []
+    for x in (x1.expand(shape), x2.expand(shape)):
+        norm = _norm(x, 2, dim)
+        # clamped below at eps, with the norm's own gradient: PyTorch clamps under no_grad
+        units.append(x / (norm + (norm.clamp_min(eps) - norm).detach()))
+    return (units[0] * units[1]).sum(dim)
+
+
+class RMSNorm(Module):
+    """x / sqrt(mean(x**2) + eps) * weight over the last dims (normalized_shape), each
+    sample on its own; weight starts at 1 (elementwise_affine); eps None is the dtype's
+    machine epsilon."""
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float | None = None,
+                 elementwise_affine: bool = True, device: Any = None, dtype: Any = None) -> None:
+        self.normalized_shape = tuple(_size("RMSNorm", "normalized_shape", n)
+                                      for n in _shape(normalized_shape))
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        self.weight = None
+        if elementwise_affine:
+            self.weight = Parameter(_empty(self.normalized_shape, dtype, device))
+            self.weight._data[...] = 1
+
+    def forward(self, input: Any) -> Tensor:
+        return rms_norm(_as_tensor(input), self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class GroupNorm(Module):
+    """Each sample's num_channels channels normalised in num_groups groups, then scaled and
+    shifted per channel by weight (starts at 1) and bias (starts at 0) when affine."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, device: Any = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:
+        self.num_groups = _size("GroupNorm", "num_groups", num_groups)
+        self.num_channels = _size("GroupNorm", "num_channels", num_channels)
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
+                             f"num_groups ({num_groups})")
+        self.eps, self.affine = eps, affine
+        self.weight = self.bias = None
+        if affine:
+            self.weight = Parameter(_empty((num_channels,), dtype, device))
+            self.weight._data[...] = 1
+            if bias:
+                self.bias = Parameter(_empty((num_channels,), dtype))
+                self.bias._data[...] = 0
+
+    def forward(self, input: Any) -> Tensor:
+        x = _as_tensor(input)
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise ValueError(f"{self!r} takes input of shape (n, {self.num_channels}, ...), got "
+                             f"{tuple(x.shape)}")
+        return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
+
+
+class CosineSimilarity(Module):
+    """cosine_similarity(x1, x2, dim, eps)."""
+
+    def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return cosine_similarity(x1, x2, self.dim, self.eps)

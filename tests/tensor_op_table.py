@@ -327,3 +327,137 @@ KINKS = [
      else _tf("max_pool2d")(a, 2, 1), [[[[1.0, 1.0, 0.0], [1.0, 1.0, 2.0]]]],
      [[[1.0, 2.0]]], [[[[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]]]),  # the first of a window's ties
 ]
+
+
+# --- nn's activations, losses and normalisations (nn/activation.py, nn/loss.py,
+# nn/normalization.py): each a composite of the ops above, or binary_cross_entropy's
+# primitive ---
+
+def probability(rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    """For binary_cross_entropy's inputs and targets, and kl_div's targets."""
+    return rng.uniform(0.05, 0.95, shape)
+
+
+def _functional(name, *args, **kwargs):
+    """F.name(*inputs, *args, **kwargs) on our Tensors, torch.nn.functional.name on torch's
+    (the test of KINKS runs a row's one function on both); numpy arguments become tensors
+    of the inputs' kind."""
+    def f(*xs):
+        ours = isinstance(xs[0], Tensor)
+        module = F if ours else _torch().nn.functional
+        as_tensor = Tensor if ours else _torch().as_tensor
+        kw = {k: as_tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+        return getattr(module, name)(*xs, *args, **kw)
+    return f
+
+
+def _both(name, *args, **kwargs):
+    """A row's function and (None) its torch twin: the same code runs on both."""
+    return _functional(name, *args, **kwargs), None
+
+
+WEIGHT = np.array([0.5, 2.0, 1.0], np.float32)  # per-entry loss weights (float32: keeps float32)
+
+
+NN_OPS = [
+    ("leaky_relu", *_both("leaky_relu"), [real], SHAPES),
+    ("leaky_relu_slope", *_both("leaky_relu", 0.2), [real], SHAPES[1:]),
+    ("elu", *_both("elu", alpha=0.5), [real], SHAPES),
+    ("softplus", *_both("softplus"), [real], SHAPES),
+    ("softplus_beta_threshold", *_both("softplus", beta=2.0, threshold=1.0), [real], SHAPES[1:]),
+    ("mish", *_both("mish"), [real], SHAPES),
+    ("silu", *_both("silu"), [real], SHAPES),
+    ("hardtanh", *_both("hardtanh"), [real], SHAPES),
+    ("hardtanh_bounds", *_both("hardtanh", -0.5, 1.5), [real], SHAPES[1:]),
+    ("relu6", lambda a: F.relu6(a * 4), lambda a: _torch().nn.functional.relu6(a * 4), [real],
+     SHAPES),
+    ("hardswish", lambda a: F.hardswish(a * 3), lambda a: _torch().nn.functional.hardswish(a * 3),
+     [real], SHAPES),
+    ("softsign", *_both("softsign"), [real], SHAPES),
+    ("logsigmoid", *_both("logsigmoid"), [real], SHAPES),
+    ("glu", *_both("glu"), [real], [(4,), (2, 4)]),
+    ("glu_dim0", *_both("glu", 0), [real], [(4, 3), (2, 1, 3)]),
+    ("prelu", *_both("prelu"), [real, real], [((2, 3), (3,)), ((2, 3, 2), (3,)), ((3,), (1,))]),
+    ("normalize", *_both("normalize"), [real], [(2, 3), (2, 1, 3)]),
+    ("normalize_p1_last", *_both("normalize", 1.0, -1), [real], [(3,), (2, 3)]),
+    ("cosine_similarity", *_both("cosine_similarity"), [real, real],
+     [((2, 3), (2, 3)), ((2, 3, 2), (3, 1))]),
+    ("cosine_similarity_last", *_both("cosine_similarity", dim=-1), [real, real],
+     [((2, 3), (3,))]),
+    ("binary_cross_entropy", *_both("binary_cross_entropy"), [probability, probability],
+     [((3,), (3,)), ((2, 3), (2, 3))]),
+    ("binary_cross_entropy_weight_none",
+     *_both("binary_cross_entropy", weight=WEIGHT, reduction="none"),
+     [probability, probability], [((2, 3), (2, 3))]),
+    ("binary_cross_entropy_with_logits", *_both("binary_cross_entropy_with_logits"),
+     [real, probability], [((3,), (3,)), ((2, 3), (2, 3))]),
+    ("binary_cross_entropy_with_logits_weights",
+     *_both("binary_cross_entropy_with_logits", weight=WEIGHT, reduction="sum",
+            pos_weight=WEIGHT[::-1].copy()), [real, probability], [((2, 3), (2, 3))]),
+    ("l1_loss", *_both("l1_loss"), [real, real], [((3,), (3,)), ((2, 3), (2, 3))]),
+    ("l1_loss_sum", *_both("l1_loss", reduction="sum"), [real, real], [((2, 3), (2, 3))]),
+    ("smooth_l1_loss", *_both("smooth_l1_loss", beta=0.5), [real, real],
+     [((3,), (3,)), ((2, 3), (2, 3))]),
+    ("smooth_l1_loss_none", *_both("smooth_l1_loss", reduction="none"), [real, real],
+     [((2, 3), (2, 3))]),
+    ("huber_loss", *_both("huber_loss", delta=0.5), [real, real], [((3,), (3,)), ((2, 3), (2, 3))]),
+    ("huber_loss_sum", *_both("huber_loss", reduction="sum"), [real, real], [((2, 3), (2, 3))]),
+    ("kl_div_batchmean", *_both("kl_div", reduction="batchmean"), [real, probability],
+     [((2, 3), (2, 3))]),
+    ("kl_div_log_target_sum", *_both("kl_div", reduction="sum", log_target=True), [real, real],
+     [((3,), (3,)), ((2, 3), (2, 3))]),
+    ("rms_norm", lambda x, w: F.rms_norm(x, (3,), w),
+     lambda x, w: _torch().nn.functional.rms_norm(x, (3,), w), [real, real],
+     [((2, 3), (3,)), ((2, 1, 3), (3,))]),
+    ("rms_norm_eps_two_dims", *_both("rms_norm", (2, 3), eps=1e-3), [real], [(2, 3), (2, 2, 3)]),
+    ("group_norm", lambda x, w, b: F.group_norm(x, 2, w, b),
+     lambda x, w, b: _torch().nn.functional.group_norm(x, 2, w, b), [real, real, real],
+     [((2, 4, 3), (4,), (4,)), ((3, 4), (4,), (4,))]),
+    ("group_norm_plain", *_both("group_norm", 3), [real], [(2, 3, 2)]),
+]
+TENSOR_OPS += NN_OPS
+KINKS += [
+    ("leaky_relu", _functional("leaky_relu", 0.1), [[-1.0, 0.0, 2.0]],  # the slope at 0
+     [-0.1, 0.0, 2.0], [[0.1, 0.1, 1.0]]),
+    ("prelu", _functional("prelu"), [[-1.0, 0.0, 2.0], [0.25]],
+     [-0.25, 0.0, 2.0], [[0.25, 0.25, 1.0], [-1.0]]),
+    ("elu", _functional("elu", 0.5), [[-1.0, 0.0, 2.0]],  # alpha at 0
+     [-0.31606027941427883, 0.0, 2.0], [[0.18393972058572117, 0.5, 1.0]]),
+    ("softplus_at_threshold", _functional("softplus", 1.0, 0.0), [[0.0, 1.0]],  # smooth at it
+     [0.6931471805599453, 1.0], [[0.5, 1.0]]),
+    ("hardtanh", _functional("hardtanh"), [[-2.0, -1.0, 0.0, 1.0, 2.0]],  # nothing at bounds
+     [-1.0, -1.0, 0.0, 1.0, 1.0], [[0.0, 0.0, 1.0, 0.0, 0.0]]),
+    ("relu6", _functional("relu6"), [[-1.0, 0.0, 3.0, 6.0, 7.0]],
+     [0.0, 0.0, 3.0, 6.0, 6.0], [[0.0, 0.0, 1.0, 0.0, 0.0]]),
+    ("hardswish", _functional("hardswish"), [[-4.0, -3.0, 0.0, 3.0, 4.0]],
+     [-0.0, -0.0, 0.0, 3.0, 4.0], [[0.0, 0.0, 0.5, 1.0, 1.0]]),
+    ("hardsigmoid", _functional("hardsigmoid"), [[-4.0, -3.0, 0.0, 3.0, 4.0]],
+     [0.0, 0.0, 0.5, 1.0, 1.0], [[0.0, 0.0, 0.1666666716337204, 0.0, 0.0]]),  # (float32 1/6)
+    ("logsigmoid", _functional("logsigmoid"), [[0.0]], [-0.6931471805599453], [[0.5]]),
+    ("softsign", _functional("softsign"), [[0.0]], [0.0], [[1.0]]),
+    ("l1_loss", _functional("l1_loss", reduction="none"), [[1.0, 2.0], [1.0, 0.0]],
+     [0.0, 2.0], [[0.0, 1.0], [-0.0, -1.0]]),
+    ("smooth_l1_loss", _functional("smooth_l1_loss", reduction="none", beta=0.5),
+     [[0.0, 0.5, -0.5, 1.0], [0.0, 0.0, 0.0, 0.0]],
+     [0.0, 0.25, 0.25, 0.75], [[0.0, 1.0, -1.0, 1.0], [0.0, -1.0, 1.0, -1.0]]),
+    ("huber_loss", _functional("huber_loss", reduction="none", delta=0.5),
+     [[0.0, 0.5, -0.5, 1.0], [0.0, 0.0, 0.0, 0.0]],
+     [0.0, 0.125, 0.125, 0.375], [[0.0, 0.5, -0.5, 0.5], [0.0, -0.5, 0.5, -0.5]]),
+    ("binary_cross_entropy_at_0_and_1",  # logs clamped at -100, x (1 - x) at float32's 1e-12
+     _functional("binary_cross_entropy", reduction="none"),
+     [[0.0, 1.0, 0.0, 1.0], [0.0, 0.0, 1.0, 1.0]], [0.0, 100.0, 100.0, -0.0],
+     [[0.0, 1000000003995.8029, -1000000003995.8029, 0.0], [math.inf, -math.inf, math.inf,
+                                                            -math.inf]]),
+    ("binary_cross_entropy_with_logits_of_1000",
+     _functional("binary_cross_entropy_with_logits", reduction="none"),
+     [[1000.0, -1000.0, 1000.0, 0.0], [0.0, 1.0, 1.0, 0.5]],
+     [1000.0, 1000.0, 0.0, 0.6931471805599453], [[1.0, -1.0, 0.0, 0.0],
+                                                 [-1000.0, 1000.0, -1000.0, -0.0]]),
+    ("kl_div_zero_target", _functional("kl_div", reduction="none"),
+     [[-1.0, -2.0], [0.0, 0.5]], [0.0, 0.6534264097200273],
+     [[-0.0, -0.5], [math.nan, 2.3068528194400546]]),  # xlogy's nan at t = 0
+    ("normalize_zero_vector", _functional("normalize"), [[[0.0, 0.0]]], [[0.0, 0.0]],
+     [[[1e12, 1e12]]]),
+    ("cosine_similarity_zero_vector", _functional("cosine_similarity"),
+     [[[0.0, 0.0]], [[1.0, 0.0]]], [0.0], [[[1e8, 0.0]], [[0.0, 0.0]]]),
+]
