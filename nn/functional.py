@@ -356,15 +356,22 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     Unlike PyTorch, which only warns, a shape mismatch is an error: a (n, 1) prediction
     against (n,) targets would broadcast to (n, n) and give a wrong loss.
     """
+    input, target = _pair("mse_loss", input, target)
+    return _reduce((input - target) ** 2, reduction)
+
+
+def _pair(op: str, input: Any, target: Any) -> tuple[Tensor, Tensor]:
+    """input and target as Tensors of one dtype and one shape, or an error naming both (a
+    (n, 1) prediction against (n,) targets would broadcast to (n, n): a wrong loss)."""
     if not isinstance(input, Tensor):
-        raise TypeError(f"mse_loss takes pred as a Tensor, got a {type(input).__name__}")
+        raise TypeError(f"{op} takes input as a Tensor, got a {type(input).__name__}")
     if not isinstance(target, Tensor):
         target = Tensor(target, dtype=input.dtype)
     if input.shape != target.shape:
-        raise ValueError(f"mse_loss: pred has shape {tuple(input.shape)} but target "
-                         f"{tuple(target.shape)}; reshape one (e.g. pred.reshape(-1)) so they "
-                         "match")
-    return _reduce((input - target) ** 2, reduction)
+        raise ValueError(f"{op}: input has shape {tuple(input.shape)} but target "
+                         f"{tuple(target.shape)}; they must match (reshape one, e.g. "
+                         "input.reshape(-1))")
+    return input, target
 
 
 def _class_scores(input: Any, what: str) -> Tensor:

@@ -24,7 +24,7 @@ import numpy as np
 from engine.elementwise import where
 from engine.tensor import Tensor, _log, _node, _operands, _raw, _where
 from nn.activation import logsigmoid
-from nn.functional import _check_reduction, _reduce
+from nn.functional import _check_reduction, _pair, _reduce
 from nn.layers import _Loss
 
 
@@ -38,19 +38,6 @@ def _legacy(size_average: bool | None, reduce: bool | None, reduction: str) -> s
     if reduce is False:
         return "none"
     return "sum" if size_average is False else "mean"
-
-
-def _pair(op: str, input: Any, target: Any) -> tuple[Tensor, Tensor]:
-    """input and target as Tensors of one dtype and one shape, or a ValueError naming both."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op} takes input as a Tensor, got a {type(input).__name__}")
-    if not isinstance(target, Tensor):
-        target = Tensor(target, dtype=input.dtype)
-    if input.shape != target.shape:
-        raise ValueError(f"{op}: input has shape {tuple(input.shape)} but target "
-                         f"{tuple(target.shape)}; they must match (reshape one, e.g. "
-                         "input.reshape(-1))")
-    return input, target
 
 
 def _weighted(losses: Tensor, weight: Any) -> Tensor:

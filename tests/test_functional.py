@@ -217,7 +217,7 @@ def test_mse_gradient_matches_central_differences_for_both_inputs():
 
 
 def test_mse_refuses_shapes_that_would_broadcast_to_a_wrong_loss():
-    with pytest.raises(ValueError, match=r"pred has shape \(5, 1\) but target \(5,\)"):
+    with pytest.raises(ValueError, match=r"input has shape \(5, 1\) but target \(5,\)"):
         mse_loss(Tensor(np.zeros((5, 1))), np.zeros(5))
 
 
