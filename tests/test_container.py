@@ -156,3 +156,30 @@ def test_held_modules_are_attributes_too_and_new_ones_join_the_state():
     with pytest.raises(AttributeError, match=r"ModuleDict has no attribute or module 'wpe'; "
                                              r"it holds 'wte', 'h', 'head'"):
         body.wpe
+
+
+def test_parameter_list_and_dict_hold_parameters_named_as_pytorchs(torch):
+    def model(lib, make):
+        class Model(lib.Module):
+            def __init__(self):
+                super().__init__()
+                self.scales = lib.ParameterList([lib.Parameter(make(2)) for _ in range(2)])
+                self.extra = lib.ParameterDict({"shift": lib.Parameter(make(3))})
+        return Model()
+
+    ours = model(nn, lambda n: np.ones(n, np.float32))
+    theirs = model(torch.nn, lambda n: torch.ones(n, dtype=torch.float32))
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()] \
+        == ["scales.0", "scales.1", "extra.shift"]
+    assert repr(ours.scales) == repr(theirs.scales) and repr(ours.extra) == repr(theirs.extra)
+
+
+def test_parameter_list_and_dict_behave_as_a_list_and_a_dict():
+    params = nn.ParameterList([__import__("engine").zeros(2)])  # a Tensor becomes a Parameter
+    params.append(nn.Parameter(np.ones(3)))
+    assert len(params) == 2 and isinstance(params[0], nn.Parameter)
+    assert [tuple(p.shape) for p in params] == [(2,), (3,)]
+    named = nn.ParameterDict({"a": __import__("engine").zeros(1)})
+    named["b"] = nn.Parameter(np.ones(1))
+    assert list(named.keys()) == ["a", "b"] and "b" in named
+    assert nn.Unflatten(1, (2, 3))(nn.Flatten()(np.zeros((4, 2, 3), np.float32))).shape == (4, 2, 3)

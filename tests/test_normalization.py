@@ -151,3 +151,44 @@ def test_batch_norm_gradients_match_central_differences():
 def test_batch_norm_refuses_what_it_cannot_normalise(shape, message):
     with pytest.raises(ValueError, match=message):
         nn.BatchNorm1d(3)(Tensor(np.ones(shape)))
+
+
+# --- RMSNorm, GroupNorm, CosineSimilarity ---
+
+NEW_LAYERS = [("RMSNorm", (4,), {}, (3, 4)), ("RMSNorm", ((2, 4),), {"eps": 1e-3}, (3, 2, 4)),
+              ("RMSNorm", (4,), {"elementwise_affine": False}, (3, 4)),
+              ("GroupNorm", (2, 4), {}, (3, 4, 5)), ("GroupNorm", (1, 4), {"affine": False},
+                                                     (2, 4)),
+              ("CosineSimilarity", (), {"dim": -1}, (3, 4))]
+
+
+@pytest.mark.parametrize("name, args, kwargs, shape", NEW_LAYERS,
+                         ids=[f"{n}{a}{k}" for n, a, k, _ in NEW_LAYERS])
+def test_rms_group_and_cosine_layers_are_pytorchs(torch, name, args, kwargs, shape):
+    x = np.random.default_rng(0).normal(size=shape)
+    runs = []
+    for lib, make in ((nn, lambda a: Tensor(a, requires_grad=True, dtype=np.float64)),
+                      (torch.nn, lambda a: torch.tensor(a, requires_grad=True))):
+        layer = getattr(lib, name)(*args, **kwargs).double()
+        inputs = [make(x)] + ([make(x[::-1].copy())] if name == "CosineSimilarity" else [])
+        out = layer(*inputs)
+        (out * out).sum().backward()
+        runs.append((repr(layer), list(layer.state_dict()), out.detach().numpy(),
+                     [i.grad.numpy() for i in inputs]))
+    (r1, s1, o1, g1), (r2, s2, o2, g2) = runs
+    assert r1 == r2 and s1 == s2
+    np.testing.assert_allclose(o1, o2, rtol=1e-12, atol=1e-14)
+    for a, b in zip(g1, g2):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_rms_norm_by_hand():
+    x = Tensor([[3.0, 4.0]], dtype=np.float64)
+    out = nn.RMSNorm(2, eps=0.0)(x)  # sqrt(mean(9, 16)) = sqrt(12.5)
+    np.testing.assert_allclose(out.numpy(), [[3 / 12.5 ** 0.5, 4 / 12.5 ** 0.5]])
+    assert nn.RMSNorm(2).eps is None  # the dtype's epsilon, at run time (PyTorch >= 2.4)
+
+
+def test_group_norm_refuses_channels_it_cannot_split():
+    with pytest.raises(ValueError, match="divisible by num_groups=3"):
+        nn.functional.group_norm(Tensor(np.ones((2, 4))), 3)
