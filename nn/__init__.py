@@ -1,7 +1,7 @@
 """Neural-net building blocks on the engine, as torch.nn: Module and Parameter, layers,
-containers, normalisation, `functional` (`import nn.functional as F`), `init`, `utils`
-(gradient clipping); plus the scalar MLPs of micrograd (`nn.scalar`) and the optimizers
-(`nn.optim`, as torch.optim).
+containers, normalisation, recurrent layers (RNN, LSTM, GRU and their cells), `functional`
+(`import nn.functional as F`), `init`, `utils` (gradient clipping); plus the scalar MLPs of
+micrograd (`nn.scalar`) and the optimizers (`nn.optim`, as torch.optim).
 
 The losses are reachable at the top level too (`nn.cross_entropy`), and so are the
 optimizers (`nn.SGD`, `nn.Adam`, `nn.AdamW`).
@@ -19,6 +19,7 @@ from nn.module import Module
 from nn.normalization import (BatchNorm1d, BatchNorm2d, CosineSimilarity, GroupNorm, LayerNorm,
                               RMSNorm)
 from nn.parameter import Parameter
+from nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from nn import optim
 from nn.optim import SGD, Adam, AdamW
 
@@ -31,4 +32,5 @@ __all__ = ["Module", "Parameter", "Linear", "Embedding", "Identity", "Flatten", 
            "Unflatten", "LeakyReLU", "ELU", "Softplus", "Mish", "Hardtanh", "ReLU6", "SiLU",
            "Softsign", "LogSigmoid", "GLU", "Hardswish", "Hardsigmoid", "PReLU", "BCELoss",
            "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
-           "CosineSimilarity", "RMSNorm", "GroupNorm", "ParameterList", "ParameterDict"]
+           "CosineSimilarity", "RMSNorm", "GroupNorm", "ParameterList", "ParameterDict",
+           "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
