@@ -92,11 +92,12 @@ def _steps(x: Tensor) -> list[Tensor]:
 
 
 def _tensor(owner: str, what: str, x: Any) -> Tensor:
-    """x as a Tensor; a PackedSequence (or any tuple) is refused with what to do instead."""
-    if isinstance(x, tuple) or hasattr(x, "batch_sizes"):
-        raise TypeError(f"{owner} takes its {what} as one Tensor, got {type(x).__name__}: "
-                        "PackedSequence is not supported here; pad the sequences to one "
-                        "length and pass the (L, N, H_in) Tensor")
+    """x as a Tensor; a PackedSequence is refused with what to do instead."""
+    if hasattr(x, "batch_sizes"):
+        raise TypeError(f"{owner}: PackedSequence is not supported here; pad the sequences "
+                        f"to one length and pass {what} as one (L, N, H_in) Tensor")
+    if isinstance(x, (tuple, list)):
+        raise TypeError(f"{owner} takes {what} as one Tensor, got a {type(x).__name__}")
     return _as_tensor(x)
 
 
@@ -116,6 +117,21 @@ class _Recurrent(Module):
         self.input_size = _size(owner, "input_size", input_size)
         self.hidden_size = _size(owner, "hidden_size", hidden_size)
         self.bias = bool(bias)
+
+    def _input(self, input: Any, batched_ndim: int) -> Tensor:
+        """input as a Tensor of batched_ndim dims or one fewer (unbatched), of input_size
+        features."""
+        owner = type(self).__name__
+        x = _tensor(owner, "input", input)
+        if x.ndim not in (batched_ndim - 1, batched_ndim):
+            raise ValueError(f"{owner}: Expected input to be {batched_ndim - 1}D or "
+                             f"{batched_ndim}D, got {x.ndim}D tensor of shape {tuple(x.shape)} "
+                             "instead")
+        if x.shape[-1] != self.input_size:
+            raise RuntimeError(f"{owner}: input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {x.shape[-1]} (input of shape "
+                               f"{tuple(x.shape)})")
+        return x
 
     def reset_parameters(self) -> None:
         """PyTorch's initialisation: every parameter uniform in [-1/sqrt(hidden_size),
@@ -185,18 +201,6 @@ class RNNBase(_Recurrent):
         return tuple(getattr(self, name + suffix, None) for name in (
             "weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"))
 
-    def _input(self, input: Any) -> Tensor:
-        owner = type(self).__name__
-        x = _tensor(owner, "input", input)
-        if x.ndim not in (2, 3):
-            raise ValueError(f"{owner}: Expected input to be 2D or 3D, got {x.ndim}D tensor "
-                             f"of shape {tuple(x.shape)} instead")
-        if x.shape[-1] != self.input_size:
-            raise RuntimeError(f"{owner}: input.size(-1) must be equal to input_size. Expected "
-                               f"{self.input_size}, got {x.shape[-1]} (input of shape "
-                               f"{tuple(x.shape)})")
-        return x
-
     def _initial_states(self, hx: Any, x: Tensor, batched: bool) -> list[State]:
         """One state per layer and direction, from hx (checked) or zeros."""
         owner, count, n = type(self).__name__, self.num_layers * self.num_directions, x.shape[1]
@@ -244,7 +248,7 @@ class RNNBase(_Recurrent):
     def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, Any]:
         """input (L, N, H_in), (N, L, H_in) with batch_first, or (L, H_in) unbatched ->
         output (L, N, D * H_out) and h_n (D * num_layers, N, H_out), (h_n, c_n) for LSTM."""
-        x = self._input(input)
+        x = self._input(input, 3)
         batched = x.ndim == 3
         if not batched:
             x = x.unsqueeze(1)
@@ -332,6 +336,7 @@ class RNNCellBase(_Recurrent):
         gates, _ = _STEPS[mode]
         self.weight_ih = Parameter(_empty((gates * hidden_size, input_size), dtype, device))
         self.weight_hh = Parameter(_empty((gates * hidden_size, hidden_size), dtype))
+        self.bias_ih = self.bias_hh = None  # (as PyTorch's, without bias)
         if self.bias:
             self.bias_ih = Parameter(_empty((gates * hidden_size,), dtype))
             self.bias_hh = Parameter(_empty((gates * hidden_size,), dtype))
@@ -341,14 +346,7 @@ class RNNCellBase(_Recurrent):
         """input (N, H_in) or (H_in,) and hx (h, or (h, c) for LSTMCell; zeros if None) ->
         the next state, batched as the input is."""
         owner = type(self).__name__
-        x = _tensor(owner, "input", input)
-        if x.ndim not in (1, 2):
-            raise ValueError(f"{owner}: Expected input to be 1D or 2D, got {x.ndim}D input of "
-                             f"shape {tuple(x.shape)} instead")
-        if x.shape[-1] != self.input_size:
-            raise RuntimeError(f"{owner}: input has inconsistent input_size: got "
-                               f"{x.shape[-1]} expected {self.input_size} (input of shape "
-                               f"{tuple(x.shape)})")
+        x = self._input(input, 2)
         batched = x.ndim == 2
         if not batched:
             x = x.unsqueeze(0)
@@ -365,8 +363,7 @@ class RNNCellBase(_Recurrent):
                           for name, part in zip(names, parts))
             if not batched:
                 state = tuple(h.unsqueeze(0) for h in state)
-        w = (self.weight_ih, self.weight_hh, getattr(self, "bias_ih", None),
-             getattr(self, "bias_hh", None), None)
+        w = (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, None)
         state = _STEPS[self.mode][1](F.linear(x, w[0], w[2]), state, w)
         return state if batched else tuple(h.squeeze(0) for h in state)
 

@@ -5,6 +5,8 @@ layers, a few Adam steps of a char-level LSTM; without PyTorch, values recorded 
 central differences, shapes, float32-keeping and the errors."""
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 import pytest
 
@@ -123,6 +125,7 @@ def test_cell_matches_pytorch(torch, case):
     ours, theirs = twins(torch, name, args, kwargs)
     run_both(torch, ours, theirs, shape, with_state, shape[:-1])
     assert repr(ours) == repr(theirs)
+    assert (ours.bias_ih is None) == (theirs.bias_ih is None) == (not kwargs.get("bias", True))
 
 
 SEEDED = [("RNN", (3, 5, 2), {"nonlinearity": "relu"}), ("LSTM", (3, 5, 2), {}),
@@ -321,8 +324,12 @@ def test_char_level_lstm_trains_as_pytorchs(torch):
 
 
 def test_packed_sequences_are_refused_with_what_to_do():
+    packed = namedtuple("PackedSequence", "data batch_sizes sorted_indices unsorted_indices")
+    sequence = packed(Tensor(np.zeros((4, 3))), Tensor(np.array([2, 2])), None, None)
     with pytest.raises(TypeError, match="PackedSequence is not supported.*pad"):
-        nn.LSTM(3, 4)((Tensor(np.zeros((4, 3))), Tensor(np.array([2, 2]))))
+        nn.LSTM(3, 4)(sequence)
+    with pytest.raises(TypeError, match="GRU takes hx as one Tensor, got a tuple"):
+        nn.GRU(3, 4)(Tensor(np.zeros((5, 3))), (Tensor(np.zeros((1, 4))),))
 
 
 @pytest.mark.parametrize("make, call, error, match", [
@@ -346,11 +353,11 @@ def test_packed_sequences_are_refused_with_what_to_do():
     (lambda: nn.GRU(3, 4, dropout=1.5), None, ValueError, r"range \[0, 1\]"),
     (lambda: nn.LSTM(3, 0), None, ValueError, "hidden_size must be a positive int"),
     (lambda: nn.GRUCell(3, 4), lambda m: m(Tensor(np.zeros((2, 5)))), RuntimeError,
-     "inconsistent input_size: got 5 expected 3"),
+     r"GRUCell: input.size\(-1\) must be equal to input_size. Expected 3, got 5"),
     (lambda: nn.RNNCell(3, 4), lambda m: m(Tensor(np.zeros((2, 3))), Tensor(np.zeros((3, 4)))),
      RuntimeError, r"expected hx of size \(2, 4\), got \(3, 4\)"),
     (lambda: nn.LSTMCell(3, 4), lambda m: m(Tensor(np.zeros((1, 2, 3)))), ValueError,
-     "Expected input to be 1D or 2D, got 3D"),
+     "LSTMCell: Expected input to be 1D or 2D, got 3D"),
 ])
 def test_bad_arguments_raise_errors_naming_them(make, call, error, match):
     with pytest.raises(error, match=match):
