@@ -7,8 +7,9 @@ Each is a composite of engine ops, so it needs no derivative of its own and is
 differentiable twice over. Where the function has a kink, the composite is chosen so that
 its gradient at the kink is the one PyTorch's kernel gives: leaky_relu'(0) is the negative
 slope (where(x > 0, ...)), hardtanh and relu6 pass nothing at their bounds (so hardswish'
-is 0 at -3 and 1 at 3), and logsigmoid'(0) is 1/2 (a tie of minimum splits g evenly). Softplus keeps x itself above its
-threshold, and its exponential never sees more than the threshold, so it cannot overflow.
+is 0 at -3 and 1 at 3), and logsigmoid'(0) is 1/2 (a tie of minimum splits g evenly).
+Softplus keeps x itself above its threshold, and its exponential never sees more than the
+threshold, so it cannot overflow.
 `inplace=True` writes the result into the input, as PyTorch's in-place forms do.
 """
 from __future__ import annotations
