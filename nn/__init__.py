@@ -19,6 +19,8 @@ from nn.module import Module
 from nn.normalization import (BatchNorm1d, BatchNorm2d, CosineSimilarity, GroupNorm, LayerNorm,
                               RMSNorm)
 from nn.parameter import Parameter
+from nn.transformer import (MultiheadAttention, Transformer, TransformerDecoder,
+                            TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer)
 from nn import optim
 from nn.optim import SGD, Adam, AdamW
 
@@ -31,4 +33,6 @@ __all__ = ["Module", "Parameter", "Linear", "Embedding", "Identity", "Flatten", 
            "Unflatten", "LeakyReLU", "ELU", "Softplus", "Mish", "Hardtanh", "ReLU6", "SiLU",
            "Softsign", "LogSigmoid", "GLU", "Hardswish", "Hardsigmoid", "PReLU", "BCELoss",
            "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
-           "CosineSimilarity", "RMSNorm", "GroupNorm", "ParameterList", "ParameterDict"]
+           "CosineSimilarity", "RMSNorm", "GroupNorm", "ParameterList", "ParameterDict",
+           "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
+           "TransformerDecoderLayer", "TransformerDecoder", "Transformer"]
