@@ -38,8 +38,8 @@ from nn.parameter import Parameter
 
 
 def _float_mask(mask: Any, name: str, dtype: np.dtype) -> Tensor | None:
-    """A mask as PyTorch's _canonical_mask makes it: bool True -> -inf, False -> 0, in the
-    inputs' dtype; a float mask as it is (it is added to the scores)."""
+    """A mask as PyTorch's _canonical_mask makes it: bool True -> -inf, False -> 0; a float
+    mask as it is (it is added to the scores); either in the inputs' dtype."""
     if mask is None:
         return None
     mask = _as_tensor(mask)
@@ -48,7 +48,7 @@ def _float_mask(mask: Any, name: str, dtype: np.dtype) -> Tensor | None:
     if mask.dtype.kind != "f":
         raise TypeError(f"only bool and floating types of {name} are supported, got "
                         f"{mask.dtype}")
-    return mask
+    return mask._cast(dtype)
 
 
 def _shape_error(what: str, got: tuple, expected: str) -> ValueError:
@@ -187,10 +187,6 @@ class MultiheadAttention(Module):
         if not batched:
             return out.squeeze(1), None if weights is None else weights.squeeze(0)
         return (out.transpose(0, 1) if self.batch_first else out), weights
-
-    def extra_repr(self) -> str:
-        return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, "
-                f"batch_first={self.batch_first}")
 
 
 def _activation(activation: str | Callable) -> Callable:

@@ -157,6 +157,14 @@ def test_attention_weights_in_eval_and_dropout_in_training():
     np.testing.assert_allclose(dropped.numpy()[kept], 2 * weights.numpy()[kept])
 
 
+def test_float32_stays_float32():
+    """A float64 float mask is cast to the inputs' dtype, as PyTorch requires it to be."""
+    attention = nn.MultiheadAttention(E, H)
+    x = rng.normal(size=(L, N, E)).astype(np.float32)
+    out, weights = attention(x, x, x, attn_mask=rng.normal(size=(L, L)))
+    assert out.dtype == weights.dtype == np.float32
+
+
 # --- encoder and decoder layers ---
 
 LAYER_KINDS = {  # name: constructor keywords
