@@ -1,7 +1,8 @@
 """Neural-net building blocks on the engine, as torch.nn: Module and Parameter, layers,
-containers, normalisation, recurrent layers (RNN, LSTM, GRU and their cells), `functional`
-(`import nn.functional as F`), `init`, `utils` (gradient clipping); plus the scalar MLPs of
-micrograd (`nn.scalar`) and the optimizers (`nn.optim`, as torch.optim).
+containers, normalisation, convolutions and pools, recurrent layers (RNN, LSTM, GRU and
+their cells), attention and the Transformer layers, `functional` (`import nn.functional as
+F`), `init`, `utils` (gradient clipping); plus the scalar MLPs of micrograd (`nn.scalar`)
+and the optimizers (`nn.optim`, as torch.optim).
 
 The losses are reachable at the top level too (`nn.cross_entropy`), and so are the
 optimizers (`nn.SGD`, `nn.Adam`, `nn.AdamW`).
@@ -20,6 +21,8 @@ from nn.normalization import (BatchNorm1d, BatchNorm2d, CosineSimilarity, GroupN
                               RMSNorm)
 from nn.parameter import Parameter
 from nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from nn.transformer import (MultiheadAttention, Transformer, TransformerDecoder,
+                            TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer)
 from nn import optim
 from nn.optim import SGD, Adam, AdamW
 
@@ -33,4 +36,6 @@ __all__ = ["Module", "Parameter", "Linear", "Embedding", "Identity", "Flatten", 
            "Softsign", "LogSigmoid", "GLU", "Hardswish", "Hardsigmoid", "PReLU", "BCELoss",
            "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
            "CosineSimilarity", "RMSNorm", "GroupNorm", "ParameterList", "ParameterDict",
-           "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+           "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
+           "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
+           "TransformerDecoderLayer", "TransformerDecoder", "Transformer"]

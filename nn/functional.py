@@ -211,8 +211,9 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     """softmax(query @ key^T * scale + mask) @ value over the last two dims, as PyTorch's
     (its reference computation, a composite of engine ops): scale is 1 / sqrt(head size)
     unless given; `is_causal` lets position i see positions up to i only; a bool attn_mask
-    keeps where True, a float one is added to the scores; with `enable_gqa`, each key and
-    value head serves a group of query heads."""
+    keeps where True, a float one is added to the scores (a row masked throughout gives
+    zeros, as PyTorch's); with `enable_gqa`, each key and value head serves a group of query
+    heads."""
     length, keys = query.shape[-2], key.shape[-2]
     if is_causal and attn_mask is not None:
         raise ValueError("scaled_dot_product_attention: pass is_causal=True or an attn_mask, "
@@ -231,7 +232,12 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
             scores = scores.masked_fill(~mask, -math.inf)
         else:  # added in the scores' dtype, as PyTorch requires of a float mask
             scores = scores + _as_tensor(attn_mask)._cast(scores._data.dtype)
-    weights = softmax(scores, -1)
+    # PyTorch's safe softmax: a row with every key masked attends to nothing (zeros), not NaN
+    blocked = np.isneginf(scores._data).all(-1, keepdims=True)
+    if blocked.any():
+        weights = softmax(scores.masked_fill(blocked, 0.0), -1).masked_fill(blocked, 0.0)
+    else:
+        weights = softmax(scores, -1)
     if dropout_p:
         weights = dropout(weights, dropout_p)
     return weights @ value

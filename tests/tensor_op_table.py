@@ -34,6 +34,7 @@ EMBED_INDEX = np.array([[0, 3, 3, 1], [4, 0, 3, 3]])  # (B, T) tokens, repeats i
 ROWS_FROM_END = np.array([[-1, 0, -5], [2, -1, 4]])  # rows counted from the end, repeated
 SHIFT = np.array([[0.0, -1.0, 0.5, -2.0]] * 4)  # a float attention mask, added to the scores
 QKV = [((2, 2, 4, 3), (2, 2, 4, 3), (2, 2, 4, 3))]  # (B, heads, T, head size)
+ROW_BLOCKED = np.tril(np.ones((4, 4), bool)) & (np.arange(4) != 1)[:, None]  # query 1 sees none
 
 
 def _tf(name):
@@ -126,6 +127,10 @@ TENSOR_OPS = [
      lambda q, k, v: _torch_sdpa(
          q, k, v, is_causal=True, enable_gqa=True), [real, real, real],
      [((1, 4, 4, 3), (1, 2, 4, 3), (1, 2, 4, 3))]),
+    ("sdpa_fully_masked_row",  # PyTorch gives zeros there, not NaN
+     lambda q, k, v: F.scaled_dot_product_attention(q, k, v, ROW_BLOCKED),
+     lambda q, k, v: _torch_sdpa(q, k, v, _torch().as_tensor(ROW_BLOCKED)), [real, real, real],
+     QKV),
     ("contiguous_after_transpose", lambda a: a.transpose(0, 1).contiguous().view(-1), None,
      [real], [(2, 3), (2, 1, 3)]),
     ("sort", lambda a: a.sort().values, None, [real], SHAPES),
