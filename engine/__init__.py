@@ -52,7 +52,8 @@ for _module, _names in {
 _SUBMODULES = {"nn": "nn", "optim": "nn.optim", "utils": "engine.utils",
                "autograd": "engine.autograd", "functional": "engine.functional",
                "multiprocessing": "engine.multiprocessing", "amp": "engine.amp",
-               "backends": "engine.backends", "distributed": "engine.distributed"}
+               "backends": "engine.backends", "distributed": "engine.distributed",
+               "distributions": "engine.distributions"}
 
 __all__ = ["Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad",
            "topological_order", "gradcheck", "GradcheckError", *_LAZY, *_SUBMODULES]
