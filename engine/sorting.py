@@ -88,14 +88,17 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     if not x.ndim:
         return median_result(*_picked(input, dim, order, keepdim))
     # the lower middle entry, or the first nan (nan sorts last) of a slice that has one
-    numbers = (~np.isnan(x)).sum(dim, keepdims=True) if x.dtype.kind == "f" else x.shape[dim]
+    numbers = (~np.isnan(x) if x.dtype.kind == "f" else np.ones(x.shape, bool)).sum(
+        dim, keepdims=True)
     rank = np.where(numbers < x.shape[dim], numbers, (x.shape[dim] - 1) // 2)
     return median_result(*_picked(input, dim, np.take_along_axis(order, rank, dim), keepdim))
 
 
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> mode_result:
     """(values, indices): the most frequent entry of each slice along dim (the smallest of
-    those equally frequent) and where it last occurs, as torch.mode; the gradient goes there."""
+    those equally frequent) and where it last occurs, as torch.mode; the gradient goes there.
+    (A slice holding nan: here each nan counts on its own, sorted last; PyTorch's answer
+    then depends on where its sort leaves the nan.)"""
     x = input._data
     dim = shapes.dim_index(dim, max(x.ndim, 1), "mode")
     if not x.ndim:
