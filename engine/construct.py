@@ -30,7 +30,8 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     torch.diagonal (offset > 0: above the main diagonal)."""
     ndim = input._data.ndim
     if ndim < 2:
-        raise ValueError(f"diagonal needs a tensor of at least 2 dims, got shape {input._data.shape}")
+        raise ValueError(f"diagonal needs a tensor of at least 2 dims, got shape "
+                         f"{input._data.shape}")
     dim1, dim2 = shapes.dim_index(dim1, ndim, "diagonal"), shapes.dim_index(dim2, ndim, "diagonal")
     if dim1 == dim2:
         raise ValueError(f"diagonal: dim1 and dim2 must differ, both are {dim1}")
@@ -127,8 +128,8 @@ def broadcast_tensors(*tensors: Any) -> tuple[Tensor, ...]:
     try:
         shape = np.broadcast_shapes(*(t._data.shape for t in tensors))
     except ValueError:
-        raise ValueError(f"broadcast_tensors: shapes {', '.join(str(t._data.shape) for t in tensors)}"
-                         f" do not broadcast together") from None
+        listed = ", ".join(str(t._data.shape) for t in tensors)
+        raise ValueError(f"broadcast_tensors: shapes {listed} do not broadcast together") from None
     return tuple(t.expand(shape) for t in tensors)
 
 
@@ -216,8 +217,8 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
     sa = (1,) * (ndim - a._data.ndim) + a._data.shape
     sb = (1,) * (ndim - b._data.ndim) + b._data.shape
     # a as (a0, 1, a1, 1, ...) times b as (1, b0, 1, b1, ...): the blocks, then merged pairwise
-    product = a.reshape([d for n in sa for d in (n, 1)]) * b.reshape([d for n in sb for d in (1, n)])
-    return product.reshape([x * y for x, y in zip(sa, sb)])
+    blocks = a.reshape([d for n in sa for d in (n, 1)]) * b.reshape([d for n in sb for d in (1, n)])
+    return blocks.reshape([x * y for x, y in zip(sa, sb)])
 
 
 for _op in (diag, diagonal, trace, repeat_interleave, kron):

@@ -203,7 +203,8 @@ class iinfo:
     def __init__(self, type: Any) -> None:
         dtype = _dtype_for_info(type, "iu", "iinfo")
         info = np.iinfo(dtype)
-        self.bits, self.max, self.min, self.dtype = info.bits, int(info.max), int(info.min), dtype.name
+        self.bits, self.dtype = info.bits, dtype.name
+        self.max, self.min = int(info.max), int(info.min)
 
     def __repr__(self) -> str:
         return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"

@@ -214,7 +214,8 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
                              f"right={right}, got side={side!r}")
         right = side == "right"
     if sorter is not None:
-        seq = np.take_along_axis(seq, np.asarray(sorter._data if isinstance(sorter, Tensor) else sorter), -1)
+        order = sorter._data if isinstance(sorter, Tensor) else np.asarray(sorter)
+        seq = np.take_along_axis(seq, order, -1)
     if seq.ndim == 1:
         found = np.searchsorted(seq, values, "right" if right else "left")
     elif seq.shape[:-1] != values.shape[:-1]:

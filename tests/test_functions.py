@@ -204,6 +204,8 @@ def test_searchsorted_and_bucketize_match_pytorch(torch, right, seq, values):
 def test_searchsorted_and_bucketize_worked_out_by_hand():
     assert engine.searchsorted(Tensor(SEQUENCE), Tensor([2.0, 5.0])).tolist() == [1, 4]
     assert engine.searchsorted(Tensor(SEQUENCE), 2.0, right=True).tolist() == 3
+    unsorted, sorter = Tensor([3.0, 1.0, 2.0]), Tensor([1, 2, 0])  # 1 2 3 in sorter's order
+    assert engine.searchsorted(unsorted, Tensor([2.5, 0.0]), sorter=sorter).tolist() == [2, 0]
     # bucket i holds boundaries[i-1] < x <= boundaries[i]
     assert engine.bucketize(Tensor([1.0, 1.5, 3.0, 9.0]), Tensor([1.0, 3.0])).tolist() == [
         0, 1, 1, 2]
