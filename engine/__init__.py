@@ -17,7 +17,8 @@ import importlib
 from typing import Any
 
 from engine.gradcheck import GradcheckError, gradcheck
-from engine.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from engine.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
+                              is_inference_mode_enabled, no_grad, set_grad_enabled)
 from engine.graph import grad, topological_order
 from engine.value import Value
 
@@ -26,7 +27,7 @@ _LAZY = {"Tensor": "engine.tensor", "set_printoptions": "engine.printing",
          "Size": "engine.printing"}
 for _module, _names in {
     "engine.factories": ("tensor as_tensor from_numpy zeros ones empty full zeros_like ones_like empty_like "
-                         "full_like eye arange linspace"),
+                         "full_like eye arange linspace logspace"),
     "engine.random": ("Generator manual_seed seed initial_seed default_generator get_rng_state "
                       "set_rng_state rand randn randint randperm multinomial normal bernoulli "
                       "rand_like randn_like randint_like"),
@@ -40,12 +41,19 @@ for _module, _names in {
                       "gather tril triu cat stack split chunk index_select select narrow "
                       "unbind flip roll tile masked_select movedim"),
     "engine.dtypes": ("bool uint8 int8 int16 short int32 int int64 long float16 half float32 "
-                      "float float64 double bfloat16 get_default_dtype set_default_dtype"),
-    "engine.sorting": "sort argsort topk",
+                      "float float64 double bfloat16 get_default_dtype set_default_dtype "
+                      "promote_types result_type finfo iinfo"),
+    "engine.sorting": "sort argsort topk median mode quantile",
+    "engine.construct": ("diag diagonal trace tril_indices triu_indices meshgrid broadcast_tensors "
+                         "atleast_1d atleast_2d atleast_3d hstack vstack dstack column_stack "
+                         "repeat_interleave kron"),
     "engine.products": "mm bmm mv dot outer addmm einsum",
-    "engine.functions": "isclose allclose equal histogram nonzero numel",
+    "engine.functions": ("isclose allclose equal histogram nonzero numel is_floating_point "
+                         "is_nonzero unique bincount searchsorted bucketize"),
     "engine.devices": "device cuda",
-    "engine.backends": "compile",
+    "engine.backends": ("compile set_float32_matmul_precision get_float32_matmul_precision "
+                        "use_deterministic_algorithms are_deterministic_algorithms_enabled "
+                        "is_deterministic_algorithms_warn_only_enabled"),
     "engine.serialization": "save load",  # checkpoints in torch.save's .pt format
 }.items():
     _LAZY.update(dict.fromkeys(_names.split(), _module))
@@ -55,7 +63,8 @@ _SUBMODULES = {"nn": "nn", "optim": "nn.optim", "utils": "engine.utils",
                "backends": "engine.backends", "distributed": "engine.distributed",
                "distributions": "engine.distributions"}
 
-__all__ = ["Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad",
+__all__ = ["Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+           "inference_mode", "is_inference_mode_enabled", "grad",
            "topological_order", "gradcheck", "GradcheckError", *_LAZY, *_SUBMODULES]
 
 

@@ -6,6 +6,9 @@ answers them, so that training scripts that set them run unchanged:
   a CPU-only build of PyTorch). `torch.backends.mps.is_available()` is False.
 - `torch.compile(model)`: PyTorch's compiler makes a faster version of the model with the
   same results; this engine has no compiler, so it returns the model itself, unchanged.
+- `torch.set_float32_matmul_precision('high')`, `torch.use_deterministic_algorithms(True)`:
+  stored and reported back; numpy's float32 matmul is always full precision, and every op
+  here is deterministic.
 """
 from __future__ import annotations
 
@@ -44,3 +47,40 @@ def compile(model: Callable | None = None, **options: Any) -> Any:
     as a decorator with options (`@torch.compile(mode=...)`), it returns one that does the
     same."""
     return (lambda fn: fn) if model is None else model
+
+
+_settings = {"float32_matmul_precision": "highest", "deterministic": False, "warn_only": False}
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """Store PyTorch's float32 matmul setting ('highest', 'high' or 'medium'), which lets a
+    GPU trade precision for speed; numpy's float32 matmul always computes in full float32
+    precision, so here it changes nothing but what get_float32_matmul_precision returns."""
+    if precision not in ("highest", "high", "medium"):
+        raise ValueError(f"set_float32_matmul_precision takes 'highest', 'high' or 'medium', "
+                         f"got {precision!r}")
+    _settings["float32_matmul_precision"] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    """The precision set_float32_matmul_precision stored ('highest' until set)."""
+    return _settings["float32_matmul_precision"]
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Store PyTorch's switch to deterministic algorithms: every op of this engine is
+    deterministic already (same inputs, same bits), so it changes nothing else."""
+    if not isinstance(mode, bool):
+        raise TypeError(f"use_deterministic_algorithms takes True or False, got "
+                        f"{type(mode).__name__}")
+    _settings["deterministic"], _settings["warn_only"] = mode, warn_only
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    """What use_deterministic_algorithms stored (False until set, as in PyTorch)."""
+    return _settings["deterministic"]
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    """The warn_only use_deterministic_algorithms stored."""
+    return _settings["warn_only"]

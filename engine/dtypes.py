@@ -149,3 +149,62 @@ def as_array(data: Any, dtype: Any = None, what: str = "data") -> np.ndarray:
     else:
         return array
     return array if array.dtype == target else array.astype(target)
+
+
+def promote_types(type1: Any, type2: Any) -> np.dtype:
+    """The dtype two dtypes promote to, as torch.promote_types (float32 with int64 is float32)."""
+    return promote(np.dtype(type1), np.dtype(type2))
+
+
+def result_type(tensor1: Any, tensor2: Any) -> np.dtype:
+    """The dtype an op on these two (tensors or Python numbers) gives, as torch.result_type."""
+    dims, zero_dims, numbers = [], [], []
+    for x in (tensor1, tensor2):
+        array = getattr(x, "_data", None)
+        if array is not None:
+            (dims if array.ndim else zero_dims).append(array.dtype)
+        elif isinstance(x, (bool, int, float)):
+            numbers.append(0 if isinstance(x, bool) else 1 if isinstance(x, int) else 2)
+        else:
+            raise TypeError(f"result_type takes Tensors or Python numbers, got {type(x).__name__}")
+    return result_dtype(dims, zero_dims, numbers)
+
+
+def _dtype_for_info(type: Any, kinds: str, fn: str) -> np.dtype:
+    dtype = np.dtype(_defaults[2] if type is None else type)
+    if dtype.kind not in kinds:
+        raise TypeError(f"{fn} takes a {'float' if kinds == 'f' else 'int'} dtype, got {dtype} "
+                        f"(use {'iinfo' if kinds == 'f' else 'finfo'})")
+    return dtype
+
+
+class finfo:
+    """A float dtype's limits, as torch.finfo: bits, eps, max, min, tiny (=
+    smallest_normal) and resolution, as Python floats (numpy's finfo, which has the same
+    fields); finfo() describes the default float dtype."""
+
+    def __init__(self, type: Any = None) -> None:
+        dtype = _dtype_for_info(type, "f", "finfo")
+        info = np.finfo(dtype)
+        self.bits, self.dtype = info.bits, dtype.name
+        self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = 10.0 ** -info.precision  # PyTorch gives the power of ten exactly
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution}, min={self.min}, max={self.max}, "
+                f"eps={self.eps}, smallest_normal={self.smallest_normal}, tiny={self.tiny}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:
+    """An int dtype's limits, as torch.iinfo: bits, max, min (Python ints; numpy's iinfo)."""
+
+    def __init__(self, type: Any) -> None:
+        dtype = _dtype_for_info(type, "iu", "iinfo")
+        info = np.iinfo(dtype)
+        self.bits, self.dtype = info.bits, dtype.name
+        self.max, self.min = int(info.max), int(info.min)
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"

@@ -153,6 +153,15 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device:
     return _made(values.astype(dtype), requires_grad, device)
 
 
+def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    """base ** each of linspace(start, end, steps), as torch.logspace (computed in float64,
+    then cast to dtype, the default float dtype unless given)."""
+    exponents = linspace(start, end, steps, dtype=np.float64)._data
+    values = np.power(np.float64(base), exponents)
+    return _made(values.astype(np.dtype(dtype or get_default_dtype())), requires_grad, device)
+
+
 class _New:
     """Tensor's `new_*` methods: a new tensor in this one's dtype unless `dtype` is given."""
 
@@ -179,4 +188,4 @@ class _New:
 
 add_methods(Tensor, _New)
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
-           "empty_like", "full_like", "eye", "arange", "linspace"]
+           "empty_like", "full_like", "eye", "arange", "linspace", "logspace"]

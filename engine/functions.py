@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from engine import dtypes, factories  # a module object: factories imports tensor, tensor this
+from engine import dtypes, factories, shapes  # modules: factories imports tensor, tensor this
 from engine.tensor import Tensor, _leaf
 
 
@@ -147,6 +147,98 @@ def _edges(values: np.ndarray, bins: Any, range: tuple | None) -> np.ndarray:
     return factories.linspace(low, high, int(bins) + 1, dtype=values.dtype)._data
 
 
-for _fn in (isclose, allclose, equal, histogram, nonzero):
+def is_floating_point(input: Tensor) -> bool:
+    """True for a tensor of a float dtype, as torch.is_floating_point."""
+    return _tensor_argument(input, "is_floating_point", "input")._data.dtype.kind == "f"
+
+
+def is_nonzero(input: Tensor) -> bool:
+    """Whether a one-entry tensor's entry is not 0, as torch.is_nonzero."""
+    x = _tensor_argument(input, "is_nonzero", "input")._data
+    if x.size != 1:
+        raise RuntimeError(f"is_nonzero: Boolean value of Tensor with "
+                           f"{'no values' if not x.size else 'more than one value'} is ambiguous "
+                           f"(shape {x.shape}; it takes a tensor of one entry)")
+    return bool(x.reshape(-1)[0] != 0)
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
+           return_counts: bool = False, dim: int | None = None) -> Any:
+    """The distinct entries (or, along dim, the distinct slices), sorted, as torch.unique;
+    with return_inverse also where each entry went (input's shape, int64), with
+    return_counts how often each occurs (int64). Every nan is distinct from the others, as
+    in PyTorch. The results are sorted whatever `sorted` says (PyTorch's CPU sorts too)."""
+    x = _tensor_argument(input, "unique", "input")._data
+    axis = None if dim is None else shapes.dim_index(dim, max(x.ndim, 1), "unique")
+    values, inverse, counts = np.unique(x if x.ndim else x.reshape(1), return_inverse=True,
+                                        return_counts=True, axis=axis, equal_nan=False)
+    out = [_leaf(values)]
+    if return_inverse:
+        out.append(_leaf(inverse.reshape(x.shape if axis is None else -1).astype(np.int64)))
+    if return_counts:
+        out.append(_leaf(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+    """How often each of 0, 1, ..., max(input) occurs in a 1-D tensor of non-negative ints
+    (at least `minlength` counts), as torch.bincount: int64 counts, or with `weights` the
+    sums of each value's weights (in float64 unless the weights are float32, as PyTorch)."""
+    x = _tensor_argument(input, "bincount", "input")._data
+    if x.ndim != 1 or x.dtype.kind not in "iub":
+        raise ValueError(f"bincount takes a 1-D tensor of ints, got {x.dtype} of shape {x.shape}")
+    if x.size and x.min() < 0:
+        raise ValueError(f"bincount takes non-negative ints, got {x.min()} (shift the values, "
+                         f"or count with unique(return_counts=True))")
+    if isinstance(minlength, bool) or not isinstance(minlength, numbers.Integral) or minlength < 0:
+        raise ValueError(f"bincount: minlength must be a non-negative int, got {minlength!r}")
+    if weights is None:
+        return _leaf(np.bincount(x, minlength=minlength).astype(np.int64))
+    w = _tensor_argument(weights, "bincount", "weights")._data
+    if w.shape != x.shape:
+        raise ValueError(f"bincount: weights must have input's shape {x.shape}, got {w.shape}")
+    return _leaf(np.bincount(x, w, minlength).astype(w.dtype if w.dtype == np.float32
+                                                      else np.float64))
+
+
+def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False,
+                 right: bool = False, side: str | None = None, sorter: Any = None) -> Tensor:
+    """Where each value would go in the sorted last dim of sorted_sequence to keep it
+    sorted, as torch.searchsorted: before equal entries, or after them with right=True
+    (side='right'); a sequence with more dims searches each row for its row of values."""
+    seq = _tensor_argument(sorted_sequence, "searchsorted", "sorted_sequence")._data
+    values = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if side is not None:
+        if side not in ("left", "right") or (side == "left" and right):
+            raise ValueError(f"searchsorted: side must be 'left' or 'right' and agree with "
+                             f"right={right}, got side={side!r}")
+        right = side == "right"
+    if sorter is not None:
+        order = sorter._data if isinstance(sorter, Tensor) else np.asarray(sorter)
+        seq = np.take_along_axis(seq, order, -1)
+    if seq.ndim == 1:
+        found = np.searchsorted(seq, values, "right" if right else "left")
+    elif seq.shape[:-1] != values.shape[:-1]:
+        raise ValueError(f"searchsorted: the sequence {seq.shape} and the values {values.shape} "
+                         f"must have the same leading dims (all but the last)")
+    else:  # each row on its own: count the entries before each value, all rows at once
+        before = np.less_equal if right else np.less
+        found = before(seq[..., None, :], values[..., :, None]).sum(-1)
+    return _leaf(np.asarray(found, np.int32 if out_int32 else np.int64))
+
+
+def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False,
+              right: bool = False) -> Tensor:
+    """The index of the bucket of 1-D `boundaries` each entry falls in, as torch.bucketize:
+    i with boundaries[i-1] < x <= boundaries[i] (with right=True, boundaries[i-1] <= x <
+    boundaries[i])."""
+    edges = _tensor_argument(boundaries, "bucketize", "boundaries")
+    if edges._data.ndim != 1:
+        raise ValueError(f"bucketize takes 1-D boundaries, got shape {edges._data.shape}")
+    return searchsorted(edges, input, out_int32=out_int32, right=right)
+
+
+for _fn in (isclose, allclose, equal, histogram, nonzero, unique, bincount, is_nonzero):
     setattr(Tensor, _fn.__name__, _fn)
-__all__ = ["isclose", "allclose", "equal", "numel", "histogram", "nonzero"]
+__all__ = ["isclose", "allclose", "equal", "numel", "histogram", "nonzero", "is_floating_point",
+           "is_nonzero", "unique", "bincount", "searchsorted", "bucketize"]

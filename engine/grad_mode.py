@@ -1,8 +1,9 @@
 """Grad mode: whether ops record the graph, per thread, as in PyTorch.
 
-`no_grad()`, `enable_grad()` and `set_grad_enabled(mode)` work as context managers and as
-decorators (on functions and on generator functions, whose body then runs in that mode
-at every step, wherever it is resumed). `is_grad_enabled()` tells the current mode.
+`no_grad()`, `enable_grad()`, `set_grad_enabled(mode)` and `inference_mode()` work as
+context managers and as decorators (on functions and on generator functions, whose body
+then runs in that mode at every step, wherever it is resumed). `is_grad_enabled()` tells
+the current mode, `is_inference_mode_enabled()` whether inference_mode is on.
 """
 from __future__ import annotations
 
@@ -138,3 +139,36 @@ class set_grad_enabled(_ModeSwitch):
             _set_mode(self._before)
             self._before = None
         return super().__call__(fn)
+
+
+_inference = threading.local()  # .enabled: whether this thread is inside inference_mode()
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside `inference_mode()` (and not inside an `inference_mode(False)` in it)."""
+    return getattr(_inference, "enabled", False)
+
+
+class inference_mode(_ModeSwitch):
+    """`no_grad()` for evaluation, as PyTorch's: records no graph inside (PyTorch also
+    skips its bookkeeping for in-place checks there, which this engine does not have).
+    `inference_mode(False)` switches recording back on, as PyTorch's does."""
+
+    def __init__(self, mode: bool = True) -> None:
+        if not isinstance(mode, bool):
+            raise TypeError(f"inference_mode takes True or False, got {type(mode).__name__}")
+        super().__init__()
+        self.inference, self.mode = mode, not mode
+        self._was: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._was.append(is_inference_mode_enabled())
+        _inference.enabled = self.inference
+        super().__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)
+        _inference.enabled = self._was.pop()
+
+    def clone(self) -> inference_mode:
+        return inference_mode(self.inference)

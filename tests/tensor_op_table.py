@@ -34,6 +34,8 @@ EMBED_INDEX = np.array([[0, 3, 3, 1], [4, 0, 3, 3]])  # (B, T) tokens, repeats i
 ROWS_FROM_END = np.array([[-1, 0, -5], [2, -1, 4]])  # rows counted from the end, repeated
 SHIFT = np.array([[0.0, -1.0, 0.5, -2.0]] * 4)  # a float attention mask, added to the scores
 QKV = [((2, 2, 4, 3), (2, 2, 4, 3), (2, 2, 4, 3))]  # (B, heads, T, head size)
+REPEATS = np.array([2, 0, 1])  # repeat_interleave's counts, one per entry
+QS = [0.0, 0.25, 0.6, 1.0]  # quantile's q as a tensor
 ROW_BLOCKED = np.tril(np.ones((4, 4), bool)) & (np.arange(4) != 1)[:, None]  # query 1 sees none
 
 
@@ -205,6 +207,46 @@ TENSOR_OPS = [
      lambda a, b: _torch().einsum("ij,k->kji", a, b), [real, real], [((2, 3), (2,))]),
     ("einsum_letters_one_operand_has", lambda a, b: engine.einsum("ij,k->i", a, b),
      lambda a, b: _torch().einsum("ij,k->i", a, b), [real, real], [((2, 3), (4,))]),
+    # engine/construct.py: built from indexing, reshape, expand and cat (no rules of their own)
+    ("diag_of_vector", lambda a: a.diag(), None, [real], [(3,)]),
+    ("diag_above_and_below", lambda a: engine.diag(a, 1) + engine.diag(a, -1).T,
+     lambda a: _torch().diag(a, 1) + _torch().diag(a, -1).T, [real], [(3,)]),
+    ("diag_of_matrix", lambda a: engine.diag(a, -1), lambda a: _torch().diag(a, -1), [real],
+     [(3, 3), (4, 2)]),
+    ("diagonal_dims", lambda a: a.diagonal(1, 2, 0), None, [real], [(3, 2, 4)]),
+    ("trace", lambda a: a.trace(), None, [real], [(3, 3), (2, 4)]),
+    ("meshgrid", lambda a, b: engine.stack(engine.meshgrid(a, b, indexing="xy")),
+     lambda a, b: _torch().stack(_torch().meshgrid(a, b, indexing="xy")), [real, real],
+     [((2,), (3,))]),
+    ("broadcast_tensors", lambda a, b: engine.cat(engine.broadcast_tensors(a, b)),
+     lambda a, b: _torch().cat(_torch().broadcast_tensors(a, b)), [real, real],
+     [((2, 1), (3,)), ((), (2, 3))]),
+    ("atleast_3d", lambda a: engine.atleast_3d(a) * 2, lambda a: _torch().atleast_3d(a) * 2,
+     [real], [(), (3,), (2, 3)]),
+    ("hstack_vstack", lambda a, b: engine.hstack([a, b]).reshape(2, 3) * engine.vstack([a, b]),
+     lambda a, b: _torch().hstack([a, b]).reshape(2, 3) * _torch().vstack([a, b]), [real, real],
+     [((3,), (3,))]),
+    ("column_stack_dstack", lambda a, b: engine.column_stack([a, b]).sum() * engine.dstack([a, a]),
+     lambda a, b: _torch().column_stack([a, b]).sum() * _torch().dstack([a, a]), [real, real],
+     [((2, 3), (2, 1))]),
+    ("repeat_interleave", lambda a: a.repeat_interleave(2), None, [real], [(2, 3)]),
+    ("repeat_interleave_counts_dim", lambda a: a.repeat_interleave(REPEATS, dim=1),
+     lambda a: a.repeat_interleave(_torch().as_tensor(REPEATS), dim=1), [real], [(2, 3)]),
+    ("kron", lambda a, b: engine.kron(a, b), lambda a, b: _torch().kron(a, b), [real, real],
+     [((2, 3), (3, 2)), ((3,), (2, 2))]),
+    # median, mode, quantile (engine/sorting.py): gathers, so the gradient goes to the picks
+    ("median", lambda a: a.median(), None, [real], [(3,), (2, 4)]),
+    ("median_dim", lambda a: engine.median(a, 1, keepdim=True).values,
+     lambda a: _torch().median(a, 1, keepdim=True).values, [real], [(2, 4), (3, 3)]),
+    ("mode_of_a_repeated_row", lambda a: engine.cat([a, a[:1]]).mode(0).values,
+     lambda a: _torch().cat([a, a[:1]]).mode(0).values, [real], [(4, 2)]),
+    ("mode_of_distinct_entries_is_the_smallest", lambda a: a.mode().values, None, [real],
+     [(3,), (2, 3)]),
+    ("quantile", lambda a: a.quantile(0.3), None, [real], [(5,), (2, 3)]),
+    ("quantile_list_dim", lambda a: a.quantile(engine.tensor(QS, dtype=a.dtype), dim=1),
+     lambda a: a.quantile(_torch().tensor(QS, dtype=a.dtype), dim=1), [real], [(2, 5)]),
+    ("quantile_midpoint_keepdim", lambda a: a.quantile(0.5, 0, True, interpolation="midpoint"),
+     None, [real], [(4, 3)]),
     ("embedding", lambda w: w[EMBED_INDEX], lambda w: w[_torch().as_tensor(EMBED_INDEX)],
      [real], [(5, 3)]),
     ("embedding_tensor_index", lambda w: w[Tensor(EMBED_INDEX)],

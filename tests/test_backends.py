@@ -37,3 +37,31 @@ def test_bfloat16_is_named_and_refused_where_a_tensor_would_take_it():
         engine.zeros(2, dtype=engine.bfloat16)
     with pytest.raises(TypeError, match="has no bfloat16 type"):
         engine.ones(2).to(engine.bfloat16)
+
+
+def test_matmul_precision_and_determinism_are_stored_and_checked():
+    assert engine.get_float32_matmul_precision() == "highest"
+    try:
+        engine.set_float32_matmul_precision("high")
+        assert engine.get_float32_matmul_precision() == "high"
+        with pytest.raises(ValueError, match="'highest', 'high' or 'medium', got 'low'"):
+            engine.set_float32_matmul_precision("low")
+        assert engine.get_float32_matmul_precision() == "high"
+    finally:
+        engine.set_float32_matmul_precision("highest")
+    assert not engine.are_deterministic_algorithms_enabled()
+    try:
+        engine.use_deterministic_algorithms(True, warn_only=True)
+        assert engine.are_deterministic_algorithms_enabled()
+        assert engine.is_deterministic_algorithms_warn_only_enabled()
+        with pytest.raises(TypeError, match="True or False, got int"):
+            engine.use_deterministic_algorithms(1)
+    finally:
+        engine.use_deterministic_algorithms(False)
+    assert not engine.are_deterministic_algorithms_enabled()
+
+
+def test_the_settings_start_as_pytorchs(torch):
+    assert engine.get_float32_matmul_precision() == torch.get_float32_matmul_precision()
+    assert (engine.are_deterministic_algorithms_enabled()
+            == torch.are_deterministic_algorithms_enabled())

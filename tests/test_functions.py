@@ -132,3 +132,107 @@ def test_histogram_of_a_tensor_in_the_graph_is_outside_it_and_a_method():
 def test_errors_name_what_was_wrong(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# --- unique, bincount, searchsorted, bucketize, is_nonzero, is_floating_point ---
+
+COUNTED = np.array([3, 1, 2, 3, 3, 1, 0])
+
+
+@pytest.mark.parametrize("data, kwargs", [
+    (COUNTED, {}), (COUNTED.reshape(7, 1), {"return_inverse": True, "return_counts": True}),
+    (np.array([[1, 2], [1, 2], [0, 5]]), {"dim": 0, "return_inverse": True,
+                                          "return_counts": True}),
+    (np.array([[1, 2], [1, 2], [0, 5]]), {"dim": 1, "return_counts": True}),
+    (np.array([2.0, NAN, 1.0, NAN, 2.0]), {"return_counts": True}),  # each nan on its own
+    (np.array(7.0), {"return_inverse": True}), (np.zeros(0), {"return_counts": True}),
+])
+def test_unique_matches_pytorch(torch, data, kwargs):
+    ours, theirs = engine.unique(Tensor(data), **kwargs), torch.unique(torch.tensor(data), **kwargs)
+    ours, theirs = (ours, theirs) if isinstance(ours, tuple) else ((ours,), (theirs,))
+    for got, want in zip(ours, theirs, strict=True):
+        assert got.shape == tuple(want.shape) and str(got.dtype) == str(want.dtype)[6:]
+        np.testing.assert_array_equal(np.asarray(got), want.numpy())
+
+
+def test_unique_and_bincount_worked_out_by_hand():
+    values, inverse, counts = Tensor(COUNTED).unique(return_inverse=True, return_counts=True)
+    assert values.tolist() == [0, 1, 2, 3] and inverse.tolist() == [3, 1, 2, 3, 3, 1, 0]
+    assert counts.tolist() == [1, 2, 1, 3] and inverse.dtype == counts.dtype == engine.int64
+    assert engine.bincount(Tensor(COUNTED)).tolist() == [1, 2, 1, 3]
+    assert Tensor(COUNTED).bincount(minlength=6).tolist() == [1, 2, 1, 3, 0, 0]
+    weights = Tensor(np.arange(7, dtype=np.float32))
+    assert engine.bincount(Tensor(COUNTED), weights).tolist() == [6, 6, 2, 7]
+    assert engine.bincount(Tensor(COUNTED), weights).dtype == engine.float32
+    assert engine.bincount(Tensor(COUNTED)).dtype == engine.int64
+
+
+@pytest.mark.parametrize("weights", [None, np.arange(7.0), np.arange(7, dtype=np.float32),
+                                     np.arange(7)])
+@pytest.mark.parametrize("minlength", [0, 9])
+def test_bincount_matches_pytorch(torch, weights, minlength):
+    w = None if weights is None else Tensor(weights)
+    tw = None if weights is None else torch.tensor(weights)
+    got = engine.bincount(Tensor(COUNTED), w, minlength)
+    want = torch.bincount(torch.tensor(COUNTED), tw, minlength)
+    assert str(got.dtype) == str(want.dtype)[6:]
+    np.testing.assert_array_equal(np.asarray(got), want.numpy())
+
+
+SEQUENCE = np.array([1.0, 2.0, 2.0, 3.0])
+ROWS = np.array([[1.0, 2.0, 3.0], [0.0, 5.0, 6.0]])
+
+
+@pytest.mark.parametrize("right", [False, True])
+@pytest.mark.parametrize("seq, values", [(SEQUENCE, np.array([[0.0, 2.0], [2.5, 4.0]])),
+                                         (SEQUENCE, np.array(2.0)),
+                                         (ROWS, np.array([[2.0, 0.0, 9.0], [5.0, 7.0, 5.0]]))])
+def test_searchsorted_and_bucketize_match_pytorch(torch, right, seq, values):
+    got = engine.searchsorted(Tensor(seq), Tensor(values), right=right)
+    want = torch.searchsorted(torch.tensor(seq), torch.tensor(values), right=right)
+    assert got.dtype == engine.int64
+    np.testing.assert_array_equal(np.asarray(got), want.numpy())
+    side = engine.searchsorted(Tensor(seq), Tensor(values), side="right" if right else "left",
+                               out_int32=True)
+    assert side.dtype == engine.int32 and side.tolist() == got.tolist()
+    if seq.ndim == 1:
+        got = engine.bucketize(Tensor(values), Tensor(seq), right=right)
+        want = torch.bucketize(torch.tensor(values), torch.tensor(seq), right=right)
+        np.testing.assert_array_equal(np.asarray(got), want.numpy())
+
+
+def test_searchsorted_and_bucketize_worked_out_by_hand():
+    assert engine.searchsorted(Tensor(SEQUENCE), Tensor([2.0, 5.0])).tolist() == [1, 4]
+    assert engine.searchsorted(Tensor(SEQUENCE), 2.0, right=True).tolist() == 3
+    unsorted, sorter = Tensor([3.0, 1.0, 2.0]), Tensor([1, 2, 0])  # 1 2 3 in sorter's order
+    assert engine.searchsorted(unsorted, Tensor([2.5, 0.0]), sorter=sorter).tolist() == [2, 0]
+    # bucket i holds boundaries[i-1] < x <= boundaries[i]
+    assert engine.bucketize(Tensor([1.0, 1.5, 3.0, 9.0]), Tensor([1.0, 3.0])).tolist() == [
+        0, 1, 1, 2]
+
+
+def test_is_nonzero_and_is_floating_point():
+    assert engine.is_nonzero(Tensor([0.5])) and not engine.is_nonzero(Tensor(0))
+    assert Tensor([[True]]).is_nonzero()
+    assert engine.is_floating_point(Tensor(1.0)) and not engine.is_floating_point(Tensor(1))
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: engine.bincount(Tensor([1, -2])), ValueError, "non-negative ints, got -2"),
+    (lambda: engine.bincount(Tensor([1.0])), ValueError, "1-D tensor of ints, got float32"),
+    (lambda: engine.bincount(Tensor([[1]])), ValueError, r"shape \(1, 1\)"),
+    (lambda: engine.bincount(Tensor([1]), Tensor([1.0, 2.0])), ValueError,
+     r"weights must have input's shape \(1,\)"),
+    (lambda: engine.bincount(Tensor([1]), minlength=-1), ValueError, "minlength"),
+    (lambda: engine.searchsorted(Tensor(ROWS), Tensor([1.0])), ValueError, "leading dims"),
+    (lambda: engine.searchsorted(Tensor(SEQUENCE), 1.0, right=True, side="left"), ValueError,
+     "agree with right=True"),
+    (lambda: engine.bucketize(Tensor([1.0]), Tensor(ROWS)), ValueError, "1-D boundaries"),
+    (lambda: engine.is_nonzero(Tensor([1, 2])), RuntimeError, "more than one value"),
+    (lambda: engine.is_nonzero(Tensor([])), RuntimeError, "no values"),
+    (lambda: engine.unique([1, 2]), TypeError, "input must be a Tensor"),
+    (lambda: engine.unique(Tensor([1]), dim=2), IndexError, "dim 2 is out of range"),
+])
+def test_counting_errors_name_what_was_wrong(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

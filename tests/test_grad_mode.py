@@ -181,3 +181,50 @@ def test_a_generator_in_no_grad_finished_on_another_thread_does_not_crash():
     # mode stays as the generator set it, so put it back.
     engine.set_grad_enabled(True)
     assert errors == []
+
+
+# --- inference_mode ---
+
+def test_inference_mode_records_no_graph_and_restores_both_modes():
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    assert not engine.is_inference_mode_enabled()
+    with engine.inference_mode():
+        assert not engine.is_grad_enabled() and engine.is_inference_mode_enabled()
+        assert not (x * 2).requires_grad
+        with engine.inference_mode(False):  # as PyTorch's: recording back on
+            assert engine.is_grad_enabled() and not engine.is_inference_mode_enabled()
+            assert (x * 2).requires_grad
+        assert not engine.is_grad_enabled() and engine.is_inference_mode_enabled()
+    assert engine.is_grad_enabled() and not engine.is_inference_mode_enabled()
+
+
+def test_inference_mode_decorates_with_and_without_parentheses():
+    x = engine.tensor([1.0], requires_grad=True)
+
+    @engine.inference_mode
+    def bare():
+        return x * 2, engine.is_inference_mode_enabled()
+
+    @engine.inference_mode()
+    def called():
+        return x * 2
+
+    out, inside = bare()
+    assert inside and not out.requires_grad and not called().requires_grad
+    assert engine.is_grad_enabled() and not engine.is_inference_mode_enabled()
+
+
+def test_inference_mode_matches_pytorchs_modes(torch):
+    def modes(lib):
+        seen = []
+        with lib.no_grad(), lib.inference_mode(False):
+            seen.append((lib.is_grad_enabled(), lib.is_inference_mode_enabled()))
+        with lib.inference_mode():
+            seen.append((lib.is_grad_enabled(), lib.is_inference_mode_enabled()))
+        return seen
+    assert modes(engine) == modes(torch)
+
+
+def test_inference_mode_refuses_a_non_bool():
+    with pytest.raises(TypeError, match="True or False, got str"):
+        engine.inference_mode("yes")

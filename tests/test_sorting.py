@@ -65,3 +65,90 @@ def test_sorting_a_number_and_an_int_tensor():
     labels = engine.tensor([3, 1, 2])
     assert labels.sort().values.tolist() == [1, 2, 3] and labels.argsort().tolist() == [1, 2, 0]
     assert engine.tensor([1.0, 4.0]).topk(0).values.shape == (0,)
+
+
+# --- median, mode, quantile ---
+
+DATA = np.array([[4.0, 1.0, 3.0, 2.0], [0.5, -1.0, 7.0, 7.5], [2.0, NAN, 1.0, 0.0]])
+
+
+def test_median_is_the_lower_middle_entry_and_nan_where_a_row_has_nan():
+    values, indices = engine.median(engine.tensor(DATA), 1)
+    assert values.tolist()[:2] == [2.0, 0.5] and np.isnan(values.tolist()[2])
+    assert indices.tolist() == [3, 0, 1] and indices.dtype == engine.int64
+    assert engine.tensor([3.0, 1.0, 2.0]).median().item() == 2.0
+    assert np.isnan(engine.tensor(DATA).median().item())
+    assert engine.median(engine.tensor(DATA[:2]), 0, keepdim=True).values.shape == (1, 4)
+
+
+def test_median_sends_the_gradient_to_the_chosen_entry():
+    x = engine.tensor([[4.0, 1.0, 3.0, 2.0]], requires_grad=True)
+    x.median(1).values.sum().backward()
+    assert np.asarray(x.grad).tolist() == [[0.0, 0.0, 0.0, 1.0]]
+
+
+@pytest.mark.parametrize("dim, keepdim", [(None, False), (0, False), (1, True), (-1, False)])
+def test_median_matches_pytorch(torch, dim, keepdim):
+    rng = np.random.default_rng(0)
+    for data in (DATA, rng.standard_normal((3, 5)), rng.integers(0, 100, (4, 3))):
+        if dim is None:
+            np.testing.assert_array_equal(engine.tensor(data).median().numpy(),
+                                          torch.tensor(data).median().numpy())
+            continue
+        ours, theirs = engine.median(engine.tensor(data), dim, keepdim), torch.median(
+            torch.tensor(data), dim, keepdim)
+        np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+        np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+
+
+REPEATS = np.array([[1, 2, 2, 3, 3, 0], [5, 5, 4, 4, 1, 1], [7, 7, 7, 1, 1, 1]])
+
+
+def test_mode_is_the_smallest_most_frequent_entry_at_its_last_place():
+    values, indices = engine.tensor(REPEATS).mode()
+    assert values.tolist() == [2, 1, 1] and indices.tolist() == [2, 5, 5]
+    assert indices.dtype == engine.int64
+
+
+@pytest.mark.parametrize("dim", [0, 1])
+def test_mode_matches_pytorch(torch, dim):
+    floats = REPEATS * 0.5 - 1  # (without nan: where PyTorch's sort leaves it decides there)
+    for data in (REPEATS, floats):
+        ours, theirs = engine.mode(engine.tensor(data), dim), torch.mode(torch.tensor(data), dim)
+        np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+        np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+
+
+def test_quantile_interpolates_between_the_two_nearest_ranks():
+    x = engine.tensor([4.0, 1.0, 3.0, 2.0])  # sorted 1 2 3 4: rank 0.4 * 3 = 1.2
+    assert x.quantile(0.4).item() == pytest.approx(2.2)
+    want = {"lower": 2.0, "higher": 3.0, "nearest": 2.0, "midpoint": 2.5}
+    assert {k: x.quantile(0.4, interpolation=k).item() for k in want} == want
+    assert np.isnan(engine.quantile(engine.tensor(DATA), 0.5, 1).tolist()[2])
+
+
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "nearest", "midpoint"])
+@pytest.mark.parametrize("q", [0.35, [0.0, 0.25, 0.5, 1.0]])
+@pytest.mark.parametrize("dim, keepdim", [(None, False), (None, True), (0, False), (1, True)])
+def test_quantile_matches_pytorch(torch, interpolation, q, dim, keepdim):
+    data = np.random.default_rng(1).standard_normal((3, 5))
+    ours = engine.quantile(engine.tensor(data), engine.tensor(q) if isinstance(q, list) else q,
+                           dim, keepdim, interpolation=interpolation)
+    theirs = torch.quantile(torch.tensor(data), torch.tensor(q) if isinstance(q, list) else q,
+                            dim, keepdim, interpolation=interpolation)
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: engine.quantile(engine.tensor([1, 2]), 0.5), TypeError, "float tensor, got int64"),
+    (lambda: engine.quantile(engine.tensor([1.0]), 1.5), ValueError, r"in \[0, 1\]"),
+    (lambda: engine.quantile(engine.tensor([1.0]), 0.5, interpolation="cubic"), ValueError,
+     "'cubic'"),
+    (lambda: engine.quantile(engine.zeros(0), 0.5), IndexError, "no entries"),
+    (lambda: engine.median(engine.zeros(2, 0), 1), IndexError, "no entries"),
+    (lambda: engine.median(engine.zeros(2), 1), IndexError, "out of range"),
+])
+def test_statistics_errors_name_what_was_wrong(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
