@@ -16,6 +16,11 @@ from engine import Tensor
 from op_table import positive, real
 
 
+def unit(rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    """Inside (-1, 1), away from its ends: for asin, acos (and tan, away from its poles)."""
+    return rng.uniform(-0.9, 0.9, shape)
+
+
 def _torch():
     """torch, for the torch twins of a few rows below (called only by tests that have it)."""
     import torch
@@ -212,6 +217,22 @@ TENSOR_OPS = [
     ("rows_from_end", lambda w: w[ROWS_FROM_END], lambda w: w[_torch().as_tensor(ROWS_FROM_END)],
      [real], [(5,), (5, 3), (5, 2, 2)]),
     ("sum", lambda a: a.sum(), None, [real], SHAPES),
+    # -- elementwise math (engine/elementwise.py) --
+    ("expm1", lambda a: a.expm1(), None, [real], SHAPES),
+    ("log2", lambda a: a.log2(), None, [positive], SHAPES),
+    ("exp2", lambda a: engine.exp2(a), lambda a: _torch().exp2(a), [real], SHAPES),
+    ("tan", lambda a: a.tan(), None, [unit], SHAPES),
+    ("sinh", lambda a: a.sinh(), None, [real], SHAPES),
+    ("cosh", lambda a: engine.cosh(a), lambda a: _torch().cosh(a), [real], SHAPES),
+    ("asin", lambda a: a.asin(), None, [unit], SHAPES),
+    ("acos", lambda a: engine.acos(a), lambda a: _torch().acos(a), [unit], SHAPES),
+    ("atan", lambda a: a.arctan(), None, [real], SHAPES),
+    ("atan2", lambda a, b: a.atan2(b), None, [real, real], PAIRS),
+    ("atan2_function", lambda a, b: engine.atan2(a, b), lambda a, b: _torch().atan2(a, b),
+     [real, real], [((2, 3), (3,))]),
+    ("erf", lambda a: a.erf(), None, [real], SHAPES),
+    ("erf_function", lambda a: engine.erf(a * 3), lambda a: _torch().erf(a * 3), [real],
+     [(2, 3)]),  # out to the tails
     ("sum_axis", lambda a: a.sum(0), None, [real], SHAPES[1:]),
     ("sum_keepdims", lambda a: a.sum(axis=-1, keepdims=True), None, [real], SHAPES[1:]),
     ("sum_dim_keepdim", lambda a: a.sum(dim=-1, keepdim=True), None, [real], SHAPES[1:]),
