@@ -42,6 +42,9 @@ for _module, _names in {
                       "unbind flip roll tile masked_select movedim"),
     "engine.dtypes": ("bool uint8 int8 int16 short int32 int int64 long float16 half float32 "
                       "float float64 double bfloat16 get_default_dtype set_default_dtype"),
+    "engine.arithmetic": ("add sub mul div divide true_divide floor_divide remainder fmod pow "
+                          "matmul clone detach logical_and logical_or logical_xor logical_not "
+                          "nan_to_num"),
     "engine.sorting": "sort argsort topk",
     "engine.products": "mm bmm mv dot outer addmm einsum",
     "engine.functions": "isclose allclose equal histogram nonzero numel",

@@ -490,9 +490,6 @@ class Tensor(Node):
     def mul(self, other: Operand) -> Tensor:
         return self * other
 
-    def div(self, other: Operand) -> Tensor:
-        return self / other
-
     def pow(self, exponent: Operand) -> Tensor:
         """a ** exponent, PyTorch's method name."""
         return self ** exponent
@@ -580,8 +577,8 @@ class _CallableModule(types.ModuleType):
 sys.modules[__name__].__class__ = _CallableModule
 
 # The other ops add themselves to Tensor (each module's end says which).
-from engine import (elementwise, functions, gradients, inplace, interop,  # noqa: E402,F401
-                    products, random, reductions, shapes, sorting)
+from engine import (arithmetic, elementwise, functions, gradients, inplace,  # noqa: E402,F401
+                    interop, products, random, reductions, shapes, sorting)
 from engine.allocator import keep_freed_memory  # noqa: E402
 
 keep_freed_memory()

@@ -13,7 +13,7 @@ import numpy as np
 import engine
 import nn.functional as F
 from engine import Tensor
-from op_table import positive, real
+from op_table import away_from_zero, positive, real
 
 
 def unit(rng: np.random.Generator, shape: tuple) -> np.ndarray:
@@ -233,6 +233,33 @@ TENSOR_OPS = [
     ("erf", lambda a: a.erf(), None, [real], SHAPES),
     ("erf_function", lambda a: engine.erf(a * 3), lambda a: _torch().erf(a * 3), [real],
      [(2, 3)]),  # out to the tails
+    # -- arithmetic by PyTorch's names (engine/arithmetic.py) --
+    ("add_alpha", lambda a, b: engine.add(a, b, alpha=-2.5),
+     lambda a, b: _torch().add(a, b, alpha=-2.5), [real, real], [((2, 3), (3,))]),
+    ("sub_alpha", lambda a, b: engine.sub(a, b, alpha=0.5),
+     lambda a, b: _torch().sub(a, b, alpha=0.5), [real, real], [((2, 3), (2, 1))]),
+    ("mul_function", lambda a, b: engine.mul(a, b), lambda a, b: _torch().mul(a, b),
+     [real, real], [((2, 3), (3,))]),
+    ("true_divide", lambda a, b: engine.true_divide(a, b),
+     lambda a, b: _torch().true_divide(a, b), [real, away_from_zero], [((2, 3), (3,))]),
+    ("div_floor", lambda a, b: engine.div(a, b, rounding_mode="floor"),
+     lambda a, b: _torch().div(a, b, rounding_mode="floor"), [real, away_from_zero],
+     [((2, 3), (3,))]),
+    ("div_trunc_method", lambda a, b: a.div(b, rounding_mode="trunc"), None,
+     [real, away_from_zero], [((2, 3), (3,))]),
+    ("remainder", lambda a, b: a.remainder(b), None, [real, away_from_zero], PAIRS),
+    ("remainder_operator", lambda a, b: a % b, None, [real, away_from_zero], [((2, 3), (3,))]),
+    ("remainder_number", lambda a: engine.remainder(a, -0.7),
+     lambda a: _torch().remainder(a, -0.7), [real], SHAPES),
+    ("fmod", lambda a, b: a.fmod(b), None, [real, away_from_zero], PAIRS),
+    ("pow_function", lambda a, b: engine.pow(a, b), lambda a, b: _torch().pow(a, b),
+     [positive, real], [((2, 3), (3,))]),
+    ("pow_number_base", lambda a: engine.pow(1.5, a), lambda a: _torch().pow(1.5, a), [real],
+     SHAPES),
+    ("matmul_function", lambda a, b: engine.matmul(a, b), lambda a, b: _torch().matmul(a, b),
+     [real, real], [((2, 3), (3, 4))]),
+    ("nan_to_num", lambda a: engine.nan_to_num(a.log(), posinf=2.0),  # nan below 0
+     lambda a: _torch().nan_to_num(a.log(), posinf=2.0), [real], [(2, 3), (4, 3)]),
     ("sum_axis", lambda a: a.sum(0), None, [real], SHAPES[1:]),
     ("sum_keepdims", lambda a: a.sum(axis=-1, keepdims=True), None, [real], SHAPES[1:]),
     ("sum_dim_keepdim", lambda a: a.sum(dim=-1, keepdim=True), None, [real], SHAPES[1:]),
