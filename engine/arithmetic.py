@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from engine.elementwise import _in_place_form, where
-from engine.tensor import (_IEEE, Operand, Tensor, _as_tensor, _check_broadcast, _leaf, _node,
-                           _operands, _raw, _zeros)
+# a module, not names: engine/tensor.py imports this file while elementwise may be loading
+from engine import elementwise
+from engine.tensor import (_IEEE, Operand, Tensor, _as_tensor, _check_broadcast,
+                           _in_place_form, _leaf, _node, _operands, _raw, _zeros)
 
 
 def add(input: Operand, other: Operand, *, alpha: float = 1) -> Tensor:
@@ -160,7 +161,7 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
     if x.dtype.kind != "f":
         return input.clone()
     filled = np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
-    return where(np.isfinite(x), input, _leaf(filled))
+    return elementwise.where(np.isfinite(x), input, _leaf(filled))
 
 
 def _reflected(op: Any) -> Any:

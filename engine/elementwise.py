@@ -17,7 +17,8 @@ import numpy as np
 
 from engine import special
 from engine.tensor import (_IEEE, Operand, Tensor, _check_broadcast, _elementwise, _exp,
-                           _floating, _leaf, _node, _operands, _raw, _where, add_methods)
+                           _floating, _in_place_form, _leaf, _node, _operands, _raw, _where,
+                           add_methods)
 from engine.dtypes import as_array
 
 _LN10 = 2.302585092994046  # ln 10, the number PyTorch's log10 gradient divides by
@@ -490,15 +491,6 @@ lt = _comparison("lt", "<", operator.lt)
 le = _comparison("le", "<=", operator.le)
 gt = _comparison("gt", ">", operator.gt)
 ge = _comparison("ge", ">=", operator.ge)
-
-
-def _in_place_form(op: Any) -> Any:
-    """`t.op_(...)`: t.op(...) written into t, as PyTorch's in-place methods."""
-    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        return self._in_place(lambda t, _: op(t, *args, **kwargs), None, f"{op.__name__}_")
-    method.__name__ = method.__qualname__ = f"{op.__name__}_"
-    method.__doc__ = f"{op.__name__}, written into this tensor in place."
-    return method
 
 
 _COMPUTED = (exp, log, log10, tanh, sigmoid, relu, abs, sqrt, clamp, masked_fill, rsqrt,

@@ -565,6 +565,15 @@ def add_methods(cls: type, source: type) -> None:
             setattr(cls, name, member)
 
 
+def _in_place_form(op: Any) -> Any:
+    """`t.op_(...)`: t.op(...) written into t, as PyTorch's in-place methods."""
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return self._in_place(lambda t, _: op(t, *args, **kwargs), None, f"{op.__name__}_")
+    method.__name__ = method.__qualname__ = f"{op.__name__}_"
+    method.__doc__ = f"{op.__name__}, written into this tensor in place."
+    return method
+
+
 class _CallableModule(types.ModuleType):
     """This module, callable as the factory `tensor`: importing engine/tensor.py binds the
     name `engine.tensor` to the module, where PyTorch code expects `tensor(data)` to work."""

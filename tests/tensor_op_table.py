@@ -260,6 +260,29 @@ TENSOR_OPS = [
      [real, real], [((2, 3), (3, 4))]),
     ("nan_to_num", lambda a: engine.nan_to_num(a.log(), posinf=2.0),  # nan below 0
      lambda a: _torch().nan_to_num(a.log(), posinf=2.0), [real], [(2, 3), (4, 3)]),
+    # -- products, norms and differences (engine/reductions.py) --
+    ("prod", lambda a: a.prod(), None, [real], SHAPES),
+    ("prod_dim", lambda a: engine.prod(a, -1), lambda a: _torch().prod(a, -1), [real],
+     SHAPES[1:]),
+    ("prod_dim_keepdim", lambda a: a.prod(0, keepdim=True), None, [real], SHAPES[1:]),
+    ("norm", lambda a: a.norm(), None, [real], SHAPES),
+    ("norm_dim", lambda a: engine.norm(a, dim=-1), lambda a: _torch().norm(a, dim=-1), [real],
+     SHAPES[1:]),
+    ("norm_p3_keepdim", lambda a: a.norm(3, 0, keepdim=True), None, [real], SHAPES[1:]),
+    ("norm_p_half", lambda a: a.norm(0.5, -1), None, [real], SHAPES[1:]),
+    ("norm_1", lambda a: a.norm(1, -1), None, [real], SHAPES[1:]),
+    ("norm_inf", lambda a: a.norm(math.inf, -1), None, [real], SHAPES[1:]),
+    ("norm_minus_inf", lambda a: a.norm(-math.inf), None, [real], SHAPES),
+    ("dist", lambda a, b: engine.dist(a, b), lambda a, b: _torch().dist(a, b), [real, real],
+     [((2, 3), (3,)), ((3,), ())]),
+    ("dist_p3", lambda a, b: a.dist(b, 3), None, [real, real], [((2, 3), (2, 3))]),
+    ("var_mean", lambda a: engine.stack(engine.var_mean(a, 1)),
+     lambda a: _torch().stack(_torch().var_mean(a, 1)), [real], [(2, 3), (2, 4, 3)]),
+    ("std_mean_correction", lambda a: engine.stack(engine.std_mean(a, 0, correction=0)),
+     lambda a: _torch().stack(_torch().std_mean(a, 0, correction=0)), [real], [(2, 3)]),
+    ("diff", lambda a: a.diff(), None, [real], SHAPES[1:]),
+    ("diff_n2_dim0_prepend", lambda a: engine.diff(a, 2, 0, prepend=a[:1] * 2),
+     lambda a: _torch().diff(a, 2, 0, prepend=a[:1] * 2), [real], [(3, 2), (2, 1, 3)]),
     ("sum_axis", lambda a: a.sum(0), None, [real], SHAPES[1:]),
     ("sum_keepdims", lambda a: a.sum(axis=-1, keepdims=True), None, [real], SHAPES[1:]),
     ("sum_dim_keepdim", lambda a: a.sum(dim=-1, keepdim=True), None, [real], SHAPES[1:]),
@@ -379,6 +402,25 @@ KINKS = [
     ("max_pool2d_ties", lambda a: F.max_pool2d(a, 2, 1) if isinstance(a, Tensor)
      else _tf("max_pool2d")(a, 2, 1), [[[[1.0, 1.0, 0.0], [1.0, 1.0, 2.0]]]],
      [[[1.0, 2.0]]], [[[[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]]]),  # the first of a window's ties
+]
+
+KINKS += [  # the math functions' conventions (engine/elementwise.py, arithmetic.py, reductions.py)
+    ("prod_zeros", lambda a: a.prod(-1), [[[2.0, 0.0, 3.0], [0.0, 0.0, 5.0], [2.0, 3.0, 4.0]]],
+     [0.0, 0.0, 24.0], [[[0.0, 6.0, 0.0], [0.0, 0.0, 0.0], [12.0, 8.0, 6.0]]]),
+    ("prod_one_zero", lambda a: a.prod(), [[2.0, 0.0, 3.0]], 0.0, [[0.0, 6.0, 0.0]]),
+    ("norm_zero_row", lambda a: a.norm(dim=-1), [[[0.0, 0.0], [3.0, 4.0]]],
+     [0.0, 5.0], [[[0.0, 0.0], [0.6, 0.8]]]),
+    ("norm_p3_zero_row", lambda a: a.norm(3, -1), [[[0.0, 0.0], [3.0, 4.0]]],
+     [0.0, 4.497941445275415], [[[0.0, 0.0], [0.4448513517305356, 0.7908468475209521]]]),
+    ("norm_inf_ties", lambda a: a.norm(math.inf), [[-2.0, 2.0, 1.0]], 2.0, [[-0.5, 0.5, 0.0]]),
+    ("atan2_origin", lambda a, b: a.atan2(b), [[0.0, -0.0, 1.0], [0.0, 0.0, 0.0]],
+     [0.0, -0.0, 1.5707963267948966], [[0.0, 0.0, 0.0], [-0.0, 0.0, -1.0]]),
+    ("asin_domain_ends", lambda a: a.asin(), [[-1.0, 1.0, 2.0]],
+     [-1.5707963267948966, 1.5707963267948966, math.nan], [[math.inf, math.inf, math.nan]]),
+    ("nan_to_num", lambda a: a.nan_to_num(), [[1.0, math.nan, math.inf]],
+     [1.0, 0.0, 1.7976931348623157e+308], [[1.0, 0.0, 0.0]]),
+    ("remainder_by_zero", lambda a, b: a.remainder(b), [[1.0, -1.0, 0.5], [0.0, 0.5, 0.5]],
+     [math.nan, -0.0, 0.0], [[1.0, 1.0, 1.0], [-math.inf, 2.0, -1.0]]),
 ]
 
 
