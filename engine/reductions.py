@@ -1,6 +1,6 @@
 """Tensor ops that reduce along dims: sum, prod, mean, var, std (and var_mean, std_mean), max
 and min (and their indices), amax, amin, argmax, argmin, norm, dist, logsumexp, log_softmax,
-softmax, all, any; and the running ones: cumsum, diff.
+softmax, all, any; and the running ones: cumsum, cumprod, diff.
 
 Each is one function, which is both the Tensor method and PyTorch's function. Dims are
 given as PyTorch's `dim=` / `keepdim=` or numpy's `axis=` / `keepdims=` (PyTorch accepts
@@ -346,11 +346,64 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     data = np.cumsum(x, axis=axis, dtype=np.int64 if x.dtype.kind in "biu" else x.dtype)
 
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
-        if isinstance(g, Tensor):
-            return (g.flip(axis).cumsum(axis).flip(axis),)
-        return (np.flip(np.cumsum(np.flip(g, axis), axis), axis),)
+        return (_reverse_cumsum(g, axis),)
     return _node(data.reshape(x.shape), "cumsum", rule, input if dtype is None else
                  input._cast(dtype))
+
+def _reverse_cumsum(g: Any, axis: int) -> Any:
+    """Running sums of g along axis taken from the end (what each entry of a running sum or
+    product feeds)."""
+    if isinstance(g, Tensor):
+        return g.flip(axis).cumsum(axis).flip(axis)
+    return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
+
+
+def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running products along dim, as torch.cumprod (ints and bools multiply as int64); da =
+    the running sums of g t from the end, over a (through zeros: g times the products of
+    the others, as PyTorch's)."""
+    if input.ndim == 0:
+        return cumprod(input.reshape(1), dim, dtype=dtype).reshape(())
+    axis = shapes.dim_index(dim, input.ndim, "cumprod")
+    x = input if dtype is None else input._cast(dtype)
+    wide = dtypes.int64 if x._data.dtype.kind in "biu" else x._data.dtype
+    with np.errstate(over="ignore", invalid="ignore"):
+        data = np.cumprod(x._data, axis=axis, dtype=wide)
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        zero = _raw(a) == 0
+        with np.errstate(**_IEEE):
+            if not zero.any():
+                return (_reverse_cumsum(g * out, axis) / a,)
+            if isinstance(a, Tensor):  # a graph of the gradient, right at the zeros too
+                return (_cumprod_slopes(g, a, axis),)
+            # Each row's first zero z: before it the formula above holds; at it, the
+            # product before it times the sum of g times the running products after it;
+            # past it, 0 (z's factor is in every product that reaches them).
+            place = np.arange(a.shape[axis]).reshape([-1 if d == axis else 1
+                                                      for d in range(a.ndim)])
+            z = np.where(zero.any(axis, keepdims=True), zero.argmax(axis, keepdims=True),
+                         a.shape[axis])
+            before = place < z
+            safe = np.where(before, a, 1)
+            after = np.cumprod(np.where(place <= z, 1, a), axis)
+            at_zero = (np.prod(safe, axis, keepdims=True)
+                       * np.where(place >= z, g * after, 0).sum(axis, keepdims=True))
+            return (np.where(before, _reverse_cumsum(g * out, axis) / safe,
+                             np.where(place == z, at_zero, 0)),)
+    return _node(data, "cumprod", rule, x)
+
+
+def _cumprod_slopes(g: Tensor, a: Tensor, axis: int) -> Tensor:
+    """a's gradient through cumprod as a graph: entry k gets the sum over j >= k of g_j
+    times the product of a_0 .. a_j but a_k. Row k of an (n, n) stack holds a with a_k set
+    to 1: n times the memory, which only a second derivative through zeros asks for."""
+    x, gs = a.swapaxes(axis, -1), g.swapaxes(axis, -1)
+    n = x.shape[-1]
+    running = _where(np.eye(n, dtype=bool), 1, x[..., None, :]).cumprod(-1)
+    later = np.triu(np.ones((n, n), bool))  # j >= k
+    return (_where(later, running, 0) * gs[..., None, :]).sum(-1).swapaxes(axis, -1)
+
 
 
 def count_nonzero(input: Tensor, dim: Dims = None) -> Tensor:
@@ -484,8 +537,9 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None,
 
 
 for _op in (sum, max, min, amax, amin, argmax, argmin, mean, var, std, logsumexp,
-            log_softmax, softmax, all, any, cumsum, count_nonzero, prod, norm, dist, diff):
+            log_softmax, softmax, all, any, cumsum, count_nonzero, prod, norm, dist, diff,
+            cumprod):
     setattr(Tensor, _op.__name__, _op)
 __all__ = ["sum", "max", "min", "amax", "amin", "argmax", "argmin", "mean", "var", "std",
            "logsumexp", "log_softmax", "softmax", "all", "any", "min_max", "cumsum",
-           "count_nonzero", "prod", "norm", "dist", "var_mean", "std_mean", "diff"]
+           "count_nonzero", "prod", "norm", "dist", "var_mean", "std_mean", "diff", "cumprod"]

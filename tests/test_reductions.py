@@ -36,6 +36,36 @@ def test_prod_with_zeros_first_and_second_derivatives_match_pytorch(torch, dim):
         np.testing.assert_allclose(got, want, rtol=1e-14)
 
 
+@pytest.mark.parametrize("dim", [0, 1])
+def test_cumprod_with_zeros_first_and_second_derivatives_match_pytorch(torch, dim):
+    weights = np.arange(1.0, 17.0).reshape(4, 4)  # so that each output counts differently
+
+    def f(x):
+        return x.cumprod(dim) * (Tensor(weights) if isinstance(x, Tensor) else
+                                 torch.tensor(weights))
+    ours = _hessian_diagonal_and_grad(engine, f, ZEROS)
+    theirs = _hessian_diagonal_and_grad(torch, f, ZEROS)
+    for got, want in zip(ours, theirs):
+        np.testing.assert_allclose(got, want, rtol=1e-14)
+    x, t = Tensor(ZEROS, requires_grad=True), torch.tensor(ZEROS, requires_grad=True)
+    f(x).sum().backward()  # the first derivative without a graph: its own code
+    f(t).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-14)
+
+
+def test_cumprod_by_hand():
+    x = Tensor([2.0, 0.0, 3.0, 0.5], requires_grad=True)
+    y = x.cumprod(0)
+    assert y.tolist() == [2.0, 0.0, 0.0, 0.0]
+    y.sum().backward()
+    # d/dx0 = 1 + x1 + x1 x2 + ... = 1; at the zero: x0 (1 + x2 + x2 x3) = 2 * 5.5;
+    # past it: 0 (x1's 0 is a factor of every product they are in)
+    assert x.grad.tolist() == [1.0, 11.0, 0.0, 0.0]
+    assert engine.cumprod(Tensor([1, 2, 3]), 0).tolist() == [1, 2, 6]
+    assert engine.cumprod(Tensor([1, 2, 3]), 0).dtype == np.int64
+    assert engine.cumprod(Tensor(3.0), 0).item() == 3.0
+
+
 def test_prod_with_zeros_by_hand():
     x = Tensor([[2.0, 0.0, 3.0], [0.0, 0.0, 5.0], [2.0, 3.0, 4.0]], requires_grad=True)
     y = x.prod(1)
