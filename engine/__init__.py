@@ -34,15 +34,20 @@ for _module, _names in {
     "engine.elementwise": ("exp log log10 tanh sigmoid relu abs sqrt clamp clip maximum minimum "
                            "where masked_fill rsqrt clamp_min clamp_max square neg sin cos log1p sign "
                            "floor ceil trunc round reciprocal lerp isnan isinf isfinite eq ne "
-                           "lt le gt ge"),
+                           "lt le gt ge expm1 log2 exp2 tan sinh cosh asin acos atan atan2 erf "
+                           "arcsin arccos arctan arctan2"),
     "engine.reductions": ("sum max min amax amin argmax argmin mean var std logsumexp "
-                          "log_softmax softmax all any cumsum count_nonzero"),
+                          "log_softmax softmax all any cumsum count_nonzero prod norm dist "
+                          "var_mean std_mean diff cumprod"),
     "engine.shapes": ("reshape permute transpose t squeeze unsqueeze flatten expand broadcast_to "
                       "gather tril triu cat stack split chunk index_select select narrow "
                       "unbind flip roll tile masked_select movedim"),
     "engine.dtypes": ("bool uint8 int8 int16 short int32 int int64 long float16 half float32 "
                       "float float64 double bfloat16 get_default_dtype set_default_dtype "
                       "promote_types result_type finfo iinfo"),
+    "engine.arithmetic": ("add sub mul div divide true_divide floor_divide remainder fmod pow "
+                          "matmul clone detach logical_and logical_or logical_xor logical_not "
+                          "nan_to_num"),
     "engine.sorting": "sort argsort topk median mode quantile",
     "engine.construct": ("diag diagonal trace tril_indices triu_indices meshgrid broadcast_tensors "
                          "atleast_1d atleast_2d atleast_3d hstack vstack dstack column_stack "

@@ -1,4 +1,5 @@
 """Tensor ops entry by entry: exp, log, log10, tanh, sigmoid, relu, abs, sqrt, sin, cos, log1p,
+expm1, log2, exp2, tan, sinh, cosh, asin, acos, atan, atan2, erf,
 the step functions (sign, floor, ceil, trunc, round), clamp, maximum, minimum, where,
 masked_fill, composites of them, and the comparisons (also by PyTorch's names: eq, lt, ...,
 isnan, isinf, isfinite).
@@ -14,11 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from engine.tensor import (_IEEE, Operand, Tensor, _check_broadcast, _elementwise, _floating,
-                           _leaf, _node, _operands, _raw, _where, add_methods)
+from engine import special
+from engine.tensor import (_IEEE, Operand, Tensor, _check_broadcast, _elementwise, _exp,
+                           _floating, _in_place_form, _leaf, _node, _operands, _raw, _where,
+                           add_methods)
 from engine.dtypes import as_array
 
 _LN10 = 2.302585092994046  # ln 10, the number PyTorch's log10 gradient divides by
+_LN2 = 0.6931471805599453  # ln 2, for log2's and exp2's gradients
+_TWO_OVER_SQRT_PI = 1.1283791670955126  # erf's slope at 0
 
 
 def _kept(keep: np.ndarray, g: Any) -> Any:
@@ -131,6 +136,113 @@ def log1p(input: Tensor) -> Tensor:
             return (g / (1 + a),)
     with np.errstate(**_IEEE):
         return _node(np.log1p(_floating(input)._data), "log1p", rule, input)
+
+
+def expm1(input: Tensor) -> Tensor:
+    """e**a - 1, exact for tiny a; da = g (t + 1)."""
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        return (g * (out + 1),)
+    with np.errstate(over="ignore"):
+        return _node(np.expm1(_floating(input)._data), "expm1", rule, input)
+
+
+def log2(input: Tensor) -> Tensor:
+    """log2 a; da = g / (a ln(2))."""
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        with np.errstate(**_IEEE):
+            return (g / (a * _LN2),)
+    with np.errstate(**_IEEE):
+        return _node(np.log2(_floating(input)._data), "log2", rule, input)
+
+
+def exp2(input: Tensor) -> Tensor:
+    """2**a; da = g t ln(2)."""
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        return (g * (out * _LN2),)
+    with np.errstate(over="ignore"):
+        return _node(np.exp2(_floating(input)._data), "exp2", rule, input)
+
+
+def tan(input: Tensor) -> Tensor:
+    """tan a; da = g (1 + t**2)."""
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        return (g * (1 + out * out),)
+    with np.errstate(invalid="ignore"):  # tan(inf) is nan
+        return _node(np.tan(_floating(input)._data), "tan", rule, input)
+
+
+def sinh(input: Tensor) -> Tensor:
+    """sinh a; da = g cosh(a)."""
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        with np.errstate(over="ignore"):
+            return (g * _numpy_or_engine("cosh", a),)
+    with np.errstate(over="ignore"):
+        return _node(np.sinh(_floating(input)._data), "sinh", rule, input)
+
+
+def cosh(input: Tensor) -> Tensor:
+    """cosh a; da = g sinh(a)."""
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        with np.errstate(over="ignore"):
+            return (g * _numpy_or_engine("sinh", a),)
+    with np.errstate(over="ignore"):
+        return _node(np.cosh(_floating(input)._data), "cosh", rule, input)
+
+
+def _one_minus_square_root(a: Any) -> Any:
+    """sqrt(1 - a**2): nan outside [-1, 1], 0 at its ends (asin's and acos's slopes are inf)."""
+    with np.errstate(invalid="ignore"):
+        return _numpy_or_engine("sqrt", 1 - a * a)
+
+
+def asin(input: Tensor) -> Tensor:
+    """arcsin a (nan outside [-1, 1]); da = g / sqrt(1 - a**2)."""
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        with np.errstate(**_IEEE):
+            return (g / _one_minus_square_root(a),)
+    with np.errstate(invalid="ignore"):
+        return _node(np.arcsin(_floating(input)._data), "asin", rule, input)
+
+
+def acos(input: Tensor) -> Tensor:
+    """arccos a (nan outside [-1, 1]); da = -g / sqrt(1 - a**2)."""
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        with np.errstate(**_IEEE):
+            return (-g / _one_minus_square_root(a),)
+    with np.errstate(invalid="ignore"):
+        return _node(np.arccos(_floating(input)._data), "acos", rule, input)
+
+
+def atan(input: Tensor) -> Tensor:
+    """arctan a; da = g / (1 + a**2)."""
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        with np.errstate(over="ignore"):
+            return (g / (1 + a * a),)
+    return _node(np.arctan(_floating(input)._data), "atan", rule, input)
+
+
+def atan2(input: Tensor, other: Operand) -> Tensor:
+    """The angle of the point (b, a), in [-pi, pi], signed zeros told apart as C's atan2;
+    da = g b / (a**2 + b**2), db = -g a / (a**2 + b**2) (both 0 where a**2 + b**2 is 0,
+    as PyTorch's)."""
+    a, b = _operands("atan2", input, other, floating=True)
+    _check_broadcast("atan2", a._data.shape, b._data.shape)
+
+    def rule(g: Any, out: Any, need: list, a: Any, b: Any) -> tuple:
+        with np.errstate(**_IEEE):
+            r = 1 / (a * a + b * b)
+            r = _where(np.isinf(_raw(r)), 0, r)
+            return (g * b * r if need[0] else None), (-g * a * r if need[1] else None)
+    return _node(np.arctan2(a._data, b._data), "atan2", rule, a, b)
+
+
+def erf(input: Tensor) -> Tensor:
+    """The error function; da = 2 g e**(-a**2) / sqrt(3.141592653589793)."""
+    x = _floating(input)._data
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        return (g * (_TWO_OVER_SQRT_PI * _exp(-(a * a))),)
+    return _node(special.erf(x).astype(x.dtype, copy=False), "erf", rule, input)
 
 
 def _step(fn: Any, name: str, what: str) -> Any:
@@ -381,18 +493,9 @@ gt = _comparison("gt", ">", operator.gt)
 ge = _comparison("ge", ">=", operator.ge)
 
 
-def _in_place_form(op: Any) -> Any:
-    """`t.op_(...)`: t.op(...) written into t, as PyTorch's in-place methods."""
-    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        return self._in_place(lambda t, _: op(t, *args, **kwargs), None, f"{op.__name__}_")
-    method.__name__ = method.__qualname__ = f"{op.__name__}_"
-    method.__doc__ = f"{op.__name__}, written into this tensor in place."
-    return method
-
-
 _COMPUTED = (exp, log, log10, tanh, sigmoid, relu, abs, sqrt, clamp, masked_fill, rsqrt,
              clamp_min, clamp_max, square, neg, sin, cos, log1p, sign, floor, ceil, trunc, round,
-             reciprocal, lerp)
+             reciprocal, lerp, expm1, log2, exp2, tan, sinh, cosh, asin, acos, atan, atan2, erf)
 for _op in _COMPUTED + (maximum, minimum, isnan, isinf, isfinite, eq, ne, lt, le, gt, ge):
     setattr(Tensor, _op.__name__, _op)
 for _op in _COMPUTED:
@@ -404,7 +507,12 @@ Tensor.clip_ = Tensor.clamp_
 Tensor.negative = neg
 Tensor.greater, Tensor.greater_equal, Tensor.less, Tensor.less_equal = gt, ge, lt, le
 Tensor.not_equal = ne
+arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2  # PyTorch's numpy-style aliases
+for _alias in ("arcsin", "arccos", "arctan", "arctan2"):
+    setattr(Tensor, _alias, globals()[_alias])
 __all__ = ["exp", "log", "log10", "tanh", "sigmoid", "relu", "abs", "sqrt", "clamp", "maximum",
            "minimum", "where", "masked_fill", "rsqrt", "clamp_min", "clamp_max", "square", "neg",
            "sin", "cos", "log1p", "sign", "floor", "ceil", "trunc", "round", "reciprocal",
-           "lerp", "isnan", "isinf", "isfinite", "eq", "ne", "lt", "le", "gt", "ge"]
+           "lerp", "isnan", "isinf", "isfinite", "eq", "ne", "lt", "le", "gt", "ge", "expm1",
+           "log2", "exp2", "tan", "sinh", "cosh", "asin", "acos", "atan", "atan2", "erf",
+           "arcsin", "arccos", "arctan", "arctan2"]

@@ -1,5 +1,6 @@
-"""Tensor ops that reduce along dims: sum, mean, var, std, max and min (and their indices),
-amax, amin, argmax, argmin, logsumexp, log_softmax, softmax, all, any.
+"""Tensor ops that reduce along dims: sum, prod, mean, var, std (and var_mean, std_mean), max
+and min (and their indices), amax, amin, argmax, argmin, norm, dist, logsumexp, log_softmax,
+softmax, all, any; and the running ones: cumsum, cumprod, diff.
 
 Each is one function, which is both the Tensor method and PyTorch's function. Dims are
 given as PyTorch's `dim=` / `keepdim=` or numpy's `axis=` / `keepdims=` (PyTorch accepts
@@ -16,7 +17,7 @@ import numpy as np
 
 # modules, not names: gradients and shapes import this file (through tensor) in turn
 from engine import dtypes, gradients, shapes
-from engine.tensor import Tensor, _exp, _floating, _leaf, _node, _raw
+from engine.tensor import _IEEE, Tensor, _exp, _floating, _leaf, _node, _pow, _raw, _where
 
 Dims = Any  # an int, a tuple or list of ints, or None for every dim
 min_max = namedtuple("min_max", ["values", "indices"])  # what max(dim) and min(dim) return
@@ -345,11 +346,64 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     data = np.cumsum(x, axis=axis, dtype=np.int64 if x.dtype.kind in "biu" else x.dtype)
 
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
-        if isinstance(g, Tensor):
-            return (g.flip(axis).cumsum(axis).flip(axis),)
-        return (np.flip(np.cumsum(np.flip(g, axis), axis), axis),)
+        return (_reverse_cumsum(g, axis),)
     return _node(data.reshape(x.shape), "cumsum", rule, input if dtype is None else
                  input._cast(dtype))
+
+def _reverse_cumsum(g: Any, axis: int) -> Any:
+    """Running sums of g along axis taken from the end (what each entry of a running sum or
+    product feeds)."""
+    if isinstance(g, Tensor):
+        return g.flip(axis).cumsum(axis).flip(axis)
+    return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
+
+
+def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running products along dim, as torch.cumprod (ints and bools multiply as int64); da =
+    the running sums of g t from the end, over a (through zeros: g times the products of
+    the others, as PyTorch's)."""
+    if input.ndim == 0:
+        return cumprod(input.reshape(1), dim, dtype=dtype).reshape(())
+    axis = shapes.dim_index(dim, input.ndim, "cumprod")
+    x = input if dtype is None else input._cast(dtype)
+    wide = dtypes.int64 if x._data.dtype.kind in "biu" else x._data.dtype
+    with np.errstate(over="ignore", invalid="ignore"):
+        data = np.cumprod(x._data, axis=axis, dtype=wide)
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        zero = _raw(a) == 0
+        with np.errstate(**_IEEE):
+            if not zero.any():
+                return (_reverse_cumsum(g * out, axis) / a,)
+            if isinstance(a, Tensor):  # a graph of the gradient, right at the zeros too
+                return (_cumprod_slopes(g, a, axis),)
+            # Each row's first zero z: before it the formula above holds; at it, the
+            # product before it times the sum of g times the running products after it;
+            # past it, 0 (z's factor is in every product that reaches them).
+            place = np.arange(a.shape[axis]).reshape([-1 if d == axis else 1
+                                                      for d in range(a.ndim)])
+            z = np.where(zero.any(axis, keepdims=True), zero.argmax(axis, keepdims=True),
+                         a.shape[axis])
+            before = place < z
+            safe = np.where(before, a, 1)
+            after = np.cumprod(np.where(place <= z, 1, a), axis)
+            at_zero = (np.prod(safe, axis, keepdims=True)
+                       * np.where(place >= z, g * after, 0).sum(axis, keepdims=True))
+            return (np.where(before, _reverse_cumsum(g * out, axis) / safe,
+                             np.where(place == z, at_zero, 0)),)
+    return _node(data, "cumprod", rule, x)
+
+
+def _cumprod_slopes(g: Tensor, a: Tensor, axis: int) -> Tensor:
+    """a's gradient through cumprod as a graph: entry k gets the sum over j >= k of g_j
+    times the product of a_0 .. a_j but a_k. Row k of an (n, n) stack holds a with a_k set
+    to 1: n times the memory, which only a second derivative through zeros asks for."""
+    x, gs = a.swapaxes(axis, -1), g.swapaxes(axis, -1)
+    n = x.shape[-1]
+    running = _where(np.eye(n, dtype=bool), 1, x[..., None, :]).cumprod(-1)
+    later = np.triu(np.ones((n, n), bool))  # j >= k
+    return (_where(later, running, 0) * gs[..., None, :]).sum(-1).swapaxes(axis, -1)
+
 
 
 def count_nonzero(input: Tensor, dim: Dims = None) -> Tensor:
@@ -372,9 +426,120 @@ def any(input: Tensor, dim: Dims = None, keepdim: bool = False, *, axis: Dims = 
     return _leaf(np.any(input._data, axis=axis, keepdims=keepdims))
 
 
+def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None,
+         axis: int | None = None, keepdims: bool | None = None) -> Tensor:
+    """Product along dim (all by default; ints and bools multiply as int64); da = g t / a
+    (with no 0 along dim; at a lone 0, g times the product of the others; 0 where there are
+    two or more), as PyTorch's."""
+    if isinstance(dim, (tuple, list)) or isinstance(axis, (tuple, list)):
+        raise TypeError("prod takes one dim (an int) or None, as torch.prod")
+    axis, keepdims = _dims("prod", input.ndim, dim, keepdim, axis, keepdims)
+    if dtype is None and input._data.dtype.kind in "biu":
+        dtype = dtypes.int64
+    x = input if dtype is None else input._cast(dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        data = x._data.prod(axis=axis, keepdims=keepdims)
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        g = _unreduce(g, a.shape, axis, keepdims)
+        zero = _raw(a) == 0
+        zeros = zero.sum(axis=axis, keepdims=True)
+        with np.errstate(**_IEEE):
+            if not zeros.any():
+                return (g * (_unreduce(out, a.shape, axis, keepdims) / a),)
+            if isinstance(a, Tensor):  # a graph of the gradient: one whose own derivative
+                return (g * _others_product(a, axis),)  # is right at the zeros too
+            others = _where(zero, 1, a).prod(axis=axis, keepdims=True)  # all but the zeros
+            lone = _where(zeros == 1, others, 0)
+            return (g * _where(zero, lone, _where(zeros == 0, others / _where(zero, 1, a), 0)),)
+    return _node(data, "prod", rule, x)
+
+
+def _others_product(a: Tensor, axis: int | None) -> Tensor:
+    """Each entry's slope of a's product along axis: the product of the others, as a graph.
+    Row k of an (n, n) stack holds the entries with the k-th set to 1: n times the memory,
+    which only a second derivative through zeros asks for."""
+    x = a.reshape(-1) if axis is None else a.swapaxes(axis, -1)
+    own = np.eye(x.shape[-1], dtype=bool)
+    others = _where(own, 1, x[..., None, :]).prod(-1)
+    return others.reshape(a.shape) if axis is None else others.swapaxes(axis, -1)
+
+
+def norm(input: Tensor, p: Any = "fro", dim: Dims = None, keepdim: bool = False, *,
+         dtype: Any = None) -> Tensor:
+    """The p-norm along dims (all by default), as torch.norm: 'fro' and 2 the Euclidean,
+    1 the sum of |a|, inf and -inf the largest and smallest |a|, 0 the count of nonzeros,
+    any other p (sum |a|**p)**(1/p); the gradient is 0 where the norm is 0, as PyTorch's."""
+    if isinstance(p, str) and p != "fro":
+        raise ValueError(f"norm: p={p!r} is not supported; use 'fro' or a number")
+    p = 2 if p == "fro" else p
+    x = _floating(input if dtype is None else input._cast(dtype))
+    axis, keepdim = _dims("norm", x.ndim, dim, keepdim, None, None)
+    if p == 0:
+        return sum(x.sign().abs(), axis, keepdim)  # (sign's gradient is 0: PyTorch's)
+    if p == 1:
+        return sum(x.abs(), axis, keepdim)
+    if p in (math.inf, -math.inf):
+        return (amax if p > 0 else amin)(x.abs(), axis, keepdim)
+    return _p_norm(x, float(p), axis, keepdim)
+
+
+def _p_norm(input: Tensor, p: float, axis: Any, keepdims: bool) -> Tensor:
+    """(sum |a|**p)**(1/p); da = g a abs(a)**(p - 2) / t**(p - 1) (0 where t or a is
+    0, as PyTorch's)."""
+    x = input._data
+    with np.errstate(over="ignore"):
+        data = (np.sqrt((x * x).sum(axis=axis, keepdims=keepdims)) if p == 2 else
+                (np.abs(x) ** p).sum(axis=axis, keepdims=keepdims) ** (1 / p))
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        t = _unreduce(out, a.shape, axis, keepdims)
+        with np.errstate(**_IEEE):
+            scale = a / t if p == 2 else (
+                a * _pow(abs(a), np.asarray(p - 2), True) / _pow(t, np.asarray(p - 1), True))
+            flat = (_raw(t) == 0) | (_raw(a) == 0)  # (0 * inf there)
+            return (_unreduce(g, a.shape, axis, keepdims) * _where(flat, 0, scale),)
+    return _node(data.astype(x.dtype, copy=False), "norm", rule, input)
+
+
+def dist(input: Tensor, other: Any, p: float = 2) -> Tensor:
+    """The p-norm of input - other, as torch.dist."""
+    return norm(input - other, p)
+
+
+def var_mean(input: Tensor, dim: Dims = None, unbiased: bool | None = None,
+             keepdim: bool = False, *, correction: float | None = None) -> tuple:
+    """(var, mean) along dims, as torch.var_mean."""
+    return (var(input, dim, unbiased, keepdim, correction=correction),
+            mean(_floating(input), None if isinstance(dim, bool) else dim, keepdim))
+
+
+def std_mean(input: Tensor, dim: Dims = None, unbiased: bool | None = None,
+             keepdim: bool = False, *, correction: float | None = None) -> tuple:
+    """(std, mean) along dims, as torch.std_mean."""
+    variance, average = var_mean(input, dim, unbiased, keepdim, correction=correction)
+    return variance.sqrt(), average
+
+
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None,
+         append: Any = None) -> Tensor:
+    """Differences of neighbours along dim, n times over (prepend and append joined first),
+    as torch.diff."""
+    parts = [t if isinstance(t, Tensor) else Tensor(t) for t in (prepend, input, append)
+             if t is not None]
+    x = shapes.cat(parts, dim) if len(parts) > 1 else input
+    for _ in range(n):
+        length = x.shape[dim]
+        if length == 0:  # nothing left to take differences of, as PyTorch
+            break
+        x = shapes.narrow(x, dim, 1, length - 1) - shapes.narrow(x, dim, 0, length - 1)
+    return x
+
+
 for _op in (sum, max, min, amax, amin, argmax, argmin, mean, var, std, logsumexp,
-            log_softmax, softmax, all, any, cumsum, count_nonzero):
+            log_softmax, softmax, all, any, cumsum, count_nonzero, prod, norm, dist, diff,
+            cumprod):
     setattr(Tensor, _op.__name__, _op)
 __all__ = ["sum", "max", "min", "amax", "amin", "argmax", "argmin", "mean", "var", "std",
            "logsumexp", "log_softmax", "softmax", "all", "any", "min_max", "cumsum",
-           "count_nonzero"]
+           "count_nonzero", "prod", "norm", "dist", "var_mean", "std_mean", "diff", "cumprod"]

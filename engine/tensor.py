@@ -490,9 +490,6 @@ class Tensor(Node):
     def mul(self, other: Operand) -> Tensor:
         return self * other
 
-    def div(self, other: Operand) -> Tensor:
-        return self / other
-
     def pow(self, exponent: Operand) -> Tensor:
         """a ** exponent, PyTorch's method name."""
         return self ** exponent
@@ -568,6 +565,15 @@ def add_methods(cls: type, source: type) -> None:
             setattr(cls, name, member)
 
 
+def _in_place_form(op: Any) -> Any:
+    """`t.op_(...)`: t.op(...) written into t, as PyTorch's in-place methods."""
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return self._in_place(lambda t, _: op(t, *args, **kwargs), None, f"{op.__name__}_")
+    method.__name__ = method.__qualname__ = f"{op.__name__}_"
+    method.__doc__ = f"{op.__name__}, written into this tensor in place."
+    return method
+
+
 class _CallableModule(types.ModuleType):
     """This module, callable as the factory `tensor`: importing engine/tensor.py binds the
     name `engine.tensor` to the module, where PyTorch code expects `tensor(data)` to work."""
@@ -580,8 +586,8 @@ class _CallableModule(types.ModuleType):
 sys.modules[__name__].__class__ = _CallableModule
 
 # The other ops add themselves to Tensor (each module's end says which).
-from engine import (construct, elementwise, functions, gradients, inplace,  # noqa: E402,F401
-                    interop, products, random, reductions, shapes, sorting)
+from engine import (arithmetic, construct, elementwise, functions,  # noqa: E402,F401
+                    gradients, inplace, interop, products, random, reductions, shapes, sorting)
 from engine.allocator import keep_freed_memory  # noqa: E402
 
 keep_freed_memory()

@@ -13,7 +13,12 @@ import numpy as np
 import engine
 import nn.functional as F
 from engine import Tensor
-from op_table import positive, real
+from op_table import away_from_zero, positive, real
+
+
+def unit(rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    """Inside (-1, 1), away from its ends: for asin, acos (and tan, away from its poles)."""
+    return rng.uniform(-0.9, 0.9, shape)
 
 
 def _torch():
@@ -254,6 +259,75 @@ TENSOR_OPS = [
     ("rows_from_end", lambda w: w[ROWS_FROM_END], lambda w: w[_torch().as_tensor(ROWS_FROM_END)],
      [real], [(5,), (5, 3), (5, 2, 2)]),
     ("sum", lambda a: a.sum(), None, [real], SHAPES),
+    # -- elementwise math (engine/elementwise.py) --
+    ("expm1", lambda a: a.expm1(), None, [real], SHAPES),
+    ("log2", lambda a: a.log2(), None, [positive], SHAPES),
+    ("exp2", lambda a: engine.exp2(a), lambda a: _torch().exp2(a), [real], SHAPES),
+    ("tan", lambda a: a.tan(), None, [unit], SHAPES),
+    ("sinh", lambda a: a.sinh(), None, [real], SHAPES),
+    ("cosh", lambda a: engine.cosh(a), lambda a: _torch().cosh(a), [real], SHAPES),
+    ("asin", lambda a: a.asin(), None, [unit], SHAPES),
+    ("acos", lambda a: engine.acos(a), lambda a: _torch().acos(a), [unit], SHAPES),
+    ("atan", lambda a: a.arctan(), None, [real], SHAPES),
+    ("atan2", lambda a, b: a.atan2(b), None, [real, real], PAIRS),
+    ("atan2_function", lambda a, b: engine.atan2(a, b), lambda a, b: _torch().atan2(a, b),
+     [real, real], [((2, 3), (3,))]),
+    ("erf", lambda a: a.erf(), None, [real], SHAPES),
+    ("erf_function", lambda a: engine.erf(a * 3), lambda a: _torch().erf(a * 3), [real],
+     [(2, 3)]),  # out to the tails
+    # -- arithmetic by PyTorch's names (engine/arithmetic.py) --
+    ("add_alpha", lambda a, b: engine.add(a, b, alpha=-2.5),
+     lambda a, b: _torch().add(a, b, alpha=-2.5), [real, real], [((2, 3), (3,))]),
+    ("sub_alpha", lambda a, b: engine.sub(a, b, alpha=0.5),
+     lambda a, b: _torch().sub(a, b, alpha=0.5), [real, real], [((2, 3), (2, 1))]),
+    ("mul_function", lambda a, b: engine.mul(a, b), lambda a, b: _torch().mul(a, b),
+     [real, real], [((2, 3), (3,))]),
+    ("true_divide", lambda a, b: engine.true_divide(a, b),
+     lambda a, b: _torch().true_divide(a, b), [real, away_from_zero], [((2, 3), (3,))]),
+    ("div_floor", lambda a, b: engine.div(a, b, rounding_mode="floor"),
+     lambda a, b: _torch().div(a, b, rounding_mode="floor"), [real, away_from_zero],
+     [((2, 3), (3,))]),
+    ("div_trunc_method", lambda a, b: a.div(b, rounding_mode="trunc"), None,
+     [real, away_from_zero], [((2, 3), (3,))]),
+    ("remainder", lambda a, b: a.remainder(b), None, [real, away_from_zero], PAIRS),
+    ("remainder_operator", lambda a, b: a % b, None, [real, away_from_zero], [((2, 3), (3,))]),
+    ("remainder_number", lambda a: engine.remainder(a, -0.7),
+     lambda a: _torch().remainder(a, -0.7), [real], SHAPES),
+    ("fmod", lambda a, b: a.fmod(b), None, [real, away_from_zero], PAIRS),
+    ("pow_function", lambda a, b: engine.pow(a, b), lambda a, b: _torch().pow(a, b),
+     [positive, real], [((2, 3), (3,))]),
+    ("pow_number_base", lambda a: engine.pow(1.5, a), lambda a: _torch().pow(1.5, a), [real],
+     SHAPES),
+    ("matmul_function", lambda a, b: engine.matmul(a, b), lambda a, b: _torch().matmul(a, b),
+     [real, real], [((2, 3), (3, 4))]),
+    ("nan_to_num", lambda a: engine.nan_to_num(a.log(), posinf=2.0),  # nan below 0
+     lambda a: _torch().nan_to_num(a.log(), posinf=2.0), [real], [(2, 3), (4, 3)]),
+    # -- products, norms and differences (engine/reductions.py) --
+    ("prod", lambda a: a.prod(), None, [real], SHAPES),
+    ("prod_dim", lambda a: engine.prod(a, -1), lambda a: _torch().prod(a, -1), [real],
+     SHAPES[1:]),
+    ("prod_dim_keepdim", lambda a: a.prod(0, keepdim=True), None, [real], SHAPES[1:]),
+    ("norm", lambda a: a.norm(), None, [real], SHAPES),
+    ("norm_dim", lambda a: engine.norm(a, dim=-1), lambda a: _torch().norm(a, dim=-1), [real],
+     SHAPES[1:]),
+    ("norm_p3_keepdim", lambda a: a.norm(3, 0, keepdim=True), None, [real], SHAPES[1:]),
+    ("norm_p_half", lambda a: a.norm(0.5, -1), None, [real], SHAPES[1:]),
+    ("norm_1", lambda a: a.norm(1, -1), None, [real], SHAPES[1:]),
+    ("norm_inf", lambda a: a.norm(math.inf, -1), None, [real], SHAPES[1:]),
+    ("norm_minus_inf", lambda a: a.norm(-math.inf), None, [real], SHAPES),
+    ("dist", lambda a, b: engine.dist(a, b), lambda a, b: _torch().dist(a, b), [real, real],
+     [((2, 3), (3,)), ((3,), ())]),
+    ("dist_p3", lambda a, b: a.dist(b, 3), None, [real, real], [((2, 3), (2, 3))]),
+    ("var_mean", lambda a: engine.stack(engine.var_mean(a, 1)),
+     lambda a: _torch().stack(_torch().var_mean(a, 1)), [real], [(2, 3), (2, 4, 3)]),
+    ("std_mean_correction", lambda a: engine.stack(engine.std_mean(a, 0, correction=0)),
+     lambda a: _torch().stack(_torch().std_mean(a, 0, correction=0)), [real], [(2, 3)]),
+    ("cumprod", lambda a: a.cumprod(-1), None, [real], SHAPES),
+    ("cumprod_dim0", lambda a: engine.cumprod(a, 0), lambda a: _torch().cumprod(a, 0), [real],
+     [(3, 2), (2, 1, 3)]),
+    ("diff", lambda a: a.diff(), None, [real], SHAPES[1:]),
+    ("diff_n2_dim0_prepend", lambda a: engine.diff(a, 2, 0, prepend=a[:1] * 2),
+     lambda a: _torch().diff(a, 2, 0, prepend=a[:1] * 2), [real], [(3, 2), (2, 1, 3)]),
     ("sum_axis", lambda a: a.sum(0), None, [real], SHAPES[1:]),
     ("sum_keepdims", lambda a: a.sum(axis=-1, keepdims=True), None, [real], SHAPES[1:]),
     ("sum_dim_keepdim", lambda a: a.sum(dim=-1, keepdim=True), None, [real], SHAPES[1:]),
@@ -373,6 +447,27 @@ KINKS = [
     ("max_pool2d_ties", lambda a: F.max_pool2d(a, 2, 1) if isinstance(a, Tensor)
      else _tf("max_pool2d")(a, 2, 1), [[[[1.0, 1.0, 0.0], [1.0, 1.0, 2.0]]]],
      [[[1.0, 2.0]]], [[[[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]]]),  # the first of a window's ties
+]
+
+KINKS += [  # the math functions' conventions (engine/elementwise.py, arithmetic.py, reductions.py)
+    ("prod_zeros", lambda a: a.prod(-1), [[[2.0, 0.0, 3.0], [0.0, 0.0, 5.0], [2.0, 3.0, 4.0]]],
+     [0.0, 0.0, 24.0], [[[0.0, 6.0, 0.0], [0.0, 0.0, 0.0], [12.0, 8.0, 6.0]]]),
+    ("prod_one_zero", lambda a: a.prod(), [[2.0, 0.0, 3.0]], 0.0, [[0.0, 6.0, 0.0]]),
+    ("cumprod_zeros", lambda a: a.cumprod(1), [[[2.0, 0.0, 3.0, 0.5], [0.0, 0.0, 5.0, 1.0]]],
+     [[2.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]], [[[1.0, 11.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0]]]),
+    ("norm_zero_row", lambda a: a.norm(dim=-1), [[[0.0, 0.0], [3.0, 4.0]]],
+     [0.0, 5.0], [[[0.0, 0.0], [0.6, 0.8]]]),
+    ("norm_p3_zero_row", lambda a: a.norm(3, -1), [[[0.0, 0.0], [3.0, 4.0]]],
+     [0.0, 4.497941445275415], [[[0.0, 0.0], [0.4448513517305356, 0.7908468475209521]]]),
+    ("norm_inf_ties", lambda a: a.norm(math.inf), [[-2.0, 2.0, 1.0]], 2.0, [[-0.5, 0.5, 0.0]]),
+    ("atan2_origin", lambda a, b: a.atan2(b), [[0.0, -0.0, 1.0], [0.0, 0.0, 0.0]],
+     [0.0, -0.0, 1.5707963267948966], [[0.0, 0.0, 0.0], [-0.0, 0.0, -1.0]]),
+    ("asin_domain_ends", lambda a: a.asin(), [[-1.0, 1.0, 2.0]],
+     [-1.5707963267948966, 1.5707963267948966, math.nan], [[math.inf, math.inf, math.nan]]),
+    ("nan_to_num", lambda a: a.nan_to_num(), [[1.0, math.nan, math.inf]],
+     [1.0, 0.0, 1.7976931348623157e+308], [[1.0, 0.0, 0.0]]),
+    ("remainder_by_zero", lambda a, b: a.remainder(b), [[1.0, -1.0, 0.5], [0.0, 0.5, 0.5]],
+     [math.nan, -0.0, 0.0], [[1.0, 1.0, 1.0], [-math.inf, 2.0, -1.0]]),
 ]
 
 

@@ -1,4 +1,4 @@
-"""nn/special.py: erf, erfc and the normal CDF against Python's math module (the C
+"""engine/special.py: erf, erfc and the normal CDF against Python's math module (the C
 library's erf and erfc) over the whole float range, to float64's last bits."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from nn.special import erf, erfc, normal_cdf
+from engine.special import erf, erfc, normal_cdf
 
 X = np.concatenate([np.linspace(-26, 26, 100_001), np.geomspace(1e-300, 26, 5_000),
                     -np.geomspace(1e-300, 26, 5_000), [0.0, -0.0, 0.46875, -0.46875, 4.0, -4.0]])

@@ -51,8 +51,8 @@ def _softmax(x: Any, axis: Any) -> np.ndarray:
 
 FUNCTIONS: dict[str, Callable] = {
     "exp": np.exp, "ln": np.log, "log": np.log, "tanh": np.tanh, "sqrt": np.sqrt,
-    "sin": np.sin, "cos": np.cos,
-    "sign": np.sign, "abs": np.abs, "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
+    "sin": np.sin, "cos": np.cos, "sinh": np.sinh, "cosh": np.cosh,
+    "sign": np.sign, "abs": np.abs, "floor": np.floor, "trunc": np.trunc, "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
     "softmax": _softmax, "sum": lambda x, axis: np.sum(x, axis=axis, keepdims=True),
 }
 ALONG_AXIS = {"softmax", "sum"}  # along the rule's `axis` or `dim` (all dims for neither)
