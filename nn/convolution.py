@@ -115,15 +115,25 @@ def _pad(x: Any, widths: Sequence[tuple[int, int]], value: float = 0.0) -> Any:
     return out
 
 
+# where each entry of a dim of size n padded by (before, after) is taken from, by mode
+_SOURCES = {
+    "reflect": lambda i, n: np.abs((i + n - 1) % (2 * n - 2) - (n - 1)) if n > 1 else i * 0,
+    "replicate": lambda i, n: np.clip(i, 0, n - 1),
+    "circular": lambda i, n: i % n,
+}
+
+
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
         value: float | None = None) -> Tensor:
-    """input with pad = (before, after, before, after, ...) entries of `value` (0 by default)
-    added along its last dim, the one before, ... (negative widths take entries off), as
-    PyTorch's F.pad in constant mode."""
+    """input with pad = (before, after, before, after, ...) entries added along its last
+    dim, the one before, ... as PyTorch's F.pad: `value` (0 by default) in constant mode
+    (where negative widths take entries off); the input mirrored without its edge
+    ('reflect'), its edge repeated ('replicate') or wrapped around ('circular'), each an
+    index into the input, so its gradient sums back where an entry was used."""
     x = _as_tensor(input)
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported here, only "
-                                  "'constant'")
+    if mode not in ("constant", *_SOURCES):
+        raise ValueError(f"pad: mode {mode!r} is not one of 'constant', "
+                         f"{', '.join(map(repr, _SOURCES))}")
     pad = tuple(pad)
     if len(pad) % 2 or len(pad) > 2 * x.ndim:
         raise ValueError(f"pad: the pad tuple needs (before, after) pairs for at most the "
@@ -134,7 +144,17 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
         if n + before + after < 0:
             raise ValueError(f"pad: dim {dim} of size {n} padded by ({before}, {after}) would "
                              f"have a negative size (input {tuple(x.shape)}, pad {pad})")
-    return _pad(x, widths, 0 if value is None else value)
+        limit = n - 1 if mode == "reflect" else n
+        if mode != "constant" and (min(before, after) < 0 or max(before, after) > limit):
+            raise ValueError(f"pad: {mode} padding of dim {dim} (size {n}) by ({before}, "
+                             f"{after}) needs widths from 0 to {limit}")
+    if mode == "constant":
+        return _pad(x, widths, 0 if value is None else value)
+    for dim, (n, (before, after)) in enumerate(zip(x.shape, widths)):
+        if before or after:
+            source = _SOURCES[mode](np.arange(-before, n + after), n)
+            x = x[(slice(None),) * dim + (source,)]
+    return x
 
 
 # --- convolution ---

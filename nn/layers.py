@@ -196,6 +196,9 @@ class Dropout(Module):
 
 # --- convolutions and pooling ---
 
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
 class _ConvNd(Module):
     """What Conv1d and Conv2d share: their settings, weight (out_channels, in_channels /
     groups, *kernel_size) and bias (out_channels,), initialised as Linear's."""
@@ -212,9 +215,9 @@ class _ConvNd(Module):
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
                              f"({out_channels}) must both be divisible by groups ({groups})")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"{name}: padding_mode {padding_mode!r} is not supported "
-                                      "here, only 'zeros'")
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"{name}: padding_mode must be one of {list(_PADDING_MODES)}, "
+                             f"got {padding_mode!r}")
         self.kernel_size = _ints(name, "kernel_size", kernel_size, nd, 1)
         self.stride = _ints(name, "stride", stride, nd, 1)
         self.dilation = _ints(name, "dilation", dilation, nd, 1)
@@ -232,8 +235,21 @@ class _ConvNd(Module):
         _uniform_init(self.weight, self.bias)
 
     def forward(self, input: Any) -> Tensor:
-        return self._function(input, self.weight, self.bias, self.stride, self.padding,
-                              self.dilation, self.groups)
+        if self.padding_mode == "zeros":
+            return self._function(input, self.weight, self.bias, self.stride, self.padding,
+                                  self.dilation, self.groups)
+        # as PyTorch: the input padded by F.pad in that mode, then no padding in the conv
+        return self._function(F.pad(input, self._pad_widths(), self.padding_mode),
+                              self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
+    def _pad_widths(self) -> tuple[int, ...]:
+        """F.pad's (before, after) pairs, last dim first, for this layer's padding."""
+        if self.padding == "valid":
+            return (0, 0) * self._dims
+        if self.padding == "same":  # the kernel's span less 1, the odd one after
+            totals = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
+            return tuple(w for t in reversed(totals) for w in (t // 2, t - t // 2))
+        return tuple(w for p in reversed(self.padding) for w in (p, p))
 
     def extra_repr(self) -> str:
         nd = self._dims
@@ -245,7 +261,10 @@ class _ConvNd(Module):
             text += f", dilation={self.dilation}"
         if self.groups != 1:
             text += f", groups={self.groups}"
-        return text + (", bias=False" if self.bias is None else "")
+        if self.bias is None:
+            text += ", bias=False"
+        return text + ("" if self.padding_mode == "zeros" else
+                       f", padding_mode={self.padding_mode}")
 
 
 class Conv2d(_ConvNd):

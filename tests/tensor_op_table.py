@@ -411,6 +411,12 @@ TENSOR_OPS = [
      lambda x: _tf("adaptive_avg_pool2d")(x, (1, 3)), [real], [(2, 2, 4, 6), (2, 3, 3)]),
     ("pad", lambda x: F.pad(x, (1, 2, -1, 0), value=0.5),
      lambda x: _tf("pad")(x, (1, 2, -1, 0), value=0.5), [real], [(2, 3, 4), (3, 2)]),
+    ("pad_reflect", lambda x: F.pad(x, (2, 1, 0, 2), "reflect"),
+     lambda x: _tf("pad")(x, (2, 1, 0, 2), mode="reflect"), [real], [(1, 2, 3, 4), (2, 3, 4)]),
+    ("pad_replicate", lambda x: F.pad(x, (3, 1), "replicate"),
+     lambda x: _tf("pad")(x, (3, 1), mode="replicate"), [real], [(2, 3), (2, 2, 3)]),
+    ("pad_circular", lambda x: F.pad(x, (1, 2, 2, 0), "circular"),
+     lambda x: _tf("pad")(x, (1, 2, 2, 0), mode="circular"), [real], [(1, 2, 3, 4)]),
     ("rmatmul_array", lambda b: np.arange(6, dtype=np.float32).reshape(2, 3) @ b,
      lambda b: b.new_tensor(np.arange(6.0).reshape(2, 3)) @ b, [real], [(3,), (3, 4)]),
 ]

@@ -236,10 +236,13 @@ def test_batchnorm2d_normalises_each_channel_over_batch_and_positions():
      ValueError, r"divides H and W; got input \(1, 1, 7, 7\) and output_size 3"),
     (lambda: F.pad(Tensor(np.ones((2, 3))), (1,)), ValueError, "pairs"),
     (lambda: F.pad(Tensor(np.ones((2, 3))), (-2, -2)), ValueError, "negative size"),
-    (lambda: F.pad(Tensor(np.ones((2, 3))), (1, 1), mode="reflect"),
-     NotImplementedError, "'reflect'"),
+    (lambda: F.pad(Tensor(np.ones((2, 3))), (3, 0), mode="reflect"),
+     ValueError, r"reflect padding of dim 1 \(size 3\) by \(3, 0\) needs widths from 0 to 2"),
+    (lambda: F.pad(Tensor(np.ones((2, 3))), (1, 1), mode="mirror"),
+     ValueError, "mode 'mirror' is not one of 'constant', 'reflect'"),
     (lambda: nn.Conv2d(3, 4, 3, groups=2), ValueError, "divisible by groups"),
-    (lambda: nn.Conv2d(3, 4, 3, padding_mode="circular"), NotImplementedError, "'circular'"),
+    (lambda: nn.Conv2d(3, 4, 3, padding_mode="mirror"), ValueError,
+     r"padding_mode must be one of \['zeros', 'reflect', 'replicate', 'circular'\]"),
     (lambda: nn.BatchNorm2d(3)(Tensor(np.ones((2, 3, 4)))), ValueError,
      r"\(n, 3, h, w\), got \(2, 3, 4\)"),
 ])
@@ -279,3 +282,25 @@ def test_a_small_cnn_trains_on_mnist_as_in_pytorch(torch, mnist_test):
         want.append(tloss.item())
     np.testing.assert_allclose(losses, want, rtol=1e-5, atol=1e-5)
     assert losses[-1] < losses[0]  # it learns
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("padding", [1, (1, 2), "same"])
+def test_conv2d_padding_modes_are_pytorchs(torch, mode, padding):
+    x = np.random.default_rng(0).normal(size=(2, 3, 5, 6))
+    engine.manual_seed(0)
+    ours = nn.Conv2d(3, 4, 3, padding=padding, padding_mode=mode).double()
+    theirs = torch.nn.Conv2d(3, 4, 3, padding=padding, padding_mode=mode).double()
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    assert repr(ours) == repr(theirs)
+    a, b = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours(a).sum().backward()
+    theirs(b).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_padding_modes_by_hand():
+    row = Tensor(np.array([[1.0, 2.0, 3.0]]))
+    assert F.pad(row, (2, 1), "reflect").tolist() == [[3.0, 2.0, 1.0, 2.0, 3.0, 2.0]]
+    assert F.pad(row, (2, 1), "replicate").tolist() == [[1.0, 1.0, 1.0, 2.0, 3.0, 3.0]]
+    assert F.pad(row, (2, 1), "circular").tolist() == [[2.0, 3.0, 1.0, 2.0, 3.0, 1.0]]
