@@ -12,7 +12,7 @@ gradient; as `_pad` with the widths negated is pad's. Written for arrays and for
 
 Shapes are PyTorch's: input (N, C, *spatial) or, unbatched, (C, *spatial); weight
 (out_channels, in_channels / groups, *kernel). Bad settings and shapes raise a
-ValueError naming them; ceil_mode=True is not supported and says so.
+ValueError naming them.
 """
 from __future__ import annotations
 
@@ -259,9 +259,6 @@ def _pool_settings(op: str, kernel_size: IntOrTuple, stride: IntOrTuple | None,
                    padding: IntOrTuple, dilation: IntOrTuple,
                    ceil_mode: bool) -> tuple[tuple, ...]:
     """(kernel, stride, padding, dilation) as pairs, stride defaulting to the kernel."""
-    if ceil_mode:
-        raise NotImplementedError(f"{op}: ceil_mode=True is not supported here; pad the input "
-                                  "(F.pad) so the windows fit, or use ceil_mode=False")
     kernel = _ints(op, "kernel_size", kernel_size, 2, 1)
     stride = kernel if stride is None or stride == [] else _ints(op, "stride", stride, 2, 1)
     padding = _ints(op, "padding", padding, 2, 0)
@@ -270,6 +267,24 @@ def _pool_settings(op: str, kernel_size: IntOrTuple, stride: IntOrTuple | None,
         raise ValueError(f"{op}: padding {padding} should be at most half of the kernel "
                          f"{kernel} (dilation {dilation})")
     return kernel, stride, padding, dilation
+
+
+def _widths(sizes: Sequence[int], kernel: tuple, stride: tuple, padding: tuple,
+            dilation: tuple, ceil_mode: bool) -> list[tuple[int, int]]:
+    """Each dim's (before, after) padding: `padding` on both sides, and with ceil_mode as
+    much more after as a last, partly covered window needs (PyTorch's rule: a window must
+    start inside the input or its left padding)."""
+    widths = [(0, 0), (0, 0)]
+    for n, k, s, p, d in zip(sizes, kernel, stride, padding, dilation):
+        span, length = d * (k - 1) + 1, n + 2 * p
+        if not ceil_mode or length < span:  # (a kernel that does not fit: _out_sizes says so)
+            widths.append((p, p))
+            continue
+        count = -(-(length - span) // s) + 1
+        if (count - 1) * s >= n + p:
+            count -= 1
+        widths.append((p, p + max((count - 1) * s + span - length, 0)))
+    return widths
 
 
 def max_pool2d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
@@ -281,7 +296,7 @@ def max_pool2d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None
     kernel, stride, padding, dilation = _pool_settings("max_pool2d", kernel_size, stride,
                                                        padding, dilation, ceil_mode)
     x, unbatched = _batched("max_pool2d", input, 2)
-    widths = [(0, 0), (0, 0), *((p, p) for p in padding)]
+    widths = _widths(x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
     padded = _pad(x._data, widths, -np.inf)
     out_sizes = _out_sizes("max_pool2d", padded.shape[2:], kernel, stride, dilation)
     windows = _unfold(padded, kernel, stride, dilation)
@@ -315,18 +330,20 @@ def avg_pool2d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None
     kernel, stride, padding, dilation = _pool_settings("avg_pool2d", kernel_size, stride,
                                                        padding, 1, ceil_mode)
     x, unbatched = _batched("avg_pool2d", input, 2)
-    widths = [(0, 0), (0, 0), *((p, p) for p in padding)]
-    padded = _pad(x._data, widths) if any(padding) else x._data
+    widths = _widths(x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
+    padded = _pad(x._data, widths) if any(map(any, widths)) else x._data
     out_sizes = _out_sizes("avg_pool2d", padded.shape[2:], kernel, stride, dilation)
     windows = _unfold(padded, kernel, stride, dilation)
     if divisor_override:
         divisor = float(divisor_override)
-    elif count_include_pad or not any(padding):
+    elif widths[2:] == [(p, p) for p in padding] and (count_include_pad or not any(padding)):
         divisor = float(math.prod(kernel))
-    else:  # each window's count of input entries: a product of one count per dim
-        counts = [np.minimum(starts + k, n) - np.maximum(starts, 0) for starts, k, n in
-                  ((np.arange(m) * s - p, k, n) for m, s, p, k, n
-                   in zip(out_sizes, stride, padding, kernel, x.shape[2:]))]
+    else:  # each window's count of input entries (and padding, if it counts): one per dim
+        counts = [np.minimum(starts + k, n + p * count_include_pad)
+                  - (starts if count_include_pad else np.maximum(starts, 0))
+                  for starts, k, n, p in ((np.arange(m) * s - p, k, n, p) for m, s, p, k, n
+                                          in zip(out_sizes, stride, padding, kernel,
+                                                 x.shape[2:]))]
         divisor = np.outer(*counts).astype(x.dtype)
     out = windows.sum(axis=(2, 3)) / divisor
     crop = (..., *(slice(p, p + n) for p, n in zip(padding, x.shape[2:])))

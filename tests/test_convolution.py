@@ -227,8 +227,8 @@ def test_batchnorm2d_normalises_each_channel_over_batch_and_positions():
      TypeError, "input float32, weight float64"),
     (lambda: F.conv2d(Tensor(np.ones((1, 1, 4, 4))), Tensor(np.ones((2, 1, 3, 3))),
                       Tensor(np.ones(3))), ValueError, r"bias of shape \(3,\).*needs shape \(2,\)"),
-    (lambda: F.max_pool2d(Tensor(np.ones((1, 1, 4, 4))), 2, ceil_mode=True),
-     NotImplementedError, "ceil_mode=True"),
+    (lambda: F.max_pool2d(Tensor(np.ones((1, 1, 2, 2))), 3, ceil_mode=True),
+     ValueError, r"kernel \(3, 3\).*is larger than the padded input \(2, 2\)"),
     (lambda: F.max_pool2d(Tensor(np.ones((1, 1, 4, 4))), 2, padding=2),
      ValueError, "at most half of the kernel"),
     (lambda: F.avg_pool2d(Tensor(np.ones((1, 1, 4, 4))), 0), ValueError, "kernel_size must be"),
@@ -304,3 +304,12 @@ def test_padding_modes_by_hand():
     assert F.pad(row, (2, 1), "reflect").tolist() == [[3.0, 2.0, 1.0, 2.0, 3.0, 2.0]]
     assert F.pad(row, (2, 1), "replicate").tolist() == [[1.0, 1.0, 1.0, 2.0, 3.0, 3.0]]
     assert F.pad(row, (2, 1), "circular").tolist() == [[2.0, 3.0, 1.0, 2.0, 3.0, 1.0]]
+
+
+def test_ceil_mode_adds_the_partly_covered_last_windows():
+    x = Tensor(np.arange(25.0).reshape(1, 1, 5, 5))
+    # windows of 2 at stride 2 over 5: starts 0, 2 and, with ceil_mode, 4 (one entry)
+    assert F.max_pool2d(x, 2, ceil_mode=True).tolist() == [[[[6.0, 8.0, 9.0],
+                                                             [16.0, 18.0, 19.0],
+                                                             [21.0, 23.0, 24.0]]]]
+    assert F.avg_pool2d(x, 2, ceil_mode=True)[0, 0, 2].tolist() == [20.5, 22.5, 24.0]
