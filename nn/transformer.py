@@ -27,6 +27,7 @@ import numpy as np
 
 from engine.devices import check as check_device
 from engine.dtypes import get_default_dtype
+from engine.shapes import cat
 from engine.tensor import Tensor, _as_tensor
 from nn import functional as F
 from nn import init
@@ -71,9 +72,6 @@ class MultiheadAttention(Module):
         if embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible "
                              f"by num_heads ({num_heads})")
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are "
-                                      "not supported here; leave them False")
         self.kdim = embed_dim if kdim is None else _size("MultiheadAttention", "kdim", kdim)
         self.vdim = embed_dim if vdim is None else _size("MultiheadAttention", "vdim", vdim)
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
@@ -88,7 +86,10 @@ class MultiheadAttention(Module):
             self.v_proj_weight = Parameter(_empty((embed_dim, self.vdim), dtype, device))
         self.in_proj_bias = Parameter(_empty((3 * embed_dim,), dtype, device)) if bias else None
         self.bias_k = self.bias_v = None
-        self.add_zero_attn = False
+        if add_bias_kv:  # a learned key and value every query may attend to
+            self.bias_k = Parameter(_empty((1, 1, embed_dim), dtype, device))
+            self.bias_v = Parameter(_empty((1, 1, embed_dim), dtype, device))
+        self.add_zero_attn = add_zero_attn  # a key and value of zeros, likewise
         # made (and drawn) before _reset_parameters, as in PyTorch: its own init draws first
         self.out_proj = Linear(embed_dim, embed_dim, bias, device, dtype)
         self._reset_parameters()
@@ -102,6 +103,9 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             init.constant_(self.in_proj_bias, 0.0)
             init.constant_(self.out_proj.bias, 0.0)
+        for extra in (self.bias_k, self.bias_v):
+            if extra is not None:
+                init.xavier_normal_(extra)
 
     def _projections(self, query: Tensor, key: Tensor, value: Tensor
                      ) -> tuple[Tensor, Tensor, Tensor]:
@@ -168,6 +172,18 @@ class MultiheadAttention(Module):
         mask = None if causal else attn_mask
         if mask is not None and mask.ndim == 3:
             mask = mask.reshape(batch, self.num_heads, length, keys)
+        # the extra keys (bias_k, then a zero key): one more column each, which no mask hides
+        extra = [(self.bias_k, self.bias_v)] if self.bias_k is not None else []
+        if self.add_zero_attn:
+            extra.append((k.new_zeros(1, 1, self.embed_dim), v.new_zeros(1, 1, self.embed_dim)))
+        for bias_k, bias_v in extra:
+            k, v = (cat([x, b.reshape(1, self.num_heads, 1, self.head_dim).expand(
+                batch, self.num_heads, 1, self.head_dim)], 2) for x, b in ((k, bias_k),
+                                                                           (v, bias_v)))
+            mask = None if mask is None else F.pad(mask, (0, 1))
+            if key_padding_mask is not None:
+                key_padding_mask = F.pad(key_padding_mask, (0, 1))
+            keys += 1
         if key_padding_mask is not None:
             padding = key_padding_mask.reshape(batch, 1, 1, keys)
             mask = padding if mask is None else mask + padding

@@ -323,13 +323,63 @@ def test_generate_square_subsequent_mask():
                                                  [0, 0, 0]])
 
 
+# --- add_bias_kv and add_zero_attn: extra keys every query may attend to ---
+
+EXTRA_KEYS = [dict(add_bias_kv=True), dict(add_zero_attn=True),
+              dict(add_bias_kv=True, add_zero_attn=True)]
+
+
+@pytest.mark.parametrize("flags", EXTRA_KEYS, ids=str)
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_extra_keys_are_pytorchs(torch, flags, masked, need_weights):
+    rng = np.random.default_rng(0)
+    q, k, v = rng.normal(size=(3, 2, 8)), rng.normal(size=(4, 2, 8)), rng.normal(size=(4, 2, 8))
+    padding = np.zeros((2, 4), bool)
+    padding[1, 3] = True
+    masks = dict(attn_mask=rng.normal(size=(3, 4)), key_padding_mask=rng.normal(size=(2, 4)))
+    runs = []
+    for lib, make in ((nn, lambda a: Tensor(a, requires_grad=True, dtype=np.float64)),
+                      (torch.nn, lambda a: torch.tensor(a, requires_grad=True))):
+        (engine if lib is nn else torch).manual_seed(0)
+        # drawn in float32 on both (the torch fixture's default dtype is float64), then widened
+        layer = lib.MultiheadAttention(8, 2, **flags, dtype=(engine if lib is nn else torch)
+                                       .float32).double()
+        inputs = [make(x) for x in (q, k, v)]
+        options = {name: (engine.tensor(m) if lib is nn else torch.tensor(m))
+                   for name, m in masks.items()} if masked else {}
+        out, weights = layer(*inputs, need_weights=need_weights, **options)
+        out.sum().backward()
+        grads = [x.grad.numpy() for x in inputs] + (
+            [layer.bias_k.grad.numpy()] if flags.get("add_bias_kv") else [])
+        state = layer.state_dict()  # numpy arrays here, tensors in torch
+        runs.append((list(state), [t if isinstance(t, np.ndarray) else t.detach().numpy()
+                                   for t in state.values()],
+                     out.detach().numpy(), None if weights is None else
+                     weights.detach().numpy(), grads))
+    (names, values, out, weights, grads), theirs = runs
+    assert names == theirs[0]
+    for a, b in zip(values, theirs[1]):  # the same seeded initial weights, bias_k included
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(out, theirs[2], rtol=1e-10, atol=1e-12)
+    if weights is not None:
+        np.testing.assert_allclose(weights, theirs[3], rtol=1e-10, atol=1e-12)
+    for a, b in zip(grads, theirs[4]):
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
+
+
+def test_a_zero_key_takes_part_in_the_softmax():
+    layer = nn.MultiheadAttention(4, 1, add_zero_attn=True, bias=False)
+    x = engine.zeros(2, 1, 4)  # all scores 0: the two keys and the zero key share 1/3 each
+    _, weights = layer(x, x, x)
+    np.testing.assert_allclose(weights.numpy(), np.full((1, 2, 3), 1 / 3), rtol=1e-6)
+
+
 # --- errors ---
 
 def test_bad_sizes_are_named():
     with pytest.raises(ValueError, match=r"embed_dim \(10\) must be divisible by num_heads \(3\)"):
         nn.MultiheadAttention(10, 3)
-    with pytest.raises(NotImplementedError, match="add_bias_kv"):
-        nn.MultiheadAttention(8, 2, add_bias_kv=True)
     with pytest.raises(ValueError, match="activation should be"):
         nn.TransformerEncoderLayer(8, 2, activation="tanh")
 
