@@ -254,3 +254,12 @@ def test_bad_arguments_are_refused_clearly(make, error, message):
 
 def test_nn_optim_lr_scheduler_is_reachable_as_torch_optim_lr_scheduler():
     assert engine.optim.lr_scheduler is lr_scheduler and nn.optim.lr_scheduler is lr_scheduler
+
+
+def test_a_scheduler_without_a_rule_says_what_to_define():
+    class Flat(lr_scheduler.LRScheduler):
+        pass
+
+    opt = SGD([Tensor(np.zeros(1), requires_grad=True)], lr=0.2)
+    with pytest.raises(NotImplementedError, match="Flat must define get_lr"):
+        Flat(opt)
