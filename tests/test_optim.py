@@ -109,24 +109,31 @@ def test_trajectory_stays_float32_and_matches_torch_within_float32_rounding(torc
 def test_trajectory_matches_the_numbers_recorded_from_pytorch(name):
     """Without PyTorch too: the loss after 1, 10 and 100 steps and the final parameters, as
     torch 2.13.0 computed them in float64 (RECORDED, below)."""
-    losses, params = trajectory(engine, OPTIMIZERS[name])
-    want_losses, want_params = RECORDED[name]
-    # torch's addcmul_ (RMSprop's v += (1 - alpha) g^2) rounds once, as a fused multiply-add;
-    # numpy rounds twice. Plain RMSprop's steps near the minimum, g / sqrt(v) with v small,
-    # magnify that last bit to 1e-8 over 100 steps
-    rtol = 1e-7 if name == "rmsprop" else 1e-9
-    np.testing.assert_allclose(losses[[0, 9, 99]], want_losses, rtol=rtol)
-    np.testing.assert_allclose(np.concatenate([p.ravel() for p in params]), want_params,
-                               rtol=rtol, atol=1e-12)
+    _assert_recorded(trajectory(engine, OPTIMIZERS[name]), name, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_the_recorded_numbers_are_pytorchs(torch, name):
-    losses, params = trajectory(torch, OPTIMIZERS[name])
+    _assert_recorded(trajectory(torch, OPTIMIZERS[name]), name, rtol=1e-12, atol=1e-15)
+
+
+def _assert_recorded(trajectory: tuple, name: str, rtol: float, atol: float) -> None:
+    """The losses and final parameters of `trajectory` are RECORDED[name]'s, within rtol
+    (looser for RMSprop, see below).
+
+    RMSprop's v += (1 - alpha) g^2 (torch's addcmul_) rounds once or twice as the CPU
+    kernel torch picks for the machine fuses the multiply-add or not, and numpy always
+    rounds twice: torch 2.13.0's own numbers on a machine with AVX2 kernels (the CI
+    machine) differ from those recorded on another by 1e-8 for plain RMSprop, whose steps
+    near the minimum, g / sqrt(v) with v small, magnify that last bit over 100 steps, and
+    by 2e-12 for the centered one. The other optimizers agree to float64's rounding."""
+    losses, params = trajectory
     want_losses, want_params = RECORDED[name]
-    np.testing.assert_allclose(losses[[0, 9, 99]], want_losses, rtol=1e-12)
+    if name.startswith("rmsprop"):
+        rtol = max(rtol, 1e-7 if name == "rmsprop" else 1e-9)
+    np.testing.assert_allclose(losses[[0, 9, 99]], want_losses, rtol=rtol)
     np.testing.assert_allclose(np.concatenate([p.ravel() for p in params]), want_params,
-                               rtol=1e-12, atol=1e-15)
+                               rtol=rtol, atol=atol)
 
 
 # --- a 0-d parameter: the stored buffers must be updated in place (issue 21, item 4) ---
