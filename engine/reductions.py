@@ -63,9 +63,19 @@ def sum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any = 
     if dtype is None and input._data.dtype.kind in "biu":
         dtype = dtypes.int64
 
+    data = input._data
+    if dtype is None and data.ndim == 2 and axis in (0, -2):
+        # down the rows as autograd sums the gradient of a bias added to rows (x @ W + b,
+        # engine/gradients.py), so that g.sum(0) by hand is that gradient bit for bit, as
+        # in PyTorch (makemore part 4 checks its hand-derived gradients with ==)
+        out = sum_along(data, 0)
+        out = out if keepdims else out.reshape(-1)
+    else:
+        out = data.sum(axis=axis, keepdims=keepdims, dtype=dtype)
+
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
         return (g if a.ndim == 0 else _expand(_unreduce(g, a.shape, axis, keepdims), a.shape),)
-    return _node(input._data.sum(axis=axis, keepdims=keepdims, dtype=dtype), "sum", rule, input)
+    return _node(out, "sum", rule, input)
 
 
 def _expand(g: Any, shape: tuple) -> Any:
