@@ -67,8 +67,8 @@ class _InPlace:
         writes the result straight into the array, with no result tensor in between
         (`p.data += -lr * p.grad` in a training loop).
         """
-        graphed = _recording() and (self.requires_grad or (
-            isinstance(other, Tensor) and other.requires_grad))
+        graphed = (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)
+                   ) and _recording()  # (the cheap test first: `p.data += ...` needs no more)
         if not graphed and ufunc is not None and self._data.dtype.kind == "f":
             operand = other._data if isinstance(other, Tensor) else other
             if type(operand) is float or type(operand) is int or (
