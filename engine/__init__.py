@@ -34,7 +34,7 @@ for _module, _names in {
     "engine.elementwise": ("exp log log10 tanh sigmoid relu abs sqrt clamp clip maximum minimum "
                            "where masked_fill rsqrt clamp_min clamp_max square neg sin cos log1p sign "
                            "floor ceil trunc round reciprocal lerp isnan isinf isfinite eq ne "
-                           "lt le gt ge expm1 log2 exp2 tan sinh cosh asin acos atan atan2 erf "
+                           "lt le gt ge expm1 log2 exp2 tan sinh cosh asin acos atan atan2 erf erfinv "
                            "arcsin arccos arctan arctan2"),
     "engine.reductions": ("sum max min amax amin argmax argmin mean var std logsumexp "
                           "log_softmax softmax all any cumsum count_nonzero prod norm dist "

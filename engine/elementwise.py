@@ -1,5 +1,5 @@
 """Tensor ops entry by entry: exp, log, log10, tanh, sigmoid, relu, abs, sqrt, sin, cos, log1p,
-expm1, log2, exp2, tan, sinh, cosh, asin, acos, atan, atan2, erf,
+expm1, log2, exp2, tan, sinh, cosh, asin, acos, atan, atan2, erf, erfinv,
 the step functions (sign, floor, ceil, trunc, round), clamp, maximum, minimum, where,
 masked_fill, composites of them, and the comparisons (also by PyTorch's names: eq, lt, ...,
 isnan, isinf, isfinite).
@@ -24,6 +24,7 @@ from engine.dtypes import as_array
 _LN10 = 2.302585092994046  # ln 10, the number PyTorch's log10 gradient divides by
 _LN2 = 0.6931471805599453  # ln 2, for log2's and exp2's gradients
 _TWO_OVER_SQRT_PI = 1.1283791670955126  # erf's slope at 0
+_HALF_SQRT_PI = 0.8862269254527579  # erfinv's slope at 0
 
 
 def _kept(keep: np.ndarray, g: Any) -> Any:
@@ -243,6 +244,16 @@ def erf(input: Tensor) -> Tensor:
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
         return (g * (_TWO_OVER_SQRT_PI * _exp(-(a * a))),)
     return _node(special.erf(x).astype(x.dtype, copy=False), "erf", rule, input)
+
+
+def erfinv(input: Tensor) -> Tensor:
+    """erf's inverse, the x with erf(x) = a (+-inf at a = +-1, nan beyond); da = g
+    sqrt(3.141592653589793) e**(x**2) / 2."""
+    a = _floating(input)._data
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        return (g * (_HALF_SQRT_PI * _exp(out * out)),)
+    return _node(special.erfinv(a).astype(a.dtype, copy=False), "erfinv", rule, input)
 
 
 def _step(fn: Any, name: str, what: str) -> Any:
@@ -495,7 +506,8 @@ ge = _comparison("ge", ">=", operator.ge)
 
 _COMPUTED = (exp, log, log10, tanh, sigmoid, relu, abs, sqrt, clamp, masked_fill, rsqrt,
              clamp_min, clamp_max, square, neg, sin, cos, log1p, sign, floor, ceil, trunc, round,
-             reciprocal, lerp, expm1, log2, exp2, tan, sinh, cosh, asin, acos, atan, atan2, erf)
+             reciprocal, lerp, expm1, log2, exp2, tan, sinh, cosh, asin, acos, atan, atan2, erf,
+             erfinv)
 for _op in _COMPUTED + (maximum, minimum, isnan, isinf, isfinite, eq, ne, lt, le, gt, ge):
     setattr(Tensor, _op.__name__, _op)
 for _op in _COMPUTED:
@@ -515,4 +527,4 @@ __all__ = ["exp", "log", "log10", "tanh", "sigmoid", "relu", "abs", "sqrt", "cla
            "sin", "cos", "log1p", "sign", "floor", "ceil", "trunc", "round", "reciprocal",
            "lerp", "isnan", "isinf", "isfinite", "eq", "ne", "lt", "le", "gt", "ge", "expm1",
            "log2", "exp2", "tan", "sinh", "cosh", "asin", "acos", "atan", "atan2", "erf",
-           "arcsin", "arccos", "arctan", "arctan2"]
+           "erfinv", "arcsin", "arccos", "arctan", "arctan2"]

@@ -1,5 +1,5 @@
-"""erf, erfc and the standard normal CDF on numpy arrays, which numpy lacks (GELU needs
-them), accurate to float64's last bits and without Python loops.
+"""erf, erfc, their inverse erfinv and the standard normal CDF on numpy arrays, which numpy
+lacks (GELU needs them), accurate to float64's last bits and without Python loops.
 
 They follow W. J. Cody, "Rational Chebyshev approximations for the error function",
 Math. Comp. 23 (1969), as his CALERF routine evaluates them: a rational function of x**2
@@ -92,3 +92,37 @@ def erf(x: Any) -> np.ndarray:
 def normal_cdf(x: Any) -> np.ndarray:
     """P(N(0, 1) <= x) = erfc(-x / sqrt(2)) / 2, in float64 (accurate far into the left tail)."""
     return 0.5 * erfc(np.asarray(x, np.float64) * -math.sqrt(0.5))
+
+
+# erfinv's first guess, PyTorch's (calc_erfinv in aten/src/ATen/native/Math.h, after G. L.
+# Pavlis's MATLAB erfinv): a rational function of y**2 for |y| <= 0.7, and of
+# sqrt(-log((1 - |y|) / 2)) beyond; coefficients highest power first, as np.polyval takes them
+_CENTRAL = 0.7
+_GUESS_A = (-0.140543331, 0.914624893, -1.645349621, 0.886226899)
+_GUESS_B = (0.012229801, -0.329097515, 1.442710462, -2.118377725, 1.0)
+_GUESS_C = (1.641345311, 3.429567803, -1.624906493, -1.970840454)
+_GUESS_D = (1.637067800, 3.543889200, 1.0)
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+
+
+def erfinv(y: Any) -> np.ndarray:
+    """The x with erf(x) = y, in float64: +-inf at y = +-1, nan outside [-1, 1].
+
+    PyTorch's first guess, then Newton's method on erf, as PyTorch, but with a third step
+    (the guess is poor far into the tails) and on erfc near +-1, where 1 - |y| is exact
+    and erf's values crowd together."""
+    y = np.asarray(y, np.float64)
+    t = np.abs(y)
+    central = t <= _CENTRAL
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = y * y
+        w = np.sqrt(-np.log((1 - t) / 2))
+        x = np.where(central, y * np.polyval(_GUESS_A, z) / np.polyval(_GUESS_B, z),
+                     np.sign(y) * np.polyval(_GUESS_C, w) / np.polyval(_GUESS_D, w))
+        for _ in range(3):
+            # erf(x) - y, for |y| > 0.7 as sign(y) ((1 - |y|) - erfc(|x|))
+            residual = np.where(central, erf(x) - y, np.sign(y) * ((1 - t) - erfc(np.abs(x))))
+            x -= residual / (_TWO_OVER_SQRT_PI * np.exp(-x * x))
+    x[t == 1] = np.copysign(np.inf, y[t == 1])
+    x[~(t <= 1)] = np.nan  # beyond [-1, 1], and nan itself
+    return x

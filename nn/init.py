@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from engine import random
 from engine.grad_mode import no_grad
 from engine.random import Generator
 from engine.tensor import Tensor
@@ -44,9 +45,13 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
 
 
-def _filled(tensor: Tensor, method: str, *args: Any, **kwargs: Any) -> Tensor:
+def _check_tensor(tensor: Any) -> None:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"nn.init fills a Tensor in place, got {type(tensor).__name__}")
+
+
+def _filled(tensor: Tensor, method: str, *args: Any, **kwargs: Any) -> Tensor:
+    _check_tensor(tensor)
     with no_grad():
         return getattr(tensor, method)(*args, **kwargs)
 
@@ -61,6 +66,48 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
             generator: Generator | None = None) -> Tensor:
     """Fill with N(mean, std**2)."""
     return _filled(tensor, "normal_", mean, std, generator=generator)
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0, generator: Generator | None = None) -> Tensor:
+    """Fill with N(mean, std**2) truncated to [a, b], drawn as PyTorch 2.13 draws it.
+
+    Where [a, b] holds more than 30% of the mass: normal draws, those outside [a, b]
+    replaced from a fresh draw of the whole tensor until none is. Else uniform proposals
+    on [a, b], each kept where log(u) for a uniform u is at most its log density below
+    the peak, the rest proposed again.
+    """
+    _check_tensor(tensor)  # before any draw
+    if not std > 0:
+        raise ValueError(f"trunc_normal_ needs std > 0, got std={std}")
+
+    def cdf(x: float) -> float:
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
+                      "distribution of values may be incorrect.", stacklevel=2)
+    like = tensor.numpy()
+
+    def draw(fill: Any, *args: float) -> np.ndarray:
+        return fill(np.empty_like(like), *args, generator=generator)
+    if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+        low, high = like.dtype.type(a), like.dtype.type(b)  # the bounds in the dtype, as PyTorch
+        x = draw(random.normal_, mean, std)
+        while (outside := (x < low) | (x > high)).any():
+            x = np.where(outside, draw(random.normal_, mean, std), x)
+    else:
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+        def rejected(proposal: np.ndarray) -> np.ndarray:  # in the dtype, step by step as PyTorch
+            return np.log(draw(random.uniform_)) > ((proposal - mean) / std) ** 2 * -0.5 - log_peak
+        x = draw(random.uniform_, a, b)
+        pending = rejected(x)
+        while pending.any():
+            proposal = draw(random.uniform_, a, b)
+            x = np.where(pending, proposal, x)
+            pending &= rejected(proposal)
+    return _filled(tensor, "copy_", Tensor(x))
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:

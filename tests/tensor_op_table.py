@@ -275,6 +275,9 @@ TENSOR_OPS = [
     ("erf", lambda a: a.erf(), None, [real], SHAPES),
     ("erf_function", lambda a: engine.erf(a * 3), lambda a: _torch().erf(a * 3), [real],
      [(2, 3)]),  # out to the tails
+    ("erfinv", lambda a: a.erfinv(), None, [unit], SHAPES),
+    ("erfinv_function", lambda a: engine.erfinv(a * 1.1), lambda a: _torch().erfinv(a * 1.1),
+     [unit], [(2, 3)]),  # out to |a| 0.99, beyond the central range
     # -- arithmetic by PyTorch's names (engine/arithmetic.py) --
     ("add_alpha", lambda a, b: engine.add(a, b, alpha=-2.5),
      lambda a, b: _torch().add(a, b, alpha=-2.5), [real, real], [((2, 3), (3,))]),
@@ -478,6 +481,8 @@ KINKS += [  # the math functions' conventions (engine/elementwise.py, arithmetic
      [0.0, -0.0, 1.5707963267948966], [[0.0, 0.0, 0.0], [-0.0, 0.0, -1.0]]),
     ("asin_domain_ends", lambda a: a.asin(), [[-1.0, 1.0, 2.0]],
      [-1.5707963267948966, 1.5707963267948966, math.nan], [[math.inf, math.inf, math.nan]]),
+    ("erfinv_domain_ends", lambda a: a.erfinv(), [[-1.0, 2.0, 0.0]],  # (+1: test_special.py)
+     [-math.inf, math.nan, 0.0], [[math.inf, math.nan, 0.8862269254527579]]),
     ("nan_to_num", lambda a: a.nan_to_num(), [[1.0, math.nan, math.inf]],
      [1.0, 0.0, 1.7976931348623157e+308], [[1.0, 0.0, 0.0]]),
     ("remainder_by_zero", lambda a, b: a.remainder(b), [[1.0, -1.0, 0.5], [0.0, 0.5, 0.5]],

@@ -31,6 +31,17 @@ INITIALISERS = {
     "kaiming_normal_": (lambda init, t, g: init.kaiming_normal_(t, generator=g), (20, 30)),
     "kaiming_normal_tanh": (lambda init, t, g: init.kaiming_normal_(
         t, mode="fan_out", nonlinearity="tanh", generator=g), (20, 30)),
+    # [a, b] with most of the mass: normal draws, the ones outside drawn again
+    "trunc_normal_": (lambda init, t, g: init.trunc_normal_(t, generator=g), (40, 30)),
+    "trunc_normal_std": (lambda init, t, g: init.trunc_normal_(t, std=0.02, generator=g),
+                         (40, 30)),
+    "trunc_normal_few": (lambda init, t, g: init.trunc_normal_(t, a=-0.5, b=0.5, generator=g),
+                         (3, 4)),
+    # [a, b] in a tail (2% of the mass): uniform proposals, accepted by the density
+    "trunc_normal_tail": (lambda init, t, g: init.trunc_normal_(t, 0.0, 1.0, 2.0, 3.0,
+                                                                generator=g), (40, 30)),
+    "trunc_normal_offset": (lambda init, t, g: init.trunc_normal_(t, 1.0, 0.5, -0.3, 0.2,
+                                                                  generator=g), (3, 4)),
 }
 
 
@@ -51,6 +62,9 @@ def test_initialisers_draw_pytorchs_numbers_from_the_same_seed(torch, name, dtyp
     call(torch.nn.init, theirs, tg)
     assert ours.requires_grad and ours.grad is None
     np.testing.assert_array_equal(ours.numpy(), theirs.detach().numpy())
+    # and the generator has moved on as PyTorch's, however many draws it took
+    np.testing.assert_array_equal(engine.rand(5, generator=g, dtype=engine.float32).numpy(),
+                                  torch.rand(5, generator=tg, dtype=torch.float32).numpy())
 
 
 @pytest.mark.parametrize("name, kwargs, bound", [
@@ -81,6 +95,23 @@ def test_normal_initialisers_have_their_standard_deviation(name, kwargs, std):
     getattr(nn.init, name)(t, **kwargs)
     assert t.numpy().std() == pytest.approx(std, rel=0.05)  # 6,000 draws: sd of sd ~1%
     assert t.numpy().mean() == pytest.approx(kwargs.get("mean", 0.0), abs=4 * std / 77)
+
+
+@pytest.mark.parametrize("a, b, mean, std", [
+    (-2.0, 2.0, 0.0, 0.8796),  # N(0, 1) cut at 2 sd: sd sqrt(1 - 4 phi(2) / (2 Phi(2) - 1))
+    (2.0, 3.0, 2.3158, 0.2480),  # a tail: mean (phi(2) - phi(3)) / (Phi(3) - Phi(2))
+])
+def test_trunc_normal_stays_in_its_range_with_the_truncated_moments(a, b, mean, std):
+    t = nn.init.trunc_normal_(Tensor(np.empty((200, 50), np.float32)), a=a, b=b)
+    x = t.numpy()
+    assert a <= x.min() and x.max() <= b
+    assert x.mean() == pytest.approx(mean, abs=4 * std / 100)  # 10,000 draws
+    assert x.std() == pytest.approx(std, rel=0.03)
+
+
+def test_trunc_normal_warns_of_a_mean_far_from_its_range_as_pytorch():
+    with pytest.warns(UserWarning, match="mean is more than 2 std from"):
+        nn.init.trunc_normal_(Tensor(np.empty(20)), mean=5.0, std=1.0, a=-1.0, b=1.0)
 
 
 @pytest.mark.parametrize("nonlinearity, param, gain", [
@@ -118,6 +149,9 @@ def test_initialisers_write_in_place_and_record_nothing():
      r"2 or more dims, got shape \(3,\)"),
     (lambda: nn.init.eye_(Tensor(np.empty(3))), ValueError, "2-D tensors"),
     (lambda: nn.init.normal_(np.empty(3)), TypeError, "fills a Tensor in place, got ndarray"),
+    (lambda: nn.init.trunc_normal_([0.0]), TypeError, "fills a Tensor in place, got list"),
+    (lambda: nn.init.trunc_normal_(Tensor(np.empty(3)), std=0.0), ValueError,
+     "needs std > 0, got std=0.0"),
 ])
 def test_bad_arguments_are_refused_clearly(call, error, message):
     with pytest.raises(error, match=message):
