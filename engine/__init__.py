@@ -34,8 +34,8 @@ for _module, _names in {
     "engine.elementwise": ("exp log log10 tanh sigmoid relu abs sqrt clamp clip maximum minimum "
                            "where masked_fill rsqrt clamp_min clamp_max square neg sin cos log1p sign "
                            "floor ceil trunc round reciprocal lerp isnan isinf isfinite eq ne "
-                           "lt le gt ge expm1 log2 exp2 tan sinh cosh asin acos atan atan2 erf erfinv "
-                           "arcsin arccos arctan arctan2"),
+                           "lt le gt ge expm1 log2 exp2 tan sinh cosh asin acos atan atan2 erf "
+                           "erfc erfinv sinc xlogy logit arcsin arccos arctan arctan2"),
     "engine.reductions": ("sum max min amax amin argmax argmin mean var std logsumexp "
                           "log_softmax softmax all any cumsum count_nonzero prod norm dist "
                           "var_mean std_mean diff cumprod"),
@@ -66,7 +66,7 @@ _SUBMODULES = {"nn": "nn", "optim": "nn.optim", "utils": "engine.utils",
                "autograd": "engine.autograd", "functional": "engine.functional",
                "multiprocessing": "engine.multiprocessing", "amp": "engine.amp",
                "backends": "engine.backends", "distributed": "engine.distributed",
-               "distributions": "engine.distributions"}
+               "distributions": "engine.distributions", "special": "engine.special"}
 
 __all__ = ["Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "inference_mode", "is_inference_mode_enabled", "grad",

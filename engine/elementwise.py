@@ -1,6 +1,6 @@
 """Tensor ops entry by entry: exp, log, log10, tanh, sigmoid, relu, abs, sqrt, sin, cos, log1p,
-expm1, log2, exp2, tan, sinh, cosh, asin, acos, atan, atan2, erf, erfinv,
-the step functions (sign, floor, ceil, trunc, round), clamp, maximum, minimum, where,
+expm1, log2, exp2, tan, sinh, cosh, asin, acos, atan, atan2, erf, erfc, erfinv, sinc, xlogy,
+logit, the step functions (sign, floor, ceil, trunc, round), clamp, maximum, minimum, where,
 masked_fill, composites of them, and the comparisons (also by PyTorch's names: eq, lt, ...,
 isnan, isinf, isfinite).
 
@@ -10,15 +10,16 @@ in floats compute int and bool tensors in the default float dtype, as PyTorch do
 """
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any
 
 import numpy as np
 
-from engine import special
+from engine import error_function
 from engine.tensor import (_IEEE, Operand, Tensor, _check_broadcast, _elementwise, _exp,
-                           _floating, _in_place_form, _leaf, _node, _operands, _raw, _where,
-                           add_methods)
+                           _floating, _in_place_form, _leaf, _log, _node, _operands, _raw,
+                           _where, add_methods)
 from engine.dtypes import as_array
 
 _LN10 = 2.302585092994046  # ln 10, the number PyTorch's log10 gradient divides by
@@ -243,7 +244,17 @@ def erf(input: Tensor) -> Tensor:
 
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
         return (g * (_TWO_OVER_SQRT_PI * _exp(-(a * a))),)
-    return _node(special.erf(x).astype(x.dtype, copy=False), "erf", rule, input)
+    return _node(error_function.erf(x).astype(x.dtype, copy=False), "erf", rule, input)
+
+
+def erfc(input: Tensor) -> Tensor:
+    """1 - erf(a), without 1 - erf's cancellation for large a; da = -2 g e**(-a**2) /
+    sqrt(3.141592653589793)."""
+    x = _floating(input)._data
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        return (g * (-_TWO_OVER_SQRT_PI * _exp(-(a * a))),)
+    return _node(error_function.erfc(x).astype(x.dtype, copy=False), "erfc", rule, input)
 
 
 def erfinv(input: Tensor) -> Tensor:
@@ -253,7 +264,54 @@ def erfinv(input: Tensor) -> Tensor:
 
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
         return (g * (_HALF_SQRT_PI * _exp(out * out)),)
-    return _node(special.erfinv(a).astype(a.dtype, copy=False), "erfinv", rule, input)
+    return _node(error_function.erfinv(a).astype(a.dtype, copy=False), "erfinv", rule, input)
+
+
+def sinc(input: Tensor) -> Tensor:
+    """sin(pi a) / (pi a), 1 at 0; da = g (cos(3.141592653589793 a) - t) / a (0 at 0)."""
+    x = _floating(input)._data
+    with np.errstate(**_IEEE):
+        turned = x * x.dtype.type(math.pi)
+        out = np.where(x == 0, 1, np.sin(turned) / turned)
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        with np.errstate(**_IEEE):
+            slope = (_numpy_or_engine("cos", a * math.pi) - out) / a
+        return (_where(_raw(a) == 0, 0, g * slope),)
+    return _node(out, "sinc", rule, input)
+
+
+def xlogy(input: Operand, other: Operand) -> Tensor:
+    """a ln(b), 0 where a is 0 (nan where b is), as torch.xlogy; da = g ln(b), 0 where a is
+    0 and b <= 0 (as PyTorch's); db = g a / b."""
+    a, b = _operands("xlogy", input, other, floating=True)
+    _check_broadcast("xlogy", a._data.shape, b._data.shape)
+    x, y = a._data, b._data
+    with np.errstate(**_IEEE):
+        out = np.where(np.isnan(y), y, np.where(x == 0, 0, x * np.log(y)))
+
+    def rule(g: Any, out: Any, need: list, a: Any, b: Any) -> tuple:
+        with np.errstate(**_IEEE):
+            flat = (_raw(a) == 0) & (_raw(b) <= 0)
+            return (g * _where(flat, 0, _log(b)) if need[0] else None,
+                    g * a / b if need[1] else None)
+    return _node(out.astype(x.dtype, copy=False), "xlogy", rule, a, b)
+
+
+def logit(input: Tensor, eps: float | None = None) -> Tensor:
+    """ln(a / (1 - a)), a first clamped to [eps, 1 - eps] if eps is given, as torch.logit;
+    da = g / (a (1 - a)): nan outside [0, 1] without eps, 0 outside [eps, 1 - eps] with it."""
+    x = _floating(input)._data
+    low, high = (0, 1) if eps is None else (eps, 1 - eps)
+    z = x if eps is None else np.clip(x, low, high)
+    with np.errstate(**_IEEE):
+        out = np.log(z / (1 - z))
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        outside = (_raw(a) < low) | (_raw(a) > high)
+        with np.errstate(**_IEEE):
+            return (_where(outside, math.nan if eps is None else 0, g / (a * (1 - a))),)
+    return _node(out, "logit", rule, input)
 
 
 def _step(fn: Any, name: str, what: str) -> Any:
@@ -507,7 +565,7 @@ ge = _comparison("ge", ">=", operator.ge)
 _COMPUTED = (exp, log, log10, tanh, sigmoid, relu, abs, sqrt, clamp, masked_fill, rsqrt,
              clamp_min, clamp_max, square, neg, sin, cos, log1p, sign, floor, ceil, trunc, round,
              reciprocal, lerp, expm1, log2, exp2, tan, sinh, cosh, asin, acos, atan, atan2, erf,
-             erfinv)
+             erfc, erfinv, sinc, xlogy, logit)
 for _op in _COMPUTED + (maximum, minimum, isnan, isinf, isfinite, eq, ne, lt, le, gt, ge):
     setattr(Tensor, _op.__name__, _op)
 for _op in _COMPUTED:
@@ -527,4 +585,4 @@ __all__ = ["exp", "log", "log10", "tanh", "sigmoid", "relu", "abs", "sqrt", "cla
            "sin", "cos", "log1p", "sign", "floor", "ceil", "trunc", "round", "reciprocal",
            "lerp", "isnan", "isinf", "isfinite", "eq", "ne", "lt", "le", "gt", "ge", "expm1",
            "log2", "exp2", "tan", "sinh", "cosh", "asin", "acos", "atan", "atan2", "erf",
-           "erfinv", "arcsin", "arccos", "arctan", "arctan2"]
+           "erfc", "erfinv", "sinc", "xlogy", "logit", "arcsin", "arccos", "arctan", "arctan2"]

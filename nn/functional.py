@@ -35,7 +35,7 @@ from engine.shapes import _put, _zero_at
 from engine.tensor import Tensor, _as_tensor, _exp, _node, _operands, _raw
 from nn.convolution import (adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d,  # noqa: F401
                             max_pool2d, pad)
-from engine.special import normal_cdf
+from engine.error_function import normal_cdf
 
 _REDUCTIONS = ("mean", "sum", "none")
 

@@ -275,9 +275,26 @@ TENSOR_OPS = [
     ("erf", lambda a: a.erf(), None, [real], SHAPES),
     ("erf_function", lambda a: engine.erf(a * 3), lambda a: _torch().erf(a * 3), [real],
      [(2, 3)]),  # out to the tails
+    ("erfc", lambda a: a.erfc(), None, [real], SHAPES),
+    ("erfc_function", lambda a: engine.erfc(a * 3), lambda a: _torch().erfc(a * 3), [real],
+     [(2, 3)]),  # out to the tails
     ("erfinv", lambda a: a.erfinv(), None, [unit], SHAPES),
     ("erfinv_function", lambda a: engine.erfinv(a * 1.1), lambda a: _torch().erfinv(a * 1.1),
      [unit], [(2, 3)]),  # out to |a| 0.99, beyond the central range
+    ("sinc", lambda a: a.sinc(), None, [real], SHAPES),
+    ("sinc_function", lambda a: engine.sinc(a * 3), lambda a: _torch().sinc(a * 3), [real],
+     [(2, 3)]),
+    ("xlogy", lambda a, b: a.xlogy(b), None, [real, positive], PAIRS),
+    ("xlogy_function", lambda a, b: engine.xlogy(a, b), lambda a, b: _torch().xlogy(a, b),
+     [real, positive], [((2, 3), (3,))]),
+    ("logit", lambda a: (a * 0.5 + 0.5).logit(), None, [unit], SHAPES),
+    ("logit_eps", lambda a: engine.logit(a * 0.6 + 0.5, 0.2),  # some beyond [0.2, 0.8]
+     lambda a: _torch().logit(a * 0.6 + 0.5, 0.2), [unit], [(2, 3)]),
+    # -- torch.special's own functions (engine/special.py) --
+    ("special_ndtr", lambda a: engine.special.ndtr(a * 3),
+     lambda a: _torch().special.ndtr(a * 3), [real], SHAPES),
+    ("special_ndtri", lambda a: engine.special.ndtri(a * 0.5 + 0.5),
+     lambda a: _torch().special.ndtri(a * 0.5 + 0.5), [unit], SHAPES),
     # -- arithmetic by PyTorch's names (engine/arithmetic.py) --
     ("add_alpha", lambda a, b: engine.add(a, b, alpha=-2.5),
      lambda a, b: _torch().add(a, b, alpha=-2.5), [real, real], [((2, 3), (3,))]),
@@ -481,6 +498,17 @@ KINKS += [  # the math functions' conventions (engine/elementwise.py, arithmetic
      [0.0, -0.0, 1.5707963267948966], [[0.0, 0.0, 0.0], [-0.0, 0.0, -1.0]]),
     ("asin_domain_ends", lambda a: a.asin(), [[-1.0, 1.0, 2.0]],
      [-1.5707963267948966, 1.5707963267948966, math.nan], [[math.inf, math.inf, math.nan]]),
+    ("xlogy_zeros", lambda a, b: a.xlogy(b), [[0.0, 0.0, 0.0, 1.0, 2.0],
+                                                [0.0, -1.0, 2.0, 0.0, math.nan]],
+     [0.0, 0.0, 0.0, -math.inf, math.nan],
+     [[0.0, 0.0, 0.6931471805599453, -math.inf, math.nan], [math.nan, -0.0, 0.0, math.inf,
+                                                            math.nan]]),
+    ("sinc_zero", lambda a: a.sinc(), [[0.0, -0.0]], [1.0, 1.0], [[0.0, 0.0]]),
+    ("logit_ends", lambda a: a.logit(), [[0.0, 1.5]], [-math.inf, math.nan],
+     [[math.inf, math.nan]]),  # (1: inf, as 0's gradient)
+    ("logit_eps_bounds", lambda a: a.logit(0.25), [[0.0, 0.25, 0.75, 1.0]],
+     [-1.0986122886681098, -1.0986122886681098, 1.0986122886681098, 1.0986122886681098],
+     [[0.0, 5.333333333333333, 5.333333333333333, 0.0]]),
     ("erfinv_domain_ends", lambda a: a.erfinv(), [[-1.0, 2.0, 0.0]],  # (+1: test_special.py)
      [-math.inf, math.nan, 0.0], [[math.inf, math.nan, 0.8862269254527579]]),
     ("nan_to_num", lambda a: a.nan_to_num(), [[1.0, math.nan, math.inf]],

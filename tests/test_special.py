@@ -1,74 +1,63 @@
-"""engine/special.py: erf, erfc and the normal CDF against Python's math module (the C
-library's erf and erfc) over the whole float range, to float64's last bits; erfinv as
-erf's inverse and against PyTorch's."""
+"""engine/special.py: torch.special on Tensors, as PyTorch code calls it
+(`torch.special.erf(x)`): every function returns a Tensor in the graph with PyTorch's
+values and gradients (the op tables check the ops beneath it at every shape)."""
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
 
-from engine.special import erf, erfc, erfinv, normal_cdf
+import engine
+from engine import Tensor
 
-X = np.concatenate([np.linspace(-26, 26, 100_001), np.geomspace(1e-300, 26, 5_000),
-                    -np.geomspace(1e-300, 26, 5_000), [0.0, -0.0, 0.46875, -0.46875, 4.0, -4.0]])
-
-
-@pytest.mark.parametrize("ours, reference", [(erf, math.erf), (erfc, math.erfc)],
-                         ids=["erf", "erfc"])
-def test_matches_the_c_library_to_a_few_ulps(ours, reference):
-    want = np.array([reference(x) for x in X])
-    got = ours(X)
-    normal = np.abs(want) > 1e-300  # erfc's subnormal tail (x > 26.5) has no relative precision
-    np.testing.assert_allclose(got[normal], want[normal], rtol=2e-15, atol=0)
-    np.testing.assert_array_equal(got[~normal], want[~normal])
-
-
-def test_infinities_nan_and_signed_zero():
-    np.testing.assert_array_equal(erf([np.inf, -np.inf, 0.0]), [1.0, -1.0, 0.0])
-    np.testing.assert_array_equal(erfc([np.inf, -np.inf, 0.0]), [0.0, 2.0, 1.0])
-    assert np.isnan(erf([np.nan])[0]) and np.isnan(erfc([np.nan])[0])
-    assert math.copysign(1, erf([-0.0])[0]) == -1
-
-
-def test_normal_cdf_keeps_its_precision_in_the_left_tail():
-    # Phi(-x) = erfc(x / sqrt(2)) / 2; 1 + erf(...) would lose every digit by x = -9
-    x = np.array([-38.0, -20.0, -9.0, -1.0, 0.0, 1.0, 9.0])
-    want = [0.5 * math.erfc(-v * math.sqrt(0.5)) for v in x]
-    np.testing.assert_allclose(normal_cdf(x), want, rtol=1e-14)
-    assert normal_cdf([-38.0])[0] > 0
+# name -> the call, written once for `torch` = engine or torch, and its inputs
+CALLS = {
+    "erf": (lambda torch, x: torch.special.erf(x), [[-1.5, 0.2, 2.0]]),
+    "erfc": (lambda torch, x: torch.special.erfc(x), [[-1.5, 0.2, 6.0]]),
+    "erfinv": (lambda torch, x: torch.special.erfinv(x), [[-0.9, 0.1, 0.999]]),
+    "exp2": (lambda torch, x: torch.special.exp2(x), [[-1.5, 0.2, 3.0]]),
+    "expit": (lambda torch, x: torch.special.expit(x), [[-30.0, 0.2, 3.0]]),
+    "expm1": (lambda torch, x: torch.special.expm1(x), [[-1.5, 1e-10, 3.0]]),
+    "log1p": (lambda torch, x: torch.special.log1p(x), [[-0.5, 1e-10, 3.0]]),
+    "logit": (lambda torch, x: torch.special.logit(x), [[0.1, 0.5, 0.9]]),
+    "logit_eps": (lambda torch, x: torch.special.logit(x, eps=0.2), [[0.1, 0.5, 0.9]]),
+    "round": (lambda torch, x: torch.special.round(x), [[-1.6, 0.4, 2.5]]),
+    "sinc": (lambda torch, x: torch.special.sinc(x), [[-1.5, 0.0, 0.3]]),
+    "xlogy": (lambda torch, x, y: torch.special.xlogy(x, y), [[0.0, 2.0, -1.0], [0.5, 3.0, 2.0]]),
+    "logsumexp": (lambda torch, x: torch.special.logsumexp(x, 0), [[-1.5, 0.2, 3.0]]),
+    "softmax": (lambda torch, x: torch.special.softmax(x, 0), [[-1.5, 0.2, 3.0]]),
+    "log_softmax": (lambda torch, x: torch.special.log_softmax(x, 0), [[-1.5, 0.2, 3.0]]),
+    "ndtr": (lambda torch, x: torch.special.ndtr(x), [[-40.0, 0.0, 1.0]]),
+    "ndtri": (lambda torch, x: torch.special.ndtri(x), [[0.01, 0.5, 0.975]]),
+}
 
 
-Y = np.concatenate([np.linspace(-1, 1, 200_001), 1 - np.geomspace(1e-16, 0.3, 1_000),
-                    -1 + np.geomspace(1e-16, 0.3, 1_000), [0.7, -0.7, 1e-300, -1e-300]])
+def test_every_function_is_called_here():
+    assert {name.split("_eps")[0] for name in CALLS} == set(engine.special.__all__)
 
 
-def test_erfinv_inverts_erf():
-    inside = Y[np.abs(Y) < 1]
-    np.testing.assert_allclose(erf(erfinv(inside)), inside, rtol=0, atol=5e-16)  # 2 ulps of 1
-    x = np.linspace(-2, 2, 40_001)  # where erf does not crowd its values together
-    np.testing.assert_allclose(erfinv(erf(x)), x, rtol=1e-14, atol=1e-300)
-    # next to +-1 the tail is found from 1 - |y|, which is exact: erfc gives it back
-    y = 1 - np.geomspace(1e-15, 0.3, 2_000)
-    np.testing.assert_allclose(erfc(erfinv(y)), 1 - y, rtol=1e-13)
-    np.testing.assert_allclose(erfc(-erfinv(-y)), 1 - y, rtol=1e-13)
+@pytest.mark.parametrize("name", CALLS)
+def test_each_function_is_a_graph_op(name):
+    call, inputs = CALLS[name]
+    xs = [Tensor(x, requires_grad=True, dtype=np.float64) for x in inputs]
+    out = call(engine, *xs)
+    assert isinstance(out, Tensor) and out.requires_grad  # not an array that drops the graph
+    out.sum().backward()
+    assert all(x.grad is not None and x.grad.shape == x.shape for x in xs)
 
 
-def test_erfinv_at_and_beyond_the_ends():
-    got = erfinv([1.0, -1.0, 1.5, -2.0, np.inf, np.nan, 0.0, -0.0])
-    np.testing.assert_array_equal(got[:2], [np.inf, -np.inf])
-    assert np.isnan(got[2:6]).all()
-    assert got[6] == 0 and math.copysign(1, got[7]) == -1
+@pytest.mark.parametrize("name", CALLS)
+def test_each_function_gives_pytorchs_values_and_gradients(torch, name):
+    call, inputs = CALLS[name]
+    ours = [Tensor(x, requires_grad=True, dtype=np.float64) for x in inputs]
+    theirs = [torch.tensor(x, requires_grad=True, dtype=torch.float64) for x in inputs]
+    got, want = call(engine, *ours), call(torch, *theirs)
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-13)
+    got.sum().backward()
+    want.sum().backward()
+    for x, t in zip(ours, theirs):
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12)
 
 
-def test_erfinv_matches_pytorchs():
-    torch = pytest.importorskip("torch")
-    want = torch.erfinv(torch.from_numpy(Y)).numpy()
-    np.testing.assert_allclose(erfinv(Y), want, rtol=1e-14, atol=1e-300)
-    y32 = Y.astype(np.float32)
-    want32 = torch.erfinv(torch.from_numpy(y32)).numpy()  # computed in float32 throughout
-    got32 = erfinv(y32).astype(np.float32)
-    finite = np.isfinite(want32)
-    assert np.array_equal(got32[~finite], want32[~finite])
-    ulps = np.abs(got32[finite] - want32[finite]) / np.spacing(np.abs(want32[finite]))
-    assert ulps.max() <= 1
+def test_a_function_torch_special_has_but_we_lack_raises_attribute_error():
+    with pytest.raises(AttributeError, match="gammaln"):
+        engine.special.gammaln(Tensor([1.0]))
