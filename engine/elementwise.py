@@ -300,7 +300,7 @@ def xlogy(input: Operand, other: Operand) -> Tensor:
 
 def logit(input: Tensor, eps: float | None = None) -> Tensor:
     """ln(a / (1 - a)), a first clamped to [eps, 1 - eps] if eps is given, as torch.logit;
-    da = g / (a (1 - a)): nan outside [0, 1] without eps, 0 outside [eps, 1 - eps] with it."""
+    da = g / (a (1 - a)) (nan outside [0, 1], or 0 outside [eps, 1 - eps] when eps is given)."""
     x = _floating(input)._data
     low, high = (0, 1) if eps is None else (eps, 1 - eps)
     z = x if eps is None else np.clip(x, low, high)

@@ -145,5 +145,8 @@ def tensor_repr(data: np.ndarray, suffixes: list[str]) -> str:
 
 
 def grad_fn_name(op: str) -> str:
-    """PyTorch's name of the backward node of our op, as `grad_fn=<MulBackward0>` shows it."""
+    """PyTorch's name of the backward node of our op, as `grad_fn=<MulBackward0>` shows it
+    (a custom autograd.Function's op is its class name: `MyReLUBackward`)."""
+    if op[:1].isupper():
+        return f"{op}Backward"
     return f"{_GRAD_FN.get(op, op.replace('_', ' ').title().replace(' ', ''))}Backward0"

@@ -4,9 +4,11 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
 import pytest
 
-from engine import GradcheckError, Value, gradcheck
+from engine import GradcheckError, Tensor, Value, gradcheck
+from engine.autograd import Function
 
 
 class WrongTanh(Value):
@@ -51,6 +53,35 @@ def test_leaves_existing_gradients_alone():
     assert a.grad == 7.0 and a.data == 1.0
 
 
-def test_rejects_things_that_are_not_nodes():
-    with pytest.raises(TypeError, match="input 0 is a float"):
-        gradcheck(lambda a: a, [1.0])
+def test_needs_something_to_check():
+    with pytest.raises(TypeError, match="among its inputs; got float, int"):
+        gradcheck(lambda a, b: a * b, [1.0, 2])
+
+
+def test_passes_other_arguments_as_they_are_and_checks_tensors():
+    x = Tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True, dtype=np.float64)
+    assert gradcheck(lambda t, k: (t * k).tanh().sum(), [x, 3.0])
+    assert gradcheck(lambda t: t.exp().sum(), x)  # one tensor, as PyTorch takes it
+
+
+def test_checks_every_entry_of_a_non_scalar_outputs_jacobian():
+    x = Tensor(np.array([[0.5, -1.0], [2.0, 0.1]]), requires_grad=True, dtype=np.float64)
+    w = Tensor(np.array([[1.0, 2.0, 0.5], [-1.0, 0.3, 0.2]]), requires_grad=True,
+               dtype=np.float64)
+    assert gradcheck(lambda a, b: (a @ b).tanh(), [x, w])
+
+
+def test_names_the_output_entry_of_a_wrong_jacobian_entry():
+    class Doubled(Function):  # d out / d x is 2, its backward says 1 for the second entry
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * Tensor(np.array([2.0, 1.0]))
+    x = Tensor(np.array([0.5, 1.5]), requires_grad=True, dtype=np.float64)
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(Doubled.apply, [x])
+    assert re.findall(r"input 0\[(\d)\] -> output\[(\d)\]: analytic (\S+), numeric (\S+)",
+                      str(info.value)) == [("1", "1", "1", "2")]
