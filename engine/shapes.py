@@ -63,7 +63,21 @@ def getitem(input: Tensor, index: Any) -> Tensor:
     except IndexError as e:
         raise IndexError(f"index {index!r:.80} does not fit a tensor of shape "
                          f"{input._data.shape}: {e}") from None
-    return _node(picked, "index", rule, input)
+    return _node(picked, _view_op(index) if basic else "index", rule, input)
+
+
+def _view_op(index: Any) -> str:
+    """What PyTorch calls a basic index's op (its grad_fn): the last view it takes, a select
+    for an int, a slice, an unsqueeze for None; a whole dim (:, ...) takes none."""
+    for part in reversed(index if isinstance(index, tuple) else (index,)):
+        if part is None:
+            return "unsqueeze"
+        if isinstance(part, slice):
+            if part != slice(None):
+                return "slice"
+        elif part is not Ellipsis:
+            return "select"
+    return "alias"
 
 
 def _put(g: Any, like: Any, index: Any, basic: bool) -> Any:

@@ -446,8 +446,15 @@ class Tensor(Node):
 
     # --- composites: built from the primitives, so they need no derivative code ---
 
-    def __neg__(self) -> Tensor:  # -a
-        return _named_after(self * -1, "-{}", self)
+    def __neg__(self) -> Tensor:
+        """-a; da = -g."""
+        if self._data.dtype == np.bool_:
+            raise TypeError("negation (-) of a bool tensor is not defined, as in PyTorch; use "
+                            "~t (logical not) or convert it first (t.int(), t.float())")
+
+        def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+            return (-g,)
+        return _named_after(_node(-self._data, "neg", rule, self), "-{}", self)
 
     def __pos__(self) -> Tensor:  # +a
         return self

@@ -58,7 +58,7 @@ def test_lesson_dot_has_the_784_50_1_model(tmp_path):
     source = (tmp_path / "out" / "lesson.dot").read_text()
     for text in ("(3, 784) float32", "w1 | {(784, 50) float32", "b1 | {(50,) float32",
                  "w2 | {(50, 1) float32", "b2 | {(1,) float32", "loss | {scalar float32",
-                 "label=relu", "label=index", "rankdir=TB"):
+                 "label=relu", "label=select", "rankdir=TB"):
         assert text in source
 
 
