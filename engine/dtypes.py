@@ -1,6 +1,7 @@
 """Dtypes as PyTorch names and promotes them, on numpy's dtypes.
 
-`engine.float32`, `engine.long`, ... are numpy dtypes, so `t.dtype == engine.float32` and
+`engine.float32`, `engine.long`, ... and `t.dtype` print as PyTorch's (`torch.float32`) and
+stand for numpy dtypes (DType, below), so `t.dtype == engine.float32` and
 `np.zeros(3, engine.long)` both work. A Python float (or a list of them) becomes the default
 float dtype (float32, as in PyTorch; `set_default_dtype` changes it), a Python int int64,
 a bool bool; numpy arrays keep their dtype.
@@ -51,11 +52,72 @@ class _NoNumpyType:
 
 bfloat16 = _NoNumpyType("bfloat16")
 
+
+class DType:
+    """A dtype as PyTorch shows it (`torch.float32`, the class is `torch.dtype`), standing
+    for a numpy dtype: it compares and hashes equal to that dtype, numpy takes it wherever
+    it takes a dtype (through `.dtype`), and numpy's attributes (kind, itemsize, type, ...)
+    are read through. Tensor.dtype and `engine.float32`, ... are these; the engine computes
+    with the numpy dtypes underneath."""
+
+    __slots__ = ("dtype", "name", "kind", "itemsize", "type")
+
+    def __init__(self, numpy_dtype: np.dtype) -> None:
+        self.dtype = numpy_dtype
+        self.name, self.kind = numpy_dtype.name, numpy_dtype.kind
+        self.itemsize, self.type = numpy_dtype.itemsize, numpy_dtype.type
+
+    @property
+    def is_floating_point(self) -> bool:
+        return self.kind == "f"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.kind in "if"
+
+    is_complex = False
+
+    def __getattr__(self, name: str) -> Any:  # numpy's other attributes: char, str, ...
+        return getattr(self.dtype, name)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, DType):
+            return self.dtype == other.dtype
+        try:
+            return bool(self.dtype == other)
+        except TypeError:  # (bfloat16, which numpy cannot read)
+            return False
+
+    def __hash__(self) -> int:
+        return hash(self.dtype)
+
+    def __repr__(self) -> str:
+        return f"torch.{'bool' if self.kind == 'b' else self.name}"
+
+    def __reduce__(self) -> tuple:  # unpickled as the one instance of its dtype
+        return wrap, (self.dtype.str,)
+
+
+_WRAPPED = {d: DType(d) for d in (bool_, uint8, int8, int16, int32, int64, float16, float32,
+                                  float64)}
+
+
+def wrap(numpy_dtype: Any) -> DType:
+    """The DType of a numpy dtype (one instance per dtype)."""
+    wrapped = _WRAPPED.get(numpy_dtype)
+    if wrapped is None:
+        numpy_dtype = np.dtype(numpy_dtype)
+        wrapped = _WRAPPED.setdefault(numpy_dtype, DType(numpy_dtype))
+    return wrapped
+
+
 # PyTorch's names, as `engine` (and so `import engine as torch`) offers them
 NAMES = {"bool": bool_, "uint8": uint8, "int8": int8, "int16": int16, "short": int16,
          "int32": int32, "int": int32, "int64": int64, "long": int64, "float16": float16,
          "half": float16, "float32": float32, "float": float32, "float64": float64,
-         "double": float64, "bfloat16": bfloat16}
+         "double": float64}
+NAMES = {**{name: _WRAPPED[d] for name, d in NAMES.items()}, "bfloat16": bfloat16,
+         "dtype": DType}
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}  # bool < int < float
 _defaults = [bool_, int64, float32]  # the dtype of a Python bool, int and float, by category
@@ -69,9 +131,9 @@ def category(dtype: np.dtype) -> int:
         raise TypeError(f"tensors hold bools, ints or floats, not {dtype}") from None
 
 
-def get_default_dtype() -> np.dtype:
+def get_default_dtype() -> DType:
     """The dtype Python floats become (float32 unless set_default_dtype changed it)."""
-    return _defaults[2]
+    return wrap(_defaults[2])
 
 
 def set_default_dtype(dtype: Any) -> None:
@@ -151,12 +213,12 @@ def as_array(data: Any, dtype: Any = None, what: str = "data") -> np.ndarray:
     return array if array.dtype == target else array.astype(target)
 
 
-def promote_types(type1: Any, type2: Any) -> np.dtype:
+def promote_types(type1: Any, type2: Any) -> DType:
     """The dtype two dtypes promote to, as torch.promote_types (float32 with int64 is float32)."""
-    return promote(np.dtype(type1), np.dtype(type2))
+    return wrap(promote(np.dtype(type1), np.dtype(type2)))
 
 
-def result_type(tensor1: Any, tensor2: Any) -> np.dtype:
+def result_type(tensor1: Any, tensor2: Any) -> DType:
     """The dtype an op on these two (tensors or Python numbers) gives, as torch.result_type."""
     dims, zero_dims, numbers = [], [], []
     for x in (tensor1, tensor2):
@@ -167,7 +229,7 @@ def result_type(tensor1: Any, tensor2: Any) -> np.dtype:
             numbers.append(0 if isinstance(x, bool) else 1 if isinstance(x, int) else 2)
         else:
             raise TypeError(f"result_type takes Tensors or Python numbers, got {type(x).__name__}")
-    return result_dtype(dims, zero_dims, numbers)
+    return wrap(result_dtype(dims, zero_dims, numbers))
 
 
 def _dtype_for_info(type: Any, kinds: str, fn: str) -> np.dtype:

@@ -135,7 +135,7 @@ def _operands(op: str, *xs: Any, floating: bool = False) -> tuple[Tensor, ...]:
         tensors.append(t)
     target = dtypes.result_dtype(dims, zero_dims, kinds)
     if floating and target.kind != "f":
-        target = dtypes.get_default_dtype()
+        target = dtypes.default_for(2)
     return tuple(_cast_to(t, target) for t in tensors)
 
 
@@ -165,7 +165,7 @@ def _cast_to(x: Any, dtype: np.dtype) -> Tensor:
 def _floating(t: Tensor) -> Tensor:
     """t, or its entries in the default float dtype if it is int or bool: exp, log and
     division make floats, as in PyTorch."""
-    return t if t._data.dtype.kind == "f" else _leaf(t._data.astype(dtypes.get_default_dtype()))
+    return t if t._data.dtype.kind == "f" else _leaf(t._data.astype(dtypes.default_for(2)))
 
 
 def _elementwise(fn: Callable, a: Tensor, b: Tensor, op: str) -> np.ndarray:
@@ -320,8 +320,9 @@ class Tensor(Node):
         return self._data.ndim
 
     @property
-    def dtype(self) -> np.dtype:
-        return self._data.dtype
+    def dtype(self) -> dtypes.DType:
+        """The entries' dtype, as PyTorch prints it (torch.float32), equal to numpy's."""
+        return dtypes.wrap(self._data.dtype)
 
     @property
     def device(self) -> Any:

@@ -278,7 +278,7 @@ class ParameterList(_Parameters):
     __iadd__ = extend
 
     def extra_repr(self) -> str:
-        return "\n".join(self._line(k, p, f"torch.{p.dtype}") for k, p in self._params.items())
+        return "\n".join(self._line(k, p, str(p.dtype)) for k, p in self._params.items())
 
 
 _TENSOR_TYPES = {"float16": "HalfTensor", "float32": "FloatTensor", "float64": "DoubleTensor"}

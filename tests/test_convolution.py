@@ -224,7 +224,7 @@ def test_batchnorm2d_normalises_each_channel_over_batch_and_positions():
     (lambda: F.conv2d(Tensor(np.ones((4, 4))), Tensor(np.ones((1, 1, 3, 3)))),
      ValueError, r"input of shape \(N, C, H, W\) or \(C, H, W\), got \(4, 4\)"),
     (lambda: F.conv2d(Tensor(np.ones((1, 1, 4, 4), np.float32)), Tensor(np.ones((1, 1, 3, 3)))),
-     TypeError, "input float32, weight float64"),
+     TypeError, "input torch.float32, weight torch.float64"),
     (lambda: F.conv2d(Tensor(np.ones((1, 1, 4, 4))), Tensor(np.ones((2, 1, 3, 3))),
                       Tensor(np.ones(3))), ValueError, r"bias of shape \(3,\).*needs shape \(2,\)"),
     (lambda: F.max_pool2d(Tensor(np.ones((1, 1, 2, 2))), 3, ceil_mode=True),

@@ -1,5 +1,6 @@
-"""engine/dtypes.py's PyTorch surface: finfo and iinfo, promote_types and result_type,
-against PyTorch and by hand. (Promotion inside ops: tests/test_tensor.py.)"""
+"""engine/dtypes.py's PyTorch surface: the dtypes as PyTorch shows them (torch.float32)
+standing for numpy's, finfo and iinfo, promote_types and result_type, against PyTorch and
+by hand. (Promotion inside ops: tests/test_tensor.py.)"""
 from __future__ import annotations
 
 import numpy as np
@@ -9,6 +10,40 @@ import engine
 
 FLOATS = ["float16", "float32", "float64"]
 INTS = ["uint8", "int8", "int16", "int32", "int64"]
+
+
+ALIASES = {"bool": "bool", "float": "float32", "double": "float64", "half": "float16",
+           "long": "int64", "int": "int32", "short": "int16"}
+
+
+@pytest.mark.parametrize("name", ["bool", *INTS, *FLOATS, *ALIASES])
+def test_dtypes_print_as_pytorchs(name):
+    dtype = getattr(engine, name)
+    assert repr(dtype) == str(dtype) == f"torch.{ALIASES.get(name, name)}"
+    data = np.zeros(2, "?" if name == "bool" else dtype)
+    assert engine.tensor(data, dtype=dtype).dtype is dtype  # one instance per dtype
+
+
+def test_dtypes_print_in_a_tuple_as_the_lectures_show(torch):
+    x = engine.zeros(3, 2, dtype=engine.long)
+    want = torch.zeros(3, 2, dtype=torch.long)
+    assert str((x.shape, x.dtype)) == str((want.shape, want.dtype)) == \
+        "(torch.Size([3, 2]), torch.int64)"
+    assert [str(getattr(engine, n)) for n in ALIASES] == [str(getattr(torch, n)) for n in ALIASES]
+
+
+def test_a_dtype_is_numpys_to_numpy_and_to_comparisons():
+    dtype = engine.float32
+    assert isinstance(engine.ones(1).dtype, engine.dtype)
+    assert dtype == np.float32 and dtype == np.dtype("float32") and np.dtype("float32") == dtype
+    assert dtype != engine.float64 and dtype != engine.bfloat16 and dtype != "not a dtype"
+    assert {np.dtype("float32"): 1}[dtype] == 1 and {dtype: 2}[np.dtype("float32")] == 2
+    assert np.zeros(2, engine.long).dtype == np.int64 and np.dtype(dtype).itemsize == 4
+    assert (dtype.kind, dtype.itemsize, dtype.char, dtype.type) == ("f", 4, "f", np.float32)
+    assert dtype.is_floating_point and dtype.is_signed and not engine.uint8.is_signed
+    assert not engine.int64.is_floating_point and not dtype.is_complex
+    import pickle
+    assert pickle.loads(pickle.dumps(engine.float64)) is engine.float64
 
 
 @pytest.mark.parametrize("name", FLOATS)
@@ -37,7 +72,7 @@ def test_limits_worked_out_by_hand():
 @pytest.mark.parametrize("b", FLOATS + INTS + ["bool"])
 def test_promote_types_matches_pytorch(torch, a, b):
     got = engine.promote_types(getattr(engine, a), getattr(engine, b))
-    assert str(got) == str(torch.promote_types(getattr(torch, a), getattr(torch, b)))[6:]
+    assert str(got) == str(torch.promote_types(getattr(torch, a), getattr(torch, b)))
 
 
 @pytest.mark.parametrize("x, y", [
@@ -52,7 +87,7 @@ def test_result_type_matches_pytorch(torch, x, y):
         got = engine.result_type(wrap(x, engine), wrap(y, engine))
     finally:
         engine.set_default_dtype(engine.float32)
-    assert str(got) == str(torch.result_type(wrap(x, torch), wrap(y, torch)))[6:]
+    assert str(got) == str(torch.result_type(wrap(x, torch), wrap(y, torch)))
 
 
 def test_result_type_and_promotion_by_hand():
