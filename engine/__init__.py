@@ -38,7 +38,7 @@ for _module, _names in {
                            "erfc erfinv sinc xlogy logit arcsin arccos arctan arctan2"),
     "engine.reductions": ("sum max min amax amin argmax argmin mean var std logsumexp "
                           "log_softmax softmax all any cumsum count_nonzero prod norm dist "
-                          "var_mean std_mean diff cumprod"),
+                          "var_mean std_mean diff cumprod logcumsumexp"),
     "engine.shapes": ("reshape permute transpose t squeeze unsqueeze flatten expand broadcast_to "
                       "gather tril triu cat stack split chunk index_select select narrow "
                       "unbind flip roll tile masked_select movedim"),

@@ -1,6 +1,6 @@
 """Tensor ops that reduce along dims: sum, prod, mean, var, std (and var_mean, std_mean), max
 and min (and their indices), amax, amin, argmax, argmin, norm, dist, logsumexp, log_softmax,
-softmax, all, any; and the running ones: cumsum, cumprod, diff.
+softmax, all, any; and the running ones: cumsum, cumprod, logcumsumexp, diff.
 
 Each is one function, which is both the Tensor method and PyTorch's function. Dims are
 given as PyTorch's `dim=` / `keepdim=` or numpy's `axis=` / `keepdims=` (PyTorch accepts
@@ -17,7 +17,8 @@ import numpy as np
 
 # modules, not names: gradients and shapes import this file (through tensor) in turn
 from engine import dtypes, gradients, shapes
-from engine.tensor import _IEEE, Tensor, _exp, _floating, _leaf, _node, _pow, _raw, _where
+from engine.tensor import (_IEEE, Tensor, _exp, _floating, _leaf, _log, _node, _pow, _raw,
+                           _where)
 
 Dims = Any  # an int, a tuple or list of ints, or None for every dim
 min_max = namedtuple("min_max", ["values", "indices"])  # what max(dim) and min(dim) return
@@ -368,6 +369,38 @@ def _reverse_cumsum(g: Any, axis: int) -> Any:
     return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
 
 
+def logcumsumexp(input: Tensor, dim: int) -> Tensor:
+    """log(cumsum(exp(a))) along dim, as torch.logcumsumexp, without overflow; da = the
+    running sums from the end of g e**(a - t): each entry's share of every total it feeds."""
+    axis = shapes.dim_index(dim, builtins.max(input.ndim, 1), "logcumsumexp")
+    x = _floating(input)._data
+    data = _running_logsumexp(x.reshape(x.shape or (1,)), axis).reshape(x.shape)
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        # PyTorch's form (after TensorFlow's): g split by its sign, the log of each part
+        # less t summed from the end by this op again, so no exp can overflow
+        floor = np.finfo(_raw(a).dtype).min  # the log of "no gradient here"
+        with np.errstate(divide="ignore"):
+            log_g = _log(abs(g))
+        shares = [_exp(_reverse_logcumsumexp(_where(keep, log_g, floor) - out, axis) + a)
+                  for keep in (_raw(g) > 0, _raw(g) < 0)]
+        return (shares[0] - shares[1],)
+    return _node(data, "logcumsumexp", rule, input)
+
+
+def _running_logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
+    with np.errstate(invalid="ignore"):  # -inf with -inf: numpy's logaddexp gives -inf
+        return np.logaddexp.accumulate(x, axis=axis)
+
+
+def _reverse_logcumsumexp(v: Any, axis: int) -> Any:
+    """logcumsumexp of v along axis taken from the end."""
+    if isinstance(v, Tensor):
+        return v.flip(axis).logcumsumexp(axis).flip(axis)
+    flipped = np.flip(v.reshape(v.shape or (1,)), axis)
+    return np.flip(_running_logsumexp(flipped, axis), axis).reshape(v.shape)
+
+
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running products along dim, as torch.cumprod (ints and bools multiply as int64); da =
     the running sums of g t from the end, over a (through zeros: g times the products of
@@ -548,8 +581,9 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None,
 
 for _op in (sum, max, min, amax, amin, argmax, argmin, mean, var, std, logsumexp,
             log_softmax, softmax, all, any, cumsum, count_nonzero, prod, norm, dist, diff,
-            cumprod):
+            cumprod, logcumsumexp):
     setattr(Tensor, _op.__name__, _op)
 __all__ = ["sum", "max", "min", "amax", "amin", "argmax", "argmin", "mean", "var", "std",
            "logsumexp", "log_softmax", "softmax", "all", "any", "min_max", "cumsum",
-           "count_nonzero", "prod", "norm", "dist", "var_mean", "std_mean", "diff", "cumprod"]
+           "count_nonzero", "prod", "norm", "dist", "var_mean", "std_mean", "diff", "cumprod",
+           "logcumsumexp"]

@@ -300,10 +300,11 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
 
 def flip(input: Tensor, dims: int | Sequence[int]) -> Tensor:
     """The entries in reverse order along each of `dims` (getitem's rule flips g back)."""
-    index = [slice(None)] * input._data.ndim
+    ndim = input._data.ndim
+    index = [slice(None)] * max(ndim, 1)  # a 0-d tensor takes dim 0 or -1, as in PyTorch
     for d in (dims,) if isinstance(dims, int) else dims:
-        index[dim_index(d, max(input._data.ndim, 1), "flip")] = slice(None, None, -1)
-    return input[tuple(index)]
+        index[dim_index(d, max(ndim, 1), "flip")] = slice(None, None, -1)
+    return input[tuple(index[:ndim])]
 
 
 def roll(input: Tensor, shifts: int | Sequence[int],

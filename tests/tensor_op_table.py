@@ -163,7 +163,7 @@ TENSOR_OPS = [
     ("cumsum", lambda a: a.cumsum(-1), None, [real], SHAPES[1:]),
     ("cumsum_dim0", lambda a: engine.cumsum(a, 0), lambda a: _torch().cumsum(a, 0), [real],
      [(2, 3), (2, 1, 3)]),
-    ("flip", lambda a: a.flip(0), None, [real], SHAPES[1:]),
+    ("flip", lambda a: a.flip(0), None, [real], SHAPES),  # a 0-d tensor: itself
     ("flip_dims", lambda a: engine.flip(a, (0, -1)), lambda a: _torch().flip(a, (0, -1)),
      [real], [(2, 3), (2, 1, 3)]),
     ("roll", lambda a: a.roll(1, 1), None, [real], [(2, 3), (2, 1, 3)]),
@@ -281,6 +281,9 @@ TENSOR_OPS = [
     ("erfinv", lambda a: a.erfinv(), None, [unit], SHAPES),
     ("erfinv_function", lambda a: engine.erfinv(a * 1.1), lambda a: _torch().erfinv(a * 1.1),
      [unit], [(2, 3)]),  # out to |a| 0.99, beyond the central range
+    ("logcumsumexp", lambda a: a.logcumsumexp(-1), None, [real], SHAPES),
+    ("logcumsumexp_function", lambda a: engine.logcumsumexp(a * 30, 0),  # e**90: no overflow
+     lambda a: _torch().logcumsumexp(a * 30, 0), [real], [(3,), (4, 2)]),
     ("sinc", lambda a: a.sinc(), None, [real], SHAPES),
     ("sinc_function", lambda a: engine.sinc(a * 3), lambda a: _torch().sinc(a * 3), [real],
      [(2, 3)]),
@@ -503,6 +506,8 @@ KINKS += [  # the math functions' conventions (engine/elementwise.py, arithmetic
      [0.0, 0.0, 0.0, -math.inf, math.nan],
      [[0.0, 0.0, 0.6931471805599453, -math.inf, math.nan], [math.nan, -0.0, 0.0, math.inf,
                                                             math.nan]]),
+    ("logcumsumexp_of_-inf", lambda a: a.logcumsumexp(0), [[-math.inf, 0.0, -1000.0]],
+     [-math.inf, 0.0, 0.0], [[math.nan, 2.0, 0.0]]),  # (e**-1000 underflows: no gradient)
     ("sinc_zero", lambda a: a.sinc(), [[0.0, -0.0]], [1.0, 1.0], [[0.0, 0.0]]),
     ("logit_ends", lambda a: a.logit(), [[0.0, 1.5]], [-math.inf, math.nan],
      [[math.inf, math.nan]]),  # (1: inf, as 0's gradient)

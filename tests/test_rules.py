@@ -131,7 +131,7 @@ def _with_formulas(build: Callable) -> list:
 # theirs in words
 FORMULA_GRAPHS = [p for p in GRAPHS if _with_formulas(p.values[0])]
 IN_WORDS = {"reshape", "permute", "index", "select", "slice", "index_put", "cat", "tril", "triu",
-            "cumsum", "cumprod",  # (running sums of g from the end, not entry by entry)
+            "cumsum", "cumprod", "logcumsumexp",  # (running sums of g from the end)
             # (the windows' gradients added back at their places: col2im, not entrywise)
             "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "pad",
             "einsum"}  # (an einsum of g with the other operands, named by subscripts)
