@@ -58,11 +58,20 @@ class GradFn:
         self._tensor = tensor
 
     def name(self) -> str:
+        if self._addmm():  # PyTorch's F.linear of a batch of rows is one addmm
+            return "AddmmBackward0"
         return printing.grad_fn_name(self._tensor._op)
 
     @property
     def next_functions(self) -> tuple:
-        return tuple((_next(p), 0) for p in self._tensor._prev)
+        parents = self._tensor._prev
+        if self._addmm():  # addmm's operands come bias first: (bias, input, weight)
+            parents = (parents[2], *parents[:2])
+        return tuple((_next(p), 0) for p in parents)
+
+    def _addmm(self) -> bool:
+        t = self._tensor
+        return t._op == "linear" and t._more != () and t._a._data.ndim == 2
 
     def __eq__(self, other: object) -> bool:  # a new view each time, of one node
         return type(other) is type(self) and other._tensor is self._tensor

@@ -154,7 +154,7 @@ class _Interop:
                               (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_)):
             extras.append(f"dtype=torch.{data.dtype}")
         if self._rule is not None:
-            extras.append(f"grad_fn=<{printing.grad_fn_name(self._op)}>")
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         if self.label:

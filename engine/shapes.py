@@ -68,7 +68,10 @@ def getitem(input: Tensor, index: Any) -> Tensor:
 
 def _view_op(index: Any) -> str:
     """What PyTorch calls a basic index's op (its grad_fn): the last view it takes, a select
-    for an int, a slice, an unsqueeze for None; a whole dim (:, ...) takes none."""
+    for an int, a slice, an unsqueeze for None; in a tuple a whole dim (:, ...) takes none,
+    and a tuple of nothing else is an alias (a bare a[:] is a slice)."""
+    if isinstance(index, slice):
+        return "slice"
     for part in reversed(index if isinstance(index, tuple) else (index,)):
         if part is None:
             return "unsqueeze"

@@ -357,13 +357,27 @@ def _check_reduction(reduction: str) -> None:
 
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """(input - target)**2 over every element, reduced; both must have one shape.
+    """(input - target)**2 over every element, reduced, as PyTorch's fused mse_loss (one
+    node); dinput = scale g (input - target), dtarget = -scale g (input - target) (scale
+    is 2, over n for the mean).
 
     Unlike PyTorch, which only warns, a shape mismatch is an error: a (n, 1) prediction
     against (n,) targets would broadcast to (n, n) and give a wrong loss.
     """
-    input, target = _pair("mse_loss", input, target)
-    return _reduce((input - target) ** 2, reduction)
+    _check_reduction(reduction)
+    a, b = _operands("mse_loss", *_pair("mse_loss", input, target), floating=True)
+    squares = np.square(a._data - b._data)
+    n, dtype = squares.size, squares.dtype.type
+    if reduction == "none":
+        out = squares
+    else:  # the mean of no entries is nan, as in PyTorch
+        out = squares.sum() if reduction == "sum" else squares.sum() / dtype(n or math.nan)
+    scale = dtype(2 if reduction != "mean" else 2 / n if n else math.nan)
+
+    def rule(g: Any, out: Any, need: list, a: Any, b: Any) -> tuple:
+        d = (a - b) * (g * scale)
+        return (d if need[0] else None), (-d if need[1] else None)
+    return _node(np.asarray(out, squares.dtype), "mse_loss", rule, a, b)
 
 
 def _pair(op: str, input: Any, target: Any) -> tuple[Tensor, Tensor]:

@@ -284,6 +284,12 @@ TENSOR_OPS = [
     ("logcumsumexp", lambda a: a.logcumsumexp(-1), None, [real], SHAPES),
     ("logcumsumexp_function", lambda a: engine.logcumsumexp(a * 30, 0),  # e**90: no overflow
      lambda a: _torch().logcumsumexp(a * 30, 0), [real], [(3,), (4, 2)]),
+    ("mse_loss", lambda a, b: F.mse_loss(a, b), lambda a, b: _tf("mse_loss")(a, b),
+     [real, real], [((2, 3), (2, 3))]),
+    ("mse_loss_sum", lambda a, b: F.mse_loss(a, b, reduction="sum"),
+     lambda a, b: _tf("mse_loss")(a, b, reduction="sum"), [real, real], [((4,), (4,))]),
+    ("mse_loss_none", lambda a, b: F.mse_loss(a, b, reduction="none"),
+     lambda a, b: _tf("mse_loss")(a, b, reduction="none"), [real, real], [((2, 2), (2, 2))]),
     ("sinc", lambda a: a.sinc(), None, [real], SHAPES),
     ("sinc_function", lambda a: engine.sinc(a * 3), lambda a: _torch().sinc(a * 3), [real],
      [(2, 3)]),

@@ -1,9 +1,11 @@
-"""PyTorch's own tutorials, run on this library with only their imports changed: "What is
-torch.nn really?" (tests/fixtures/pytorch_tutorials, BSD 3-Clause) trains its logistic
-regression, its nn.Module, nn.Linear, optim, Dataset and DataLoader refactors and its CNNs
-on real MNIST digits, and prints what PyTorch printed from the same seed (recorded in
-torch_run.json: SCRATCHGRAD_TUTORIALS_TORCH=1 checks the record against torch, =record
-writes it)."""
+"""PyTorch's own tutorials, run on this library with only their imports changed
+(tests/fixtures/pytorch_tutorials, BSD 3-Clause), each printing what PyTorch printed from
+the same seed (recorded in torch_run.json: SCRATCHGRAD_TUTORIALS_TORCH=1 checks the record
+against torch, =record writes it):
+- "What is torch.nn really?" trains its logistic regression, its nn.Module, nn.Linear,
+  optim, Dataset and DataLoader refactors and its CNNs on real MNIST digits;
+- the 60-minute blitz's "Neural Networks" builds LeNet, backpropagates, walks back its
+  grad_fns and takes an SGD step."""
 from __future__ import annotations
 
 import gzip
@@ -28,6 +30,8 @@ TRAIN = 8000  # of the 10,000 test digits; the other 2,000 are the validation se
 
 # The only change to the tutorial: its imports of torch become imports of this library.
 IMPORTS = [(r"^import torch\.nn\.functional as F$", "import nn.functional as F"),
+           (r"^import torch\.nn as nn$", "import nn"),
+           (r"^import torch\.optim as optim$", "import nn.optim as optim"),
            (r"^import torch$", "import engine as torch"),
            (r"^from torch import ", "from engine import "),
            (r"^from torch\.utils\.data import ", "from engine.utils.data import ")]
@@ -42,50 +46,55 @@ import matplotlib
 matplotlib.use("Agg")
 import {lib}
 {lib}.manual_seed(0)
-exec(compile(sys.stdin.read(), "nn_tutorial.py", "exec"), {{"__name__": "__main__"}})
+exec(compile(sys.stdin.read(), "{name}.py", "exec"), {{"__name__": "__main__"}})
 """
 
 
-def tutorial_source(engine: bool) -> str:
-    source = (FIXTURES / "nn_tutorial.py").read_text()
+def tutorial_source(name: str, engine: bool) -> str:
+    source = (FIXTURES / f"{name}.py").read_text()
     if engine:
         for pattern, replacement in IMPORTS:
             source = re.sub(pattern, replacement, source, flags=re.MULTILINE)
     return source
 
 
-def run_tutorial(engine: bool, digits: tuple, cwd: Path) -> list[str]:
-    """The lines the tutorial prints, run on this library or on torch."""
-    x, y = digits
-    (cwd / "data" / "mnist").mkdir(parents=True)
-    with gzip.open(cwd / "data" / "mnist" / "mnist.pkl.gz", "wb") as f:  # the tutorial's format
-        pickle.dump(((x[:TRAIN], y[:TRAIN]), (x[TRAIN:], y[TRAIN:]), None), f)
+def run_tutorial(name: str, engine: bool, cwd: Path, digits: tuple | None = None) -> list[str]:
+    """The lines the tutorial prints, run on this library or on torch (objects' addresses
+    left out)."""
+    cwd.mkdir(parents=True, exist_ok=True)
+    if digits is not None:
+        x, y = digits
+        (cwd / "data" / "mnist").mkdir(parents=True)
+        with gzip.open(cwd / "data" / "mnist" / "mnist.pkl.gz", "wb") as f:  # its format
+            pickle.dump(((x[:TRAIN], y[:TRAIN]), (x[TRAIN:], y[TRAIN:]), None), f)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1",
            "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
-    done = subprocess.run([sys.executable, "-c", RUNNER.format(lib="engine" if engine else "torch")],
-                          input=tutorial_source(engine), cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=600)
+    runner = RUNNER.format(lib="engine" if engine else "torch", name=name)
+    done = subprocess.run([sys.executable, "-c", runner], input=tutorial_source(name, engine),
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout.splitlines()
+    return [re.sub(r" object at 0x[0-9a-f]+>", " object>", line)
+            for line in done.stdout.splitlines()]
 
 
 NUMBER = re.compile(r"-?\d+\.\d+(?:e-?\d+)?")
 CNN_LINES = 9  # the four CNN fits, two epochs each, and cuda.is_available() among them
 
 
-def test_the_fixture_is_the_tutorial_with_its_licence():
+@pytest.mark.parametrize("name, imports", [("nn_tutorial", 6), ("neural_networks_tutorial", 4)])
+def test_the_fixtures_are_the_tutorials_with_their_licence(name, imports):
     assert "BSD 3-Clause" in (FIXTURES / "LICENSE").read_text()
-    source = tutorial_source(engine=False)
-    assert "by Jeremy Howard" in source and source.count("fit(epochs, model") == 6
-    imports = [line for line in source.splitlines() if re.match(r"(import|from) torch", line)]
-    assert len(imports) == 6  # each rewritten, and nothing else
-    ours = tutorial_source(engine=True)
+    source = tutorial_source(name, engine=False)
+    assert "pytorch/tutorials' beginner_source" in source
+    found = [line for line in source.splitlines() if re.match(r"(import|from) torch", line)]
+    assert len(found) == imports  # each rewritten, and nothing else
+    ours = tutorial_source(name, engine=True)
     assert not re.search(r"^(import|from) torch", ours, re.MULTILINE)
     assert len(ours.splitlines()) == len(source.splitlines())
 
 
 def test_what_is_torch_nn_really_prints_what_pytorch_printed(tmp_path, mnist_test):
-    got = run_tutorial(True, mnist_test, tmp_path)
+    got = run_tutorial("nn_tutorial", True, tmp_path, mnist_test)
     want = json.loads(RECORDING.read_text())["nn_tutorial"]
     assert len(got) == len(want), got
     for i, (line, recorded) in enumerate(zip(got, want)):
@@ -101,14 +110,20 @@ def test_what_is_torch_nn_really_prints_what_pytorch_printed(tmp_path, mnist_tes
     assert len(final) == 4 and max(final) < 1.0  # each CNN learned: 2.30 is chance
 
 
+def test_the_blitzs_neural_networks_print_what_pytorch_printed(tmp_path):
+    """LeNet's print, its output, the MSE loss, the grad_fn walk, conv1's bias gradients."""
+    got = run_tutorial("neural_networks_tutorial", True, tmp_path)
+    assert got == json.loads(RECORDING.read_text())["neural_networks_tutorial"]
+
+
 @pytest.mark.skipif(TORCH not in ("1", "record"),
-                    reason="PyTorch's run takes 15 s: SCRATCHGRAD_TUTORIALS_TORCH=1 runs it")
-def test_pytorchs_run_is_the_recorded_one(tmp_path, mnist_test):
+                    reason="PyTorch's runs take 20 s: SCRATCHGRAD_TUTORIALS_TORCH=1 runs them")
+def test_pytorchs_runs_are_the_recorded_ones(tmp_path, mnist_test):
     torch = pytest.importorskip("torch")
-    run = run_tutorial(False, mnist_test, tmp_path)
+    runs = {"torch": torch.__version__,
+            "nn_tutorial": run_tutorial("nn_tutorial", False, tmp_path / "a", mnist_test),
+            "neural_networks_tutorial": run_tutorial("neural_networks_tutorial", False,
+                                                     tmp_path / "b")}
     if TORCH == "record":
-        write_bytes(RECORDING, (json.dumps({"torch": torch.__version__, "nn_tutorial": run},
-                                           indent=1) + "\n").encode())
-    recorded = json.loads(RECORDING.read_text())
-    assert recorded["torch"] == torch.__version__, "recorded with another torch: record anew"
-    assert recorded["nn_tutorial"] == run
+        write_bytes(RECORDING, (json.dumps(runs, indent=1) + "\n").encode())
+    assert json.loads(RECORDING.read_text()) == runs, "recorded with another torch: record anew"

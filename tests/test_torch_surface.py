@@ -103,6 +103,29 @@ def test_grad_fn_names_match_pytorch():
             f and f.name() for f, _ in theirs.next_functions]
 
 
+def _names(torch, F) -> list:
+    """The 60-minute blitz's walk back from an MSE loss (MSELoss, Linear as addmm, its
+    bias), and the views and negation of a tensor, by their grad_fn names."""
+    x, target = torch.ones(2, 3), torch.ones(2, 4)
+    w1, b1, w2, b2 = (torch.ones(*shape, requires_grad=True)
+                      for shape in ((5, 3), (5,), (4, 5), (4,)))
+    loss = F.mse_loss(F.linear(F.linear(x, w1, b1).relu(), w2, b2), target)
+    linear = loss.grad_fn.next_functions[0][0]
+    walk = [loss.grad_fn.name(), linear.name(), linear.next_functions[0][0].name()]
+    views = [-w1, w1[0], w1[1:], w1[:, 0], w1[None], w1[:], w1[:, ...], w1[[0, 1]]]
+    return walk + [v.grad_fn.name() for v in views]
+
+
+def test_grad_fn_names_of_a_walk_back_and_of_views_are_pytorchs():
+    import nn.functional as F
+    want = ["MseLossBackward0", "AddmmBackward0", "torch::autograd::AccumulateGrad",
+            "NegBackward0", "SelectBackward0", "SliceBackward0", "SelectBackward0",
+            "UnsqueezeBackward0", "SliceBackward0", "AliasBackward0", "IndexBackward0"]
+    assert _names(engine, F) == want
+    torch = pytest.importorskip("torch")
+    assert _names(torch, torch.nn.functional) == want
+
+
 @pytest.mark.parametrize("call, error, message", [
     (lambda: engine.mm(engine.ones(3), engine.ones(3, 2)), ValueError,
      r"mm takes 2-D and 2-D tensors, got shapes \(3,\) and \(3, 2\)"),
