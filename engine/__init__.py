@@ -55,7 +55,7 @@ for _module, _names in {
     "engine.products": "mm bmm mv dot outer addmm einsum",
     "engine.functions": ("isclose allclose equal histogram nonzero numel is_floating_point "
                          "is_nonzero unique bincount searchsorted bucketize"),
-    "engine.devices": "device cuda",
+    "engine.devices": "device cuda accelerator set_default_device get_default_device",
     "engine.backends": ("compile set_float32_matmul_precision get_float32_matmul_precision "
                         "use_deterministic_algorithms are_deterministic_algorithms_enabled "
                         "is_deterministic_algorithms_warn_only_enabled"),

@@ -1,6 +1,8 @@
 """Devices, as PyTorch names them. This engine computes on the CPU only: `device('cpu')`
 and `.to('cpu')` are accepted, anything else is refused with a message saying so, and
-`cuda.is_available()` is False, so PyTorch code that picks its device runs unchanged."""
+`cuda.is_available()` and `accelerator.is_available()` are False, so PyTorch code that
+picks its device runs unchanged (PyTorch 2.6's tutorials ask `torch.accelerator`, then
+`torch.set_default_device`)."""
 from __future__ import annotations
 
 from typing import Any
@@ -64,6 +66,35 @@ class _Cuda:
 
 
 cuda = _Cuda()
+
+
+class _Accelerator:
+    """`torch.accelerator` (PyTorch 2.6) as seen from a machine with none."""
+
+    @staticmethod
+    def is_available() -> bool:
+        return False
+
+    @staticmethod
+    def current_accelerator() -> None:
+        return None
+
+    @staticmethod
+    def device_count() -> int:
+        return 0
+
+
+accelerator = _Accelerator()
+
+
+def set_default_device(where: Any) -> None:
+    """Where factories put tensors by default, as torch.set_default_device: the CPU (or
+    None, PyTorch's way of saying the CPU); any other device is refused."""
+    check(where)
+
+
+def get_default_device() -> device:
+    return device("cpu")
 
 
 def check(where: Any) -> None:

@@ -260,11 +260,11 @@ def erfc(input: Tensor) -> Tensor:
 def erfinv(input: Tensor) -> Tensor:
     """erf's inverse, the x with erf(x) = a (+-inf at a = +-1, nan beyond); da = g
     sqrt(3.141592653589793) e**(x**2) / 2."""
-    a = _floating(input)._data
+    x = _floating(input)._data
 
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
         return (g * (_HALF_SQRT_PI * _exp(out * out)),)
-    return _node(error_function.erfinv(a).astype(a.dtype, copy=False), "erfinv", rule, input)
+    return _node(error_function.erfinv(x).astype(x.dtype, copy=False), "erfinv", rule, input)
 
 
 def sinc(input: Tensor) -> Tensor:

@@ -5,7 +5,11 @@ against torch, =record writes it):
 - "What is torch.nn really?" trains its logistic regression, its nn.Module, nn.Linear,
   optim, Dataset and DataLoader refactors and its CNNs on real MNIST digits;
 - the 60-minute blitz's "Neural Networks" builds LeNet, backpropagates, walks back its
-  grad_fns and takes an SGD step."""
+  grad_fns and takes an SGD step;
+- "Learning PyTorch with Examples": a cubic fitted to sin(x) by nn.Sequential and
+  MSELoss, and the dynamic net that draws its depth with Python's `random` (seeded 0)
+  at every step, 30,000 steps of momentum SGD.
+(The same page's custom autograd.Function runs in tests/test_autograd.py.)"""
 from __future__ import annotations
 
 import gzip
@@ -44,8 +48,10 @@ import sys, types
 sys.modules.setdefault("requests", types.ModuleType("requests"))
 import matplotlib
 matplotlib.use("Agg")
+import random
 import {lib}
 {lib}.manual_seed(0)
+random.seed(0)
 exec(compile(sys.stdin.read(), "{name}.py", "exec"), {{"__name__": "__main__"}})
 """
 
@@ -81,7 +87,8 @@ NUMBER = re.compile(r"-?\d+\.\d+(?:e-?\d+)?")
 CNN_LINES = 9  # the four CNN fits, two epochs each, and cuda.is_available() among them
 
 
-@pytest.mark.parametrize("name, imports", [("nn_tutorial", 6), ("neural_networks_tutorial", 4)])
+@pytest.mark.parametrize("name, imports", [("nn_tutorial", 6), ("neural_networks_tutorial", 4),
+                                           ("polynomial_nn", 1), ("dynamic_net", 1)])
 def test_the_fixtures_are_the_tutorials_with_their_licence(name, imports):
     assert "BSD 3-Clause" in (FIXTURES / "LICENSE").read_text()
     source = tutorial_source(name, engine=False)
@@ -116,14 +123,26 @@ def test_the_blitzs_neural_networks_print_what_pytorch_printed(tmp_path):
     assert got == json.loads(RECORDING.read_text())["neural_networks_tutorial"]
 
 
+@pytest.mark.parametrize("name", ["polynomial_nn", "dynamic_net"])
+def test_learning_pytorch_with_examples_prints_what_pytorch_printed(tmp_path, name):
+    """The losses every 100 (2,000) steps and the fitted coefficients, to float32's
+    rounding: the sums over 2,000 points add in another order."""
+    got = run_tutorial(name, True, tmp_path)
+    want = json.loads(RECORDING.read_text())[name]
+    assert [NUMBER.sub("#", line) for line in got] == [NUMBER.sub("#", line) for line in want]
+    np.testing.assert_allclose([float(v) for line in got for v in NUMBER.findall(line)],
+                               [float(v) for line in want for v in NUMBER.findall(line)],
+                               rtol=1e-5)
+
+
 @pytest.mark.skipif(TORCH not in ("1", "record"),
-                    reason="PyTorch's runs take 20 s: SCRATCHGRAD_TUTORIALS_TORCH=1 runs them")
+                    reason="PyTorch's runs take 40 s: SCRATCHGRAD_TUTORIALS_TORCH=1 runs them")
 def test_pytorchs_runs_are_the_recorded_ones(tmp_path, mnist_test):
     torch = pytest.importorskip("torch")
     runs = {"torch": torch.__version__,
             "nn_tutorial": run_tutorial("nn_tutorial", False, tmp_path / "a", mnist_test),
-            "neural_networks_tutorial": run_tutorial("neural_networks_tutorial", False,
-                                                     tmp_path / "b")}
+            **{name: run_tutorial(name, False, tmp_path / name)
+               for name in ("neural_networks_tutorial", "polynomial_nn", "dynamic_net")}}
     if TORCH == "record":
         write_bytes(RECORDING, (json.dumps(runs, indent=1) + "\n").encode())
     assert json.loads(RECORDING.read_text()) == runs, "recorded with another torch: record anew"
