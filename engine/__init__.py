@@ -13,6 +13,7 @@ from `nn`; `engine.nn` and `engine.optim` are resolved only when asked for.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 from typing import Any
 
@@ -73,6 +74,23 @@ __all__ = ["Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabl
            "topological_order", "gradcheck", "GradcheckError", *_LAZY, *_SUBMODULES]
 
 
+# the modules of ops whose PyTorch functions also take out=, the tensor to write into
+_TAKING_OUT = {"engine.elementwise", "engine.arithmetic", "engine.reductions", "engine.shapes",
+               "engine.products", "engine.construct", "engine.sorting"}
+
+
+@functools.cache  # one for each function, whatever its names (arcsin is asin)
+def _taking_out(fn: Any) -> Any:
+    """fn as PyTorch's function, which takes out= too (engine/inplace.py)."""
+    @functools.wraps(fn)
+    def op(*args: Any, out: Any = None, **kwargs: Any) -> Any:
+        if out is None:
+            return fn(*args, **kwargs)
+        from engine.inplace import write_out
+        return write_out(out, fn(*args, **kwargs), fn.__name__)
+    return op
+
+
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         module = importlib.import_module(_LAZY[name])
@@ -80,6 +98,8 @@ def __getattr__(name: str) -> Any:
             value = module.NAMES[name]
         else:
             value = getattr(module, "clamp" if name == "clip" else name)
+            if module.__name__ in _TAKING_OUT:
+                value = _taking_out(value)
     elif name in _SUBMODULES:
         value = importlib.import_module(_SUBMODULES[name])
     else:

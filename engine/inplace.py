@@ -1,5 +1,6 @@
 """Tensor's in-place updates, as PyTorch's: `+=` and the other augmented assignments,
-`add_`, `mul_`, `copy_`, `fill_`, `zero_`, and `t[index] = value`.
+`add_`, `mul_`, `copy_`, `fill_`, `zero_`, `t[index] = value`, and the `out=` tensor that
+PyTorch's functions write their result into (`torch.add(x, y, out=result)`).
 
 Outside the graph (no grad needed, or inside `no_grad()`) the numbers are written into the
 tensor's own array, so views and other references see them. In the graph, an in-place op
@@ -11,11 +12,12 @@ The methods below are added to Tensor (the end of the file says so).
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable
 
 import numpy as np
 
-from engine.dtypes import as_array
+from engine.dtypes import as_array, wrap
 from engine import shapes  # its names are read when used: engine.shapes may be loading
 from engine.tensor import (Operand, Tensor, _as_tensor, _cast_to, _leaf, _new, _recording,
                            add_methods)
@@ -173,6 +175,38 @@ class _InPlace:
             raise ValueError(f"cannot put a value of shape {value._data.shape} at index "
                              f"{index!r:.80} of a tensor of shape {self._data.shape}") from None
         self._version += 1
+
+
+def write_out(out: Any, result: Any, op: str) -> Any:
+    """`result` written into `out` and `out` returned, as PyTorch's functions take out=:
+    into out's own array in out's dtype, after resizing it (with PyTorch's warning unless
+    it is empty) when its shape differs; a tuple of results into a tuple of tensors."""
+    if isinstance(result, tuple):
+        if not isinstance(out, (tuple, list)) or len(out) != len(result):
+            raise TypeError(f"{op}(): out= takes {len(result)} tensors here, as a tuple; got "
+                            f"{out!r:.60}")
+        written = [write_out(o, r, op) for o, r in zip(out, result)]
+        return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{op}(): out= takes a Tensor, got {type(out).__name__}")
+    if result.requires_grad:
+        raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad (call it "
+                           "without out=, or under no_grad())")
+    data = result._data
+    if not np.can_cast(data.dtype, out._data.dtype, "same_kind"):
+        raise RuntimeError(f"{op}(): result type {wrap(data.dtype)} can't be cast to the "
+                           f"desired output type {out.dtype}")
+    if out._data.shape != data.shape:
+        if out._data.size:
+            warnings.warn(f"An output with one or more elements was resized since it had shape "
+                          f"{list(out._data.shape)}, which does not match the required output "
+                          f"shape {list(data.shape)} (as PyTorch, which deprecates it)",
+                          UserWarning, stacklevel=3)
+        out._data = np.empty(data.shape, out._data.dtype)
+    np.copyto(out._data, data, casting="same_kind")
+    out._version += 1
+    return out
 
 
 def _point_at(root: Tensor, target: Tensor, replacement: Tensor) -> None:

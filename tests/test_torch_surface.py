@@ -194,3 +194,51 @@ def test_every_name_engine_exports_is_the_function_or_class_not_a_module_of_that
 def test_einsum_errors_name_what_was_wrong(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def _outs(torch) -> list:
+    """PyTorch's functions writing into out=, as the 60-minute blitz's tensor tutorial does."""
+    x, y = torch.ones(2, 3), torch.full((2, 3), 2.0)
+    result = torch.empty(2, 3)
+    view = result[0]
+    made = [torch.add(x, y, out=result) is result, view.tolist()]
+    wide = torch.empty(2, 3, dtype=torch.float64)
+    made.append(str(torch.mul(x, y, out=wide)))
+    empty = torch.empty(0)
+    made.append(tuple(torch.cat([x, y], 0, out=empty).shape))
+    values, indices = torch.empty(2), torch.empty(2, dtype=torch.long)
+    got = torch.max(y * torch.arange(3.0), 1, out=(values, indices))
+    made += [got.values is values, indices.tolist()]
+    with torch.no_grad():
+        made.append(torch.tanh(torch.zeros(2, requires_grad=True), out=torch.ones(2)).tolist())
+    return made
+
+
+def test_functions_write_into_out_as_pytorchs():
+    want = [True, [3.0, 3.0, 3.0], "tensor([[2., 2., 2.],\n        [2., 2., 2.]], "
+            "dtype=torch.float64)", (4, 3), True, [2, 2], [0.0, 0.0]]
+    assert _outs(engine) == want
+    torch = pytest.importorskip("torch")
+    assert _outs(torch) == want
+
+
+def test_a_non_empty_out_of_another_shape_is_resized_with_pytorchs_warning():
+    out = engine.empty(5)
+    with pytest.warns(UserWarning, match=r"resized since it had shape \[5\].*shape \[2, 3\]"):
+        assert engine.add(engine.ones(2, 3), 1, out=out).shape == (2, 3)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: engine.add(engine.ones(2, requires_grad=True), 1, out=engine.empty(2)),
+     RuntimeError, r"add\(\): functions with out=... arguments don't support automatic "),
+    (lambda: engine.add(engine.ones(2), 0.5, out=engine.empty(2, dtype=engine.long)),
+     RuntimeError, r"result type torch.float32 can't be cast to the desired output type "
+                   r"torch.int64"),
+    (lambda: engine.exp(engine.ones(2), out=[0.0, 0.0]), TypeError,
+     r"exp\(\): out= takes a Tensor, got list"),
+    (lambda: engine.max(engine.ones(2, 2), 1, out=engine.empty(2)), TypeError,
+     r"max\(\): out= takes 2 tensors here, as a tuple"),
+])
+def test_out_refuses_what_pytorch_refuses(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
