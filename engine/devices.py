@@ -8,33 +8,41 @@ from __future__ import annotations
 from typing import Any
 
 
+_KINDS = ("cpu", "cuda", "mps", "xpu", "mtia", "meta", "hpu", "xla", "ipu", "privateuseone")
+
+
 class device:
-    """A place tensors live: here only 'cpu' (`device('cpu')`, `device('cpu', 0)`)."""
+    """A place tensors live, as PyTorch names one (`device('cpu')`, `device('cuda', 0)`,
+    `device('cuda:1')`). Any of PyTorch's kinds can be named, as there (a tutorial may ask
+    `torch.device('cuda').index`), but only the CPU can hold a tensor: putting one anywhere
+    else is refused (`check`)."""
 
     def __init__(self, type: Any, index: int | None = None) -> None:
         name = type.type if isinstance(type, device) else type
         if not isinstance(name, str):
             raise TypeError(f"device takes a name such as 'cpu', got {name!r:.40}")
         kind, _, number = name.partition(":")
-        if kind != "cpu":
-            raise RuntimeError(f"device {name!r}: this engine computes on the CPU only (numpy); "
-                               "use 'cpu' (engine.cuda.is_available() is False)")
-        self.type = "cpu"
+        if kind not in _KINDS:
+            raise RuntimeError(f"device {name!r}: expected one of {', '.join(_KINDS)} at the "
+                               "start of a device name")
+        self.type = kind
         self.index = index if index is not None else (int(number) if number else None)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, str):
-            other = device(other) if other.partition(":")[0] == "cpu" else None
-        return isinstance(other, device) and other.type == self.type
+            other = device(other)
+        return (isinstance(other, device) and other.type == self.type
+                and other.index == self.index)
 
     def __hash__(self) -> int:
-        return hash(self.type)
+        return hash((self.type, self.index))
 
     def __str__(self) -> str:
-        return self.type
+        return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __repr__(self) -> str:
-        return f"device(type={self.type!r})"
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type={self.type!r}{index})"
 
 
 class _Cuda:
@@ -99,8 +107,9 @@ def get_default_device() -> device:
 
 def check(where: Any) -> None:
     """Refuse any device but the CPU (None means the default, the CPU)."""
-    if where is not None:
-        device(where)
+    if where is not None and device(where).type != "cpu":
+        raise RuntimeError(f"device {str(where)!r}: this engine computes on the CPU only "
+                           "(numpy); use 'cpu' (engine.cuda.is_available() is False)")
 
 
 def dtype_of_to(args: tuple, kwargs: dict) -> Any:

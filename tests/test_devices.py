@@ -28,3 +28,22 @@ def test_pytorch_picks_the_same_here(torch):
 def test_another_default_device_is_refused(where):
     with pytest.raises(RuntimeError, match=f"device '{where}': this engine computes on the CPU"):
         engine.set_default_device(where)
+
+
+def test_any_of_pytorchs_devices_can_be_named_as_the_basics_tutorial_does():
+    # "Tensors" (Learn the Basics) evaluates this whether or not there is a GPU: & does
+    # not short-circuit
+    assert not (engine.cuda.is_available() & (engine.device("cuda").index is not None))
+    assert (repr(engine.device("cuda", 1)), str(engine.device("mps:0"))) == (
+        "device(type='cuda', index=1)", "mps:0")
+    assert engine.device("cpu:0") != engine.device("cpu") and engine.device("cpu") == "cpu"
+
+
+def test_only_the_cpu_can_hold_a_tensor():
+    for put in (lambda: engine.ones(2, device=engine.device("cuda")),
+                lambda: engine.ones(2).to("cuda:0"),
+                lambda: engine.ones(2).to(engine.device("mps"))):
+        with pytest.raises(RuntimeError, match="this engine computes on the CPU only"):
+            put()
+    with pytest.raises(RuntimeError, match="expected one of cpu, cuda"):
+        engine.device("gpu")

@@ -5,7 +5,8 @@ against torch, =record writes it):
 - "What is torch.nn really?" trains its logistic regression, its nn.Module, nn.Linear,
   optim, Dataset and DataLoader refactors and its CNNs on real MNIST digits;
 - the 60-minute blitz's "Neural Networks" builds LeNet, backpropagates, walks back its
-  grad_fns and takes an SGD step;
+  grad_fns and takes an SGD step; Learn the Basics' "Tensors" makes, indexes, joins and
+  multiplies tensors (out= too) and shares memory with numpy;
 - "Learning PyTorch with Examples": a cubic fitted to sin(x) by nn.Sequential and
   MSELoss, and the dynamic net that draws its depth with Python's `random` (seeded 0)
   at every step, 30,000 steps of momentum SGD.
@@ -88,7 +89,8 @@ CNN_LINES = 9  # the four CNN fits, two epochs each, and cuda.is_available() amo
 
 
 @pytest.mark.parametrize("name, imports", [("nn_tutorial", 6), ("neural_networks_tutorial", 4),
-                                           ("polynomial_nn", 1), ("dynamic_net", 1)])
+                                           ("polynomial_nn", 1), ("dynamic_net", 1),
+                                           ("tensorqs_tutorial", 1)])
 def test_the_fixtures_are_the_tutorials_with_their_licence(name, imports):
     assert "BSD 3-Clause" in (FIXTURES / "LICENSE").read_text()
     source = tutorial_source(name, engine=False)
@@ -117,10 +119,12 @@ def test_what_is_torch_nn_really_prints_what_pytorch_printed(tmp_path, mnist_tes
     assert len(final) == 4 and max(final) < 1.0  # each CNN learned: 2.30 is chance
 
 
-def test_the_blitzs_neural_networks_print_what_pytorch_printed(tmp_path):
-    """LeNet's print, its output, the MSE loss, the grad_fn walk, conv1's bias gradients."""
-    got = run_tutorial("neural_networks_tutorial", True, tmp_path)
-    assert got == json.loads(RECORDING.read_text())["neural_networks_tutorial"]
+@pytest.mark.parametrize("name", ["neural_networks_tutorial", "tensorqs_tutorial"])
+def test_the_basics_print_what_pytorch_printed_line_for_line(tmp_path, name):
+    """The blitz: LeNet's print, its output, the MSE loss, the grad_fn walk, conv1's bias
+    gradients. The basics: seeded random tensors, slices, cat, sums, the numpy bridge."""
+    got = run_tutorial(name, True, tmp_path)
+    assert got == json.loads(RECORDING.read_text())[name]
 
 
 @pytest.mark.parametrize("name", ["polynomial_nn", "dynamic_net"])
@@ -142,7 +146,8 @@ def test_pytorchs_runs_are_the_recorded_ones(tmp_path, mnist_test):
     runs = {"torch": torch.__version__,
             "nn_tutorial": run_tutorial("nn_tutorial", False, tmp_path / "a", mnist_test),
             **{name: run_tutorial(name, False, tmp_path / name)
-               for name in ("neural_networks_tutorial", "polynomial_nn", "dynamic_net")}}
+               for name in ("neural_networks_tutorial", "polynomial_nn", "dynamic_net",
+                            "tensorqs_tutorial")}}
     if TORCH == "record":
         write_bytes(RECORDING, (json.dumps(runs, indent=1) + "\n").encode())
     assert json.loads(RECORDING.read_text()) == runs, "recorded with another torch: record anew"
