@@ -55,7 +55,7 @@ from typing import IO, Any, Callable
 import numpy as np
 
 from engine.atomic import atomic_write
-from engine.devices import device
+from engine.devices import check, device
 from engine.printing import Size
 from engine.tensor import Tensor
 
@@ -299,7 +299,7 @@ def _check_target(target: Any, name: str) -> None:
             _check_target(value, name)
     elif target is not None and not callable(target):
         try:
-            device(target if isinstance(target, device) else str(target))
+            check(target if isinstance(target, device) else str(target))
         except RuntimeError as e:
             raise RuntimeError(f"cannot load {name} onto {target!r}: {e}") from None
 
