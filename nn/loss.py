@@ -3,12 +3,13 @@ binary_cross_entropy (on probabilities) and binary_cross_entropy_with_logits, l1
 smooth_l1_loss, huber_loss and kl_div; BCELoss, BCEWithLogitsLoss, L1Loss, SmoothL1Loss,
 HuberLoss, KLDivLoss.
 
-All but binary_cross_entropy are composites of engine ops. binary_cross_entropy is a
-primitive because PyTorch clamps its logarithms at -100 and divides its gradient by
+All but the two binary cross entropies are composites of engine ops. binary_cross_entropy
+is a primitive because PyTorch clamps its logarithms at -100 and divides its gradient by
 max(x (1 - x), 1e-12): at a probability of exactly 0 or 1 (a saturated float32 sigmoid)
 it gives a finite loss and gradient, which no composite of log and clamp can (0 times the
-log's infinite slope is nan). binary_cross_entropy_with_logits is built on logsigmoid, so
-logits of magnitude 1000 give finite values and gradients.
+log's infinite slope is nan). binary_cross_entropy_with_logits is one node, weights and
+reduction included, as PyTorch's fused op (BinaryCrossEntropyWithLogitsBackward0); it is
+computed through softplus, so logits of magnitude 1000 give finite values and gradients.
 
 Input and target must have one shape (PyTorch only warns for most of these, then
 broadcasts into a wrong loss); `reduction` is 'mean', 'sum' or 'none' ('batchmean' too for
@@ -22,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from engine.elementwise import where
-from engine.tensor import Tensor, _log, _node, _operands, _raw, _where
+from engine.grad_mode import is_grad_enabled
+from engine.tensor import Tensor, _exp, _log, _node, _operands, _raw, _where
 from nn.activation import logsigmoid
 from nn.functional import _check_reduction, _pair, _reduce
 from nn.layers import _Loss
@@ -86,12 +88,44 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
                                      reduce: bool | None = None, reduction: str = "mean",
                                      pos_weight: Any = None) -> Tensor:
     """w ((1 - t) x - (1 + (pos_weight - 1) t) logsigmoid(x)), reduced: the binary cross
-    entropy of sigmoid(x), computed stably."""
+    entropy of sigmoid(x), computed stably, as PyTorch's fused op (one node; weight and
+    pos_weight take no gradient, as there)."""
     reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction)
-    x, t = _pair("binary_cross_entropy_with_logits", input, target)
-    log_weight = 1 if pos_weight is None else (pos_weight - 1) * t + 1
-    return _reduce(_weighted((1 - t) * x - log_weight * logsigmoid(x), weight), reduction)
+    name = "binary_cross_entropy_with_logits"
+    x, t = _operands(name, *_pair(name, input, target), floating=True)
+    extras = []
+    for what, extra in (("weight", weight), ("pos_weight", pos_weight)):
+        if isinstance(extra, Tensor) and extra.requires_grad and is_grad_enabled():
+            raise RuntimeError(f"{name}: the derivative for {what!r} is not implemented, as in "
+                               f"PyTorch; pass {what}.detach()")
+        extras.append(1 if extra is None else np.asarray(_raw(extra), x._data.dtype))
+    return _logits_bce(x, t, *extras, reduction)
+
+
+def _softplus(v: Any) -> Any:
+    """ln(1 + e**v), stably: numpy's logaddexp for an array, the engine's for a Tensor."""
+    return -logsigmoid(-v) if isinstance(v, Tensor) else np.logaddexp(0, v)
+
+
+def _logits_bce(x: Tensor, t: Tensor, w: Any, p: Any, reduction: str) -> Tensor:
+    """w ((1 - t) x + lw ln(1 + e**-x)) with lw = 1 + (p - 1) t, reduced (ln(1 + e**-x) is
+    computed as softplus, which cannot overflow); dx = g s w (1 - t - (1 + (p - 1) t)
+    sigmoid(-x)),
+    dt = g s w ((p - 1) ln(1 + exp(-x)) - x), s being 1 (1 / n for the mean). (w, the
+    weights, and p, pos_weight, are 1 when not given.)"""
+    losses = w * ((1 - t._data) * x._data + ((p - 1) * t._data + 1) * _softplus(-x._data))
+    n = losses.size
+    dtype = x._data.dtype.type
+    s = dtype(1 if reduction != "mean" else 1 / n if n else np.nan)
+    out = losses if reduction == "none" else losses.sum() * (1 if reduction == "sum" else s)
+
+    def rule(g: Any, out: Any, need: list, x: Any, t: Any) -> tuple:
+        gsw = g * s * w
+        lw = (p - 1) * t + 1
+        return (gsw * (1 - t - lw * _exp(-_softplus(x))) if need[0] else None,
+                gsw * ((p - 1) * _softplus(-x) - x) if need[1] else None)
+    return _node(np.asarray(out, x._data.dtype), "binary_cross_entropy_with_logits", rule, x, t)
 
 
 def l1_loss(input: Tensor, target: Any, size_average: bool | None = None,

@@ -6,7 +6,8 @@ against torch, =record writes it):
   optim, Dataset and DataLoader refactors and its CNNs on real MNIST digits;
 - the 60-minute blitz's "Neural Networks" builds LeNet, backpropagates, walks back its
   grad_fns and takes an SGD step; Learn the Basics' "Tensors" makes, indexes, joins and
-  multiplies tensors (out= too) and shares memory with numpy;
+  multiplies tensors (out= too) and shares memory with numpy, and its "Autograd" shows
+  grad_fns, backpropagates vector-Jacobian products and accumulates them;
 - "Learning PyTorch with Examples": a cubic fitted to sin(x) by nn.Sequential and
   MSELoss, and the dynamic net that draws its depth with Python's `random` (seeded 0)
   at every step, 30,000 steps of momentum SGD.
@@ -90,7 +91,7 @@ CNN_LINES = 9  # the four CNN fits, two epochs each, and cuda.is_available() amo
 
 @pytest.mark.parametrize("name, imports", [("nn_tutorial", 6), ("neural_networks_tutorial", 4),
                                            ("polynomial_nn", 1), ("dynamic_net", 1),
-                                           ("tensorqs_tutorial", 1)])
+                                           ("tensorqs_tutorial", 1), ("autogradqs_tutorial", 1)])
 def test_the_fixtures_are_the_tutorials_with_their_licence(name, imports):
     assert "BSD 3-Clause" in (FIXTURES / "LICENSE").read_text()
     source = tutorial_source(name, engine=False)
@@ -119,10 +120,12 @@ def test_what_is_torch_nn_really_prints_what_pytorch_printed(tmp_path, mnist_tes
     assert len(final) == 4 and max(final) < 1.0  # each CNN learned: 2.30 is chance
 
 
-@pytest.mark.parametrize("name", ["neural_networks_tutorial", "tensorqs_tutorial"])
+@pytest.mark.parametrize("name", ["neural_networks_tutorial", "tensorqs_tutorial",
+                                  "autogradqs_tutorial"])
 def test_the_basics_print_what_pytorch_printed_line_for_line(tmp_path, name):
     """The blitz: LeNet's print, its output, the MSE loss, the grad_fn walk, conv1's bias
-    gradients. The basics: seeded random tensors, slices, cat, sums, the numpy bridge."""
+    gradients. The basics: seeded random tensors, slices, cat, sums, the numpy bridge;
+    grad_fns, backward with a gradient, accumulation."""
     got = run_tutorial(name, True, tmp_path)
     assert got == json.loads(RECORDING.read_text())[name]
 
@@ -147,7 +150,7 @@ def test_pytorchs_runs_are_the_recorded_ones(tmp_path, mnist_test):
             "nn_tutorial": run_tutorial("nn_tutorial", False, tmp_path / "a", mnist_test),
             **{name: run_tutorial(name, False, tmp_path / name)
                for name in ("neural_networks_tutorial", "polynomial_nn", "dynamic_net",
-                            "tensorqs_tutorial")}}
+                            "tensorqs_tutorial", "autogradqs_tutorial")}}
     if TORCH == "record":
         write_bytes(RECORDING, (json.dumps(runs, indent=1) + "\n").encode())
     assert json.loads(RECORDING.read_text()) == runs, "recorded with another torch: record anew"
