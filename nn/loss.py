@@ -97,8 +97,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
     extras = []
     for what, extra in (("weight", weight), ("pos_weight", pos_weight)):
         if isinstance(extra, Tensor) and extra.requires_grad and is_grad_enabled():
-            raise RuntimeError(f"{name}: the derivative for {what!r} is not implemented, as in "
-                               f"PyTorch; pass {what}.detach()")
+            raise RuntimeError(f"{name} is not differentiable with respect to {what!r}, as in "
+                               f"PyTorch: pass {what}.detach()")
         extras.append(1 if extra is None else np.asarray(_raw(extra), x._data.dtype))
     return _logits_bce(x, t, *extras, reduction)
 

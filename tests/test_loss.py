@@ -71,6 +71,15 @@ def test_values_worked_out_by_hand():
     assert F.binary_cross_entropy(engine.tensor([0.0]), engine.tensor([1.0])).item() == 100.0
 
 
+def test_logits_bce_is_one_node_as_pytorchs(torch):
+    for lib, functional in ((engine, F), (torch, torch.nn.functional)):
+        x = lib.zeros(2, 3, requires_grad=True)
+        loss = functional.binary_cross_entropy_with_logits(x, lib.ones(2, 3),
+                                                           weight=lib.ones(3))
+        assert loss.grad_fn.name() == "BinaryCrossEntropyWithLogitsBackward0"
+        assert loss.grad_fn.next_functions[0][0].variable is x
+
+
 def test_weights_are_buffers_named_as_pytorchs(torch):
     ours = nn.BCEWithLogitsLoss(weight=engine.ones(3), pos_weight=engine.ones(3))
     theirs = torch.nn.BCEWithLogitsLoss(weight=torch.ones(3), pos_weight=torch.ones(3))
@@ -84,6 +93,9 @@ def test_weights_are_buffers_named_as_pytorchs(torch):
     (lambda: nn.HuberLoss(reduction="avg"), ValueError, "reduction"),
     (lambda: F.binary_cross_entropy([0.5], engine.ones(1)), TypeError,
      "binary_cross_entropy takes input as a Tensor, got a list"),
+    (lambda: F.binary_cross_entropy_with_logits(  # (PyTorch refuses it too)
+        engine.ones(2), engine.ones(2), pos_weight=engine.ones(2, requires_grad=True)),
+     RuntimeError, "not differentiable with respect to 'pos_weight'.*pos_weight.detach"),
 ])
 def test_bad_input_is_named(make, error, message):
     with pytest.raises(error, match=message):
