@@ -4,8 +4,9 @@ This namespace is also what PyTorch code finds under `torch.` when it says
 `import engine as torch`: Tensor and its factories, the ops PyTorch spells as functions,
 dtypes, random numbers from a seeded `Generator`, grad modes, `grad`, `save` and `load`
 (PyTorch's .pt checkpoints), and, loaded on first
-use, `nn`, `optim`, `utils.data`, `autograd`, `multiprocessing`, `cuda` and
-`device`.
+use, `nn`, `optim`, `utils.data`, `autograd` (with `Function`), `special`,
+`multiprocessing`, `cuda`, `accelerator` and `device`. PyTorch's functions of ops take
+`out=` as well.
 
 `from engine import Value` loads no numpy: everything Tensor loads on first use, so scalar
 programs start as fast as the pure-Python engines they replace. The engine imports nothing
