@@ -109,16 +109,18 @@ def _softplus(v: Any) -> Any:
 
 
 def _logits_bce(x: Tensor, t: Tensor, w: Any, p: Any, reduction: str) -> Tensor:
-    """w ((1 - t) x + lw ln(1 + e**-x)) with lw = 1 + (p - 1) t, reduced (ln(1 + e**-x) is
-    computed as softplus, which cannot overflow); dx = g s w (1 - t - (1 + (p - 1) t)
-    sigmoid(-x)),
+    """w ((1 - t) x + lw ln(1 + e**-x)) with lw = 1 + (p - 1) t, reduced (ln(1 + e**-x)
+    computed as softplus, which cannot overflow);
+    dx = g s w (1 - t - (1 + (p - 1) t) sigmoid(-x)),
     dt = g s w ((p - 1) ln(1 + exp(-x)) - x), s being 1 (1 / n for the mean). (w, the
     weights, and p, pos_weight, are 1 when not given.)"""
     losses = w * ((1 - t._data) * x._data + ((p - 1) * t._data + 1) * _softplus(-x._data))
-    n = losses.size
-    dtype = x._data.dtype.type
+    n, dtype = losses.size, x._data.dtype.type
     s = dtype(1 if reduction != "mean" else 1 / n if n else np.nan)
-    out = losses if reduction == "none" else losses.sum() * (1 if reduction == "sum" else s)
+    if reduction == "none":
+        out = losses
+    else:  # the mean of no entries is nan, as in PyTorch
+        out = losses.sum() if reduction == "sum" else losses.sum() / dtype(n or np.nan)
 
     def rule(g: Any, out: Any, need: list, x: Any, t: Any) -> tuple:
         gsw = g * s * w
