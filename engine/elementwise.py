@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from engine import error_function
-from engine.tensor import (_IEEE, Operand, Tensor, _check_broadcast, _elementwise, _exp,
+from engine.tensor import (_IEEE, Operand, Tensor, _called, _check_broadcast, _elementwise, _exp,
                            _floating, _in_place_form, _leaf, _log, _node, _operands, _raw,
                            _where, add_methods)
 from engine.dtypes import as_array
@@ -364,7 +364,8 @@ def clamp(input: Tensor, min: Operand | None = None, max: Operand | None = None)
         if has_max:
             grads.append(_kept((x > hi) | (hi < lo), g) if need[-1] else None)
         return grads
-    return _node(data, "clamp", rule, x, *bounds)
+    numbers = not any(isinstance(b, Tensor) for b in (min, max))
+    return _node(data, "clamp" if numbers else "clamp_tensors", rule, x, *bounds)
 
 
 def _pick(input: Tensor, other: Operand, larger: bool) -> Tensor:
@@ -493,7 +494,7 @@ def masked_fill(input: Tensor, mask: Any, value: Operand) -> Tensor:
         value = value._cast(input._data.dtype)
     else:
         value = Tensor(as_array(value, input._data.dtype, "masked_fill value"))
-    return where(mask, value, input)
+    return _called(where(mask, value, input), "masked_fill")
 
 
 def rsqrt(input: Tensor) -> Tensor:

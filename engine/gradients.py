@@ -58,20 +58,15 @@ class GradFn:
         self._tensor = tensor
 
     def name(self) -> str:
-        if self._addmm():  # PyTorch's F.linear of a batch of rows is one addmm
-            return "AddmmBackward0"
-        return printing.grad_fn_name(self._tensor._op)
+        t = self._tensor
+        return printing.grad_fn_name(t._torch_op or t._op)
 
     @property
     def next_functions(self) -> tuple:
-        parents = self._tensor._prev
-        if self._addmm():  # addmm's operands come bias first: (bias, input, weight)
-            parents = (parents[2], *parents[:2])
-        return tuple((_next(p), 0) for p in parents)
-
-    def _addmm(self) -> bool:
         t = self._tensor
-        return t._op == "linear" and t._more != () and t._a._data.ndim == 2
+        if t._op == "linear" and t._a is not None:
+            return _linear_parts(t)
+        return tuple((_next(p), 0) for p in t._prev)
 
     def __eq__(self, other: object) -> bool:  # a new view each time, of one node
         return type(other) is type(self) and other._tensor is self._tensor
@@ -99,6 +94,39 @@ class AccumulateGrad(GradFn):
 
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {id(self._tensor):#x}>"
+
+
+class _Part:
+    """A backward node of PyTorch's that ours folds into one: F.linear is one node here,
+    and in PyTorch an addmm (mm without a bias) of the input's rows and the weight's
+    transpose, TBackward0, inside a view back to the input's dims when they are not 2."""
+
+    __slots__ = ("_name", "next_functions")
+
+    def __init__(self, name: str, next_functions: tuple) -> None:
+        self._name, self.next_functions = name, next_functions
+
+    def name(self) -> str:
+        return self._name
+
+    def __repr__(self) -> str:
+        return f"<{self._name} object at {id(self):#x}>"
+
+
+def _linear_parts(t: Tensor) -> tuple:
+    """F.linear's next_functions as PyTorch's: addmm's operands come bias first, and an
+    input of other dims than 2 is viewed as rows first."""
+    x, w, *bias = t._prev
+    rows = _next(x)
+    if rows is not None and x._data.ndim != 2:
+        view = "UnsqueezeBackward0" if x._data.ndim == 1 and not bias else "ViewBackward0"
+        rows = _Part(view, ((rows, 0),))
+    operands = ((rows, 0), (_Part("TBackward0", ((_next(w), 0),)), 0))
+    if bias:
+        operands = ((_next(bias[0]), 0), *operands)
+    if x._data.ndim == 2:
+        return operands
+    return ((_Part("AddmmBackward0" if bias else "MmBackward0", operands), 0),)
 
 
 def _next(operand: Tensor) -> GradFn | None:

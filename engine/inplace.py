@@ -29,8 +29,8 @@ class _InPlace:
     def _snapshot(self) -> Tensor:
         """A new node holding what this one holds now, to stand for it in the graph."""
         old = _new(Tensor)
-        for slot in ("_data", "requires_grad", "label", "_op", "_a", "_b", "_more", "_rule",
-                     "_version", "_vsum"):
+        for slot in ("_data", "requires_grad", "label", "_op", "_torch_op", "_a", "_b", "_more",
+                     "_rule", "_version", "_vsum"):
             setattr(old, slot, getattr(self, slot))
         old._grad, old._retains = None, False
         return old
@@ -51,7 +51,7 @@ class _InPlace:
         """
         if isinstance(inputs, Tensor) and inputs.requires_grad:
             _point_at(inputs, self, old)
-        for slot in ("_data", "requires_grad", "_op", "_a", "_b", "_more", "_rule"):
+        for slot in ("_data", "requires_grad", "_op", "_torch_op", "_a", "_b", "_more", "_rule"):
             setattr(self, slot, getattr(result, slot))
         self._version += 1
         self._vsum = self._versions() if self._a is not None else None

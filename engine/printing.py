@@ -18,11 +18,24 @@ import numpy as np
 _options = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80,
             "sci_mode": None}
 
-# our op names -> PyTorch's grad_fn names (the rest are capitalised: exp -> ExpBackward0)
-_GRAD_FN = {"+": "Add", "*": "Mul", "/": "Div", "**": "Pow", "@": "MatMul", "index": "Index",
+# our op names -> PyTorch's grad_fn names (the rest are capitalised: exp -> ExpBackward0).
+# A name ending in a number is PyTorch's whole name: its overloads are numbered
+# (sum() is SumBackward0, sum(dim) SumBackward1), and some of its ops end in another
+# one (a vector times a matrix is a matrix product squeezed back to 1-D).
+_GRAD_FN = {"+": "Add", "*": "Mul", "/": "Div", "**": "Pow", "index": "Index",
             "index_put": "IndexPut", "log_softmax": "LogSoftmax", "logsumexp": "LogSumExp",
             "float32": "ToCopy", "float64": "ToCopy", "float16": "ToCopy",
-            "cross_entropy": "NllLoss"}  # PyTorch's cross_entropy ends in nll_loss
+            "cross_entropy": "NllLoss",  # PyTorch's cross_entropy ends in nll_loss
+            "mm": "Mm", "mv": "Mv", "dot": "Dot", "vm": "SqueezeBackward4",
+            "matmul": "UnsafeViewBackward0", "reshape": "View", "flatten": "View",
+            "squeeze": "Squeeze", "squeeze_dim": "SqueezeBackward1",
+            "squeeze_dims": "SqueezeBackward2", "sum_dim": "SumBackward1",
+            "max": "MaxBackward1", "min": "MinBackward1", "clamp": "ClampBackward1",
+            "clamp_tensors": "Clamp", "norm": "LinalgVectorNorm",
+            "layer_norm": "NativeLayerNorm", "conv1d": "Convolution", "conv2d": "Convolution",
+            "max_pool2d": "MaxPool2DWithIndices", "rsub": "RsubBackward1",
+            "mean_dim": "MeanBackward1", "max_dim": "Max", "min_dim": "Min",
+            "batch_norm": "NativeBatchNorm"}
 
 
 def set_printoptions(precision: int | None = None, threshold: int | None = None,
@@ -149,4 +162,5 @@ def grad_fn_name(op: str) -> str:
     (a custom autograd.Function's op is its class name: `MyReLUBackward`)."""
     if op[:1].isupper():
         return f"{op}Backward"
-    return f"{_GRAD_FN.get(op, op.replace('_', ' ').title().replace(' ', ''))}Backward0"
+    name = _GRAD_FN.get(op) or op.replace("_", " ").title().replace(" ", "")
+    return name if name[-1].isdigit() else f"{name}Backward0"

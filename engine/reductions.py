@@ -17,7 +17,7 @@ import numpy as np
 
 # modules, not names: gradients and shapes import this file (through tensor) in turn
 from engine import dtypes, gradients, shapes
-from engine.tensor import (_IEEE, Tensor, _exp, _floating, _leaf, _log, _node, _pow, _raw,
+from engine.tensor import (_IEEE, Tensor, _called, _exp, _floating, _leaf, _log, _node, _pow, _raw,
                            _where)
 
 Dims = Any  # an int, a tuple or list of ints, or None for every dim
@@ -76,7 +76,7 @@ def sum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any = 
 
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
         return (g if a.ndim == 0 else _expand(_unreduce(g, a.shape, axis, keepdims), a.shape),)
-    return _node(out, "sum", rule, input)
+    return _node(out, "sum" if axis is None else "sum_dim", rule, input)
 
 
 def _expand(g: Any, shape: tuple) -> Any:
@@ -110,7 +110,7 @@ def _with_indices(input: Tensor, arg: Any, op: str, dim: int | None, keepdim: bo
     values = input.gather(dim, _leaf(idx))
     if not keepdim:
         values, idx = values.squeeze(dim), np.squeeze(idx, dim)
-    return min_max(values, _leaf(idx))
+    return min_max(_called(values, f"{op}_dim"), _leaf(idx))
 
 
 def _max_or_min(input: Tensor, dim: Any, keepdim: bool, axis: Dims, keepdims: bool | None,
@@ -193,7 +193,7 @@ def mean(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any =
     axis, keepdim = _dims("mean", input.ndim, dim, keepdim, axis, keepdims)
     total = sum(input._cast(dtype) if dtype is not None else input, axis, keepdim)
     n = _count(input, axis)
-    return total / n if n else total * math.nan
+    return _called(total / n if n else total * math.nan, "mean" if axis is None else "mean_dim")
 
 
 def var(input: Tensor, dim: Dims = None, unbiased: bool | None = None, keepdim: bool = False,
@@ -210,15 +210,15 @@ def var(input: Tensor, dim: Dims = None, unbiased: bool | None = None, keepdim: 
     x = _floating(input)
     diff = x - mean(x, axis, True)
     n = _count(input, axis)
-    return sum(diff * diff, axis, keepdim) / builtins.max(n - correction, 0)
+    return _called(sum(diff * diff, axis, keepdim) / builtins.max(n - correction, 0), "var")
 
 
 def std(input: Tensor, dim: Dims = None, unbiased: bool | None = None, keepdim: bool = False,
         *, correction: float | None = None, axis: Dims = None,
         keepdims: bool | None = None) -> Tensor:
     """Standard deviation along dims: sqrt of var (n - 1 in the denominator by default)."""
-    return var(input, dim, unbiased, keepdim, correction=correction, axis=axis,
-               keepdims=keepdims).sqrt()
+    return _called(var(input, dim, unbiased, keepdim, correction=correction, axis=axis,
+                       keepdims=keepdims).sqrt(), "std")
 
 
 def sum_along(x: np.ndarray, axis: Any) -> np.ndarray:

@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from engine.tensor import Operand, Tensor, _as_tensor, _leaf, _node, _operands, _raw
+from engine.tensor import Operand, Tensor, _as_tensor, _called, _leaf, _node, _operands, _raw
 
 
 def _sizes(args: tuple) -> tuple:
@@ -138,7 +138,12 @@ def _index_put(target: Tensor, index: Any, value: Tensor, accumulate: bool) -> T
 def reshape(input: Tensor, *shape: int | tuple[int, ...]) -> Tensor:
     """Entries in a new shape, `t.reshape(2, 3)` or `t.reshape((2, 3))` (one size may be -1);
     da = g reshaped back."""
-    shape = _sizes(shape)
+    return _reshaped(input, _sizes(shape), "reshape")
+
+
+def _reshaped(input: Tensor, shape: tuple, op: str) -> Tensor:
+    """Entries in a new shape, the node named `op` after the function the user called (view,
+    squeeze, ...), as PyTorch names its grad_fn; da = g reshaped back."""
     try:
         data = input._data.reshape(shape)
     except (ValueError, TypeError):
@@ -147,7 +152,7 @@ def reshape(input: Tensor, *shape: int | tuple[int, ...]) -> Tensor:
 
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
         return (g.reshape(a.shape),)
-    return _node(data, "reshape", rule, input)
+    return _node(data, op, rule, input)
 
 
 def view(input: Tensor, *shape: Any) -> Tensor:
@@ -155,12 +160,18 @@ def view(input: Tensor, *shape: Any) -> Tensor:
     `view(dtype)` reinterpreting the bytes."""
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
         return Tensor(input._data.view(np.dtype(shape[0])))
-    return reshape(input, *shape)
+    return _reshaped(input, _sizes(shape), "view")
 
 
 def permute(input: Tensor, *dims: int | tuple[int, ...]) -> Tensor:
     """Dims reordered, `permute(2, 0, 1)` or `permute((2, 0, 1))` (reversed when none are
     given); da = g in the order undone."""
+    return _permuted(input, dims, "permute")
+
+
+def _permuted(input: Tensor, dims: tuple, op: str) -> Tensor:
+    """Dims reordered, the node named `op` after the function the user called (t, transpose);
+    da = g in the order undone."""
     ndim = input._data.ndim
     dims = tuple(dim_index(d, ndim, "permute") for d in _sizes(dims)) or tuple(
         reversed(range(ndim)))
@@ -170,7 +181,7 @@ def permute(input: Tensor, *dims: int | tuple[int, ...]) -> Tensor:
 
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
         return (g.permute(undo) if isinstance(g, Tensor) else np.transpose(g, undo),)
-    return _node(np.transpose(input._data, dims), "permute", rule, input)
+    return _node(np.transpose(input._data, dims), op, rule, input)
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -180,7 +191,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     dim0, dim1 = (dim_index(d, ndim, "transpose") for d in (dim0, dim1))
     if input._data.ndim:
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
-    return permute(input, *dims)
+    return _permuted(input, dims, "transpose")
 
 
 def t(input: Tensor) -> Tensor:
@@ -188,7 +199,7 @@ def t(input: Tensor) -> Tensor:
     if input._data.ndim > 2:
         raise ValueError(f"t() transposes tensors of at most 2 dims, this one has shape "
                          f"{input._data.shape}; use transpose(dim0, dim1) or permute")
-    return permute(input)
+    return _permuted(input, (), "t")
 
 
 def _T(input: Tensor) -> Tensor:
@@ -215,25 +226,27 @@ def squeeze(input: Tensor, dim: int | tuple | None = None) -> Tensor:
     else:  # a 0-d tensor takes dim 0 or -1, as in PyTorch
         drop = {dim_index(d, max(len(shape), 1), "squeeze")
                 for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
-    return reshape(input, tuple(n for i, n in enumerate(shape) if n != 1 or i not in drop))
+    op = "squeeze" if dim is None else "squeeze_dims" if isinstance(dim, (tuple, list)) else (
+        "squeeze_dim")  # (PyTorch's three overloads)
+    return _reshaped(input, tuple(n for i, n in enumerate(shape) if n != 1 or i not in drop), op)
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """A dim of size 1 inserted at `dim` (from -ndim-1 to ndim)."""
     shape = input._data.shape
     i = dim_index(dim, len(shape) + 1, "unsqueeze")
-    return reshape(input, shape[:i] + (1,) + shape[i:])
+    return _reshaped(input, shape[:i] + (1,) + shape[i:], "unsqueeze")
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Dims start_dim..end_dim merged into one."""
     shape = input._data.shape
     if not shape:
-        return reshape(input, 1)
+        return _reshaped(input, (1,), "flatten")
     start, end = (dim_index(d, len(shape), "flatten") for d in (start_dim, end_dim))
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    return reshape(input, shape[:start] + (-1,) + shape[end + 1:])
+    return _reshaped(input, shape[:start] + (-1,) + shape[end + 1:], "flatten")
 
 
 def expand(input: Tensor, *sizes: int | tuple[int, ...]) -> Tensor:
@@ -400,7 +413,7 @@ def gather(input: Tensor, dim: int, index: Any) -> Tensor:
         return input[()]
     grid = list(np.ogrid[tuple(slice(n) for n in idx.shape)])
     grid[dim] = idx
-    return input[tuple(grid)]
+    return _called(input[tuple(grid)], "gather")
 
 
 def _triangle(input: Tensor, part: Callable, diagonal: int) -> Tensor:
@@ -457,7 +470,7 @@ def stack(tensors: Sequence[Operand], dim: int = 0) -> Tensor:
     if len(shapes) > 1:
         raise ValueError(f"stack needs tensors of one shape, got {', '.join(map(str, shapes))}")
     dim = dim_index(dim, parts[0]._data.ndim + 1, "stack")
-    return cat([unsqueeze(p, dim) for p in parts], dim)
+    return _called(cat([unsqueeze(p, dim) for p in parts], dim), "stack")
 
 
 def split(input: Tensor, split_size_or_sections: int | Sequence[int],
@@ -477,7 +490,8 @@ def split(input: Tensor, split_size_or_sections: int | Sequence[int],
             raise ValueError(f"split: sizes {sizes} add up to {sum(sizes)}, not dim {dim}'s {n}")
     lead = (slice(None),) * dim
     ends = np.cumsum([0] + sizes)
-    return tuple(input[lead + (slice(int(s), int(e)),)] for s, e in zip(ends[:-1], ends[1:]))
+    return tuple(_called(input[lead + (slice(int(s), int(e)),)], "split")
+                 for s, e in zip(ends[:-1], ends[1:]))
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from engine import shapes  # (the module: importing engine/shapes.py first comes here)
-from engine.tensor import Tensor, _leaf, add_methods
+from engine.tensor import Tensor, _called, _leaf, add_methods
 
 sort_result = namedtuple("sort", ["values", "indices"])  # torch.return_types.sort
 topk_result = namedtuple("topk", ["values", "indices"])  # torch.return_types.topk
@@ -47,7 +47,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False,
     values' gradient goes back to those places (gather's rule)."""
     dim = shapes.dim_index(dim, max(input._data.ndim, 1), "sort")
     indices = _order(input._data, dim, descending)
-    return sort_result(shapes.gather(input, dim, indices), _leaf(indices))
+    return sort_result(_called(shapes.gather(input, dim, indices), "sort"), _leaf(indices))
 
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True,
@@ -62,7 +62,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True,
     indices = _order(input._data, dim, largest)
     if input._data.ndim:
         indices = np.take(indices, np.arange(k), axis=dim)
-    return topk_result(shapes.gather(input, dim, indices), _leaf(indices))
+    return topk_result(_called(shapes.gather(input, dim, indices), "topk"), _leaf(indices))
 
 
 def _picked(input: Tensor, dim: int, indices: np.ndarray, keepdim: bool) -> tuple:

@@ -57,6 +57,8 @@ from engine.graph import Node
 Operand = Union["Tensor", numbers.Real, np.ndarray, list]
 _IEEE = {"divide": "ignore", "invalid": "ignore", "over": "ignore"}
 _NUMBER_KIND = {bool: 0, int: 1, float: 2}
+# what PyTorch's matmul of operands of these dims is (its grad_fn's name; drawn as @)
+_MATMUL_OPS = {(2, 2): "mm", (2, 1): "mv", (1, 1): "dot", (1, 2): "vm"}
 _new = object.__new__
 
 
@@ -86,6 +88,15 @@ def _node(data: Any, op: str, rule: Callable | None, *parents: Tensor) -> Tensor
     out.requires_grad, out._op, out._rule = False, "", None
     out._a = out._b = out._vsum = None
     out._more = ()
+    return out
+
+
+def _called(out: Tensor, op: str) -> Tensor:
+    """`out`, the last node of a composite op, with its grad_fn named as PyTorch names that
+    op (a - b is a + (-b) here: AddBackward0, where PyTorch shows SubBackward0). Only the
+    name: the graph, its picture and its rules keep the ops that ran."""
+    if out._rule is not None:
+        out._torch_op = op
     return out
 
 
@@ -256,6 +267,7 @@ class Tensor(Node):
     __slots__ = ("_data", "_grad", "requires_grad", "label", "_op", "_a", "_b", "_more", "_rule",
                  "_version", "_vsum", "_retains", "__weakref__", "__dict__")
     _GRAD_ZERO = None  # no gradient yet, as in PyTorch
+    _torch_op = ""  # PyTorch's op, where a composite made the node (see _called)
     _releasable = True  # backward() frees the graph unless retain_graph=True, as PyTorch
     _rule_is_vjp = True
     __hash__ = object.__hash__  # __eq__ compares entries; graph walks keep nodes in sets
@@ -424,7 +436,7 @@ class Tensor(Node):
                 db = a2.swapaxes(-1, -2) @ g2
                 db = db[..., 0] if b.ndim == 1 else db
             return da, db
-        return _node(out, "@", rule, a, b)
+        return _node(out, _MATMUL_OPS.get((a._data.ndim, b._data.ndim), "matmul"), rule, a, b)
 
     def _cast(self, dtype: Any) -> Tensor:
         """The entries in another dtype (itself when it has it already); da = g, in a's dtype.
@@ -464,11 +476,11 @@ class Tensor(Node):
 
     def __sub__(self, other: Operand) -> Tensor:  # a - b, after promotion (so uint8 wraps)
         a, b = _operands("-", self, other)
-        return a + -b
+        return _called(a + -b, "sub")
 
     def __rsub__(self, other: Operand) -> Tensor:  # n - a
         b, a = _operands("-", self, other)
-        return a - b
+        return _called(a - b, "rsub" if _number_kind(other) is not None else "sub")
 
     __rmul__ = __mul__  # n * a is a * n, to the last bit
 

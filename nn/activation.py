@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from engine.elementwise import where
-from engine.tensor import Tensor, _as_tensor
+from engine.tensor import Tensor, _as_tensor, _called
 from nn.layers import _empty, _size
 from nn.module import Module
 from nn.parameter import Parameter
@@ -74,7 +74,7 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x)."""
-    return _written(input, input * input.sigmoid(), inplace)
+    return _written(input, _called(input * input.sigmoid(), "silu"), inplace)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,

@@ -32,7 +32,7 @@ from engine import Value
 from engine.random import bernoulli_
 from engine.reductions import _dual_sum, _exps, _logsumexp
 from engine.shapes import _put, _zero_at
-from engine.tensor import Tensor, _as_tensor, _exp, _node, _operands, _raw
+from engine.tensor import Tensor, _as_tensor, _called, _exp, _node, _operands, _raw
 from nn.convolution import (adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d,  # noqa: F401
                             max_pool2d, pad)
 from engine.error_function import normal_cdf
@@ -72,7 +72,10 @@ def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         return ((g2 @ w).reshape(x.shape) if need[0] else None,
                 g2.T @ x.reshape(-1, x.shape[-1]) if need[1] else None,
                 _dual_sum(g2, 0).reshape(b.shape) if b is not None and need[2] else None)
-    return _node(out.reshape(*x_shape[:-1], w_shape[0]), "linear", rule, x, w, *b)
+    out = _node(out.reshape(*x_shape[:-1], w_shape[0]), "linear", rule, x, w, *b)
+    # PyTorch's grad_fn: an addmm or mm of rows, in a view back to other dims (gradients.py)
+    return _called(out, ("addmm" if b else "mm") if len(x_shape) == 2 else "view" if b else
+                   "vm" if len(x_shape) == 1 else "matmul")
 
 
 def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
@@ -332,7 +335,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     out = centred * (var + eps).rsqrt()
     if weight is not None:
         out = out * weight.reshape(shape)
-    return out if bias is None else out + bias.reshape(shape)
+    return _called(out if bias is None else out + bias.reshape(shape), "batch_norm")
 
 
 # --- losses ---
@@ -402,6 +405,9 @@ def _class_scores(input: Any, what: str) -> Tensor:
     return input
 
 
+_AS_UNSIGNED = {np.dtype(c): np.dtype(c.upper()) for c in "bhilq"}  # int dtypes' unsigned twins
+
+
 def _int_labels(labels: Any, shape: tuple, classes: int,
                 ignore_index: int) -> tuple[np.ndarray, np.ndarray | None]:
     """Class indices as an int array of `shape`, each in [0, classes) or ignore_index, or a
@@ -416,6 +422,10 @@ def _int_labels(labels: Any, shape: tuple, classes: int,
                          f"need labels of shape {shape}, got {labels.shape}")
     if not labels.size:
         return labels, None
+    unsigned = _AS_UNSIGNED.get(labels.dtype)
+    if unsigned is not None and not 0 <= ignore_index < classes and (
+            labels.view(unsigned).max() < classes):
+        return labels, None  # the usual case in one pass: as unsigned, a negative label is huge
     low, high = labels.min(), labels.max()
     if low < 0 or high >= classes:
         bad = labels[((labels < 0) | (labels >= classes)) & (labels != ignore_index)]
@@ -501,7 +511,7 @@ def nll_loss(input: Tensor, target: Any, ignore_index: int = -100,
     counted = labels != ignore_index
     picks = np.expand_dims(np.where(counted, labels, 0), 1)
     losses = -log_probs.gather(1, picks).squeeze(1) * Tensor(counted, dtype=log_probs.dtype)
-    return _reduce(losses, reduction, int(counted.sum()))
+    return _called(_reduce(losses, reduction, int(counted.sum())), "nll_loss")
 
 
 def hinge_loss(scores: Tensor | Sequence[Value], y: Any) -> Tensor | Value:

@@ -24,7 +24,7 @@ import numpy as np
 
 from engine.elementwise import where
 from engine.grad_mode import is_grad_enabled
-from engine.tensor import Tensor, _exp, _log, _node, _operands, _raw, _where
+from engine.tensor import Tensor, _called, _exp, _log, _node, _operands, _raw, _where
 from nn.activation import logsigmoid
 from nn.functional import _check_reduction, _pair, _reduce
 from nn.layers import _Loss
@@ -80,7 +80,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
         if not ((a._data >= 0) & (a._data <= 1)).all():
             raise ValueError(f"binary_cross_entropy: every {name} must lie in [0, 1] (for "
                              "scores, use binary_cross_entropy_with_logits)")
-    return _reduce(_weighted(_bce(x, t), weight), reduction)
+    return _called(_reduce(_weighted(_bce(x, t), weight), reduction), "binary_cross_entropy")
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = None,

@@ -629,7 +629,7 @@ def test_clicking_a_node_shows_its_record(open_page: Callable, tmp_path: Path) -
     page = explore(tensor_mlp(), tmp_path / "p.html")
     view = open_page(tmp_path / "p.html")
     view.press("End")
-    i = next(i for i, n in enumerate(page.recording.nodes) if n._op == "@")
+    i = next(i for i, n in enumerate(page.recording.nodes) if n._op == "mm")  # (drawn as @)
     node = page.recording.nodes[i]
     view.page.click(f"#graph svg g.node:has(> title:text-is('v{i}'))")
     record_text = view.page.inner_text("#record")

@@ -130,7 +130,9 @@ def _with_formulas(build: Callable) -> list:
 # the graphs with a rule stated as a formula: every op but the rearrangements, which state
 # theirs in words
 FORMULA_GRAPHS = [p for p in GRAPHS if _with_formulas(p.values[0])]
-IN_WORDS = {"reshape", "permute", "index", "select", "slice", "index_put", "cat", "tril", "triu",
+IN_WORDS = {"reshape", "view", "squeeze", "squeeze_dim", "squeeze_dims", "unsqueeze",  # (ops
+            "permute", "t", "transpose",  # named as PyTorch names them, reshape's and permute's rules)
+            "index", "select", "slice", "index_put", "cat", "tril", "triu",
             "cumsum", "cumprod", "logcumsumexp",  # (running sums of g from the end)
             # (the windows' gradients added back at their places: col2im, not entrywise)
             "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "pad",

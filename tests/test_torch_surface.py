@@ -103,6 +103,150 @@ def test_grad_fn_names_match_pytorch():
             f and f.name() for f, _ in theirs.next_functions]
 
 
+# (what a learner writes, PyTorch 2.13's grad_fn name for it): ops by the overload or the
+# kind of operands (a matrix product of 2-D and 1-D tensors is mv), and composites, which
+# take PyTorch's name for the op the user called
+GRAD_FN_NAMES = [
+    ("a @ b, 2-D", lambda m, F: _t(m, 2, 3) @ _t(m, 3, 4), "MmBackward0"),
+    ("a @ v", lambda m, F: _t(m, 2, 3) @ _t(m, 3), "MvBackward0"),
+    ("v @ a", lambda m, F: _t(m, 3) @ _t(m, 3, 4), "SqueezeBackward4"),
+    ("v @ v", lambda m, F: _t(m, 3) @ _t(m, 3), "DotBackward0"),
+    ("a @ b, batched", lambda m, F: _t(m, 5, 2, 3) @ _t(m, 5, 3, 4), "UnsafeViewBackward0"),
+    ("a @ b, 3-D by 2-D", lambda m, F: _t(m, 5, 2, 3) @ _t(m, 3, 4), "UnsafeViewBackward0"),
+    ("sum()", lambda m, F: _t(m, 2, 3).sum(), "SumBackward0"),
+    ("sum(0)", lambda m, F: _t(m, 2, 3).sum(0), "SumBackward1"),
+    ("mean()", lambda m, F: _t(m, 2, 3).mean(), "MeanBackward0"),
+    ("mean(1)", lambda m, F: _t(m, 2, 3).mean(1), "MeanBackward1"),
+    ("var()", lambda m, F: _t(m, 2, 3).var(), "VarBackward0"),
+    ("std(1)", lambda m, F: _t(m, 2, 3).std(1), "StdBackward0"),
+    ("max()", lambda m, F: _t(m, 2, 3).max(), "MaxBackward1"),
+    ("max(1).values", lambda m, F: _t(m, 2, 3).max(1).values, "MaxBackward0"),
+    ("min()", lambda m, F: _t(m, 3).min(), "MinBackward1"),
+    ("min(0)[0]", lambda m, F: _t(m, 2, 3).min(0)[0], "MinBackward0"),
+    ("amax(1)", lambda m, F: _t(m, 2, 3).amax(1), "AmaxBackward0"),
+    ("view(-1)", lambda m, F: _t(m, 2, 3).view(-1), "ViewBackward0"),
+    ("reshape", lambda m, F: _t(m, 2, 3).reshape(3, 2), "ViewBackward0"),
+    ("flatten", lambda m, F: _t(m, 2, 3).flatten(), "ViewBackward0"),
+    ("unsqueeze", lambda m, F: _t(m, 2).unsqueeze(0), "UnsqueezeBackward0"),
+    ("squeeze()", lambda m, F: _t(m, 1, 3, 1).squeeze(), "SqueezeBackward0"),
+    ("squeeze(0)", lambda m, F: _t(m, 1, 3, 1).squeeze(0), "SqueezeBackward1"),
+    ("squeeze((0, 2))", lambda m, F: _t(m, 1, 3, 1).squeeze((0, 2)), "SqueezeBackward2"),
+    (".T", lambda m, F: _t(m, 2, 3).T, "PermuteBackward0"),
+    ("t()", lambda m, F: _t(m, 2, 3).t(), "TBackward0"),
+    ("transpose", lambda m, F: _t(m, 2, 3).transpose(0, 1), "TransposeBackward0"),
+    ("mT", lambda m, F: _t(m, 2, 2, 3).mT, "TransposeBackward0"),
+    ("permute", lambda m, F: _t(m, 2, 3, 4).permute(2, 0, 1), "PermuteBackward0"),
+    ("a - b", lambda m, F: _t(m, 2, 3) - _t(m, 3), "SubBackward0"),
+    ("a - 1", lambda m, F: _t(m, 2, 3) - 1, "SubBackward0"),
+    ("1 - a", lambda m, F: 1 - _t(m, 2, 3), "RsubBackward1"),
+    ("1 - a**2", lambda m, F: 1 - _t(m, 3) ** 2, "RsubBackward1"),
+    ("a + b", lambda m, F: _t(m, 2, 3) + _t(m, 3), "AddBackward0"),
+    ("clamp(0, 1)", lambda m, F: _t(m, 2).clamp(0, 1), "ClampBackward1"),
+    ("clamp(min=0)", lambda m, F: _t(m, 2).clamp(min=0), "ClampBackward1"),
+    ("clamp(tensors)", lambda m, F: _t(m, 3).clamp(m.zeros(3), m.ones(3)), "ClampBackward0"),
+    ("stack", lambda m, F: m.stack([_t(m, 2), _t(m, 2)]), "StackBackward0"),
+    ("cat", lambda m, F: m.cat([_t(m, 2), _t(m, 2)]), "CatBackward0"),
+    ("split", lambda m, F: _t(m, 4).split(2)[0], "SplitBackward0"),
+    ("chunk", lambda m, F: _t(m, 4).chunk(2)[1], "SplitBackward0"),
+    ("gather", lambda m, F: _t(m, 2, 3).gather(1, m.tensor([[0], [1]])), "GatherBackward0"),
+    ("sort", lambda m, F: _t(m, 2, 3).sort(1).values, "SortBackward0"),
+    ("topk", lambda m, F: _t(m, 5).topk(2).values, "TopkBackward0"),
+    ("masked_fill", lambda m, F: _t(m, 2).masked_fill(m.tensor([True, False]), 0.0),
+     "MaskedFillBackward0"),
+    ("norm", lambda m, F: _t(m, 3).norm(), "LinalgVectorNormBackward0"),
+    ("F.silu", lambda m, F: F.silu(_t(m, 3)), "SiluBackward0"),
+    ("F.layer_norm", lambda m, F: F.layer_norm(_t(m, 2, 3), (3,)), "NativeLayerNormBackward0"),
+    ("F.batch_norm", lambda m, F: F.batch_norm(_t(m, 4, 3), None, None, training=True),
+     "NativeBatchNormBackward0"),
+    ("F.nll_loss", lambda m, F: F.nll_loss(_t(m, 2, 3), m.tensor([0, 2])), "NllLossBackward0"),
+    ("F.binary_cross_entropy", lambda m, F: F.binary_cross_entropy(
+        _t(m, 2).sigmoid(), m.tensor([0.0, 1.0], dtype=m.float64)),
+     "BinaryCrossEntropyBackward0"),
+    ("F.conv2d", lambda m, F: F.conv2d(_t(m, 1, 1, 4, 4), _t(m, 2, 1, 3, 3)),
+     "ConvolutionBackward0"),
+    ("F.conv1d", lambda m, F: F.conv1d(_t(m, 1, 1, 5), _t(m, 1, 1, 3)), "ConvolutionBackward0"),
+    ("F.max_pool2d", lambda m, F: F.max_pool2d(_t(m, 1, 1, 4, 4), 2),
+     "MaxPool2DWithIndicesBackward0"),
+    ("F.avg_pool2d", lambda m, F: F.avg_pool2d(_t(m, 1, 1, 4, 4), 2), "AvgPool2DBackward0"),
+    ("a - b, then += 1", lambda m, F: _sub_then_add(m), "AddBackward0"),
+]
+
+
+def _t(m, *shape):
+    return m.tensor(np.random.default_rng(0).standard_normal(shape), requires_grad=True)
+
+
+def _sub_then_add(m):
+    y = _t(m, 3) - _t(m, 3)
+    y += 1  # the node it is now was made by +
+    return y
+
+
+@pytest.mark.parametrize("make, want", [row[1:] for row in GRAD_FN_NAMES],
+                         ids=[row[0] for row in GRAD_FN_NAMES])
+def test_grad_fn_names_are_pytorchs(make, want):
+    out = make(engine, F)
+    assert out.grad_fn.name() == want
+    out.sum().backward()  # the graph is released; the name stays, as PyTorch's does
+    assert out.grad_fn.name() == want
+
+
+@pytest.mark.parametrize("make, want", [row[1:] for row in GRAD_FN_NAMES],
+                         ids=[row[0] for row in GRAD_FN_NAMES])
+def test_the_recorded_grad_fn_names_are_pytorchs(make, want):
+    torch = pytest.importorskip("torch")
+    assert make(torch, torch.nn.functional).grad_fn.name() == want
+
+
+def _walk(grad_fn) -> list:
+    """The backward graph below grad_fn, depth first, each name indented by its depth."""
+    if grad_fn is None:
+        return ["None"]
+    return [grad_fn.name()] + ["  " + line for f, _ in grad_fn.next_functions
+                               for line in _walk(f)]
+
+
+# F.linear's backward graph in PyTorch 2.13, for input of each number of dims, with and
+# without a bias, the input requiring grad or not (AccumulateGrad written as Acc)
+LINEAR_WALKS = {
+    (2, True): "AddmmBackward0|  Acc|  {x}|  TBackward0|    Acc",
+    (2, False): "MmBackward0|  {x}|  TBackward0|    Acc",
+    (3, True): "ViewBackward0|  AddmmBackward0|    Acc|    {view}|    TBackward0|      Acc",
+    (3, False): "UnsafeViewBackward0|  MmBackward0|    {view}|    TBackward0|      Acc",
+    (1, True): "ViewBackward0|  AddmmBackward0|    Acc|    {view}|    TBackward0|      Acc",
+    (1, False): "SqueezeBackward4|  MmBackward0|    {unsqueeze}|    TBackward0|      Acc",
+}
+
+
+@pytest.mark.parametrize("ndim, bias", list(LINEAR_WALKS))
+@pytest.mark.parametrize("input_grad", [False, True])
+def test_linears_backward_graph_is_pytorchs(ndim, bias, input_grad):
+    acc = "torch::autograd::AccumulateGrad"
+    # what the input contributes: nothing, its AccumulateGrad, or a view of it first
+    x, view, unsqueeze = (("Acc", "ViewBackward0|      Acc", "UnsqueezeBackward0|      Acc")
+                          if input_grad else ("None",) * 3)
+    want = LINEAR_WALKS[ndim, bias].format(x=x, view=view, unsqueeze=unsqueeze)
+    want = want.replace("Acc", acc).split("|")
+
+    def walk(m, F):
+        shapes = {1: (3,), 2: (2, 3), 3: (5, 2, 3)}[ndim]
+        args = [m.ones(*shapes, requires_grad=input_grad), m.ones(4, 3, requires_grad=True)]
+        return _walk(F.linear(*args, *([m.ones(4, requires_grad=True)] if bias else [])).grad_fn)
+    assert walk(engine, F) == want
+    torch = pytest.importorskip("torch")
+    assert walk(torch, torch.nn.functional) == want
+
+
+def test_a_composite_is_drawn_as_the_ops_that_ran():
+    """Only the grad_fn takes PyTorch's name: the graph (and its picture) keeps a - b as
+    a + (-b), and a matrix product is drawn as @."""
+    from viz.dot import OP_NAMES
+    a, b = (engine.ones(2, 2, requires_grad=True) for _ in range(2))
+    diff, product = a - b, a @ b
+    assert diff._op == "+" and diff._b._op == "neg" and diff.grad_fn.name() == "SubBackward0"
+    assert OP_NAMES[product._op] == "@" and product.grad_fn.name() == "MmBackward0"
+
+
 def _names(torch, F) -> list:
     """The 60-minute blitz's walk back from an MSE loss (MSELoss, Linear as addmm, its
     bias), and the views and negation of a tensor, by their grad_fn names."""

@@ -58,7 +58,11 @@ KINDS = {
                  "constant"),
     "value": ({}, "intermediate"),
 }
-OP_NAMES = {"[]": "index"}  # op names drawn as words a reader knows ('[]': indexing's old name)
+# op names drawn as a reader knows them ('[]': indexing's old name; the others are PyTorch's
+# names for a matmul by its operands' dims, and for the overloads of squeeze, sum and clamp)
+OP_NAMES = {"[]": "index", "mm": "@", "mv": "@", "dot": "@", "vm": "@", "matmul": "@",
+            "squeeze_dim": "squeeze", "squeeze_dims": "squeeze", "sum_dim": "sum",
+            "clamp_tensors": "clamp"}
 
 # Control characters and lone surrogates become their Python escapes (NUL -> \x00): dot
 # would stop reading a label at a NUL byte, the others draw as nothing, and a lone

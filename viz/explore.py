@@ -37,7 +37,7 @@ import numpy as np
 from engine import topological_order
 from engine.atomic import check_writable, write_bytes
 from engine.graph import Node
-from viz.dot import (SMALL_TENSOR, breadth_first, check_graph_args, draw_dot, is_released,
+from viz.dot import (OP_NAMES, SMALL_TENSOR, breadth_first, check_graph_args, draw_dot, is_released,
                      is_tensor, label_text, node_grad, node_names, number_text,
                      parameter_names, set_node_grad, tensor_stats)
 from viz.rules import ABSENT, Rule, evaluate, rule_of, symbols, write
@@ -311,9 +311,14 @@ def _parent_names(rec: Recording, i: int, names: list[str]) -> list[str]:
     return [names[p] if p is not None else "…" for p in rec.parents[i]]
 
 
+def _op_name(node: Any) -> str:
+    """The node's op as draw_dot writes it (`@` for every kind of matrix product)."""
+    return OP_NAMES.get(node._op, node._op)
+
+
 def _formula(node: Any, parent_names: list[str]) -> str:
     """How a node is computed from its parents: `x1 * w1`, `tanh(n)`, `a**2`."""
-    op, args = node._op, [bracketed(n) for n in parent_names]
+    op, args = _op_name(node), [bracketed(n) for n in parent_names]
     if len(args) == 1 and op in INFIX:  # the other operand was a plain number
         args.append("c")
     if op in INFIX:
@@ -327,7 +332,7 @@ def _forward_text(node: Any, name: str, parent_names: list[str]) -> str:
     """A forward step: `n = x1*w1 + b = 0.8814`, `l1 = x @ w1: shape (4, 50)`, or a leaf."""
     if not node._prev:
         return f"{name} is a leaf: an input or a parameter" if node._op == "" \
-            else f"{name} was made by {node._op} with graph recording off"
+            else f"{name} was made by {_op_name(node)} with graph recording off"
     if is_tensor(node):
         return f"{name} = {_formula(node, parent_names)}: shape {np.asarray(node.data).shape}"
     return f"{name} = {_formula(node, parent_names)} = {_number(node.data).strip('()')}"
@@ -360,7 +365,7 @@ def page_data(rec: Recording, title: str, params: Any = None) -> dict:
     """Everything explore.js shows, as JSON-ready lists and dicts."""
     shown = node_names(rec.nodes, params)  # what draw_dot writes in each record
     names = page_names(rec.nodes, params)
-    nodes = [{"name": names[i], "shown": shown[i], "op": node._op, "tensor": is_tensor(node),
+    nodes = [{"name": names[i], "shown": shown[i], "op": _op_name(node), "tensor": is_tensor(node),
               "label": label_text(getattr(node, "label", None)),
               "data": _data_summary(node), "parents": rec.parents[i],
               "zero": None if is_tensor(node) else 0.0, "final": grad_summary(rec.grads[i])}
