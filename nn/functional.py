@@ -412,7 +412,7 @@ def _int_labels(labels: Any, shape: tuple, classes: int,
                 ignore_index: int) -> tuple[np.ndarray, np.ndarray | None]:
     """Class indices as an int array of `shape`, each in [0, classes) or ignore_index, or a
     clear error; and where they are counted: None when none is ignore_index (the usual
-    case, told from the smallest and largest label), else a bool array."""
+    case), else a bool array."""
     labels = np.asarray(_raw(labels))
     if labels.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy labels must be integer class indices, got {labels.dtype} "

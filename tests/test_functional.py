@@ -273,6 +273,10 @@ def test_cross_entropy_takes_int_tensor_labels_and_keeps_float32():
     (np.array([0, 4, 1]), ValueError,
      r"must lie in \[0, 4\) for 4 classes \(or be ignore_index=-100\); got \[4\]"),
     (np.array([-1, 0, 1]), ValueError, r"must lie in \[0, 4\) for 4 classes.*; got \[-1\]"),
+    # (each int dtype is range-checked in one pass as unsigned, where -1 is the largest)
+    *((np.array([0, -3, 1], dtype), ValueError, r"must lie in \[0, 4\).*; got \[-3\]")
+      for dtype in (np.int8, np.int16, np.int32, np.int64)),
+    (np.array([0, 255, 1], np.uint8), ValueError, r"must lie in \[0, 4\).*; got \[255\]"),
 ])
 def test_cross_entropy_rejects_bad_labels_clearly(labels, error, message):
     with pytest.raises(error, match=message):
