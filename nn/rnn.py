@@ -3,8 +3,16 @@ RNNCell, LSTMCell and GRUCell that take one step.
 
 They are composites of engine ops (F.linear, sigmoid, tanh, relu, chunk, stack, cat), so
 their gradients need no rules of their own. Each layer and direction projects the input of
-every time step at once (one matmul, `F.linear` over the (L, N, H_in) sequence); only the
+every time step at once (one matmul, `F.linear` over the whole sequence); only the
 recurrence through the hidden state loops over time.
+
+The layers take a PackedSequence (nn.utils.rnn) as PyTorch's do: the recurrence runs over
+its time steps with the batch shrinking as sequences end (batch_sizes[t] rows at step t),
+so h_n and c_n hold each sequence's state after its own last step, and the reverse
+direction starts each sequence at its own last entry. The initial states are given, and
+h_n returned, in the caller's order of the sequences (sorted_indices and unsorted_indices
+map it to the packed order and back); the output is a PackedSequence packed as the input
+is. A padded batch runs the same way, as a packed one whose sequences all have its length.
 
 Everything PyTorch fixes is kept: argument names and defaults, the parameters' names,
 shapes and order in `state_dict()` (`weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`,
@@ -14,7 +22,6 @@ n = tanh(W_in x + b_in + r * (W_hn h + b_hn))), the initialisation (every parame
 uniform in [-1/sqrt(hidden_size), 1/sqrt(hidden_size)], drawn in PyTorch's order from the
 engine's generator, so a seeded layer holds PyTorch's very numbers), the shapes of input,
 output and states, and the dropout between layers (F.dropout, PyTorch's masks).
-PackedSequence is not supported: pad the batch to one length instead.
 """
 from __future__ import annotations
 
@@ -25,12 +32,13 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from engine.shapes import cat, stack
-from engine.tensor import Tensor, _as_tensor
+from engine.tensor import Tensor, _as_tensor, _raw
 from nn import functional as F
 from nn import init
 from nn.layers import _empty, _size
 from nn.module import Module
 from nn.parameter import Parameter
+from nn.utils.rnn import PackedSequence
 
 State = tuple  # (h,) for RNN and GRU, (h, c) for LSTM
 Weights = Sequence  # (w_ih, w_hh, b_ih, b_hh, w_hr), each None where absent
@@ -81,21 +89,26 @@ def _rnn_mode(nonlinearity: str) -> str:
     return f"RNN_{nonlinearity.upper()}"
 
 
-def _steps(x: Tensor) -> list[Tensor]:
-    """x's slices along dim 0. Halves first: a slice's gradient fills an array of its
-    input's shape, so L slices of the whole (L, ...) tensor would cost O(L^2) in the backward
-    pass; slicing halves of halves costs O(L log L)."""
-    n = x.shape[0]
-    if n <= 4:
-        return list(x.unbind(0))
-    return _steps(x[:n // 2]) + _steps(x[n // 2:])
+def _pieces(x: Tensor, sizes: list[int]) -> list[Tensor]:
+    """x cut along dim 0 into consecutive pieces of the given sizes (one per time step).
+    Halves first: a slice's gradient fills an array of its input's shape, so L slices of the
+    whole tensor would cost O(L^2) in the backward pass; slicing halves of halves costs
+    O(L log L)."""
+    if len(sizes) <= 4:
+        return list(x.split(sizes))
+    half = len(sizes) // 2
+    cut = sum(sizes[:half])
+    return _pieces(x[:cut], sizes[:half]) + _pieces(x[cut:], sizes[half:])
+
+
+def _rows(state: State, rows: slice) -> State:
+    """Those rows (sequences) of every part of a state."""
+    return tuple(part[rows] for part in state)
 
 
 def _tensor(owner: str, what: str, x: Any) -> Tensor:
-    """x as a Tensor; a PackedSequence is refused with what to do instead."""
-    if hasattr(x, "batch_sizes"):
-        raise TypeError(f"{owner}: PackedSequence is not supported here; pad the sequences "
-                        f"to one length and pass {what} as one (L, N, H_in) Tensor")
+    """x as a Tensor; a tuple or list (a PackedSequence where it cannot go, say) is
+    refused."""
     if isinstance(x, (tuple, list)):
         raise TypeError(f"{owner} takes {what} as one Tensor, got a {type(x).__name__}")
     return _as_tensor(x)
@@ -201,16 +214,16 @@ class RNNBase(_Recurrent):
         return tuple(getattr(self, name + suffix, None) for name in (
             "weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"))
 
-    def _initial_states(self, hx: Any, x: Tensor, batched: bool) -> list[State]:
-        """One state per layer and direction, from hx (checked) or zeros."""
-        owner, count, n = type(self).__name__, self.num_layers * self.num_directions, x.shape[1]
+    def _initial_states(self, hx: Any, n: int, dtype: Any, batched: bool) -> list[State]:
+        """One state per layer and direction for n sequences, from hx (checked) or zeros."""
+        owner, count = type(self).__name__, self.num_layers * self.num_directions
         sizes = [self.proj_size or self.hidden_size]
         names = ["hx"]
         if self.mode == "LSTM":
             sizes.append(self.hidden_size)
             names = ["hx[0] (h_0)", "hx[1] (c_0)"]
         if hx is None:
-            return [tuple(Tensor(np.zeros((n, size), x.dtype)) for size in sizes)] * count
+            return [tuple(Tensor(np.zeros((n, size), dtype)) for size in sizes)] * count
         if self.mode == "LSTM":
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                 raise TypeError(f"LSTM's hx is a tuple (h_0, c_0), got {type(hx).__name__}")
@@ -234,46 +247,101 @@ class RNNBase(_Recurrent):
             states.append(part.unbind(0))
         return list(zip(*states))
 
-    def _run(self, x: Tensor, state: State, w: Weights, reverse: bool) -> tuple[Tensor, State]:
-        """One layer in one direction over the (L, N, H_in) sequence: its outputs
-        (L, N, H_out) and last state."""
+    def _run(self, x: Tensor, batch_sizes: list[int], state: State, w: Weights,
+             reverse: bool) -> tuple[Tensor, State]:
+        """One layer in one direction over packed x (sum(batch_sizes), H_in), whose step t
+        holds the first batch_sizes[t] sequences: its outputs (sum(batch_sizes), H_out) and
+        each sequence's state after its last step (after its first, in reverse)."""
         _, step = _STEPS[self.mode]
-        inputs = _steps(F.linear(x, w[0], w[2]))
+        inputs = _pieces(F.linear(x, w[0], w[2]), batch_sizes)
         outputs: list = [None] * len(inputs)
-        for t in reversed(range(len(inputs))) if reverse else range(len(inputs)):
+        if reverse:
+            # Each sequence starts at its own last step, so going back in time the batch
+            # grows: the sequences that join start from their initial states.
+            initial, state = state, _rows(state, slice(batch_sizes[-1]))
+            for t in reversed(range(len(inputs))):
+                running = state[0].shape[0]
+                if batch_sizes[t] > running:
+                    joining = _rows(initial, slice(running, batch_sizes[t]))
+                    state = tuple(cat([part, new]) for part, new in zip(state, joining))
+                state = step(inputs[t], state, w)
+                outputs[t] = state[0]
+            return cat(outputs), state
+        # The sequences that end leave the batch (its last rows: the shortest come last),
+        # their states set aside as final; those that end later sit in earlier rows.
+        ended: list[State] = []
+        for t in range(len(inputs)):
+            if batch_sizes[t] < state[0].shape[0]:
+                ended.insert(0, _rows(state, slice(batch_sizes[t], None)))
+                state = _rows(state, slice(batch_sizes[t]))
             state = step(inputs[t], state, w)
             outputs[t] = state[0]
-        return stack(outputs), state
+        if ended:
+            state = tuple(cat([part, *(rows[k] for rows in ended)])
+                          for k, part in enumerate(state))
+        return cat(outputs), state
 
-    def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, Any]:
-        """input (L, N, H_in), (N, L, H_in) with batch_first, or (L, H_in) unbatched ->
-        output (L, N, D * H_out) and h_n (D * num_layers, N, H_out), (h_n, c_n) for LSTM."""
+    def _layers(self, x: Tensor, batch_sizes: list[int],
+                states: list[State]) -> tuple[Tensor, list[Tensor]]:
+        """Every layer and direction over packed x: the last layer's output and the final
+        states, stacked ([h_n] or [h_n, c_n], each (D * num_layers, N, ...))."""
+        last = []
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(self.num_directions):
+                index = layer * self.num_directions + direction
+                out, state = self._run(x, batch_sizes, states[index],
+                                       self._weights(layer, direction), reverse=direction == 1)
+                outputs.append(out)
+                last.append(state)
+            x = cat(outputs, -1) if self.bidirectional else outputs[0]
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, True)
+        return x, [stack(list(parts)) for parts in zip(*last)]
+
+    def _packed(self, input: PackedSequence, hx: Any) -> tuple[PackedSequence, Any]:
+        """forward for a PackedSequence: its data (sum of lengths, H_in) through the layers."""
+        x = self._input(input.data, 2)
+        if x.ndim != 2:
+            raise RuntimeError(f"{type(self).__name__}: a PackedSequence's data must have 2 "
+                               f"dimensions (sum of the lengths, input_size), got {x.ndim}")
+        batch_sizes = np.asarray(_raw(input.batch_sizes)).tolist()
+        states = self._initial_states(hx, batch_sizes[0], x.dtype, True)
+        if hx is not None and input.sorted_indices is not None:
+            # hx is in the caller's order of the sequences, the packed rows longest first
+            order = np.asarray(_raw(input.sorted_indices))
+            states = [tuple(part[order] for part in state) for state in states]
+        out, finals = self._layers(x, batch_sizes, states)
+        if input.unsorted_indices is not None:
+            order = np.asarray(_raw(input.unsorted_indices))
+            finals = [h[:, order] for h in finals]
+        output = PackedSequence(out, input.batch_sizes, input.sorted_indices,
+                                input.unsorted_indices)
+        return output, (tuple(finals) if self.mode == "LSTM" else finals[0])
+
+    def forward(self, input: Any, hx: Any = None) -> tuple[Any, Any]:
+        """input (L, N, H_in), (N, L, H_in) with batch_first, (L, H_in) unbatched, or a
+        PackedSequence -> output (L, N, D * H_out) laid out as the input is (a
+        PackedSequence for one), and h_n (D * num_layers, N, H_out), (h_n, c_n) for LSTM."""
+        if isinstance(input, PackedSequence):
+            return self._packed(input, hx)
         x = self._input(input, 3)
         batched = x.ndim == 3
         if not batched:
             x = x.unsqueeze(1)
         elif self.batch_first:
             x = x.transpose(0, 1)
-        states = self._initial_states(hx, x, batched)
-        last = []
-        for layer in range(self.num_layers):
-            outputs = []
-            for direction in range(self.num_directions):
-                index = layer * self.num_directions + direction
-                out, state = self._run(x, states[index], self._weights(layer, direction),
-                                       reverse=direction == 1)
-                outputs.append(out)
-                last.append(state)
-            x = cat(outputs, -1) if self.bidirectional else outputs[0]
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                x = F.dropout(x, self.dropout, True)
-        finals = [stack(list(parts)) for parts in zip(*last)]
+        steps, n, features = x.shape
+        states = self._initial_states(hx, n, x.dtype, batched)
+        # a padded batch runs as a packed one whose n sequences all last every step
+        out, finals = self._layers(x.reshape(steps * n, features), [n] * steps, states)
+        out = out.reshape(steps, n, out.shape[-1])
         if not batched:
-            x = x.squeeze(1)
+            out = out.squeeze(1)
             finals = [h.squeeze(1) for h in finals]
         elif self.batch_first:
-            x = x.transpose(0, 1)
-        return x, (tuple(finals) if self.mode == "LSTM" else finals[0])
+            out = out.transpose(0, 1)
+        return out, (tuple(finals) if self.mode == "LSTM" else finals[0])
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"

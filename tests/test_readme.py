@@ -1,7 +1,8 @@
 """README.md: its code runs and prints what it says, its sample output is what the demo
-prints, and its test command is the one CI runs."""
+prints, its test command is the one CI runs, and what it installs has every package."""
 from __future__ import annotations
 
+import configparser
 import os
 import re
 import subprocess
@@ -71,3 +72,16 @@ def test_the_test_command_is_the_one_ci_runs():
     assert verbatim in README
     (torch_pin,) = re.findall(r"torch==[\d.]+", "\n".join(ci))
     assert f"pip install {torch_pin}`" in README
+
+
+def test_setup_cfg_lists_every_package_so_a_plain_install_has_them_all():
+    """An editable install (the README's) imports from the checkout and would not notice a
+    package missing from setup.cfg; `pip install .` would leave it out."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    listed = {name.strip() for name in config["options"]["packages"].split(",")}
+    found = {".".join(folder.relative_to(ROOT).parts)
+             for top in ("engine", "nn", "viz", "demos")
+             for folder in (ROOT / top, *(ROOT / top).rglob("*"))
+             if (folder / "__init__.py").is_file()}
+    assert found == listed

@@ -1,5 +1,5 @@
-"""nn/utils.py: clip_grad_norm_ and clip_grad_value_ against torch.nn.utils (the norm it
-returns, the gradients after), a closed form without PyTorch, and errors."""
+"""nn/utils/__init__.py: clip_grad_norm_ and clip_grad_value_ against torch.nn.utils (the
+norm it returns, the gradients after), a closed form without PyTorch, and errors."""
 from __future__ import annotations
 
 import math

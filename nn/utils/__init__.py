@@ -1,9 +1,12 @@
-"""Gradient clipping, as torch.nn.utils: clip_grad_norm_ (the usual guard against a step
-too large, as nanoGPT's training loop calls it) and clip_grad_value_.
+"""torch.nn.utils: gradient clipping here, clip_grad_norm_ (the usual guard against a step
+too large, as nanoGPT's training loop calls it) and clip_grad_value_; and `rnn`, the
+variable-length sequences the recurrent layers take (PackedSequence, pack_padded_sequence,
+pad_sequence, ...).
 
-Both change the parameters' `.grad` in place, between `backward()` and `optimizer.step()`.
-The norm is PyTorch's: each gradient's p-norm, then the p-norm of those, in the gradients'
-dtype; the scale min(max_norm / (norm + 1e-6), 1) multiplies every gradient.
+The clipping functions change the parameters' `.grad` in place, between `backward()` and
+`optimizer.step()`. The norm is PyTorch's: each gradient's p-norm, then the p-norm of
+those, in the gradients' dtype; the scale min(max_norm / (norm + 1e-6), 1) multiplies
+every gradient.
 """
 from __future__ import annotations
 
@@ -13,6 +16,9 @@ from typing import Iterable
 import numpy as np
 
 from engine.tensor import Tensor
+from nn.utils import rnn
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "rnn"]
 
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[np.ndarray]:
