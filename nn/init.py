@@ -130,6 +130,47 @@ def eye_(tensor: Tensor) -> Tensor:
     return _filled(tensor, "copy_", np.eye(*tensor.shape))
 
 
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """A convolution's identity: 1 at the centre of each kernel that maps an input channel to
+    the output channel of its number (within each of `groups`), 0 elsewhere, so the
+    convolution passes those channels through."""
+    _check_tensor(tensor)
+    if not 3 <= tensor.ndim <= 5:
+        raise ValueError(f"dirac_ fills 3-, 4- or 5-D tensors (convolution weights), got shape "
+                         f"{tuple(tensor.shape)}")
+    out_channels = tensor.shape[0]
+    if out_channels % groups:
+        raise ValueError(f"dirac_: dim 0 ({out_channels}) must be divisible by groups ({groups})")
+    per_group = out_channels // groups
+    channel = np.arange(min(per_group, tensor.shape[1]))
+    weights = np.zeros(tensor.shape, tensor.numpy().dtype)
+    weights[((np.arange(groups)[:, None] * per_group + channel).reshape(-1),
+             np.tile(channel, groups), *(n // 2 for n in tensor.shape[2:]))] = 1
+    return _filled(tensor, "copy_", Tensor(weights))
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
+    """A (semi-)orthogonal matrix times gain (Saxe et al. 2013), dims after the first
+    flattened, made as PyTorch makes it: Q of the QR factorisation of a normal draw (of its
+    transpose when wider than tall), each column's sign set by R's diagonal so that Q is
+    uniformly distributed. The draw is PyTorch's; Q agrees with PyTorch's to the rounding
+    of the factorisation (numpy's LAPACK works in float64)."""
+    _check_tensor(tensor)
+    if tensor.ndim < 2:
+        raise ValueError(f"orthogonal_ fills tensors of 2 or more dims, got shape "
+                         f"{tuple(tensor.shape)}")
+    if not tensor.numel():
+        return tensor
+    rows = tensor.shape[0]
+    drawn = random.normal_(np.empty((rows, tensor.numel() // rows), tensor.numpy().dtype),
+                           generator=generator)
+    wide = drawn.shape[1] > rows
+    q, r = np.linalg.qr(drawn.T if wide else drawn)
+    q = q * np.sign(np.diagonal(r))
+    q = (q.T if wide else q).astype(drawn.dtype)
+    return _filled(tensor, "copy_", Tensor((q * drawn.dtype.type(gain)).reshape(tensor.shape)))
+
+
 def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     """(fan_in, fan_out): a weight's inputs and outputs per unit, PyTorch's layout
     (out, in, *kernel): in * kernel size and out * kernel size."""

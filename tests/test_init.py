@@ -21,6 +21,9 @@ INITIALISERS = {
     "ones_": (lambda init, t, g: init.ones_(t), (3, 4)),
     "zeros_": (lambda init, t, g: init.zeros_(t), (3, 4)),
     "eye_": (lambda init, t, g: init.eye_(t), (3, 4)),
+    "dirac_": (lambda init, t, g: init.dirac_(t), (4, 3, 3)),
+    "dirac_groups": (lambda init, t, g: init.dirac_(t, groups=2), (6, 2, 3, 4)),
+    "dirac_3d": (lambda init, t, g: init.dirac_(t, 3), (3, 2, 3, 2, 5)),
     "xavier_uniform_": (lambda init, t, g: init.xavier_uniform_(t, gain=1.5, generator=g),
                         (20, 30)),
     "xavier_normal_": (lambda init, t, g: init.xavier_normal_(t, generator=g), (20, 30, 2)),
@@ -65,6 +68,32 @@ def test_initialisers_draw_pytorchs_numbers_from_the_same_seed(torch, name, dtyp
     # and the generator has moved on as PyTorch's, however many draws it took
     np.testing.assert_array_equal(engine.rand(5, generator=g, dtype=engine.float32).numpy(),
                                   torch.rand(5, generator=tg, dtype=torch.float32).numpy())
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 2, 3), (4, 4)])
+@pytest.mark.parametrize("dtype, tolerance", [("float32", 1e-5), ("float64", 1e-12)])
+def test_orthogonal_is_pytorchs_matrix_from_the_same_seed(torch, shape, dtype, tolerance):
+    ours, theirs = np.empty(shape, dtype), torch.empty(shape, dtype=getattr(torch, dtype))
+    g, tg = engine.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    nn.init.orthogonal_(Tensor(ours), gain=1.5, generator=g)
+    torch.nn.init.orthogonal_(theirs, gain=1.5, generator=tg)
+    np.testing.assert_allclose(ours, theirs.numpy(), rtol=0, atol=tolerance)
+    np.testing.assert_array_equal(engine.rand(5, generator=g, dtype=engine.float32).numpy(),
+                                  torch.rand(5, generator=tg, dtype=torch.float32).numpy())
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 2, 3)])
+def test_orthogonal_rows_or_columns_are_orthonormal_times_the_gain(shape):
+    w = nn.init.orthogonal_(Tensor(np.empty(shape)), gain=2.0).numpy().reshape(shape[0], -1)
+    small = w.T @ w if w.shape[0] >= w.shape[1] else w @ w.T
+    np.testing.assert_allclose(small, 4.0 * np.eye(len(small)), atol=1e-12)
+
+
+def test_dirac_passes_the_channels_through_a_convolution():
+    conv = nn.Conv2d(3, 3, 3, padding=1, bias=False)
+    nn.init.dirac_(conv.weight)
+    x = engine.randn(2, 3, 5, 5)
+    assert (conv(x).detach().numpy() == x.numpy()).all()
 
 
 @pytest.mark.parametrize("name, kwargs, bound", [
@@ -148,6 +177,10 @@ def test_initialisers_write_in_place_and_record_nothing():
     (lambda: nn.init.xavier_uniform_(Tensor(np.empty(3))), ValueError,
      r"2 or more dims, got shape \(3,\)"),
     (lambda: nn.init.eye_(Tensor(np.empty(3))), ValueError, "2-D tensors"),
+    (lambda: nn.init.orthogonal_(Tensor(np.empty(3))), ValueError, r"2 or more dims.*\(3,\)"),
+    (lambda: nn.init.dirac_(Tensor(np.empty((3, 3)))), ValueError, r"3-, 4- or 5-D.*\(3, 3\)"),
+    (lambda: nn.init.dirac_(Tensor(np.empty((3, 3, 3))), groups=2), ValueError,
+     r"dim 0 \(3\) must be divisible by groups \(2\)"),
     (lambda: nn.init.normal_(np.empty(3)), TypeError, "fills a Tensor in place, got ndarray"),
     (lambda: nn.init.trunc_normal_([0.0]), TypeError, "fills a Tensor in place, got list"),
     (lambda: nn.init.trunc_normal_(Tensor(np.empty(3)), std=0.0), ValueError,
