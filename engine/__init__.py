@@ -4,7 +4,7 @@ This namespace is also what PyTorch code finds under `torch.` when it says
 `import engine as torch`: Tensor and its factories, the ops PyTorch spells as functions,
 dtypes, random numbers from a seeded `Generator`, grad modes, `grad`, `save` and `load`
 (PyTorch's .pt checkpoints), and, loaded on first
-use, `nn`, `optim`, `utils.data`, `autograd` (with `Function`), `special`,
+use, `nn`, `optim`, `utils.data`, `autograd` (with `Function`), `special`, `linalg`,
 `multiprocessing`, `cuda`, `accelerator` and `device`. PyTorch's functions of ops take
 `out=` as well.
 
@@ -38,6 +38,7 @@ for _module, _names in {
                            "floor ceil trunc round reciprocal lerp isnan isinf isfinite eq ne "
                            "lt le gt ge expm1 log2 exp2 tan sinh cosh asin acos atan atan2 erf "
                            "erfc erfinv sinc xlogy logit arcsin arccos arctan arctan2"),
+    "engine.gamma": "lgamma digamma polygamma",
     "engine.reductions": ("sum max min amax amin argmax argmin mean var std logsumexp "
                           "log_softmax softmax all any cumsum count_nonzero prod norm dist "
                           "var_mean std_mean diff cumprod logcumsumexp"),
@@ -55,6 +56,8 @@ for _module, _names in {
                          "atleast_1d atleast_2d atleast_3d hstack vstack dstack column_stack "
                          "repeat_interleave kron"),
     "engine.products": "mm bmm mv dot outer addmm einsum",
+    "engine.linalg_functions": ("det logdet slogdet inverse pinverse matrix_power cross "
+                                "cholesky_solve"),
     "engine.functions": ("isclose allclose equal histogram nonzero numel is_floating_point "
                          "is_nonzero unique bincount searchsorted bucketize"),
     "engine.devices": "device cuda accelerator set_default_device get_default_device",
@@ -62,13 +65,29 @@ for _module, _names in {
                         "use_deterministic_algorithms are_deterministic_algorithms_enabled "
                         "is_deterministic_algorithms_warn_only_enabled"),
     "engine.serialization": "save load",  # checkpoints in torch.save's .pt format
+    "engine.index_writes": ("scatter scatter_add scatter_reduce index_add index_copy index_fill "
+                       "index_put masked_scatter put select_scatter slice_scatter "
+                       "diagonal_scatter take take_along_dim"),
+    "engine.pointwise": ("logaddexp logaddexp2 hypot fmax fmin nextafter float_power ldexp "
+                         "frexp deg2rad rad2deg sgn fix positive heaviside signbit isneginf "
+                         "isposinf isreal isin"),
+    "engine.rearrange": ("swapaxes swapdims ravel unflatten fliplr flipud rot90 narrow_copy "
+                         "tensor_split hsplit vsplit dsplit argwhere"),
+    "engine.assemble": "diag_embed diagflat block_diag cartesian_prod combinations vander",
+    "engine.order_stats": "msort aminmax cummax cummin kthvalue nanmedian nanquantile",
+    "engine.statistics": ("nansum nanmean cov corrcoef trapezoid trapz cumulative_trapezoid "
+                          "histc"),
+    "engine.contractions": "tensordot inner chain_matmul cdist",
+    "engine.poisson_sampler": "poisson",
+    "engine.autocast_mode": "autocast is_autocast_enabled get_autocast_dtype",
 }.items():
     _LAZY.update(dict.fromkeys(_names.split(), _module))
 _SUBMODULES = {"nn": "nn", "optim": "nn.optim", "utils": "engine.utils",
                "autograd": "engine.autograd", "functional": "engine.functional",
                "multiprocessing": "engine.multiprocessing", "amp": "engine.amp",
                "backends": "engine.backends", "distributed": "engine.distributed",
-               "distributions": "engine.distributions", "special": "engine.special"}
+               "distributions": "engine.distributions", "special": "engine.special",
+               "linalg": "engine.linalg"}
 
 __all__ = ["Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "inference_mode", "is_inference_mode_enabled", "grad",
@@ -76,8 +95,10 @@ __all__ = ["Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabl
 
 
 # the modules of ops whose PyTorch functions also take out=, the tensor to write into
-_TAKING_OUT = {"engine.elementwise", "engine.arithmetic", "engine.reductions", "engine.shapes",
-               "engine.products", "engine.construct", "engine.sorting"}
+_TAKING_OUT = {"engine.elementwise", "engine.gamma", "engine.arithmetic", "engine.reductions",
+               "engine.shapes", "engine.products", "engine.construct", "engine.sorting"}
+_TAKING_OUT |= {"engine.index_writes", "engine.pointwise", "engine.rearrange", "engine.assemble",
+                "engine.order_stats", "engine.statistics", "engine.contractions"}
 
 
 @functools.cache  # one for each function, whatever its names (arcsin is asin)

@@ -1,5 +1,5 @@
 """Mixed-precision training's loss scaler, as `torch.amp.GradScaler` (also reached as
-`torch.cuda.amp.GradScaler`).
+`torch.cuda.amp.GradScaler`), and `torch.amp.autocast` (engine/autocast_mode.py).
 
 A float16 gradient underflows to 0 below about 6e-8, so float16 training multiplies the loss
 by a large `scale` before backward and divides the gradients by it before the step. A step
@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.autocast_mode import autocast  # noqa: F401 (torch.amp.autocast)
 from engine.tensor import Tensor
 
 

@@ -14,8 +14,9 @@ import numpy as np
 
 # a module, not names: engine/tensor.py imports this file while elementwise may be loading
 from engine import elementwise
-from engine.tensor import (_IEEE, Operand, Tensor, _as_tensor, _check_broadcast,
-                           _in_place_form, _leaf, _node, _operands, _raw, _zeros)
+from engine.tensor import (_IEEE, Operand, Tensor, _as_tensor, _check_broadcast, _leaf, _node,
+                           _operands, _raw, _zeros)
+from engine.in_place_forms import in_place_form
 
 
 def add(input: Operand, other: Operand, *, alpha: float = 1) -> Tensor:
@@ -174,7 +175,7 @@ for _op in (true_divide, floor_divide, remainder, fmod, logical_and, logical_or,
             logical_not, nan_to_num):
     setattr(Tensor, _op.__name__, _op)
 for _op in (floor_divide, remainder, fmod, nan_to_num):
-    setattr(Tensor, f"{_op.__name__}_", _in_place_form(_op))
+    setattr(Tensor, f"{_op.__name__}_", in_place_form(_op))
 Tensor.div = Tensor.divide = div
 Tensor.__mod__, Tensor.__rmod__ = remainder, _reflected(remainder)
 Tensor.__floordiv__, Tensor.__rfloordiv__ = floor_divide, _reflected(floor_divide)

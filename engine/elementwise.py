@@ -18,8 +18,8 @@ import numpy as np
 
 from engine import error_function
 from engine.tensor import (_IEEE, Operand, Tensor, _called, _check_broadcast, _elementwise, _exp,
-                           _floating, _in_place_form, _leaf, _log, _node, _operands, _raw,
-                           _where, add_methods)
+                           _floating, _leaf, _log, _node, _operands, _raw, _where, add_methods)
+from engine.in_place_forms import in_place_form
 from engine.dtypes import as_array
 
 _LN10 = 2.302585092994046  # ln 10, the number PyTorch's log10 gradient divides by
@@ -570,7 +570,7 @@ _COMPUTED = (exp, log, log10, tanh, sigmoid, relu, abs, sqrt, clamp, masked_fill
 for _op in _COMPUTED + (maximum, minimum, isnan, isinf, isfinite, eq, ne, lt, le, gt, ge):
     setattr(Tensor, _op.__name__, _op)
 for _op in _COMPUTED:
-    setattr(Tensor, f"{_op.__name__}_", _in_place_form(_op))
+    setattr(Tensor, f"{_op.__name__}_", in_place_form(_op))
 add_methods(Tensor, _Comparisons)
 Tensor.where = _where_method
 Tensor.clip = clamp

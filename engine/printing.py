@@ -25,7 +25,11 @@ _options = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80,
 _GRAD_FN = {"+": "Add", "*": "Mul", "/": "Div", "**": "Pow", "index": "Index",
             "index_put": "IndexPut", "log_softmax": "LogSoftmax", "logsumexp": "LogSumExp",
             "float32": "ToCopy", "float64": "ToCopy", "float16": "ToCopy",
+            "det": "LinalgDet", "slogdet": "LinalgSlogdet", "inv": "LinalgInvEx",  # linalg
+            "solve": "LinalgSolveEx", "cholesky": "LinalgCholeskyEx", "qr": "LinalgQr",
+            "eigh": "LinalgEigh", "svd": "LinalgSvd", "pinv": "LinalgPinv",
             "cross_entropy": "NllLoss",  # PyTorch's cross_entropy ends in nll_loss
+            "pairwise_distance": "NormBackward1",  # ... and pairwise_distance in norm(p, dim)
             "mm": "Mm", "mv": "Mv", "dot": "Dot", "vm": "SqueezeBackward4",
             "matmul": "UnsafeViewBackward0", "reshape": "View", "flatten": "View",
             "squeeze": "Squeeze", "squeeze_dim": "SqueezeBackward1",
@@ -35,7 +39,11 @@ _GRAD_FN = {"+": "Add", "*": "Mul", "/": "Div", "**": "Pow", "index": "Index",
             "layer_norm": "NativeLayerNorm", "conv1d": "Convolution", "conv2d": "Convolution",
             "max_pool2d": "MaxPool2DWithIndices", "rsub": "RsubBackward1",
             "mean_dim": "MeanBackward1", "max_dim": "Max", "min_dim": "Min",
-            "batch_norm": "NativeBatchNorm"}
+            "batch_norm": "NativeBatchNorm", "pad": "ConstantPadNd",
+            "scatter_value": "ScatterBackward1", "index_fill_tensor": "IndexFillBackward1",
+            "logaddexp2": "Logaddexp2Backward0", "pow_tensors": "PowBackward1",
+            "pow_number_base": "PowBackward2", "nanmedian_dim": "NanmedianBackward1",
+            "rot90": "Rot90Backward0"}
 
 
 def set_printoptions(precision: int | None = None, threshold: int | None = None,

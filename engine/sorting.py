@@ -127,34 +127,45 @@ def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = Fals
     entries, between two entries as `interpolation` says ('linear', 'lower', 'higher',
     'nearest', 'midpoint'); nan where a slice holds nan. The gradient goes to the one or
     two entries each quantile is made of."""
+    return _quantiles(input, q, dim, keepdim, interpolation, "quantile")
+
+
+def _quantiles(input: Tensor, q: Any, dim: int | None, keepdim: bool, interpolation: str,
+               op: str) -> Tensor:
+    """quantile, or nanquantile (`op`), which ranks each slice's entries that are not nan."""
     x = input._data
     if x.dtype.kind != "f":
-        raise TypeError(f"quantile takes a float tensor, got {x.dtype} (convert with .float())")
+        raise TypeError(f"{op} takes a float tensor, got {x.dtype} (convert with .float())")
     if interpolation not in ("linear", "midpoint", *_QUANTILE_PICKS):
-        raise ValueError(f"quantile: interpolation must be 'linear', 'lower', 'higher', "
+        raise ValueError(f"{op}: interpolation must be 'linear', 'lower', 'higher', "
                          f"'nearest' or 'midpoint', got {interpolation!r}")
     qs = np.asarray(q._data if isinstance(q, Tensor) else q, np.float64)
     if qs.ndim > 1 or not ((qs >= 0) & (qs <= 1)).all():
-        raise ValueError(f"quantile: q must be a number or a 1-D tensor of numbers in [0, 1], "
+        raise ValueError(f"{op}: q must be a number or a 1-D tensor of numbers in [0, 1], "
                          f"got {q!r:.60}")
     flat = input.reshape(-1) if dim is None or not x.ndim else input
-    axis = 0 if dim is None or not x.ndim else shapes.dim_index(dim, x.ndim, "quantile")
+    axis = 0 if dim is None or not x.ndim else shapes.dim_index(dim, x.ndim, op)
     n = flat._data.shape[axis]
     if not n:
-        raise IndexError(f"quantile: dim {axis} of shape {x.shape} has no entries")
+        raise IndexError(f"{op}: dim {axis} of shape {x.shape} has no entries")
     rows = sort(shapes.movedim(flat, axis, -1)).values  # (..., n), nan last
-    rank = np.atleast_1d(qs) * (n - 1)
+    if op == "nanquantile":  # each slice ranks its numbers; one of none reads a nan (at 0)
+        numbers = (~np.isnan(rows._data)).sum(-1, keepdims=True)  # (..., 1)
+        rank = np.atleast_1d(qs) * np.maximum(numbers - 1, 0)  # (..., q)
+        nan_at = np.where(numbers == 0, 0, -1)
+    else:  # a slice that holds nan has nan quantiles: they read its last entry
+        rank = np.atleast_1d(qs) * (n - 1)
+        nan_at = np.where(np.isnan(rows._data).any(-1, keepdims=True), n - 1, -1)
     pick = _QUANTILE_PICKS.get(interpolation)
     low, high = (pick(rank), pick(rank)) if pick else (np.floor(rank), np.ceil(rank))
-    has_nan = np.isnan(rows._data).any(-1, keepdims=True)  # such a slice's quantiles are nan
-    where = [np.where(has_nan, n - 1, r).astype(np.int64) for r in (low, high)]
+    where = [np.where(nan_at >= 0, nan_at, r).astype(np.int64) for r in (low, high)]
     below, above = (shapes.gather(rows, -1, w) for w in where)
     weight = 0.5 if interpolation == "midpoint" else (rank - low).astype(x.dtype)
     out = shapes.movedim(below + (above - below) * weight, -1, 0)  # (q, ...)
     if keepdim:
         kept = [1] * x.ndim if dim is None else [1 if d == axis else s for d, s in enumerate(
             x.shape)]
-        out = out.reshape([rank.size] + kept)
+        out = out.reshape([np.atleast_1d(qs).size] + kept)
     return out if qs.ndim else out[0]
 
 

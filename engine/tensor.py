@@ -57,8 +57,7 @@ from engine.graph import Node
 Operand = Union["Tensor", numbers.Real, np.ndarray, list]
 _IEEE = {"divide": "ignore", "invalid": "ignore", "over": "ignore"}
 _NUMBER_KIND = {bool: 0, int: 1, float: 2}
-# what PyTorch's matmul of operands of these dims is (its grad_fn's name; drawn as @)
-_MATMUL_OPS = {(2, 2): "mm", (2, 1): "mv", (1, 1): "dot", (1, 2): "vm"}
+_MATMUL_OPS = {(2, 2): "mm", (2, 1): "mv", (1, 1): "dot", (1, 2): "vm"}  # PyTorch's, by dims
 _new = object.__new__
 
 
@@ -92,9 +91,8 @@ def _node(data: Any, op: str, rule: Callable | None, *parents: Tensor) -> Tensor
 
 
 def _called(out: Tensor, op: str) -> Tensor:
-    """`out`, the last node of a composite op, with its grad_fn named as PyTorch names that
-    op (a - b is a + (-b) here: AddBackward0, where PyTorch shows SubBackward0). Only the
-    name: the graph, its picture and its rules keep the ops that ran."""
+    """`out`, a composite's last node, its grad_fn named after the composite, as PyTorch's (a - b
+    is a + (-b): SubBackward0); the graph, its picture and its rules keep the ops that ran."""
     if out._rule is not None:
         out._torch_op = op
     return out
@@ -507,15 +505,10 @@ class Tensor(Node):
         """a - alpha * b, as torch.sub."""
         return self - (other if alpha == 1 else other * alpha)
 
-    def mul(self, other: Operand) -> Tensor:
-        return self * other
+    mul, matmul = __mul__, __matmul__  # PyTorch's method names
 
-    def pow(self, exponent: Operand) -> Tensor:
-        """a ** exponent, PyTorch's method name."""
+    def pow(self, exponent: Operand) -> Tensor:  # (PyTorch's keyword is `exponent`)
         return self ** exponent
-
-    def matmul(self, other: Operand) -> Tensor:
-        return self @ other
 
     # --- the rest of the node's life ---
 
@@ -566,6 +559,7 @@ class Tensor(Node):
         seed = self._seed(gradient, create_graph, "backward(gradient=)")
         graph.run_backward([self], [seed], create_graph=create_graph, retain_graph=retain_graph)
 
+
 def _matmul_rule(a: tuple, b: tuple) -> str:
     """What numpy's matmul needs of two shapes, in words, for an error message."""
     if not a or not b:
@@ -585,15 +579,6 @@ def add_methods(cls: type, source: type) -> None:
             setattr(cls, name, member)
 
 
-def _in_place_form(op: Any) -> Any:
-    """`t.op_(...)`: t.op(...) written into t, as PyTorch's in-place methods."""
-    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        return self._in_place(lambda t, _: op(t, *args, **kwargs), None, f"{op.__name__}_")
-    method.__name__ = method.__qualname__ = f"{op.__name__}_"
-    method.__doc__ = f"{op.__name__}, written into this tensor in place."
-    return method
-
-
 class _CallableModule(types.ModuleType):
     """This module, callable as the factory `tensor`: importing engine/tensor.py binds the
     name `engine.tensor` to the module, where PyTorch code expects `tensor(data)` to work."""
@@ -606,8 +591,10 @@ class _CallableModule(types.ModuleType):
 sys.modules[__name__].__class__ = _CallableModule
 
 # The other ops add themselves to Tensor (each module's end says which).
-from engine import (arithmetic, construct, elementwise, functions,  # noqa: E402,F401
-                    gradients, inplace, interop, products, random, reductions, shapes, sorting)
+from engine import (arithmetic, assemble, construct, contractions,  # noqa: E402,F401
+                    elementwise, functions, gamma, gradients, index_writes, inplace, interop,
+                    linalg_functions, order_stats, pointwise, products, random, rearrange,
+                    reductions, shapes, sorting, statistics)
 from engine.allocator import keep_freed_memory  # noqa: E402
 
 keep_freed_memory()

@@ -83,6 +83,31 @@ def _rows_added(w, zeros_like):
     return out
 
 
+def _lib(x):
+    """engine for our Tensors, torch for torch's: rows that call PyTorch's functions by name
+    run on both."""
+    return engine if isinstance(x, Tensor) else _torch()
+
+
+def _of(x, array):
+    """An int or bool array as a tensor of x's library (the index arguments of the rows)."""
+    return Tensor(np.asarray(array)) if isinstance(x, Tensor) else _torch().as_tensor(
+        np.asarray(array))
+
+
+def _written(x, method, *args, **kwargs):
+    """x * 1 (a graph node) changed by its in-place `method` (scatter_, index_put_, ...)."""
+    out = x * 1
+    getattr(out, method)(*args, **kwargs)
+    return out
+
+
+def _vander_twin(x):
+    """torch.vander(x)'s columns x**2, x, 1, made without it: its backward fails a version
+    check in torch 2.13."""
+    return _torch().stack([x * x, x, x ** 0], 1)
+
+
 # name, function of Tensors, the same on torch tensors (None: the same code runs on both),
 # how to draw each input, the input shapes to check it at
 TENSOR_OPS = [
@@ -282,6 +307,27 @@ TENSOR_OPS = [
     ("erfinv_function", lambda a: engine.erfinv(a * 1.1), lambda a: _torch().erfinv(a * 1.1),
      [unit], [(2, 3)]),  # out to |a| 0.99, beyond the central range
     ("logcumsumexp", lambda a: a.logcumsumexp(-1), None, [real], SHAPES),
+    # -- the gamma function (engine/gamma.py), 0.1 and more from its poles. PyTorch's trigamma
+    # stops its asymptotic series at x**-7 after six steps up, 5e-10 off at 1: where a row
+    # meets it (digamma's gradient, lgamma's second), x is at least 8 or at most -7, 1e-11
+    # off, and polygamma_1's values, checked to 1e-12, at 20 +- 2 --
+    ("lgamma", lambda a: (a + 10).lgamma(), None, [real], SHAPES),
+    ("lgamma_negative", lambda a: engine.lgamma(a * 0.2 - 7.5),
+     lambda a: _torch().lgamma(a * 0.2 - 7.5), [real], [(2, 3)]),
+    ("digamma", lambda a: (a + 10).digamma(), None, [real], SHAPES),
+    ("digamma_negative", lambda a: engine.digamma(a * 0.2 - 7.5),
+     lambda a: _torch().digamma(a * 0.2 - 7.5), [real], [(2, 3)]),
+    ("polygamma_1", lambda a: engine.polygamma(1, a + 20), lambda a: _torch().polygamma(1, a + 20),
+     [real], SHAPES),
+    ("polygamma_1_negative", lambda a: (a * 0.2 - 7.5).polygamma(1), None, [real], [(2, 3)]),
+    ("polygamma_2", lambda a: engine.polygamma(2, a + 2.5),
+     lambda a: _torch().polygamma(2, a + 2.5), [real], SHAPES),
+    ("polygamma_2_negative", lambda a: (a * 0.2 - 2.5).polygamma(2), None, [real], [(2, 3)]),
+    ("polygamma_3", lambda a: a.polygamma(3), None, [positive], [(2, 3)]),
+    ("polygamma_3_negative", lambda a: engine.polygamma(3, a * 0.2 - 0.5),
+     lambda a: _torch().polygamma(3, a * 0.2 - 0.5), [real], [(2, 3)]),
+    ("special_multigammaln", lambda a: engine.special.multigammaln(a + 10, 3),
+     lambda a: _torch().special.multigammaln(a + 10, 3), [real], SHAPES),
     ("logcumsumexp_function", lambda a: engine.logcumsumexp(a * 30, 0),  # e**90: no overflow
      lambda a: _torch().logcumsumexp(a * 30, 0), [real], [(3,), (4, 2)]),
     ("mse_loss", lambda a, b: F.mse_loss(a, b), lambda a, b: _tf("mse_loss")(a, b),
@@ -456,6 +502,142 @@ TENSOR_OPS = [
      lambda x: _tf("pad")(x, (1, 2, 2, 0), mode="circular"), [real], [(1, 2, 3, 4)]),
     ("rmatmul_array", lambda b: np.arange(6, dtype=np.float32).reshape(2, 3) @ b,
      lambda b: b.new_tensor(np.arange(6.0).reshape(2, 3)) @ b, [real], [(3,), (3, 4)]),
+    # -- indexed writes (engine/index_writes.py): index_put and indexing underneath --
+    ("scatter", lambda a, s: a.scatter(0, _of(a, [[0, 1, 2, 0], [2, 0, 0, 1]]), s), None,
+     [real, real], [((3, 4), (2, 4))]),
+    ("scatter_value", lambda a: _lib(a).scatter(a, 1, _of(a, [[2], [0], [1]]), value=-1.5),
+     None, [real], [(3, 4)]),
+    ("scatter_add", lambda a, s: a.scatter_add(1, _of(a, [[0, 0, 3], [2, 2, 2]]), s), None,
+     [real, real], [((2, 4), (2, 3))]),
+    *[(f"scatter_reduce_{r}" + ("" if i else "_without_self"),
+       lambda a, s, r=r, i=i: a.scatter_reduce(0, _of(a, [[0, 2, 2, 1], [2, 2, 0, 1],
+                                                          [0, 2, 0, 1]]), s, r, include_self=i),
+       None, [real, real], [((3, 4), (3, 4))])
+      for r in ("sum", "prod", "mean", "amax", "amin") for i in (True, False)],
+    ("index_add", lambda a, s: a.index_add(1, _of(a, [0, 3, 0]), s, alpha=-2.0), None,
+     [real, real], [((2, 4), (2, 3))]),
+    ("index_copy", lambda a, s: _lib(a).index_copy(a, 0, _of(a, [2, 0]), s), None,
+     [real, real], [((3, 4), (2, 4))]),
+    ("index_fill", lambda a: a.index_fill(1, _of(a, [0, 3, 0]), -1.0), None, [real], [(2, 4)]),
+    ("index_fill_tensor", lambda a, v: a.index_fill(1, _of(a, [0, 3, 0]), v), None,
+     [real, real], [((2, 4), ())]),
+    ("index_put_accumulate", lambda a, v: a.index_put((_of(a, [0, 0, 2]), _of(a, [1, 1, 3])), v,
+                                                      accumulate=True), None,
+     [real, real], [((3, 4), (3,))]),
+    ("index_put_rows", lambda a, v: _lib(a).index_put(a, (_of(a, [2, 0]),), v), None,
+     [real, real], [((3, 4), (4,))]),
+    ("masked_scatter", lambda a, s: a.masked_scatter(_of(a, [[True, False, True, False]]), s),
+     None, [real, real], [((3, 4), (7,))]),
+    ("put", lambda a, s: a.put(_of(a, [0, -1, 5]), s), None, [real, real], [((3, 4), (3,))]),
+    ("put_accumulate", lambda a, s: _lib(a).put(a, _of(a, [0, 0, 5]), s, accumulate=True),
+     None, [real, real], [((3, 4), (3,))]),
+    ("select_scatter", lambda a, s: a.select_scatter(s, 1, -1), None, [real, real],
+     [((3, 4), (3,))]),
+    ("slice_scatter", lambda a, s: _lib(a).slice_scatter(a, s, 1, 1, None, 2), None,
+     [real, real], [((3, 4), (3, 2))]),
+    ("diagonal_scatter", lambda a, s: a.diagonal_scatter(s), None, [real, real],
+     [((3, 4), (3,))]),
+    ("diagonal_scatter_dims", lambda a, s: _lib(a).diagonal_scatter(a, s, 1, 2, 0), None,
+     [real, real], [((3, 2, 4), (2, 2))]),
+    ("take", lambda a: a.take(_of(a, [[0, 11], [-1, 0]])), None, [real], [(3, 4)]),
+    ("take_along_dim", lambda a: _lib(a).take_along_dim(a, _of(a, [[0], [2], [1]]), 1), None,
+     [real], [(3, 4)]),
+    ("take_along_dim_flat", lambda a: a.take_along_dim(_of(a, [5, 0, 5])), None, [real],
+     [(3, 4)]),
+    ("scatter_in_place", lambda a, s: _written(a, "scatter_", 0, _of(a, [[0, 1, 2, 0]]), s),
+     None, [real, real], [((3, 4), (1, 4))]),
+    ("index_add_in_place", lambda a: _written(a, "index_add_", 0, _of(a, [2, 0]), a[:2] * 3),
+     None, [real], [(3, 2)]),
+    ("index_put_in_place", lambda a, v: _written(a, "index_put_", (_of(a, [1, 1]),), v,
+                                                 accumulate=True), None, [real, real],
+     [((3, 2), (2, 2))]),
+    # -- more entry-by-entry math (engine/pointwise.py) --
+    ("logaddexp", lambda a, b: a.logaddexp(b), None, [real, real], PAIRS),
+    ("logaddexp2", lambda a, b: _lib(a).logaddexp2(a * 3, b), None, [real, real],
+     [((2, 3), (3,))]),
+    ("hypot", lambda a, b: a.hypot(b), None, [real, real], PAIRS),
+    ("hypot_in_place", lambda a, b: _written(a, "hypot_", b), None, [real, real],
+     [((2, 3), (3,))]),
+    ("fmax", lambda a, b: a.fmax(b), None, [real, real], PAIRS),
+    ("fmin", lambda a, b: _lib(a).fmin(a, b), None, [real, real], [((2, 3), (3,)), ((3,), ())]),
+    ("nextafter", lambda a, b: a.nextafter(b), None, [real, real], [((2, 3), (3,))]),
+    ("float_power", lambda a, b: a.float_power(b).to(a.dtype), None, [positive, real],
+     [((2, 3), (3,))]),
+    ("float_power_number", lambda a: _lib(a).float_power(a, 3).to(a.dtype), None, [real],
+     SHAPES),
+    ("ldexp", lambda a, b: a.ldexp(b), None, [real, real], [((2, 3), (3,)), ((), (2,))]),
+    ("frexp_mantissa", lambda a: _lib(a).frexp(a * 3).mantissa, None, [real], SHAPES),
+    ("deg2rad_rad2deg", lambda a: a.deg2rad() + _lib(a).rad2deg(a), None, [real], SHAPES),
+    ("sgn_fix_positive", lambda a: a.sgn() * a + _lib(a).fix(a * 3) + a.positive(), None,
+     [real], [(2, 3)]),
+    # -- rearranging and splitting (engine/rearrange.py) --
+    ("ravel_swapaxes", lambda a: _lib(a).swapaxes(a, 0, -1).ravel(), None, [real],
+     [(2, 3), (2, 1, 3)]),
+    ("unflatten", lambda a: a.unflatten(-1, (2, -1)), None, [real], [(4,), (3, 4)]),
+    ("fliplr_flipud", lambda a: a.fliplr() * 2 + _lib(a).flipud(a), None, [real],
+     [(2, 2), (3, 3, 2)]),
+    *[(f"rot90_{k}", lambda a, k=k: a.rot90(k, [0, -1]), None, [real], [(2, 3), (2, 4, 3)])
+      for k in (1, 2, 3)],
+    ("narrow_copy", lambda a: a.narrow_copy(-1, 1, 2), None, [real], [(3,), (2, 4)]),
+    ("tensor_split", lambda a: _lib(a).cat([p * (k + 1) for k, p in enumerate(
+        a.tensor_split([1, 3], dim=-1))], -1), None, [real], [(5,), (2, 5)]),
+    ("tensor_split_sections", lambda a: _lib(a).cat([p * (k + 1) for k, p in enumerate(
+        _lib(a).tensor_split(a, 3))]), None, [real], [(5,), (4, 2)]),
+    ("hsplit_vsplit_dsplit", lambda a: a.hsplit(2)[1].sum() * 2 + a.vsplit([1])[1].sum()
+     + _lib(a).dsplit(a, [1])[0] * 3, None, [real], [(2, 4, 2)]),
+    # -- tensors assembled from entries (engine/assemble.py) --
+    ("diag_embed", lambda a: a.diag_embed(1), None, [real], [(3,), (2, 3)]),
+    ("diag_embed_dims", lambda a: _lib(a).diag_embed(a, -1, 0, 2), None, [real], [(2, 3)]),
+    ("diagflat", lambda a: a.diagflat(-1), None, [real], [(3,), (2, 2)]),
+    ("block_diag", lambda a, b, c: _lib(a).block_diag(a, b, c), None, [real, real, real],
+     [((), (3,), (2, 3))]),
+    ("cartesian_prod", lambda a, b: _lib(a).cartesian_prod(a, b, a), None, [real, real],
+     [((3,), (2,))]),
+    ("combinations", lambda a: _lib(a).combinations(a, 3), None, [real], [(4,)]),
+    ("combinations_with_replacement", lambda a: _lib(a).combinations(a, with_replacement=True),
+     None, [real], [(3,)]),
+    ("vander", lambda a: engine.vander(a), _vander_twin, [real], [(3,)]),
+    ("vander_increasing", lambda a: engine.vander(a, 5, increasing=True),
+     lambda a: _torch().stack([a ** 0, a, a * a, a * a * a, a * a * a * a], 1), [real], [(3,)]),
+    # -- order statistics (engine/order_stats.py) --
+    ("msort", lambda a: a.msort(), None, [real], [(3,), (3, 2)]),
+    ("aminmax", lambda a: _lib(a).stack(list(_lib(a).aminmax(a))), None, [real], SHAPES),
+    ("aminmax_dim", lambda a: _lib(a).stack(list(a.aminmax(dim=-1, keepdim=True))), None,
+     [real], [(3,), (2, 3)]),
+    ("cummax", lambda a: a.cummax(-1).values, None, [real], [(3,), (2, 4)]),
+    ("cummin", lambda a: _lib(a).cummin(a, 0)[0], None, [real], [(4,), (4, 2)]),
+    ("kthvalue", lambda a: a.kthvalue(2, 0, keepdim=True).values, None, [real], [(3,), (3, 2)]),
+    ("nanmedian", lambda a: a.nanmedian(), None, [real], SHAPES),
+    ("nanmedian_dim", lambda a: _lib(a).nanmedian(a, 1).values, None, [real], [(2, 4), (3, 3)]),
+    ("nanquantile", lambda a: a.nanquantile(0.3, dim=-1), None, [real], [(5,), (2, 5)]),
+    # -- sums and statistics (engine/statistics.py) --
+    ("nansum", lambda a: a.nansum(), None, [real], SHAPES),
+    ("nansum_dim", lambda a: _lib(a).nansum(a, 1, keepdim=True), None, [real], [(2, 3)]),
+    ("nanmean", lambda a: a.nanmean(-1), None, [real], [(3,), (2, 3)]),
+    ("cov", lambda a: a.cov(), None, [real], [(5,), (3, 5)]),
+    ("cov_weights", lambda a, w: _lib(a).cov(a, correction=0, fweights=_of(a, [1, 2, 1, 0, 3]),
+                                             aweights=w), None, [real, positive],
+     [((3, 5), (5,))]),
+    ("corrcoef", lambda a: a.corrcoef(), None, [real], [(3, 5)]),
+    ("trapezoid", lambda y: _lib(y).trapezoid(y), None, [real], [(4,), (3, 4)]),
+    ("trapezoid_x_dim", lambda y, x: _lib(y).trapezoid(y, x, dim=0), None, [real, real],
+     [((4, 3), (4,)), ((4, 3), (4, 3))]),
+    ("trapz_dx", lambda y: _lib(y).trapz(y, dx=0.5), None, [real], [(3, 4)]),
+    ("cumulative_trapezoid", lambda y, x: _lib(y).cumulative_trapezoid(y, x), None,
+     [real, real], [((3, 4), (4,))]),
+    ("cumulative_trapezoid_dx", lambda y: _lib(y).cumulative_trapezoid(y, dx=2.0, dim=0), None,
+     [real], [(3, 4)]),
+    # -- products and distances (engine/contractions.py) --
+    ("tensordot", lambda a, b: _lib(a).tensordot(a, b), None, [real, real], [((2, 3, 4), (3, 4))]),
+    ("tensordot_dims", lambda a, b: _lib(a).tensordot(a, b, ([2, 0], [1, 0])), None,
+     [real, real], [((2, 3, 4), (2, 4))]),
+    ("inner", lambda a, b: a.inner(b), None, [real, real], [((2, 3), (4, 3)), ((), (2,))]),
+    *[(f"cdist_p{p}", lambda a, b, p=p: engine.cdist(a, b, p),  # (torch's cdist has no second
+       lambda a, b, p=p: _torch().linalg.vector_norm(  # derivative: its norm of differences)
+           a.unsqueeze(-2) - b.unsqueeze(-3), p, -1), [real, real],
+       [((3, 2), (4, 2)), ((2, 1, 3, 2), (3, 4, 2))]) for p in (2.0, 1.0, 0.5, 3.0, math.inf)],
+    ("cdist_matrix_product", lambda a, b: _lib(a).cdist(a, b), None, [real, real],
+     [((27, 2), (3, 2))]),
 ]
 
 
@@ -522,10 +704,128 @@ KINKS += [  # the math functions' conventions (engine/elementwise.py, arithmetic
      [[0.0, 5.333333333333333, 5.333333333333333, 0.0]]),
     ("erfinv_domain_ends", lambda a: a.erfinv(), [[-1.0, 2.0, 0.0]],  # (+1: test_special.py)
      [-math.inf, math.nan, 0.0], [[math.inf, math.nan, 0.8862269254527579]]),
+    # the gamma function's poles and infinities (PyTorch's trigamma at the negative integers,
+    # finite, 1e32 or so from sin(pi x)'s rounding, where ours is inf, is left to
+    # tests/test_gamma_function.py; digamma's -inf at 0 and inf at -0 are in two rows, as
+    # the sum of both would warn of inf - inf)
+    ("lgamma_poles", lambda a: a.lgamma(), [[0.0, -0.0, -1.0, math.inf, -math.inf, math.nan]],
+     [math.inf, math.inf, math.inf, math.inf, math.inf, math.nan],
+     [[-math.inf, math.inf, math.nan, math.inf, math.nan, math.nan]]),
+    ("digamma_at_0", lambda a: a.digamma(), [[0.0, -math.inf, math.nan]],
+     [-math.inf, math.nan, math.nan], [[math.inf, math.nan, math.nan]]),
+    ("digamma_at_-0", lambda a: a.digamma(), [[-0.0, math.inf]], [math.inf, math.inf],
+     [[math.inf, 0.0]]),
+    ("polygamma_1_poles", lambda a: a.polygamma(1), [[0.0, -0.0, math.inf, -math.inf, math.nan]],
+     [math.inf, math.inf, 0.0, math.nan, math.nan], [[-math.inf, -math.inf, math.nan, -math.inf,
+                                                      math.nan]]),
+    ("polygamma_2_poles", lambda a: a.polygamma(2),
+     [[0.0, -0.0, -1.0, math.inf, -math.inf, math.nan]],
+     [-math.inf, -math.inf, -math.inf, math.nan, -math.inf, math.nan],
+     [[math.inf, math.inf, math.inf, math.nan, math.inf, math.nan]]),
     ("nan_to_num", lambda a: a.nan_to_num(), [[1.0, math.nan, math.inf]],
      [1.0, 0.0, 1.7976931348623157e+308], [[1.0, 0.0, 0.0]]),
     ("remainder_by_zero", lambda a, b: a.remainder(b), [[1.0, -1.0, 0.5], [0.0, 0.5, 0.5]],
      [math.nan, -0.0, 0.0], [[1.0, 1.0, 1.0], [-math.inf, 2.0, -1.0]]),
+]
+
+KINKS += [  # indexed writes and the more recent math (engine/index_writes.py, pointwise.py,
+    # order_stats.py, statistics.py, contractions.py)
+    ("scatter_repeated_index", lambda a, s: a.scatter(0, _of(a, [0, 0]), s),  # the last write
+     [[1.0, 2.0, 3.0], [5.0, 6.0]], [6.0, 2.0, 3.0], [[0.0, 1.0, 1.0], [1.0, 1.0]]),  # stays
+    ("scatter_reduce_amax_ties_without_self",  # a's own 5 counts among the ties, gets nothing
+     lambda a, s: a.scatter_reduce(0, _of(a, [0, 0, 1, 0]), s, "amax", include_self=False),
+     [[5.0, 1.0, 2.0], [5.0, 3.0, 1.0, 5.0]],
+     [5.0, 1.0, 2.0], [[0.0, 0.0, 1.0], [1 / 3, 0.0, 0.5, 1 / 3]]),
+    ("scatter_reduce_amax_ties",
+     lambda a, s: a.scatter_reduce(0, _of(a, [0, 0, 1, 0]), s, "amax"),
+     [[5.0, 1.0, 2.0], [5.0, 3.0, 1.0, 5.0]],
+     [5.0, 1.0, 2.0], [[1 / 3, 0.5, 1.0], [1 / 3, 0.0, 0.5, 1 / 3]]),
+    ("scatter_reduce_amax_of_-inf",
+     lambda a, s: a.scatter_reduce(0, _of(a, [0, 0, 1]), s, "amax", include_self=False),
+     [[-math.inf, 1.0, 2.0], [-math.inf, -math.inf, 1.0]],
+     [-math.inf, 1.0, 2.0], [[0.0, 0.0, 1.0], [1 / 3, 1 / 3, 0.5]]),
+    ("scatter_reduce_amin_nan", lambda a, s: a.scatter_reduce(0, _of(a, [0, 0, 1, 2]), s, "amin"),
+     [[1.0, 1.0, math.nan], [math.nan, 3.0, 1.0, 0.0]],
+     [math.nan, 1.0, math.nan], [[math.nan, 0.5, math.nan], [math.nan, math.nan, 0.5, math.nan]]),
+    ("scatter_reduce_prod_zeros",  # one zero: the others' product; two: 0
+     lambda a, s: a.scatter_reduce(0, _of(a, [0, 0, 1, 2, 2]), s, "prod"),
+     [[2.0, 0.0, 3.0], [0.0, 3.0, 4.0, 0.0, 0.0]],
+     [0.0, 0.0, 0.0], [[0.0, 4.0, 0.0], [6.0, 0.0, 0.0, 0.0, 0.0]]),
+    ("scatter_reduce_mean_without_self",
+     lambda a, s: a.scatter_reduce(0, _of(a, [0, 0, 2]), s, "mean", include_self=False),
+     [[1.0, 2.0, 3.0], [4.0, 8.0, 5.0]], [6.0, 2.0, 5.0], [[0.0, 1.0, 0.0], [0.5, 0.5, 1.0]]),
+    ("index_fill_repeated_index", lambda a, v: a.index_fill(0, _of(a, [0, 2, 0]), v),
+     [[1.0, 2.0, 3.0], 7.0], [7.0, 2.0, 7.0], [[0.0, 1.0, 0.0], 2.0]),  # each slice once
+    ("take_repeated", lambda a: a.take(_of(a, [1, 1, -1])), [[1.0, 2.0, 3.0]],
+     [2.0, 2.0, 3.0], [[0.0, 2.0, 1.0]]),
+    ("fmax_nan_and_ties", lambda a, b: a.fmax(b),  # a tie, and two nans: a gets g
+     [[1.0, math.nan, 2.0, math.nan, 1.0], [1.0, 0.0, math.nan, math.nan, 3.0]],
+     [1.0, 0.0, 2.0, math.nan, 3.0], [[1.0, 0.0, 1.0, 1.0, 0.0], [0.0, 1.0, 0.0, 0.0, 1.0]]),
+    ("fmin_nan_and_ties", lambda a, b: a.fmin(b),
+     [[1.0, math.nan, 2.0, math.nan, 1.0], [1.0, 0.0, math.nan, math.nan, 3.0]],
+     [1.0, 0.0, 2.0, math.nan, 1.0], [[1.0, 0.0, 1.0, 1.0, 1.0], [0.0, 1.0, 0.0, 0.0, 0.0]]),
+    ("logaddexp_of_-inf", lambda a, b: a.logaddexp(b),  # (one sign of inf a row, so that
+     [[0.0, -math.inf, -math.inf], [0.0, -math.inf, 2.0]],  # their sum is no nan)
+     [0.6931471805599453, -math.inf, 2.0], [[0.5, math.nan, 0.0], [0.5, math.nan, 1.0]]),
+    ("logaddexp_of_inf", lambda a, b: a.logaddexp(b),
+     [[math.inf, math.inf], [math.inf, -math.inf]],
+     [math.inf, math.inf], [[math.nan, 1.0], [math.nan, 0.0]]),
+    ("logaddexp2_of_infinities", lambda a, b: a.logaddexp2(b),
+     [[1.0, -math.inf, -math.inf], [1.0, -math.inf, 3.0]],
+     [2.0, -math.inf, 3.0], [[0.5, math.nan, 0.0], [0.5, math.nan, 1.0]]),
+    ("logaddexp2_of_inf", lambda a, b: a.logaddexp2(b), [[math.inf], [math.inf]],
+     [math.inf], [[math.nan], [math.nan]]),
+    ("hypot_at_zero", lambda a, b: a.hypot(b), [[0.0, 3.0, -3.0], [0.0, 4.0, 0.0]],  # 0 / 0
+     [0.0, 5.0, 3.0], [[math.nan, 0.6, -1.0], [math.nan, 0.8, 0.0]]),
+    ("nextafter_equal_and_nan", lambda a, b: a.nextafter(b),  # nothing where a == b
+     [[math.nan, 1.0, 1.0, 2.0], [1.0, math.nan, 1.0, 3.0]],
+     [math.nan, math.nan, 1.0, 2.0000000000000004], [[1.0, 1.0, 0.0, 1.0], [0.0, 0.0, 0.0, 0.0]]),
+    ("float_power_edges", lambda a, b: a.float_power(b),
+     [[0.0, 0.0, -2.0, 4.0], [0.5, 0.0, 2.0, -0.5]], [0.0, 1.0, 4.0, 0.5],
+     [[math.inf, 0.0, -4.0, -0.0625], [0.0, 0.0, math.nan, 0.6931471805599453]]),
+    ("ldexp_of_zero", lambda a, b: a.ldexp(b), [[0.0, 3.0], [1.5, -1.0]],
+     [0.0, 1.5], [[2.8284271247461903, 0.5], [0.0, 1.0397207708399179]]),
+    ("frexp_subnormal", lambda a: _lib(a).frexp(a).mantissa,  # g / 2**-1073 is inf
+     [[5e-324, 1.0, 0.0, -0.75]], [0.5, 0.5, 0.0, -0.75], [[math.inf, 0.5, 1.0, 1.0]]),
+    ("cummax_ties_and_nan", lambda a: a.cummax(0).values,  # the latest tie, then latest nan
+     [[1.0, 3.0, 3.0, 2.0, math.nan, 5.0, math.nan]],
+     [1.0, 3.0, 3.0, 3.0, math.nan, math.nan, math.nan], [[1.0, 1.0, 2.0, 0.0, 2.0, 0.0, 1.0]]),
+    ("cummin_ties_and_nan", lambda a: a.cummin(0).values,
+     [[3.0, 1.0, 1.0, 2.0, math.nan, 0.0, math.nan]],
+     [3.0, 1.0, 1.0, 1.0, math.nan, math.nan, math.nan], [[1.0, 1.0, 2.0, 0.0, 2.0, 0.0, 1.0]]),
+    ("aminmax_ties", lambda a: _lib(a).stack(list(a.aminmax(dim=1))),  # shared evenly
+     [[[1.0, 3.0, 3.0], [1.0, 1.0, 0.0]]], [[1.0, 0.0], [3.0, 1.0]],
+     [[[1.0, 0.5, 0.5], [0.5, 0.5, 1.0]]]),
+    ("kthvalue_ties", lambda a: a.kthvalue(2).values, [[3.0, 1.0, 3.0, 1.0, 2.0]],  # the 2nd 1
+     1.0, [[0.0, 0.0, 0.0, 1.0, 0.0]]),
+    ("nansum_nanmean", lambda a: _lib(a).stack([a.nansum(), a.nanmean()]),  # nothing to nan
+     [[1.0, math.nan, 3.0]], [4.0, 2.0], [[1.5, 0.0, 1.5]]),
+    ("nanmedian_dim", lambda a: a.nanmedian(1).values,  # the lower middle of the numbers
+     [[[4.0, math.nan, 1.0, 3.0, 2.0], [math.nan, 2.0, math.nan, 2.0, 1.0]]],
+     [2.0, 2.0], [[[0.0, 0.0, 0.0, 0.0, 1.0], [0.0, 1.0, 0.0, 0.0, 0.0]]]),
+    ("nanquantile", lambda a: a.nanquantile(0.4, dim=1),
+     [[[4.0, math.nan, 1.0, 3.0, 2.0], [math.nan, 2.0, math.nan, math.nan, math.nan]]],
+     [2.2, 2.0], [[[0.0, 0.0, 0.0, 0.20000000000000018, 0.7999999999999998],
+                   [0.0, 1.0, 0.0, 0.0, 0.0]]]),
+    ("corrcoef_of_a_constant_row", lambda a: a.corrcoef(),  # 0 / 0
+     [[[1.0, 1.0, 1.0], [1.0, 2.0, 4.0]]], [[math.nan, math.nan], [math.nan, 1.0]],
+     [[[math.nan, math.nan, math.nan], [math.nan, math.nan, math.nan]]]),
+    ("cdist_zero_distance", lambda a, b: _lib(a).cdist(a, b),  # 0 there
+     [[[0.0, 0.0], [3.0, 4.0]], [[0.0, 0.0], [3.0, 4.0]]],
+     [[0.0, 5.0], [5.0, 0.0]], [[[-0.6, -0.8], [0.6, 0.8]], [[-0.6, -0.8], [0.6, 0.8]]]),
+    ("cdist_matrix_product_zero_distance",
+     lambda a, b: _lib(a).cdist(a, b, compute_mode="use_mm_for_euclid_dist"),
+     [[[0.0, 0.0], [3.0, 4.0]], [[0.0, 0.0], [3.0, 4.0]]], [[0.0, 5.0], [5.0, 0.0]],
+     [[[-0.6000000000000001, -0.8], [0.6000000000000001, 0.8]],
+      [[-0.6000000000000001, -0.8], [0.6000000000000001, 0.8]]]),
+    ("cdist_p1_zero_distance", lambda a, b: _lib(a).cdist(a, b, 1.0),
+     [[[0.0, 0.0], [3.0, 4.0]], [[0.0, 0.0], [3.0, 4.0]]],
+     [[0.0, 7.0], [7.0, 0.0]], [[[-1.0, -1.0], [1.0, 1.0]], [[-1.0, -1.0], [1.0, 1.0]]]),
+    ("cdist_p_half_equal_coordinate", lambda a, b: _lib(a).cdist(a, b, 0.5),  # 0 along it
+     [[[4.0, 0.0, 1.0]], [[0.0, 0.0, 0.0]]], [[9.0]], [[[1.5, 0.0, 3.0]], [[-1.5, 0.0, -3.0]]]),
+    ("cdist_p_inf_ties", lambda a, b: _lib(a).cdist(a, b, math.inf),  # all of g to each tie
+     [[[2.0, -2.0, 1.0], [0.0, 0.0, 0.0]], [[0.0, 0.0, 0.0]]],
+     [[2.0], [0.0]], [[[1.0, -1.0, 0.0], [0.0, 0.0, 0.0]], [[-1.0, 1.0, 0.0]]]),
 ]
 
 

@@ -28,6 +28,12 @@ CALLS = {
     "log_softmax": (lambda torch, x: torch.special.log_softmax(x, 0), [[-1.5, 0.2, 3.0]]),
     "ndtr": (lambda torch, x: torch.special.ndtr(x), [[-40.0, 0.0, 1.0]]),
     "ndtri": (lambda torch, x: torch.special.ndtri(x), [[0.01, 0.5, 0.975]]),
+    "gammaln": (lambda torch, x: torch.special.gammaln(x), [[-2.3, 0.3, 7.0]]),
+    # (digamma's gradient at 15 and more from 0: PyTorch's trigamma is 5e-10 off at 1)
+    "digamma": (lambda torch, x: torch.special.digamma(x), [[-15.3, 20.0, 35.5]]),
+    "psi": (lambda torch, x: torch.special.psi(x), [[-15.3, 20.0, 35.5]]),
+    "polygamma": (lambda torch, x: torch.special.polygamma(2, x), [[-1.5, 0.4, 3.0]]),
+    "multigammaln": (lambda torch, x: torch.special.multigammaln(x, 3), [[1.6, 2.5, 17.0]]),
 }
 
 
@@ -59,5 +65,33 @@ def test_each_function_gives_pytorchs_values_and_gradients(torch, name):
 
 
 def test_a_function_torch_special_has_but_we_lack_raises_attribute_error():
-    with pytest.raises(AttributeError, match="gammaln"):
-        engine.special.gammaln(Tensor([1.0]))
+    with pytest.raises(AttributeError, match="bessel_j0"):
+        engine.special.bessel_j0(Tensor([1.0]))
+
+
+@pytest.mark.parametrize("p", [1, 2, 4])
+def test_multigammaln_is_its_sum_of_lgammas_and_keeps_float32(p):
+    a = Tensor([[1.6, 2.5], [3.0, 17.25]])
+    got = engine.special.multigammaln(a, p)
+    assert got.dtype == engine.float32 and got.shape == (2, 2)
+    x = a.numpy().astype(np.float64)
+    want = sum(engine.lgamma(Tensor(x - j / 2)).numpy() for j in range(p))
+    np.testing.assert_allclose(got.numpy(), want + p * (p - 1) / 4 * np.log(np.pi), rtol=1e-6)
+
+
+def test_multigammaln_takes_any_a_as_pytorch_does(torch):
+    """PyTorch 2.13 no longer checks that a > (p - 1) / 2: below, inf at a pole, else the sum."""
+    a = [-0.3, 0.2, 0.5, 1.0, -1.0]
+    got = engine.special.multigammaln(Tensor(a, dtype=np.float64), 3)
+    want = torch.special.multigammaln(torch.tensor(a, dtype=torch.float64), 3)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-13)
+    assert np.isinf(got.numpy()[2:]).all()
+
+
+def test_multigammaln_refuses_p_below_1_and_bool_tensors():
+    with pytest.raises(ValueError, match="p has to be greater than or equal to 1"):
+        engine.special.multigammaln(Tensor([2.0]), 0)
+    with pytest.raises(TypeError, match="boolean"):
+        engine.special.multigammaln(Tensor([True]), 2)
+    with pytest.raises(TypeError):
+        engine.special.multigammaln(Tensor([2.0]), 1.5)

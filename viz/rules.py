@@ -11,7 +11,8 @@ engine's numbers that way.
 
 The grammar is the engine's notation: + - * / @ ** (or ^), `b^T` for a transpose (and
 the × − ² ᵀ that `write` puts), juxtaposition for a product (`2 sqrt(a)`), |a|, calls of
-a few functions (exp ln log tanh sqrt sign sigmoid softmax sum), `e`, and `X where C`
+a few functions (exp ln log tanh sqrt sign sigmoid softmax sum digamma, and
+polygamma(n, a) of two arguments), `e`, and `X where C`
 for X where the condition C holds, 0 elsewhere. A condition is a comparison (chains like
 `min <= x <= max` too), a bool mask the rule holds (`where cond`), `not` one, or several
 joined by `and` / `or`; `X where C, Y where D` is X where C holds, else Y where D holds.
@@ -36,6 +37,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from engine import gamma_function
+
 # `da = ...`, `dmin = ...`, `d input = ...`: a clause starts where a d names an operand
 CLAUSE = re.compile(r"(?<![\w.'])d ?([A-Za-z_]\w*) ?=(?!=) ?")
 TOKEN = re.compile(r"\s*(\^T|ᵀ|²|\*\*|<=|>=|==|!=|≤|≥|\d+(?:\.\d+)?(?:[eE][+\-−]?\d+)?|[A-Za-z_]\w*"
@@ -54,6 +57,8 @@ FUNCTIONS: dict[str, Callable] = {
     "sin": np.sin, "cos": np.cos, "sinh": np.sinh, "cosh": np.cosh,
     "sign": np.sign, "abs": np.abs, "floor": np.floor, "trunc": np.trunc, "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
     "softmax": _softmax, "sum": lambda x, axis: np.sum(x, axis=axis, keepdims=True),
+    "digamma": gamma_function.digamma,
+    "polygamma": lambda n, x: gamma_function.polygamma(int(n), x),
 }
 ALONG_AXIS = {"softmax", "sum"}  # along the rule's `axis` or `dim` (all dims for neither)
 BINARY = {"+": np.add, "−": np.subtract, "×": np.multiply, "/": np.divide, "@": np.matmul,
@@ -91,7 +96,7 @@ def evaluate(e: tuple, env: dict[str, Any]) -> Any:
     if kind == "call":
         if e[1] in ALONG_AXIS:
             return FUNCTIONS[e[1]](evaluate(e[2], env), env.get("axis", env.get("dim")))
-        return FUNCTIONS[e[1]](evaluate(e[2], env))
+        return FUNCTIONS[e[1]](*(evaluate(argument, env) for argument in e[2:]))
     if kind == "T":
         return np.swapaxes(evaluate(e[1], env), -1, -2)
     if kind == "abs":
@@ -151,7 +156,7 @@ def write(e: tuple, name: Callable[[str], str]) -> str:
     if kind == "sym":
         return name(e[1])
     if kind == "call":
-        return f"{e[1]}({write(e[2], name)})"
+        return f"{e[1]}({', '.join(write(argument, name) for argument in e[2:])})"
     if kind == "abs":
         return f"|{write(e[1], name)}|"
     if kind == "where":
@@ -306,9 +311,12 @@ class _Parser:
             return ("abs", e)
         if token in FUNCTIONS and self.peek() == "(":
             self.take()
-            e = self.sum()
+            arguments = [self.sum()]
+            while self.peek() == ",":
+                self.take()
+                arguments.append(self.sum())
             self.take(")")
-            return ("call", token, e)
+            return ("call", token, *arguments)
         if (token[0].isalpha() or token[0] == "_") and self.known(token):
             return ("sym", token)
         raise NotAFormula(f"{token!r} is not part of a formula")
