@@ -1,5 +1,6 @@
 """Neural-net building blocks on the engine, as torch.nn: Module and Parameter, layers,
-containers, normalisation, convolutions and pools, recurrent layers (RNN, LSTM, GRU and
+containers, normalisation, convolutions (transposed too) and pools, padding, upsampling and
+pixel shuffle, fold and unfold, recurrent layers (RNN, LSTM, GRU and
 their cells), attention and the Transformer layers, `functional` (`import nn.functional as
 F`), `init`, `utils` (gradient clipping); plus the scalar MLPs of micrograd (`nn.scalar`)
 and the optimizers (`nn.optim`, as torch.optim).
@@ -16,7 +17,29 @@ from nn.layers import (GELU, AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, Cross
                        Dropout, Embedding, Flatten, Identity, Linear, LogSoftmax, MaxPool2d,
                        MSELoss, NLLLoss, ReLU, Sigmoid, Softmax, Tanh, Unflatten, manual_seed)
 from nn.loss import BCELoss, BCEWithLogitsLoss, HuberLoss, KLDivLoss, L1Loss, SmoothL1Loss
+from nn.activation_more import (CELU, SELU, Hardshrink, RReLU, Softmax2d, Softmin, Softshrink,
+                                Tanhshrink, Threshold)
+from nn.dropout import AlphaDropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
+from nn.distance import PairwiseDistance
+from nn.loss_more import (CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss,
+                          MarginRankingLoss, MultiLabelMarginLoss, MultiLabelSoftMarginLoss,
+                          MultiMarginLoss, PoissonNLLLoss, SoftMarginLoss, TripletMarginLoss)
+from nn.ctc import CTCLoss
+from nn.bilinear import Bilinear
+from nn.embedding_bag import EmbeddingBag
+from nn.local_response_norm import LocalResponseNorm
+from nn.conv_transpose import ConvTranspose1d, ConvTranspose2d
+from nn.fold import Fold, Unfold
+from nn.instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from nn.module import Module
+from nn.padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d,
+                        ConstantPad2d, ConstantPad3d, ReflectionPad1d, ReflectionPad2d,
+                        ReflectionPad3d, ReplicationPad1d, ReplicationPad2d, ReplicationPad3d,
+                        ZeroPad1d, ZeroPad2d, ZeroPad3d)
+from nn.pooling import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
+                        MaxPool1d)
+from nn.upsampling import (PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear2d,
+                           UpsamplingNearest2d)
 from nn.normalization import (BatchNorm1d, BatchNorm2d, CosineSimilarity, GroupNorm, LayerNorm,
                               RMSNorm)
 from nn.parameter import Parameter
@@ -38,4 +61,18 @@ __all__ = ["Module", "Parameter", "Linear", "Embedding", "Identity", "Flatten", 
            "CosineSimilarity", "RMSNorm", "GroupNorm", "ParameterList", "ParameterDict",
            "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
            "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
-           "TransformerDecoderLayer", "TransformerDecoder", "Transformer"]
+           "TransformerDecoderLayer", "TransformerDecoder", "Transformer",
+           "ConvTranspose1d", "ConvTranspose2d", "Fold", "Unfold", "InstanceNorm1d",
+           "InstanceNorm2d", "InstanceNorm3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
+           "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ReflectionPad1d",
+           "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
+           "ReplicationPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d", "AvgPool1d",
+           "MaxPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
+           "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
+           "PixelUnshuffle", "Softmin", "Softmax2d", "SELU", "CELU", "RReLU", "Threshold",
+           "Tanhshrink", "Softshrink", "Hardshrink", "Dropout1d", "Dropout2d", "Dropout3d",
+           "AlphaDropout", "FeatureAlphaDropout", "PairwiseDistance", "MarginRankingLoss",
+           "TripletMarginLoss", "CosineEmbeddingLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
+           "MultiLabelSoftMarginLoss", "MultiLabelMarginLoss", "MultiMarginLoss",
+           "PoissonNLLLoss", "GaussianNLLLoss", "CTCLoss", "Bilinear", "EmbeddingBag",
+           "LocalResponseNorm"]

@@ -22,7 +22,7 @@ from typing import Any, Sequence
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from engine.tensor import Tensor, _as_tensor, _expand, _node, _where
+from engine.tensor import Tensor, _as_tensor, _called, _expand, _node, _where
 
 IntOrTuple = int | Sequence[int]
 _PADDINGS = ("valid", "same")
@@ -126,10 +126,10 @@ _SOURCES = {
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
         value: float | None = None) -> Tensor:
     """input with pad = (before, after, before, after, ...) entries added along its last
-    dim, the one before, ... as PyTorch's F.pad: `value` (0 by default) in constant mode
-    (where negative widths take entries off); the input mirrored without its edge
-    ('reflect'), its edge repeated ('replicate') or wrapped around ('circular'), each an
-    index into the input, so its gradient sums back where an entry was used."""
+    dim, the one before, ... as PyTorch's F.pad: `value` (0 by default) in constant mode;
+    the input mirrored without its edge ('reflect'), its edge repeated ('replicate') or
+    wrapped around ('circular'), each an index into the input, so its gradient sums back
+    where an entry was used. In every mode negative widths take entries off."""
     x = _as_tensor(input)
     if mode not in ("constant", *_SOURCES):
         raise ValueError(f"pad: mode {mode!r} is not one of 'constant', "
@@ -144,17 +144,27 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
         if n + before + after < 0:
             raise ValueError(f"pad: dim {dim} of size {n} padded by ({before}, {after}) would "
                              f"have a negative size (input {tuple(x.shape)}, pad {pad})")
-        limit = n - 1 if mode == "reflect" else n
-        if mode != "constant" and (min(before, after) < 0 or max(before, after) > limit):
+        # (replicate: any width; circular: what is left after negative widths crop)
+        limit = {"reflect": n - 1, "circular": n + min(before, 0) + min(after, 0)}.get(mode)
+        if limit is not None and max(before, after) > limit:
             raise ValueError(f"pad: {mode} padding of dim {dim} (size {n}) by ({before}, "
-                             f"{after}) needs widths from 0 to {limit}")
+                             f"{after}) needs widths from 0 to {limit} (or negative ones, "
+                             "which crop)")
     if mode == "constant":
         return _pad(x, widths, 0 if value is None else value)
+    out = x
     for dim, (n, (before, after)) in enumerate(zip(x.shape, widths)):
         if before or after:
-            source = _SOURCES[mode](np.arange(-before, n + after), n)
-            x = x[(slice(None),) * dim + (source,)]
-    return x
+            start = 0
+            if mode == "circular":  # as PyTorch: negative widths crop first, then it wraps
+                start, n = max(-before, 0), n + min(before, 0) + min(after, 0)
+                before, after = max(before, 0), max(after, 0)
+            source = start + _SOURCES[mode](np.arange(-before, n + after), n)
+            out = out[(slice(None),) * dim + (source,)]
+    if out is x or mode == "circular":  # (PyTorch's circular pad is slices copied in place)
+        return out
+    return _called(out, f"{'reflection' if mode == 'reflect' else 'replication'}_pad"
+                        f"{len(pairs)}d")  # PyTorch's ReflectionPad2DBackward0, ...
 
 
 # --- convolution ---
@@ -196,16 +206,23 @@ def _convolution(op: str, x: Tensor, w: Tensor, b: Tensor | None, stride: tuple,
     return _node(out, op, rule, x, w, *(() if b is None else (b,)))
 
 
-def _conv(op: str, nd: int, input: Any, weight: Tensor, bias: Tensor | None,
-          stride: IntOrTuple, padding: IntOrTuple | str, dilation: IntOrTuple,
-          groups: int) -> Tensor:
-    """conv1d and conv2d: the settings and shapes checked, then _convolution."""
+def _conv_operands(op: str, nd: int, input: Any, weight: Any, bias: Any) -> tuple:
+    """(x with a batch dim, whether it came without one, weight, bias) as Tensors of one
+    dtype, for a convolution or a transposed one."""
     x, unbatched = _batched(op, input, nd)
     w = _as_tensor(weight)
     b = None if bias is None else _as_tensor(bias)
     if any(t.dtype != x.dtype for t in (w, *(() if b is None else (b,)))):
         raise TypeError(f"{op}: input, weight and bias must have one dtype, got input "
                         f"{x.dtype}, weight {w.dtype}" + ("" if b is None else f", bias {b.dtype}"))
+    return x, unbatched, w, b
+
+
+def _conv(op: str, nd: int, input: Any, weight: Tensor, bias: Tensor | None,
+          stride: IntOrTuple, padding: IntOrTuple | str, dilation: IntOrTuple,
+          groups: int) -> Tensor:
+    """conv1d and conv2d: the settings and shapes checked, then _convolution."""
+    x, unbatched, w, b = _conv_operands(op, nd, input, weight, bias)
     stride = _ints(op, "stride", stride, nd, 1)
     dilation = _ints(op, "dilation", dilation, nd, 1)
     if not isinstance(groups, (int, np.integer)) or groups < 1:

@@ -4,7 +4,11 @@ log_softmax, layer_norm and batch_norm, dropout, and the losses cross_entropy, n
 mse_loss (and micrograd's hinge_loss); convolution and pooling (conv1d, conv2d, max_pool2d,
 avg_pool2d, adaptive_avg_pool2d, pad) come from nn/convolution.py. The other activations,
 losses and normalisations live beside their modules (nn/activation.py, nn/loss.py,
-nn/normalization.py) and are re-exported at the end.
+nn/normalization.py; nn/activation_more.py, dropout.py, distance.py, loss_more.py, ctc.py,
+bilinear.py, embedding_bag.py, local_response_norm.py) and are re-exported at the end, as
+are the image and sequence layers' (conv_transpose*, fold/unfold, instance_norm, the 1-D
+and adaptive pools, interpolate and pixel_shuffle: nn/conv_transpose.py, fold.py,
+instancenorm.py, pooling.py, upsampling.py).
 
 The ones every training step runs are primitive ops with a rule of their own, written
 beside them in the engine's protocol (engine/tensor.py): linear (one node for x @ W.T + b,
@@ -545,3 +549,23 @@ from nn.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # 
                      huber_loss, kl_div, l1_loss, smooth_l1_loss)
 from nn.normalization import (cosine_similarity, group_norm, normalize,  # noqa: E402
                               rms_norm)
+from nn.activation_more import (celu, celu_, gumbel_softmax, hardshrink, rrelu,  # noqa: E402
+                                rrelu_, selu, selu_, softmin, softshrink, tanhshrink,
+                                threshold, threshold_)
+from nn.dropout import (alpha_dropout, dropout1d, dropout2d, dropout3d,  # noqa: E402
+                        feature_alpha_dropout)
+from nn.distance import pairwise_distance  # noqa: E402
+from nn.loss_more import (cosine_embedding_loss, gaussian_nll_loss,  # noqa: E402
+                          hinge_embedding_loss, margin_ranking_loss, multi_margin_loss,
+                          multilabel_margin_loss, multilabel_soft_margin_loss,
+                          poisson_nll_loss, soft_margin_loss, triplet_margin_loss)
+from nn.ctc import ctc_loss  # noqa: E402
+from nn.bilinear import bilinear  # noqa: E402
+from nn.embedding_bag import embedding_bag  # noqa: E402
+from nn.local_response_norm import local_response_norm  # noqa: E402
+from nn.conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: E402
+from nn.fold import fold, unfold  # noqa: E402
+from nn.instancenorm import instance_norm  # noqa: E402
+from nn.pooling import (adaptive_avg_pool1d, adaptive_max_pool1d,  # noqa: E402
+                        adaptive_max_pool2d, avg_pool1d, max_pool1d)
+from nn.upsampling import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: E402

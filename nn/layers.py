@@ -199,6 +199,17 @@ class Dropout(Module):
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
+def _set_channels(layer: Module, in_channels: int, out_channels: int, groups: int) -> None:
+    """A convolution's (or a transposed one's) channel counts and groups, checked."""
+    name = type(layer).__name__
+    layer.in_channels = _size(name, "in_channels", in_channels)
+    layer.out_channels = _size(name, "out_channels", out_channels)
+    layer.groups = _size(name, "groups", groups)
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
+                         f"({out_channels}) must both be divisible by groups ({groups})")
+
+
 class _ConvNd(Module):
     """What Conv1d and Conv2d share: their settings, weight (out_channels, in_channels /
     groups, *kernel_size) and bias (out_channels,), initialised as Linear's."""
@@ -209,12 +220,7 @@ class _ConvNd(Module):
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
                  padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
         name, nd = type(self).__name__, self._dims
-        self.in_channels = _size(name, "in_channels", in_channels)
-        self.out_channels = _size(name, "out_channels", out_channels)
-        self.groups = _size(name, "groups", groups)
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
-                             f"({out_channels}) must both be divisible by groups ({groups})")
+        _set_channels(self, in_channels, out_channels, groups)
         if padding_mode not in _PADDING_MODES:
             raise ValueError(f"{name}: padding_mode must be one of {list(_PADDING_MODES)}, "
                              f"got {padding_mode!r}")
