@@ -85,3 +85,13 @@ def test_setup_cfg_lists_every_package_so_a_plain_install_has_them_all():
              for folder in (ROOT / top, *(ROOT / top).rglob("*"))
              if (folder / "__init__.py").is_file()}
     assert found == listed
+
+
+def test_the_layout_names_every_module():
+    """The README's Layout section, a newcomer's map, keeps up with the files."""
+    layout = README[README.index("## Layout"):]
+    layout = layout[:layout.index("\n## ", 1)] if "\n## " in layout[1:] else layout
+    missing = [str(path.relative_to(ROOT)) for top in ("engine", "nn", "viz", "demos")
+               for path in sorted((ROOT / top).rglob("*.py"))
+               if path.name != "__init__.py" and path.name not in layout]
+    assert not missing, f"README's Layout does not name {missing}"
