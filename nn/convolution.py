@@ -374,16 +374,21 @@ def avg_pool2d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: IntOrTuple | Sequence[int | None]) -> Tensor:
-    """The mean over equal windows that give an output of output_size (None keeps an input
-    size), as PyTorch's; here the output sizes must divide the input's (1 always does)."""
+    """The mean over the windows that give an output of output_size (None keeps an input
+    size), as PyTorch's: equal windows where the output sizes divide the input's (1 always
+    does), else PyTorch's adaptive ones, which may differ in size and overlap."""
     x = _as_tensor(input)
     sizes = (output_size,) * 2 if isinstance(output_size, (int, np.integer)) or \
         output_size is None else tuple(output_size)
     spatial = tuple(x.shape[-2:])
     want = tuple(n if m is None else m for m, n in zip(sizes, spatial))
-    if len(sizes) != 2 or x.ndim not in (3, 4) or any(m < 1 or n % m for m, n in zip(want, spatial)):
-        raise ValueError(f"adaptive_avg_pool2d here takes input (N, C, H, W) or (C, H, W) and an "
-                         f"output size (int, pair or None) that divides H and W; got input "
+    if len(sizes) != 2 or x.ndim not in (3, 4) or any(m < 1 for m in want):
+        raise ValueError(f"adaptive_avg_pool2d takes input (N, C, H, W) or (C, H, W) and an "
+                         f"output size (a positive int, pair or None); got input "
                          f"{tuple(x.shape)} and output_size {output_size!r}")
+    if any(n % m for m, n in zip(want, spatial)):
+        from nn.pooling import _adaptive_avg  # (which imports this module)
+        out = _adaptive_avg(x if x.ndim == 4 else x.unsqueeze(0), want)
+        return out if x.ndim == 4 else out.squeeze(0)
     kernel = tuple(n // m for m, n in zip(want, spatial))
     return avg_pool2d(x, kernel, kernel)

@@ -97,6 +97,8 @@ POOLS = [  # our call, PyTorch's (by name), the input shape
     ("avg_pool2d", ((3, 2), 1, (1, 0), False, False), (2, 3, 5, 6)),  # padding not counted
     ("adaptive_avg_pool2d", (1,), (2, 3, 6, 4)),
     ("adaptive_avg_pool2d", ((3, None),), (3, 6, 4)),
+    ("adaptive_avg_pool2d", ((3, 4),), (2, 3, 7, 6)),  # windows of unequal sizes, overlapping
+    ("adaptive_avg_pool2d", (5,), (3, 7, 7)),
 ]
 
 
@@ -232,8 +234,8 @@ def test_batchnorm2d_normalises_each_channel_over_batch_and_positions():
     (lambda: F.max_pool2d(Tensor(np.ones((1, 1, 4, 4))), 2, padding=2),
      ValueError, "at most half of the kernel"),
     (lambda: F.avg_pool2d(Tensor(np.ones((1, 1, 4, 4))), 0), ValueError, "kernel_size must be"),
-    (lambda: F.adaptive_avg_pool2d(Tensor(np.ones((1, 1, 7, 7))), 3),
-     ValueError, r"divides H and W; got input \(1, 1, 7, 7\) and output_size 3"),
+    (lambda: F.adaptive_avg_pool2d(Tensor(np.ones((1, 1, 7, 7))), 0),
+     ValueError, r"a positive int, pair or None\); got input \(1, 1, 7, 7\) and output_size 0"),
     (lambda: F.pad(Tensor(np.ones((2, 3))), (1,)), ValueError, "pairs"),
     (lambda: F.pad(Tensor(np.ones((2, 3))), (-2, -2)), ValueError, "negative size"),
     (lambda: F.pad(Tensor(np.ones((2, 3))), (3, 0), mode="reflect"),
