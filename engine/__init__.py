@@ -79,6 +79,11 @@ for _module, _names in {
                           "histc"),
     "engine.contractions": "tensordot inner chain_matmul cdist",
     "engine.poisson_sampler": "poisson",
+    "engine.math_more": ("addcmul addcdiv addmv addr addbmm baddbmm vdot asinh acosh atanh "
+                         "arcsinh arccosh arctanh frac copysign gcd lcm bitwise_and bitwise_or "
+                         "bitwise_xor bitwise_not bitwise_left_shift bitwise_right_shift renorm "
+                         "mvlgamma split_with_sizes unique_consecutive absolute multiply "
+                         "subtract"),
     "engine.autocast_mode": "autocast is_autocast_enabled get_autocast_dtype",
 }.items():
     _LAZY.update(dict.fromkeys(_names.split(), _module))

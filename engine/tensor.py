@@ -594,7 +594,7 @@ sys.modules[__name__].__class__ = _CallableModule
 from engine import (arithmetic, assemble, construct, contractions,  # noqa: E402,F401
                     elementwise, functions, gamma, gradients, index_writes, inplace, interop,
                     linalg_functions, order_stats, pointwise, products, random, rearrange,
-                    reductions, shapes, sorting, statistics)
+                    reductions, shapes, sorting, statistics, tensor_facts, math_more)
 from engine.allocator import keep_freed_memory  # noqa: E402
 
 keep_freed_memory()

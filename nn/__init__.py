@@ -43,6 +43,9 @@ from nn.upsampling import (PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBil
 from nn.normalization import (BatchNorm1d, BatchNorm2d, CosineSimilarity, GroupNorm, LayerNorm,
                               RMSNorm)
 from nn.parameter import Parameter
+from nn.pooling_more import LPPool1d, LPPool2d, MaxUnpool1d, MaxUnpool2d
+from nn.extras import ChannelShuffle
+from nn.buffer import Buffer
 from nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from nn.transformer import (MultiheadAttention, Transformer, TransformerDecoder,
                             TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer)
@@ -75,4 +78,5 @@ __all__ = ["Module", "Parameter", "Linear", "Embedding", "Identity", "Flatten", 
            "TripletMarginLoss", "CosineEmbeddingLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
            "MultiLabelSoftMarginLoss", "MultiLabelMarginLoss", "MultiMarginLoss",
            "PoissonNLLLoss", "GaussianNLLLoss", "CTCLoss", "Bilinear", "EmbeddingBag",
-           "LocalResponseNorm"]
+           "LocalResponseNorm", "LPPool1d", "LPPool2d", "MaxUnpool1d", "MaxUnpool2d",
+           "ChannelShuffle", "Buffer"]

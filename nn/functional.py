@@ -569,3 +569,8 @@ from nn.instancenorm import instance_norm  # noqa: E402
 from nn.pooling import (adaptive_avg_pool1d, adaptive_max_pool1d,  # noqa: E402
                         adaptive_max_pool2d, avg_pool1d, max_pool1d)
 from nn.upsampling import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: E402
+from nn.pooling_more import (adaptive_max_pool1d_with_indices,  # noqa: E402,F401
+                             adaptive_max_pool2d_with_indices, lp_pool1d, lp_pool2d,
+                             max_pool1d_with_indices, max_pool2d_with_indices, max_unpool1d,
+                             max_unpool2d)
+from nn.extras import channel_shuffle, elu_, hardtanh_, leaky_relu_, pdist, relu_  # noqa: E402,F401

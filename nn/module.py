@@ -92,8 +92,17 @@ class Module:
             raise TypeError(f"register_buffer({name!r}) takes a Tensor or None, got "
                             f"{type(tensor).__name__}")
         setattr(self, name, tensor)
+        self._mark_persistent(name, persistent)
+
+    def _mark_persistent(self, name: str, persistent: bool) -> None:
         transient = self.__dict__.setdefault("_non_persistent_buffers", set())
         (transient.discard if persistent else transient.add)(name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """`self.x = nn.Buffer(t, persistent=...)` registers x as a buffer, as PyTorch's."""
+        if isinstance(value, Tensor) and getattr(value, "_is_buffer", False):
+            self._mark_persistent(name, value.persistent)
+        object.__setattr__(self, name, value)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Hold `param` (a Parameter, or None for an absent one such as bias=False)."""

@@ -638,6 +638,33 @@ TENSOR_OPS = [
        [((3, 2), (4, 2)), ((2, 1, 3, 2), (3, 4, 2))]) for p in (2.0, 1.0, 0.5, 3.0, math.inf)],
     ("cdist_matrix_product", lambda a, b: _lib(a).cdist(a, b), None, [real, real],
      [((27, 2), (3, 2))]),
+    # -- fused products, inverse hyperbolics, frac, copysign, renorm (engine/math_more.py) --
+    ("addcmul", lambda a, b, c: _lib(a).addcmul(a, b, c, value=0.5), None, [real] * 3,
+     [((2, 3), (3,), (2, 1))]),
+    ("addcdiv_in_place", lambda a, b, c: _written(a, "addcdiv_", b, c, value=2.0), None,
+     [real, real, away_from_zero], [((2, 3), (3,), (2, 1))]),
+    ("addmv", lambda a, m, v: _lib(a).addmv(a, m, v, beta=0.5, alpha=2.0), None, [real] * 3,
+     [((2,), (2, 3), (3,))]),
+    ("addr", lambda a, u, v: a.addr(u, v, alpha=3.0), None, [real] * 3, [((2, 3), (2,), (3,))]),
+    ("addbmm", lambda a, b, c: _lib(a).addbmm(a, b, c, beta=2.0), None, [real] * 3,
+     [((2, 4), (3, 2, 3), (3, 3, 4))]),
+    ("baddbmm_in_place", lambda a, b, c: _written(a, "baddbmm_", b, c, alpha=0.5), None,
+     [real] * 3, [((2, 2, 4), (2, 2, 3), (2, 3, 4))]),
+    ("addmm_in_place", lambda a, b, c: _written(a, "addmm_", b, c), None, [real] * 3,
+     [((2, 4), (2, 3), (3, 4))]),
+    ("vdot", lambda a, b: _lib(a).vdot(a, b), None, [real, real], [((3,), (3,))]),
+    ("asinh", lambda a: a.asinh(), None, [real], SHAPES),
+    ("acosh", lambda a: _lib(a).arccosh(a + 2), None, [positive], SHAPES),
+    ("atanh", lambda a: _lib(a).atanh(a), None, [unit], SHAPES),  # (torch's atanh_: no grad)
+    ("frac", lambda a: (a * 3).frac(), None, [real], SHAPES),
+    ("copysign", lambda a, b: a.copysign(b), None, [away_from_zero, away_from_zero], PAIRS),
+    ("copysign_number", lambda a: _lib(a).copysign(a, -1.0), None, [real], SHAPES),
+    ("renorm", lambda a: a.renorm(2, 0, 0.5), None, [real], [(3, 4), (2, 3, 2)]),
+    ("renorm_p1_dim1", lambda a: _lib(a).renorm(a, 1, 1, 0.8), None, [real], [(3, 4)]),
+    # (from 10: PyTorch's trigamma, in its second derivative, is good to 5e-10 near 3; see above)
+    ("mvlgamma", lambda a: (a + 10).mvlgamma(3), None, [positive], SHAPES),
+    ("sum_to_size", lambda a: a.sum_to_size(3, 1), None, [real], [(2, 3, 4), (3, 4)]),
+    ("split_with_sizes", lambda a: a.split_with_sizes([1, 3], 1)[1], None, [real], [(2, 4)]),
 ]
 
 

@@ -1,0 +1,189 @@
+"""What PyTorch code asks a tensor about itself and its memory (`is_cuda`, `stride()`,
+`storage_offset()`, `data_ptr()`, ...), the casts to PyTorch's small int types
+(`byte()`, `short()`, `char()`, `bfloat16()`), sliding windows (`unfold`), the
+shape-changing in-place ops (`squeeze_`, `unsqueeze_`, `t_`, `transpose_`, `swapaxes_`,
+`swapdims_`, `resize_`) and the sampling methods `bernoulli()` and `multinomial()`.
+
+The memory facts read the numpy array: PyTorch's strides count entries where numpy's count
+bytes; a tensor whose array is a view of another array has its storage offset measured
+from that array's first byte. The engine runs on the CPU only, in ordinary memory.
+
+The methods below are added to Tensor (the end of the file says so).
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Callable
+
+import numpy as np
+
+from engine import dtypes
+from engine.tensor import Tensor, _called, _recording, add_methods
+
+
+def _int(value: Any, what: str, op: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{op}: {what} must be an int, got {value!r}")
+    return int(value)
+
+
+class _Facts:
+    """Tensor's memory facts, casts, windows, shape-changing in-place ops and sampling."""
+
+    is_cuda = False
+    is_cpu = True
+
+    def is_complex(self) -> bool:
+        return False  # numpy holds this engine's numbers as real dtypes only
+
+    def is_signed(self) -> bool:
+        """True for floats and signed ints, False for uint8 and bool, as PyTorch's."""
+        return self._data.dtype.kind in "fi"
+
+    def is_pinned(self) -> bool:
+        return False
+
+    def is_shared(self) -> bool:
+        return False
+
+    def share_memory_(self) -> Tensor:
+        return self
+
+    def pin_memory(self) -> Tensor:
+        return self
+
+    def is_same_size(self, other: Tensor) -> bool:
+        if not isinstance(other, Tensor):
+            raise TypeError(f"is_same_size expects a Tensor, got {type(other).__name__}")
+        return self._data.shape == other._data.shape
+
+    def get_device(self) -> int:
+        """-1: PyTorch's answer for a CPU tensor."""
+        return -1
+
+    def ndimension(self) -> int:
+        return self._data.ndim
+
+    def stride(self, dim: int | None = None) -> Any:
+        """Entries (not bytes, as numpy counts) to step to the next index along each dim."""
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        if dim is None:
+            return strides
+        d = _int(dim, "dim", "stride")
+        if not -len(strides) <= d < max(len(strides), 1) or not strides:
+            raise IndexError(f"stride: dim {dim} is out of range for a tensor of "
+                             f"{self._data.ndim} dims")
+        return strides[d]
+
+    def storage_offset(self) -> int:
+        """Entries between the start of the array this tensor views (0 if it views none)
+        and its first entry."""
+        base = self._data.base
+        if not isinstance(base, np.ndarray):
+            return 0
+        return (self._data.ctypes.data - base.ctypes.data) // self._data.itemsize
+
+    def data_ptr(self) -> int:
+        """The address of the first entry: two tensors that share it share memory."""
+        return self._data.ctypes.data
+
+    def byte(self) -> Tensor:
+        return self._cast(np.uint8)
+
+    def char(self) -> Tensor:
+        return self._cast(np.int8)
+
+    def short(self) -> Tensor:
+        return self._cast(np.int16)
+
+    def bfloat16(self) -> Tensor:
+        """A TypeError: numpy has no bfloat16 to hold the numbers in."""
+        return self._cast(dtypes.bfloat16)
+
+    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        """Windows of `size` entries, `step` apart, along `dimension`: that dim becomes the
+        window count and the windows' entries a new last dim, as PyTorch's `unfold`.
+        Composed from indexing, so the gradient adds each window's part back."""
+        size, step = _int(size, "size", "unfold"), _int(step, "step", "unfold")
+        if self._data.ndim == 0:
+            if dimension not in (0, -1) or size > 1 or step < 1:
+                raise IndexError(f"unfold: a 0-d tensor takes dimension 0 and size at most "
+                                 f"1, got dimension={dimension}, size={size}")
+            return _called(self.reshape(1)[:size], "unfold")
+        d = _int(dimension, "dimension", "unfold")
+        n = self._data.ndim
+        if not -n <= d < n:
+            raise IndexError(f"unfold: dimension {dimension} is out of range for a tensor of "
+                             f"{n} dims")
+        d %= n
+        length = self._data.shape[d]
+        if size < 0 or size > length:
+            raise RuntimeError(f"unfold: size {size} must be between 0 and the length "
+                               f"{length} of dimension {d}")
+        if step <= 0:
+            raise RuntimeError(f"unfold: step must be positive, got {step}")
+        starts = np.arange(0, length - size + 1, step)
+        windows = starts[:, None] + np.arange(size)
+        moved = self.movedim(d, -1)[..., windows]
+        return _called(moved.movedim(-2, d), "unfold")
+
+    def _reshaped_in_place(self, fn: Callable[[Tensor], Tensor], op: str) -> Tensor:
+        """self = fn(self), fn a view op that changes the shape: in the graph this tensor
+        becomes fn's result node; outside it, its array becomes the view."""
+        if self.requires_grad and _recording():
+            self._check_in_place(op)
+            old = self._snapshot()
+            return self._become(fn(old), old, None)
+        self._data = fn(self.detach())._data
+        self._version += 1
+        return self
+
+    def squeeze_(self, dim: Any = None) -> Tensor:
+        return self._reshaped_in_place(lambda t: t.squeeze(dim), "squeeze_")
+
+    def unsqueeze_(self, dim: int) -> Tensor:
+        return self._reshaped_in_place(lambda t: t.unsqueeze(dim), "unsqueeze_")
+
+    def t_(self) -> Tensor:
+        return self._reshaped_in_place(lambda t: t.t(), "t_")
+
+    def transpose_(self, dim0: int, dim1: int) -> Tensor:
+        return self._reshaped_in_place(lambda t: t.transpose(dim0, dim1), "transpose_")
+
+    def swapaxes_(self, axis0: int, axis1: int) -> Tensor:
+        return self.transpose_(axis0, axis1)
+
+    def swapdims_(self, dim0: int, dim1: int) -> Tensor:
+        return self.transpose_(dim0, dim1)
+
+    def resize_(self, *sizes: Any) -> Tensor:
+        """A new shape of as many entries, read in memory order; PyTorch's growing or
+        shrinking of the storage is not supported."""
+        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+            sizes = tuple(sizes[0])
+        shape = tuple(_int(s, "each size", "resize_") for s in sizes)
+        if self.requires_grad:
+            raise RuntimeError("resize_: cannot resize a tensor that requires grad (as in "
+                               "PyTorch); use reshape, or resize .detach()")
+        if int(np.prod(shape)) != self._data.size or min(shape, default=0) < 0:
+            raise RuntimeError(f"resize_: this engine only resizes to the same number of "
+                               f"entries ({self._data.size}), got shape {shape}; make a new "
+                               "tensor (engine.empty) to grow or shrink")
+        array = self._data if self._data.flags.c_contiguous else self._data.ravel(order="K")
+        self._data = array.reshape(shape)
+        self._version += 1
+        return self
+
+    def bernoulli(self, p: float | None = None, *, generator: Any = None) -> Tensor:
+        """engine.bernoulli(self, p, generator=generator)."""
+        from engine.random import bernoulli
+        return bernoulli(self, p, generator=generator)
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *,
+                    generator: Any = None) -> Tensor:
+        """engine.multinomial(self, ...)."""
+        from engine.random import multinomial
+        return multinomial(self, num_samples, replacement, generator=generator)
+
+
+add_methods(Tensor, _Facts)
