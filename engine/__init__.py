@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import math
 from typing import Any
 
 from engine.gradcheck import GradcheckError, gradcheck
@@ -92,9 +93,11 @@ _SUBMODULES = {"nn": "nn", "optim": "nn.optim", "utils": "engine.utils",
                "multiprocessing": "engine.multiprocessing", "amp": "engine.amp",
                "backends": "engine.backends", "distributed": "engine.distributed",
                "distributions": "engine.distributions", "special": "engine.special",
-               "linalg": "engine.linalg"}
+               "linalg": "engine.linalg", "testing": "engine.testing"}
 
-__all__ = ["Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+e, pi, inf, nan, newaxis = math.e, math.pi, math.inf, math.nan, None  # torch's constants
+
+__all__ = ["e", "pi", "inf", "nan", "newaxis", "Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "inference_mode", "is_inference_mode_enabled", "grad",
            "topological_order", "gradcheck", "GradcheckError", *_LAZY, *_SUBMODULES]
 
