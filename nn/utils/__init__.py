@@ -1,7 +1,8 @@
 """torch.nn.utils: gradient clipping here, clip_grad_norm_ (the usual guard against a step
 too large, as nanoGPT's training loop calls it) and clip_grad_value_; and `rnn`, the
 variable-length sequences the recurrent layers take (PackedSequence, pack_padded_sequence,
-pad_sequence, ...).
+pad_sequence, ...), and parameters_to_vector / vector_to_parameters
+(nn/utils/convert_parameters.py).
 
 The clipping functions change the parameters' `.grad` in place, between `backward()` and
 `optimizer.step()`. The norm is PyTorch's: each gradient's p-norm, then the p-norm of
@@ -17,8 +18,10 @@ import numpy as np
 
 from engine.tensor import Tensor
 from nn.utils import rnn
+from nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "rnn"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "rnn", "parameters_to_vector",
+           "vector_to_parameters"]
 
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[np.ndarray]:
