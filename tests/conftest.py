@@ -44,6 +44,16 @@ def torch():
     torch.set_default_dtype(torch.float32)
 
 
+@pytest.fixture
+def float64_default():
+    """The engine's default float dtype float64 for the test, as the torch fixture sets
+    PyTorch's: so numbers made from Python floats compare with recorded float64 values."""
+    import engine
+    engine.set_default_dtype(engine.float64)
+    yield
+    engine.set_default_dtype(engine.float32)
+
+
 _NO_TORCH = "No module named 'torch'"
 _TORCH_FIXTURE_LINE = next(number for number, line in
                            enumerate(Path(__file__).read_text().splitlines(), 1)

@@ -119,13 +119,6 @@ CASES = [
 ]
 
 
-@pytest.fixture
-def float64_default():
-    engine.set_default_dtype(engine.float64)
-    yield
-    engine.set_default_dtype(engine.float32)
-
-
 def _check(got: Tensor, want: list, dtype: str) -> None:
     assert str(got.dtype) == f"torch.{dtype}"
     np.testing.assert_allclose(got.numpy(), np.asarray(want, dtype=got.numpy().dtype),

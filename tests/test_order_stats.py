@@ -59,12 +59,8 @@ def _fields(result):
 
 
 @pytest.mark.parametrize("make, want", [pytest.param(f, w, id=n) for n, f, w in CASES])
-def test_values_as_recorded_from_pytorch(make, want):
-    engine.set_default_dtype(engine.float64)
-    try:
-        got = make(engine)
-    finally:
-        engine.set_default_dtype(engine.float32)
+def test_values_as_recorded_from_pytorch(float64_default, make, want):
+    got = make(engine)
     got = _fields(got)
     want = [np.asarray(w) for w in want] if isinstance(got, list) else np.asarray(want)
     for g, w in zip(got, want) if isinstance(got, list) else [(got, want)]:

@@ -48,12 +48,8 @@ CASES = [
 
 
 @pytest.mark.parametrize("make, want", [pytest.param(f, w, id=n) for n, f, w in CASES])
-def test_values_at_the_edges_as_recorded_from_pytorch(make, want):
-    engine.set_default_dtype(engine.float64)
-    try:
-        got = make(engine)
-    finally:
-        engine.set_default_dtype(engine.float32)
+def test_values_at_the_edges_as_recorded_from_pytorch(float64_default, make, want):
+    got = make(engine)
     np.testing.assert_array_equal(got.numpy(), want)
     assert got.dtype == engine.float64
 

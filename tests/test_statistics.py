@@ -79,12 +79,8 @@ def _check(got, want):
 
 
 @pytest.mark.parametrize("make, want", [pytest.param(f, w, id=n) for n, f, w in CASES])
-def test_values_as_recorded_from_pytorch(make, want):
-    engine.set_default_dtype(engine.float64)
-    try:
-        got = make(engine)
-    finally:
-        engine.set_default_dtype(engine.float32)
+def test_values_as_recorded_from_pytorch(float64_default, make, want):
+    got = make(engine)
     _check(got, want)
 
 
