@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 import nn
 import viz
@@ -239,8 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.exit(1, f"{parser.prog}: error: {e}\n")
         return 0
 
-    require(parser, "tqdm", "matplotlib", "threadpoolctl")
-    from threadpoolctl import threadpool_limits  # the demos extra, checked just above
+    require(parser, "tqdm", "matplotlib")
 
     if args.checkpoint:  # a bad --checkpoint is refused before the --out folder is made
         check_checkpoint(parser, checkpoint)

@@ -64,7 +64,8 @@ for _module, _names in {
     "engine.devices": "device cuda accelerator set_default_device get_default_device",
     "engine.backends": ("compile set_float32_matmul_precision get_float32_matmul_precision "
                         "use_deterministic_algorithms are_deterministic_algorithms_enabled "
-                        "is_deterministic_algorithms_warn_only_enabled"),
+                        "is_deterministic_algorithms_warn_only_enabled set_num_threads "
+                        "get_num_threads"),
     "engine.serialization": "save load",  # checkpoints in torch.save's .pt format
     "engine.index_writes": ("scatter scatter_add scatter_reduce index_add index_copy index_fill "
                        "index_put masked_scatter put select_scatter slice_scatter "
@@ -96,8 +97,9 @@ _SUBMODULES = {"nn": "nn", "optim": "nn.optim", "utils": "engine.utils",
                "linalg": "engine.linalg", "testing": "engine.testing"}
 
 e, pi, inf, nan, newaxis = math.e, math.pi, math.inf, math.nan, None  # torch's constants
+__version__ = "0.1.0"  # scratchgrad's (setup.cfg reads it from here), not PyTorch's
 
-__all__ = ["e", "pi", "inf", "nan", "newaxis", "Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+__all__ = ["__version__", "e", "pi", "inf", "nan", "newaxis", "Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "inference_mode", "is_inference_mode_enabled", "grad",
            "topological_order", "gradcheck", "GradcheckError", *_LAZY, *_SUBMODULES]
 

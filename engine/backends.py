@@ -9,10 +9,15 @@ answers them, so that training scripts that set them run unchanged:
 - `torch.set_float32_matmul_precision('high')`, `torch.use_deterministic_algorithms(True)`:
   stored and reported back; numpy's float32 matmul is always full precision, and every op
   here is deterministic.
+- `torch.set_num_threads(1)`: PyTorch's threads within an op; here the threads of numpy's
+  BLAS, the one part of numpy that runs on several (its matrix products), set through
+  threadpoolctl.
 """
 from __future__ import annotations
 
 from typing import Any, Callable
+
+import threadpoolctl
 
 
 class _Flags:
@@ -84,3 +89,19 @@ def are_deterministic_algorithms_enabled() -> bool:
 def is_deterministic_algorithms_warn_only_enabled() -> bool:
     """The warn_only use_deterministic_algorithms stored."""
     return _settings["warn_only"]
+
+
+def set_num_threads(n: int) -> None:
+    """Run numpy's BLAS (matrix products) on n threads from now on, as PyTorch's intra-op
+    threads; the rest of numpy runs on one thread anyway."""
+    if type(n) is not int:
+        raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
+    if n < 1:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    threadpoolctl.threadpool_limits(n, user_api="blas")  # not a `with`: the limit stays
+
+
+def get_num_threads() -> int:
+    """The threads numpy's BLAS runs on (1 if numpy has no BLAS threads to report)."""
+    return max((lib["num_threads"] for lib in threadpoolctl.threadpool_info()
+                if lib["user_api"] == "blas"), default=1)

@@ -65,3 +65,53 @@ def test_the_settings_start_as_pytorchs(torch):
     assert engine.get_float32_matmul_precision() == torch.get_float32_matmul_precision()
     assert (engine.are_deterministic_algorithms_enabled()
             == torch.are_deterministic_algorithms_enabled())
+
+
+def _blas_threads() -> set:
+    """What threadpoolctl reads from numpy's BLAS libraries themselves."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    return {lib["num_threads"] for lib in threadpoolctl.threadpool_info()
+            if lib["user_api"] == "blas"}
+
+
+def test_set_num_threads_sets_numpys_blas_threads():
+    if not _blas_threads():
+        pytest.skip("this numpy reports no BLAS library to threadpoolctl")
+    before = engine.get_num_threads()
+    try:
+        for n in (1, 2):
+            engine.set_num_threads(n)
+            assert _blas_threads() == {n} and engine.get_num_threads() == n
+    finally:
+        engine.set_num_threads(before)
+    assert engine.get_num_threads() == before
+
+
+# torch 2.13's messages, recorded; test_set_num_threads_refuses_as_torch checks them live
+NUM_THREADS_ERRORS = [(0, "set_num_threads expects a positive integer"),
+                      (-1, "set_num_threads expects a positive integer"),
+                      (1.5, "set_num_threads expects an int, but got float"),
+                      (True, "set_num_threads expects an int, but got bool"),
+                      ("2", "set_num_threads expects an int, but got str")]
+
+
+@pytest.mark.parametrize("n, message", NUM_THREADS_ERRORS)
+def test_set_num_threads_refuses_what_torch_refuses(n, message):
+    before = engine.get_num_threads()
+    with pytest.raises(RuntimeError) as caught:
+        engine.set_num_threads(n)
+    assert str(caught.value) == message
+    assert engine.get_num_threads() == before
+
+
+@pytest.mark.parametrize("n, message", NUM_THREADS_ERRORS)
+def test_set_num_threads_refuses_as_torch(torch, n, message):
+    with pytest.raises(RuntimeError) as caught:
+        torch.set_num_threads(n)
+    assert str(caught.value) == message
+
+
+def test_version_is_the_packages():
+    metadata = pytest.importorskip("importlib.metadata")
+    assert engine.__version__ == metadata.version("scratchgrad")
+    assert [int(part) for part in engine.__version__.split(".")] >= [0, 1, 0]

@@ -153,7 +153,7 @@ def test_the_offline_sample_is_announced_in_one_line(module: str, short_run) -> 
     assert "pass --data PATH or drop --no-download" in line  # no download was tried
 
 
-@pytest.mark.parametrize("module, extras", [("demos.mnist", ["tqdm", "threadpoolctl"]),
+@pytest.mark.parametrize("module, extras", [("demos.mnist", ["tqdm", "matplotlib"]),
                                             ("demos.moons", ["tqdm", "matplotlib"])])
 def test_missing_extras_are_named_in_one_line(module: str, extras: list[str], tmp_path: Path):
     hide = "; ".join(f"sys.modules[{name!r}] = None" for name in extras)  # import fails
