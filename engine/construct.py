@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from engine import shapes
-from engine.tensor import Tensor, _as_tensor, _leaf
+from engine.tensor import Tensor, _as_tensor, _leaf, _node
 
 
 def _dims(input: Tensor, allowed: tuple[int, ...], op: str) -> int:
@@ -27,7 +27,8 @@ def _dims(input: Tensor, allowed: tuple[int, ...], op: str) -> int:
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The entries input[..., i, i + offset, ...] of dims dim1 and dim2, as a last dim, as
-    torch.diagonal (offset > 0: above the main diagonal)."""
+    torch.diagonal (offset > 0: above the main diagonal), a view of input's numbers;
+    da = g put back on the diagonal, 0 elsewhere."""
     ndim = input._data.ndim
     if ndim < 2:
         raise ValueError(f"diagonal needs a tensor of at least 2 dims, got shape "
@@ -39,8 +40,14 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     rows, cols = moved._data.shape[-2:]
     start = max(-offset, 0)
     length = max(min(rows - start, cols - start - offset), 0)
-    i = np.arange(start, start + length)
-    return moved[..., i, i + offset]
+    index = (Ellipsis, np.arange(start, start + length), np.arange(start + offset,
+                                                                  start + offset + length))
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        return (shapes._put(g, a, index, False),)
+    # a view of input's numbers, so that writes go through, as PyTorch's diagonal
+    square = moved._data[..., start:start + length, start + offset:start + offset + length]
+    return _node(np.einsum("...ii->...i", square), "diagonal", rule, moved)
 
 
 _diagonal = diagonal  # (diag's argument `diagonal` hides the function inside diag)

@@ -8,6 +8,12 @@ records an op instead: the tensor's old self is kept as a snapshot node, the op 
 and the tensor takes the result's place. Every change counts in the tensor's `_version`,
 so a backward pass refuses a node whose saved inputs changed after it used them.
 
+A view changed in place in the graph (`t[0].mul_(3)`, `t.diagonal().zero_()`) changes what
+it was taken from, as PyTorch's views share their base's storage: the base takes the place
+of a copy of itself with the view's new entries written where the view's entries sit in
+its memory (PyTorch's CopySlices), and so on up a view of a view. A view is known by its
+array: one sharing the memory of the array of the node it was made from.
+
 The methods below are added to Tensor (the end of the file says so).
 """
 from __future__ import annotations
@@ -43,19 +49,37 @@ class _InPlace:
                                "through .data")
 
     def _become(self, result: Tensor, old: Tensor, inputs: Any) -> Tensor:
-        """Take `result`'s place: this object now holds its numbers and how it was made.
+        """Take `result`'s place: this object now holds its numbers and how it was made; and
+        if it is a view in the graph, what it was taken from takes its new entries.
 
         `old` (this tensor's snapshot) already stands for what this tensor was as result's
         operand; nodes of `inputs` (the other operand's graph) that were made from this
         tensor are pointed at `old` too, as in `x[i] = x[i] - 1`, so no cycle is made.
         """
+        bases = _bases(self)  # found before anything changes
+        self._take(result, old, inputs)
+        if not bases:
+            return self
+        views = [self, *(base for base, _ in bases[:-1])]
+        value = self._snapshot()  # the view's new numbers, as a node of their own
+        for base, where in bases:  # each base takes its view's new entries...
+            base_old = base._snapshot()
+            written = shapes._index_put(base_old, where, value, accumulate=False)
+            written._torch_op = "copy_slices"
+            base._take(written, base_old, value)
+            value = base._snapshot()
+        for view, (base, where) in reversed(list(zip(views, bases))):
+            view._take(_view_node(base, where), None, None)  # ...and each view views it again
+        return self
+
+    def _take(self, result: Tensor, old: Tensor, inputs: Any) -> None:
+        """_become's step for one tensor."""
         if isinstance(inputs, Tensor) and inputs.requires_grad:
             _point_at(inputs, self, old)
         for slot in ("_data", "requires_grad", "_op", "_torch_op", "_a", "_b", "_more", "_rule"):
             setattr(self, slot, getattr(result, slot))
         self._version += 1
         self._vsum = self._versions() if self._a is not None else None
-        return self
 
     def _in_place(self, fn: Callable[[Tensor, Any], Tensor], other: Any, op: str,
                   ufunc: np.ufunc | None = None) -> Tensor:
@@ -223,6 +247,68 @@ def _point_at(root: Tensor, target: Tensor, replacement: Tensor) -> None:
             fixed = [replacement if p is target else p for p in parents]
             node._a, node._b, node._more = fixed[0], (fixed + [None])[1], tuple(fixed[2:])
         stack.extend(parents)
+
+
+def _bases(view: Tensor) -> list[tuple[Tensor, tuple]]:
+    """The tensors an in-place change of `view` writes through to: the node it was taken
+    from if their arrays share memory, that node's own base, and so on; each with where
+    the entries of the one below it sit in it (index arrays, one per dim)."""
+    bases = []
+    while True:
+        base = view._a if view._a is not None else view._view_of
+        if base is None or view._data.base is None or _owner(base._data) is not _owner(
+                view._data):
+            return bases
+        if base._rule is None and base.requires_grad:  # its gradient would be lost
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
+                               "an in-place operation.")
+        bases.append((base, _where(view._data, base._data)))
+        view = base
+
+
+def _view_node(base: Tensor, where: tuple) -> Tensor:
+    """base[where] (where: a view's entries) as a node whose numbers are a view of base's,
+    so that the view goes on sharing its base's memory."""
+    out = shapes.getitem(base, where)
+    owner = _owner(base._data)  # a base's numbers are a fresh array after a write, or its view
+    at = _addresses(base._data)[where] - owner.__array_interface__["data"][0]  # in bytes
+    if at.size:  # a view's entries are evenly spaced along each of its dims
+        start = int(at.reshape(-1)[0])
+        steps = [int(np.take(at, 1, axis=k).reshape(-1)[0]) - start if n > 1 else 0
+                 for k, n in enumerate(at.shape)]
+        spaced = start + sum(np.arange(n).reshape((n,) + (1,) * (at.ndim - k - 1)) * step
+                             for k, (n, step) in enumerate(zip(at.shape, steps)))
+        if np.array_equal(spaced, at):
+            out._data = np.ndarray(at.shape, owner.dtype, buffer=owner, offset=start,
+                                   strides=steps)
+    return out
+
+
+def _owner(a: np.ndarray) -> Any:
+    """The array that owns a's memory (numpy keeps the owner as every view's base)."""
+    return a if a.base is None else a.base
+
+
+def _addresses(a: np.ndarray) -> np.ndarray:
+    """The memory address of each of a's entries, in a's shape."""
+    address = np.full(a.shape, a.__array_interface__["data"][0], np.intp)
+    for k, (n, stride) in enumerate(zip(a.shape, a.strides)):  # a loop over dims
+        address += (np.arange(n, dtype=np.intp) * stride).reshape((n,) + (1,) * (a.ndim - k - 1))
+    return address
+
+
+def _where(view: np.ndarray, base: np.ndarray) -> tuple:
+    """Where each of view's entries sits in base (which shares its memory), as index arrays
+    of view's shape; a view whose entries overlap (an expanded one) is refused, as PyTorch."""
+    at = _addresses(view)
+    if np.unique(at).size != at.size:
+        raise RuntimeError("unsupported operation: more than one element of the written-to "
+                           "tensor refers to a single memory location. Please clone() the "
+                           "tensor before performing the operation.")
+    in_base = _addresses(base).reshape(-1)
+    order = np.argsort(in_base, kind="stable")
+    flat = order[np.searchsorted(in_base, at, sorter=order)]
+    return np.unravel_index(flat, base.shape)
 
 
 add_methods(Tensor, _InPlace)

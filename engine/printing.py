@@ -44,7 +44,8 @@ _GRAD_FN = {"+": "Add", "*": "Mul", "/": "Div", "**": "Pow", "index": "Index",
             "scatter_value": "ScatterBackward1", "index_fill_tensor": "IndexFillBackward1",
             "logaddexp2": "Logaddexp2Backward0", "pow_tensors": "PowBackward1",
             "pow_number_base": "PowBackward2", "nanmedian_dim": "NanmedianBackward1",
-            "rot90": "Rot90Backward0"}
+            "rot90": "Rot90Backward0",
+            "copy_slices": "CopySlices"}  # a view written in place, into its base (inplace.py)
 
 
 def set_printoptions(precision: int | None = None, threshold: int | None = None,
@@ -172,4 +173,4 @@ def grad_fn_name(op: str) -> str:
     if op[:1].isupper():
         return f"{op}Backward"
     name = _GRAD_FN.get(op) or op.replace("_", " ").title().replace(" ", "")
-    return name if name[-1].isdigit() else f"{name}Backward0"
+    return name if name[-1].isdigit() or op == "copy_slices" else f"{name}Backward0"

@@ -87,6 +87,10 @@ def _node(data: Any, op: str, rule: Callable | None, *parents: Tensor) -> Tensor
     out.requires_grad, out._op, out._rule = False, "", None
     out._a = out._b = out._vsum = None
     out._more = ()
+    owner = out._data.base  # a view of its operand's numbers: in-place writes go through
+    if owner is not None and parents and (owner is parents[0]._data
+                                          or owner is parents[0]._data.base):
+        out._view_of = parents[0]
     return out
 
 
@@ -266,6 +270,7 @@ class Tensor(Node):
                  "_version", "_vsum", "_retains", "__weakref__", "__dict__")
     _GRAD_ZERO = None  # no gradient yet, as in PyTorch
     _torch_op = ""  # PyTorch's op, where a composite made the node (see _called)
+    _view_of = None  # a leaf's tensor whose numbers it views (engine/inplace.py's _bases)
     _releasable = True  # backward() frees the graph unless retain_graph=True, as PyTorch
     _rule_is_vjp = True
     __hash__ = object.__hash__  # __eq__ compares entries; graph walks keep nodes in sets

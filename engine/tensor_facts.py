@@ -133,7 +133,9 @@ class _Facts:
         if self.requires_grad and _recording():
             self._check_in_place(op)
             old = self._snapshot()
-            return self._become(fn(old), old, None)
+            # _take, not _become: its shape changes, not its numbers, so no base takes them
+            self._take(fn(old), old, None)
+            return self
         self._data = fn(self.detach())._data
         self._version += 1
         return self

@@ -132,7 +132,7 @@ def _with_formulas(build: Callable) -> list:
 FORMULA_GRAPHS = [p for p in GRAPHS if _with_formulas(p.values[0])]
 IN_WORDS = {"reshape", "view", "squeeze", "squeeze_dim", "squeeze_dims", "unsqueeze",  # (ops
             "permute", "t", "transpose",  # named as PyTorch names them, reshape's and permute's rules)
-            "index", "select", "slice", "index_put", "cat", "tril", "triu",
+            "index", "select", "slice", "index_put", "cat", "tril", "triu", "diagonal",
             "cumsum", "cumprod", "logcumsumexp",  # (running sums of g from the end)
             # (the windows' gradients added back at their places: col2im, not entrywise)
             "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "pad",

@@ -1,0 +1,157 @@
+"""engine/inplace.py: an in-place change of a view writes through to what the view was
+taken from, in value and in gradient, as PyTorch's views share their base's storage.
+
+The oracle is numpy: each view op is applied to the flat positions 0..11 of a (3, 4)
+tensor, so its entries say where the view sits in the base; the expected base is the base
+with those entries changed, and the expected gradient of sum(base * weights) follows from
+the same positions. PyTorch, where installed, is run on the same programs too.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import engine
+from engine import Tensor
+
+POSITIONS = np.arange(12).reshape(3, 4)
+# view op: (on a Tensor, on a numpy array of positions)
+VIEWS = {
+    "select": (lambda t: t[1], lambda a: a[1]),
+    "slice": (lambda t: t[:, 1:3], lambda a: a[:, 1:3]),
+    "step": (lambda t: t[::2], lambda a: a[::2]),
+    "ellipsis": (lambda t: t[..., 0], lambda a: a[..., 0]),
+    "narrow": (lambda t: t.narrow(1, 1, 2), lambda a: a[:, 1:3]),
+    "t": (lambda t: t.t(), lambda a: a.T),
+    "permute": (lambda t: t.permute(1, 0), lambda a: a.T),
+    "view": (lambda t: t.view(-1), lambda a: a.reshape(-1)),
+    "unflatten": (lambda t: t.unflatten(1, (2, 2)), lambda a: a.reshape(3, 2, 2)),
+    "unsqueeze": (lambda t: t.unsqueeze(0), lambda a: a[None]),
+    "diagonal": (lambda t: t.diagonal(), lambda a: np.diagonal(a)),
+    "diagonal above": (lambda t: t.diagonal(1), lambda a: np.diagonal(a, 1)),
+    "chunk": (lambda t: t.chunk(2, 1)[1], lambda a: a[:, 2:]),
+    "view of a view": (lambda t: t[:, 1:].t()[2], lambda a: a[:, 1:].T[2]),
+}
+BASE = np.linspace(-2.0, 3.5, 12).reshape(3, 4)
+WEIGHTS = np.arange(1.0, 13.0).reshape(3, 4)
+
+
+def expected(view: str, scale: float, shift: np.ndarray | None = None) -> tuple:
+    """The base after `view *= scale` (then `+= shift`) and d sum(base * WEIGHTS) / d base."""
+    at = VIEWS[view][1](POSITIONS).reshape(-1)
+    value, grad = BASE.reshape(-1).copy(), WEIGHTS.reshape(-1).copy()
+    value[at] *= scale
+    grad[at] *= scale
+    if shift is not None:
+        value[at] += shift.reshape(-1)
+    return value.reshape(3, 4), grad.reshape(3, 4)
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_a_view_changed_in_place_outside_the_graph_changes_its_base(view):
+    t = Tensor(BASE.copy())
+    VIEWS[view][0](t).mul_(-3.0)
+    np.testing.assert_array_equal(t.numpy(), expected(view, -3.0)[0])
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_a_view_changed_in_place_in_the_graph_changes_its_base_and_its_gradient(view):
+    y = Tensor(BASE.copy(), requires_grad=True)
+    base = y * 1
+    VIEWS[view][0](base).mul_(-3.0)
+    (base * Tensor(WEIGHTS)).sum().backward()
+    value, grad = expected(view, -3.0)
+    np.testing.assert_array_equal(base.detach().numpy(), value)
+    np.testing.assert_array_equal(y.grad.numpy(), grad)
+    assert base.grad_fn.name() == "CopySlices"
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_an_operand_that_requires_grad_reaches_a_base_that_does_not(view):
+    """zeros.view.add_(w): the base, a plain tensor, becomes a graph node of w."""
+    t = Tensor(BASE.copy())
+    v = VIEWS[view][0](t)
+    w = Tensor(np.linspace(0.5, 1.5, v.numel()).reshape(v.shape), requires_grad=True)
+    v.mul_(2.0).add_(w)
+    assert t.requires_grad
+    (t * Tensor(WEIGHTS)).sum().backward()
+    value, _ = expected(view, 2.0, w.detach().numpy())
+    np.testing.assert_array_equal(t.detach().numpy(), value)
+    np.testing.assert_array_equal(w.grad.numpy(), VIEWS[view][1](WEIGHTS))
+
+
+def test_setitem_and_augmented_assignment_on_a_view_reach_the_base():
+    y = Tensor(BASE.copy(), requires_grad=True)
+    base = y * 1
+    base[0][1] = y[2, 3] * 10  # a view's __setitem__
+    row = base[1]
+    row += y[0]  # a view's __iadd__ (row is not assigned back into base)
+    base.sum().backward()
+    want = BASE.copy()
+    want[0, 1] = 10 * BASE[2, 3]
+    want[1] += BASE[0]
+    np.testing.assert_allclose(base.detach().numpy(), want, rtol=1e-15)
+    grad = np.ones((3, 4))
+    grad[0, 1] = 0  # base[0, 1] no longer holds y[0, 1] ...
+    grad[2, 3] += 10  # ... but 10 y[2, 3]
+    grad[0] += 1  # and row 1 adds y's row 0
+    np.testing.assert_array_equal(y.grad.numpy(), grad)
+
+
+def test_writing_through_is_differentiable_twice(float64_default):
+    def f(y: Tensor) -> Tensor:
+        u = y * y
+        u[1:, :2].mul_(y[0, :2])  # a view's entries times another view
+        u.diagonal().add_(y[2, 1:].sin())
+        return (u * u).sum()
+
+    def grad_at(x: np.ndarray) -> np.ndarray:
+        z = Tensor(x, requires_grad=True)
+        return engine.grad(f(z), z)[0].numpy()
+    y = Tensor(BASE.copy() / 2, requires_grad=True)
+    assert engine.autograd.gradcheck(f, (y,))
+    (g,) = engine.grad(f(y), y, create_graph=True)
+    direction = np.linspace(-1, 1, 12).reshape(3, 4)
+    (hessian_times_direction,) = engine.grad((g * Tensor(direction)).sum(), y)
+    step = 1e-5  # the Hessian times the direction by central differences of the gradient
+    numeric = (grad_at(BASE / 2 + step * direction) - grad_at(BASE / 2 - step * direction)) / (
+        2 * step)
+    np.testing.assert_allclose(hessian_times_direction.numpy(), numeric, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda y: y[0].mul_(2), "a view of a leaf Variable that requires grad is being used in "
+                             "an in-place operation."),
+    (lambda y: (y * 1).expand(2, 3, 4).mul_(2), "more than one element of the written-to "
+                                                "tensor refers to a single memory location"),
+])
+def test_what_pytorch_refuses_is_refused(call, message):
+    y = Tensor(BASE.copy(), requires_grad=True)
+    with pytest.raises(RuntimeError, match=message):
+        call(y)
+    np.testing.assert_array_equal(y.detach().numpy(), BASE)  # nothing half-written
+
+
+def test_changing_a_views_shape_in_place_leaves_its_base_alone():
+    y = Tensor(BASE.copy(), requires_grad=True)
+    base = y * 1
+    row = base[0]
+    row.unsqueeze_(0)
+    assert row.shape == (1, 4) and base.shape == (3, 4)
+    np.testing.assert_array_equal(base.detach().numpy(), BASE)
+
+
+# PyTorch refuses in-place changes of views that come several at once (chunk's, split's)
+@pytest.mark.parametrize("view", [view for view in VIEWS if view != "chunk"])
+def test_as_pytorch(torch, view):
+    def run(m):
+        y = m.tensor(BASE.copy(), requires_grad=True)
+        base = y * 1
+        v = VIEWS[view][0](base)
+        w = m.tensor(np.linspace(0.5, 1.5, v.numel()).reshape(tuple(v.shape)),
+                     requires_grad=True)
+        v.mul_(w).sub_(w * w)
+        (base * m.tensor(WEIGHTS)).sum().backward()
+        return base.detach().numpy(), y.grad.numpy(), w.grad.numpy()
+    for ours, theirs in zip(run(engine), run(torch)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-15, atol=1e-15)
