@@ -65,7 +65,7 @@ def make_optimizer(name: str, params: list, lr: float) -> nn.SGD | nn.Adam:
 
 def loader(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> DataLoader:
     """The digits and labels in minibatches, shuffled afresh at every pass: the engine's
-    DataLoader over a TensorDataset (engine/utils/data.py, as torch.utils.data). Its own
+    DataLoader over a TensorDataset (engine/utils/data/, as torch.utils.data). Its own
     generator, seeded with `seed`, draws PyTorch's orders, apart from the weights' numbers."""
     return DataLoader(TensorDataset(Tensor(x), Tensor(y)), batch_size=batch_size, shuffle=True,
                       generator=Generator().manual_seed(seed))

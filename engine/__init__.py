@@ -3,8 +3,8 @@
 This namespace is also what PyTorch code finds under `torch.` when it says
 `import engine as torch`: Tensor and its factories, the ops PyTorch spells as functions,
 dtypes, random numbers from a seeded `Generator`, grad modes, `grad`, `save` and `load`
-(PyTorch's .pt checkpoints), and, loaded on first
-use, `nn`, `optim`, `utils.data`, `autograd` (with `Function`), `special`, `linalg`,
+(PyTorch's .pt checkpoints), and, loaded on first use, `nn`, `optim`, `utils.data`,
+`utils.tensorboard`, `autograd` (with `Function`), `special`, `linalg`,
 `multiprocessing`, `cuda`, `accelerator` and `device`. PyTorch's functions of ops take
 `out=` as well.
 
@@ -81,12 +81,14 @@ for _module, _names in {
                           "histc"),
     "engine.contractions": "tensordot inner chain_matmul cdist",
     "engine.poisson_sampler": "poisson",
+    "engine.matrix_functions": "matrix_exp geqrf",
     "engine.math_more": ("addcmul addcdiv addmv addr addbmm baddbmm vdot asinh acosh atanh "
                          "arcsinh arccosh arctanh frac copysign gcd lcm bitwise_and bitwise_or "
                          "bitwise_xor bitwise_not bitwise_left_shift bitwise_right_shift renorm "
                          "mvlgamma split_with_sizes unique_consecutive absolute multiply "
                          "subtract"),
     "engine.autocast_mode": "autocast is_autocast_enabled get_autocast_dtype",
+    "engine.func": "vmap",  # torch.vmap is torch.func.vmap
 }.items():
     _LAZY.update(dict.fromkeys(_names.split(), _module))
 _SUBMODULES = {"nn": "nn", "optim": "nn.optim", "utils": "engine.utils",
@@ -94,7 +96,8 @@ _SUBMODULES = {"nn": "nn", "optim": "nn.optim", "utils": "engine.utils",
                "multiprocessing": "engine.multiprocessing", "amp": "engine.amp",
                "backends": "engine.backends", "distributed": "engine.distributed",
                "distributions": "engine.distributions", "special": "engine.special",
-               "linalg": "engine.linalg", "testing": "engine.testing"}
+               "linalg": "engine.linalg", "testing": "engine.testing",
+               "func": "engine.func"}
 
 e, pi, inf, nan, newaxis = math.e, math.pi, math.inf, math.nan, None  # torch's constants
 __version__ = "0.1.0"  # scratchgrad's (setup.cfg reads it from here), not PyTorch's

@@ -7,7 +7,8 @@ of their own: the norms (vector_norm is torch.norm's code in engine/reductions.p
 matrix_norm is sums, maxima and singular values), matrix_power, multi_dot, cross and
 vecdot. The primitives, each with its rule, are in engine/linalg_solvers.py (det, slogdet,
 inv, solve, cholesky) and engine/linalg_spectral.py (qr, eigh, svd and what is made of
-them, pinv, matrix_rank); PyTorch's top-level spellings of them (torch.det, torch.cross,
+them, pinv, matrix_rank); matrix_exp and householder_product, made of products, are in
+engine/matrix_functions.py; PyTorch's top-level spellings of them (torch.det, torch.cross,
 ...) and the Tensor methods are in engine/linalg_functions.py.
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ from engine import arithmetic, construct, elementwise, reductions, shapes
 from engine.linalg_solvers import (LinAlgError, cholesky, det, floats, inv, matrices, slogdet,
                                    solve)
 from engine.linalg_spectral import eigh, eigvalsh, matrix_rank, pinv, qr, svd, svdvals
+from engine.matrix_functions import householder_product, matrix_exp
 from engine.tensor import Tensor, _as_tensor, _called
 
 
@@ -209,4 +211,4 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
 __all__ = ["LinAlgError", "vector_norm", "matrix_norm", "norm", "det", "slogdet", "inv",
            "solve", "cholesky", "qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv",
            "matrix_rank", "matrix_power", "multi_dot", "cross", "vecdot", "matmul",
-           "diagonal"]
+           "diagonal", "matrix_exp", "householder_product"]

@@ -47,6 +47,14 @@ def _check_name(kind: str, name: Any) -> None:
                        "separates the parts of a dotted name)")
 
 
+def set_plain_attribute(module: Module, name: str, value: Any) -> None:
+    """Set module.name outside the module's state, as PyTorch keeps a tensor it never
+    registered (the weight legacy weight_norm recomputes before each forward); deleting
+    the attribute and discarding the name from `_plain_attributes` makes the name state again."""
+    module.__dict__.setdefault("_plain_attributes", set()).add(name)
+    object.__setattr__(module, name, value)
+
+
 class Module:
     """Base class, as torch.nn.Module: define `forward`; parameters, buffers and sub-modules
     are found in the attributes."""
@@ -143,7 +151,9 @@ class Module:
     def _held(self) -> Iterator[tuple[str, Any]]:
         """(dotted name, object) for every Value, Tensor and sub-Module in the attributes and
         in lists, tuples and dicts of them, depth first, as often as each is held."""
-        stack = [(name, value) for name, value in reversed(vars(self).items())]
+        plain = self.__dict__.get("_plain_attributes", ())  # see set_plain_attribute
+        stack = [(name, value) for name, value in reversed(vars(self).items())
+                 if name not in plain]
         while stack:
             name, value = stack.pop()
             if isinstance(value, (list, tuple)):

@@ -1,4 +1,4 @@
-"""engine/utils/data.py: datasets, samplers, collation and the DataLoader, against
+"""engine/utils/data/: datasets, samplers, collation and the DataLoader, against
 torch.utils.data, and its worker processes: every item once, in order, and none left behind."""
 from __future__ import annotations
 
@@ -767,4 +767,70 @@ def test_import_engine_as_torch_finds_utils_data():
     code = ("import engine as torch\n"
             "print(torch.utils.data.DataLoader(range(5), batch_size=2).__module__)")
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-    assert run.stdout == "engine.utils.data\n", run.stderr
+    assert run.stdout == "engine.utils.data.dataloader\n", run.stderr  # as torch's
+
+
+# --- the modules of PyTorch's names: torch.utils.data.dataloader, .dataset, .sampler, ... ---
+
+SUBMODULES = {"dataset": {"Dataset", "IterableDataset", "TensorDataset", "Subset", "random_split"},
+              "sampler": {"Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+                          "BatchSampler"},
+              "dataloader": {"DataLoader", "get_worker_info", "default_collate",
+                             "default_convert"},
+              "distributed": {"DistributedSampler"}}
+NOT_YET = {"dataset": {"StackDataset", "ConcatDataset", "ChainDataset"},
+           "sampler": {"WeightedRandomSampler"}, "dataloader": set(), "distributed": set()}
+
+
+def test_pytorchs_submodules_hold_the_package_names():
+    import importlib
+
+    import engine.utils.data
+    for module, names in SUBMODULES.items():
+        found = importlib.import_module(f"engine.utils.data.{module}")
+        assert set(found.__all__) == names
+        assert all(getattr(found, name) is getattr(engine.utils.data, name) for name in names)
+    code = ("from engine.utils.data.dataloader import DataLoader\n"
+            "from engine.utils.data.dataset import Dataset, random_split\n"
+            "from engine.utils.data.sampler import RandomSampler\n"
+            "import engine as torch\n"
+            "print(torch.utils.data.sampler.BatchSampler.__module__)")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert run.stdout == "engine.utils.data.sampler\n", run.stderr
+
+
+def test_the_submodules_have_what_pytorchs_have_but_the_names_not_yet_written(torch):
+    import importlib
+    for module, names in SUBMODULES.items():
+        theirs = set(importlib.import_module(f"torch.utils.data.{module}").__all__)
+        assert theirs - names == NOT_YET[module] and names <= theirs
+
+
+def test_distributed_sampler_as_recorded_from_pytorch():
+    from engine.utils.data.distributed import DistributedSampler
+    shuffled = DistributedSampler(range(10), num_replicas=3, rank=2, seed=7)
+    shuffled.set_epoch(1)
+    assert list(shuffled) == [0, 6, 8, 5] and len(shuffled) == 4
+    assert list(DistributedSampler(range(10), num_replicas=3, rank=1, shuffle=False)) == \
+        [1, 4, 7, 0]
+    assert list(DistributedSampler(range(10), num_replicas=3, rank=1, shuffle=False,
+                                   drop_last=True)) == [1, 4, 7]
+    assert list(DistributedSampler(range(2), num_replicas=5, rank=4, shuffle=False)) == [0]
+    with pytest.raises(ValueError, match="Invalid rank 2, rank should be in the interval"):
+        DistributedSampler(range(3), num_replicas=2, rank=2)
+    with pytest.raises(ValueError, match="no distributed process group.*pass num_replicas"):
+        DistributedSampler(range(3))
+
+
+@pytest.mark.parametrize("n, shuffle, drop_last", [(10, True, False), (11, True, True),
+                                                   (7, False, False), (2, True, False)])
+def test_distributed_sampler_gives_each_rank_pytorchs_share(torch, n, shuffle, drop_last):
+    from engine.utils.data.distributed import DistributedSampler
+    for rank in range(3):
+        for epoch in (0, 3):
+            ours = DistributedSampler(range(n), 3, rank, shuffle, seed=5, drop_last=drop_last)
+            theirs = torch.utils.data.distributed.DistributedSampler(
+                range(n), 3, rank, shuffle, seed=5, drop_last=drop_last)
+            ours.set_epoch(epoch)
+            theirs.set_epoch(epoch)
+            assert list(ours) == list(theirs) and len(ours) == len(theirs)

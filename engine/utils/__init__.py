@@ -1,6 +1,8 @@
 """Utilities under PyTorch's names: `engine.utils.data` is `torch.utils.data` (Dataset,
 DataLoader, samplers), also reachable as `torch.utils.data` after `import engine as torch`;
-`engine.utils.hooks` has the handles that registering a hook returns.
+`engine.utils.hooks` has the handles that registering a hook returns;
+`engine.utils.checkpoint` is `torch.utils.checkpoint` (activation checkpointing);
+`engine.utils.tensorboard` is `torch.utils.tensorboard` (SummaryWriter).
 
 Each is loaded on first use: the data pipeline brings in multiprocessing, which a program
 that only registers a hook (every nn.Module can) should not pay for, in import time or in
@@ -11,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["data", "hooks"]
+__all__ = ["data", "hooks", "checkpoint", "tensorboard"]
 
 
 def __getattr__(name: str) -> Any:

@@ -2,7 +2,10 @@
 too large, as nanoGPT's training loop calls it) and clip_grad_value_; and `rnn`, the
 variable-length sequences the recurrent layers take (PackedSequence, pack_padded_sequence,
 pad_sequence, ...), and parameters_to_vector / vector_to_parameters
-(nn/utils/convert_parameters.py).
+(nn/utils/convert_parameters.py); `parametrize` and `parametrizations` (weight_norm,
+spectral_norm, orthogonal), and the legacy hook-based weight_norm and spectral_norm;
+`stateless.functional_call` (a module run with other tensors as its parameters, as
+torch.func's).
 
 The clipping functions change the parameters' `.grad` in place, between `backward()` and
 `optimizer.step()`. The norm is PyTorch's: each gradient's p-norm, then the p-norm of
@@ -17,11 +20,14 @@ from typing import Iterable
 import numpy as np
 
 from engine.tensor import Tensor
-from nn.utils import rnn
+from nn.utils import parametrizations, parametrize, rnn, stateless
 from nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
+from nn.utils.spectral_norm import remove_spectral_norm, spectral_norm
+from nn.utils.weight_norm import remove_weight_norm, weight_norm
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "rnn", "parameters_to_vector",
-           "vector_to_parameters"]
+           "vector_to_parameters", "parametrize", "parametrizations", "weight_norm",
+           "remove_weight_norm", "spectral_norm", "remove_spectral_norm", "stateless"]
 
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[np.ndarray]:

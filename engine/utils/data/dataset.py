@@ -1,0 +1,100 @@
+"""Datasets, as torch.utils.data.dataset: what a sample is. A map-style Dataset gives the
+sample at an index; an IterableDataset is a stream of them; TensorDataset, Subset and
+random_split build datasets from tensors and from other datasets."""
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any, Generic, TypeVar
+
+from engine.utils.data.sampler import _is_int, _length, _randperm
+
+__all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "random_split"]
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Dataset(Generic[T_co]):
+    """A map from indices to samples: subclasses define `__getitem__`, and `__len__`, which
+    the samplers and `len(DataLoader)` need."""
+
+    def __getitem__(self, index: Any) -> T_co:
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__ "
+                                  "(the sample at an index)")
+
+
+class IterableDataset(Dataset[T_co]):
+    """A stream of samples: subclasses define `__iter__`. With workers, each worker iterates
+    its own copy: split the stream with `get_worker_info()` so that no sample comes twice."""
+
+    def __iter__(self) -> Iterator[T_co]:
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__ (its samples)")
+
+
+class TensorDataset(Dataset[tuple]):
+    """Rows of tensors of one length: `TensorDataset(x, y)[i]` is `(x[i], y[i])`."""
+
+    def __init__(self, *tensors: Any) -> None:
+        shapes = [getattr(t, "shape", None) for t in tensors]
+        if not tensors or any(not s for s in shapes):
+            raise ValueError("TensorDataset takes one or more tensors of at least one dim, got "
+                             + (", ".join(f"{type(t).__name__} of shape {s}"
+                                          for t, s in zip(tensors, shapes)) or "none"))
+        if len({s[0] for s in shapes}) > 1:
+            raise ValueError("TensorDataset: the tensors must have the same first dim (their "
+                             f"length), got shapes {', '.join(str(tuple(s)) for s in shapes)}")
+        self.tensors = tensors
+
+    def __getitem__(self, index: Any) -> tuple:
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
+
+
+class Subset(Dataset[T_co]):
+    """The samples of `dataset` at `indices`, in that order."""
+
+    def __init__(self, dataset: Dataset[T_co], indices: Sequence[int]) -> None:
+        self.dataset = dataset
+        self.indices = indices
+
+    def __getitem__(self, index: Any) -> T_co:
+        if isinstance(index, list):  # a batch of indices, as PyTorch's Subset takes
+            return self.dataset[[self.indices[i] for i in index]]
+        return self.dataset[self.indices[index]]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+def random_split(dataset: Dataset[T_co], lengths: Sequence[int | float],
+                 generator: Any = None) -> list[Subset[T_co]]:
+    """The dataset cut at random into Subsets of the given lengths, as torch's random_split.
+
+    Fractions summing to 1 are lengths too: each gets floor(fraction * len(dataset)), and
+    what is left over goes one by one to the first splits.
+    """
+    n = _length(dataset, "random_split")
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        if any(not 0 <= f <= 1 for f in lengths):
+            raise ValueError(f"random_split: fractions must be between 0 and 1, got {lengths}")
+        sizes = [math.floor(n * f) for f in lengths]
+        for i in range(n - sum(sizes)):
+            sizes[i % len(sizes)] += 1
+        for i, size in enumerate(sizes):
+            if size == 0:
+                warnings.warn(f"random_split: split {i} is empty ({lengths[i]} of {n} samples)",
+                              stacklevel=2)
+        lengths = sizes
+    if any(not _is_int(size) or size < 0 for size in lengths):
+        raise ValueError(f"random_split: lengths must be non-negative ints, or fractions "
+                         f"summing to 1, got {lengths}")
+    if sum(lengths) != n:
+        raise ValueError(f"random_split: lengths {list(lengths)} sum to {sum(lengths)}, but the "
+                         f"dataset holds {n} samples")
+    order = _randperm(n, generator)
+    return [Subset(dataset, order[end - size:end])
+            for end, size in zip(itertools.accumulate(lengths), lengths)]
