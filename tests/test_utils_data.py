@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import engine
 from engine import Tensor
 from engine.random import Generator, manual_seed, randn
 from engine.utils.data import (BatchSampler, DataLoader, Dataset, IterableDataset, RandomSampler,
@@ -772,14 +773,13 @@ def test_import_engine_as_torch_finds_utils_data():
 
 # --- the modules of PyTorch's names: torch.utils.data.dataloader, .dataset, .sampler, ... ---
 
-SUBMODULES = {"dataset": {"Dataset", "IterableDataset", "TensorDataset", "Subset", "random_split"},
+SUBMODULES = {"dataset": {"Dataset", "IterableDataset", "TensorDataset", "Subset", "random_split",
+                          "StackDataset", "ConcatDataset", "ChainDataset"},
               "sampler": {"Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-                          "BatchSampler"},
+                          "BatchSampler", "WeightedRandomSampler"},
               "dataloader": {"DataLoader", "get_worker_info", "default_collate",
                              "default_convert"},
               "distributed": {"DistributedSampler"}}
-NOT_YET = {"dataset": {"StackDataset", "ConcatDataset", "ChainDataset"},
-           "sampler": {"WeightedRandomSampler"}, "dataloader": set(), "distributed": set()}
 
 
 def test_pytorchs_submodules_hold_the_package_names():
@@ -799,11 +799,10 @@ def test_pytorchs_submodules_hold_the_package_names():
     assert run.stdout == "engine.utils.data.sampler\n", run.stderr
 
 
-def test_the_submodules_have_what_pytorchs_have_but_the_names_not_yet_written(torch):
+def test_the_submodules_have_what_pytorchs_have(torch):
     import importlib
     for module, names in SUBMODULES.items():
-        theirs = set(importlib.import_module(f"torch.utils.data.{module}").__all__)
-        assert theirs - names == NOT_YET[module] and names <= theirs
+        assert set(importlib.import_module(f"torch.utils.data.{module}").__all__) == names
 
 
 def test_distributed_sampler_as_recorded_from_pytorch():
@@ -834,3 +833,93 @@ def test_distributed_sampler_gives_each_rank_pytorchs_share(torch, n, shuffle, d
             ours.set_epoch(epoch)
             theirs.set_epoch(epoch)
             assert list(ours) == list(theirs) and len(ours) == len(theirs)
+
+
+# --- datasets of datasets and the weighted sampler ---
+
+def _rows(start: int, n: int) -> TensorDataset:
+    return TensorDataset(Tensor(np.arange(start, start + n, dtype=np.float32)))
+
+
+def test_concat_dataset_indexes_across_its_parts():
+    from engine.utils.data import ConcatDataset
+    both = _rows(0, 3) + _rows(10, 2)  # Dataset.__add__, as PyTorch's
+    assert isinstance(both, ConcatDataset) and len(both) == 5 and both.cumulative_sizes == [3, 5]
+    assert [float(both[i][0]) for i in range(5)] == [0, 1, 2, 10, 11]
+    assert float(both[-1][0]) == 11 and float(both[-5][0]) == 0
+    with pytest.raises(ValueError, match="should not exceed dataset length"):
+        both[-6]
+    with pytest.raises(IndexError):
+        both[5]
+    batches = [b[0].tolist() for b in DataLoader(both, batch_size=2)]
+    assert batches == [[0, 1], [2, 10], [11]]
+    with pytest.raises(AssertionError, match="empty"):
+        ConcatDataset([])
+
+
+class ListStream(IterableDataset):
+    def __init__(self, items: list) -> None:
+        self.items = items
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def test_chain_dataset_streams_one_after_another():
+    from engine.utils.data import ChainDataset, ConcatDataset
+    chained = ListStream([1, 2]) + ListStream([3])
+    assert isinstance(chained, ChainDataset) and list(chained) == [1, 2, 3] and len(chained) == 3
+    with pytest.raises(AssertionError, match="IterableDataset"):
+        ConcatDataset([ListStream([1])])
+    with pytest.raises(AssertionError, match="only supports IterableDataset"):
+        list(ChainDataset([_rows(0, 2)]))
+
+
+def test_stack_dataset_puts_samples_side_by_side():
+    from engine.utils.data import StackDataset
+    pairs = StackDataset(_rows(0, 3), _rows(5, 3))
+    assert len(pairs) == 3 and [float(x[0]) for x in pairs[1]] == [1, 6]
+    named = StackDataset(image=_rows(0, 3), label=_rows(5, 3))
+    assert {k: float(v[0]) for k, v in named[2].items()} == {"image": 2, "label": 7}
+    batch = next(iter(DataLoader(named, batch_size=3)))
+    assert batch["label"][0].tolist() == [5, 6, 7]
+    for args, kwargs, message in [((_rows(0, 3), _rows(0, 2)), {}, "Size mismatch"),
+                                  ((_rows(0, 3),), {"b": _rows(0, 3)}, "both types are given"),
+                                  ((), {}, "At least one dataset")]:
+        with pytest.raises(ValueError, match=message):
+            StackDataset(*args, **kwargs)
+
+
+def test_weighted_random_sampler_draws_by_weight():
+    from engine.utils.data import WeightedRandomSampler
+    engine.manual_seed(0)
+    sampler = WeightedRandomSampler([0.0, 1.0, 3.0, 0.0], 4000)
+    drawn = np.array(list(sampler))
+    assert len(sampler) == 4000 and set(drawn) == {1, 2}  # a zero weight is never drawn
+    assert abs((drawn == 2).mean() - 0.75) < 0.03  # 3 to 1
+    without = list(WeightedRandomSampler([1.0, 5.0, 0.5, 2.0], 4, replacement=False))
+    assert sorted(without) == [0, 1, 2, 3]
+    for kwargs, message in [({"num_samples": 0}, "num_samples should be a positive integer"),
+                            ({"num_samples": 2, "replacement": 1}, "replacement should be a "
+                                                                   "boolean")]:
+        with pytest.raises(ValueError, match=message):
+            WeightedRandomSampler([1.0, 2.0], **kwargs)
+    with pytest.raises(ValueError, match=r"1d sequence but given weights have shape \(2, 1\)"):
+        WeightedRandomSampler([[1.0], [2.0]], 2)
+
+
+@pytest.mark.parametrize("replacement", [True, False])
+def test_weighted_random_sampler_draws_pytorchs_indices(torch, replacement):
+    weights = [0.1, 0.9, 0.4, 0.7, 3.0, 0.6]
+    n = 6 if not replacement else 50
+    engine.manual_seed(3)
+    torch.manual_seed(3)
+    ours = list(engine.utils.data.WeightedRandomSampler(weights, n, replacement))
+    theirs = list(torch.utils.data.WeightedRandomSampler(weights, n, replacement))
+    assert ours == theirs
+    g, h = engine.Generator().manual_seed(9), torch.Generator().manual_seed(9)
+    assert (list(engine.utils.data.WeightedRandomSampler(weights, n, replacement, generator=g))
+            == list(torch.utils.data.WeightedRandomSampler(weights, n, replacement, generator=h)))

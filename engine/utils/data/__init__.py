@@ -3,8 +3,10 @@ torch.utils.data.
 
 A DataLoader is four small pieces in a row, each one replaceable:
 
-    dataset[i]            one sample, e.g. (image, label)        Dataset, TensorDataset, Subset
-    sampler               the order of the indices i             SequentialSampler, RandomSampler
+    dataset[i]            one sample, e.g. (image, label)        Dataset, TensorDataset, Subset,
+                                                                 ConcatDataset, StackDataset
+    sampler               the order of the indices i             SequentialSampler, RandomSampler,
+                                                                 WeightedRandomSampler
     batch sampler         those indices in groups of batch_size  BatchSampler
     collate_fn(samples)   a group of samples -> one batch        default_collate
 
@@ -26,12 +28,14 @@ from __future__ import annotations
 
 from engine.utils.data.collate import default_collate, default_convert
 from engine.utils.data.dataloader import DataLoader, get_worker_info
-from engine.utils.data.dataset import Dataset, IterableDataset, Subset, TensorDataset, random_split
+from engine.utils.data.dataset import (ChainDataset, ConcatDataset, Dataset, IterableDataset,
+                                       StackDataset, Subset, TensorDataset, random_split)
 from engine.utils.data.distributed import DistributedSampler
 from engine.utils.data.sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
-                                       SubsetRandomSampler)
+                                       SubsetRandomSampler, WeightedRandomSampler)
 
-__all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "random_split", "Sampler",
-           "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler",
+__all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "random_split",
+           "ConcatDataset", "ChainDataset", "StackDataset", "Sampler", "SequentialSampler",
+           "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler",
            "DistributedSampler", "default_collate", "default_convert", "DataLoader",
            "get_worker_info"]

@@ -1,17 +1,20 @@
 """Datasets, as torch.utils.data.dataset: what a sample is. A map-style Dataset gives the
 sample at an index; an IterableDataset is a stream of them; TensorDataset, Subset and
-random_split build datasets from tensors and from other datasets."""
+random_split build datasets from tensors and from other datasets, ConcatDataset (`a + b`)
+and ChainDataset one after another, StackDataset side by side."""
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
 from engine.utils.data.sampler import _is_int, _length, _randperm
 
-__all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "random_split"]
+__all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "random_split",
+           "ConcatDataset", "ChainDataset", "StackDataset"]
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -24,6 +27,10 @@ class Dataset(Generic[T_co]):
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__ "
                                   "(the sample at an index)")
 
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        """This dataset's samples, then other's."""
+        return ConcatDataset([self, other])
+
 
 class IterableDataset(Dataset[T_co]):
     """A stream of samples: subclasses define `__iter__`. With workers, each worker iterates
@@ -31,6 +38,10 @@ class IterableDataset(Dataset[T_co]):
 
     def __iter__(self) -> Iterator[T_co]:
         raise NotImplementedError(f"{type(self).__name__} must define __iter__ (its samples)")
+
+    def __add__(self, other: Dataset) -> ChainDataset:
+        """This stream's samples, then other's."""
+        return ChainDataset([self, other])
 
 
 class TensorDataset(Dataset[tuple]):
@@ -98,3 +109,70 @@ def random_split(dataset: Dataset[T_co], lengths: Sequence[int | float],
     order = _randperm(n, generator)
     return [Subset(dataset, order[end - size:end])
             for end, size in zip(itertools.accumulate(lengths), lengths)]
+
+
+class ConcatDataset(Dataset[T_co]):
+    """Map-style datasets one after another: index len(a) of `ConcatDataset([a, b])` is b[0]."""
+
+    def __init__(self, datasets: Iterable[Dataset[T_co]]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise AssertionError("datasets should not be an empty iterable")
+        for dataset in self.datasets:
+            if isinstance(dataset, IterableDataset):
+                raise AssertionError("ConcatDataset does not support IterableDataset (chain "
+                                     "streams with ChainDataset)")
+        self.cumulative_sizes = list(itertools.accumulate(
+            _length(dataset, "ConcatDataset") for dataset in self.datasets))
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int) -> T_co:
+        if index < 0:
+            if -index > len(self):
+                raise ValueError("absolute value of index should not exceed dataset length")
+            index += len(self)
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        return self.datasets[which][index - (self.cumulative_sizes[which - 1] if which else 0)]
+
+
+class ChainDataset(IterableDataset[T_co]):
+    """Streams one after another."""
+
+    def __init__(self, datasets: Iterable[Dataset[T_co]]) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Iterator[T_co]:
+        for dataset in self.datasets:
+            if not isinstance(dataset, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield from dataset
+
+    def __len__(self) -> int:
+        return sum(_length(dataset, "ChainDataset") for dataset in self.datasets)
+
+
+class StackDataset(Dataset[Any]):
+    """Datasets of one length side by side: `StackDataset(a, b)[i]` is `(a[i], b[i])`,
+    `StackDataset(image=a, text=b)[i]` is `{"image": a[i], "text": b[i]}`."""
+
+    def __init__(self, *args: Dataset, **kwargs: Dataset) -> None:
+        if args and kwargs:
+            raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via "
+                             "``kwargs``) like input/output, but both types are given.")
+        if not args and not kwargs:
+            raise ValueError("At least one dataset should be passed")
+        self.datasets: tuple | dict = args or kwargs
+        parts = args or tuple(kwargs.values())
+        self._length = _length(parts[0], "StackDataset")
+        if any(_length(dataset, "StackDataset") != self._length for dataset in parts):
+            raise ValueError("Size mismatch between datasets")
+
+    def __getitem__(self, index: Any) -> tuple | dict:
+        if isinstance(self.datasets, dict):
+            return {key: dataset[index] for key, dataset in self.datasets.items()}
+        return tuple(dataset[index] for dataset in self.datasets)
+
+    def __len__(self) -> int:
+        return self._length

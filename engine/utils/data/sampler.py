@@ -16,7 +16,7 @@ import numpy as np
 import engine.random
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-           "BatchSampler"]
+           "WeightedRandomSampler", "BatchSampler"]
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -107,6 +107,32 @@ class SubsetRandomSampler(Sampler[int]):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler[int]):
+    """num_samples indices of [0, len(weights)), each drawn with probability proportional to
+    its weight (torch.multinomial's draws, in float64, as PyTorch's)."""
+
+    def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True,
+                 generator: Any = None) -> None:
+        _require(_is_int(num_samples) and num_samples > 0, "num_samples", num_samples,
+                 "a positive integer value")
+        _require(isinstance(replacement, bool), "replacement", replacement, "a boolean value")
+        self.weights = engine.tensor(weights, dtype=engine.float64)
+        if self.weights.ndim != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape "
+                             f"{tuple(self.weights.shape)}")
+        self.num_samples = num_samples
+        self.replacement = replacement
+        self.generator = generator
+
+    def __iter__(self) -> Iterator[int]:
+        drawn = engine.random.multinomial(self.weights, self.num_samples, self.replacement,
+                                          generator=self.generator)
+        return iter(drawn.numpy().tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
 
 
 class BatchSampler(Sampler[list]):
