@@ -514,17 +514,46 @@ def bernoulli(input: Any, p: float | None = None, *,
     return _tensor(out, False, "bernoulli")
 
 
-def _like(input: Any, dtype: Any) -> np.ndarray:
-    """An empty array shaped and laid out as input (PyTorch keeps a transposed input's
-    memory order, and fills in memory order), in dtype or else input's dtype."""
-    return np.empty_like(np.asarray(input), dtype=dtype)
+def laid_out_like(input: Any, dtype: Any = None) -> np.ndarray:
+    """An empty array shaped as input and laid out as PyTorch's `empty_like(input)` lays it
+    out, in dtype or else input's dtype. PyTorch fills in memory order, so a transposed
+    input gets its numbers in a transposed order (the *_like factories, dropout's mask).
+
+    The axis order is PyTorch's infer_dense_strides (TensorIterator's too): an insertion
+    sort from the innermost axis out, by stride, the smaller size inside on equal strides,
+    a zero stride (a broadcast axis) comparing as neither. numpy's empty_like sorts a zero
+    stride innermost instead, which would draw an expanded input's numbers out of order."""
+    array = np.asarray(input)
+    strides, sizes = [abs(s) for s in array.strides], array.shape
+
+    def outside(a: int, b: int) -> int:
+        """1 if axis a lies outside axis b, -1 if inside, 0 if either may."""
+        if strides[a] == 0 or strides[b] == 0:
+            return 0
+        if strides[a] != strides[b]:
+            return 1 if strides[a] > strides[b] else -1
+        return 1 if sizes[a] > sizes[b] else 0
+
+    inner_first = list(range(array.ndim))[::-1]
+    for i in range(1, array.ndim):
+        moving = i
+        for j in range(i - 1, -1, -1):
+            order = outside(inner_first[j], inner_first[moving])
+            if order > 0:
+                inner_first[j], inner_first[moving] = inner_first[moving], inner_first[j]
+                moving = j
+            elif order < 0:
+                break
+    outer_first = inner_first[::-1]
+    empty = np.empty([sizes[a] for a in outer_first], array.dtype if dtype is None else dtype)
+    return empty.transpose(np.argsort(outer_first))
 
 
 def rand_like(input: Any, *, generator: Generator | None = None, dtype: Any = None,
               requires_grad: bool = False, device: Any = None) -> Any:
     """rand shaped as input (and in its dtype unless dtype says otherwise), as torch.rand_like."""
     check_device(device, "rand_like")
-    array = _like(input, dtype)
+    array = laid_out_like(input, dtype)
     _float_dtype(array.dtype, "rand_like")
     return _tensor(uniform_(array, 0.0, 1.0, generator), requires_grad, "rand_like")
 
@@ -534,7 +563,7 @@ def randn_like(input: Any, *, generator: Generator | None = None, dtype: Any = N
     """randn shaped as input (and in its dtype unless dtype says otherwise), as
     torch.randn_like."""
     check_device(device, "randn_like")
-    array = _like(input, dtype)
+    array = laid_out_like(input, dtype)
     _float_dtype(array.dtype, "randn_like")
     return _tensor(normal_(array, 0.0, 1.0, generator), requires_grad, "randn_like")
 
@@ -547,7 +576,7 @@ def randint_like(input: Any, low: int = 0, high: int | None = None, *,
     check_device(device, "randint_like")
     if high is None:
         low, high = 0, low
-    array = _target(_like(input, dtype), "randint_like", floats_only=False)
+    array = _target(laid_out_like(input, dtype), "randint_like", floats_only=False)
     _store(array, _random_from_to(_generator(generator), array.size, array.dtype, low, high,
                                   "randint_like"))
     return _tensor(array, requires_grad, "randint_like")

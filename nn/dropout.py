@@ -1,16 +1,17 @@
 """Dropout of whole channels and alpha dropout, as functions (re-exported by nn.functional)
 and as modules (exported by nn): dropout1d, dropout2d, dropout3d, alpha_dropout,
 feature_alpha_dropout; Dropout1d, Dropout2d, Dropout3d, AlphaDropout, FeatureAlphaDropout.
-(Plain dropout is F.dropout and nn.Dropout.)
+(Plain dropout is F.dropout and nn.Dropout; F.dropout's mask is made here.)
 
 Channel ("feature") dropout zeroes each channel of each sample, all of its positions at
 once: its mask has shape (N, C, 1, ...). Alpha dropout (for SELU networks) sets dropped
 entries to SELU's negative saturation value and then scales and shifts so that the mean
 and variance stay those of the input: x a + b with a = 1 / sqrt((alpha**2 p + 1)(1 - p)).
 Masks are drawn from the engine's generator as PyTorch's CPU kernels draw them
-(bernoulli_(1 - p) on a tensor of the mask's shape), so a seeded run drops what
-PyTorch's drops. Each is a product (and sum) of engine ops: the gradient is g times the
-mask's scale.
+(bernoulli_(1 - p) on a tensor of the mask's shape, filled in its memory order: laid out
+as the input for plain and alpha dropout, contiguous for channel dropout), so a seeded run
+drops what PyTorch's drops, transposed inputs included. Each is a product (and sum) of
+engine ops: the gradient is g times the mask's scale.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.random import bernoulli_
+from engine.random import bernoulli_, laid_out_like
 from engine.tensor import Tensor, _as_tensor, _called
 from nn.layers import Dropout
 
@@ -32,14 +33,21 @@ def _check_p(p: float) -> None:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _dropped(x: Tensor, p: float, inplace: bool, mask_shape: tuple, alpha: bool) -> Tensor:
-    """x times a mask of `mask_shape` (broadcast over x): kept entries scaled by 1 / (1 - p)
-    (by a, plus b, for alpha dropout). p = 1 multiplies by 0, drawing nothing, as PyTorch."""
+def _dropped(x: Tensor, p: float, inplace: bool, mask_shape: tuple | None,
+             alpha: bool = False) -> Tensor:
+    """x times a mask (broadcast over x): kept entries scaled by 1 / (1 - p) (by a, plus b,
+    for alpha dropout). p = 1 multiplies by 0, drawing nothing, as PyTorch.
+
+    The mask is PyTorch's: a contiguous one of `mask_shape` for channel dropout (its
+    make_feature_noise), else (mask_shape None) one of x's shape laid out as x (its
+    empty_like(input)); PyTorch fills it in memory order, so a transposed x's mask takes
+    its numbers in x's memory order, not in row-major order."""
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
     if p == 1:
         zero = Tensor(np.zeros((), dtype))
         return x.mul_(zero) if inplace else x * zero
-    noise = bernoulli_(np.empty(mask_shape, dtype), 1 - p)
+    empty = laid_out_like(x, dtype) if mask_shape is None else np.empty(mask_shape, dtype)
+    noise = bernoulli_(empty, 1 - p)
     if not alpha:
         noise /= dtype.type(1 - p)
         return x.mul_(Tensor(noise)) if inplace else x * Tensor(noise)
@@ -136,7 +144,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     x = _as_tensor(input)
     if p == 0 or not training or x.numel() == 0:
         return x
-    return _dropped(x, p, inplace, x.shape, alpha=True)
+    return _dropped(x, p, inplace, None, alpha=True)
 
 
 def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,

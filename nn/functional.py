@@ -33,7 +33,6 @@ from typing import Any, Sequence
 import numpy as np
 
 from engine import Value
-from engine.random import bernoulli_
 from engine.reductions import _dual_sum, _exps, _logsumexp
 from engine.shapes import _put, _zero_at
 from engine.tensor import Tensor, _as_tensor, _called, _exp, _node, _operands, _raw
@@ -120,19 +119,13 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
             inplace: bool = False) -> Tensor:
     """Each entry zeroed with probability p, the rest scaled by 1 / (1 - p), in training;
     the input itself otherwise. The mask is drawn from the engine's generator as PyTorch
-    draws it on the CPU (bernoulli_(1 - p)), so a seeded run zeroes the same entries."""
+    draws it on the CPU (bernoulli_(1 - p), in the input's memory order), so a seeded run
+    zeroes the same entries."""
     if not 0 <= p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return input
-    x = _as_tensor(input)
-    keep = np.empty(x.shape, x.dtype if x.dtype.kind == "f" else np.float32)
-    if p < 1:
-        bernoulli_(keep, 1 - p)
-        keep /= keep.dtype.type(1 - p)
-    else:
-        keep[...] = 0
-    return x.mul_(Tensor(keep)) if inplace else x * Tensor(keep)
+    return _dropped(_as_tensor(input), p, inplace, None)
 
 
 # --- activations ---
@@ -552,8 +545,8 @@ from nn.normalization import (cosine_similarity, group_norm, normalize,  # noqa:
 from nn.activation_more import (celu, celu_, gumbel_softmax, hardshrink, rrelu,  # noqa: E402
                                 rrelu_, selu, selu_, softmin, softshrink, tanhshrink,
                                 threshold, threshold_)
-from nn.dropout import (alpha_dropout, dropout1d, dropout2d, dropout3d,  # noqa: E402
-                        feature_alpha_dropout)
+from nn.dropout import (_dropped, alpha_dropout, dropout1d, dropout2d,  # noqa: E402
+                        dropout3d, feature_alpha_dropout)
 from nn.distance import pairwise_distance  # noqa: E402
 from nn.loss_more import (cosine_embedding_loss, gaussian_nll_loss,  # noqa: E402
                           hinge_embedding_loss, margin_ranking_loss, multi_margin_loss,

@@ -1,8 +1,11 @@
 """nn/dropout.py against torch.nn.functional's: channel dropout (dropout1d/2d/3d) and alpha
 dropout draw PyTorch's masks from a seeded generator, bit for bit, with PyTorch's output,
-gradient and grad_fn, for every input layout each function takes; the modules' reprs and
-train/eval switch; and, without PyTorch, masks recorded from torch 2.13, whole channels
-dropped and kept scaled, alpha dropout's kept mean and variance, the errors and warnings."""
+gradient and grad_fn, for every input layout each function takes; every dropout (plain
+F.dropout's mask is made here too) on inputs whose memory order is not row-major
+(transposed, permuted, sliced, broadcast), whose masks PyTorch draws in memory order; the
+modules' reprs and train/eval switch; and, without PyTorch, masks recorded from torch 2.13,
+whole channels dropped and kept scaled, alpha dropout's kept mean and variance, the errors
+and warnings."""
 from __future__ import annotations
 
 import warnings
@@ -21,14 +24,17 @@ CASES = [("dropout1d", (2, 3, 4)), ("dropout1d", (3, 4)), ("dropout2d", (2, 3, 4
          ("feature_alpha_dropout", (5, 6, 3)), ("feature_alpha_dropout", (5, 6))]
 
 
-def _run(lib, name, shape, p, dtype):
+def _run(lib, name, shape, p, dtype, view=lambda t: t, inplace=False):
+    """out, the input's gradient and out's grad_fn name, for the function on view(input)
+    (in place on a view of a copy of the input with inplace)."""
     x = np.random.default_rng(1).normal(size=shape).astype(dtype)
-    w = np.random.default_rng(2).random(shape).astype(dtype)
     lib.manual_seed(4)
     t = lib.tensor(x, requires_grad=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the deprecated layouts warn, as PyTorch's do
-        out = getattr(F if lib is engine else lib.nn.functional, name)(t, p, True)
+        out = getattr(F if lib is engine else lib.nn.functional, name)(
+            view(t * 1 if inplace else t), p, True, inplace)
+    w = np.random.default_rng(2).random(out.shape).astype(dtype)
     (out * lib.tensor(w)).sum().backward()
     return out.detach().numpy(), t.grad.numpy(), out.grad_fn.name()
 
@@ -41,6 +47,36 @@ def test_each_dropout_is_pytorchs_bit_for_bit(torch, name, shape, p, dtype):
     np.testing.assert_array_equal(ours[0], theirs[0])
     np.testing.assert_array_equal(ours[1], theirs[1])
     assert ours[2] == theirs[2] and ours[0].dtype == ours[1].dtype == dtype
+
+
+# Views of a (4, 6, 5) input that are not row-major. PyTorch draws the mask of plain and
+# alpha dropout into empty_like(input), in the input's memory order (a broadcast axis kept
+# in place); channel masks are contiguous whatever the input.
+VIEWS = {"transposed": lambda t: t.transpose(0, 1), "permuted": lambda t: t.permute(2, 0, 1),
+         "permuted slice": lambda t: t.permute(2, 0, 1)[:, 1:, ::2],
+         "expanded": lambda t: t[:, :1].expand(4, 3, 5)}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("view", VIEWS.values(), ids=VIEWS.keys())
+@pytest.mark.parametrize("name", ["dropout", "alpha_dropout", "feature_alpha_dropout",
+                                  "dropout1d", "dropout2d"])
+def test_masks_of_non_row_major_inputs_are_pytorchs(torch, name, view, dtype):
+    ours = _run(engine, name, (4, 6, 5), 0.4, dtype, view)
+    theirs = _run(torch, name, (4, 6, 5), 0.4, dtype, view)
+    np.testing.assert_array_equal(ours[0], theirs[0])
+    np.testing.assert_array_equal(ours[1], theirs[1])
+    assert ours[2] == theirs[2]
+
+
+@pytest.mark.parametrize("view", [VIEWS["transposed"], VIEWS["permuted slice"]],
+                         ids=["transposed", "permuted slice"])
+@pytest.mark.parametrize("name", ["dropout", "alpha_dropout"])
+def test_in_place_on_a_view_drops_what_pytorch_drops(torch, name, view):
+    ours = _run(engine, name, (4, 6, 5), 0.4, np.float32, view, inplace=True)
+    theirs = _run(torch, name, (4, 6, 5), 0.4, np.float32, view, inplace=True)
+    np.testing.assert_array_equal(ours[0], theirs[0])
+    np.testing.assert_array_equal(ours[1], theirs[1])
 
 
 MODULES = [("Dropout1d", ()), ("Dropout2d", (0.2,)), ("Dropout3d", (0.2, True)),
@@ -75,6 +111,14 @@ def test_masks_as_recorded_from_pytorch():
     engine.manual_seed(0)
     assert F.feature_alpha_dropout(engine.zeros(2, 2, 2), 0.5, True).tolist() == [
         [[low, low], [low, low]], [[high, high], [low, low]]]
+    # a transposed input's mask, drawn in its memory order (drawn row-major, it would be
+    # F.dropout(ones(4, 3))'s mask: [[0, 0, 2], [0, 0, 0], [2, 2, 0], [2, 2, 2]])
+    engine.manual_seed(0)
+    assert F.dropout(engine.ones(3, 4).t(), 0.5).tolist() == [
+        [0.0, 0.0, 0.0], [0.0, 0.0, 2.0], [2.0, 2.0, 2.0], [0.0, 2.0, 2.0]]
+    engine.manual_seed(0)
+    assert F.alpha_dropout(engine.zeros(3, 4).t(), 0.5, True).tolist() == [
+        [low, low, low], [low, low, high], [high, high, high], [low, high, high]]
 
 
 @pytest.mark.parametrize("name, shape, channel_dims", [

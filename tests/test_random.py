@@ -62,6 +62,10 @@ class Lib:
     def T(self, x):
         return x.t() if self.torch else x.T
 
+    def expand(self, x, shape):
+        """A broadcast view (stride 0 along the grown dims)."""
+        return x.expand(shape) if self.torch else np.broadcast_to(x, shape)
+
     def array(self, x):
         """Our Tensor as a numpy array, so arithmetic on inputs is numpy's (PyTorch's)."""
         return x if self.torch else np.asarray(x)
@@ -183,6 +187,14 @@ CASES["rand_like-transposed"] = lambda lib, g: lib.rand_like(lib.T(lib.empty((4,
                                                              generator=g)
 CASES["randn_like-transposed"] = lambda lib, g: lib.randn_like(lib.T(lib.empty((4, 5))),
                                                                generator=g)
+# PyTorch lays a broadcast input's result out with the zero-stride axis in place (here
+# row-major), where numpy's empty_like would put it innermost (column-major)
+CASES["rand_like-expanded"] = lambda lib, g: lib.rand_like(lib.expand(lib.empty((1, 5)),
+                                                                      (4, 5)), generator=g)
+CASES["randn_like-expanded"] = lambda lib, g: lib.randn_like(lib.expand(lib.empty((1, 20)),
+                                                                        (3, 20)), generator=g)
+CASES["rand_like-transposed-slice"] = lambda lib, g: lib.rand_like(
+    lib.T(lib.empty((6, 5)))[:, ::2], generator=g)
 CASES["randint_like"] = lambda lib, g: lib.randint_like(_counts(lib), 3, 9, generator=g)
 CASES["randint_like-high"] = lambda lib, g: lib.randint_like(_counts(lib), 5, generator=g)
 CASES["interleaved"] = _interleaved
@@ -435,6 +447,9 @@ RECORDED = {
     'randn_like-float64': 'bb5f628fe07c1cf7',
     'rand_like-transposed': '5c1b1af78d53bfad',
     'randn_like-transposed': '3b7a021912651edd',
+    'rand_like-expanded': 'd1455f2669065324',
+    'randn_like-expanded': '6869cfe0d413096c',
+    'rand_like-transposed-slice': 'dcb606d0dc56ddb2',
     'randint_like': '9eb476efd657202c',
     'randint_like-high': '62b8e050f19a56da',
     'interleaved': '75b37e1b5246aafa',

@@ -1,10 +1,10 @@
 """nn/transformer.py: MultiheadAttention and the Transformer layers against torch.nn
-(outputs and input and parameter gradients in float64 for every mask kind and layout,
-PyTorch's initial numbers after the same seed, state_dict names and loading both ways),
-values recorded from PyTorch for runs without it, deep copies, and errors."""
+(outputs and input and parameter gradients in float64 for every mask kind and layout; in
+training with dropout, from the same seed, in float32 and float64; PyTorch's initial
+numbers after the same seed, state_dict names and loading both ways), values recorded from
+PyTorch for runs without it, deep copies, and errors."""
 from __future__ import annotations
 
-import copy
 
 import numpy as np
 import pytest
@@ -25,16 +25,17 @@ def randomize(module: nn.Module) -> nn.Module:
 
 
 def twin(torch, ours: nn.Module, theirs):
-    """theirs in float64 holding ours's weights, loaded strictly, in ours's mode."""
-    theirs = theirs.double()
-    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    """theirs in ours's dtype holding ours's weights, loaded strictly, in ours's mode."""
+    state = {k: torch.from_numpy(v) for k, v in ours.state_dict().items()}
+    theirs = theirs.to(next(iter(state.values())).dtype)
+    theirs.load_state_dict(state)
     return theirs.train(ours.training)
 
 
 def assert_same(torch, ours, theirs, inputs: list, masks: dict, rtol: float = 1e-10,
-                **kwargs) -> None:
+                atol: float = 1e-12, **kwargs) -> None:
     """Same outputs (and attention weights), and the same gradients for every input and
-    parameter, from ours and theirs called alike."""
+    parameter (to 100 rtol, 10 atol), from ours and theirs called alike."""
     xs = [Tensor(x, requires_grad=True) for x in inputs]
     txs = [torch.tensor(x, requires_grad=True) for x in inputs]
     if len(inputs) == 3 and inputs[0] is inputs[1] is inputs[2]:  # self-attention
@@ -46,17 +47,17 @@ def assert_same(torch, ours, theirs, inputs: list, masks: dict, rtol: float = 1e
         if t is None:
             assert o is None
             continue
-        np.testing.assert_allclose(o.numpy(), t.detach().numpy(), rtol=rtol, atol=1e-12)
+        np.testing.assert_allclose(o.numpy(), t.detach().numpy(), rtol=rtol, atol=atol)
     upstream = rng.normal(size=out[0].shape)
     out[0].backward(upstream)
     tout[0].backward(torch.tensor(upstream))
     for i, (x, tx) in enumerate(zip(xs, txs)):
         np.testing.assert_allclose(np.asarray(x.grad), tx.grad.numpy(), rtol=rtol * 100,
-                                   atol=1e-11, err_msg=f"input {i}")
+                                   atol=atol * 10, err_msg=f"input {i}")
     theirs_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
         np.testing.assert_allclose(np.asarray(p.grad), theirs_params[name].grad.numpy(),
-                                   rtol=rtol * 100, atol=1e-11, err_msg=name)
+                                   rtol=rtol * 100, atol=atol * 10, err_msg=name)
 
 
 # --- MultiheadAttention ---
@@ -174,12 +175,13 @@ LAYER_KINDS = {  # name: constructor keywords
 }
 
 
-def _layer_pair(torch, cls: str, kwargs: dict, training: bool):
-    ours = randomize(getattr(nn, cls)(E, H, 16, dropout=0.0, dtype=np.float64, **kwargs))
+def _layer_pair(torch, cls: str, kwargs: dict, training: bool, dropout: float = 0.0,
+                dtype: type = np.float64):
+    ours = randomize(getattr(nn, cls)(E, H, 16, dropout=dropout, dtype=dtype, **kwargs))
     theirs_kwargs = dict(kwargs)
     if callable(kwargs.get("activation")):
         theirs_kwargs["activation"] = torch.nn.functional.gelu
-    theirs = getattr(torch.nn, cls)(E, H, 16, dropout=0.0, **theirs_kwargs)
+    theirs = getattr(torch.nn, cls)(E, H, 16, dropout=dropout, **theirs_kwargs)
     return ours.train(training), twin(torch, ours.train(training), theirs)
 
 
@@ -230,6 +232,88 @@ def test_transformer_like_torch(torch):
              .numpy(), "src_key_padding_mask": _bool((N, S))}
     assert_same(torch, ours, theirs, [rng.normal(size=(N, S, E)), rng.normal(size=(N, L, E))],
                 masks)
+
+
+# --- in training, with dropout ---
+
+# The seeded generator drops what PyTorch's drops only if every dropout draws in PyTorch's
+# order, shape and memory layout: with batch_first, MultiheadAttention returns a transposed
+# view, whose mask (the layer's dropout1) PyTorch draws in the view's memory order.
+PRECISIONS = {  # name: dtype, rtol, atol (gradients to 100 rtol, 10 atol)
+    "float64": (np.float64, 1e-10, 1e-12),
+    "float32": (np.float32, 1e-5, 5e-4),  # norm_first outputs (no final norm) reach 100
+}
+
+
+def _seeded_same(torch, ours, theirs, inputs: list, masks: dict, precision: str,
+                 **kwargs) -> None:
+    """assert_same in training, both generators seeded alike, in the precision's dtype."""
+    dtype, rtol, atol = PRECISIONS[precision]
+    engine.manual_seed(1), torch.manual_seed(1)
+    assert_same(torch, ours, theirs, [x.astype(dtype) for x in inputs], masks, rtol, atol,
+                **kwargs)
+
+
+@pytest.mark.parametrize("precision", PRECISIONS)
+@pytest.mark.parametrize("need_weights", [True, False], ids=["weights", "sdpa"])
+@pytest.mark.parametrize("batch_first", [False, True], ids=["LNE", "batch_first"])
+def test_attention_dropout_like_torch(torch, batch_first, need_weights, precision):
+    ours = randomize(nn.MultiheadAttention(E, H, dropout=0.3, batch_first=batch_first,
+                                           dtype=PRECISIONS[precision][0]))
+    theirs = twin(torch, ours, torch.nn.MultiheadAttention(E, H, dropout=0.3,
+                                                           batch_first=batch_first))
+    kwargs = {"batch_first": batch_first}
+    query, memory = _seq(kwargs, L), _seq(kwargs, S)
+    _seeded_same(torch, ours, theirs, [query, memory, memory], MASKS["key padding"],
+                 precision, need_weights=need_weights, average_attn_weights=False)
+
+
+@pytest.mark.parametrize("precision", PRECISIONS)
+@pytest.mark.parametrize("kwargs", LAYER_KINDS.values(), ids=LAYER_KINDS.keys())
+@pytest.mark.parametrize("cls", ["TransformerEncoderLayer", "TransformerDecoderLayer"])
+def test_layers_with_dropout_like_torch(torch, cls, kwargs, precision):
+    ours, theirs = _layer_pair(torch, cls, kwargs, True, 0.3, PRECISIONS[precision][0])
+    lengths = [S] if cls == "TransformerEncoderLayer" else [L, S]
+    _seeded_same(torch, ours, theirs, [_seq(kwargs, n) for n in lengths], {}, precision)
+
+
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")  # PyTorch's, not batch_first
+@pytest.mark.parametrize("precision", PRECISIONS)
+@pytest.mark.parametrize("batch_first", [False, True], ids=["LNE", "batch_first"])
+def test_transformer_with_dropout_like_torch(torch, batch_first, precision):
+    dtype = PRECISIONS[precision][0]
+    ours = randomize(nn.Transformer(E, H, 2, 2, 16, dropout=0.3, dtype=dtype,
+                                    batch_first=batch_first))
+    theirs = twin(torch, ours, torch.nn.Transformer(E, H, 2, 2, 16, dropout=0.3,
+                                                    batch_first=batch_first))
+    kwargs = {"batch_first": batch_first}
+    masks = {"tgt_mask": nn.Transformer.generate_square_subsequent_mask(L, dtype=dtype)
+             .numpy(), "src_key_padding_mask": _bool((N, S))}
+    _seeded_same(torch, ours, theirs, [_seq(kwargs, S), _seq(kwargs, L)], masks, precision)
+
+
+# Recorded from PyTorch 2.13 (float32): torch.manual_seed(0); layer =
+# torch.nn.TransformerEncoderLayer(4, 2, 8, dropout=0.5, batch_first=True);
+# torch.manual_seed(1); layer(x) in training, x = arange(24).reshape(2, 3, 4) / 10.
+TORCH_ENCODER_LAYER_TRAINING = [
+    [[-0.22898661, -0.58742493, -0.87030768, 1.68671918],
+     [-1.69062948, 0.46121496, 0.32035661, 0.90905774],
+     [-1.70179570, 0.43604097, 0.39554259, 0.87021202]],
+    [[-1.61523676, 1.07442880, 0.05787716, 0.48293087],
+     [-0.05791124, 1.64759684, -0.69886082, -0.89082462],
+     [-0.15108764, -0.84432513, -0.67890227, 1.67431509]]]
+
+
+def test_dropout_in_training_as_recorded_from_torch():
+    """Without PyTorch: the seeded initial weights, then the seeded dropout masks of a
+    batch_first layer (dropout1 drops a transposed view), give PyTorch's output."""
+    engine.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.5, batch_first=True)
+    engine.manual_seed(1)
+    out = layer(np.arange(24, dtype=np.float32).reshape(2, 3, 4) / 10)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.numpy(), TORCH_ENCODER_LAYER_TRAINING, rtol=1e-5,
+                               atol=1e-6)
 
 
 # --- initialisation and state ---
