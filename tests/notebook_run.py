@@ -31,6 +31,22 @@ def code_cells(nb: dict) -> list[dict]:
     return [cell for cell in nb["cells"] if cell["cell_type"] == "code"]
 
 
+def adapted(nb: dict, shorter: list, lines: dict[str, str], name: str) -> dict:
+    """nb with each (old, new, count) of `shorter` replaced in its code (old must occur
+    `count` times: a changed notebook is noticed), each code line that is a key of `lines`
+    replaced by its value (the imports swapped), and its outputs cleared; nb itself changes."""
+    cells = code_cells(nb)
+    for old, new, count in shorter:
+        found = sum(cell.source.count(old) for cell in cells)
+        assert found == count, f"{name}: {old!r} occurs {found} times, expected {count}"
+        for cell in cells:
+            cell.source = cell.source.replace(old, new)
+    for cell in cells:
+        cell.outputs, cell.execution_count = [], None
+        cell.source = "\n".join(lines.get(line, line) for line in cell.source.split("\n"))
+    return nb
+
+
 def execute(nb: dict, cwd: Path, env: dict[str, str] | None = None) -> dict:
     """nb after running every cell in a fresh kernel in cwd, with `env` added to the
     environment (errors recorded in the cells, not raised)."""

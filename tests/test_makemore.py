@@ -41,6 +41,7 @@ from typing import Callable
 import pytest
 
 from engine.atomic import write_bytes
+import notebook_run
 from notebook_run import code_cells, execute, needs_kernel, summary
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,18 +75,8 @@ def source(part: str) -> dict:
 def adapted(part: str, engine: bool) -> dict:
     """The lecture with its loops shortened and, for the engine, its two imports swapped;
     outputs cleared."""
-    nb = copy.deepcopy(source(part))
-    cells = code_cells(nb)
-    for old, new, count in SHORTER[part]:
-        found = sum(cell.source.count(old) for cell in cells)
-        assert found == count, f"{part}: {old!r} occurs {found} times, expected {count}"
-        for cell in cells:
-            cell.source = cell.source.replace(old, new)
-    for cell in cells:
-        cell.outputs, cell.execution_count = [], None
-        if engine:
-            cell.source = "\n".join(IMPORTS.get(line, line) for line in cell.source.split("\n"))
-    return nb
+    return notebook_run.adapted(copy.deepcopy(source(part)), SHORTER[part],
+                                IMPORTS if engine else {}, part)
 
 
 def run_lecture(nb: dict, cwd: Path) -> dict:

@@ -49,10 +49,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from engine.atomic import write_bytes
+import notebook_run
 from notebook_run import code_cells, execute, needs_kernel, summary
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,19 +105,8 @@ def adapted_notebook(ours: bool) -> dict:
     """demo.ipynb with SHORTER's numbers changed and, for the engine, its imports swapped;
     outputs cleared."""
     import nbformat
-    nb = nbformat.read(FIXTURES / "demo.ipynb", as_version=4)
-    cells = code_cells(nb)
-    for old, new, count in SHORTER:
-        found = sum(cell.source.count(old) for cell in cells)
-        assert found == count, f"demo.ipynb: {old!r} occurs {found} times, expected {count}"
-        for cell in cells:
-            cell.source = cell.source.replace(old, new)
-    for cell in cells:
-        cell.outputs, cell.execution_count = [], None
-        if ours:
-            cell.source = "\n".join(NOTEBOOK_IMPORTS.get(line, line)
-                                    for line in cell.source.split("\n"))
-    return nb
+    return notebook_run.adapted(nbformat.read(FIXTURES / "demo.ipynb", as_version=4), SHORTER,
+                                NOTEBOOK_IMPORTS if ours else {}, "demo.ipynb")
 
 
 def start_adder(path: Path) -> subprocess.Popen:

@@ -42,6 +42,7 @@ from pathlib import Path
 import pytest
 
 from engine.atomic import write_bytes
+import notebook_run
 from notebook_run import ROOT, code_cells, execute, needs_kernel, summary
 
 FIXTURES = ROOT / "tests" / "fixtures" / "minibatch"
@@ -76,12 +77,8 @@ def source() -> dict:
 def adapted(engine: bool) -> dict:
     """The lesson loading MNIST from demos.data and, for the engine, importing it instead of
     torch; outputs cleared."""
-    nb = copy.deepcopy(source())
-    table = {**DATA, **IMPORTS} if engine else DATA
-    for cell in code_cells(nb):
-        cell.outputs, cell.execution_count = [], None
-        cell.source = "\n".join(table.get(line, line) for line in cell.source.split("\n"))
-    return nb
+    return notebook_run.adapted(copy.deepcopy(source()), [],
+                                {**DATA, **IMPORTS} if engine else DATA, "the lesson")
 
 
 def run(engine: bool, cwd: Path) -> dict:
