@@ -256,8 +256,9 @@ def _bases(view: Tensor) -> list[tuple[Tensor, tuple]]:
     bases = []
     while True:
         base = view._a if view._a is not None else view._view_of
-        if base is None or view._data.base is None or _owner(base._data) is not _owner(
-                view._data):
+        owner = view._data.base  # (the test engine/tensor.py's _node makes for _view_of)
+        if base is None or owner is None or (owner is not base._data
+                                             and owner is not base._data.base):
             return bases
         if base._rule is None and base.requires_grad:  # its gradient would be lost
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
@@ -271,7 +272,8 @@ def _view_node(base: Tensor, where: tuple) -> Tensor:
     so that the view goes on sharing its base's memory."""
     out = shapes.getitem(base, where)
     owner = _owner(base._data)  # a base's numbers are a fresh array after a write, or its view
-    at = _addresses(base._data)[where] - owner.__array_interface__["data"][0]  # in bytes
+    at = sum((i * stride for i, stride in zip(where, base._data.strides)), np.intp(
+        base._data.__array_interface__["data"][0] - owner.__array_interface__["data"][0]))
     if at.size:  # a view's entries are evenly spaced along each of its dims
         start = int(at.reshape(-1)[0])
         steps = [int(np.take(at, 1, axis=k).reshape(-1)[0]) - start if n > 1 else 0
@@ -305,10 +307,19 @@ def _where(view: np.ndarray, base: np.ndarray) -> tuple:
         raise RuntimeError("unsupported operation: more than one element of the written-to "
                            "tensor refers to a single memory location. Please clone() the "
                            "tensor before performing the operation.")
+    # each entry's offset divided out by base's strides, the largest first: the work of the
+    # view's size, not the base's (a view of numpy's slicing, transposing and reshaping
+    # always decodes so; anything else is found by sorting base's addresses)
+    rest = at - base.__array_interface__["data"][0]
+    where = [np.zeros_like(rest)] * base.ndim
+    for k in sorted(range(base.ndim), key=lambda k: -base.strides[k]):
+        if base.strides[k] > 0:
+            where[k], rest = np.divmod(rest, base.strides[k])
+    if not rest.any() and all(((i >= 0) & (i < n)).all() for i, n in zip(where, base.shape)):
+        return tuple(where)
     in_base = _addresses(base).reshape(-1)
     order = np.argsort(in_base, kind="stable")
-    flat = order[np.searchsorted(in_base, at, sorter=order)]
-    return np.unravel_index(flat, base.shape)
+    return np.unravel_index(order[np.searchsorted(in_base, at, sorter=order)], base.shape)
 
 
 add_methods(Tensor, _InPlace)

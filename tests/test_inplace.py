@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import engine
 from engine import Tensor
@@ -155,3 +157,49 @@ def test_as_pytorch(torch, view):
         return base.detach().numpy(), y.grad.numpy(), w.grad.numpy()
     for ours, theirs in zip(run(engine), run(torch)):
         np.testing.assert_allclose(ours, theirs, rtol=1e-15, atol=1e-15)
+
+
+def _brute_where(view: np.ndarray, base: np.ndarray) -> tuple:
+    """Each view entry's index in base, by a dictionary of every base entry's address."""
+    start = base.__array_interface__["data"][0]
+    index = {start + sum(i * s for i, s in zip(ix, base.strides)): ix
+             for ix in np.ndindex(*base.shape)}
+    found = [index[view.__array_interface__["data"][0] + sum(i * s for i, s in zip(ix, view.strides))]
+             for ix in np.ndindex(*view.shape)]
+    return tuple(np.array([f[k] for f in found], dtype=np.intp).reshape(view.shape)
+                 for k in range(base.ndim))
+
+
+@given(st.integers(0, 10_000))
+def test_where_finds_each_entry_of_any_view_in_its_base(seed):
+    """engine.inplace._where against a brute-force search, on random views (slices with
+    steps, transposes, reshapes) of random views of an array: the positions the base
+    takes a view's new entries at."""
+    from engine.inplace import _where
+    rng = np.random.default_rng(seed)
+    owner = np.arange(4 * 5 * 6, dtype=np.float64).reshape(4, 5, 6)
+
+    def some_view(a: np.ndarray) -> np.ndarray:
+        a = a[tuple(slice(rng.integers(0, 2), None, rng.integers(1, 3)) for _ in a.shape)]
+        a = a.transpose(rng.permutation(a.ndim))
+        return a[0] if a.ndim > 1 and rng.random() < 0.3 else a
+    base = some_view(owner)
+    view = some_view(base)
+    if view.size:
+        for got, want in zip(_where(view, base), _brute_where(view, base)):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_a_base_with_interleaved_strides_is_searched():
+    """A base laid out with strides (2, 3) entries, as np.lib.stride_tricks can make one:
+    offsets do not divide out dim by dim, so _where sorts the base's addresses instead."""
+    buffer = np.arange(8, dtype=np.float32)
+    weird = np.lib.stride_tricks.as_strided(buffer, (3, 2), (8, 12))
+    t = Tensor(weird)
+    w = Tensor(np.array([10.0, 20.0, 30.0], np.float32), requires_grad=True)
+    t[:, 0].add_(w)
+    want = weird.copy()
+    want[:, 0] += [10, 20, 30]
+    np.testing.assert_array_equal(t.detach().numpy(), want)
+    (t * Tensor(np.arange(1.0, 7.0, dtype=np.float32).reshape(3, 2))).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [1, 3, 5])
