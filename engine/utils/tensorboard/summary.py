@@ -24,7 +24,8 @@ _STATUS_SUCCESS = 1
 
 def make_np(x: Any, who: str) -> np.ndarray:
     """x as a numpy array, as torch's make_np: arrays as they are, numbers as one-element
-    arrays, tensors (ours, or anything with __array__) as their values."""
+    arrays, tensors (ours, or anything with __array__) as their values; anything else raises
+    NotImplementedError, PyTorch's type for it."""
     if isinstance(x, np.ndarray):
         return x
     if np.isscalar(x):
@@ -32,7 +33,7 @@ def make_np(x: Any, who: str) -> np.ndarray:
     if hasattr(x, "__array__"):
         return np.asarray(x.detach() if hasattr(x, "detach") else x)
     raise NotImplementedError(f"{who}: got {type(x).__name__}, but a number, numpy array or "
-                              "tensor is expected")
+                              "tensor is expected (log a loss as loss.item())")
 
 
 def _value(tag: str, content: bytes, metadata: bytes = b"") -> bytes:
