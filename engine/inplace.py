@@ -2,17 +2,24 @@
 `add_`, `mul_`, `copy_`, `fill_`, `zero_`, `t[index] = value`, and the `out=` tensor that
 PyTorch's functions write their result into (`torch.add(x, y, out=result)`).
 
-Outside the graph (no grad needed, or inside `no_grad()`) the numbers are written into the
-tensor's own array, so views and other references see them. In the graph, an in-place op
-records an op instead: the tensor's old self is kept as a snapshot node, the op reads it,
-and the tensor takes the result's place. Every change counts in the tensor's `_version`,
-so a backward pass refuses a node whose saved inputs changed after it used them.
+The numbers are always written into the tensor's own memory, so views, `.detach()`ed
+aliases, `.numpy()` arrays and the array a tensor was made from see them, as in PyTorch.
+In the graph an in-place op also records an op: the tensor's old self is kept as a
+snapshot node holding a copy of its old numbers, the op reads it, and the tensor takes the
+result's place.
+
+Tensors that share memory form a family (engine/tensor.py's `_share`: a view op's result
+and its operand, a tensor and its `.detach()`). Every change counts in the `_version` of
+the whole family, as PyTorch's views share one version counter, so a backward pass refuses
+a node whose saved inputs, or views of them, changed after it used them.
 
 A view changed in place in the graph (`t[0].mul_(3)`, `t.diagonal().zero_()`) changes what
-it was taken from, as PyTorch's views share their base's storage: the base takes the place
-of a copy of itself with the view's new entries written where the view's entries sit in
-its memory (PyTorch's CopySlices), and so on up a view of a view. A view is known by its
-array: one sharing the memory of the array of the node it was made from.
+it was taken from: the base takes the place of a copy of itself with the view's new
+entries written where the view's entries sit in its memory (PyTorch's CopySlices), and so
+on up a view of a view. Then every view of the topmost base is made a view of what that
+base now is, so that a view read after its base changed (`v = t[0]; t.mul_(2)`) holds the
+new numbers and sends its gradient to them, as PyTorch's regenerated views do. A view is
+known by its array: one sharing the memory of the array of the node it was made from.
 
 The methods below are added to Tensor (the end of the file says so).
 """
@@ -32,14 +39,40 @@ from engine.tensor import (Operand, Tensor, _as_tensor, _cast_to, _leaf, _new, _
 class _InPlace:
     """Tensor's in-place methods."""
 
-    def _snapshot(self) -> Tensor:
-        """A new node holding what this one holds now, to stand for it in the graph."""
+    def _snapshot(self, copy: bool = True) -> Tensor:
+        """A new node holding what this one holds now, to stand for it in the graph: with a
+        `copy` of its numbers, which an in-place write is about to change in its memory."""
         old = _new(Tensor)
         for slot in ("_data", "requires_grad", "label", "_op", "_torch_op", "_a", "_b", "_more",
                      "_rule", "_version", "_vsum"):
             setattr(old, slot, getattr(self, slot))
+        if copy:
+            old._data = np.copy(self._data, order="K")
         old._grad, old._retains = None, False
         return old
+
+    def _changed(self) -> None:
+        """Count an in-place change of this tensor's numbers in its `_version` and in that of
+        every tensor sharing its memory (its views, its base, `.detach()`ed aliases), as
+        PyTorch's views share one version counter: a graph that saved any of them refuses
+        to backpropagate through numbers that have changed since."""
+        family = self._family
+        if family is None:
+            self._version += 1
+            return
+        for ref in family:
+            t = ref()
+            if t is not None:
+                t._version += 1
+
+    def __getstate__(self) -> tuple:
+        """What pickle and copy keep of a tensor: its slots and attributes, but not which
+        tensors share its memory (`_family`, `_view_of`): a copy has memory of its own."""
+        attributes = {name: value for name, value in self.__dict__.items()
+                      if name not in ("_family", "_view_of")}
+        slots = {name: getattr(self, name) for name in Tensor.__slots__
+                 if name not in ("__dict__", "__weakref__") and hasattr(self, name)}
+        return attributes or None, slots
 
     def _check_in_place(self, op: str) -> None:
         if self._rule is None and self.requires_grad:
@@ -49,36 +82,54 @@ class _InPlace:
                                "through .data")
 
     def _become(self, result: Tensor, old: Tensor, inputs: Any) -> Tensor:
-        """Take `result`'s place: this object now holds its numbers and how it was made; and
-        if it is a view in the graph, what it was taken from takes its new entries.
+        """Take `result`'s place: this tensor's memory takes its numbers, and this object how
+        it was made; what it is a view of, and every other view of that, follow.
 
-        `old` (this tensor's snapshot) already stands for what this tensor was as result's
-        operand; nodes of `inputs` (the other operand's graph) that were made from this
-        tensor are pointed at `old` too, as in `x[i] = x[i] - 1`, so no cycle is made.
+        `old` (this tensor's snapshot, holding a copy of its numbers) already stands for what
+        this tensor was as result's operand; nodes of `inputs` (the other operand's graph)
+        that were made from this tensor are pointed at `old` too, as in `x[i] = x[i] - 1`,
+        so no cycle is made. A tensor this one is a view of takes the place of a copy of
+        itself with the view's new entries written in (PyTorch's CopySlices), and so on up
+        a view of a view; then the views of the topmost one are made its views again, so
+        that their gradients go to what their numbers now are (PyTorch regenerates a view's
+        grad_fn so).
         """
         bases = _bases(self)  # found before anything changes
+        base_olds = [base._snapshot() for base, _ in bases]  # before the write reaches them
         self._take(result, old, inputs)
-        if not bases:
-            return self
         views = [self, *(base for base, _ in bases[:-1])]
         value = self._snapshot()  # the view's new numbers, as a node of their own
-        for base, where in bases:  # each base takes its view's new entries...
-            base_old = base._snapshot()
-            written = shapes._index_put(base_old, where, value, accumulate=False)
+        for (base, where), base_old in zip(bases, base_olds):  # each base takes them...
+            memory = base._data if base._data.flags.writeable else None  # (holds the rest)
+            written = shapes._index_put(base_old, where, value, accumulate=False, into=memory)
             written._torch_op = "copy_slices"
             base._take(written, base_old, value)
-            value = base._snapshot()
+            if base is not bases[-1][0]:
+                value = base._snapshot()
         for view, (base, where) in reversed(list(zip(views, bases))):
-            view._take(_view_node(base, where), None, None)  # ...and each view views it again
+            view._take(shapes.getitem(base, where), None, None)  # ...and each view views it again
+        top = bases[-1][0] if bases else self
+        for t in [*views, top, *_views_of(top, exclude=views)]:  # the versions they read
+            t._vsum = t._versions() if t._a is not None else None  # moved on as they changed
         return self
 
-    def _take(self, result: Tensor, old: Tensor, inputs: Any) -> None:
-        """_become's step for one tensor."""
+    def _take(self, result: Tensor, old: Tensor | None, inputs: Any) -> None:
+        """_become's step for one tensor: how `result` was made, and its numbers, written into
+        this tensor's memory (taken as they are where they cannot be: another shape, or a
+        read-only array)."""
         if isinstance(inputs, Tensor) and inputs.requires_grad:
-            _point_at(inputs, self, old)
+            # the operand's graph read this tensor's numbers, and maybe those of its views,
+            # as they were: it keeps them, as copies, where the write is about to change them
+            for view in _point_at(inputs, self, old):
+                _point_at(inputs, view, view._snapshot())
+        memory = self._data
         for slot in ("_data", "requires_grad", "_op", "_torch_op", "_a", "_b", "_more", "_rule"):
             setattr(self, slot, getattr(result, slot))
-        self._version += 1
+        if self._data is not memory and memory.shape == self._data.shape and (
+                memory.dtype == self._data.dtype and memory.flags.writeable):
+            np.copyto(memory, self._data)
+            self._data = memory
+        self._changed()
         self._vsum = self._versions() if self._a is not None else None
 
     def _in_place(self, fn: Callable[[Tensor, Any], Tensor], other: Any, op: str,
@@ -104,7 +155,7 @@ class _InPlace:
                 except ValueError:  # other does not fit self's shape: the general path says so
                     pass
                 else:
-                    self._version += 1
+                    self._changed()
                     return self
         if graphed:
             self._check_in_place(op)
@@ -122,7 +173,7 @@ class _InPlace:
         if graphed:
             return self._become(result._cast(self._data.dtype), old, other)
         np.copyto(self._data, result._data, casting="same_kind")
-        self._version += 1
+        self._changed()
         return self
 
     def __iadd__(self, other: Operand) -> Tensor:
@@ -198,7 +249,7 @@ class _InPlace:
         except ValueError:
             raise ValueError(f"cannot put a value of shape {value._data.shape} at index "
                              f"{index!r:.80} of a tensor of shape {self._data.shape}") from None
-        self._version += 1
+        self._changed()
 
 
 def write_out(out: Any, result: Any, op: str) -> Any:
@@ -229,14 +280,16 @@ def write_out(out: Any, result: Any, op: str) -> Any:
                           UserWarning, stacklevel=3)
         out._data = np.empty(data.shape, out._data.dtype)
     np.copyto(out._data, data, casting="same_kind")
-    out._version += 1
+    out._changed()
     return out
 
 
-def _point_at(root: Tensor, target: Tensor, replacement: Tensor) -> None:
+def _point_at(root: Tensor, target: Tensor, replacement: Tensor) -> list[Tensor]:
     """In root's graph, make every node that has `target` as a parent have `replacement`
-    (the walk does not go past `target`: what made it is not changed)."""
-    stack, seen = [root], set()
+    (the walk does not go past `target`: what made it is not changed). Returns the other
+    parents met that share target's memory (its views), which a write into it will change."""
+    stack, seen, sharing = [root], set(), []
+    family = target._family
     while stack:
         node = stack.pop()
         if node is target or node._a is None or node in seen:
@@ -246,7 +299,11 @@ def _point_at(root: Tensor, target: Tensor, replacement: Tensor) -> None:
         if any(p is target for p in parents):
             fixed = [replacement if p is target else p for p in parents]
             node._a, node._b, node._more = fixed[0], (fixed + [None])[1], tuple(fixed[2:])
+        if family is not None:
+            sharing += [p for p in parents if p._family is family and p is not target
+                        and all(p is not q for q in sharing)]
         stack.extend(parents)
+    return sharing
 
 
 def _bases(view: Tensor) -> list[tuple[Tensor, tuple]]:
@@ -267,28 +324,22 @@ def _bases(view: Tensor) -> list[tuple[Tensor, tuple]]:
         view = base
 
 
-def _view_node(base: Tensor, where: tuple) -> Tensor:
-    """base[where] (where: a view's entries) as a node whose numbers are a view of base's,
-    so that the view goes on sharing its base's memory."""
-    out = shapes.getitem(base, where)
-    owner = _owner(base._data)  # a base's numbers are a fresh array after a write, or its view
-    at = sum((i * stride for i, stride in zip(where, base._data.strides)), np.intp(
-        base._data.__array_interface__["data"][0] - owner.__array_interface__["data"][0]))
-    if at.size:  # a view's entries are evenly spaced along each of its dims
-        start = int(at.reshape(-1)[0])
-        steps = [int(np.take(at, 1, axis=k).reshape(-1)[0]) - start if n > 1 else 0
-                 for k, n in enumerate(at.shape)]
-        spaced = start + sum(np.arange(n).reshape((n,) + (1,) * (at.ndim - k - 1)) * step
-                             for k, (n, step) in enumerate(zip(at.shape, steps)))
-        if np.array_equal(spaced, at):
-            out._data = np.ndarray(at.shape, owner.dtype, buffer=owner, offset=start,
-                                   strides=steps)
-    return out
-
-
-def _owner(a: np.ndarray) -> Any:
-    """The array that owns a's memory (numpy keeps the owner as every view's base)."""
-    return a if a.base is None else a.base
+def _views_of(top: Tensor, exclude: list) -> list[Tensor]:
+    """The live tensors a view op made from `top` or from its views, but not those of
+    `exclude`, each made again as top[where its entries sit in top], its numbers kept."""
+    remade = []
+    for ref in top._family or ():
+        view = ref()
+        if view is None or view is top or any(view is t for t in exclude):
+            continue
+        made_from = view._view_of
+        while made_from is not None and made_from is not top:
+            made_from = made_from._view_of
+        where = None if made_from is None else _where(view._data, top._data, strict=True)
+        if where is not None:
+            view._take(shapes.getitem(top, where), None, None)
+            remade.append(view)
+    return remade
 
 
 def _addresses(a: np.ndarray) -> np.ndarray:
@@ -299,11 +350,13 @@ def _addresses(a: np.ndarray) -> np.ndarray:
     return address
 
 
-def _where(view: np.ndarray, base: np.ndarray) -> tuple:
+def _where(view: np.ndarray, base: np.ndarray, strict: bool = False) -> tuple | None:
     """Where each of view's entries sits in base (which shares its memory), as index arrays
-    of view's shape; a view whose entries overlap (an expanded one) is refused, as PyTorch."""
+    of view's shape; a view whose entries overlap (an expanded one) is refused, as PyTorch.
+    `strict`: overlapping entries are taken, and None is the answer when some entry of view
+    is not in base."""
     at = _addresses(view)
-    if np.unique(at).size != at.size:
+    if not strict and np.unique(at).size != at.size:
         raise RuntimeError("unsupported operation: more than one element of the written-to "
                            "tensor refers to a single memory location. Please clone() the "
                            "tensor before performing the operation.")
@@ -319,7 +372,10 @@ def _where(view: np.ndarray, base: np.ndarray) -> tuple:
         return tuple(where)
     in_base = _addresses(base).reshape(-1)
     order = np.argsort(in_base, kind="stable")
-    return np.unravel_index(order[np.searchsorted(in_base, at, sorter=order)], base.shape)
+    found = order[np.minimum(np.searchsorted(in_base, at, sorter=order), in_base.size - 1)]
+    if strict and not np.array_equal(in_base[found], at):
+        return None
+    return np.unravel_index(found, base.shape)
 
 
 add_methods(Tensor, _InPlace)

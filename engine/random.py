@@ -591,7 +591,7 @@ def _filling_method(fill: Any) -> Any:
         if _recording():
             self._check_in_place(fill.__name__)
         fill(self._data, *args, generator=generator, **kwargs)
-        self._version += 1
+        self._changed()
         return self
     method.__name__ = method.__qualname__ = fill.__name__
     method.__doc__ = f"{fill.__name__}: this tensor's entries drawn anew, in place."

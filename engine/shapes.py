@@ -113,11 +113,13 @@ def _zero_at(g: Any, index: Any) -> Any:
     return out
 
 
-def _index_put(target: Tensor, index: Any, value: Tensor, accumulate: bool) -> Tensor:
-    """target with value written at index (added there when `accumulate`), as a new node;
+def _index_put(target: Tensor, index: Any, value: Tensor, accumulate: bool,
+               into: np.ndarray | None = None) -> Tensor:
+    """target with value written at index (added there when `accumulate`), as a new node,
+    its numbers a copy of target's or the array `into` (holding target's numbers already);
     target gets g with 0 where written over (all of g when `accumulate`), value gets
     g[index], summed to value's shape."""
-    out = target._data.copy()
+    out = target._data.copy() if into is None else into
     try:
         if accumulate:
             np.add.at(out, index, value._data)

@@ -45,6 +45,7 @@ import operator
 import sys
 import types
 import warnings
+import weakref
 from typing import Any, Callable, Union
 
 import numpy as np
@@ -73,6 +74,10 @@ def _node(data: Any, op: str, rule: Callable | None, *parents: Tensor) -> Tensor
     out.label = ""
     out._version = 0
     out._retains = False
+    owner = out._data.base  # a view of its operand's numbers: they share in-place changes
+    if owner is not None and parents and (owner is parents[0]._data
+                                          or owner is parents[0]._data.base):
+        _share(out, parents[0], view=True)
     if grad_mode.threads_off == 0 or is_grad_enabled():
         for p in parents:  # a loop, not any(genexpr): this runs for every op
             if p.requires_grad:
@@ -87,11 +92,22 @@ def _node(data: Any, op: str, rule: Callable | None, *parents: Tensor) -> Tensor
     out.requires_grad, out._op, out._rule = False, "", None
     out._a = out._b = out._vsum = None
     out._more = ()
-    owner = out._data.base  # a view of its operand's numbers: in-place writes go through
-    if owner is not None and parents and (owner is parents[0]._data
-                                          or owner is parents[0]._data.base):
-        out._view_of = parents[0]
     return out
+
+
+def _share(out: Tensor, base: Tensor, view: bool) -> None:
+    """Record that `out`'s numbers are `base`'s memory (a `view`, or a `.detach()`ed alias):
+    the tensors sharing memory form a family, and an in-place change of one counts in the
+    `_version` of all, as PyTorch's views share one version counter (engine/inplace.py)."""
+    family = base._family
+    if family is None:
+        family = base._family = [weakref.ref(base)]
+    elif len(family) % 64 == 0:  # let go of the dead now and then (a view made every step)
+        family[:] = [ref for ref in family if ref() is not None]
+    family.append(weakref.ref(out))
+    out._family = family
+    if view:
+        out._view_of = base
 
 
 def _called(out: Tensor, op: str) -> Tensor:
@@ -280,7 +296,8 @@ class Tensor(Node):
                  "_version", "_vsum", "_retains", "__weakref__", "__dict__")
     _GRAD_ZERO = None  # no gradient yet, as in PyTorch
     _torch_op = ""  # PyTorch's op, where a composite made the node (see _called)
-    _view_of = None  # a leaf's tensor whose numbers it views (engine/inplace.py's _bases)
+    _view_of = None  # the tensor whose numbers a view op made this one view (see _share)
+    _family = None  # weak references to the tensors that share this one's memory (_share)
     _releasable = True  # backward() frees the graph unless retain_graph=True, as PyTorch
     _rule_is_vjp = True
     __hash__ = object.__hash__  # __eq__ compares entries; graph walks keep nodes in sets
@@ -528,8 +545,11 @@ class Tensor(Node):
     # --- the rest of the node's life ---
 
     def detach(self) -> Tensor:
-        """The same data (shared, not copied) as a leaf that requires no grad."""
-        return _leaf(self._data)
+        """The same data (shared, not copied) as a leaf that requires no grad; an in-place
+        change of either counts for both, as in PyTorch."""
+        out = _leaf(self._data)
+        _share(out, self, view=False)
+        return out
 
     def detach_(self) -> Tensor:
         """This tensor taken out of the graph, in place."""

@@ -132,12 +132,12 @@ class _Facts:
         becomes fn's result node; outside it, its array becomes the view."""
         if self.requires_grad and _recording():
             self._check_in_place(op)
-            old = self._snapshot()
+            old = self._snapshot(copy=False)
             # _take, not _become: its shape changes, not its numbers, so no base takes them
             self._take(fn(old), old, None)
             return self
         self._data = fn(self.detach())._data
-        self._version += 1
+        self._changed()
         return self
 
     def squeeze_(self, dim: Any = None) -> Tensor:
@@ -173,7 +173,7 @@ class _Facts:
                                "tensor (engine.empty) to grow or shrink")
         array = self._data if self._data.flags.c_contiguous else self._data.ravel(order="K")
         self._data = array.reshape(shape)
-        self._version += 1
+        self._changed()
         return self
 
     def bernoulli(self, p: float | None = None, *, generator: Any = None) -> Tensor:

@@ -72,7 +72,7 @@ def _renorm_(weight: Tensor, index: np.ndarray, max_norm: float, norm_type: floa
     big = norms > max_norm
     scale = max_norm / (norms[big].astype(np.float64) + 1e-7)
     weight._data[rows[big]] *= scale[:, None].astype(weight.dtype)
-    weight._version += 1
+    weight._changed()
 
 
 def embedding_bag(input: Any, weight: Tensor, offsets: Any = None, max_norm: float | None = None,

@@ -323,7 +323,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             new = np.array(var._data.reshape(-1)) * (n / (n - 1))
             for stat, batch in ((running_mean, mean._data.reshape(-1)), (running_var, new)):
                 stat._data[...] = momentum * batch + (1 - momentum) * stat._data
-                stat._version += 1
+                stat._changed()
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm outside training needs running_mean and running_var")

@@ -58,7 +58,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
         for stat, moved in zip((running_mean, running_var), stats):
             if stat is not None:
                 stat._data[...] = moved._data.reshape(n, channels).mean(axis=0)
-                stat._version += 1
+                stat._changed()
     return out.reshape(x.shape)
 
 

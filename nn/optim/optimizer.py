@@ -137,7 +137,7 @@ class Optimizer:
                     values.append(p)
                 elif p._grad is not None:
                     self._update(group, p._data, p._grad._data, self.state.setdefault(p, {}))
-                    p._version += 1  # a graph that used the old numbers must not backprop
+                    p._changed()  # a graph that used the old numbers must not backprop
             if values:
                 data = np.array([v.data for v in values], np.float64)
                 self._update(group, data, np.array([v.grad for v in values], np.float64),
