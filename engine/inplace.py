@@ -60,10 +60,12 @@ class _InPlace:
         if family is None:
             self._version += 1
             return
-        for ref in family:
-            t = ref()
-            if t is not None:
-                t._version += 1
+        members = [t for t in (ref() for ref in family) if t is not None]
+        for t in members:
+            t._version += 1
+        for t in members:  # a view's own rule reads no numbers: its new ones are its view's
+            if _views_its_parent(t):
+                t._vsum = t._versions()
 
     def __getstate__(self) -> tuple:
         """What pickle and copy keep of a tensor: its slots and attributes, but not which
@@ -129,6 +131,7 @@ class _InPlace:
                 memory.dtype == self._data.dtype and memory.flags.writeable):
             np.copyto(memory, self._data)
             self._data = memory
+        self._releasable = not _views_its_parent(self)  # (see engine/tensor.py's _share)
         self._changed()
         self._vsum = self._versions() if self._a is not None else None
 
@@ -304,6 +307,13 @@ def _point_at(root: Tensor, target: Tensor, replacement: Tensor) -> list[Tensor]
                         and all(p is not q for q in sharing)]
         stack.extend(parents)
     return sharing
+
+
+def _views_its_parent(t: Tensor) -> bool:
+    """Whether t is a node whose numbers are a view of its parent's (its rule reads none)."""
+    owner = t._data.base
+    return t._a is not None and owner is not None and (owner is t._a._data
+                                                      or owner is t._a._data.base)
 
 
 def _bases(view: Tensor) -> list[tuple[Tensor, tuple]]:

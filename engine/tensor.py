@@ -106,8 +106,9 @@ def _share(out: Tensor, base: Tensor, view: bool) -> None:
         family[:] = [ref for ref in family if ref() is not None]
     family.append(weakref.ref(out))
     out._family = family
-    if view:
-        out._view_of = base
+    if view:  # a view's rule saves nothing, so a backward pass keeps it, as PyTorch's: a
+        out._view_of = base  # view made once (`w.t()` in a model's __init__) serves every step
+        out._releasable = False
 
 
 def _called(out: Tensor, op: str) -> Tensor:

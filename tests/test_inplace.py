@@ -234,6 +234,27 @@ def test_a_graph_that_saved_a_view_refuses_after_its_base_changes(change):
         y.sum().backward()
 
 
+def test_a_view_made_once_serves_every_training_step():
+    """wt = w.t() made once (as in a model's __init__): each step's backward goes through it
+    to w, and the optimizer's change of w is wt's too, as in PyTorch (before, the second
+    step raised: the view was released, and then counted as modified)."""
+    start = np.arange(6.0).reshape(2, 3) / 10
+    w = Tensor(start.copy(), requires_grad=True)
+    wt = w.t()
+    opt = engine.optim.SGD([w], lr=0.1)
+    x = Tensor(np.ones((4, 3)))
+    want = start.copy()
+    for _ in range(3):
+        loss = ((x @ wt) ** 2).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        rows = want.sum(axis=1)  # every row of x @ w.T is these sums: the loss is 4 sum(rows^2)
+        np.testing.assert_allclose(loss.item(), 4 * (rows ** 2).sum(), rtol=1e-14)
+        want -= 0.1 * 8 * rows[:, None]
+    np.testing.assert_allclose(wt.detach().numpy(), want.T, rtol=1e-14)
+
+
 def test_the_operand_of_an_in_place_op_keeps_the_numbers_it_read():
     """t.add_(t[0] * w): t[0] is about to change, and w's gradient is t[0] as it was."""
     x = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
