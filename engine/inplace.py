@@ -100,7 +100,7 @@ class _InPlace:
         base_olds = [base._snapshot() for base, _ in bases]  # before the write reaches them
         self._take(result, old, inputs)
         views = [self, *(base for base, _ in bases[:-1])]
-        value = self._snapshot()  # the view's new numbers, as a node of their own
+        value = self._snapshot() if bases else None  # the view's new numbers, as a node
         for (base, where), base_old in zip(bases, base_olds):  # each base takes them...
             memory = base._data if base._data.flags.writeable else None  # (holds the rest)
             written = shapes._index_put(base_old, where, value, accumulate=False, into=memory)

@@ -102,8 +102,9 @@ def _share(out: Tensor, base: Tensor, view: bool) -> None:
     family = base._family
     if family is None:
         family = base._family = [weakref.ref(base)]
-    elif len(family) % 64 == 0:  # let go of the dead now and then (a view made every step)
-        family[:] = [ref for ref in family if ref() is not None]
+    elif len(family) % 64 == 0:  # let go of the dead now and then (a view made every step),
+        for dead in [ref for ref in family if ref() is None]:  # one by one: another thread
+            family.remove(dead)  # may be adding its view meanwhile
     family.append(weakref.ref(out))
     out._family = family
     if view:  # a view's rule saves nothing, so a backward pass keeps it, as PyTorch's: a
