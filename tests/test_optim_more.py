@@ -486,8 +486,10 @@ ONE = [Value(1.0)]
     (lambda: LBFGS(ONE), TypeError, "LBFGS optimizes Tensors"),
     (lambda: LBFGS([Tensor(np.ones(2), requires_grad=True)], line_search_fn="armijo"),
      RuntimeError, "only 'strong_wolfe' is supported"),
-    (lambda: LBFGS([Tensor(np.ones(2), requires_grad=True)], max_iter=2.5), TypeError,
-     "max_iter must be an int"),
+    (lambda: LBFGS([Tensor(np.ones(2), requires_grad=True)], history_size=2.5), TypeError,
+     "history_size must be an int, got float"),
+    (lambda: LBFGS([Tensor(np.ones(2), requires_grad=True)], max_iter="20"), TypeError,
+     "max_iter must be a real number"),
     (lambda: LBFGS([{"params": [Tensor(np.ones(2), requires_grad=True)]},
                     {"params": [Tensor(np.ones(2), requires_grad=True)]}]), ValueError,
      "doesn't support per-parameter options"),
@@ -501,3 +503,12 @@ def test_engine_optim_has_them_all():
     for name in ("Adamax", "NAdam", "RAdam", "Adadelta", "Rprop", "ASGD", "LBFGS"):
         assert getattr(engine.optim, name) is getattr(nn.optim, name)
         assert name in nn.optim.__all__
+
+
+@pytest.mark.parametrize("name", ["Adamax", "NAdam", "RAdam", "Adadelta", "Rprop", "ASGD",
+                                  "LBFGS"])
+def test_defaults_and_repr_are_pytorchs(torch, name):
+    ours = getattr(nn.optim, name)([Tensor(np.ones(2), requires_grad=True)])
+    theirs = getattr(torch.optim, name)([torch.ones(2, requires_grad=True)])
+    assert ours.defaults == theirs.defaults
+    assert repr(ours) == repr(theirs)

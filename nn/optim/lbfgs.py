@@ -149,6 +149,7 @@ class LBFGS(Optimizer):
                  tolerance_change: float = 1e-9, history_size: int = 100,
                  line_search_fn: str | None = None) -> None:
         if max_eval is None:
+            check("max_iter", max_iter, -np.inf)  # a number, before it is used
             max_eval = max_iter * 5 // 4
         super().__init__(params, dict(lr=lr, max_iter=max_iter, max_eval=max_eval,
                                       tolerance_grad=tolerance_grad,
@@ -164,12 +165,13 @@ class LBFGS(Optimizer):
         super().add_param_group(param_group)
 
     def _check_group(self, group: dict) -> None:
-        for name in ("lr", "tolerance_grad", "tolerance_change"):
-            check(name, group[name], -np.inf if name != "lr" else 0.0)
-        for name in ("max_iter", "max_eval", "history_size"):
-            if isinstance(group[name], bool) or not isinstance(group[name], int):
-                raise TypeError(f"{name} must be an int, got {type(group[name]).__name__} "
-                                f"{group[name]!r:.40}")
+        check("lr", group["lr"])
+        for name in ("max_iter", "max_eval", "tolerance_grad", "tolerance_change"):
+            check(name, group[name], -np.inf)
+        size = group["history_size"]
+        if isinstance(size, bool) or not isinstance(size, int):
+            raise TypeError(f"history_size must be an int, got {type(size).__name__} "
+                            f"{size!r:.40}")
         if group["line_search_fn"] not in (None, "strong_wolfe"):
             raise RuntimeError(f"only 'strong_wolfe' is supported as line_search_fn (or None "
                                f"for fixed steps), got {group['line_search_fn']!r}")
@@ -179,10 +181,12 @@ class LBFGS(Optimizer):
                                 "Tensors (one flat vector of their entries)")
 
     def _gather_flat_grad(self) -> np.ndarray:
+        """The parameters' gradients as one flat array (zeros for a parameter without)."""
         return np.concatenate([np.zeros(p._data.size, p._data.dtype) if p._grad is None
                                else p._grad._data.ravel() for p in self._params])
 
     def _add_grad(self, step_size: Any, update: np.ndarray) -> None:
+        """Move the parameters by step_size * update, the flat update cut to their shapes."""
         offset = 0
         for p in self._params:
             p._data += step_size * update[offset:offset + p._data.size].reshape(p._data.shape)
@@ -190,6 +194,7 @@ class LBFGS(Optimizer):
             offset += p._data.size
 
     def _set_param(self, params_data: list) -> None:
+        """Put the parameters back at the saved arrays."""
         for p, data in zip(self._params, params_data):
             p._data[...] = data
             p._changed()

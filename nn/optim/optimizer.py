@@ -70,7 +70,8 @@ def buffer(state: dict, name: str, like: np.ndarray) -> np.ndarray:
 
 def scalar(state: dict, name: str, start: float) -> np.ndarray:
     """The 0-d array of state[name], made as `start` on first use in the default float dtype,
-    as torch.optim keeps such numbers (NAdam's mu_product, ASGD's eta and mu)."""
+    as torch.optim keeps such numbers (the step count, NAdam's mu_product, ASGD's eta and
+    mu)."""
     if name not in state:
         state[name] = Tensor(np.array(start, default_for(2)))
     return state[name]._data
