@@ -17,6 +17,8 @@ from engine.tensor import Tensor
 from nn.optim.optimizer import Optimizer, check, saved_array
 
 Closure = Callable[[], Any]
+# what a step leaves in the state for the next, in torch's order
+_HISTORY = ("d", "t", "old_dirs", "old_stps", "ro", "H_diag", "prev_flat_grad", "prev_loss")
 
 
 def _cubic_interpolate(x1: Any, f1: Any, g1: Any, x2: Any, f2: Any, g2: Any,
@@ -231,9 +233,8 @@ class LBFGS(Optimizer):
         if opt_cond:  # already optimal
             return orig_loss
 
-        state = {k: _unwrapped(kept.get(k)) for k in (
-            "d", "t", "old_dirs", "old_stps", "ro", "H_diag", "prev_flat_grad", "prev_loss")}
-        d, t, old_dirs, old_stps, ro, H_diag, prev_flat_grad, prev_loss = state.values()
+        d, t, old_dirs, old_stps, ro, H_diag, prev_flat_grad, prev_loss = (
+            _unwrapped(kept.get(k)) for k in _HISTORY)
         al = _unwrapped(kept.get("al"))
         n_iter = 0
         while n_iter < max_iter:
@@ -304,9 +305,8 @@ class LBFGS(Optimizer):
 
         if al is not None:
             kept["al"] = _wrapped(al)
-        kept.update({k: _wrapped(v) for k, v in dict(
-            d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
-            prev_flat_grad=prev_flat_grad, prev_loss=prev_loss).items()})
+        kept.update({k: _wrapped(v) for k, v in zip(_HISTORY, (
+            d, t, old_dirs, old_stps, ro, H_diag, prev_flat_grad, prev_loss))})
         return orig_loss
 
     def _loaded(self, value: Any, param: Tensor, name: str) -> Any:
