@@ -6,8 +6,14 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from engine.tensor import Tensor
-from nn.optim.optimizer import Optimizer, buffer, check
+from nn.optim.optimizer import (Optimizer, buffer, check, count_step, lerp_, pair,
+                                refuse_differentiable)
+
+
+def check_betas(group: dict) -> None:
+    """Refuse a group's betas unless a pair of numbers in [0, 1); store them as floats."""
+    betas = pair("betas", group["betas"], "(beta1, beta2) such as (0.9, 0.999)")
+    group["betas"] = (check("betas[0]", betas[0], high=1.0), check("betas[1]", betas[1], high=1.0))
 
 
 class Adam(Optimizer):
@@ -24,9 +30,7 @@ class Adam(Optimizer):
                  weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False, differentiable: bool = False,
                  fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
-        if differentiable:
-            raise ValueError("differentiable=True (gradients through the optimizer step) is "
-                             "not supported here")
+        refuse_differentiable(differentiable)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize, foreach=foreach,
                                       capturable=capturable, differentiable=differentiable,
@@ -35,37 +39,26 @@ class Adam(Optimizer):
     def _check_group(self, group: dict) -> None:
         for name in ("lr", "eps", "weight_decay"):
             check(name, group[name])
-        betas = group["betas"]
-        if not isinstance(betas, (tuple, list)):
-            raise TypeError(f"betas must be a pair (beta1, beta2) such as (0.9, 0.999), got "
-                            f"{type(betas).__name__} {betas!r:.40}")
-        if len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2) such as (0.9, 0.999), got "
-                             f"{len(betas)} value{'s' * (len(betas) != 1)}: {betas!r:.60}")
-        group["betas"] = (check("betas[0]", betas[0], high=1.0),
-                          check("betas[1]", betas[1], high=1.0))
+        check_betas(group)
 
     def _update(self, group: dict, param: np.ndarray, grad: np.ndarray, state: dict) -> None:
         beta1, beta2 = group["betas"]
         lr, weight_decay = group["lr"], group["weight_decay"]
         if group["maximize"]:
             grad = -grad
-        if "step" not in state:
-            state["step"] = Tensor(np.zeros((), np.float32))
-        state["step"]._data += 1
+        t = count_step(state)
         if weight_decay:
             if group["decoupled_weight_decay"]:
                 param *= 1 - lr * weight_decay
             else:
                 grad = grad + weight_decay * param
         m, v = buffer(state, "exp_avg", param), buffer(state, "exp_avg_sq", param)
-        m += (1 - beta1) * (grad - m)  # torch's lerp_(grad, 1 - beta1)
+        lerp_(m, grad, 1 - beta1)
         v *= beta2
         v += (1 - beta2) * grad * grad
         if group["amsgrad"]:
             v = np.maximum(buffer(state, "max_exp_avg_sq", param), v,
                            out=state["max_exp_avg_sq"]._data)
-        t = float(state["step"]._data)
         bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
         param += -lr / (1 - beta1 ** t) * m / (np.sqrt(v) / bias_correction2_sqrt + group["eps"])
 

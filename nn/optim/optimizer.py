@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
+from engine.dtypes import default_for
 from engine.grad_mode import enable_grad
 from engine.graph import Node
 from engine.tensor import Tensor
@@ -41,6 +42,25 @@ def check(name: str, value: Any, low: float = 0.0, high: float = math.inf) -> fl
     return float(value)
 
 
+def refuse_differentiable(differentiable: bool) -> None:
+    """Refuse differentiable=True: steps here are numpy updates outside the graph."""
+    if differentiable:
+        raise ValueError("differentiable=True (gradients through the optimizer step) is "
+                         "not supported here")
+
+
+def pair(name: str, value: Any, example: str) -> tuple:
+    """A hyperparameter pair such as betas as a tuple, or an error naming it and showing
+    `example` (the caller checks each number's range)."""
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{name} must be a pair {example}, got {type(value).__name__} "
+                        f"{value!r:.40}")
+    if len(value) != 2:
+        raise ValueError(f"{name} must be a pair {example}, got {len(value)} "
+                         f"value{'s' * (len(value) != 1)}: {value!r:.60}")
+    return tuple(value)
+
+
 def buffer(state: dict, name: str, like: np.ndarray) -> np.ndarray:
     """The array of state[name], made as zeros shaped like `like` on first use."""
     if name not in state:
@@ -48,9 +68,38 @@ def buffer(state: dict, name: str, like: np.ndarray) -> np.ndarray:
     return state[name]._data
 
 
+def scalar(state: dict, name: str, start: float) -> np.ndarray:
+    """The 0-d array of state[name], made as `start` on first use in the default float dtype,
+    as torch.optim keeps such numbers (the step count, NAdam's mu_product, ASGD's eta and
+    mu)."""
+    if name not in state:
+        state[name] = Tensor(np.array(start, default_for(2)))
+    return state[name]._data
+
+
+def count_step(state: dict) -> float:
+    """state's step count, one more (a 0-d Tensor, float32 unless the default float dtype
+    is float64, as torch.optim keeps it)."""
+    step = scalar(state, "step", 0.0)
+    step += 1
+    return float(step)
+
+
+def lerp_(buffer: np.ndarray, end: np.ndarray, weight: float) -> None:
+    """buffer += weight * (end - buffer) in place, rounded as torch's lerp_ (which works from
+    `end` when weight >= 0.5)."""
+    if abs(weight) < 0.5:
+        buffer += weight * (end - buffer)
+    else:
+        buffer[...] = end - (end - buffer) * (1 - weight)
+
+
 class Optimizer:
     """Base class: parameter groups, state, zero_grad(), step(); subclasses give `_update`
-    and `_check_group`."""
+    and `_check_group`, and name in `_scalar_state` the 0-d numbers their state keeps besides
+    the step count (loaded in the parameter's dtype, as torch.optim does)."""
+
+    _scalar_state: tuple[str, ...] = ()
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         if isinstance(params, (Node, Module, Mapping)):
@@ -192,9 +241,14 @@ class Optimizer:
                     values.append(p)
                     value_entries.append(entry)
                 elif entry:
-                    self.state[p] = {k: _copied(v, p, k) for k, v in entry.items()}
-            self._value_states.append(_stacked(value_entries) if values else {})
+                    self.state[p] = {k: self._loaded(v, p, k) for k, v in entry.items()}
+            self._value_states.append(_stacked(value_entries, self._scalar_state)
+                                      if values else {})
             group.update({k: v for k, v in saved.items() if k != "params"})
+
+    def _loaded(self, value: Any, param: Tensor, name: str) -> Any:
+        """A saved state entry of `param` as this optimizer keeps it."""
+        return _copied(value, param, name, self._scalar_state)
 
     def __repr__(self) -> str:
         text = f"{type(self).__name__} ("
@@ -209,7 +263,7 @@ _NO_LR = ("an optimizer's learning rate is its parameter groups' \"lr\", as in t
           "from nn.optim.lr_scheduler")
 
 
-def _numbers(value: Any) -> np.ndarray:
+def saved_array(value: Any) -> np.ndarray:
     """An array of a saved state entry (our Tensor, a torch tensor, an array, a number)."""
     for step in ("detach", "cpu", "numpy"):  # torch's way out; our Tensor has them too
         if callable(getattr(value, step, None)):
@@ -217,25 +271,27 @@ def _numbers(value: Any) -> np.ndarray:
     return np.array(value)
 
 
-def _copied(value: Any, param: Tensor, name: str) -> Any:
-    """A saved state entry as a Tensor of our own: param's dtype and shape for buffers;
-    the step count stays a float32 number, as PyTorch keeps it."""
+def _copied(value: Any, param: Tensor, name: str, scalars: tuple[str, ...]) -> Any:
+    """A saved state entry as a Tensor of our own: param's dtype and shape for buffers,
+    param's dtype for the 0-d `scalars`; the step count in its own dtype, as PyTorch keeps
+    it."""
     if value is None:
         return None
-    array = _numbers(value)
+    array = saved_array(value)
     if array.ndim == 0 and name == "step":
-        return Tensor(array.astype(np.float32))
-    if array.shape != param.shape:
+        return Tensor(array.copy())
+    if array.shape != param.shape and not (array.ndim == 0 and name in scalars):
         raise ValueError(f"state entry {name!r} has shape {array.shape}, but its parameter "
                          f"has shape {tuple(param.shape)}")
     return Tensor(array.astype(param.dtype))
 
 
-def _stacked(entries: list) -> dict:
+def _stacked(entries: list, scalars: tuple[str, ...]) -> dict:
     """The state of a group's Values as a whole from one saved entry per Value (empty when
-    they have none yet)."""
+    they have none yet); the step count and the `scalars` are the group's, one number."""
     if not entries or not all(entries):
         return {}
-    return {k: Tensor(np.array(_numbers(entries[0][k]), np.float32)) if k == "step"
-            else Tensor(np.array([_numbers(e[k]) for e in entries], np.float64))
+    return {k: Tensor(saved_array(entries[0][k]).copy()) if k == "step"
+            else Tensor(np.array(saved_array(entries[0][k]), np.float64)) if k in scalars
+            else Tensor(np.array([saved_array(e[k]) for e in entries], np.float64))
             for k in entries[0]}

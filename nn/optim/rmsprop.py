@@ -7,15 +7,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from engine.tensor import Tensor
-from nn.optim.optimizer import Optimizer, buffer, check
-
-
-def _counted(state: dict) -> float:
-    """state's step count, one more (a float32 0-d Tensor, as torch.optim keeps it)."""
-    if "step" not in state:
-        state["step"] = Tensor(np.zeros((), np.float32))
-    state["step"]._data += 1
-    return float(state["step"]._data)
+from nn.optim.optimizer import (Optimizer, buffer, check, count_step, lerp_,
+                                refuse_differentiable)
 
 
 class RMSprop(Optimizer):
@@ -30,9 +23,7 @@ class RMSprop(Optimizer):
                  eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
                  centered: bool = False, capturable: bool = False, foreach: bool | None = None,
                  maximize: bool = False, differentiable: bool = False) -> None:
-        if differentiable:
-            raise ValueError("differentiable=True (gradients through the optimizer step) is "
-                             "not supported here")
+        refuse_differentiable(differentiable)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered,
                                       capturable=capturable, foreach=foreach,
@@ -46,7 +37,7 @@ class RMSprop(Optimizer):
         alpha, weight_decay = group["alpha"], group["weight_decay"]
         if group["maximize"]:
             grad = -grad
-        _counted(state)
+        count_step(state)
         if weight_decay:
             grad = grad + weight_decay * param
         square_avg = buffer(state, "square_avg", param)
@@ -54,7 +45,7 @@ class RMSprop(Optimizer):
         square_avg += (1 - alpha) * grad * grad
         if group["centered"]:
             grad_avg = buffer(state, "grad_avg", param)
-            grad_avg += (1 - alpha) * (grad - grad_avg)  # torch's lerp_(grad, 1 - alpha)
+            lerp_(grad_avg, grad, 1 - alpha)
             avg = np.sqrt(square_avg - grad_avg * grad_avg)
         else:
             avg = np.sqrt(square_avg)
@@ -80,9 +71,7 @@ class Adagrad(Optimizer):
                  weight_decay: float = 0, initial_accumulator_value: float = 0,
                  eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
                  differentiable: bool = False, fused: bool | None = None) -> None:
-        if differentiable:
-            raise ValueError("differentiable=True (gradients through the optimizer step) is "
-                             "not supported here")
+        refuse_differentiable(differentiable)
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
                                       eps=eps, foreach=foreach, maximize=maximize,
@@ -93,7 +82,7 @@ class Adagrad(Optimizer):
             check(name, group[name])
 
     def _update(self, group: dict, param: np.ndarray, grad: np.ndarray, state: dict) -> None:
-        step = _counted(state)
+        step = count_step(state)
         if group["maximize"]:
             grad = -grad
         if group["weight_decay"]:

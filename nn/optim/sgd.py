@@ -6,7 +6,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from engine.tensor import Tensor
-from nn.optim.optimizer import Optimizer, check
+from nn.optim.optimizer import Optimizer, check, refuse_differentiable
 
 
 class SGD(Optimizer):
@@ -21,9 +21,7 @@ class SGD(Optimizer):
                  dampening: float = 0, weight_decay: float = 0, nesterov: bool = False,
                  *, maximize: bool = False, foreach: bool | None = None,
                  differentiable: bool = False, fused: bool | None = None) -> None:
-        if differentiable:
-            raise ValueError("differentiable=True (gradients through the optimizer step) is "
-                             "not supported here")
+        refuse_differentiable(differentiable)
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize, foreach=foreach,
