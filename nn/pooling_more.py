@@ -1,6 +1,6 @@
 """More of torch.nn's pools: power-average pools (`lp_pool1d`, `lp_pool2d`, `LPPool1d`,
-`LPPool2d`), the partial inverse of max pooling (`max_unpool1d`, `max_unpool2d`,
-`MaxUnpool1d`, `MaxUnpool2d`), and PyTorch's `*_with_indices` spellings of the max pools.
+`LPPool2d`), the partial inverse of max pooling (`max_unpool1d`/`2d`/`3d`,
+`MaxUnpool1d`/`2d`/`3d`), and PyTorch's `*_with_indices` spellings of the max pools.
 
 All are composed from engine ops (powers, average pools, scatter), so their gradients are
 those ops' own: an unpool sends each output place's gradient back to the entry written
@@ -14,9 +14,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from engine.tensor import Tensor, _called
-from nn.convolution import IntOrTuple, _batched, _ints, avg_pool2d, max_pool2d
+from nn.convolution import IntOrTuple, _batched, _ints, avg_pool2d, max_pool2d, max_pool3d
 from nn.module import Module
-from nn.pooling import (adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d, max_pool1d)
+from nn.pooling import (adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d,
+                        avg_pool1d, max_pool1d)
 
 
 def max_pool1d_with_indices(input: Tensor, kernel_size: IntOrTuple,
@@ -35,6 +36,14 @@ def max_pool2d_with_indices(input: Tensor, kernel_size: IntOrTuple,
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
+def max_pool3d_with_indices(input: Tensor, kernel_size: IntOrTuple,
+                            stride: IntOrTuple | None = None, padding: IntOrTuple = 0,
+                            dilation: IntOrTuple = 1, ceil_mode: bool = False,
+                            return_indices: bool = False) -> tuple[Tensor, Tensor]:
+    """max_pool3d's output and where each entry came from (always both, as PyTorch's)."""
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
 def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Any,
                                      return_indices: bool = False) -> tuple[Tensor, Tensor]:
     return adaptive_max_pool1d(input, output_size, True)
@@ -43,6 +52,11 @@ def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Any,
 def adaptive_max_pool2d_with_indices(input: Tensor, output_size: Any,
                                      return_indices: bool = False) -> tuple[Tensor, Tensor]:
     return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size: Any,
+                                     return_indices: bool = False) -> tuple[Tensor, Tensor]:
+    return adaptive_max_pool3d(input, output_size, True)
 
 
 def _power_average(pooled: Tensor, norm_type: float, window: int) -> Tensor:
@@ -139,7 +153,7 @@ def _max_unpool(op: str, nd: int, input: Any, indices: Any, kernel_size: IntOrTu
     if unbatched:
         out = out.squeeze(0)
     # PyTorch's 1-D unpool is the 2-D one over a width of 1, squeezed
-    return _called(out, "max_unpool2d" if nd == 2 else "squeeze_dim")
+    return _called(out, f"max_unpool{nd}d" if nd > 1 else "squeeze_dim")
 
 
 def max_unpool1d(input: Tensor, indices: Any, kernel_size: IntOrTuple,
@@ -157,6 +171,15 @@ def max_unpool2d(input: Tensor, indices: Any, kernel_size: IntOrTuple,
     """max_pool2d undone where it can be: each entry of input (N, C, H, W) or (C, H, W) put
     back at its index into H * W, zeros elsewhere, as torch's F.max_unpool2d."""
     return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding,
+                       output_size)
+
+
+def max_unpool3d(input: Tensor, indices: Any, kernel_size: IntOrTuple,
+                 stride: IntOrTuple | None = None, padding: IntOrTuple = 0,
+                 output_size: Sequence[int] | None = None) -> Tensor:
+    """max_pool3d undone where it can be: each entry of input (N, C, D, H, W) or (C, D, H, W)
+    put back at its index into D * H * W, zeros elsewhere, as torch's F.max_unpool3d."""
+    return _max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding,
                        output_size)
 
 
@@ -187,6 +210,7 @@ class LPPool2d(_LPPool):
 
 class _MaxUnpool(Module):
     nd = 1
+    _function = staticmethod(max_unpool1d)
 
     def __init__(self, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
                  padding: IntOrTuple = 0) -> None:
@@ -196,6 +220,11 @@ class _MaxUnpool(Module):
                                                                     self.nd, 1)
         self.padding = _ints(name, "padding", padding, self.nd, 0)
 
+    def forward(self, input: Tensor, indices: Any,
+                output_size: Sequence[int] | None = None) -> Tensor:
+        return self._function(input, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
+
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
@@ -203,18 +232,14 @@ class _MaxUnpool(Module):
 class MaxUnpool1d(_MaxUnpool):
     """F.max_unpool1d: put a MaxPool1d's outputs back where its indices say."""
 
-    def forward(self, input: Tensor, indices: Any,
-                output_size: Sequence[int] | None = None) -> Tensor:
-        return max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding,
-                            output_size)
-
 
 class MaxUnpool2d(_MaxUnpool):
     """F.max_unpool2d: put a MaxPool2d's outputs back where its indices say."""
-
     nd = 2
+    _function = staticmethod(max_unpool2d)
 
-    def forward(self, input: Tensor, indices: Any,
-                output_size: Sequence[int] | None = None) -> Tensor:
-        return max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,
-                            output_size)
+
+class MaxUnpool3d(_MaxUnpool):
+    """F.max_unpool3d: put a MaxPool3d's outputs back where its indices say."""
+    nd = 3
+    _function = staticmethod(max_unpool3d)
