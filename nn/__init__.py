@@ -44,7 +44,8 @@ from nn.upsampling import (PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBil
 from nn.normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, CosineSimilarity,
                               GroupNorm, LayerNorm, RMSNorm)
 from nn.parameter import Parameter
-from nn.pooling_more import LPPool1d, LPPool2d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
+from nn.pooling_more import (LPPool1d, LPPool2d, LPPool3d, MaxUnpool1d, MaxUnpool2d,
+                             MaxUnpool3d)
 from nn.extras import ChannelShuffle
 from nn.buffer import Buffer
 from nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
@@ -81,4 +82,4 @@ __all__ = ["Module", "Parameter", "Linear", "Embedding", "Identity", "Flatten", 
            "PoissonNLLLoss", "GaussianNLLLoss", "CTCLoss", "Bilinear", "EmbeddingBag",
            "LocalResponseNorm", "LPPool1d", "LPPool2d", "MaxUnpool1d", "MaxUnpool2d",
            "ChannelShuffle", "Buffer", "Conv3d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d",
-           "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "BatchNorm3d", "MaxUnpool3d"]
+           "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "BatchNorm3d", "MaxUnpool3d", "LPPool3d"]

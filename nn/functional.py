@@ -567,6 +567,7 @@ from nn.upsampling import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: E
 from nn.pooling_more import (adaptive_max_pool1d_with_indices,  # noqa: E402,F401
                              adaptive_max_pool2d_with_indices,
                              adaptive_max_pool3d_with_indices, lp_pool1d, lp_pool2d,
+                             lp_pool3d,
                              max_pool1d_with_indices, max_pool2d_with_indices,
                              max_pool3d_with_indices, max_unpool1d, max_unpool2d, max_unpool3d)
 from nn.extras import channel_shuffle, elu_, hardtanh_, leaky_relu_, pdist, relu_  # noqa: E402,F401

@@ -1,5 +1,5 @@
-"""More of torch.nn's pools: power-average pools (`lp_pool1d`, `lp_pool2d`, `LPPool1d`,
-`LPPool2d`), the partial inverse of max pooling (`max_unpool1d`/`2d`/`3d`,
+"""More of torch.nn's pools: power-average pools (`lp_pool1d`/`2d`/`3d`,
+`LPPool1d`/`2d`/`3d`), the partial inverse of max pooling (`max_unpool1d`/`2d`/`3d`,
 `MaxUnpool1d`/`2d`/`3d`), and PyTorch's `*_with_indices` spellings of the max pools.
 
 All are composed from engine ops (powers, average pools, scatter), so their gradients are
@@ -14,10 +14,14 @@ from typing import Any, Sequence
 import numpy as np
 
 from engine.tensor import Tensor, _called
-from nn.convolution import IntOrTuple, _batched, _ints, avg_pool2d, max_pool2d, max_pool3d
+from nn.convolution import (IntOrTuple, _batched, _ints, avg_pool2d, avg_pool3d, max_pool2d,
+                            max_pool3d)
 from nn.module import Module
 from nn.pooling import (adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d,
                         avg_pool1d, max_pool1d)
+
+# the max and average pools over 1, 2 and 3 spatial dims, for the power-average pools
+_POOLS = {1: (max_pool1d, avg_pool1d), 2: (max_pool2d, avg_pool2d), 3: (max_pool3d, avg_pool3d)}
 
 
 def max_pool1d_with_indices(input: Tensor, kernel_size: IntOrTuple,
@@ -71,30 +75,40 @@ def _check_norm(op: str, norm_type: Any) -> float:
     return norm_type
 
 
+def _lp_pool(op: str, nd: int, input: Any, norm_type: float, kernel_size: IntOrTuple,
+             stride: IntOrTuple | None, ceil_mode: bool) -> Tensor:
+    """lp_pool1d, 2d and 3d: the mean of x**p over each window (avg_pool), times the window's
+    size, to the 1/p; the largest |x| (max_pool) for p = inf, the smallest for -inf."""
+    p = _check_norm(op, norm_type)
+    kernel = _ints(op, "kernel_size", kernel_size, nd, 1)
+    max_pool, avg_pool = _POOLS[nd]
+    if math.isinf(p):
+        if p > 0:
+            return max_pool(input.abs(), kernel, stride, 0, 1, ceil_mode)
+        return -max_pool(-input.abs(), kernel, stride, 0, 1, ceil_mode)
+    return _power_average(avg_pool(input ** p, kernel, stride, 0, ceil_mode), p,
+                          math.prod(kernel))
+
+
 def lp_pool1d(input: Tensor, norm_type: float, kernel_size: int,
               stride: IntOrTuple | None = None, ceil_mode: bool = False) -> Tensor:
     """(sum of x**p over each window) ** (1/p) along L of input (N, C, L) or (C, L), as
     torch's F.lp_pool1d; p = inf is the largest |x|, -inf the smallest."""
-    p = _check_norm("lp_pool1d", norm_type)
-    k = _ints("lp_pool1d", "kernel_size", kernel_size, 1, 1)[0]
-    if math.isinf(p):
-        if p > 0:
-            return max_pool1d(input.abs(), k, stride, 0, 1, ceil_mode)
-        return -max_pool1d(-input.abs(), k, stride, 0, 1, ceil_mode)
-    return _power_average(avg_pool1d(input ** p, k, stride, 0, ceil_mode), p, k)
+    return _lp_pool("lp_pool1d", 1, input, norm_type, kernel_size, stride, ceil_mode)
 
 
 def lp_pool2d(input: Tensor, norm_type: float, kernel_size: IntOrTuple,
               stride: IntOrTuple | None = None, ceil_mode: bool = False) -> Tensor:
     """(sum of x**p over each window) ** (1/p) of input (N, C, H, W) or (C, H, W), as
     torch's F.lp_pool2d; p = inf is the largest |x|, -inf the smallest."""
-    p = _check_norm("lp_pool2d", norm_type)
-    kh, kw = _ints("lp_pool2d", "kernel_size", kernel_size, 2, 1)
-    if math.isinf(p):
-        if p > 0:
-            return max_pool2d(input.abs(), (kh, kw), stride, 0, 1, ceil_mode)
-        return -max_pool2d(-input.abs(), (kh, kw), stride, 0, 1, ceil_mode)
-    return _power_average(avg_pool2d(input ** p, (kh, kw), stride, 0, ceil_mode), p, kh * kw)
+    return _lp_pool("lp_pool2d", 2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size: IntOrTuple,
+              stride: IntOrTuple | None = None, ceil_mode: bool = False) -> Tensor:
+    """(sum of x**p over each window) ** (1/p) of input (N, C, D, H, W) or (C, D, H, W), as
+    torch's F.lp_pool3d; p = inf is the largest |x|, -inf the smallest."""
+    return _lp_pool("lp_pool3d", 3, input, norm_type, kernel_size, stride, ceil_mode)
 
 
 def _unpool_size(op: str, spatial: tuple, kernel: tuple, stride: tuple, padding: tuple,
@@ -184,10 +198,16 @@ def max_unpool3d(input: Tensor, indices: Any, kernel_size: IntOrTuple,
 
 
 class _LPPool(Module):
+    _function = staticmethod(lp_pool1d)
+
     def __init__(self, norm_type: float, kernel_size: IntOrTuple,
                  stride: IntOrTuple | None = None, ceil_mode: bool = False) -> None:
         self.norm_type, self.kernel_size = norm_type, kernel_size
         self.stride, self.ceil_mode = stride, ceil_mode
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._function(input, self.norm_type, self.kernel_size, self.stride,
+                              self.ceil_mode)
 
     def extra_repr(self) -> str:
         return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
@@ -197,15 +217,15 @@ class _LPPool(Module):
 class LPPool1d(_LPPool):
     """F.lp_pool1d: the p-norm of each kernel_size window."""
 
-    def forward(self, input: Tensor) -> Tensor:
-        return lp_pool1d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
-
 
 class LPPool2d(_LPPool):
     """F.lp_pool2d: the p-norm of each kernel_size window."""
+    _function = staticmethod(lp_pool2d)
 
-    def forward(self, input: Tensor) -> Tensor:
-        return lp_pool2d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+class LPPool3d(_LPPool):
+    """F.lp_pool3d: the p-norm of each kernel_size window of (N, C, D, H, W)."""
+    _function = staticmethod(lp_pool3d)
 
 
 class _MaxUnpool(Module):

@@ -5,8 +5,6 @@ on both engines. The gradients of every op are checked in tests/tensor_op_table.
 (central differences, PyTorch, float32, second derivatives)."""
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 

@@ -1,4 +1,4 @@
-"""nn/pooling_more.py: lp_pool1d/2d, max_unpool1d/2d, the *_with_indices spellings and
+"""nn/pooling_more.py: lp_pool1d/2d/3d, max_unpool1d/2d/3d, the *_with_indices spellings and
 their layers, against hand-worked values, central differences and (when installed)
 PyTorch."""
 from __future__ import annotations
@@ -40,6 +40,9 @@ def test_lp_pool_by_hand():
     assert F.lp_pool2d(image, 2, 2).item() == pytest.approx(5.0)
     assert nn.LPPool2d(2, 2)(image).item() == pytest.approx(5.0)
     assert nn.LPPool1d(2, 2)(x).flatten().tolist() == pytest.approx([5.0, 2 ** 0.5])
+    volume = engine.tensor([[[[[1.0, 2.0], [2.0, 4.0]], [[0.0, 0.0], [0.0, 0.0]]]]])
+    assert F.lp_pool3d(volume, 2, 2).item() == pytest.approx(5.0)
+    assert nn.LPPool3d(1, (1, 2, 1))(volume).flatten().tolist() == [3.0, 6.0, 0.0, 0.0]
 
 
 def test_lp_pool_gradients_by_central_differences():
@@ -47,6 +50,8 @@ def test_lp_pool_gradients_by_central_differences():
     assert engine.gradcheck(lambda t: F.lp_pool1d(t, 3, 3, 2), [x])
     y = Tensor(RNG.random((1, 2, 4, 5)) + 0.5, requires_grad=True)
     assert engine.gradcheck(lambda t: F.lp_pool2d(t, 2, (2, 3), 2), [y])
+    z = Tensor(RNG.random((1, 2, 3, 4, 5)) + 0.5, requires_grad=True)
+    assert engine.gradcheck(lambda t: F.lp_pool3d(t, 3, (2, 2, 3), (1, 2, 2), True), [z])
 
 
 def test_lp_pool_errors():
@@ -102,6 +107,8 @@ def test_layer_reprs_match_torch():
     assert repr(nn.MaxUnpool2d(2)) == ("MaxUnpool2d(kernel_size=(2, 2), stride=(2, 2), "
                                        "padding=(0, 0))")
     assert repr(nn.MaxUnpool1d(2, 1)) == "MaxUnpool1d(kernel_size=(2,), stride=(1,), padding=(0,))"
+    assert repr(nn.LPPool3d(1.5, (2, 1, 2), 1)) == (
+        "LPPool3d(norm_type=1.5, kernel_size=(2, 1, 2), stride=1, ceil_mode=False)")
     assert repr(nn.MaxUnpool3d(2)) == ("MaxUnpool3d(kernel_size=(2, 2, 2), stride=(2, 2, 2), "
                                        "padding=(0, 0, 0))")
 
@@ -111,8 +118,9 @@ def test_lp_pool_against_torch(p):
     torch = pytest.importorskip("torch")
     TF = torch.nn.functional
     for dims, ours, theirs, kernel in ((1, F.lp_pool1d, TF.lp_pool1d, 3),
-                                       (2, F.lp_pool2d, TF.lp_pool2d, (2, 3))):
-        a = RNG.random((2, 3, 7, 8)[: 2 + dims]) + 0.1
+                                       (2, F.lp_pool2d, TF.lp_pool2d, (2, 3)),
+                                       (3, F.lp_pool3d, TF.lp_pool3d, (3, 2, 3))):
+        a = RNG.random((2, 3, 7, 8, 6)[: 2 + dims]) + 0.1
         x, tx = Tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
         y, ty = ours(x, p, kernel, 2), theirs(tx, p, kernel, 2)
         assert y.grad_fn.name() == ty.grad_fn.name()
