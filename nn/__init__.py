@@ -13,9 +13,10 @@ from nn.activation import (ELU, GLU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU
                            Mish, PReLU, ReLU6, SiLU, Softplus, Softsign)
 from nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from nn.functional import cross_entropy, hinge_loss, mse_loss, nll_loss
-from nn.layers import (GELU, AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, CrossEntropyLoss,
-                       Dropout, Embedding, Flatten, Identity, Linear, LogSoftmax, MaxPool2d,
-                       MSELoss, NLLLoss, ReLU, Sigmoid, Softmax, Tanh, Unflatten, manual_seed)
+from nn.layers import (GELU, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AvgPool2d, AvgPool3d,
+                       Conv1d, Conv2d, Conv3d, CrossEntropyLoss, Dropout, Embedding, Flatten,
+                       Identity, Linear, LogSoftmax, MaxPool2d, MaxPool3d, MSELoss, NLLLoss,
+                       ReLU, Sigmoid, Softmax, Tanh, Unflatten, manual_seed)
 from nn.loss import BCELoss, BCEWithLogitsLoss, HuberLoss, KLDivLoss, L1Loss, SmoothL1Loss
 from nn.activation_more import (CELU, SELU, Hardshrink, RReLU, Softmax2d, Softmin, Softshrink,
                                 Tanhshrink, Threshold)
@@ -28,7 +29,7 @@ from nn.ctc import CTCLoss
 from nn.bilinear import Bilinear
 from nn.embedding_bag import EmbeddingBag
 from nn.local_response_norm import LocalResponseNorm
-from nn.conv_transpose import ConvTranspose1d, ConvTranspose2d
+from nn.conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from nn.fold import Fold, Unfold
 from nn.instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from nn.module import Module
@@ -36,14 +37,15 @@ from nn.padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad
                         ConstantPad2d, ConstantPad3d, ReflectionPad1d, ReflectionPad2d,
                         ReflectionPad3d, ReplicationPad1d, ReplicationPad2d, ReplicationPad3d,
                         ZeroPad1d, ZeroPad2d, ZeroPad3d)
-from nn.pooling import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
-                        MaxPool1d)
+from nn.pooling import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,
+                        AdaptiveMaxPool3d, AvgPool1d, MaxPool1d)
 from nn.upsampling import (PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear2d,
                            UpsamplingNearest2d)
-from nn.normalization import (BatchNorm1d, BatchNorm2d, CosineSimilarity, GroupNorm, LayerNorm,
-                              RMSNorm)
+from nn.normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, CosineSimilarity,
+                              GroupNorm, LayerNorm, RMSNorm)
 from nn.parameter import Parameter
-from nn.pooling_more import LPPool1d, LPPool2d, MaxUnpool1d, MaxUnpool2d
+from nn.pooling_more import (LPPool1d, LPPool2d, LPPool3d, MaxUnpool1d, MaxUnpool2d,
+                             MaxUnpool3d)
 from nn.extras import ChannelShuffle
 from nn.buffer import Buffer
 from nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
@@ -79,4 +81,5 @@ __all__ = ["Module", "Parameter", "Linear", "Embedding", "Identity", "Flatten", 
            "MultiLabelSoftMarginLoss", "MultiLabelMarginLoss", "MultiMarginLoss",
            "PoissonNLLLoss", "GaussianNLLLoss", "CTCLoss", "Bilinear", "EmbeddingBag",
            "LocalResponseNorm", "LPPool1d", "LPPool2d", "MaxUnpool1d", "MaxUnpool2d",
-           "ChannelShuffle", "Buffer"]
+           "ChannelShuffle", "Buffer", "Conv3d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d",
+           "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "BatchNorm3d", "MaxUnpool3d", "LPPool3d"]

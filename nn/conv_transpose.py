@@ -1,6 +1,6 @@
-"""Transposed convolutions, as torch.nn's: the functions conv_transpose1d and
-conv_transpose2d (re-exported by nn.functional) and the layers ConvTranspose1d and
-ConvTranspose2d that hold their weight, bias and settings.
+"""Transposed convolutions, as torch.nn's: the functions conv_transpose1d, conv_transpose2d
+and conv_transpose3d (re-exported by nn.functional) and the layers ConvTranspose1d,
+ConvTranspose2d and ConvTranspose3d that hold their weight, bias and settings.
 
 A transposed convolution is the adjoint of a convolution: what conv2d's backward pass does
 to its output gradient, it does to its input. Each input entry's channels are multiplied
@@ -23,7 +23,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from engine.tensor import Tensor, _as_tensor, _called
-from nn.convolution import IntOrTuple, _conv_operands, _fold, _ints, _pad
+from nn.convolution import _KERNEL, IntOrTuple, _conv_operands, _fold, _ints, _pad
 from nn.layers import _empty, _set_channels, _uniform_init
 from nn.module import Module
 from nn.parameter import Parameter
@@ -32,7 +32,7 @@ from nn.parameter import Parameter
 def _conv_transpose(op: str, nd: int, input: Any, weight: Any, bias: Any, stride: IntOrTuple,
                     padding: IntOrTuple, output_padding: IntOrTuple, groups: int,
                     dilation: IntOrTuple) -> Tensor:
-    """conv_transpose1d and conv_transpose2d: the settings and shapes checked, then the
+    """conv_transpose1d, 2d and 3d: the settings and shapes checked, then the
     columns w^T x added at their windows' places, cropped by padding."""
     x, unbatched, w, b = _conv_operands(op, nd, input, weight, bias)
     stride = _ints(op, "stride", stride, nd, 1)
@@ -44,7 +44,7 @@ def _conv_transpose(op: str, nd: int, input: Any, weight: Any, bias: Any, stride
     groups = int(groups)
     if w.ndim != nd + 2:
         raise ValueError(f"{op} takes a weight of shape (in_channels, out_channels / groups, "
-                         f"{'kernel' if nd == 1 else 'kH, kW'}), got {tuple(w.shape)}")
+                         f"{_KERNEL[nd]}), got {tuple(w.shape)}")
     if x.shape[1] != w.shape[0] or w.shape[0] % groups:
         raise ValueError(f"{op}: a weight of shape {tuple(w.shape)} with groups={groups} takes "
                          f"{w.shape[0]} input channels (divisible by groups), but the input "
@@ -106,8 +106,19 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                            output_padding, groups, dilation)
 
 
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
+                     stride: IntOrTuple = 1, padding: IntOrTuple = 0,
+                     output_padding: IntOrTuple = 0, groups: int = 1,
+                     dilation: IntOrTuple = 1) -> Tensor:
+    """A 3-D transposed convolution of input (N, C, D, H, W) or (C, D, H, W) with weight (C,
+    out_channels / groups, kD, kH, kW), as torch's F.conv_transpose3d (the settings as
+    conv_transpose2d's)."""
+    return _conv_transpose("conv_transpose3d", 3, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
+
+
 class _ConvTransposeNd(Module):
-    """What ConvTranspose1d and ConvTranspose2d share: their settings, weight (in_channels,
+    """What ConvTranspose1d, 2d and 3d share: their settings, weight (in_channels,
     out_channels / groups, *kernel_size) and bias (out_channels,), initialised as PyTorch's
     (Conv2d's rule, its fan-in taken from the weight's dim 1)."""
     _dims = 2
@@ -192,3 +203,10 @@ class ConvTranspose1d(_ConvTransposeNd):
     (N, out_channels, L_out)."""
     _dims = 1
     _function = staticmethod(conv_transpose1d)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """F.conv_transpose3d with this layer's weight, bias and settings: (N, in_channels, D, H,
+    W) -> (N, out_channels, D_out, H_out, W_out)."""
+    _dims = 3
+    _function = staticmethod(conv_transpose3d)

@@ -1,6 +1,7 @@
-"""Convolution and pooling, as torch.nn.functional's: conv1d, conv2d, max_pool2d,
-avg_pool2d, adaptive_avg_pool2d and pad (`F.conv2d` and the rest; the layers that hold
-their settings and weights are in nn/layers.py).
+"""Convolution and pooling, as torch.nn.functional's: conv1d, conv2d, conv3d, max_pool2d,
+max_pool3d, avg_pool2d, avg_pool3d, adaptive_avg_pool2d, adaptive_avg_pool3d and pad
+(`F.conv2d` and the rest; the layers that hold their settings and weights are in
+nn/layers.py). Each is written once for any number of spatial dims.
 
 Every op here is im2col: the windows a kernel visits, laid side by side as the columns of
 a matrix (`_unfold`, a strided view of the padded input, copied once), so that a
@@ -16,6 +17,7 @@ ValueError naming them.
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Sequence
 
@@ -26,6 +28,8 @@ from engine.tensor import Tensor, _as_tensor, _called, _expand, _node, _where
 
 IntOrTuple = int | Sequence[int]
 _PADDINGS = ("valid", "same")
+_SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}  # the spatial dims' names, by their count
+_KERNEL = {1: "kernel", 2: "kH, kW", 3: "kD, kH, kW"}
 
 
 def _ints(op: str, name: str, value: Any, nd: int, least: int) -> tuple[int, ...]:
@@ -52,9 +56,8 @@ def _batched(op: str, input: Any, nd: int) -> tuple[Tensor, bool]:
     """input as (N, C, *spatial) and whether it came unbatched (C, *spatial)."""
     x = _as_tensor(input)
     if x.ndim not in (nd + 1, nd + 2):
-        dims = ", ".join(("N", "C", "L") if nd == 1 else ("N", "C", "H", "W"))
-        raise ValueError(f"{op} takes input of shape ({dims}) or ({dims[3:]}), got "
-                         f"{tuple(x.shape)}")
+        raise ValueError(f"{op} takes input of shape (N, C, {_SPATIAL[nd]}) or (C, "
+                         f"{_SPATIAL[nd]}), got {tuple(x.shape)}")
     if x.dtype.kind != "f":
         raise TypeError(f"{op} takes float input, got {x.dtype} (convert with .float())")
     return (x.unsqueeze(0), True) if x.ndim == nd + 1 else (x, False)
@@ -221,7 +224,7 @@ def _conv_operands(op: str, nd: int, input: Any, weight: Any, bias: Any) -> tupl
 def _conv(op: str, nd: int, input: Any, weight: Tensor, bias: Tensor | None,
           stride: IntOrTuple, padding: IntOrTuple | str, dilation: IntOrTuple,
           groups: int) -> Tensor:
-    """conv1d and conv2d: the settings and shapes checked, then _convolution."""
+    """conv1d, conv2d and conv3d: the settings and shapes checked, then _convolution."""
     x, unbatched, w, b = _conv_operands(op, nd, input, weight, bias)
     stride = _ints(op, "stride", stride, nd, 1)
     dilation = _ints(op, "dilation", dilation, nd, 1)
@@ -229,7 +232,7 @@ def _conv(op: str, nd: int, input: Any, weight: Tensor, bias: Tensor | None,
         raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
     if w.ndim != nd + 2:
         raise ValueError(f"{op} takes a weight of shape (out_channels, in_channels / groups, "
-                         f"{'kernel' if nd == 1 else 'kH, kW'}), got {tuple(w.shape)}")
+                         f"{_KERNEL[nd]}), got {tuple(w.shape)}")
     if x.shape[1] != w.shape[1] * groups or w.shape[0] % groups:
         raise ValueError(f"{op}: a weight of shape {tuple(w.shape)} with groups={groups} takes "
                          f"{w.shape[1] * groups} input channels (and out_channels divisible "
@@ -270,16 +273,22 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
     return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrTuple = 1,
+           padding: IntOrTuple | str = 0, dilation: IntOrTuple = 1, groups: int = 1) -> Tensor:
+    """A 3-D convolution of input (N, C, D, H, W) or (C, D, H, W) with weight (out_channels,
+    C / groups, kD, kH, kW), as torch's F.conv3d (the settings as conv2d's)."""
+    return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
 # --- pooling ---
 
-def _pool_settings(op: str, kernel_size: IntOrTuple, stride: IntOrTuple | None,
-                   padding: IntOrTuple, dilation: IntOrTuple,
-                   ceil_mode: bool) -> tuple[tuple, ...]:
-    """(kernel, stride, padding, dilation) as pairs, stride defaulting to the kernel."""
-    kernel = _ints(op, "kernel_size", kernel_size, 2, 1)
-    stride = kernel if stride is None or stride == [] else _ints(op, "stride", stride, 2, 1)
-    padding = _ints(op, "padding", padding, 2, 0)
-    dilation = _ints(op, "dilation", dilation, 2, 1)
+def _pool_settings(op: str, nd: int, kernel_size: IntOrTuple, stride: IntOrTuple | None,
+                   padding: IntOrTuple, dilation: IntOrTuple) -> tuple[tuple, ...]:
+    """(kernel, stride, padding, dilation) as nd-tuples, stride defaulting to the kernel."""
+    kernel = _ints(op, "kernel_size", kernel_size, nd, 1)
+    stride = kernel if stride is None or stride == [] else _ints(op, "stride", stride, nd, 1)
+    padding = _ints(op, "padding", padding, nd, 0)
+    dilation = _ints(op, "dilation", dilation, nd, 1)
     if any(2 * p > d * (k - 1) + 1 for p, k, d in zip(padding, kernel, dilation)):
         raise ValueError(f"{op}: padding {padding} should be at most half of the kernel "
                          f"{kernel} (dilation {dilation})")
@@ -304,18 +313,19 @@ def _widths(sizes: Sequence[int], kernel: tuple, stride: tuple, padding: tuple,
     return widths
 
 
-def max_pool2d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
-               padding: IntOrTuple = 0, dilation: IntOrTuple = 1, ceil_mode: bool = False,
-               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
-    """The largest entry of each window of input (N, C, H, W) or (C, H, W), padded with -inf;
-    dinput = g sent to each window's largest entry (the first one, row by row, on ties),
-    as PyTorch. return_indices: also where each came from, as an index into H * W."""
-    kernel, stride, padding, dilation = _pool_settings("max_pool2d", kernel_size, stride,
-                                                       padding, dilation, ceil_mode)
-    x, unbatched = _batched("max_pool2d", input, 2)
+def _max_pool(op: str, nd: int, input: Any, kernel_size: IntOrTuple,
+              stride: IntOrTuple | None, padding: IntOrTuple, dilation: IntOrTuple,
+              ceil_mode: bool, return_indices: bool) -> Tensor | tuple[Tensor, Tensor]:
+    """The largest entry of each window of input (N, C, *spatial) or (C, *spatial), padded
+    with -inf; dinput = g sent to each window's largest entry (the first one, in row-major
+    order, on ties), as PyTorch. return_indices: also where each came from, as an index
+    into the flattened spatial dims."""
+    kernel, stride, padding, dilation = _pool_settings(op, nd, kernel_size, stride, padding,
+                                                       dilation)
+    x, unbatched = _batched(op, input, nd)
     widths = _widths(x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
     padded = _pad(x._data, widths, -np.inf)
-    out_sizes = _out_sizes("max_pool2d", padded.shape[2:], kernel, stride, dilation)
+    out_sizes = _out_sizes(op, padded.shape[2:], kernel, stride, dilation)
     windows = _unfold(padded, kernel, stride, dilation)
     windows = windows.reshape(*x.shape[:2], math.prod(kernel), *out_sizes)
     picks = windows.argmax(axis=2)[:, :, None]  # (N, C, 1, *out): numpy's first on ties
@@ -323,33 +333,53 @@ def max_pool2d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None
     crop = (..., *(slice(p, p + n) for p, n in zip(padding, x.shape[2:])))
 
     def rule(g: Any, out: Any, need: list, x: Any) -> tuple:
-        chosen = np.arange(math.prod(kernel)).reshape(-1, 1, 1) == picks  # (N, C, K, *out)
+        chosen = np.arange(math.prod(kernel)).reshape(-1, *(1,) * nd) == picks  # (N, C, K, *out)
         dcols = _where(chosen, g.reshape(*g.shape[:2], 1, *out_sizes), 0.0)
         return (_fold(dcols.reshape(*x.shape[:2], *kernel, *out_sizes), padded.shape[2:],
                       kernel, stride, dilation)[crop],)
-    result = _node(out, "max_pool2d", rule, x)
-    result = result.squeeze(0) if unbatched else result
+    result = _node(out, op, rule, x)
+    result = _called(result.squeeze(0), op) if unbatched else result  # (as PyTorch names it)
     if not return_indices:
         return result
-    row, col = np.unravel_index(picks[:, :, 0], kernel)  # each pick's place in the input
-    starts = [np.arange(n).reshape(shape) * s - p for n, s, p, shape
-              in zip(out_sizes, stride, padding, ((-1, 1), (1, -1)))]
-    index = (starts[0] + row * dilation[0]) * x.shape[3] + starts[1] + col * dilation[1]
+    index = 0  # each pick's place in the input, row-major: one spatial dim at a time
+    for d, (place, m, s, p, dil, n) in enumerate(zip(np.unravel_index(picks[:, :, 0], kernel),
+                                                     out_sizes, stride, padding, dilation,
+                                                     x.shape[2:])):
+        starts = (np.arange(m) * s - p).reshape([-1 if e == d else 1 for e in range(nd)])
+        index = index * n + starts + place * dil
     return result, Tensor(index[0] if unbatched else index)
 
 
-def avg_pool2d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
-               padding: IntOrTuple = 0, ceil_mode: bool = False, count_include_pad: bool = True,
-               divisor_override: int | None = None) -> Tensor:
-    """The mean of each window of input (N, C, H, W) or (C, H, W), padded with zeros (which
-    count, unless count_include_pad=False; divisor_override divides by that instead);
-    dinput = g over the divisor spread evenly over each window."""
-    kernel, stride, padding, dilation = _pool_settings("avg_pool2d", kernel_size, stride,
-                                                       padding, 1, ceil_mode)
-    x, unbatched = _batched("avg_pool2d", input, 2)
+def max_pool2d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
+               padding: IntOrTuple = 0, dilation: IntOrTuple = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    """The largest entry of each window of input (N, C, H, W) or (C, H, W), as torch's
+    F.max_pool2d (the first of tied entries gets the gradient); return_indices: also where
+    each came from, as an index into H * W."""
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+def max_pool3d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
+               padding: IntOrTuple = 0, dilation: IntOrTuple = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    """The largest entry of each window of input (N, C, D, H, W) or (C, D, H, W), as torch's
+    F.max_pool3d; return_indices: also where each came from, as an index into D * H * W."""
+    return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+def _avg_pool(op: str, nd: int, input: Any, kernel_size: IntOrTuple,
+              stride: IntOrTuple | None, padding: IntOrTuple, ceil_mode: bool,
+              count_include_pad: bool, divisor_override: int | None) -> Tensor:
+    """The mean of each window of input (N, C, *spatial) or (C, *spatial), padded with zeros
+    (which count, unless count_include_pad=False; divisor_override divides by that
+    instead); dinput = g over the divisor spread evenly over each window."""
+    kernel, stride, padding, dilation = _pool_settings(op, nd, kernel_size, stride, padding, 1)
+    x, unbatched = _batched(op, input, nd)
     widths = _widths(x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
     padded = _pad(x._data, widths) if any(map(any, widths)) else x._data
-    out_sizes = _out_sizes("avg_pool2d", padded.shape[2:], kernel, stride, dilation)
+    out_sizes = _out_sizes(op, padded.shape[2:], kernel, stride, dilation)
     windows = _unfold(padded, kernel, stride, dilation)
     if divisor_override:
         divisor = float(divisor_override)
@@ -361,34 +391,69 @@ def avg_pool2d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None
                   for starts, k, n, p in ((np.arange(m) * s - p, k, n, p) for m, s, p, k, n
                                           in zip(out_sizes, stride, padding, kernel,
                                                  x.shape[2:]))]
-        divisor = np.outer(*counts).astype(x.dtype)
-    out = windows.sum(axis=(2, 3)) / divisor
+        divisor = functools.reduce(np.multiply.outer, counts).astype(x.dtype)
+    out = windows.sum(axis=tuple(range(2, 2 + nd))) / divisor
     crop = (..., *(slice(p, p + n) for p, n in zip(padding, x.shape[2:])))
 
     def rule(g: Any, out: Any, need: list, x: Any) -> tuple:
-        share = (g / divisor).reshape(*g.shape[:2], 1, 1, *out_sizes)
+        share = (g / divisor).reshape(*g.shape[:2], *(1,) * nd, *out_sizes)
         return (_fold(_expand(share, (*g.shape[:2], *kernel, *out_sizes)), padded.shape[2:],
                       kernel, stride, dilation)[crop],)
-    result = _node(out.astype(x.dtype, copy=False), "avg_pool2d", rule, x)
-    return result.squeeze(0) if unbatched else result
+    result = _node(out.astype(x.dtype, copy=False), op, rule, x)
+    return _called(result.squeeze(0), op) if unbatched else result  # (as PyTorch names it)
 
 
-def adaptive_avg_pool2d(input: Tensor, output_size: IntOrTuple | Sequence[int | None]) -> Tensor:
+def avg_pool2d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
+               padding: IntOrTuple = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """The mean of each window of input (N, C, H, W) or (C, H, W), as torch's F.avg_pool2d
+    (padding zeros count unless count_include_pad=False; divisor_override divides by that)."""
+    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+def avg_pool3d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
+               padding: IntOrTuple = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """The mean of each window of input (N, C, D, H, W) or (C, D, H, W), as torch's
+    F.avg_pool3d (the settings as avg_pool2d's)."""
+    return _avg_pool("avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+def _adaptive_avg_pool(op: str, nd: int, input: Any,
+                       output_size: IntOrTuple | Sequence[int | None]) -> Tensor:
     """The mean over the windows that give an output of output_size (None keeps an input
     size), as PyTorch's: equal windows where the output sizes divide the input's (1 always
     does), else PyTorch's adaptive ones, which may differ in size and overlap."""
     x = _as_tensor(input)
-    sizes = (output_size,) * 2 if isinstance(output_size, (int, np.integer)) or \
+    sizes = (output_size,) * nd if isinstance(output_size, (int, np.integer)) or \
         output_size is None else tuple(output_size)
-    spatial = tuple(x.shape[-2:])
+    spatial = tuple(x.shape[-nd:])
     want = tuple(n if m is None else m for m, n in zip(sizes, spatial))
-    if len(sizes) != 2 or x.ndim not in (3, 4) or any(m < 1 for m in want):
-        raise ValueError(f"adaptive_avg_pool2d takes input (N, C, H, W) or (C, H, W) and an "
-                         f"output size (a positive int, pair or None); got input "
-                         f"{tuple(x.shape)} and output_size {output_size!r}")
+    if len(sizes) != nd or x.ndim not in (nd + 1, nd + 2) or any(m < 1 for m in want):
+        raise ValueError(f"{op} takes input (N, C, {_SPATIAL[nd]}) or (C, {_SPATIAL[nd]}) and "
+                         f"an output size (a positive int, {'pair' if nd == 2 else 'triple'} "
+                         f"or None); got input {tuple(x.shape)} and output_size {output_size!r}")
     if any(n % m for m, n in zip(want, spatial)):
         from nn.pooling import _adaptive_avg  # (which imports this module)
-        out = _adaptive_avg(x if x.ndim == 4 else x.unsqueeze(0), want)
-        return out if x.ndim == 4 else out.squeeze(0)
-    kernel = tuple(n // m for m, n in zip(want, spatial))
-    return avg_pool2d(x, kernel, kernel)
+        out = _adaptive_avg(x if x.ndim == nd + 2 else x.unsqueeze(0), want)
+        out = out if x.ndim == nd + 2 else out.squeeze(0)
+    else:
+        kernel = tuple(n // m for m, n in zip(want, spatial))
+        out = _avg_pool(op, nd, x, kernel, kernel, 0, False, True, None)
+    # PyTorch's grad_fn: a mean when the output is one entry per channel
+    return _called(out, "mean_dim" if max(want) == 1 else op)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: IntOrTuple | Sequence[int | None]) -> Tensor:
+    """The mean over the windows of input (N, C, H, W) or (C, H, W) that give an output of
+    output_size (an int, a pair, None keeping an input size), as torch's
+    F.adaptive_avg_pool2d."""
+    return _adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size: IntOrTuple | Sequence[int | None]) -> Tensor:
+    """The mean over the windows of input (N, C, D, H, W) or (C, D, H, W) that give an output
+    of output_size, as torch's F.adaptive_avg_pool3d."""
+    return _adaptive_avg_pool("adaptive_avg_pool3d", 3, input, output_size)

@@ -1,14 +1,14 @@
 """The functional forms of layers and losses, as torch.nn.functional (`import nn.functional
 as F`): linear, embedding, one_hot, the activations (relu, gelu, ...), softmax and
 log_softmax, layer_norm and batch_norm, dropout, and the losses cross_entropy, nll_loss,
-mse_loss (and micrograd's hinge_loss); convolution and pooling (conv1d, conv2d, max_pool2d,
-avg_pool2d, adaptive_avg_pool2d, pad) come from nn/convolution.py. The other activations,
-losses and normalisations live beside their modules (nn/activation.py, nn/loss.py,
-nn/normalization.py; nn/activation_more.py, dropout.py, distance.py, loss_more.py, ctc.py,
-bilinear.py, embedding_bag.py, local_response_norm.py) and are re-exported at the end, as
-are the image and sequence layers' (conv_transpose*, fold/unfold, instance_norm, the 1-D
-and adaptive pools, interpolate and pixel_shuffle: nn/conv_transpose.py, fold.py,
-instancenorm.py, pooling.py, upsampling.py).
+mse_loss (and micrograd's hinge_loss); convolution and pooling (conv1d, conv2d, conv3d,
+max_pool2d/3d, avg_pool2d/3d, adaptive_avg_pool2d/3d, pad) come from nn/convolution.py. The
+other activations, losses and normalisations live beside their modules (nn/activation.py,
+nn/loss.py, nn/normalization.py; nn/activation_more.py, dropout.py, distance.py,
+loss_more.py, ctc.py, bilinear.py, embedding_bag.py, local_response_norm.py) and are
+re-exported at the end, as are the image and sequence layers' (conv_transpose*,
+fold/unfold, instance_norm, the 1-D and adaptive pools, interpolate and pixel_shuffle:
+nn/conv_transpose.py, fold.py, instancenorm.py, pooling.py, upsampling.py).
 
 The ones every training step runs are primitive ops with a rule of their own, written
 beside them in the engine's protocol (engine/tensor.py): linear (one node for x @ W.T + b,
@@ -36,8 +36,9 @@ from engine import Value
 from engine.reductions import _dual_sum, _exps, _logsumexp
 from engine.shapes import _put, _zero_at
 from engine.tensor import Tensor, _as_tensor, _called, _exp, _node, _operands, _raw
-from nn.convolution import (adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d,  # noqa: F401
-                            max_pool2d, pad)
+from nn.convolution import (adaptive_avg_pool2d, adaptive_avg_pool3d,  # noqa: F401
+                            avg_pool2d, avg_pool3d, conv1d, conv2d, conv3d, max_pool2d,
+                            max_pool3d, pad)
 from engine.error_function import normal_cdf
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -556,14 +557,17 @@ from nn.ctc import ctc_loss  # noqa: E402
 from nn.bilinear import bilinear  # noqa: E402
 from nn.embedding_bag import embedding_bag  # noqa: E402
 from nn.local_response_norm import local_response_norm  # noqa: E402
-from nn.conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: E402
+from nn.conv_transpose import (conv_transpose1d, conv_transpose2d,  # noqa: E402
+                               conv_transpose3d)
 from nn.fold import fold, unfold  # noqa: E402
 from nn.instancenorm import instance_norm  # noqa: E402
 from nn.pooling import (adaptive_avg_pool1d, adaptive_max_pool1d,  # noqa: E402
-                        adaptive_max_pool2d, avg_pool1d, max_pool1d)
+                        adaptive_max_pool2d, adaptive_max_pool3d, avg_pool1d, max_pool1d)
 from nn.upsampling import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: E402
 from nn.pooling_more import (adaptive_max_pool1d_with_indices,  # noqa: E402,F401
-                             adaptive_max_pool2d_with_indices, lp_pool1d, lp_pool2d,
-                             max_pool1d_with_indices, max_pool2d_with_indices, max_unpool1d,
-                             max_unpool2d)
+                             adaptive_max_pool2d_with_indices,
+                             adaptive_max_pool3d_with_indices, lp_pool1d, lp_pool2d,
+                             lp_pool3d,
+                             max_pool1d_with_indices, max_pool2d_with_indices,
+                             max_pool3d_with_indices, max_unpool1d, max_unpool2d, max_unpool3d)
 from nn.extras import channel_shuffle, elu_, hardtanh_, leaky_relu_, pdist, relu_  # noqa: E402,F401

@@ -1,10 +1,10 @@
 """Tensor layers with PyTorch's names, signatures, defaults, initialisation and shapes:
 Linear, Embedding, Identity, Flatten, Unflatten, Dropout, the convolutions and pools
-(Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d; their functions are in
-nn/convolution.py), the activations (ReLU, GELU, Tanh, Sigmoid, Softmax, LogSoftmax) and
-the losses as modules (CrossEntropyLoss, NLLLoss, MSELoss). Containers are in
-nn/container.py, normalisation in nn/normalization.py; the other activations and losses
-in nn/activation.py and nn/loss.py.
+(Conv1d, Conv2d, Conv3d, MaxPool2d, MaxPool3d, AvgPool2d, AvgPool3d, AdaptiveAvgPool2d,
+AdaptiveAvgPool3d; their functions are in nn/convolution.py), the activations (ReLU, GELU,
+Tanh, Sigmoid, Softmax, LogSoftmax) and the losses as modules (CrossEntropyLoss, NLLLoss,
+MSELoss). Containers are in nn/container.py, normalisation in nn/normalization.py; the
+other activations and losses in nn/activation.py and nn/loss.py.
 
 Linear's weight is (out_features, in_features), as torch.nn.Linear's, and it computes
 `F.linear`: one graph node. Initial weights are drawn as PyTorch draws them, from the
@@ -211,7 +211,7 @@ def _set_channels(layer: Module, in_channels: int, out_channels: int, groups: in
 
 
 class _ConvNd(Module):
-    """What Conv1d and Conv2d share: their settings, weight (out_channels, in_channels /
+    """What Conv1d, Conv2d and Conv3d share: their settings, weight (out_channels, in_channels /
     groups, *kernel_size) and bias (out_channels,), initialised as Linear's."""
     _dims = 2
     _function = staticmethod(F.conv2d)
@@ -285,9 +285,16 @@ class Conv1d(_ConvNd):
     _function = staticmethod(F.conv1d)
 
 
-class MaxPool2d(Module):
-    """F.max_pool2d: the largest entry of each kernel_size window, every stride (the
-    kernel_size by default) entries."""
+class Conv3d(_ConvNd):
+    """F.conv3d with this layer's weight, bias and settings: (N, in_channels, D, H, W) ->
+    (N, out_channels, D_out, H_out, W_out)."""
+    _dims = 3
+    _function = staticmethod(F.conv3d)
+
+
+class _MaxPoolNd(Module):
+    """What MaxPool2d and MaxPool3d share: their settings, kept as given."""
+    _function = staticmethod(F.max_pool2d)
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                  return_indices: bool = False, ceil_mode: bool = False) -> None:
@@ -296,17 +303,27 @@ class MaxPool2d(Module):
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input: Any) -> Any:
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            self.ceil_mode, self.return_indices)
+        return self._function(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                              self.ceil_mode, self.return_indices)
 
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
-class AvgPool2d(Module):
-    """F.avg_pool2d: the mean of each kernel_size window, every stride (the kernel_size by
-    default) entries."""
+class MaxPool2d(_MaxPoolNd):
+    """F.max_pool2d: the largest entry of each kernel_size window, every stride (the
+    kernel_size by default) entries."""
+
+
+class MaxPool3d(_MaxPoolNd):
+    """F.max_pool3d: the largest entry of each kernel_size window of (N, C, D, H, W)."""
+    _function = staticmethod(F.max_pool3d)
+
+
+class _AvgPoolNd(Module):
+    """What AvgPool2d and AvgPool3d share: their settings, kept as given."""
+    _function = staticmethod(F.avg_pool2d)
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True,
@@ -317,25 +334,46 @@ class AvgPool2d(Module):
         self.divisor_override = divisor_override
 
     def forward(self, input: Any) -> Tensor:
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad, self.divisor_override)
+        return self._function(input, self.kernel_size, self.stride, self.padding,
+                              self.ceil_mode, self.count_include_pad, self.divisor_override)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AdaptiveAvgPool2d(Module):
-    """F.adaptive_avg_pool2d: the mean over windows that give output_size (1: the mean of
-    each channel)."""
+class AvgPool2d(_AvgPoolNd):
+    """F.avg_pool2d: the mean of each kernel_size window, every stride (the kernel_size by
+    default) entries."""
+
+
+class AvgPool3d(_AvgPoolNd):
+    """F.avg_pool3d: the mean of each kernel_size window of (N, C, D, H, W)."""
+    _function = staticmethod(F.avg_pool3d)
+
+
+class _AdaptiveAvgPoolNd(Module):
+    """What AdaptiveAvgPool2d and AdaptiveAvgPool3d share: the output size."""
+    _function = staticmethod(F.adaptive_avg_pool2d)
 
     def __init__(self, output_size: Any) -> None:
         self.output_size = output_size
 
     def forward(self, input: Any) -> Tensor:
-        return F.adaptive_avg_pool2d(input, self.output_size)
+        return self._function(input, self.output_size)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
+    """F.adaptive_avg_pool2d: the mean over windows that give output_size (1: the mean of
+    each channel)."""
+
+
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
+    """F.adaptive_avg_pool3d: the mean over windows of (N, C, D, H, W) that give
+    output_size."""
+    _function = staticmethod(F.adaptive_avg_pool3d)
 
 
 # --- activations ---

@@ -1,10 +1,10 @@
 """Normalisation layers, as torch.nn's: LayerNorm (over each sample's last dims),
-BatchNorm1d and BatchNorm2d (over the batch, per channel, with running statistics for eval
-mode; one code for both, which differ only in the input shapes they take), RMSNorm (each
-sample's last dims scaled by their root mean square) and GroupNorm (each sample's channels
-normalised in groups); with the functions rms_norm, group_norm, normalize and
-cosine_similarity (re-exported by nn.functional) and the CosineSimilarity module. These
-functions are composites of engine ops."""
+BatchNorm1d, BatchNorm2d and BatchNorm3d (over the batch, per channel, with running
+statistics for eval mode; one code for all, which differ only in the input shapes they
+take), RMSNorm (each sample's last dims scaled by their root mean square) and GroupNorm
+(each sample's channels normalised in groups); with the functions rms_norm, group_norm,
+normalize and cosine_similarity (re-exported by nn.functional) and the CosineSimilarity
+module. These functions are composites of engine ops."""
 from __future__ import annotations
 
 import math
@@ -107,6 +107,11 @@ class BatchNorm1d(_BatchNorm):
 class BatchNorm2d(_BatchNorm):
     """_BatchNorm over (n, c, h, w): each channel over the batch and every position."""
     _input_dims, _shapes = (4,), ("(n, {}, h, w)",)
+
+
+class BatchNorm3d(_BatchNorm):
+    """_BatchNorm over (n, c, d, h, w): each channel over the batch and every position."""
+    _input_dims, _shapes = (5,), ("(n, {}, d, h, w)",)
 
 
 # --- more normalisation, as functions ---

@@ -1,7 +1,6 @@
 """The pools nn/convolution.py lacks, as torch.nn's: avg_pool1d, max_pool1d,
-adaptive_avg_pool1d, adaptive_max_pool1d and adaptive_max_pool2d (re-exported by
-nn.functional) and their modules AvgPool1d, MaxPool1d, AdaptiveAvgPool1d,
-AdaptiveMaxPool1d and AdaptiveMaxPool2d.
+adaptive_avg_pool1d and adaptive_max_pool1d/2d/3d (re-exported by nn.functional) and their
+modules AvgPool1d, MaxPool1d, AdaptiveAvgPool1d and AdaptiveMaxPool1d/2d/3d.
 
 The 1-D pools are the 2-D ones over a height of 1, as PyTorch computes them. An adaptive
 pool's windows are PyTorch's: output entry i of a dim of size n pooled to m covers
@@ -142,13 +141,13 @@ def adaptive_avg_pool1d(input: Tensor, output_size: OutputSize) -> Tensor:
 
 def _adaptive_max_pool(op: str, nd: int, input: Any, output_size: OutputSize,
                        return_indices: bool) -> Tensor | tuple[Tensor, Tensor]:
-    """adaptive_max_pool1d and adaptive_max_pool2d: the output and, if asked, the indices."""
+    """adaptive_max_pool1d, 2d and 3d: the output and, if asked, the indices."""
     x, unbatched = _batched(op, input, nd)
     out, index = _adaptive_max(x, _output_sizes(op, output_size, tuple(x.shape[2:])))
     if unbatched:
         out, index = out.squeeze(0), index[0]
     # PyTorch's 1-D pool is the 2-D one over a height of 1, squeezed
-    out = _called(out, "adaptive_max_pool2d" if nd == 2 else "squeeze_dim")
+    out = _called(out, op if nd > 1 else "squeeze_dim")
     return (out, Tensor(index)) if return_indices else out
 
 
@@ -166,6 +165,14 @@ def adaptive_max_pool1d(input: Tensor, output_size: OutputSize,
     """The largest entry of each adaptive window of input (N, C, L) or (C, L), as torch's
     F.adaptive_max_pool1d (return_indices: also where each came from along L)."""
     return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input: Tensor, output_size: OutputSize,
+                        return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    """The largest entry of each adaptive window of input (N, C, D, H, W) or (C, D, H, W), as
+    torch's F.adaptive_max_pool3d (return_indices: also where each came from, as an index
+    into D * H * W)."""
+    return _adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, return_indices)
 
 
 # --- modules ---
@@ -241,3 +248,8 @@ class AdaptiveMaxPool2d(Module):
 class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
     """F.adaptive_max_pool1d: the largest entry of each window that gives output_size."""
     _function = staticmethod(adaptive_max_pool1d)
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
+    """F.adaptive_max_pool3d: the largest entry of each window that gives output_size."""
+    _function = staticmethod(adaptive_max_pool3d)

@@ -1,6 +1,6 @@
-"""More of torch.nn's pools: power-average pools (`lp_pool1d`, `lp_pool2d`, `LPPool1d`,
-`LPPool2d`), the partial inverse of max pooling (`max_unpool1d`, `max_unpool2d`,
-`MaxUnpool1d`, `MaxUnpool2d`), and PyTorch's `*_with_indices` spellings of the max pools.
+"""More of torch.nn's pools: power-average pools (`lp_pool1d`/`2d`/`3d`,
+`LPPool1d`/`2d`/`3d`), the partial inverse of max pooling (`max_unpool1d`/`2d`/`3d`,
+`MaxUnpool1d`/`2d`/`3d`), and PyTorch's `*_with_indices` spellings of the max pools.
 
 All are composed from engine ops (powers, average pools, scatter), so their gradients are
 those ops' own: an unpool sends each output place's gradient back to the entry written
@@ -14,9 +14,14 @@ from typing import Any, Sequence
 import numpy as np
 
 from engine.tensor import Tensor, _called
-from nn.convolution import IntOrTuple, _batched, _ints, avg_pool2d, max_pool2d
+from nn.convolution import (IntOrTuple, _batched, _ints, avg_pool2d, avg_pool3d, max_pool2d,
+                            max_pool3d)
 from nn.module import Module
-from nn.pooling import (adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d, max_pool1d)
+from nn.pooling import (adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d,
+                        avg_pool1d, max_pool1d)
+
+# the max and average pools over 1, 2 and 3 spatial dims, for the power-average pools
+_POOLS = {1: (max_pool1d, avg_pool1d), 2: (max_pool2d, avg_pool2d), 3: (max_pool3d, avg_pool3d)}
 
 
 def max_pool1d_with_indices(input: Tensor, kernel_size: IntOrTuple,
@@ -35,6 +40,14 @@ def max_pool2d_with_indices(input: Tensor, kernel_size: IntOrTuple,
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
+def max_pool3d_with_indices(input: Tensor, kernel_size: IntOrTuple,
+                            stride: IntOrTuple | None = None, padding: IntOrTuple = 0,
+                            dilation: IntOrTuple = 1, ceil_mode: bool = False,
+                            return_indices: bool = False) -> tuple[Tensor, Tensor]:
+    """max_pool3d's output and where each entry came from (always both, as PyTorch's)."""
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
 def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Any,
                                      return_indices: bool = False) -> tuple[Tensor, Tensor]:
     return adaptive_max_pool1d(input, output_size, True)
@@ -43,6 +56,11 @@ def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Any,
 def adaptive_max_pool2d_with_indices(input: Tensor, output_size: Any,
                                      return_indices: bool = False) -> tuple[Tensor, Tensor]:
     return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size: Any,
+                                     return_indices: bool = False) -> tuple[Tensor, Tensor]:
+    return adaptive_max_pool3d(input, output_size, True)
 
 
 def _power_average(pooled: Tensor, norm_type: float, window: int) -> Tensor:
@@ -57,30 +75,40 @@ def _check_norm(op: str, norm_type: Any) -> float:
     return norm_type
 
 
+def _lp_pool(op: str, nd: int, input: Any, norm_type: float, kernel_size: IntOrTuple,
+             stride: IntOrTuple | None, ceil_mode: bool) -> Tensor:
+    """lp_pool1d, 2d and 3d: the mean of x**p over each window (avg_pool), times the window's
+    size, to the 1/p; the largest |x| (max_pool) for p = inf, the smallest for -inf."""
+    p = _check_norm(op, norm_type)
+    kernel = _ints(op, "kernel_size", kernel_size, nd, 1)
+    max_pool, avg_pool = _POOLS[nd]
+    if math.isinf(p):
+        if p > 0:
+            return max_pool(input.abs(), kernel, stride, 0, 1, ceil_mode)
+        return -max_pool(-input.abs(), kernel, stride, 0, 1, ceil_mode)
+    return _power_average(avg_pool(input ** p, kernel, stride, 0, ceil_mode), p,
+                          math.prod(kernel))
+
+
 def lp_pool1d(input: Tensor, norm_type: float, kernel_size: int,
               stride: IntOrTuple | None = None, ceil_mode: bool = False) -> Tensor:
     """(sum of x**p over each window) ** (1/p) along L of input (N, C, L) or (C, L), as
     torch's F.lp_pool1d; p = inf is the largest |x|, -inf the smallest."""
-    p = _check_norm("lp_pool1d", norm_type)
-    k = _ints("lp_pool1d", "kernel_size", kernel_size, 1, 1)[0]
-    if math.isinf(p):
-        if p > 0:
-            return max_pool1d(input.abs(), k, stride, 0, 1, ceil_mode)
-        return -max_pool1d(-input.abs(), k, stride, 0, 1, ceil_mode)
-    return _power_average(avg_pool1d(input ** p, k, stride, 0, ceil_mode), p, k)
+    return _lp_pool("lp_pool1d", 1, input, norm_type, kernel_size, stride, ceil_mode)
 
 
 def lp_pool2d(input: Tensor, norm_type: float, kernel_size: IntOrTuple,
               stride: IntOrTuple | None = None, ceil_mode: bool = False) -> Tensor:
     """(sum of x**p over each window) ** (1/p) of input (N, C, H, W) or (C, H, W), as
     torch's F.lp_pool2d; p = inf is the largest |x|, -inf the smallest."""
-    p = _check_norm("lp_pool2d", norm_type)
-    kh, kw = _ints("lp_pool2d", "kernel_size", kernel_size, 2, 1)
-    if math.isinf(p):
-        if p > 0:
-            return max_pool2d(input.abs(), (kh, kw), stride, 0, 1, ceil_mode)
-        return -max_pool2d(-input.abs(), (kh, kw), stride, 0, 1, ceil_mode)
-    return _power_average(avg_pool2d(input ** p, (kh, kw), stride, 0, ceil_mode), p, kh * kw)
+    return _lp_pool("lp_pool2d", 2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size: IntOrTuple,
+              stride: IntOrTuple | None = None, ceil_mode: bool = False) -> Tensor:
+    """(sum of x**p over each window) ** (1/p) of input (N, C, D, H, W) or (C, D, H, W), as
+    torch's F.lp_pool3d; p = inf is the largest |x|, -inf the smallest."""
+    return _lp_pool("lp_pool3d", 3, input, norm_type, kernel_size, stride, ceil_mode)
 
 
 def _unpool_size(op: str, spatial: tuple, kernel: tuple, stride: tuple, padding: tuple,
@@ -139,7 +167,7 @@ def _max_unpool(op: str, nd: int, input: Any, indices: Any, kernel_size: IntOrTu
     if unbatched:
         out = out.squeeze(0)
     # PyTorch's 1-D unpool is the 2-D one over a width of 1, squeezed
-    return _called(out, "max_unpool2d" if nd == 2 else "squeeze_dim")
+    return _called(out, f"max_unpool{nd}d" if nd > 1 else "squeeze_dim")
 
 
 def max_unpool1d(input: Tensor, indices: Any, kernel_size: IntOrTuple,
@@ -160,11 +188,26 @@ def max_unpool2d(input: Tensor, indices: Any, kernel_size: IntOrTuple,
                        output_size)
 
 
+def max_unpool3d(input: Tensor, indices: Any, kernel_size: IntOrTuple,
+                 stride: IntOrTuple | None = None, padding: IntOrTuple = 0,
+                 output_size: Sequence[int] | None = None) -> Tensor:
+    """max_pool3d undone where it can be: each entry of input (N, C, D, H, W) or (C, D, H, W)
+    put back at its index into D * H * W, zeros elsewhere, as torch's F.max_unpool3d."""
+    return _max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding,
+                       output_size)
+
+
 class _LPPool(Module):
+    _function = staticmethod(lp_pool1d)
+
     def __init__(self, norm_type: float, kernel_size: IntOrTuple,
                  stride: IntOrTuple | None = None, ceil_mode: bool = False) -> None:
         self.norm_type, self.kernel_size = norm_type, kernel_size
         self.stride, self.ceil_mode = stride, ceil_mode
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._function(input, self.norm_type, self.kernel_size, self.stride,
+                              self.ceil_mode)
 
     def extra_repr(self) -> str:
         return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
@@ -174,19 +217,20 @@ class _LPPool(Module):
 class LPPool1d(_LPPool):
     """F.lp_pool1d: the p-norm of each kernel_size window."""
 
-    def forward(self, input: Tensor) -> Tensor:
-        return lp_pool1d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
-
 
 class LPPool2d(_LPPool):
     """F.lp_pool2d: the p-norm of each kernel_size window."""
+    _function = staticmethod(lp_pool2d)
 
-    def forward(self, input: Tensor) -> Tensor:
-        return lp_pool2d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+class LPPool3d(_LPPool):
+    """F.lp_pool3d: the p-norm of each kernel_size window of (N, C, D, H, W)."""
+    _function = staticmethod(lp_pool3d)
 
 
 class _MaxUnpool(Module):
     nd = 1
+    _function = staticmethod(max_unpool1d)
 
     def __init__(self, kernel_size: IntOrTuple, stride: IntOrTuple | None = None,
                  padding: IntOrTuple = 0) -> None:
@@ -196,6 +240,11 @@ class _MaxUnpool(Module):
                                                                     self.nd, 1)
         self.padding = _ints(name, "padding", padding, self.nd, 0)
 
+    def forward(self, input: Tensor, indices: Any,
+                output_size: Sequence[int] | None = None) -> Tensor:
+        return self._function(input, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
+
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
@@ -203,18 +252,14 @@ class _MaxUnpool(Module):
 class MaxUnpool1d(_MaxUnpool):
     """F.max_unpool1d: put a MaxPool1d's outputs back where its indices say."""
 
-    def forward(self, input: Tensor, indices: Any,
-                output_size: Sequence[int] | None = None) -> Tensor:
-        return max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding,
-                            output_size)
-
 
 class MaxUnpool2d(_MaxUnpool):
     """F.max_unpool2d: put a MaxPool2d's outputs back where its indices say."""
-
     nd = 2
+    _function = staticmethod(max_unpool2d)
 
-    def forward(self, input: Tensor, indices: Any,
-                output_size: Sequence[int] | None = None) -> Tensor:
-        return max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,
-                            output_size)
+
+class MaxUnpool3d(_MaxUnpool):
+    """F.max_unpool3d: put a MaxPool3d's outputs back where its indices say."""
+    nd = 3
+    _function = staticmethod(max_unpool3d)

@@ -1,7 +1,7 @@
-"""nn/conv_transpose.py: conv_transpose1d/2d against their definition (every input entry
+"""nn/conv_transpose.py: conv_transpose1d/2d/3d against their definition (every input entry
 times its kernel added at its window), as the adjoint of conv2d, against central
 differences and against PyTorch (values, the gradients of input, weight and bias, second
-derivatives, float32); ConvTranspose1d/2d's initial weights, names, printout, output_size
+derivatives, float32); ConvTranspose1d/2d/3d's initial weights, names, printout, output_size
 and state_dict loading as PyTorch's; clear errors; and a small DCGAN generator
 (ConvTranspose2d, BatchNorm2d, ReLU, Tanh) step for step beside PyTorch's."""
 from __future__ import annotations
@@ -31,7 +31,13 @@ SETTINGS_1D = [
     ((2, 2, 6), (2, 3, 3), 3, 2, 1, 1, 2),
     ((4, 5), (4, 2, 2), 2, 0, 0, 1, 1),  # unbatched
 ]
-ALL = [(2, s) for s in SETTINGS_2D] + [(1, s) for s in SETTINGS_1D]
+SETTINGS_3D = [
+    ((2, 2, 3, 4, 3), (2, 3, 2, 3, 2), 1, 0, 0, 1, 1),
+    ((1, 4, 3, 2, 3), (4, 1, 3, 2, 2), (2, 1, 2), (1, 0, 1), (1, 0, 0), 2, (1, 2, 1)),
+    ((2, 3, 2, 3), (2, 2, 2, 2, 3), 2, 1, 1, 1, 1),  # unbatched
+]
+ALL = ([(2, s) for s in SETTINGS_2D] + [(1, s) for s in SETTINGS_1D]
+       + [(3, s) for s in SETTINGS_3D])
 IDS = [f"{nd}d-{i}" for i, (nd, _) in enumerate(ALL)]
 
 
@@ -66,7 +72,7 @@ def _direct(x, w, b, stride, padding, output_padding, groups, dilation):
 
 
 def _function(nd):
-    return F.conv_transpose2d if nd == 2 else F.conv_transpose1d
+    return getattr(F, f"conv_transpose{nd}d")
 
 
 @pytest.mark.parametrize("nd, setting", ALL, ids=IDS)
@@ -86,15 +92,15 @@ def test_conv_transpose_is_the_adjoint_of_the_convolution(nd, setting):
     stride, padding, _, groups, dilation = setting[2:]
     up = _function(nd)(Tensor(y), Tensor(w), None, *setting[2:]).numpy()
     x = np.random.default_rng(1).standard_normal(up.shape)
-    conv = F.conv2d if nd == 2 else F.conv1d
+    conv = getattr(F, f"conv{nd}d")
     down = conv(Tensor(x), Tensor(w), None, stride, padding, dilation, groups).numpy()
     down = down[(..., *(slice(n) for n in y.shape[y.ndim - nd:]))]
     assert down.shape == y.shape
     np.testing.assert_allclose((up * x).sum(), (y * down).sum(), rtol=1e-12)
 
 
-@pytest.mark.parametrize("nd, setting", [ALL[1], ALL[2], ALL[5], ALL[7], ALL[9], ALL[11]],
-                         ids=[IDS[i] for i in (1, 2, 5, 7, 9, 11)])
+@pytest.mark.parametrize("nd, setting", [ALL[i] for i in (1, 2, 5, 7, 9, 11, 13, 14)],
+                         ids=[IDS[i] for i in (1, 2, 5, 7, 9, 11, 13, 14)])
 def test_gradients_of_input_weight_and_bias_match_central_differences(nd, setting):
     x, w, b = (Tensor(a, requires_grad=True) for a in _arrays(setting))
     assert engine.gradcheck(lambda x, w, b: _function(nd)(x, w, b, *setting[2:]), (x, w, b))
@@ -142,7 +148,8 @@ def test_second_derivatives_match_pytorch(torch):
         np.testing.assert_allclose(a, t, rtol=1e-10, atol=1e-10, err_msg=name)
 
 
-@pytest.mark.parametrize("nd, setting", [ALL[1], ALL[2], ALL[9]], ids=[IDS[1], IDS[2], IDS[9]])
+@pytest.mark.parametrize("nd, setting", [ALL[1], ALL[2], ALL[9], ALL[13]],
+                         ids=[IDS[1], IDS[2], IDS[9], IDS[13]])
 def test_float32_stays_float32_and_matches_pytorch(torch, nd, setting):
     arrays = _arrays(setting, dtype=np.float32)
     ours = [Tensor(a, requires_grad=True) for a in arrays]
@@ -178,6 +185,9 @@ LAYERS = [
                                   groups=2, bias=False, dilation=2),
     lambda nn: nn.ConvTranspose1d(2, 3, 4, stride=2),
     lambda nn: nn.ConvTranspose1d(4, 8, 3, padding=1, groups=4),
+    lambda nn: nn.ConvTranspose3d(2, 4, 3),
+    lambda nn: nn.ConvTranspose3d(4, 6, (3, 2, 2), stride=(2, 1, 1), padding=(1, 0, 1),
+                                  output_padding=(1, 0, 0), groups=2, bias=False, dilation=2),
 ]
 
 
@@ -278,6 +288,13 @@ def _ones(*shape):
      'Only "zeros" padding mode is supported for ConvTranspose2d'),
     (lambda: nn.ConvTranspose1d(3, 4, 3)(_ones(1, 3, 5), output_size=(1, 2, 3, 4)),
      ValueError, "for 3D input, output_size must have 1 or 3 elements"),
+    (lambda: F.conv_transpose3d(_ones(2, 3, 3), _ones(2, 3, 2, 2, 2)),
+     ValueError, r"input of shape \(N, C, D, H, W\) or \(C, D, H, W\), got \(2, 3, 3\)"),
+    (lambda: F.conv_transpose3d(_ones(1, 2, 3, 3, 3), _ones(2, 3, 2, 2)),
+     ValueError, r"weight of shape \(in_channels, out_channels / groups, kD, kH, kW\), got "
+                 r"\(2, 3, 2, 2\)"),
+    (lambda: nn.ConvTranspose3d(2, 3, 2)(_ones(1, 2, 3, 3, 3), output_size=(5, 5)),
+     ValueError, "for 5D input, output_size must have 3 or 5 elements"),
 ])
 def test_bad_input_is_refused_with_what_was_wrong(call, error, words):
     with pytest.raises(error, match=words):

@@ -1,6 +1,6 @@
-"""nn/pooling.py: the 1-D pools and the adaptive pools against windows worked out by hand,
-central differences and PyTorch (values, gradients, where ties send them, indices,
-grad_fn names, float32), the modules' printouts, and clear errors."""
+"""nn/pooling.py: the 1-D pools and the adaptive pools (2-D and 3-D too) against windows
+worked out by hand, central differences and PyTorch (values, gradients, where ties send
+them, indices, grad_fn names, float32), the modules' printouts, and clear errors."""
 from __future__ import annotations
 
 import numpy as np
@@ -29,6 +29,9 @@ POOLS = [  # function name, arguments after the input, input shape
     ("adaptive_max_pool2d", ((4, None),), (3, 7, 9)),  # None keeps the width
     ("adaptive_max_pool2d", (5,), (2, 2, 3, 4)),
     ("adaptive_max_pool2d", (1,), (2, 2, 3, 4)),
+    ("adaptive_max_pool3d", ((2, 3, 2),), (2, 2, 3, 7, 5)),
+    ("adaptive_max_pool3d", ((None, 2, 4),), (2, 3, 5, 6)),  # unbatched; None keeps the depth
+    ("adaptive_max_pool3d", (1,), (1, 2, 2, 3, 4)),
 ]
 IDS = [f"{name}-{i}" for i, (name, _, _) in enumerate(POOLS)]
 
@@ -133,6 +136,7 @@ MODULES = [
     lambda nn: nn.MaxPool1d(2), lambda nn: nn.MaxPool1d(3, 2, 1, 2, True, True),
     lambda nn: nn.AdaptiveAvgPool1d(3), lambda nn: nn.AdaptiveMaxPool2d((2, None)),
     lambda nn: nn.AdaptiveMaxPool2d(3, True), lambda nn: nn.AdaptiveMaxPool1d(3, True),
+    lambda nn: nn.AdaptiveMaxPool3d((2, None, 3)), lambda nn: nn.AdaptiveMaxPool3d(2, True),
 ]
 
 
@@ -140,7 +144,8 @@ MODULES = [
 def test_modules_print_and_compute_as_pytorchs(torch, make):
     ours, theirs = make(nn), make(torch.nn)
     assert repr(ours) == repr(theirs)
-    x = _input((2, 3, 6, 7) if "2d" in repr(ours) else (2, 3, 7), True)
+    shapes = {"1d": (2, 3, 7), "2d": (2, 3, 6, 7), "3d": (2, 3, 4, 6, 7)}
+    x = _input(shapes[type(ours).__name__[-2:]], True)
     out, want = ours(Tensor(x)), theirs(torch.tensor(x))
     for got, expected in zip(out if isinstance(out, tuple) else (out,),
                              want if isinstance(want, tuple) else (want,)):
@@ -171,6 +176,11 @@ def test_modules_without_torch():
      r"output_size must be a positive int or None, or 2 of them, got \(2, 0\)"),
     (lambda: F.adaptive_avg_pool1d(Tensor(np.ones((1, 1, 4))), (2, 2)), ValueError,
      "or 1 of them"),
+    (lambda: F.adaptive_max_pool3d(Tensor(np.ones((1, 4, 4))), 2), ValueError,
+     r"adaptive_max_pool3d takes input of shape \(N, C, D, H, W\) or \(C, D, H, W\), got "
+     r"\(1, 4, 4\)"),
+    (lambda: F.adaptive_max_pool3d(Tensor(np.ones((1, 1, 4, 4, 4))), (2, 2)), ValueError,
+     r"output_size must be a positive int or None, or 3 of them, got \(2, 2\)"),
     (lambda: F.adaptive_max_pool2d(Tensor(np.ones((1, 1, 4, 4), np.int64)), 2), TypeError,
      "takes float input, got torch.int64"),
 ])

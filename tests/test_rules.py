@@ -135,7 +135,9 @@ IN_WORDS = {"reshape", "view", "squeeze", "squeeze_dim", "squeeze_dims", "unsque
             "index", "select", "slice", "index_put", "cat", "tril", "triu", "diagonal",
             "cumsum", "cumprod", "logcumsumexp",  # (running sums of g from the end)
             # (the windows' gradients added back at their places: col2im, not entrywise)
-            "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "pad",
+            "conv1d", "conv2d", "conv3d", "max_pool2d", "max_pool3d", "avg_pool2d",
+            "avg_pool3d", "pad",
+            "adaptive_avg_pool2d",  # (avg_pool2d's node, named so where its windows are equal)
             "einsum"}  # (an einsum of g with the other operands, named by subscripts)
 
 
