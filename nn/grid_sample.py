@@ -14,6 +14,9 @@ coordinate is piecewise affine in the grid, so the rule writes t as the forward 
 number plus (grid - its number) times the slope: under create_graph that is the same
 number with the right derivative, and gradients of gradients come out right.
 
+Values: 'nearest', and 'bilinear' in 2-D, are PyTorch's to the bit (its kernel's fused
+multiply-adds reproduced); the rest, and gradients, agree to rounding.
+
 The rule: dinput = g times each tap's weight, added at the tap (np.add.at, where points
 share taps); dgrid = g times the input values times d(weights)/dt times dt/dgrid, summed
 over taps and channels. 'nearest' sends no gradient to the grid (zeros, as PyTorch).
@@ -27,6 +30,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from engine._torch_math import fma32, fma64
 from engine.factories import linspace
 from engine.shapes import _put, cat, stack
 from engine.tensor import Tensor, _as_tensor, _called, _node, _raw, _where, _zeros
@@ -102,9 +106,18 @@ def _unnormalize(g: np.ndarray, n: int, align: bool, nd: int) -> tuple[np.ndarra
     outer edges) as coordinates in a dim of n pixels, and d coordinate / d grid."""
     dt = g.dtype.type
     scale = dt(n - 1) / dt(2) if align else dt(n) / dt(2)
-    if nd == 2:  # the 2-D kernel's arithmetic (vectorised), the 3-D one's below
-        return ((g + 1) * scale if align else (g + 1) * scale - dt(0.5)), scale
+    if nd == 2:  # the 2-D kernel's arithmetic (vectorised, with an FMA), the 3-D one's below
+        return ((g + 1) * scale if align else _fma(g + 1, scale, dt(-0.5))), scale
     return ((g + 1) / 2 * dt(n - 1) if align else ((g + 1) * dt(n) - 1) / 2), scale
+
+
+def _fma(a: np.ndarray, b: Any, c: Any) -> np.ndarray:
+    """a * b + c rounded once, as the FMA instructions PyTorch's compiled kernels use (where
+    that is not finite, the emulation's error terms are not either: a * b + c there)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        fused = (fma32 if a.dtype == np.float32 else fma64)(a, b, c).astype(a.dtype, copy=False)
+        plain = a * b + c
+    return np.where(np.isfinite(plain), fused, plain)
 
 
 def _joined(numpy_op: Any, engine_op: Any, parts: list, axis: int) -> Any:
@@ -290,7 +303,14 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     outs = tuple(grid.shape[1:-1])
     plan = _Plan(grid._data, tuple(sizes), mode, padding_mode, align, channels)
     w, _ = plan.weights(grid._data)
-    out = (w * plan.padded(x._data)[plan.index]).sum(0)
+    values = plan.padded(x._data)[plan.index]
+    if mode == "bilinear" and len(sizes) == 2:  # PyTorch's 2-D sum: each product fused into
+        # the running sum (FMA), so that its values come out to the bit
+        out = values[0] * w[0]
+        for value, weight in zip(values[1:], w[1:]):
+            out = _fma(value, weight, out)
+    else:
+        out = (w * values).sum(0)
 
     def rule(g: Any, out: Any, need: list, x: Any, grid: Any) -> tuple:
         g = g.reshape(1, n_batch, channels, math.prod(outs))

@@ -175,6 +175,8 @@ def test_values_and_gradients_match_pytorch(torch, nd, mode, padding, align):
                          rng.standard_normal((xs[0], xs[1], *points)))
     assert ours[0].grad_fn.name() == theirs[0].grad_fn.name()
     _compare(ours, theirs, atol=1e-12, rtol=1e-12)
+    if mode == "nearest" or (mode, nd) == ("bilinear", 2):  # these values to the bit
+        np.testing.assert_array_equal(ours[0].detach().numpy(), theirs[0].detach().numpy())
 
 
 @pytest.mark.parametrize("nd, mode, padding, align", CASES)
@@ -203,6 +205,8 @@ def test_float32_stays_float32_and_matches_pytorch(torch, mode):
     ours, theirs = _both(torch, x, grid, mode, "reflection", False, g)
     assert ours[0].numpy().dtype == ours[1].dtype == ours[2].dtype == np.float32
     _compare(ours, theirs, atol=1e-4, rtol=1e-4)
+    if mode != "bicubic":  # bilinear and nearest values to the bit, as PyTorch rounds them
+        np.testing.assert_array_equal(ours[0].detach().numpy(), theirs[0].detach().numpy())
 
 
 @pytest.mark.parametrize("nd, mode, padding, align", CASES)
