@@ -14,8 +14,9 @@ coordinate is piecewise affine in the grid, so the rule writes t as the forward 
 number plus (grid - its number) times the slope: under create_graph that is the same
 number with the right derivative, and gradients of gradients come out right.
 
-Values: 'nearest', and 'bilinear' in 2-D, are PyTorch's to the bit (its kernel's fused
-multiply-adds reproduced); the rest, and gradients, agree to rounding.
+Values to the bit: affine_grid's (its sums in PyTorch's order, unfused), and grid_sample's
+'nearest' and 2-D 'bilinear' (its kernel's fused multiply-adds reproduced); the rest, and
+gradients, agree with PyTorch's to rounding.
 
 The rule: dinput = g times each tap's weight, added at the tap (np.add.at, where points
 share taps); dgrid = g times the input values times d(weights)/dt times dt/dgrid, summed
@@ -67,7 +68,7 @@ def _steps(n: int, align_corners: bool, dtype: np.dtype) -> np.ndarray:
 def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None = None) -> Tensor:
     """The grid (N, H, W, 2), or (N, D, H, W, 3), where the affine maps theta (N, 2, 3), or
     (N, 3, 4), send the pixels of an output of size (N, C, H, W), or (N, C, D, H, W), as
-    torch's F.affine_grid: base grid (x, y, [z], 1) @ theta^T; dtheta = base^T @ g."""
+    torch's F.affine_grid: base grid (x, y, [z], 1) @ theta^T; dtheta = g^T @ base."""
     align = _align(align_corners)
     theta = _as_tensor(theta)
     if theta.dtype.kind != "f":
@@ -95,7 +96,11 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
     along = np.meshgrid(*(_steps(n, align, dtype) for n in spatial), indexing="ij")
     # the base grid's columns: x (along the last dim), y (the one before), [z], then 1
     base = np.stack([*along[::-1], np.ones(spatial, dtype)], -1).reshape(-1, nd + 1)
-    out = Tensor(base) @ theta.transpose(1, 2)
+    # base @ theta^T, its sums taken in order (x, y, [z], 1), as PyTorch's kernel rounds them
+    columns = theta.transpose(1, 2)
+    out = Tensor(base[:, :1]) * columns[:, None, 0]
+    for k in range(1, nd + 1):
+        out = out + Tensor(base[:, k:k + 1]) * columns[:, None, k]
     return _called(out.reshape(size[0], *spatial, nd), "affine_grid_generator")
 
 
