@@ -232,6 +232,20 @@ def test_far_points_read_zeros_with_zeros_padding_and_the_edge_with_border():
         [[[[5.0, 1.0, 5.0]]]]
 
 
+@pytest.mark.parametrize("x_shape, grid_shape", [((0, 2, 3, 3), (0, 2, 2, 2)),
+                                                  ((2, 0, 3, 3), (2, 2, 2, 2)),
+                                                  ((2, 2, 3, 3), (2, 0, 2, 2)),
+                                                  ((1, 1, 3, 3, 3), (1, 0, 1, 1, 3))])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+def test_empty_batches_channels_and_grids(x_shape, grid_shape, mode):
+    x = engine.ones(*x_shape, requires_grad=True)
+    grid = engine.ones(*grid_shape, requires_grad=True)
+    out = F.grid_sample(x, grid, mode, align_corners=False)
+    assert tuple(out.shape) == (*x_shape[:2], *grid_shape[1:-1])
+    out.sum().backward()
+    assert tuple(x.grad.shape) == x_shape and tuple(grid.grad.shape) == grid_shape
+
+
 # --- affine_grid ---
 
 AFFINE_SIZES = [(2, 3, 4, 5), (2, 1, 1, 4), (2, 2, 3, 4, 5), (2, 1, 3, 1, 2)]
