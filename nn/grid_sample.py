@@ -15,8 +15,8 @@ number plus (grid - its number) times the slope: under create_graph that is the 
 number with the right derivative, and gradients of gradients come out right.
 
 Values to the bit: affine_grid's (its sums in PyTorch's order, unfused), and grid_sample's
-'nearest' and 2-D 'bilinear' (its kernel's fused multiply-adds reproduced); the rest, and
-gradients, agree with PyTorch's to rounding.
+'nearest' and 'bilinear' (each kernel's order of operations, and the 2-D one's fused
+multiply-adds, reproduced); 'bicubic' values and all gradients agree to rounding.
 
 The rule: dinput = g times each tap's weight, added at the tap (np.add.at, where points
 share taps); dgrid = g times the input values times d(weights)/dt times dt/dgrid, summed
@@ -173,18 +173,18 @@ def _downgraded(c: np.ndarray) -> np.ndarray:
     return np.where(np.abs(c) < _FAR, c, c.dtype.type(-100))
 
 
-def _weights(mode: str, t: Any) -> tuple[Any, Any]:
-    """Each tap's weight at fraction t (N, 1, Q), (taps, N, 1, Q), and their derivative in t
-    (None for 'nearest'); t an array, or a Tensor under create_graph."""
-    dt = _raw(t).dtype
+def _weights(mode: str, frac: np.ndarray, low: np.ndarray, shift: Any) -> tuple[Any, Any]:
+    """Each tap's weight (taps, N, 1, Q) at fraction t = frac + shift, and their derivative
+    in t (None for 'nearest'). shift is 0, or under create_graph a Tensor worth 0 that
+    carries t's derivative; low is 1 - frac as PyTorch's kernel rounds it."""
     if mode == "nearest":
-        return np.ones((1, *t.shape), dt), None
+        return np.ones((1, *frac.shape), frac.dtype), None
     if mode == "bilinear":
-        slope = np.array([-1, 1], dt).reshape(2, 1, 1, 1)
-        return t * slope + np.array([1, 0], dt).reshape(2, 1, 1, 1), slope
+        slope = np.array([-1, 1], frac.dtype).reshape(2, 1, 1, 1)
+        return shift * slope + np.stack([low, frac]), slope
     # cubic convolution: the taps sit at distances t + 1, t, 1 - t, 2 - t
-    slope = np.array([1, 1, -1, -1], dt).reshape(4, 1, 1, 1)
-    s = t * slope + np.array([1, 0, 1, 2], dt).reshape(4, 1, 1, 1)
+    slope = np.array([1, 1, -1, -1], frac.dtype).reshape(4, 1, 1, 1)
+    s = (shift + frac) * slope + np.array([1, 0, 1, 2], frac.dtype).reshape(4, 1, 1, 1)
     a, inner = _CUBIC, np.array([False, True, True, False]).reshape(4, 1, 1, 1)
     near = (s * (a + 2) - (a + 3)) * s * s + 1  # the kernel on [0, 1]
     far = ((s * a - 5 * a) * s + 8 * a) * s - 4 * a  # and on [1, 2]
@@ -193,11 +193,13 @@ def _weights(mode: str, t: Any) -> tuple[Any, Any]:
     return _where(inner, near, far), _where(inner, dnear, dfar) * slope
 
 
-def _outer(factors: Sequence[Any], combine: Any) -> Any:
+def _outer(factors: Sequence[Any], combine: Any, order: Sequence[int] | None = None) -> Any:
     """Per-dim factors (taps_d, N, 1, Q) combined over every choice of one tap per dim,
-    (prod taps_d, N, 1, Q): the taps of the first dim outermost."""
+    (prod taps_d, N, 1, Q), the taps of the first dim outermost; `order`: the dims in the
+    order they are combined (the rounding of a product depends on it)."""
     nd, out = len(factors), None
-    for d, f in enumerate(factors):
+    for d in range(nd) if order is None else order:
+        f = factors[d]
         f = f.reshape((1,) * d + (f.shape[0],) + (1,) * (nd - 1 - d) + tuple(f.shape[1:]))
         out = f if out is None else combine(out, f)
     return out.reshape(math.prod(f.shape[0] for f in factors), *out.shape[nd:])
@@ -213,7 +215,7 @@ class _Plan:
         n_batch, nd = grid.shape[0], len(sizes)
         points = math.prod(grid.shape[1:-1])
         self.mode, self.nd, self.grid = mode, nd, grid.reshape(n_batch, 1, points, nd)
-        self.fracs, self.slopes, places, insides = [], [], [], []
+        self.fracs, self.lows, self.slopes, places, insides = [], [], [], [], []
         for d, n in enumerate(sizes):
             c, slope = _unnormalize(self.grid[..., nd - 1 - d], n, align, nd)
             if mode != "bicubic":  # bicubic pads its taps instead, below
@@ -233,6 +235,7 @@ class _Plan:
             insides.append((place >= 0) & (place < n))
             places.append(np.clip(place, 0, n - 1) * math.prod(sizes[d + 1:]))
             self.fracs.append(frac)
+            self.lows.append(base + 1 - c if nd == 3 else 1 - frac)  # (each kernel's way)
             self.slopes.append(np.broadcast_to(slope, c.shape))
         # each tap's place in the input flattened, or, outside, the 0 that `padded` appends
         inside = _outer(insides, operator.and_)
@@ -250,12 +253,14 @@ class _Plan:
         dim's coordinate. Under create_graph, `grid` is the grid's node, and t is its
         number plus (grid - its number) * dt/dgrid: the coordinate is piecewise affine."""
         each = []
-        for d, (t, slope) in enumerate(zip(self.fracs, self.slopes)):
+        for d, (frac, low, slope) in enumerate(zip(self.fracs, self.lows, self.slopes)):
+            shift = 0
             if isinstance(grid, Tensor):
                 j = self.nd - 1 - d
-                t = (grid.reshape(self.grid.shape)[..., j] - self.grid[..., j]) * slope + t
-            each.append(_weights(self.mode, t))
-        w = _outer([w for w, _ in each], operator.mul)
+                shift = (grid.reshape(self.grid.shape)[..., j] - self.grid[..., j]) * slope
+            each.append(_weights(self.mode, frac, low, shift))
+        # PyTorch's 2-D kernel multiplies the y weight by the x one, its 3-D one x by y by z
+        w = _outer([w for w, _ in each], operator.mul, None if self.nd == 2 else [2, 1, 0])
         if self.mode == "nearest":
             return w, []
         return w, [_outer([dwe if e == d else we for e, (we, dwe) in enumerate(each)],
@@ -310,7 +315,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     w, _ = plan.weights(grid._data)
     values = plan.padded(x._data)[plan.index]
     if mode == "bilinear" and len(sizes) == 2:  # PyTorch's 2-D sum: each product fused into
-        # the running sum (FMA), so that its values come out to the bit
+        # the running sum (FMA); its 3-D one adds them in turn, as sum(0) does
         out = values[0] * w[0]
         for value, weight in zip(values[1:], w[1:]):
             out = _fma(value, weight, out)
