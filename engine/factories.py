@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from engine import devices
+from engine._torch_math import fma32, fma64
 from engine.dtypes import as_array, get_default_dtype
 from engine.tensor import Tensor, _raw, add_methods
 
@@ -140,15 +141,23 @@ def arange(start: float, end: float | None = None, step: float = 1, *, dtype: An
 def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """`steps` evenly spaced numbers from start to end, both included, as torch.linspace
-    (which fills the first half from start and the second half from end)."""
+    (which fills the first half from start and the second half from end; in float32 and
+    float64, with its step in the dtype and each number one fused multiply-add, so to the
+    bit)."""
     if not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
     dtype = np.dtype(dtype or get_default_dtype())
     if steps == 1:
         return _made(np.full(1, start, dtype), requires_grad, device)
-    step = (end - start) / max(steps - 1, 1)
     i = np.arange(steps)
     half = steps // 2
+    if dtype in (np.float32, np.float64):
+        kind, fma = dtype.type, (fma32 if dtype == np.float32 else fma64)
+        step = (kind(end) - kind(start)) / kind(max(steps - 1, 1))
+        values = np.where(i < half, fma(step, i.astype(dtype), kind(start)),
+                          fma(-step, (steps - 1 - i).astype(dtype), kind(end)))
+        return _made(values.astype(dtype), requires_grad, device)
+    step = (end - start) / max(steps - 1, 1)
     values = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
     return _made(values.astype(dtype), requires_grad, device)
 

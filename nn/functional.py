@@ -564,6 +564,7 @@ from nn.instancenorm import instance_norm  # noqa: E402
 from nn.pooling import (adaptive_avg_pool1d, adaptive_max_pool1d,  # noqa: E402
                         adaptive_max_pool2d, adaptive_max_pool3d, avg_pool1d, max_pool1d)
 from nn.upsampling import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: E402
+from nn.grid_sample import affine_grid, grid_sample  # noqa: E402
 from nn.pooling_more import (adaptive_max_pool1d_with_indices,  # noqa: E402,F401
                              adaptive_max_pool2d_with_indices,
                              adaptive_max_pool3d_with_indices, lp_pool1d, lp_pool2d,
