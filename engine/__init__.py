@@ -89,6 +89,7 @@ for _module, _names in {
                          "subtract"),
     "engine.autocast_mode": "autocast is_autocast_enabled get_autocast_dtype",
     "engine.func": "vmap",  # torch.vmap is torch.func.vmap
+    "engine.tensor_facts": "as_strided as_strided_",
 }.items():
     _LAZY.update(dict.fromkeys(_names.split(), _module))
 _SUBMODULES = {"nn": "nn", "optim": "nn.optim", "utils": "engine.utils",
