@@ -40,6 +40,7 @@ for _module, _names in {
                            "lt le gt ge expm1 log2 exp2 tan sinh cosh asin acos atan atan2 erf "
                            "erfc erfinv sinc xlogy logit arcsin arccos arctan arctan2"),
     "engine.gamma": "lgamma digamma polygamma",
+    "engine.bessel": "i0",
     "engine.reductions": ("sum max min amax amin argmax argmin mean var std logsumexp "
                           "log_softmax softmax all any cumsum count_nonzero prod norm dist "
                           "var_mean std_mean diff cumprod logcumsumexp"),
@@ -111,7 +112,7 @@ __all__ = ["__version__", "e", "pi", "inf", "nan", "newaxis", "Value", "no_grad"
 # the modules of ops whose PyTorch functions also take out=, the tensor to write into
 _TAKING_OUT = {"engine.elementwise", "engine.gamma", "engine.arithmetic", "engine.reductions",
                "engine.shapes", "engine.products", "engine.construct", "engine.sorting"}
-_TAKING_OUT |= {"engine.index_writes", "engine.pointwise", "engine.rearrange", "engine.assemble",
+_TAKING_OUT |= {"engine.bessel", "engine.index_writes", "engine.pointwise", "engine.rearrange", "engine.assemble",
                 "engine.order_stats", "engine.statistics", "engine.contractions"}
 
 

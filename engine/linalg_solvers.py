@@ -308,7 +308,7 @@ def _ex(A: Tensor, op: Callable, fallback: Callable, name: str, check_errors: bo
         solved = op(_where(failed, np.eye(A._data.shape[-1], dtype=A._data.dtype), A))
     except LinAlgError:  # numpy's LAPACK met a zero pivot where PyTorch's (MKL) does not
         failed, solved = np.True_, A
-    return _called(_where(failed, values, solved), name), _leaf(info)
+    return _called(_where(failed, values, solved), name.removesuffix("_ex")), _leaf(info)
 
 
 def _lu_inverse(a: np.ndarray) -> tuple:

@@ -627,7 +627,7 @@ class _CallableModule(types.ModuleType):
 sys.modules[__name__].__class__ = _CallableModule
 
 # The other ops add themselves to Tensor (each module's end says which).
-from engine import (arithmetic, assemble, construct, contractions,  # noqa: E402,F401
+from engine import (arithmetic, assemble, bessel, construct, contractions,  # noqa: E402,F401
                     elementwise, functions, gamma, gradients, index_writes, inplace, interop,
                     linalg_functions, order_stats, pointwise, products, random, rearrange,
                     reductions, shapes, sorting, statistics, tensor_facts, math_more)

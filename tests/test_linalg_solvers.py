@@ -118,7 +118,8 @@ def test_values_and_gradients_match_pytorch(torch, name, fail):
         x = m.tensor(a, requires_grad=True)
         out = fn(m, x)
         (out[0] * m.tensor(np.cos(np.arange(9.0)).reshape(3, 3))).sum().backward()
-        results.append((out.detach().numpy(), x.grad.numpy()[0]))
+        results.append((out.detach().numpy(), x.grad.numpy()[0], out.grad_fn.name()))
+    assert results[0][2] == results[1][2]
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-9, atol=1e-11)
 
