@@ -4,7 +4,7 @@ This namespace is also what PyTorch code finds under `torch.` when it says
 `import engine as torch`: Tensor and its factories, the ops PyTorch spells as functions,
 dtypes, random numbers from a seeded `Generator`, grad modes, `grad`, `save` and `load`
 (PyTorch's .pt checkpoints), and, loaded on first use, `nn`, `optim`, `utils.data`,
-`utils.tensorboard`, `autograd` (with `Function`), `special`, `linalg`,
+`utils.tensorboard`, `autograd` (with `Function`), `special`, `linalg`, `random`,
 `multiprocessing`, `cuda`, `accelerator` and `device`. PyTorch's functions of ops take
 `out=` as well.
 
@@ -99,7 +99,7 @@ _SUBMODULES = {"nn": "nn", "optim": "nn.optim", "utils": "engine.utils",
                "backends": "engine.backends", "distributed": "engine.distributed",
                "distributions": "engine.distributions", "special": "engine.special",
                "linalg": "engine.linalg", "testing": "engine.testing",
-               "func": "engine.func"}
+               "func": "engine.func", "random": "engine.random"}
 
 e, pi, inf, nan, newaxis = math.e, math.pi, math.inf, math.nan, None  # torch's constants
 __version__ = "0.1.0"  # scratchgrad's (setup.cfg reads it from here), not PyTorch's
