@@ -1,6 +1,7 @@
 """What PyTorch code asks a tensor about itself and its memory (`is_cuda`, `stride()`,
 `storage_offset()`, `data_ptr()`, ...), views of that memory at any strides
-(`as_strided`), the casts to PyTorch's small int types
+(`as_strided`), the Python callbacks written over each entry (`apply_`, `map_`), the
+casts to PyTorch's small int types
 (`byte()`, `short()`, `char()`, `bfloat16()`), sliding windows (`unfold`), the
 shape-changing in-place ops (`squeeze_`, `unsqueeze_`, `t_`, `transpose_`, `swapaxes_`,
 `swapdims_`, `resize_`) and the sampling methods `bernoulli()` and `multinomial()`.
@@ -22,7 +23,6 @@ from typing import Any, Callable
 import numpy as np
 
 from engine import dtypes, shapes
-from engine.inplace import strided_positions
 from engine.tensor import Tensor, _called, _node, _raw, _recording, add_methods
 
 
@@ -37,6 +37,27 @@ def _ints(values: Any, what: str) -> tuple:
         raise TypeError(f"as_strided(): argument '{what}' must be tuple of ints, but got "
                         f"{type(values).__name__}")
     return tuple(_int(v, f"each entry of {what}", "as_strided()") for v in values)
+
+
+def _refuse_grad(t: Tensor, op: str) -> None:
+    """PyTorch's refusal, in any grad mode: a Python callback has no gradient."""
+    if t.requires_grad:
+        raise RuntimeError(f"Can't call {op}() on Variable that requires grad. Use "
+                           f"var.detach().{op}() instead.")
+
+
+def _called_per_entry(fn: Callable, op: str, *arrays: np.ndarray) -> np.ndarray:
+    """fn on the entries of `arrays` (as Python numbers, in their places), each answer a
+    real number (a TypeError otherwise), cast to the first array's dtype as PyTorch casts
+    (a float answer to an int tensor loses its fraction)."""
+    def checked(*xs: Any) -> Any:
+        out = fn(*xs)
+        if not isinstance(out, numbers.Real):
+            raise TypeError(f"{op}: the callable must return a real number, not "
+                            f"{type(out).__name__}")
+        return out
+    answers = np.frompyfunc(checked, len(arrays), 1)(*(a.astype(object) for a in arrays))
+    return np.asarray(answers).astype(arrays[0].dtype)
 
 
 def _storage(data: np.ndarray) -> tuple[np.ndarray, int]:
@@ -93,6 +114,7 @@ def _as_strided_backward(g: Any, in_geometry: tuple, out_geometry: tuple) -> Any
     """The gradient of as_strided, as PyTorch's as_strided_backward: g added up at each
     output entry's storage place, then read at each input entry's place, divided by how
     many input entries share that place."""
+    from engine.inplace import strided_positions  # (here: engine.inplace may be loading)
     at_in, at_out = (strided_positions(*geometry) for geometry in (in_geometry, out_geometry))
     places = np.concatenate([at_in.reshape(-1), at_out.reshape(-1)])
     first = places.min(initial=0)
@@ -169,6 +191,33 @@ class _Facts:
     def data_ptr(self) -> int:
         """The address of the first entry: two tensors that share it share memory."""
         return self._data.ctypes.data
+
+    def apply_(self, callable: Callable[[Any], Any]) -> Tensor:
+        """callable(x) written over each entry x, in place, as PyTorch's (CPU-only) apply_: x
+        a Python number; one Python call per entry, so for small tensors and tests."""
+        _refuse_grad(self, "apply_")
+        np.copyto(self._data, _called_per_entry(callable, "apply_", self._data))
+        self._changed()
+        return self
+
+    def map_(self, tensor: Tensor, callable: Callable[[Any, Any], Any]) -> Tensor:
+        """callable(x, y) written over each entry x, y the entry of `tensor` (of this dtype,
+        broadcast to this shape) in its place, in place, as PyTorch's (CPU-only) map_."""
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"map_: 'tensor' must be a Tensor, got {type(tensor).__name__}")
+        for t in (self, tensor):
+            _refuse_grad(t, "map_")
+        if tensor._data.dtype != self._data.dtype:
+            raise TypeError(f"map_: expected a {self.dtype} tensor for 'other' (got "
+                            f"{tensor.dtype}); convert it with .to({self.dtype}) first")
+        try:
+            other = np.broadcast_to(tensor._data, self._data.shape)
+        except ValueError:
+            raise RuntimeError(f"map_: 'tensor' of shape {tuple(tensor.shape)} does not expand "
+                               f"to this tensor's shape {tuple(self.shape)}") from None
+        np.copyto(self._data, _called_per_entry(callable, "map_", self._data, other))
+        self._changed()
+        return self
 
     def byte(self) -> Tensor:
         return self._cast(np.uint8)

@@ -278,3 +278,51 @@ def test_as_strided_errors_match_torch(torch):
         with pytest.raises(RuntimeError) as theirs:
             torch.arange(12.0).as_strided(*args)
         assert str(theirs.value).split(":")[0] in str(ours.value)
+
+
+def test_apply_and_map_call_python_per_entry_in_place():
+    seen = []
+    x = engine.tensor([1.0, 2.0, 3.0])
+    assert x.apply_(lambda v: seen.append(type(v)) or v * 2) is x
+    assert x.tolist() == [2, 4, 6] and seen == [float] * 3  # Python numbers, as PyTorch's
+    assert engine.tensor([1, 2, 3]).apply_(lambda v: v / 2).tolist() == [0, 1, 1]  # int kept
+    assert engine.tensor([True, False]).apply_(lambda v: not v).tolist() == [False, True]
+    t = engine.arange(6.0).view(2, 3).t()  # a view: its base's memory changes
+    base = t.t()
+    t.apply_(lambda v: v + 100)
+    assert base.tolist() == [[100, 101, 102], [103, 104, 105]]
+    assert engine.tensor(2.0).apply_(lambda v: v + 1).item() == 3
+    y = engine.tensor([1.0, 2.0, 3.0])
+    assert y.map_(engine.tensor([10.0]), lambda a, b: a + b).tolist() == [11, 12, 13]
+    assert y.map_(engine.tensor([1.0, 2, 3]), lambda a, b: a * b).tolist() == [11, 24, 39]
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: engine.ones(2, requires_grad=True).apply_(abs), RuntimeError,
+     r"Can't call apply_\(\) on Variable that requires grad"),
+    (lambda: engine.ones(2).map_(engine.ones(2, requires_grad=True), max), RuntimeError,
+     r"Can't call map_\(\)"),
+    (lambda: engine.ones(3).map_(engine.ones(2), max), RuntimeError, "does not expand"),
+    (lambda: engine.ones(3).map_(engine.ones(3, dtype=engine.int64), max), TypeError,
+     "expected a torch.float32 tensor"),
+    (lambda: engine.ones(3).map_([1.0, 2.0, 3.0], max), TypeError, "must be a Tensor"),
+    (lambda: engine.ones(2).apply_(str), TypeError, "real number, not str"),
+])
+def test_apply_and_map_refusals(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_apply_and_map_match_torch(torch):
+    a = np.random.default_rng(4).standard_normal((3, 4))
+    for m in (engine, torch):
+        x = m.tensor(a).t()
+        x.apply_(lambda v: v * v - 1).map_(m.tensor(a[0, :3]), lambda p, q: p / (1 + abs(q)))
+        if m is engine:
+            ours = x.numpy()
+    np.testing.assert_array_equal(ours, x.numpy())
+    for m in (engine, torch):
+        with m.no_grad(), pytest.raises(RuntimeError, match="requires grad"):
+            m.ones(2, requires_grad=True).apply_(abs)
+    assert engine.tensor([7, 8]).apply_(lambda v: v / 3).tolist() == \
+        torch.tensor([7, 8]).apply_(lambda v: v / 3).tolist()
