@@ -89,6 +89,8 @@ def _node(data: Any, op: str, rule: Callable | None, *parents: Tensor) -> Tensor
                     out._b, out._more = parents[1], parents[2:]
                     out._vsum = out._versions()
                 return out
+    elif out._view_of is None and grad_mode.is_inference_mode_enabled():
+        out._inference = True  # (asked only where recording is off; a view is its base's kind)
     out.requires_grad, out._op, out._rule = False, "", None
     out._a = out._b = out._vsum = None
     out._more = ()
@@ -106,6 +108,8 @@ def _share(out: Tensor, base: Tensor, view: bool) -> None:
         family[:] = [ref for ref in family if ref() is not None]
     family.append(weakref.ref(out))
     out._family = family
+    if base._inference:  # a view of an inference tensor is one, as in PyTorch
+        out._inference = True
     if view:  # a view's rule saves nothing, so a backward pass keeps it, as PyTorch's: a
         out._view_of = base  # view made once (`w.t()` in a model's __init__) serves every step
         out._releasable = False
@@ -128,6 +132,8 @@ def _leaf(data: Any) -> Tensor:
     out._version = 0
     out._retains = out.requires_grad = False
     out._more = ()
+    if grad_mode.threads_off and grad_mode.is_inference_mode_enabled():
+        out._inference = True
     return out
 
 
@@ -300,6 +306,7 @@ class Tensor(Node):
     _view_of = None  # the tensor whose numbers a view op made this one view (see _share)
     _family = None  # weak references to the tensors that share this one's memory (_share)
     _releasable = True  # backward() frees the graph unless retain_graph=True, as PyTorch
+    _inference = False  # made inside inference_mode() (_node, _leaf, __init__), or a view of one
     _rule_is_vjp = True
     __hash__ = object.__hash__  # __eq__ compares entries; graph walks keep nodes in sets
     _raw = operator.attrgetter("_data")  # what a rule receives of a node, in a normal pass
@@ -320,6 +327,8 @@ class Tensor(Node):
         self._retains = False
         self.requires_grad = False
         self.requires_grad_(requires_grad)
+        if grad_mode.threads_off and grad_mode.is_inference_mode_enabled():
+            self._inference = True
 
     # --- PyTorch's view of the node ---
 

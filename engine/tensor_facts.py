@@ -1,5 +1,5 @@
-"""What PyTorch code asks a tensor about itself and its memory (`is_cuda`, `stride()`,
-`storage_offset()`, `data_ptr()`, ...), views of that memory at any strides
+"""What PyTorch code asks a tensor about itself and its memory (`is_cuda`, `is_inference()`,
+`stride()`, `storage_offset()`, `data_ptr()`, ...), views of that memory at any strides
 (`as_strided`), the Python callbacks written over each entry (`apply_`, `map_`), the
 casts to PyTorch's small int types
 (`byte()`, `short()`, `char()`, `bfloat16()`), sliding windows (`unfold`), the
@@ -147,6 +147,12 @@ class _Facts:
     def is_signed(self) -> bool:
         """True for floats and signed ints, False for uint8 and bool, as PyTorch's."""
         return self._data.dtype.kind in "fi"
+
+    def is_inference(self) -> bool:
+        """True for a tensor made inside `inference_mode()`, or a view of one, as PyTorch's;
+        PyTorch's limits on such tensors (no in-place change outside inference_mode, none
+        saved for backward) are not enforced here."""
+        return self._inference
 
     def is_pinned(self) -> bool:
         return False

@@ -326,3 +326,25 @@ def test_apply_and_map_match_torch(torch):
             m.ones(2, requires_grad=True).apply_(abs)
     assert engine.tensor([7, 8]).apply_(lambda v: v / 3).tolist() == \
         torch.tensor([7, 8]).apply_(lambda v: v / 3).tolist()
+
+
+def _inference_kinds(m: object) -> list[bool]:
+    """is_inference() of tensors made in and out of inference_mode, written for both."""
+    x = m.ones(3)
+    w = m.ones(2, requires_grad=True)
+    with m.inference_mode():
+        made = [m.ones(3), x * 2, m.tensor([1.0]), x.argmax(), m.randn(2), w * 2, x.view(3)]
+        x.add_(1)  # an in-place change keeps a tensor's kind
+        with m.inference_mode(False):
+            made.append(m.ones(2))
+    with m.no_grad():
+        made.append(m.ones(2))
+    return [t.is_inference() for t in (*made, x, made[0].view(3), made[0] * 2)]
+
+
+def test_is_inference_tells_tensors_made_in_inference_mode():
+    assert _inference_kinds(engine) == [True] * 6 + [False] * 4 + [True, False]
+
+
+def test_is_inference_matches_torch(torch):
+    assert _inference_kinds(engine) == _inference_kinds(torch)
