@@ -89,8 +89,9 @@ def _node(data: Any, op: str, rule: Callable | None, *parents: Tensor) -> Tensor
                     out._b, out._more = parents[1], parents[2:]
                     out._vsum = out._versions()
                 return out
-    elif out._view_of is None and grad_mode.is_inference_mode_enabled():
-        out._inference = True  # (asked only where recording is off; a view is its base's kind)
+    elif grad_mode.threads_inferring and out._view_of is None and (
+            grad_mode.is_inference_mode_enabled()):  # (a view is its base's kind)
+        out._inference = True
     out.requires_grad, out._op, out._rule = False, "", None
     out._a = out._b = out._vsum = None
     out._more = ()
@@ -132,7 +133,7 @@ def _leaf(data: Any) -> Tensor:
     out._version = 0
     out._retains = out.requires_grad = False
     out._more = ()
-    if grad_mode.threads_off and grad_mode.is_inference_mode_enabled():
+    if grad_mode.threads_inferring and grad_mode.is_inference_mode_enabled():
         out._inference = True
     return out
 
@@ -327,7 +328,7 @@ class Tensor(Node):
         self._retains = False
         self.requires_grad = False
         self.requires_grad_(requires_grad)
-        if grad_mode.threads_off and grad_mode.is_inference_mode_enabled():
+        if grad_mode.threads_inferring and grad_mode.is_inference_mode_enabled():
             self._inference = True
 
     # --- PyTorch's view of the node ---

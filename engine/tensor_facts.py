@@ -117,7 +117,7 @@ def _as_strided_backward(g: Any, in_geometry: tuple, out_geometry: tuple) -> Any
     from engine.inplace import strided_positions  # (here: engine.inplace may be loading)
     at_in, at_out = (strided_positions(*geometry) for geometry in (in_geometry, out_geometry))
     places = np.concatenate([at_in.reshape(-1), at_out.reshape(-1)])
-    first = places.min(initial=0)
+    first = places.min() if places.size else 0  # only the span of places met is summed over
     span = places.max(initial=-1) + 1 - first
     summed = shapes._put(g.reshape(-1), np.broadcast_to(np.int8(0), (span,)),
                          at_out.reshape(-1) - first, basic=False)
