@@ -4,7 +4,7 @@ This namespace is also what PyTorch code finds under `torch.` when it says
 `import engine as torch`: Tensor and its factories, the ops PyTorch spells as functions,
 dtypes, random numbers from a seeded `Generator`, grad modes, `grad`, `save` and `load`
 (PyTorch's .pt checkpoints), and, loaded on first use, `nn`, `optim`, `utils.data`,
-`utils.tensorboard`, `autograd` (with `Function`), `special`, `linalg`,
+`utils.tensorboard`, `autograd` (with `Function`), `special`, `linalg`, `random`,
 `multiprocessing`, `cuda`, `accelerator` and `device`. PyTorch's functions of ops take
 `out=` as well.
 
@@ -40,6 +40,7 @@ for _module, _names in {
                            "lt le gt ge expm1 log2 exp2 tan sinh cosh asin acos atan atan2 erf "
                            "erfc erfinv sinc xlogy logit arcsin arccos arctan arctan2"),
     "engine.gamma": "lgamma digamma polygamma",
+    "engine.bessel": "i0",
     "engine.reductions": ("sum max min amax amin argmax argmin mean var std logsumexp "
                           "log_softmax softmax all any cumsum count_nonzero prod norm dist "
                           "var_mean std_mean diff cumprod logcumsumexp"),
@@ -89,6 +90,7 @@ for _module, _names in {
                          "subtract"),
     "engine.autocast_mode": "autocast is_autocast_enabled get_autocast_dtype",
     "engine.func": "vmap",  # torch.vmap is torch.func.vmap
+    "engine.tensor_facts": "as_strided as_strided_",
 }.items():
     _LAZY.update(dict.fromkeys(_names.split(), _module))
 _SUBMODULES = {"nn": "nn", "optim": "nn.optim", "utils": "engine.utils",
@@ -97,7 +99,7 @@ _SUBMODULES = {"nn": "nn", "optim": "nn.optim", "utils": "engine.utils",
                "backends": "engine.backends", "distributed": "engine.distributed",
                "distributions": "engine.distributions", "special": "engine.special",
                "linalg": "engine.linalg", "testing": "engine.testing",
-               "func": "engine.func"}
+               "func": "engine.func", "random": "engine.random"}
 
 e, pi, inf, nan, newaxis = math.e, math.pi, math.inf, math.nan, None  # torch's constants
 __version__ = "0.1.0"  # scratchgrad's (setup.cfg reads it from here), not PyTorch's
@@ -110,7 +112,7 @@ __all__ = ["__version__", "e", "pi", "inf", "nan", "newaxis", "Value", "no_grad"
 # the modules of ops whose PyTorch functions also take out=, the tensor to write into
 _TAKING_OUT = {"engine.elementwise", "engine.gamma", "engine.arithmetic", "engine.reductions",
                "engine.shapes", "engine.products", "engine.construct", "engine.sorting"}
-_TAKING_OUT |= {"engine.index_writes", "engine.pointwise", "engine.rearrange", "engine.assemble",
+_TAKING_OUT |= {"engine.bessel", "engine.index_writes", "engine.pointwise", "engine.rearrange", "engine.assemble",
                 "engine.order_stats", "engine.statistics", "engine.contractions"}
 
 

@@ -6,13 +6,15 @@ the twister, init_genrand, from the low 32 bits of the seed), so both produce th
 32-bit words. Besides the words, PyTorch's generator
 keeps the second normal of a Box-Muller pair for the next draw; `get_state` writes all of it
 in PyTorch's 5056-byte layout, so a state moves between the two libraries. What the words
-become (uniforms, normals, integers) is engine/random.py's story.
+become (uniforms, normals, integers) is engine/random.py's story. `fork_rng` puts the
+default generator's state back after a block, as torch.random.fork_rng.
 """
 from __future__ import annotations
 
+import contextlib
 import numbers
 import os
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
@@ -168,3 +170,23 @@ def get_rng_state() -> np.ndarray:
 def set_rng_state(new_state: Any) -> None:
     """Restore the default generator's state, as torch.set_rng_state."""
     default_generator.set_state(new_state)
+
+
+@contextlib.contextmanager
+def fork_rng(devices: Iterable[int] | None = None, enabled: bool = True) -> Iterator[None]:
+    """The default generator's state, put back when the block ends (by an exception too), as
+    torch.random.fork_rng; `enabled=False` forks nothing. Only the CPU exists here, so
+    `devices` names none: an AssertionError otherwise, as PyTorch's without CUDA."""
+    if not enabled:
+        yield
+        return
+    devices = [] if devices is None else list(devices)
+    if devices:
+        raise AssertionError(f"fork_rng: devices={devices} names CUDA devices, and this engine "
+                             "has only the CPU (Torch not compiled with CUDA enabled); leave "
+                             "devices out or pass devices=[]")
+    state = get_rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)

@@ -142,11 +142,22 @@ class set_grad_enabled(_ModeSwitch):
 
 
 _inference = threading.local()  # .enabled: whether this thread is inside inference_mode()
+# the threads inside inference_mode(): ops ask is_inference_mode_enabled() (a slow read of a
+# thread-local attribute this thread may lack) only while it is not 0
+threads_inferring = 0
 
 
 def is_inference_mode_enabled() -> bool:
     """True inside `inference_mode()` (and not inside an `inference_mode(False)` in it)."""
     return getattr(_inference, "enabled", False)
+
+
+def _set_inference(enabled: bool) -> None:
+    global threads_inferring
+    if is_inference_mode_enabled() != enabled:
+        with _lock:
+            threads_inferring += 1 if enabled else -1
+        _inference.enabled = enabled
 
 
 class inference_mode(_ModeSwitch):
@@ -163,12 +174,12 @@ class inference_mode(_ModeSwitch):
 
     def __enter__(self) -> None:
         self._was.append(is_inference_mode_enabled())
-        _inference.enabled = self.inference
+        _set_inference(self.inference)
         super().__enter__()
 
     def __exit__(self, *exc: object) -> None:
         super().__exit__(*exc)
-        _inference.enabled = self._was.pop()
+        _set_inference(self._was.pop())
 
     def clone(self) -> inference_mode:
         return inference_mode(self.inference)

@@ -354,10 +354,15 @@ def _views_of(top: Tensor, exclude: list) -> list[Tensor]:
 
 def _addresses(a: np.ndarray) -> np.ndarray:
     """The memory address of each of a's entries, in a's shape."""
-    address = np.full(a.shape, a.__array_interface__["data"][0], np.intp)
-    for k, (n, stride) in enumerate(zip(a.shape, a.strides)):  # a loop over dims
-        address += (np.arange(n, dtype=np.intp) * stride).reshape((n,) + (1,) * (a.ndim - k - 1))
-    return address
+    return strided_positions(a.shape, a.strides, a.__array_interface__["data"][0])
+
+
+def strided_positions(shape: tuple, strides: tuple, start: int) -> np.ndarray:
+    """Where each entry of a strided layout sits, in `shape`: start + sum(index * stride)."""
+    at = np.full(shape, start, np.intp)
+    for k, (n, stride) in enumerate(zip(shape, strides)):  # a loop over dims
+        at += (np.arange(n, dtype=np.intp) * stride).reshape((n,) + (1,) * (len(shape) - k - 1))
+    return at
 
 
 def _where(view: np.ndarray, base: np.ndarray, strict: bool = False) -> tuple | None:

@@ -6,7 +6,7 @@ This file holds the namespace and the ops made of others, so they need no deriva
 of their own: the norms (vector_norm is torch.norm's code in engine/reductions.py;
 matrix_norm is sums, maxima and singular values), matrix_power, multi_dot, cross and
 vecdot. The primitives, each with its rule, are in engine/linalg_solvers.py (det, slogdet,
-inv, solve, cholesky) and engine/linalg_spectral.py (qr, eigh, svd and what is made of
+inv, solve, cholesky, and inv_ex and cholesky_ex made of them) and engine/linalg_spectral.py (qr, eigh, svd and what is made of
 them, pinv, matrix_rank); matrix_exp and householder_product, made of products, are in
 engine/matrix_functions.py; PyTorch's top-level spellings of them (torch.det, torch.cross,
 ...) and the Tensor methods are in engine/linalg_functions.py.
@@ -20,8 +20,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from engine import arithmetic, construct, elementwise, reductions, shapes
-from engine.linalg_solvers import (LinAlgError, cholesky, det, floats, inv, matrices, slogdet,
-                                   solve)
+from engine.linalg_solvers import (LinAlgError, cholesky, cholesky_ex, det, floats, inv, inv_ex,
+                                   matrices, slogdet, solve)
 from engine.linalg_spectral import eigh, eigvalsh, matrix_rank, pinv, qr, svd, svdvals
 from engine.matrix_functions import householder_product, matrix_exp
 from engine.tensor import Tensor, _as_tensor, _called
@@ -209,6 +209,6 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
 
 
 __all__ = ["LinAlgError", "vector_norm", "matrix_norm", "norm", "det", "slogdet", "inv",
-           "solve", "cholesky", "qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv",
+           "inv_ex", "solve", "cholesky", "cholesky_ex", "qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv",
            "matrix_rank", "matrix_power", "multi_dot", "cross", "vecdot", "matmul",
            "diagonal", "matrix_exp", "householder_product"]

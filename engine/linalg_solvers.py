@@ -1,4 +1,5 @@
-"""torch.linalg's determinants and linear systems: det, slogdet, inv, solve and cholesky
+"""torch.linalg's determinants and linear systems: det, slogdet, inv, solve and cholesky,
+and inv_ex and cholesky_ex, which report a failure in `info` rather than raise
 (engine.linalg gathers them with the rest), and what every linalg op shares: LinAlgError,
 the checks of its input, and the matrix helpers its rules use on arrays and Tensors alike.
 
@@ -14,9 +15,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from engine.tensor import Tensor, _as_tensor, _called, _node, _raw, _where, _zeros
+from engine.tensor import Tensor, _as_tensor, _called, _leaf, _node, _raw, _where, _zeros
 
 linalg_slogdet = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
+linalg_inv_ex = namedtuple("linalg_inv_ex", ["inverse", "info"])
+linalg_cholesky_ex = namedtuple("linalg_cholesky_ex", ["L", "info"])
 
 
 class LinAlgError(RuntimeError):
@@ -258,4 +261,99 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     return _node(np.ascontiguousarray(mT(low)) if upper else low, "cholesky", rule, A)
 
 
-__all__ = ["LinAlgError", "det", "slogdet", "inv", "solve", "cholesky"]
+def inv_ex(A: Tensor, *, check_errors: bool = False) -> linalg_inv_ex:
+    """(inverse, info) as torch.linalg.inv_ex: info (int32, one per matrix) is 0, or for a
+    singular matrix the 1-based place of the first zero pivot of its LU factorization (as
+    LAPACK's getrf reports it), its inverse then what those factors give (inf and nan); a
+    LinAlgError instead if `check_errors`. Gradients are inv's."""
+    A = matrices("inv_ex", A)
+    return linalg_inv_ex(*_ex(A, inv, _lu_inverse, "inv_ex", check_errors))
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False
+                ) -> linalg_cholesky_ex:
+    """(L, info) as torch.linalg.cholesky_ex: info (int32, one per matrix) is 0, or for a
+    matrix that is not positive-definite the order of its first leading minor that is not,
+    L then the factorization as far as it went (LAPACK's potf2); a LinAlgError instead if
+    `check_errors`. Gradients are cholesky's."""
+    A = matrices("cholesky_ex", A)
+    return linalg_cholesky_ex(*_ex(A, lambda a: cholesky(a, upper=upper),
+                                   lambda a: _partial_cholesky(a, upper), "cholesky_ex",
+                                   check_errors))
+
+
+def _ex(A: Tensor, op: Callable, fallback: Callable, name: str, check_errors: bool) -> tuple:
+    """op(A) and each matrix's info: when op fails for some matrix (or gives nan), `fallback`
+    gives every matrix's values and info; op then runs in the graph on A with identities in the failed
+    matrices' place, whose values are fallback's (no gradient reaches them)."""
+    try:
+        out = op(A)
+        if not np.isnan(out._data).any():  # (numpy's cholesky passes nan; potrf stops)
+            return out, _leaf(np.zeros(A._data.shape[:-2], np.int32))
+    except LinAlgError:
+        pass
+    with np.errstate(all="ignore"):  # (a singular matrix's inf and nan)
+        values, info = fallback(A._data)
+    if check_errors and info.any():
+        k = int(np.flatnonzero(info)[0])
+        where = f": (Batch element {k}):" if A._data.ndim > 2 else ":"
+        raise LinAlgError(f"linalg.{name}{where} " + (
+            f"The diagonal element {info.flat[k]} is zero, the inversion could not be "
+            "completed because the input matrix is singular." if name == "inv_ex" else
+            "The factorization could not be completed because the input is not "
+            f"positive-definite (the leading minor of order {info.flat[k]} is not "
+            "positive-definite)."))
+    failed = (info > 0)[..., None, None]
+    try:
+        solved = op(_where(failed, np.eye(A._data.shape[-1], dtype=A._data.dtype), A))
+    except LinAlgError:  # numpy's LAPACK met a zero pivot where PyTorch's (MKL) does not
+        failed, solved = np.True_, A
+    return _called(_where(failed, values, solved), name.removesuffix("_ex")), _leaf(info)
+
+
+def _lu_inverse(a: np.ndarray) -> tuple:
+    """The inverse of each matrix by LU with partial pivoting (a column at a time, as LAPACK's
+    getf2, leaving a zero pivot's column unscaled) and triangular solves, and getrf's info."""
+    n = a.shape[-1]
+    lu = a.reshape(-1, n, n).copy()
+    batch = np.arange(lu.shape[0])
+    order = np.tile(np.arange(n), (lu.shape[0], 1))
+    info = np.zeros(lu.shape[0], np.int32)
+    for j in range(n):  # a loop over columns
+        p = j + np.argmax(np.abs(lu[:, j:, j]), axis=-1)  # the first largest, as idamax
+        lu[batch, j], lu[batch, p] = lu[batch, p], lu[batch, j].copy()
+        order[batch, j], order[batch, p] = order[batch, p], order[batch, j].copy()
+        pivot = lu[:, j, j]
+        info[(pivot == 0) & (info == 0)] = j + 1
+        lu[:, j + 1:, j] *= 1 / np.where(pivot == 0, 1, pivot)[:, None]  # as dscal by 1/pivot
+        lu[:, j + 1:, j + 1:] -= lu[:, j + 1:, j, None] * lu[:, None, j, j + 1:]
+    x = np.eye(n, dtype=a.dtype)[order]  # P I, P the row swaps: P A = L U
+    for i in range(n):  # L y = P b, then U x = y
+        x[:, i] -= (lu[:, i, None, :i] @ x[:, :i])[:, 0]
+    for i in reversed(range(n)):
+        x[:, i] = (x[:, i] - (lu[:, i, None, i + 1:] @ x[:, i + 1:])[:, 0]) / lu[:, i, i, None]
+    return x.reshape(a.shape), info.reshape(a.shape[:-2])
+
+
+def _partial_cholesky(a: np.ndarray, upper: bool) -> tuple:
+    """Each matrix's lower Cholesky factor (its transpose if `upper`) a column at a time, as
+    LAPACK's potf2: at the first diagonal that is not positive it stops, leaving that
+    diagonal and the columns after as they were (the order of that minor is the info)."""
+    n = a.shape[-1]
+    low = np.tril(a)
+    info = np.zeros(a.shape[:-2], np.int32)
+    for j in range(n):  # a loop over columns
+        row = low[..., j, :j]
+        diagonal = low[..., j, j] - (row[..., None, :] @ row[..., :, None])[..., 0, 0]
+        going = info == 0
+        info[going & ~(diagonal > 0)] = j + 1
+        low[..., j, j] = np.where(going, np.where(info == 0, np.sqrt(diagonal), diagonal),
+                                  low[..., j, j])
+        below = (low[..., j + 1:, j] - (low[..., j + 1:, :j] @ row[..., :, None])[..., 0]
+                 ) / low[..., j, j, None]
+        low[..., j + 1:, j] = np.where((info == 0)[..., None], below, low[..., j + 1:, j])
+    return (mT(low) if upper else low), info
+
+
+__all__ = ["LinAlgError", "det", "slogdet", "inv", "solve", "cholesky", "inv_ex",
+           "cholesky_ex"]

@@ -45,7 +45,7 @@ _GRAD_FN = {"+": "Add", "*": "Mul", "/": "Div", "**": "Pow", "index": "Index",
             "scatter_value": "ScatterBackward1", "index_fill_tensor": "IndexFillBackward1",
             "logaddexp2": "Logaddexp2Backward0", "pow_tensors": "PowBackward1",
             "pow_number_base": "PowBackward2", "nanmedian_dim": "NanmedianBackward1",
-            "rot90": "Rot90Backward0",
+            "rot90": "Rot90Backward0", "i0": "I0Backward0", "special_i1": "SpecialI1Backward0",
             "copy_slices": "CopySlices"}  # a view written in place, into its base (inplace.py)
 
 

@@ -40,11 +40,11 @@ from typing import Any
 import numpy as np
 
 from engine._torch_math import box_muller16_float, fma32, fma64, libm
-from engine.generator import (Generator, check_device, default_generator, get_rng_state,
-                              initial_seed, manual_seed, seed, set_rng_state)
+from engine.generator import (Generator, check_device, default_generator, fork_rng,
+                              get_rng_state, initial_seed, manual_seed, seed, set_rng_state)
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed",
-           "get_rng_state", "set_rng_state", "uniform_", "normal_", "bernoulli_", "random_",
+           "get_rng_state", "set_rng_state", "fork_rng", "uniform_", "normal_", "bernoulli_", "random_",
            "exponential_", "rand", "randn", "randint", "randperm", "multinomial", "normal",
            "bernoulli", "rand_like", "randn_like", "randint_like"]
 

@@ -3,9 +3,10 @@ on Tensors and differentiable, each the engine's op of that name (engine/element
 engine/gamma.py, engine/reductions.py) or a composite of ops.
 
 The numpy functions beneath erf, erfc and erfinv are in engine/error_function.py, those
-beneath gammaln (lgamma), digamma (psi) and polygamma in engine/gamma_function.py. The
-functions of torch.special not here (zeta, the Bessel functions, ...) are not implemented:
-asking for one raises AttributeError.
+beneath gammaln (lgamma), digamma (psi) and polygamma in engine/gamma_function.py, the
+modified Bessel functions i0, i0e, i1 and i1e with their ops in engine/bessel.py. The
+functions of torch.special not here (zeta, the Bessel functions of the first and second
+kinds, ...) are not implemented: asking for one raises AttributeError.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import operator
 
 import numpy as np
 
+from engine.bessel import i0, i0e, i1, i1e
 from engine.elementwise import erf, erfc, erfinv, exp2, expm1, log1p, logit, round, sinc, xlogy
 from engine.elementwise import sigmoid as expit
 from engine.gamma import digamma, polygamma
@@ -24,7 +26,7 @@ from engine.tensor import Tensor, _floating
 psi = digamma
 __all__ = ["erf", "erfc", "erfinv", "exp2", "expit", "expm1", "log1p", "logit", "round",
            "sinc", "xlogy", "log_softmax", "logsumexp", "softmax", "ndtr", "ndtri", "gammaln",
-           "digamma", "psi", "polygamma", "multigammaln"]
+           "digamma", "psi", "polygamma", "multigammaln", "i0", "i0e", "i1", "i1e"]
 
 
 def ndtr(input: Tensor) -> Tensor:

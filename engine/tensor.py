@@ -89,6 +89,9 @@ def _node(data: Any, op: str, rule: Callable | None, *parents: Tensor) -> Tensor
                     out._b, out._more = parents[1], parents[2:]
                     out._vsum = out._versions()
                 return out
+    elif grad_mode.threads_inferring and out._view_of is None and (
+            grad_mode.is_inference_mode_enabled()):  # (a view is its base's kind)
+        out._inference = True
     out.requires_grad, out._op, out._rule = False, "", None
     out._a = out._b = out._vsum = None
     out._more = ()
@@ -107,6 +110,8 @@ def _share(out: Tensor, base: Tensor, view: bool) -> None:
             family.remove(dead)  # may be adding its view meanwhile
     family.append(weakref.ref(out))
     out._family = family
+    if base._inference:  # a view of an inference tensor is one, as in PyTorch
+        out._inference = True
     if view:  # a view's rule saves nothing, so a backward pass keeps it, as PyTorch's: a
         out._view_of = base  # view made once (`w.t()` in a model's __init__) serves every step
         out._releasable = False
@@ -129,6 +134,8 @@ def _leaf(data: Any) -> Tensor:
     out._version = 0
     out._retains = out.requires_grad = False
     out._more = ()
+    if grad_mode.threads_inferring and grad_mode.is_inference_mode_enabled():
+        out._inference = True
     return out
 
 
@@ -301,6 +308,7 @@ class Tensor(Node):
     _view_of = None  # the tensor whose numbers a view op made this one view (see _share)
     _family = None  # weak references to the tensors that share this one's memory (_share)
     _releasable = True  # backward() frees the graph unless retain_graph=True, as PyTorch
+    _inference = False  # made inside inference_mode() (_node, _leaf, __init__), or a view of one
     _rule_is_vjp = True
     __hash__ = object.__hash__  # __eq__ compares entries; graph walks keep nodes in sets
     _raw = operator.attrgetter("_data")  # what a rule receives of a node, in a normal pass
@@ -321,6 +329,8 @@ class Tensor(Node):
         self._retains = False
         self.requires_grad = False
         self.requires_grad_(requires_grad)
+        if grad_mode.threads_inferring and grad_mode.is_inference_mode_enabled():
+            self._inference = True
 
     # --- PyTorch's view of the node ---
 
@@ -628,7 +638,7 @@ class _CallableModule(types.ModuleType):
 sys.modules[__name__].__class__ = _CallableModule
 
 # The other ops add themselves to Tensor (each module's end says which).
-from engine import (arithmetic, assemble, construct, contractions,  # noqa: E402,F401
+from engine import (arithmetic, assemble, bessel, construct, contractions,  # noqa: E402,F401
                     elementwise, functions, gamma, gradients, index_writes, inplace, interop,
                     linalg_functions, order_stats, pointwise, products, random, rearrange,
                     reductions, shapes, sorting, statistics, tensor_facts, math_more)

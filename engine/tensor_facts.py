@@ -1,5 +1,7 @@
-"""What PyTorch code asks a tensor about itself and its memory (`is_cuda`, `stride()`,
-`storage_offset()`, `data_ptr()`, ...), the casts to PyTorch's small int types
+"""What PyTorch code asks a tensor about itself and its memory (`is_cuda`, `is_inference()`,
+`stride()`, `storage_offset()`, `data_ptr()`, ...), views of that memory at any strides
+(`as_strided`), the Python callbacks written over each entry (`apply_`, `map_`), the
+casts to PyTorch's small int types
 (`byte()`, `short()`, `char()`, `bfloat16()`), sliding windows (`unfold`), the
 shape-changing in-place ops (`squeeze_`, `unsqueeze_`, `t_`, `transpose_`, `swapaxes_`,
 `swapdims_`, `resize_`) and the sampling methods `bernoulli()` and `multinomial()`.
@@ -7,6 +9,9 @@ shape-changing in-place ops (`squeeze_`, `unsqueeze_`, `t_`, `transpose_`, `swap
 The memory facts read the numpy array: PyTorch's strides count entries where numpy's count
 bytes; a tensor whose array is a view of another array has its storage offset measured
 from that array's first byte. The engine runs on the CPU only, in ordinary memory.
+That array (or the tensor's own, when it views none) is the tensor's storage as
+`as_strided` counts it: its result is a numpy view of that array, which the engine knows
+as a view of its input, so in-place changes write through (engine/inplace.py).
 
 The methods below are added to Tensor (the end of the file says so).
 """
@@ -17,14 +22,117 @@ from typing import Any, Callable
 
 import numpy as np
 
-from engine import dtypes
-from engine.tensor import Tensor, _called, _recording, add_methods
+from engine import dtypes, shapes
+from engine.tensor import Tensor, _called, _node, _raw, _recording, add_methods
 
 
 def _int(value: Any, what: str, op: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{op}: {what} must be an int, got {value!r}")
     return int(value)
+
+
+def _ints(values: Any, what: str) -> tuple:
+    if not isinstance(values, (tuple, list)):
+        raise TypeError(f"as_strided(): argument '{what}' must be tuple of ints, but got "
+                        f"{type(values).__name__}")
+    return tuple(_int(v, f"each entry of {what}", "as_strided()") for v in values)
+
+
+def _refuse_grad(t: Tensor, op: str) -> None:
+    """PyTorch's refusal, in any grad mode: a Python callback has no gradient."""
+    if t.requires_grad:
+        raise RuntimeError(f"Can't call {op}() on Variable that requires grad. Use "
+                           f"var.detach().{op}() instead.")
+
+
+def _called_per_entry(fn: Callable, op: str, *arrays: np.ndarray) -> np.ndarray:
+    """fn on the entries of `arrays` (as Python numbers, in their places), each answer a
+    real number (a TypeError otherwise), cast to the first array's dtype as PyTorch casts
+    (a float answer to an int tensor loses its fraction)."""
+    def checked(*xs: Any) -> Any:
+        out = fn(*xs)
+        if not isinstance(out, numbers.Real):
+            raise TypeError(f"{op}: the callable must return a real number, not "
+                            f"{type(out).__name__}")
+        return out
+    answers = np.frompyfunc(checked, len(arrays), 1)(*(a.astype(object) for a in arrays))
+    return np.asarray(answers).astype(arrays[0].dtype)
+
+
+def _storage(data: np.ndarray) -> tuple[np.ndarray, int]:
+    """The array holding `data`'s storage (the array it views, else itself) and the entries
+    between that array's first byte and data's first entry."""
+    base = data.base
+    if not isinstance(base, np.ndarray):
+        return data, 0
+    return base, (data.ctypes.data - base.ctypes.data) // data.itemsize
+
+
+def as_strided(input: Tensor, size: Any, stride: Any, storage_offset: int | None = None
+               ) -> Tensor:
+    """A view of input's storage: `size` entries `stride` entries apart from `storage_offset`
+    (input's own when None); d input = at each input entry, the g of every output entry at
+    its place, summed and shared among the input entries at that place (PyTorch's rule)."""
+    size, stride = _ints(size, "size"), _ints(stride, "stride")
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape: as_strided got size "
+                           f"{list(size)} and stride {list(stride)}")
+    data = input._data
+    owner, own_offset = _storage(data)
+    offset = own_offset if storage_offset is None else _int(storage_offset, "storage_offset",
+                                                            "as_strided()")
+    if min(stride, default=0) < 0:
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, "
+                           f"got strides: {list(stride)}")
+    if min(size, default=0) < 0:
+        raise RuntimeError(f"as_strided: sizes must not be negative, got {list(size)}")
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+    item, entries = data.itemsize, owner.nbytes // data.itemsize
+    empty = 0 in size
+    needed = offset + 1 + sum((n - 1) * s for n, s in zip(size, stride))
+    if not empty and needed > entries:
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage "
+                           f"offset {offset}, and itemsize {item} requiring a storage size of "
+                           f"{needed * item} are out of bounds for storage of size "
+                           f"{entries * item}")
+    try:
+        view = np.ndarray(size, data.dtype, buffer=owner, offset=min(offset, entries) * item,
+                          strides=tuple(s * item for s in stride))
+    except (TypeError, ValueError, BufferError):
+        raise RuntimeError("as_strided: this tensor's memory is not one block of entries "
+                           "(numpy's stride tricks made it); call .contiguous() first") from None
+    in_geometry = (data.shape, tuple(s // item for s in data.strides), own_offset)
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        return (_as_strided_backward(g, in_geometry, (size, stride, offset)),)
+    return _node(view, "as_strided", rule, input)
+
+
+def _as_strided_backward(g: Any, in_geometry: tuple, out_geometry: tuple) -> Any:
+    """The gradient of as_strided, as PyTorch's as_strided_backward: g added up at each
+    output entry's storage place, then read at each input entry's place, divided by how
+    many input entries share that place."""
+    from engine.inplace import strided_positions  # (here: engine.inplace may be loading)
+    at_in, at_out = (strided_positions(*geometry) for geometry in (in_geometry, out_geometry))
+    places = np.concatenate([at_in.reshape(-1), at_out.reshape(-1)])
+    first = places.min() if places.size else 0  # only the span of places met is summed over
+    span = places.max(initial=-1) + 1 - first
+    summed = shapes._put(g.reshape(-1), np.broadcast_to(np.int8(0), (span,)),
+                         at_out.reshape(-1) - first, basic=False)
+    grad = summed[at_in - first]
+    count = np.bincount(at_in.reshape(-1) - first, minlength=span)
+    if count.max(initial=0) > 1:  # input entries share places (an expanded input)
+        grad = grad / count[at_in - first].astype(_raw(g).dtype)
+    return grad
+
+
+def as_strided_(input: Tensor, size: Any, stride: Any, storage_offset: int | None = None
+                ) -> Tensor:
+    """input made, in place, as_strided(input, size, stride, storage_offset)."""
+    return input._reshaped_in_place(lambda t: as_strided(t, size, stride, storage_offset),
+                                    "as_strided_")
 
 
 class _Facts:
@@ -39,6 +147,12 @@ class _Facts:
     def is_signed(self) -> bool:
         """True for floats and signed ints, False for uint8 and bool, as PyTorch's."""
         return self._data.dtype.kind in "fi"
+
+    def is_inference(self) -> bool:
+        """True for a tensor made inside `inference_mode()`, or a view of one, as PyTorch's;
+        PyTorch's limits on such tensors (no in-place change outside inference_mode, none
+        saved for backward) are not enforced here."""
+        return self._inference
 
     def is_pinned(self) -> bool:
         return False
@@ -78,14 +192,38 @@ class _Facts:
     def storage_offset(self) -> int:
         """Entries between the start of the array this tensor views (0 if it views none)
         and its first entry."""
-        base = self._data.base
-        if not isinstance(base, np.ndarray):
-            return 0
-        return (self._data.ctypes.data - base.ctypes.data) // self._data.itemsize
+        return _storage(self._data)[1]
 
     def data_ptr(self) -> int:
         """The address of the first entry: two tensors that share it share memory."""
         return self._data.ctypes.data
+
+    def apply_(self, callable: Callable[[Any], Any]) -> Tensor:
+        """callable(x) written over each entry x, in place, as PyTorch's (CPU-only) apply_: x
+        a Python number; one Python call per entry, so for small tensors and tests."""
+        _refuse_grad(self, "apply_")
+        np.copyto(self._data, _called_per_entry(callable, "apply_", self._data))
+        self._changed()
+        return self
+
+    def map_(self, tensor: Tensor, callable: Callable[[Any, Any], Any]) -> Tensor:
+        """callable(x, y) written over each entry x, y the entry of `tensor` (of this dtype,
+        broadcast to this shape) in its place, in place, as PyTorch's (CPU-only) map_."""
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"map_: 'tensor' must be a Tensor, got {type(tensor).__name__}")
+        for t in (self, tensor):
+            _refuse_grad(t, "map_")
+        if tensor._data.dtype != self._data.dtype:
+            raise TypeError(f"map_: expected a {self.dtype} tensor for 'other' (got "
+                            f"{tensor.dtype}); convert it with .to({self.dtype}) first")
+        try:
+            other = np.broadcast_to(tensor._data, self._data.shape)
+        except ValueError:
+            raise RuntimeError(f"map_: 'tensor' of shape {tuple(tensor.shape)} does not expand "
+                               f"to this tensor's shape {tuple(self.shape)}") from None
+        np.copyto(self._data, _called_per_entry(callable, "map_", self._data, other))
+        self._changed()
+        return self
 
     def byte(self) -> Tensor:
         return self._cast(np.uint8)
@@ -188,4 +326,5 @@ class _Facts:
         return multinomial(self, num_samples, replacement, generator=generator)
 
 
+Tensor.as_strided, Tensor.as_strided_ = as_strided, as_strided_
 add_methods(Tensor, _Facts)

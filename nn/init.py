@@ -171,6 +171,28 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None =
     return _filled(tensor, "copy_", Tensor((q * drawn.dtype.type(gain)).reshape(tensor.shape)))
 
 
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
+            generator: Generator | None = None) -> Tensor:
+    """A 2-D tensor drawn from N(0, std**2), then in each column ceil(sparsity * rows)
+    entries set to 0 (Martens 2010), as PyTorch's: the normals from `generator`, each
+    column's zeros the first of a randperm of the rows drawn, as PyTorch 2.13 draws it,
+    from the default generator whatever `generator` is."""
+    _check_tensor(tensor)
+    if tensor.ndim != 2:
+        raise ValueError(f"sparse_: only tensors with 2 dimensions are supported, got shape "
+                         f"{tuple(tensor.shape)}")
+    rows, cols = tensor.shape
+    zeros = math.ceil(sparsity * rows)
+    normal_(tensor, 0, std, generator)
+    # a permutation per column, drawn in column order as PyTorch's loop draws them; the
+    # zeros then written at once: picked[k, c] is column c's k-th zeroed row
+    picked = np.array([random.randperm(rows).numpy()[:zeros] for _ in range(cols)],
+                      np.int64).reshape(cols, min(zeros, rows)).T
+    with no_grad():
+        tensor[picked, np.arange(cols)] = 0
+    return tensor
+
+
 def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     """(fan_in, fan_out): a weight's inputs and outputs per unit, PyTorch's layout
     (out, in, *kernel): in * kernel size and out * kernel size."""

@@ -128,3 +128,42 @@ def test_only_the_cpu_is_a_device():
     check_device("cpu:0", "f")
     with pytest.raises(ValueError, match="device='mps' is not available"):
         check_device("mps", "f")
+
+
+def test_fork_rng_puts_the_default_generators_state_back():
+    import engine
+    engine.manual_seed(3)
+    before = engine.get_rng_state()
+    want = engine.rand(4).tolist()
+    engine.set_rng_state(before)
+    with engine.random.fork_rng():
+        engine.manual_seed(99)
+        inside = engine.rand(4).tolist()
+    assert engine.rand(4).tolist() == want and inside != want
+    engine.set_rng_state(before)
+    with pytest.raises(KeyError), engine.random.fork_rng(devices=[]):
+        engine.rand(100)
+        raise KeyError  # an exception leaving the block restores the state too
+    assert engine.rand(4).tolist() == want
+    engine.set_rng_state(before)
+    with engine.random.fork_rng(enabled=False):
+        engine.rand(4)
+    assert engine.rand(4).tolist() != want
+
+
+def test_fork_rng_refuses_cuda_devices():
+    import engine
+    with pytest.raises(AssertionError, match="CUDA"), engine.random.fork_rng(devices=[0]):
+        pass
+
+
+def test_fork_rng_is_pytorchs(torch):
+    import engine
+    engine.manual_seed(5)
+    torch.manual_seed(5)
+    with engine.random.fork_rng(), torch.random.fork_rng():
+        inside = engine.rand(3).tolist()
+        assert inside == torch.rand(3, dtype=torch.float32).tolist()
+    assert engine.rand(3).tolist() == torch.rand(3, dtype=torch.float32).tolist() == inside
+    with pytest.raises(AssertionError, match="CUDA"), torch.random.fork_rng(devices=[0]):
+        pass

@@ -45,6 +45,10 @@ INITIALISERS = {
                                                                 generator=g), (40, 30)),
     "trunc_normal_offset": (lambda init, t, g: init.trunc_normal_(t, 1.0, 0.5, -0.3, 0.2,
                                                                   generator=g), (3, 4)),
+    # normals from g, each column's zeroed rows from a randperm of the default generator
+    "sparse_": (lambda init, t, g: init.sparse_(t, 0.3, std=0.5, generator=g), (10, 6)),
+    "sparse_few": (lambda init, t, g: init.sparse_(t, 0.5, generator=g), (3, 4)),
+    "sparse_all": (lambda init, t, g: init.sparse_(t, 1.5, generator=g), (4, 3)),
 }
 
 
@@ -56,10 +60,10 @@ def test_initialisers_draw_pytorchs_numbers_from_the_same_seed(torch, name, dtyp
     call, shape = INITIALISERS[name]
     ours = Tensor(np.empty(shape, dtype), requires_grad=True)
     theirs = torch.empty(shape, dtype=getattr(torch, dtype), requires_grad=True)
+    engine.manual_seed(3), torch.manual_seed(3)  # (sparse_ draws from it with a generator too)
     if with_generator:
-        g, tg = engine.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+        g, tg = engine.Generator().manual_seed(4), torch.Generator().manual_seed(4)
     else:
-        engine.manual_seed(3), torch.manual_seed(3)
         g = tg = None
     assert call(nn.init, ours, g) is ours
     call(torch.nn.init, theirs, tg)
@@ -161,6 +165,22 @@ def test_initialising_an_empty_tensor_warns_and_does_nothing():
         nn.init.kaiming_uniform_(Tensor(np.empty((0, 3))))
 
 
+@pytest.mark.parametrize("sparsity", [0.0, 0.25, 0.5, 1.0])
+def test_sparse_zeroes_a_permutations_first_rows_of_each_column(sparsity):
+    """The normals of normal_ from the same seed, then per column, in column order, a
+    randperm of the rows from the default generator, whose first ceil(sparsity rows) are 0."""
+    w = Tensor(np.empty((8, 5), np.float32))
+    engine.manual_seed(7)
+    nn.init.sparse_(w, sparsity, std=2.0, generator=engine.Generator().manual_seed(1))
+    want = nn.init.normal_(Tensor(np.empty((8, 5), np.float32)), 0, 2.0,
+                           engine.Generator().manual_seed(1)).numpy()
+    engine.manual_seed(7)
+    for c in range(5):
+        want[engine.randperm(8).numpy()[:math.ceil(sparsity * 8)], c] = 0
+    np.testing.assert_array_equal(w.numpy(), want)
+    assert ((w.numpy() == 0).sum(0) == math.ceil(sparsity * 8)).all()
+
+
 def test_initialisers_write_in_place_and_record_nothing():
     layer = nn.Linear(3, 2)
     weight = layer.weight.numpy()
@@ -179,6 +199,8 @@ def test_initialisers_write_in_place_and_record_nothing():
     (lambda: nn.init.eye_(Tensor(np.empty(3))), ValueError, "2-D tensors"),
     (lambda: nn.init.orthogonal_(Tensor(np.empty(3))), ValueError, r"2 or more dims.*\(3,\)"),
     (lambda: nn.init.dirac_(Tensor(np.empty((3, 3)))), ValueError, r"3-, 4- or 5-D.*\(3, 3\)"),
+    (lambda: nn.init.sparse_(Tensor(np.empty(3)), 0.1), ValueError,
+     r"2 dimensions.*\(3,\)"),
     (lambda: nn.init.dirac_(Tensor(np.empty((3, 3, 3))), groups=2), ValueError,
      r"dim 0 \(3\) must be divisible by groups \(2\)"),
     (lambda: nn.init.normal_(np.empty(3)), TypeError, "fills a Tensor in place, got ndarray"),

@@ -34,6 +34,8 @@ CALLS = {
     "psi": (lambda torch, x: torch.special.psi(x), [[-15.3, 20.0, 35.5]]),
     "polygamma": (lambda torch, x: torch.special.polygamma(2, x), [[-1.5, 0.4, 3.0]]),
     "multigammaln": (lambda torch, x: torch.special.multigammaln(x, 3), [[1.6, 2.5, 17.0]]),
+    **{name: (lambda torch, x, name=name: getattr(torch.special, name)(x), [[-9.5, 0.4, 3.0]])
+       for name in ("i0", "i0e", "i1", "i1e")},  # (more in tests/test_bessel.py)
 }
 
 
