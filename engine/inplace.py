@@ -69,9 +69,10 @@ class _InPlace:
 
     def __getstate__(self) -> tuple:
         """What pickle and copy keep of a tensor: its slots and attributes, but not which
-        tensors share its memory (`_family`, `_view_of`): a copy has memory of its own."""
+        tensors share its memory (`_family`, `_view_of`, a view's `_releasable`): a copy has
+        memory of its own."""
         attributes = {name: value for name, value in self.__dict__.items()
-                      if name not in ("_family", "_view_of")}
+                      if name not in ("_family", "_view_of", "_releasable")}
         slots = {name: getattr(self, name) for name in Tensor.__slots__
                  if name not in ("__dict__", "__weakref__") and hasattr(self, name)}
         return attributes or None, slots
