@@ -384,21 +384,26 @@ def test_a_base_class_without_its_method_says_which_to_define():
     class Table(Dataset):
         def __len__(self):
             return 3
-    with pytest.raises(NotImplementedError, match="Table must define __getitem__"):
-        Table()[0]
-    with pytest.raises(NotImplementedError, match="Table must define __getitem__"):
-        list(DataLoader(Table(), batch_size=2))
+    with pytest.raises(TypeError, match="'Table' object is not subscriptable"):
+        Table()[0]  # Python's own words: Dataset leaves __getitem__ to its subclasses
+    with pytest.raises(TypeError, match=r"the dataset Table does not define __getitem__, which "
+                                        r"gives its samples: define __getitem__\(self, index\)"):
+        DataLoader(Table(), batch_size=2)
 
     class Feed(IterableDataset):
         pass
-    with pytest.raises(NotImplementedError, match=r"Feed must define __iter__ \(its samples\)"):
-        list(DataLoader(Feed(), batch_size=2))
+    with pytest.raises(TypeError, match=r"the dataset Feed does not define __iter__, which "
+                                        r"gives its samples: define __iter__\(self\)"):
+        DataLoader(Feed(), batch_size=2)
 
     class Order(Sampler):
         def __len__(self):
             return 3
-    with pytest.raises(NotImplementedError, match=r"Order must define __iter__ \(its indices\)"):
-        list(DataLoader(range(3), sampler=Order()))
+    for option in ("sampler", "batch_sampler"):
+        with pytest.raises(TypeError, match=rf"the {option} Order does not define __iter__, "
+                                            "which gives its indices"):
+            DataLoader(range(3), **{option: Order()})
+    assert list(DataLoader(range(3), sampler=[2, 0])) == [engine.tensor([2]), engine.tensor([0])]
 
 
 # --- worker processes: every item once, in order, none left behind

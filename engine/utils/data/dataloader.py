@@ -23,6 +23,22 @@ __all__ = ["DataLoader", "get_worker_info", "default_collate", "default_convert"
 T_co = TypeVar("T_co", covariant=True)
 
 
+_NEEDED = {"__getitem__": "__getitem__(self, index), returning the sample at an index "
+                           "(or make it an IterableDataset with __iter__)",
+           "__iter__": "__iter__(self), yielding them one by one"}
+
+
+def _check_defines(source: Any, method: str, name: str) -> None:
+    """A TypeError naming what `source` (the dataset or a sampler) must define, if it lacks
+    the method the DataLoader reads it by: Dataset and Sampler, the bases a user subclasses,
+    leave it to the subclass."""
+    if not callable(getattr(type(source), method, None)):
+        what = {"__getitem__": "samples", "__iter__": "samples" if name == "dataset"
+                else "indices"}[method]
+        raise TypeError(f"DataLoader: the {name} {type(source).__name__} does not define "
+                        f"{method}, which gives its {what}: define {_NEEDED[method]}")
+
+
 class DataLoader(Generic[T_co]):
     """Batches of a dataset, one epoch per iteration, as torch.utils.data.DataLoader.
 
@@ -63,6 +79,10 @@ class DataLoader(Generic[T_co]):
                           "memory for", stacklevel=2)
 
         iterable = isinstance(dataset, IterableDataset)
+        _check_defines(dataset, "__iter__" if iterable else "__getitem__", "dataset")
+        for name, order in (("sampler", sampler), ("batch_sampler", batch_sampler)):
+            if order is not None:
+                _check_defines(order, "__iter__", name)
         if iterable:
             for name, value in (("shuffle", shuffle), ("sampler", sampler),
                                 ("batch_sampler", batch_sampler)):

@@ -21,11 +21,7 @@ T_co = TypeVar("T_co", covariant=True)
 
 class Dataset(Generic[T_co]):
     """A map from indices to samples: subclasses define `__getitem__`, and `__len__`, which
-    the samplers and `len(DataLoader)` need."""
-
-    def __getitem__(self, index: Any) -> T_co:
-        raise NotImplementedError(f"{type(self).__name__} must define __getitem__ "
-                                  "(the sample at an index)")
+    the samplers and `len(DataLoader)` need (a DataLoader says which one is missing)."""
 
     def __add__(self, other: Dataset) -> ConcatDataset:
         """This dataset's samples, then other's."""
@@ -35,9 +31,6 @@ class Dataset(Generic[T_co]):
 class IterableDataset(Dataset[T_co]):
     """A stream of samples: subclasses define `__iter__`. With workers, each worker iterates
     its own copy: split the stream with `get_worker_info()` so that no sample comes twice."""
-
-    def __iter__(self) -> Iterator[T_co]:
-        raise NotImplementedError(f"{type(self).__name__} must define __iter__ (its samples)")
 
     def __add__(self, other: Dataset) -> ChainDataset:
         """This stream's samples, then other's."""

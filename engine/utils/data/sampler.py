@@ -23,10 +23,8 @@ T_co = TypeVar("T_co", covariant=True)
 
 class Sampler(Generic[T_co]):
     """An iterable of dataset indices (or, for a batch sampler, of lists of them): subclasses
-    define `__iter__`, and `__len__` when they know it."""
-
-    def __iter__(self) -> Iterator[T_co]:
-        raise NotImplementedError(f"{type(self).__name__} must define __iter__ (its indices)")
+    define `__iter__` (a DataLoader says so if one does not), and `__len__` when they know
+    it."""
 
 
 class SequentialSampler(Sampler[int]):

@@ -24,16 +24,16 @@ _STATUS_SUCCESS = 1
 
 def make_np(x: Any, who: str) -> np.ndarray:
     """x as a numpy array, as torch's make_np: arrays as they are, numbers as one-element
-    arrays, tensors (ours, or anything with __array__) as their values; anything else raises
-    NotImplementedError, PyTorch's type for it."""
+    arrays, tensors (ours, or anything with __array__) as their values; anything else is a
+    TypeError that says what to pass (PyTorch raises a bare NotImplementedError there)."""
     if isinstance(x, np.ndarray):
         return x
     if np.isscalar(x):
         return np.array([x])
     if hasattr(x, "__array__"):
         return np.asarray(x.detach() if hasattr(x, "detach") else x)
-    raise NotImplementedError(f"{who}: got {type(x).__name__}, but a number, numpy array or "
-                              "tensor is expected (log a loss as loss.item())")
+    raise TypeError(f"{who}: got {type(x).__name__}, but a number, numpy array or tensor is "
+                    "expected (log a loss as loss.item())")
 
 
 def _value(tag: str, content: bytes, metadata: bytes = b"") -> bytes:
