@@ -1,7 +1,8 @@
 """Matrix functions made of matrix products: matrix_exp (torch.matrix_exp and
 torch.linalg.matrix_exp) and torch.linalg.householder_product, so autograd differentiates
 them through `@` with no rule of their own; and torch.geqrf, LAPACK's compact QR that
-householder_product expands (not differentiable, as in PyTorch).
+householder_product expands (differentiable here through its Householder steps, where
+PyTorch's is not).
 
 matrix_exp scales A by 2**-s until its 1-norm is at most 1, sums the Taylor series to the
 dtype's precision (degree 10 for float32, 18 for float64: the remainder 1/(m+1)! is below
@@ -17,7 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from engine.tensor import Tensor, _as_tensor, _node
+from engine.elementwise import where
+from engine.shapes import cat, stack
+from engine.tensor import Tensor, _as_tensor, _recording
 
 geqrf_result = namedtuple("geqrf", ["a", "tau"])
 _TAYLOR_DEGREE = {np.dtype(np.float32): 10, np.dtype(np.float64): 18}
@@ -84,11 +87,36 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
 def geqrf(input: Tensor) -> geqrf_result:
     """(a, tau): LAPACK's compact QR of each matrix, as torch.geqrf: R on and above a's
     diagonal, the Householder vectors below it, their scales in tau; householder_product(a,
-    tau) is Q. Differentiating it raises NotImplementedError, as in PyTorch."""
+    tau) is Q. Differentiable, unlike PyTorch's: in the graph it is LAPACK's Householder
+    steps in differentiable ops (_householder_steps), so autograd needs no rule of its own."""
     A = _float_matrices("torch.geqrf", input)
+    if A.requires_grad and _recording():
+        return geqrf_result(*_householder_steps(A))
     h, tau = np.linalg.qr(A._data, mode="raw")  # h holds a transposed, as LAPACK's Fortran order
+    return geqrf_result(Tensor(np.ascontiguousarray(h.swapaxes(-1, -2))),
+                        Tensor(np.ascontiguousarray(tau)))
 
-    def no_rule(g: Any, out: Any, need: list, a: Any) -> tuple:
-        raise NotImplementedError("the derivative for 'geqrf' is not implemented.")
-    return geqrf_result(_node(np.ascontiguousarray(h.swapaxes(-1, -2)), "geqrf", no_rule, A),
-                        _node(np.ascontiguousarray(tau), "geqrf", no_rule, A))
+
+def _householder_steps(A: Tensor) -> tuple[Tensor, Tensor]:
+    """geqrf as LAPACK's unblocked dgeqr2: column i's entries from the diagonal down, alpha
+    and x below, become beta = -sign(alpha) |(alpha, x)| and v = x / (alpha - beta) with
+    tau = (beta - alpha) / beta (dlarfg; tau = 0 and nothing changes where x is 0), and
+    H = I - tau (1, v)(1, v)^T is applied to the columns right of it. Each step's matrix is
+    assembled anew (cat), not written in place; the work is LAPACK's, O(m n^2)."""
+    m, n = A.shape[-2:]
+    a, taus = A, []
+    for i in range(min(m, n)):
+        alpha, x = a[..., i, i], a[..., i + 1:, i]
+        squares = (x * x).sum(-1)
+        still = Tensor(squares._data == 0)  # x = 0: H is I (and safe numbers keep nan out)
+        sign = Tensor(np.where(alpha._data >= 0, 1.0, -1.0).astype(A._data.dtype))
+        beta = where(still, alpha, -sign * (alpha * alpha + squares + still.to(A.dtype)).sqrt())
+        taus.append(where(still, 0.0, (beta - alpha) / where(still, 1.0, beta)))
+        v = x / where(still, 1.0, alpha - beta).unsqueeze(-1)
+        column = cat([beta.unsqueeze(-1), v], -1)  # rows i.. of column i: beta, then v
+        unit = cat([Tensor(np.ones(alpha.shape + (1,), A._data.dtype)), v], -1)
+        rest = a[..., i:, i + 1:]
+        rest = rest - (taus[-1].unsqueeze(-1) * unit).unsqueeze(-1) * (
+            unit.unsqueeze(-2) @ rest)
+        a = cat([a[..., :i, :], cat([a[..., i:, :i], column.unsqueeze(-1), rest], -1)], -2)
+    return a, stack(taus, -1) if taus else Tensor(np.zeros(A.shape[:-2] + (0,), A._data.dtype))

@@ -93,10 +93,42 @@ def test_bad_input_raises_pytorchs_runtime_error(call, message):
         call()
 
 
-def test_geqrf_is_not_differentiable_as_in_pytorch():
-    x, _ = geqrf(engine.randn(4, 3, requires_grad=True))
-    with pytest.raises(NotImplementedError, match="derivative for 'geqrf' is not implemented"):
-        x.sum().backward()
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (2, 4, 4), (4, 1), (1, 3)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_geqrf_in_the_graph_gives_lapacks_numbers(shape, dtype):
+    """In the graph geqrf is LAPACK's Householder steps in differentiable ops; its numbers
+    are LAPACK's to rounding, in the input's dtype."""
+    a = RNG.standard_normal(shape).astype(dtype)
+    plain = geqrf(engine.tensor(a))
+    graphed = geqrf(engine.tensor(a, requires_grad=True))
+    tol = 2e-6 if dtype == "float32" else 1e-14
+    for p, g in zip(plain, graphed):
+        assert g.requires_grad and g.dtype == p.dtype == engine.tensor(a).dtype
+        np.testing.assert_allclose(g.detach().numpy(), p.numpy(), atol=tol)
+
+
+@pytest.mark.parametrize("shape", [(2, 5, 3), (3, 5), (4, 4)])
+def test_geqrf_gradient_by_finite_differences(shape):
+    A = engine.tensor(RNG.standard_normal(shape), requires_grad=True)
+    assert gradcheck(lambda A: geqrf(A)[0], [A]) and gradcheck(lambda A: geqrf(A)[1], [A])
+
+
+def test_geqrf_of_a_zero_column_leaves_it_with_tau_0_and_a_finite_gradient():
+    A = engine.tensor([[0.0, 1.0], [0.0, 2.0], [0.0, 3.0]], requires_grad=True)
+    x, tau = geqrf(A)
+    assert tau.detach().numpy()[0] == 0 and x.detach().numpy()[:, 0].tolist() == [0, 0, 0]
+    (x.sum() + tau.sum()).backward()
+    assert np.isfinite(A.grad.numpy()).all()
+
+
+def test_geqrfs_q_has_pytorchs_qr_gradient(torch):
+    """PyTorch cannot differentiate geqrf, but its linalg.qr is geqrf then householder_product:
+    Q's gradient through ours must be its qr's."""
+    a, g = RNG.standard_normal((2, 5, 3)), RNG.standard_normal((2, 5, 3))
+    A, tA = engine.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    householder_product(*geqrf(A)).backward(engine.tensor(g))
+    torch.linalg.qr(tA).Q.backward(torch.tensor(g))
+    np.testing.assert_allclose(A.grad.numpy(), tA.grad.numpy(), atol=1e-12)
 
 
 @pytest.mark.parametrize("scale", [0.05, 1.0, 6.0])
