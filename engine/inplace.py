@@ -33,7 +33,7 @@ import numpy as np
 from engine.dtypes import as_array, wrap
 from engine import shapes  # its names are read when used: engine.shapes may be loading
 from engine.tensor import (Operand, Tensor, _as_tensor, _cast_to, _leaf, _new, _recording,
-                           add_methods)
+                           _views, add_methods)
 
 
 class _InPlace:
@@ -312,9 +312,7 @@ def _point_at(root: Tensor, target: Tensor, replacement: Tensor) -> list[Tensor]
 
 def _views_its_parent(t: Tensor) -> bool:
     """Whether t is a node whose numbers are a view of its parent's (its rule reads none)."""
-    owner = t._data.base
-    return t._a is not None and owner is not None and (owner is t._a._data
-                                                      or owner is t._a._data.base)
+    return t._a is not None and _views(t._data, t._a)
 
 
 def _bases(view: Tensor) -> list[tuple[Tensor, tuple]]:
@@ -324,9 +322,7 @@ def _bases(view: Tensor) -> list[tuple[Tensor, tuple]]:
     bases = []
     while True:
         base = view._a if view._a is not None else view._view_of
-        owner = view._data.base  # (the test engine/tensor.py's _node makes for _view_of)
-        if base is None or owner is None or (owner is not base._data
-                                             and owner is not base._data.base):
+        if base is None or not _views(view._data, base):
             return bases
         if base._rule is None and base.requires_grad:  # its gradient would be lost
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in "

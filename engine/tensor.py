@@ -74,10 +74,8 @@ def _node(data: Any, op: str, rule: Callable | None, *parents: Tensor) -> Tensor
     out.label = ""
     out._version = 0
     out._retains = False
-    owner = out._data.base  # a view of its operand's numbers: they share in-place changes
-    if owner is not None and parents and (owner is parents[0]._data
-                                          or owner is parents[0]._data.base):
-        _share(out, parents[0], view=True)
+    if out._data.base is not None and parents and _views(out._data, parents[0]):
+        _share(out, parents[0], view=True)  # they share in-place changes
     if grad_mode.threads_off == 0 or is_grad_enabled():
         for p in parents:  # a loop, not any(genexpr): this runs for every op
             if p.requires_grad:
@@ -96,6 +94,13 @@ def _node(data: Any, op: str, rule: Callable | None, *parents: Tensor) -> Tensor
     out._a = out._b = out._vsum = None
     out._more = ()
     return out
+
+
+def _views(data: np.ndarray, base: Tensor) -> bool:
+    """Whether the array `data` is a view of `base`'s memory (numpy keeps the array that owns
+    the memory as every view's .base)."""
+    owner = data.base
+    return owner is not None and (owner is base._data or owner is base._data.base)
 
 
 def _share(out: Tensor, base: Tensor, view: bool) -> None:
