@@ -57,6 +57,8 @@ def default_collate(batch: list) -> Any:
 def default_convert(data: Any) -> Any:
     """One sample with its numpy arrays as Tensors, through dicts, tuples and lists, as torch's
     default_convert: what a DataLoader with batch_size=None applies to what the dataset gives."""
+    if isinstance(data, Tensor):  # first: the Sequence check below is an ABC's, and slow
+        return data
     if isinstance(data, (np.ndarray, np.bool_, np.number)):
         if data.dtype.kind not in "biuf":  # strings and objects stay as they are, as in PyTorch
             return data
