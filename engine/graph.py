@@ -49,6 +49,8 @@ recursion limit.
 from __future__ import annotations
 
 import contextlib
+import itertools
+import operator
 import threading
 from typing import Any, Iterable, Sequence
 
@@ -62,6 +64,7 @@ class Node:
     requires_grad = True  # Tensor overrides it per tensor; every Value takes part in the graph
     _GRAD_ZERO: Any = 0.0  # what a node's grad is reset to: 0.0 for Value, None for Tensor
     _vsum = None  # Tensor: the versions its op saw (see Tensor); Values are never changed in place
+    _seen = -1  # Tensor: `last_change` when _vsum was taken (see changed())
     _releasable = False  # whether a backward pass frees the graph behind it (Tensor: as PyTorch)
     _hooks: Any = ()  # Tensor.register_hook's: a dict of the tensor's own once it has one
     _rule_is_vjp = False  # Tensor: its rule is the vjp; a Value carries it as rule.vjp
@@ -92,6 +95,20 @@ def _released(*args: Any) -> None:
         "Trying to backward through the graph a second time: backward() releases the graph "
         "it ran through, as in PyTorch. Pass retain_graph=True to the first backward() (or "
         "to engine.grad()) to keep it, or build the graph again.")
+
+
+# --- in-place changes: when the last one happened ---
+
+_ticks = itertools.count(1)  # (next() on it is one step under the GIL: no tick is lost or reused)
+last_change = 0  # the tick of the latest in-place change of any tensor
+
+
+def changed() -> None:
+    """Note that some tensor's numbers changed in place (engine/inplace.py calls it). A
+    backward pass compares a node's versions with those its op saw only if a change came
+    after it saw them (`_seen`): most passes follow a forward pass that changed nothing."""
+    global last_change
+    last_change = next(_ticks)
 
 
 # --- the walk every backward pass makes ---
@@ -202,6 +219,7 @@ def backward_in_place(root: Node, seed: Any) -> None:
 _leaf_lock = threading.Lock()  # a leaf's .grad: read, add, write back, as one step
 _NEEDS = {True: (True,), False: (False,)}  # `need` for a node with one parent
 _as_is = contextlib.nullcontext()
+_requires_grad = operator.attrgetter("requires_grad")
 
 
 def run_backward(roots: Sequence[Node], seeds: Sequence[Any], *, create_graph: bool = False,
@@ -238,7 +256,7 @@ def run_backward(roots: Sequence[Node], seeds: Sequence[Any], *, create_graph: b
             if node._hooks:
                 g = node._hooked(g, create_graph)
             vsum = node._vsum
-            if vsum is not None and vsum != node._versions():
+            if vsum is not None and node._seen != last_change and vsum != node._versions():
                 node._modified_in_place()
             if captured is not None:
                 if node in captured:
@@ -254,12 +272,12 @@ def run_backward(roots: Sequence[Node], seeds: Sequence[Any], *, create_graph: b
                     g, node._raw(node), need, a._raw(a))
             else:
                 parents = (a, b, *node._more)
-                need = [p.requires_grad for p in parents]
-                if create_graph:
+                need = [*map(_requires_grad, parents)]  # (map: no function object per node,
+                if create_graph:  # as a comprehension makes)
                     results = vjp(g, node, need, *parents)
                 else:
                     raw = node._raw
-                    results = vjp(g, raw(node), need, *[raw(p) for p in parents])
+                    results = vjp(g, raw(node), need, *map(raw, parents))
             for p, r, needed in zip(parents, results, need):
                 if r is None or not needed:
                     if captured is not None and captured.get(p, 0) is None:

@@ -31,7 +31,7 @@ from typing import Any, Callable
 import numpy as np
 
 from engine.dtypes import as_array, wrap
-from engine import shapes  # its names are read when used: engine.shapes may be loading
+from engine import graph, shapes  # shapes' names are read when used: engine.shapes may be loading
 from engine.tensor import (Operand, Tensor, _as_tensor, _cast_to, _leaf, _new, _recording,
                            _views, add_methods)
 
@@ -44,7 +44,7 @@ class _InPlace:
         `copy` of its numbers, which an in-place write is about to change in its memory."""
         old = _new(Tensor)
         for slot in ("_data", "requires_grad", "label", "_op", "_torch_op", "_a", "_b", "_more",
-                     "_rule", "_version", "_vsum"):
+                     "_rule", "_version", "_vsum", "_seen"):
             setattr(old, slot, getattr(self, slot))
         if copy:
             old._data = np.copy(self._data, order="K")
@@ -56,6 +56,7 @@ class _InPlace:
         every tensor sharing its memory (its views, its base, `.detach()`ed aliases), as
         PyTorch's views share one version counter: a graph that saved any of them refuses
         to backpropagate through numbers that have changed since."""
+        graph.changed()
         family = self._family
         if family is None:
             self._version += 1

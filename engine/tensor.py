@@ -81,6 +81,7 @@ def _node(data: Any, op: str, rule: Callable | None, *parents: Tensor) -> Tensor
             if p.requires_grad:
                 out.requires_grad, out._op, out._rule = True, op, rule
                 a = out._a = parents[0]
+                out._seen = graph.last_change
                 if len(parents) == 1:
                     out._b, out._more, out._vsum = None, (), a._version
                 else:
@@ -92,7 +93,7 @@ def _node(data: Any, op: str, rule: Callable | None, *parents: Tensor) -> Tensor
         out._inference = True
     out.requires_grad, out._op, out._rule = False, "", None
     out._a = out._b = out._vsum = None
-    out._more = ()
+    out._seen, out._more = -1, ()
     return out
 
 
@@ -136,7 +137,7 @@ def _leaf(data: Any) -> Tensor:
     out._data = data if type(data) is np.ndarray else np.asarray(data)
     out._grad = out._a = out._b = out._rule = out._vsum = None
     out.label = out._op = ""
-    out._version = 0
+    out._version, out._seen = 0, -1
     out._retains = out.requires_grad = False
     out._more = ()
     if grad_mode.threads_inferring and grad_mode.is_inference_mode_enabled():
@@ -307,7 +308,7 @@ class Tensor(Node):
 
     # __dict__ too: PyTorch code sets attributes of its own on tensors (the lesson's `.g`)
     __slots__ = ("_data", "_grad", "requires_grad", "label", "_op", "_a", "_b", "_more", "_rule",
-                 "_version", "_vsum", "_retains", "__weakref__", "__dict__")
+                 "_version", "_vsum", "_seen", "_retains", "__weakref__", "__dict__")
     _GRAD_ZERO = None  # no gradient yet, as in PyTorch
     _torch_op = ""  # PyTorch's op, where a composite made the node (see _called)
     _view_of = None  # the tensor whose numbers a view op made this one view (see _share)
@@ -330,7 +331,7 @@ class Tensor(Node):
         self._op = ""
         self._a = self._b = self._rule = self._vsum = None
         self._more = ()
-        self._version = 0
+        self._version, self._seen = 0, -1
         self._retains = False
         self.requires_grad = False
         self.requires_grad_(requires_grad)

@@ -159,6 +159,29 @@ def test_a_node_changed_in_place_after_use_is_refused_not_miscomputed():
         y.backward()
 
 
+
+def test_a_change_is_caught_though_nodes_made_after_it_skip_the_check():
+    """A pass compares a node's versions only if some in-place change came after the node
+    was made: here the sum is made after the change and skips, the product must not."""
+    w = engine.Tensor([1.0, 2.0], requires_grad=True)
+    x = engine.Tensor([3.0, 4.0])
+    y = w * x
+    x.mul_(2)
+    z = y.sum()
+    with pytest.raises(RuntimeError, match="'\\*' node has been modified"):
+        z.backward()
+
+
+def test_a_pass_after_a_forward_that_changed_nothing_reads_no_versions(monkeypatch):
+    w = engine.Tensor([1.0, 2.0], requires_grad=True)
+    w.data += 1  # a change before the graph (an optimizer's step)
+    loss = ((w * 3.0) @ w + w).sum()
+    read = []
+    monkeypatch.setattr(engine.Tensor, "_versions", lambda node: read.append(node) or 0)
+    loss.backward()
+    assert read == [] and w.grad.tolist() == [25.0, 37.0]
+
+
 # --- engine.grad and create_graph: PyTorch's semantics at the edges ---
 
 def test_grad_through_a_graph_released_by_an_earlier_grad_raises_not_unused():
