@@ -18,10 +18,12 @@ The ratios are of the medians of the processes' median steps.
     python -m bench.makemore
     python -m bench.makemore --rounds 9 --steps 2000
     python -m bench.makemore --profile ours     # cProfile's top lines of our step
+    python -m bench.makemore --opcodes          # Python bytecodes per step: ours, numpy
 """
 from __future__ import annotations
 
 import argparse
+import collections
 import cProfile
 import json
 import os
@@ -174,6 +176,43 @@ def profile(way: str, steps: int, top: int) -> None:
     pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
 
 
+def opcodes(steps: int, top: int) -> None:
+    """Python bytecodes run per step by ours and by hand numpy, and ours' `top` functions.
+
+    Unlike time, the count is the same on every run, however loaded the machine: the
+    interpreter's share of a step, where all of ours' overhead over numpy lies (numpy's own
+    work runs in C, below any bytecode). PyTorch runs in C++, so it is not counted.
+    """
+    counts: dict[str, collections.Counter] = {}
+    for way in ("ours", "numpy"):
+        step = stepper(way, steps + 10)
+        for i in range(10):  # (lazily bound names and caches settle first)
+            step(i)
+        counted = counts[way] = collections.Counter()
+
+        def trace(frame: Any, event: str, arg: Any, counted: collections.Counter = counted) -> Any:
+            frame.f_trace_opcodes, frame.f_trace_lines = True, False
+            code = frame.f_code
+            where = f"{os.path.relpath(code.co_filename)}:{code.co_firstlineno} {code.co_name}"
+
+            def each(frame: Any, event: str, arg: Any) -> Any:
+                if event == "opcode":
+                    counted[where] += 1
+                return each
+            return each
+        sys.settrace(trace)
+        try:
+            for i in range(10, 10 + steps):
+                step(i)
+        finally:
+            sys.settrace(None)
+    ours, numpy = (sum(counts[way].values()) / steps for way in ("ours", "numpy"))
+    print(f"Python bytecodes per step over {steps} steps: ours {ours:.0f}, hand numpy "
+          f"{numpy:.0f} (ours' own: {ours - numpy:.0f})")
+    for where, n in counts["ours"].most_common(top):
+        print(f"  {n / steps:7.0f}  {where}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.makemore",
                                      description=__doc__.splitlines()[0],
@@ -186,7 +225,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=number(int, 0), default=100,
                         help="unmeasured steps first (default: 100)")
     parser.add_argument("--profile", choices=WAYS, help="profile one way's step instead")
-    parser.add_argument("--top", type=whole, default=25, help="--profile: lines shown")
+    parser.add_argument("--opcodes", action="store_true",
+                        help="count the Python bytecodes of a step instead (the same on every run)")
+    parser.add_argument("--top", type=whole, default=25, help="--profile, --opcodes: lines shown")
     parser.add_argument("--child", choices=WAYS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -194,6 +235,9 @@ def main() -> None:
         return
     if args.profile:
         profile(args.profile, args.steps, args.top)
+        return
+    if args.opcodes:
+        opcodes(min(args.steps, 50), args.top)
         return
 
     ways = dict(WAYS)

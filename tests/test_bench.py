@@ -1,6 +1,7 @@
 """The benchmarks run as programs (tests never import bench, nor assert times): here, that
 bench.makemore's three ways train the same model, so its floor, the hand-written numpy
-step, computes what the engine and PyTorch compute."""
+step, computes what the engine and PyTorch compute; and that its count of a step's Python
+bytecodes, the measure of the engine's overhead that machine load cannot blur, adds up."""
 from __future__ import annotations
 
 import os
@@ -25,3 +26,17 @@ def test_makemore_bench_ways_agree_step_for_step():
     assert largest <= 1e-5 * first  # float32 sums in other orders, nothing more
     for way in ("engine.Tensor", "hand-written numpy"):
         assert re.search(rf"{re.escape(way)}\s+median step\s+\d", done.stdout), done.stdout
+
+
+def test_makemore_bench_counts_the_bytecodes_of_a_step():
+    done = subprocess.run([sys.executable, "-m", "bench.makemore", "--opcodes", "--steps", "3",
+                           "--top", "5"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    counted = re.search(r"over 3 steps: ours (\d+), hand numpy (\d+) \(ours' own: (\d+)\)",
+                        done.stdout)
+    assert counted, done.stdout
+    ours, numpy, own = map(int, counted.groups())
+    assert ours > numpy > 0 and own == ours - numpy
+    top = re.findall(r"^\s+(\d+)\s+(\S+:\d+) (\w+)$", done.stdout, re.M)
+    assert len(top) == 5 and "run_backward" in [name for _, _, name in top], done.stdout
+    assert sum(int(n) for n, _, _ in top) < ours
