@@ -255,8 +255,8 @@ def run_backward(roots: Sequence[Node], seeds: Sequence[Any], *, create_graph: b
                 continue
             if node._hooks:
                 g = node._hooked(g, create_graph)
-            vsum = node._vsum
-            if vsum is not None and node._seen != last_change and vsum != node._versions():
+            if node._seen != last_change and node._vsum is not None and (
+                    node._vsum != node._versions()):
                 node._modified_in_place()
             if captured is not None:
                 if node in captured:

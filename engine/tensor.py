@@ -348,7 +348,7 @@ class Tensor(Node):
 
     @data.setter
     def data(self, value: Any) -> None:
-        self._data = _raw(value) if isinstance(value, Tensor) else as_array(value, what=".data")
+        self._data = value._data if isinstance(value, Tensor) else as_array(value, what=".data")
 
     @property
     def grad(self) -> Tensor | None:
