@@ -77,6 +77,11 @@ MUTANTS = [
     Mutant("cross_entropy reduces over the wrong class dim", "nn/functional.py",
            "exps = _exps(x, 1)", "exps = _exps(x, -1)",
            ["tests/test_functional.py", "tests/test_layers.py"]),
+    Mutant("an in-place change does not move the change clock", "engine/inplace.py",
+           "        graph.changed()\n", "", ["tests/test_graph.py", "tests/test_inplace.py"]),
+    Mutant("randperm's swaps forget what earlier swaps brought", "engine/random.py",
+           "start = np.where(last >= 0, last, where)", "start = where",
+           ["tests/test_random.py"]),
 ]
 
 
