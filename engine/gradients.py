@@ -167,6 +167,11 @@ class _Gradients:
         data = self._data
         if g.shape != data.shape:
             g = _sum_to(g, data.shape)
+            if g.shape != data.shape:  # not a broadcast: the tensor's shape changed in place
+                raise RuntimeError(
+                    f"a gradient of shape {tuple(g.shape)} reached a tensor of shape "
+                    f"{data.shape}: the tensor's shape was changed in place (t_(), squeeze_(), "
+                    "resize_(), ...) after it was used; change the shape of a copy instead")
         if g.dtype != data.dtype:
             g = g._cast(data.dtype) if isinstance(g, Tensor) else np.asarray(g).astype(data.dtype)
         return g

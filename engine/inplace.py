@@ -11,7 +11,10 @@ result's place.
 Tensors that share memory form a family (engine/tensor.py's `_share`: a view op's result
 and its operand, a tensor and its `.detach()`). Every change counts in the `_version` of
 the whole family, as PyTorch's views share one version counter, so a backward pass refuses
-a node whose saved inputs, or views of them, changed after it used them.
+a node whose saved inputs, or views of them, changed after it used them. Ops whose rules
+read shapes only (a + b, sums, reshapes, indexing: engine/tensor.py's `_saves_nothing`)
+are not refused, as PyTorch saves nothing for them; the other ops count their own numbers
+and all their inputs' as read (stricter than PyTorch where a rule reads fewer).
 
 A view changed in place in the graph (`t[0].mul_(3)`, `t.diagonal().zero_()`) changes what
 it was taken from: the base takes the place of a copy of itself with the view's new

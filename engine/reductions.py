@@ -18,7 +18,7 @@ import numpy as np
 # modules, not names: gradients and shapes import this file (through tensor) in turn
 from engine import dtypes, gradients, shapes
 from engine.tensor import (_IEEE, Tensor, _called, _exp, _floating, _leaf, _log, _node, _pow, _raw,
-                           _where)
+                           _saves_nothing, _where)
 
 Dims = Any  # an int, a tuple or list of ints, or None for every dim
 min_max = namedtuple("min_max", ["values", "indices"])  # what max(dim) and min(dim) return
@@ -76,7 +76,7 @@ def sum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any = 
 
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
         return (g if a.ndim == 0 else _expand(_unreduce(g, a.shape, axis, keepdims), a.shape),)
-    return _node(out, "sum" if axis is None else "sum_dim", rule, input)
+    return _saves_nothing(_node(out, "sum" if axis is None else "sum_dim", rule, input))
 
 
 def _expand(g: Any, shape: tuple) -> Any:

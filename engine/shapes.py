@@ -12,7 +12,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from engine.tensor import Operand, Tensor, _as_tensor, _called, _leaf, _node, _operands, _raw
+from engine.tensor import (Operand, Tensor, _as_tensor, _called, _leaf, _node, _operands, _raw,
+                           _saves_nothing)
 
 
 def _sizes(args: tuple) -> tuple:
@@ -63,7 +64,7 @@ def getitem(input: Tensor, index: Any) -> Tensor:
     except IndexError as e:
         raise IndexError(f"index {index!r:.80} does not fit a tensor of shape "
                          f"{input._data.shape}: {e}") from None
-    return _node(picked, _view_op(index) if basic else "index", rule, input)
+    return _saves_nothing(_node(picked, _view_op(index) if basic else "index", rule, input))
 
 
 def _view_op(index: Any) -> str:
@@ -154,7 +155,7 @@ def _reshaped(input: Tensor, shape: tuple, op: str) -> Tensor:
 
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
         return (g.reshape(a.shape),)
-    return _node(data, op, rule, input)
+    return _saves_nothing(_node(data, op, rule, input))
 
 
 def view(input: Tensor, *shape: Any) -> Tensor:
@@ -183,7 +184,7 @@ def _permuted(input: Tensor, dims: tuple, op: str) -> Tensor:
 
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
         return (g.permute(undo) if isinstance(g, Tensor) else np.transpose(g, undo),)
-    return _node(np.transpose(input._data, dims), op, rule, input)
+    return _saves_nothing(_node(np.transpose(input._data, dims), op, rule, input))
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -268,7 +269,7 @@ def expand(input: Tensor, *sizes: int | tuple[int, ...]) -> Tensor:
 
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
         return (g,)  # the driver sums it back to a's shape
-    return _node(data, "expand", rule, input)
+    return _saves_nothing(_node(data, "expand", rule, input))
 
 
 def broadcast_to(input: Tensor, shape: tuple) -> Tensor:
@@ -462,7 +463,7 @@ def cat(tensors: Sequence[Operand], dim: int = 0) -> Tensor:
         lead = (slice(None),) * dim
         return tuple(g[lead + (slice(int(s), int(e)),)] if n else None
                      for n, s, e in zip(need, ends[:-1], ends[1:]))
-    return _node(data, "cat", rule, *parts)
+    return _saves_nothing(_node(data, "cat", rule, *parts))
 
 
 def stack(tensors: Sequence[Operand], dim: int = 0) -> Tensor:

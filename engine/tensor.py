@@ -123,6 +123,14 @@ def _share(out: Tensor, base: Tensor, view: bool) -> None:
         out._releasable = False
 
 
+def _saves_nothing(out: Tensor) -> Tensor:
+    """`out`, made by an op whose rule reads shapes and settings only, never numbers (a sum, a
+    reshape, a + b): an in-place change of its operands after it leaves its gradient right,
+    so a backward pass does not refuse it, as PyTorch's, which saves nothing for such ops."""
+    out._vsum = None
+    return out
+
+
 def _called(out: Tensor, op: str) -> Tensor:
     """`out`, a composite's last node, its grad_fn named after the composite, as PyTorch's (a - b
     is a + (-b): SubBackward0); the graph, its picture and its rules keep the ops that ran."""
@@ -419,7 +427,7 @@ class Tensor(Node):
 
         def rule(g: Any, out: Any, need: list, a: Any, b: Any) -> tuple:
             return g, g
-        return _node(_elementwise(np.add, a, b, "+"), "+", rule, a, b)
+        return _saves_nothing(_node(_elementwise(np.add, a, b, "+"), "+", rule, a, b))
 
     def __mul__(self, other: Operand) -> Tensor:
         """a * b; da = g b, db = g a."""
@@ -497,13 +505,13 @@ class Tensor(Node):
 
         def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
             return (g,)  # the driver casts it back to a's dtype
-        return _node(self._data.astype(dtype), dtype.name, rule, self)
+        return _saves_nothing(_node(self._data.astype(dtype), dtype.name, rule, self))
 
     def clone(self) -> Tensor:
         """A copy of the data that stays in the graph; da = g."""
         def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
             return (g,)
-        return _node(self._data.copy(), "clone", rule, self)
+        return _saves_nothing(_node(self._data.copy(), "clone", rule, self))
 
     # --- composites: built from the primitives, so they need no derivative code ---
 
@@ -515,7 +523,7 @@ class Tensor(Node):
 
         def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
             return (-g,)
-        return _named_after(_node(-self._data, "neg", rule, self), "-{}", self)
+        return _named_after(_saves_nothing(_node(-self._data, "neg", rule, self)), "-{}", self)
 
     def __pos__(self) -> Tensor:  # +a
         return self

@@ -397,3 +397,72 @@ def test_a_base_with_interleaved_strides_is_searched():
     np.testing.assert_array_equal(weird, want)  # t's memory is the array's, as from_numpy's
     (t * Tensor(np.arange(1.0, 7.0, dtype=np.float32).reshape(3, 2))).sum().backward()
     np.testing.assert_array_equal(w.grad.numpy(), [1, 3, 5])
+
+
+# Ops whose rules read shapes and settings only, never numbers (engine/tensor.py's
+# _saves_nothing): PyTorch saves nothing for them, so after their operand changes in place
+# both backpropagate, and the gradient is the one the unchanged operand would get.
+SAVES_NOTHING = {
+    "add": lambda lib, w: w + 1.5,
+    "sub": lambda lib, w: 2.0 - w,
+    "neg": lambda lib, w: -w,
+    "clone": lambda lib, w: w.clone(),
+    "cast": lambda lib, w: w.double(),
+    "sum": lambda lib, w: w.sum(0),
+    "mean": lambda lib, w: w.mean(1),
+    "reshape": lambda lib, w: w.reshape(3, 2),
+    "view": lambda lib, w: w.view(-1),
+    "permute": lambda lib, w: w.permute(1, 0),
+    "t": lambda lib, w: w.t(),
+    "expand": lambda lib, w: w[:1].expand(4, 3),
+    "cat": lambda lib, w: lib.cat([w, w], 0),
+    "stack": lambda lib, w: lib.stack([w, w]),
+    "slice": lambda lib, w: w[1:],
+    "select": lambda lib, w: w[0],
+    "index": lambda lib, w: w[[1, 0, 1]],
+}
+W0 = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -3.0]])
+
+
+def _grad_after_change(lib, op, change: bool) -> np.ndarray:
+    """d(out . G)/dw for out = op(w), w changed in place between the forward and backward."""
+    w = lib.tensor(W0, requires_grad=True)
+    out = SAVES_NOTHING[op](lib, w)
+    seed = np.random.default_rng(0).standard_normal(tuple(out.shape))
+    if change:
+        with lib.no_grad():
+            w.mul_(-3.0)
+    out.backward(lib.tensor(seed, dtype=out.dtype))
+    return w.grad.numpy()
+
+
+@pytest.mark.parametrize("op", SAVES_NOTHING)
+def test_an_op_that_saves_nothing_backpropagates_after_its_operand_changes(op):
+    assert np.array_equal(_grad_after_change(engine, op, True),
+                          _grad_after_change(engine, op, False))
+
+
+@pytest.mark.parametrize("op", SAVES_NOTHING)
+def test_an_op_that_saves_nothing_backpropagates_after_a_change_as_pytorchs(torch, op):
+    np.testing.assert_allclose(_grad_after_change(engine, op, True),
+                               _grad_after_change(torch, op, True), rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("op", [lambda w: w * w, lambda w: w @ w.t(), lambda w: w.exp() + w],
+                         ids=["w * w", "w @ w.t()", "w.exp() + w"])
+def test_an_op_that_reads_its_operand_refuses_after_it_changes(op):
+    w = engine.tensor(W0, requires_grad=True)
+    out = op(w).sum()
+    with engine.no_grad():
+        w.mul_(-3.0)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        out.backward()
+
+
+def test_a_shape_changed_in_place_after_use_is_refused_not_mis_shaped():
+    w = engine.tensor(W0, requires_grad=True)
+    out = (w + 1.0).sum()
+    with engine.no_grad():
+        w.t_()
+    with pytest.raises(RuntimeError, match=r"shape \(2, 3\) reached a tensor of shape \(3, 2\)"):
+        out.backward()
