@@ -18,7 +18,8 @@ import numpy as np
 
 from engine import error_function
 from engine.tensor import (_IEEE, Operand, Tensor, _called, _check_broadcast, _elementwise, _exp,
-                           _floating, _leaf, _log, _node, _operands, _raw, _where, add_methods)
+                           _floating, _leaf, _log, _node, _operands, _private, _raw, _where,
+                           add_methods)
 from engine.in_place_forms import in_place_form
 from engine.dtypes import as_array
 
@@ -413,7 +414,10 @@ def where(condition: Any, input: Operand, other: Operand) -> Tensor:
     def rule(g: Any, out: Any, need: list, a: Any, b: Any) -> tuple:
         return (_where(cond, g, 0) if need[0] else None,
                 _where(cond, 0, g) if need[1] else None)
-    return _node(np.where(cond, a._data, b._data), "where", rule, a, b)
+    out = _node(np.where(cond, a._data, b._data), "where", rule, a, b)
+    if out._rule is not None:
+        cond = _private(cond)
+    return out
 
 
 # --- comparisons and logic: outside the graph (their results are masks, not gradients) ---

@@ -12,8 +12,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from engine.tensor import (Operand, Tensor, _as_tensor, _called, _leaf, _node, _operands, _raw,
-                           _saves_nothing)
+from engine.tensor import (Operand, Tensor, _as_tensor, _called, _leaf, _node, _operands,
+                           _private, _raw, _saves_nothing)
 
 
 def _sizes(args: tuple) -> tuple:
@@ -64,7 +64,10 @@ def getitem(input: Tensor, index: Any) -> Tensor:
     except IndexError as e:
         raise IndexError(f"index {index!r:.80} does not fit a tensor of shape "
                          f"{input._data.shape}: {e}") from None
-    return _saves_nothing(_node(picked, _view_op(index) if basic else "index", rule, input))
+    out = _saves_nothing(_node(picked, _view_op(index) if basic else "index", rule, input))
+    if out._rule is not None and not basic:
+        index = _private(index)  # (what the rule reads: a basic index holds no arrays)
+    return out
 
 
 def _view_op(index: Any) -> str:
@@ -133,7 +136,10 @@ def _index_put(target: Tensor, index: Any, value: Tensor, accumulate: bool,
     def rule(g: Any, out: Any, need: list, t: Any, v: Any) -> tuple:
         dt = (g if accumulate else _zero_at(g, index)) if need[0] else None
         return dt, (g[index] if need[1] else None)
-    return _node(out, "index_put", rule, target, value)
+    written = _node(out, "index_put", rule, target, value)
+    if written._rule is not None:
+        index = _private(index)
+    return written
 
 
 # --- rearranging ---

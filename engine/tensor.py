@@ -4,7 +4,8 @@ The same node design as `Value` (see engine/graph.py). Each op computes its resu
 right below, its backward rule: a vector-Jacobian product `rule(g, out, need, *inputs)`
 returning, for each input whose `need` is True, d(loss)/d(input) given g = d(loss)/d(out).
 Rules capture only the op's settings (axis, index, mask), so no rule holds its own node
-and a graph frees as soon as nobody holds its root.
+and a graph frees as soon as nobody holds its root; an index, mask or labels the caller
+could change in place before the backward pass are captured as copies (`_private`).
 
 A rule is written once, in operations that numpy arrays and Tensors both understand
 (`* + - / @`, `.sum(axis, keepdims)`, `.reshape`, indexing, and the few helpers below
@@ -129,6 +130,19 @@ def _saves_nothing(out: Tensor) -> Tensor:
     so a backward pass does not refuse it, as PyTorch's, which saves nothing for such ops."""
     out._vsum = None
     return out
+
+
+def _private(index: Any) -> Any:
+    """An index, mask or labels, as a rule keeps what it reads besides its operands: in arrays
+    of its own (a list becomes one). The caller may change theirs in place before the
+    backward pass, and the gradient must follow what the forward pass read."""
+    if isinstance(index, np.ndarray):
+        return index.copy()
+    if isinstance(index, list):
+        return np.array(index)
+    if isinstance(index, tuple):
+        return tuple(map(_private, index))
+    return index
 
 
 def _called(out: Tensor, op: str) -> Tensor:

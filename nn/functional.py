@@ -35,7 +35,7 @@ import numpy as np
 from engine import Value
 from engine.reductions import _dual_sum, _exps, _logsumexp
 from engine.shapes import _put, _zero_at
-from engine.tensor import Tensor, _as_tensor, _called, _exp, _node, _operands, _raw
+from engine.tensor import Tensor, _as_tensor, _called, _exp, _node, _operands, _private, _raw
 from nn.convolution import (adaptive_avg_pool2d, adaptive_avg_pool3d,  # noqa: F401
                             avg_pool2d, avg_pool3d, conv1d, conv2d, conv3d, max_pool2d,
                             max_pool3d, pad)
@@ -99,7 +99,10 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
     def rule(g: Any, out: Any, need: list, w: Any) -> tuple:
         dw = _put(g, w, index, basic=False)
         return (dw if padding_idx is None else _zero_at(dw, padding_idx),)
-    return _node(weight._data[index], "embedding", rule, weight)
+    out = _node(weight._data[index], "embedding", rule, weight)
+    if out._rule is not None:
+        index = _private(index)
+    return out
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
@@ -496,7 +499,10 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100,
         one_hot = _class_dim(labels) == _classes(classes, x.ndim)
         per_position = _class_dim(g) if reduction == "none" else g
         return ((probs - one_hot) * (per_position * scale),)
-    return _node(np.asarray(out, x.dtype), "cross_entropy", rule, scores)
+    out = _node(np.asarray(out, x.dtype), "cross_entropy", rule, scores)
+    if out._rule is not None:
+        labels = _private(labels)
+    return out
 
 
 def nll_loss(input: Tensor, target: Any, ignore_index: int = -100,

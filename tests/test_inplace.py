@@ -19,6 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import engine
+import nn.functional as F
 from engine import Tensor
 
 POSITIONS = np.arange(12).reshape(3, 4)
@@ -466,3 +467,74 @@ def test_a_shape_changed_in_place_after_use_is_refused_not_mis_shaped():
         w.t_()
     with pytest.raises(RuntimeError, match=r"shape \(2, 3\) reached a tensor of shape \(3, 2\)"):
         out.backward()
+
+
+# What a rule reads besides its operands (an index, a mask, labels) is kept as the forward
+# pass read it: changing the caller's tensor, array or list in place before the backward
+# pass leaves the gradient right (PyTorch raises for a tensor it saved, and for a numpy
+# index reads the changed array: ours is right in both).
+W_ROWS = np.arange(12.0).reshape(4, 3)
+CAPTURED = {  # name: (make the reader's argument, out = op(w, it), change it in place)
+    "index tensor": (lambda: Tensor(np.array([1, 0, 1])), lambda w, i: w[i],
+                     lambda i: i.add_(1)),
+    "index array": (lambda: np.array([1, 0, 1]), lambda w, i: w[i],
+                    lambda i: i.__setitem__(0, 3)),
+    "index list": (lambda: [1, 0, 1], lambda w, i: w[i], lambda i: i.__setitem__(0, 3)),
+    "index in a tuple": (lambda: Tensor(np.array([2, 0])), lambda w, i: w[i, 1:],
+                         lambda i: i.fill_(3)),
+    "gather": (lambda: Tensor(np.array([[0], [1], [2], [0]])), lambda w, i: w.gather(1, i),
+               lambda i: i.fill_(2)),
+    "index_select": (lambda: Tensor(np.array([2, 2])), lambda w, i: w.index_select(1, i),
+                     lambda i: i.fill_(0)),
+    "take_along_dim": (lambda: Tensor(np.array([[0], [1], [2], [0]])),
+                       lambda w, i: engine.take_along_dim(w, i, 1), lambda i: i.fill_(2)),
+    "masked_fill": (lambda: Tensor(np.eye(4, 3, dtype=bool)),
+                    lambda w, m: w.masked_fill(m, 0.0), lambda m: m.fill_(True)),
+    "where": (lambda: Tensor(np.eye(4, 3, dtype=bool)), lambda w, m: engine.where(m, w, 0.0),
+              lambda m: m.fill_(False)),
+    "masked_select": (lambda: Tensor(np.eye(4, 3, dtype=bool)),
+                      lambda w, m: w.masked_select(m), lambda m: m.fill_(True)),
+    "embedding": (lambda: Tensor(np.array([1, 0, 1])), lambda w, i: F.embedding(i, w),
+                  lambda i: i.add_(1)),
+    "cross_entropy": (lambda: Tensor(np.array([0, 2, 1, 1])),
+                      lambda w, t: F.cross_entropy(w, t, reduction="none"), lambda t: t.fill_(0)),
+    "nll_loss": (lambda: Tensor(np.array([0, 2, 1, 1])),
+                 lambda w, t: F.nll_loss(w, t, reduction="none"), lambda t: t.fill_(0)),
+    "scatter": (lambda: Tensor(np.array([[0, 1, 2], [1, 2, 0]])),
+                lambda w, i: w.scatter(0, i, w[2:] * 2.0), lambda i: i.fill_(3)),
+    "scatter_add": (lambda: Tensor(np.array([[0, 1, 2], [1, 2, 0]])),
+                    lambda w, i: engine.zeros_like(w).scatter_add(0, i, w[:2]),
+                    lambda i: i.fill_(3)),
+    "index_add": (lambda: Tensor(np.array([0, 2])),
+                  lambda w, i: engine.zeros_like(w).index_add(0, i, w[:2]), lambda i: i.fill_(3)),
+    "index_copy": (lambda: Tensor(np.array([0, 2])),
+                   lambda w, i: w.index_copy(0, i, w[1:3] * 2.0), lambda i: i.fill_(3)),
+    "index_put": (lambda: (Tensor(np.array([0, 2])),),
+                  lambda w, i: w.index_put(i, w[1] * 2.0), lambda i: i[0].fill_(3)),
+    "masked_scatter": (lambda: Tensor(np.eye(4, 3, dtype=bool)),
+                       lambda w, m: w.masked_scatter(m, w.reshape(-1) * 2.0),
+                       lambda m: m.fill_(True)),
+    "setitem": (lambda: Tensor(np.array([0, 2])), lambda w, i: _set(w * 1.0, i, w[1:3]),
+                lambda i: i.fill_(3)),
+}
+
+
+def _set(t: Tensor, index: Tensor, value: Tensor) -> Tensor:
+    t[index] = value
+    return t
+
+
+@pytest.mark.parametrize("case", CAPTURED)
+def test_what_a_rule_reads_besides_its_operands_is_kept_as_the_forward_read_it(case):
+    make, op, change = CAPTURED[case]
+    grads = []
+    for changed in (False, True):
+        w = Tensor(W_ROWS, requires_grad=True)
+        it = make()
+        out = op(w, it)
+        if changed:
+            with engine.no_grad():
+                change(it)
+        out.backward(Tensor(np.linspace(1.0, 2.0, out.numel()).reshape(tuple(out.shape))))
+        grads.append(w.grad.numpy())
+    assert np.array_equal(*grads)
