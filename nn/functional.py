@@ -354,6 +354,18 @@ def _reduce(losses: Tensor, reduction: str, count: Any = None) -> Tensor:
     return total / n if n else total * math.nan
 
 
+def _legacy(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
+    """The reduction the deprecated size_average and reduce ask for (PyTorch's reading and
+    warning), or `reduction` when neither is given."""
+    if size_average is None and reduce is None:
+        return reduction
+    warnings.warn("size_average and reduce args will be deprecated, please use reduction="
+                  "'mean', 'sum' or 'none' instead.", UserWarning, stacklevel=3)
+    if reduce is False:
+        return "none"
+    return "sum" if size_average is False else "mean"
+
+
 def _check_reduction(reduction: str) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"reduction must be one of {', '.join(map(repr, _REDUCTIONS))}, got "
@@ -450,18 +462,31 @@ def _classes(classes: int, ndim: int) -> np.ndarray:
     return index
 
 
-def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100,
-                  reduction: str = "mean") -> Tensor:
+def cross_entropy(input: Tensor, target: Any, weight: Any = None,
+                  size_average: bool | None = None, ignore_index: int = -100,
+                  reduce: bool | None = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
     """-log softmax(input)[target] along the class dim (1), reduced over the targets that
-    are not ignore_index, as PyTorch's F.cross_entropy; d input = (softmax(input) -
-    one_hot(target)) g, 0 at ignored positions (divided by their count for the mean).
+    are not ignore_index, as PyTorch's F.cross_entropy (its arguments, in its order);
+    d input = (softmax(input) - one_hot(target)) g, 0 at ignored positions (divided by
+    their count for the mean).
 
     input (n, classes) with target (n,), or a score per class at each position, input
     (n, classes, d1, ...) with target (n, d1, ...) (e.g. per token, padding labelled
-    ignore_index). `target` is an integer numpy array or Tensor. Computed from the
-    logsumexp, so logits of magnitude 1000 give finite values and gradients.
+    ignore_index). `target` is an integer numpy array or Tensor, or a float one of input's
+    shape holding each class's probability. `weight` (one per class) scales each class's
+    terms, the mean then dividing by the weights of the targets counted; `label_smoothing`
+    e takes (1 - e) of this loss and e of the cross-entropy against all classes alike.
+    Without those, one node computed from the logsumexp, so logits of magnitude 1000 give
+    finite values and gradients; with them, a composite of log_softmax, as PyTorch's.
     """
+    reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    if weight is not None or label_smoothing or _probabilities(target, input):
+        return _composite_cross_entropy(input, target, weight, ignore_index, reduction,
+                                        label_smoothing)
     scores = _class_scores(input, "cross_entropy")
     shape = scores._data.shape
     classes = shape[1]
@@ -505,17 +530,69 @@ def cross_entropy(input: Tensor, target: Any, ignore_index: int = -100,
     return out
 
 
-def nll_loss(input: Tensor, target: Any, ignore_index: int = -100,
+def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: bool | None = None,
+             ignore_index: int = -100, reduce: bool | None = None,
              reduction: str = "mean") -> Tensor:
-    """-input[target] for log-probabilities `input`, reduced over the targets that are not
-    ignore_index (the mean over those), as PyTorch's F.nll_loss."""
+    """-weight[target] input[target] for log-probabilities `input` (weight 1 by default),
+    reduced over the targets that are not ignore_index (the mean dividing by their
+    weights), as PyTorch's F.nll_loss."""
+    reduction = _legacy(size_average, reduce, reduction)
     log_probs = _class_scores(input, "nll_loss")
     labels, _ = _int_labels(target, log_probs.shape[:1] + log_probs.shape[2:],
                             log_probs.shape[1], ignore_index)
     counted = labels != ignore_index
-    picks = np.expand_dims(np.where(counted, labels, 0), 1)
-    losses = -log_probs.gather(1, picks).squeeze(1) * Tensor(counted, dtype=log_probs.dtype)
-    return _called(_reduce(losses, reduction, int(counted.sum())), "nll_loss")
+    picked = np.where(counted, labels, 0)
+    scale = counted.astype(log_probs._data.dtype)
+    if weight is not None:
+        scale *= _class_weights(weight, log_probs)[picked]
+    losses = -log_probs.gather(1, np.expand_dims(picked, 1)).squeeze(1) * Tensor(scale)
+    return _called(_reduce(losses, reduction, scale.sum()), "nll_loss")
+
+
+def _probabilities(target: Any, input: Any) -> bool:
+    """Whether cross_entropy's target holds each class's probability (floats of the input's
+    shape), as PyTorch tells them from class indices."""
+    target = np.asarray(_raw(target))
+    return target.dtype.kind == "f" and target.shape == getattr(input, "shape", None)
+
+
+def _class_weights(weight: Any, scores: Tensor) -> np.ndarray:
+    """A loss's weight per class as an array in the scores' dtype, or a clear error."""
+    weights = np.asarray(_raw(weight), dtype=scores._data.dtype)
+    if weights.shape != (scores.shape[1],):
+        raise ValueError(f"weight should have one entry per class, {scores.shape[1]}, got "
+                         f"shape {weights.shape}")
+    return weights
+
+
+def _composite_cross_entropy(input: Tensor, target: Any, weight: Any, ignore_index: int,
+                             reduction: str, smoothing: float) -> Tensor:
+    """cross_entropy with class weights, label smoothing or probability targets, from
+    log_softmax as PyTorch computes it (aten's cross_entropy_loss_label_smoothing and
+    cross_entropy_loss_prob_target)."""
+    log_probs = log_softmax(_class_scores(input, "cross_entropy"), 1)
+    classes = log_probs.shape[1]
+    per_class = 1.0 if weight is None else Tensor(_class_weights(weight, log_probs).reshape(
+        (1, classes) + (1,) * (log_probs.ndim - 2)))  # along the class dim
+    if _probabilities(target, log_probs):  # a probability per class: -sum p log q
+        probs = _as_tensor(target)._cast(log_probs._data.dtype) * (1 - smoothing) + (
+            smoothing / classes)
+        losses = -(log_probs * probs * per_class).sum(1)
+        positions = log_probs.numel() // classes
+        return _called(_reduce(losses, reduction, positions), "cross_entropy")
+    nll = nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if not smoothing:
+        return _called(nll, "cross_entropy")
+    labels = np.asarray(_raw(target))
+    counted = labels != ignore_index
+    # against every class alike: -sum over classes of weight * log q, where counted
+    spread = -(log_probs * per_class).sum(1) * Tensor(counted.astype(log_probs._data.dtype))
+    if reduction == "mean":
+        spread = _reduce(spread, "mean", counted.sum() if weight is None else
+                         _class_weights(weight, log_probs)[labels[counted]].sum())
+    elif reduction == "sum":
+        spread = spread.sum()
+    return _called(nll * (1 - smoothing) + spread * (smoothing / classes), "cross_entropy")
 
 
 def hinge_loss(scores: Tensor | Sequence[Value], y: Any) -> Tensor | Value:

@@ -26,20 +26,8 @@ from engine.elementwise import where
 from engine.grad_mode import is_grad_enabled
 from engine.tensor import Tensor, _called, _exp, _log, _node, _operands, _raw, _where
 from nn.activation import logsigmoid
-from nn.functional import _check_reduction, _pair, _reduce
+from nn.functional import _check_reduction, _legacy, _pair, _reduce
 from nn.layers import _Loss
-
-
-def _legacy(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
-    """The reduction the deprecated size_average and reduce ask for (PyTorch's reading and
-    warning), or `reduction` when neither is given."""
-    if size_average is None and reduce is None:
-        return reduction
-    warnings.warn("size_average and reduce args will be deprecated, please use reduction="
-                  "'mean', 'sum' or 'none' instead.", UserWarning, stacklevel=3)
-    if reduce is False:
-        return "none"
-    return "sum" if size_average is False else "mean"
 
 
 def _weighted(losses: Tensor, weight: Any) -> Tensor:

@@ -560,3 +560,125 @@ def test_layer_norm_of_a_constant_row_is_zero_with_a_finite_gradient():
 def test_bad_input_is_refused_clearly(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# cross_entropy's and nll_loss's class weights, label smoothing and probability targets
+# (PyTorch's arguments): a numpy definition, finite differences, and PyTorch itself.
+CE_RNG = np.random.default_rng(7)
+CE_WEIGHT = CE_RNG.random(4) + 0.5
+CE_CASES = []
+for _shape in [(5, 4), (3, 4, 2)]:
+    _x = CE_RNG.standard_normal(_shape)
+    _labels = CE_RNG.integers(0, 4, _shape[:1] + _shape[2:])
+    _ignored = _labels.copy()
+    _ignored.flat[1] = -100
+    _probs = CE_RNG.random(_shape)
+    _probs /= _probs.sum(axis=1, keepdims=True)
+    for _kind, _target in [("labels", _labels), ("ignored", _ignored), ("probs", _probs)]:
+        for _weight in (None, CE_WEIGHT):
+            for _smoothing in (0.0, 0.15):
+                if _weight is None and not _smoothing and _kind != "probs":
+                    continue  # the fused op, tested above
+                for _reduction in ("mean", "sum", "none"):
+                    CE_CASES.append(pytest.param(
+                        _x, _target, _weight, _smoothing, _reduction,
+                        id=f"{len(_shape)}d-{_kind}-{'weighted' if _weight is not None else 'plain'}"
+                           f"-smooth{_smoothing}-{_reduction}"))
+
+
+def numpy_weighted_cross_entropy(x: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
+                                 smoothing: float, reduction: str) -> np.ndarray:
+    """PyTorch's definition written out: (1 - e) of the weighted negative log-likelihood
+    plus e / classes of the weighted sum of all classes' -log q (counted positions only),
+    the mean dividing both by the weights of the counted targets; for probabilities p,
+    -sum w p' log q with p' = (1 - e) p + e / classes, the mean over positions."""
+    shifted = x - x.max(axis=1, keepdims=True)
+    log_q = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    classes = x.shape[1]
+    w = np.ones(classes) if weight is None else weight
+    w_along = w.reshape((1, classes) + (1,) * (x.ndim - 2))
+    if target.dtype.kind == "f":
+        losses = -(log_q * (target * (1 - smoothing) + smoothing / classes) * w_along).sum(1)
+        total = {"mean": losses.sum() / (x.size // classes), "sum": losses.sum()}
+        return total.get(reduction, losses)
+    counted = target != -100
+    picked = np.where(counted, target, 0)
+    w_target = w[picked] * counted
+    nll = -np.take_along_axis(log_q, picked[:, None], 1)[:, 0] * w_target
+    spread = -(log_q * w_along).sum(1) * counted
+    if reduction != "none":
+        nll, spread = nll.sum(), spread.sum()
+    if reduction == "mean":
+        nll, spread = nll / w_target.sum(), spread / w_target.sum()
+    return (1 - smoothing) * nll + smoothing / classes * spread
+
+
+def _ours_cross_entropy(x, target, weight, smoothing, reduction):
+    a = Tensor(x, requires_grad=True)
+    loss = F.cross_entropy(a, Tensor(target), None if weight is None else Tensor(weight),
+                           reduction=reduction, label_smoothing=smoothing)
+    seed = np.linspace(0.5, 1.5, loss.numel()).reshape(tuple(loss.shape))
+    loss.backward(Tensor(seed))
+    return loss.detach().numpy(), a.grad.numpy(), seed
+
+
+@pytest.mark.parametrize("x, target, weight, smoothing, reduction", CE_CASES)
+def test_cross_entropy_weights_smoothing_and_probabilities_by_their_definition(
+        x, target, weight, smoothing, reduction):
+    value, grad, seed = _ours_cross_entropy(x, target, weight, smoothing, reduction)
+    np.testing.assert_allclose(value, numpy_weighted_cross_entropy(
+        x, target, weight, smoothing, reduction), rtol=1e-12, atol=1e-12)
+    numeric = np.zeros_like(x)
+    for i in np.ndindex(x.shape):  # central differences of sum(seed * loss)
+        step = np.zeros_like(x)
+        step[i] = 1e-6
+        up, down = (float((seed * numpy_weighted_cross_entropy(
+            x + s, target, weight, smoothing, reduction)).sum()) for s in (step, -step))
+        numeric[i] = (up - down) / 2e-6
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("x, target, weight, smoothing, reduction", CE_CASES)
+def test_cross_entropy_weights_smoothing_and_probabilities_as_pytorchs(
+        torch, x, target, weight, smoothing, reduction):
+    value, grad, seed = _ours_cross_entropy(x, target, weight, smoothing, reduction)
+    b = torch.tensor(x, requires_grad=True)
+    loss = torch.nn.functional.cross_entropy(
+        b, torch.tensor(target), None if weight is None else torch.tensor(weight),
+        reduction=reduction, label_smoothing=smoothing)
+    loss.backward(torch.tensor(seed))
+    np.testing.assert_allclose(value, loss.detach().numpy(), rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(grad, b.grad.numpy(), rtol=1e-13, atol=1e-14)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_loss_class_weights_as_pytorchs(torch, reduction):
+    x = np.log(CE_RNG.dirichlet(np.ones(4), 6))
+    labels = np.array([0, 3, -100, 2, 2, 1])
+    ours = F.nll_loss(Tensor(x), Tensor(labels), Tensor(CE_WEIGHT), reduction=reduction)
+    theirs = torch.nn.functional.nll_loss(torch.tensor(x), torch.tensor(labels),
+                                          torch.tensor(CE_WEIGHT), reduction=reduction)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-14)
+
+
+def test_cross_entropy_takes_pytorchs_arguments_in_pytorchs_order():
+    x, labels = Tensor(CE_RNG.standard_normal((3, 4))), Tensor(np.array([1, 0, 3]))
+    weighted = F.cross_entropy(x, labels, Tensor(CE_WEIGHT))  # weight is the third
+    assert float(weighted) == float(F.cross_entropy(x, labels, weight=Tensor(CE_WEIGHT)))
+    module = nn.CrossEntropyLoss(Tensor(CE_WEIGHT), label_smoothing=0.1, reduction="sum")
+    assert float(module(x, labels)) == float(F.cross_entropy(
+        x, labels, Tensor(CE_WEIGHT), reduction="sum", label_smoothing=0.1))
+    assert list(module.state_dict()) == ["weight"]  # a buffer, as PyTorch's
+    with pytest.warns(UserWarning, match="size_average and reduce"):
+        assert F.cross_entropy(x, labels, reduce=False).shape == (3,)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda x, y: F.cross_entropy(x, y, label_smoothing=1.5), ValueError, "between 0.0 and 1.0"),
+    (lambda x, y: F.cross_entropy(x, y, Tensor(np.ones(3))), ValueError, "one entry per class"),
+    (lambda x, y: F.cross_entropy(x, Tensor(np.ones((3, 2)))), TypeError,
+     "integer class indices"),  # floats of another shape than the input's are no probabilities
+])
+def test_cross_entropy_refuses_bad_weights_smoothing_and_probabilities(call, error, message):
+    with pytest.raises(error, match=message):
+        call(Tensor(np.zeros((3, 4))), Tensor(np.array([1, 0, 3])))
