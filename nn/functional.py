@@ -35,7 +35,8 @@ import numpy as np
 from engine import Value
 from engine.reductions import _dual_sum, _exps, _logsumexp
 from engine.shapes import _put, _zero_at
-from engine.tensor import Tensor, _as_tensor, _called, _exp, _node, _operands, _private, _raw
+from engine.tensor import (Tensor, _as_tensor, _called, _exp, _node, _operands, _private, _raw,
+                           _saves_nothing)
 from nn.convolution import (adaptive_avg_pool2d, adaptive_avg_pool3d,  # noqa: F401
                             avg_pool2d, avg_pool3d, conv1d, conv2d, conv3d, max_pool2d,
                             max_pool3d, pad)
@@ -99,7 +100,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
     def rule(g: Any, out: Any, need: list, w: Any) -> tuple:
         dw = _put(g, w, index, basic=False)
         return (dw if padding_idx is None else _zero_at(dw, padding_idx),)
-    out = _node(weight._data[index], "embedding", rule, weight)
+    out = _saves_nothing(_node(weight._data[index], "embedding", rule, weight))
     if out._rule is not None:
         index = _private(index)
     return out
