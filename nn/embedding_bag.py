@@ -121,9 +121,9 @@ def embedding_bag(input: Any, weight: Tensor, offsets: Any = None, max_norm: flo
     if mode == "max" and sparse:
         raise ValueError("max mode does not support sparse weights")
     if per_sample_weights is not None and mode != "sum":
-        raise NotImplementedError("embedding_bag: per_sample_weights is only supported for "
-                                  f"mode='sum' (got mode='{mode}'), as in PyTorch; weight the "
-                                  "rows before a mean or max yourself")
+        raise ValueError("embedding_bag: per_sample_weights is only supported for "
+                         f"mode='sum' (got mode='{mode}'), as in PyTorch; weight the rows "
+                         "before a mean or max yourself")
     index = index.reshape(-1)
     rows = weight.shape[0]
     if index.size and (index.min() < 0 or index.max() >= rows):

@@ -75,8 +75,8 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
     size = [int(n) for n in size]
     if len(size) not in (4, 5):
-        raise NotImplementedError("affine_grid only supports 4D and 5D sizes, for 2D and 3D "
-                                  f"affine transforms, respectively. Got size {tuple(size)}.")
+        raise ValueError("affine_grid takes a 4D size (N, C, H, W) or a 5D size (N, C, D, H, W), "
+                         f"for 2D and 3D affine transforms; got size {tuple(size)}")
     nd = len(size) - 2
     if theta.ndim != 3 or tuple(theta.shape[1:]) != (nd, nd + 1):
         raise ValueError(f"Expected a batch of {nd}D affine matrices of shape Nx{nd}x{nd + 1} "
@@ -287,8 +287,8 @@ def _check(x: Tensor, grid: Tensor, mode: str) -> None:
     if mode == "bicubic" and x.ndim == 5:
         raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
     if x.dtype.kind != "f":
-        raise NotImplementedError(f"grid_sample takes floating point input, got {x.dtype} "
-                                  "(convert with .float())")
+        raise TypeError(f"grid_sample takes floating point input, got {x.dtype} "
+                        "(convert with .float())")
     if grid.dtype != x.dtype:
         raise RuntimeError(f"grid_sampler(): expected input and grid to have the same dtype, "
                            f"but input has {x.dtype} and grid has {grid.dtype}; convert one "

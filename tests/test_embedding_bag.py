@@ -164,7 +164,7 @@ def test_bad_inputs_raise_clear_errors():
         F.embedding_bag(index, w[0], offsets)
     with pytest.raises(ValueError, match="mode has to be one of sum, mean or max"):
         F.embedding_bag(index, w, offsets, mode="min")
-    with pytest.raises(NotImplementedError, match="per_sample_weights is only supported for "
+    with pytest.raises(ValueError, match="per_sample_weights is only supported for "
                                                   "mode='sum'"):
         F.embedding_bag(index, w, offsets, per_sample_weights=engine.ones(3))
     with pytest.raises(ValueError, match="must have the same shape as the input"):

@@ -261,5 +261,5 @@ def test_a_scheduler_without_a_rule_says_what_to_define():
         pass
 
     opt = SGD([Tensor(np.zeros(1), requires_grad=True)], lr=0.2)
-    with pytest.raises(NotImplementedError, match="Flat must define get_lr"):
+    with pytest.raises(TypeError, match=r"Flat has no schedule: define get_lr\(\)"):
         Flat(opt)

@@ -511,7 +511,23 @@ def test_an_optimizer_without_an_update_rule_says_what_to_define():
     class Frozen(nn.optim.Optimizer):
         pass
     w = Tensor(np.ones(2, np.float32), requires_grad=True)
-    opt = Frozen([w], {"lr": 0.1})
-    w.sum().backward()
-    with pytest.raises(NotImplementedError, match="Frozen must define _update"):
-        opt.step()
+    with pytest.raises(TypeError, match=r"Frozen has no update rule: define step\(\)"):
+        Frozen([w], {"lr": 0.1})
+
+
+def test_an_optimizer_written_the_pytorch_way_defines_step_alone():
+    class HalfStep(nn.optim.Optimizer):
+        def __init__(self, params, lr):
+            super().__init__(params, {"lr": lr})
+
+        @engine.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    p -= group["lr"] * p.grad / 2
+
+    w = Tensor(np.ones(2, np.float32), requires_grad=True)
+    opt = HalfStep([w], lr=0.2)
+    (w * 3.0).sum().backward()
+    opt.step()
+    assert w.tolist() == pytest.approx([0.7, 0.7])

@@ -26,6 +26,10 @@ class LRScheduler:
     state_dict(); subclasses give get_lr() (and _closed_form() for step(epoch))."""
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
+        if type(self).step is LRScheduler.step and not hasattr(self, "get_lr"):
+            raise TypeError(f"{type(self).__name__} has no schedule: define get_lr(), the lr "
+                            "of each param group at self.last_epoch, as a PyTorch scheduler "
+                            "does")
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__} schedules an optimizer, got a "
                             f"{type(optimizer).__name__}")
@@ -48,9 +52,6 @@ class LRScheduler:
         self._initial = True
         self.step()
         self._initial = False
-
-    def get_lr(self) -> list[float]:
-        raise NotImplementedError(f"{type(self).__name__} must define get_lr")
 
     def get_last_lr(self) -> list[float]:
         """The lr of each group as the last step() set it."""

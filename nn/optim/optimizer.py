@@ -102,6 +102,11 @@ class Optimizer:
     _scalar_state: tuple[str, ...] = ()
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        if type(self).step is Optimizer.step and not hasattr(self, "_update"):
+            raise TypeError(f"{type(self).__name__} has no update rule: define step(), as a "
+                            "PyTorch optimizer does, or _update(group, param, grad, state), "
+                            "which this class's step() applies to each parameter's array "
+                            "in place (state: that parameter's memory between steps)")
         if isinstance(params, (Node, Module, Mapping)):
             raise TypeError(f"{type(self).__name__} takes an iterable of parameters, e.g. "
                             f"model.parameters(), got a {type(params).__name__}")
@@ -194,10 +199,6 @@ class Optimizer:
                 for v, x in zip(values, data.tolist()):
                     v.data = x
         return loss
-
-    def _update(self, group: dict, param: np.ndarray, grad: np.ndarray, state: dict) -> None:
-        """Apply the rule to `param` in place; `state` is this array's memory between steps."""
-        raise NotImplementedError(f"{type(self).__name__} must define _update")
 
     # --- saving and restoring ---
 
