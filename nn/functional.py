@@ -573,24 +573,25 @@ def _composite_cross_entropy(input: Tensor, target: Any, weight: Any, ignore_ind
     cross_entropy_loss_prob_target)."""
     log_probs = log_softmax(_class_scores(input, "cross_entropy"), 1)
     classes = log_probs.shape[1]
-    per_class = 1.0 if weight is None else Tensor(_class_weights(weight, log_probs).reshape(
-        (1, classes) + (1,) * (log_probs.ndim - 2)))  # along the class dim
+    weights = (np.ones(classes, log_probs._data.dtype) if weight is None else
+               _class_weights(weight, log_probs))
+    per_class = Tensor(weights.reshape((1, classes) + (1,) * (log_probs.ndim - 2)))
     if _probabilities(target, log_probs):  # a probability per class: -sum p log q
         probs = _as_tensor(target)._cast(log_probs._data.dtype) * (1 - smoothing) + (
             smoothing / classes)
         losses = -(log_probs * probs * per_class).sum(1)
         positions = log_probs.numel() // classes
         return _called(_reduce(losses, reduction, positions), "cross_entropy")
-    nll = nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
+    nll = nll_loss(log_probs, target, None if weight is None else weights,
+                   ignore_index=ignore_index, reduction=reduction)
     if not smoothing:
         return _called(nll, "cross_entropy")
     labels = np.asarray(_raw(target))
     counted = labels != ignore_index
     # against every class alike: -sum over classes of weight * log q, where counted
     spread = -(log_probs * per_class).sum(1) * Tensor(counted.astype(log_probs._data.dtype))
-    if reduction == "mean":
-        spread = _reduce(spread, "mean", counted.sum() if weight is None else
-                         _class_weights(weight, log_probs)[labels[counted]].sum())
+    if reduction == "mean":  # over the weights of the targets counted, as nll_loss's mean
+        spread = _reduce(spread, "mean", weights[labels[counted]].sum())
     elif reduction == "sum":
         spread = spread.sum()
     return _called(nll * (1 - smoothing) + spread * (smoothing / classes), "cross_entropy")
