@@ -1,24 +1,30 @@
-"""makemore's MLP training step (Karpathy's lecture, part 2): ours, hand-written numpy, PyTorch.
+"""makemore's MLP training step (Karpathy's lecture, part 2): ours, hand-written numpy, a bare
+graph engine, PyTorch.
 
 The step of the lecture's training loop, on its names: a batch of 32 contexts of 3
 characters, a 27x10 embedding table C, a 30 -> 200 tanh layer, 200 -> 27 logits,
 F.cross_entropy, and SGD written as the lecture writes it (`p.grad = None`, backward,
-`p.data += -lr * p.grad`). Three ways, from the same weights (the lecture's seed; ours
+`p.data += -lr * p.grad`). Four ways, from the same weights (the lecture's seed; ours
 draws PyTorch's numbers) on the same batches:
 
   ours   the lecture's code with `import engine as torch` and `import nn.functional as F`
   numpy  the same arithmetic with hand-derived gradients and no graph: the floor
+  bare   the lecture's code on `Bare`, the least a graph engine in Python can do (nodes
+         with an array, parents and a rule; a topological walk; nothing else): the floor
+         of any graph engine written in Python, ours included
   torch  the lecture's code on PyTorch (skipped if not installed)
 
-Each way runs in child processes of its own, one BLAS/torch thread each, the ways taking
-turns; each child times its steps by CPU time (`time.process_time`, which a neighbour's
-load on a shared machine disturbs far less than wall time) after unmeasured warm-up steps.
-The ratios are of the medians of the processes' median steps.
+Each way runs in a child process of its own, one BLAS/torch thread each, and times its
+steps by CPU time (`time.process_time`) after unmeasured warm-up steps. The children take
+turns a block of steps at a time, round after round, so a neighbour's load on a shared
+machine, which comes and goes over seconds, falls on all ways of a round alike (processes
+taking turns whole, a second each, saw their medians differ 2x). Each ratio is the median
+over rounds of a way's median step in the round over hand numpy's.
 
     python -m bench.makemore
-    python -m bench.makemore --rounds 9 --steps 2000
+    python -m bench.makemore --rounds 300 --steps 10
     python -m bench.makemore --profile ours     # cProfile's top lines of our step
-    python -m bench.makemore --opcodes          # Python bytecodes per step: ours, numpy
+    python -m bench.makemore --opcodes          # Python bytecodes per step: ours, numpy, bare
 """
 from __future__ import annotations
 
@@ -41,7 +47,8 @@ from demos._common import number
 
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 BLOCK, EMBED, HIDDEN, BATCH, LR = 3, 10, 200, 32, 0.1
-WAYS = {"ours": "engine.Tensor", "numpy": "hand-written numpy", "torch": "PyTorch"}
+WAYS = {"ours": "engine.Tensor", "numpy": "hand-written numpy", "bare": "a bare graph engine",
+        "torch": "PyTorch"}
 
 
 def dataset() -> tuple[np.ndarray, np.ndarray, int]:
@@ -71,6 +78,8 @@ def stepper(way: str, steps: int) -> Callable[[int], float]:
     batches = np.random.default_rng(0).integers(0, len(xs), (steps, BATCH))
     if way == "numpy":
         return numpy_stepper(xs, ys, vocab, batches)
+    if way == "bare":
+        return bare_stepper(xs, ys, vocab, batches)
     if way == "ours":
         import engine as torch
         import nn.functional as F
@@ -106,14 +115,19 @@ def stepper(way: str, steps: int) -> Callable[[int], float]:
     return step
 
 
+def initial_weights(vocab: int) -> list[np.ndarray]:
+    """C, W1, b1, W2, b2 as the lecture draws them (ours draws PyTorch's numbers)."""
+    import engine
+
+    g = engine.Generator().manual_seed(2147483647)
+    return [engine.randn(shape, generator=g).numpy() for shape in (
+        (vocab, EMBED), (BLOCK * EMBED, HIDDEN), (HIDDEN,), (HIDDEN, vocab), (vocab,))]
+
+
 def numpy_stepper(xs: np.ndarray, ys: np.ndarray, vocab: int,
                   batches: np.ndarray) -> Callable[[int], float]:
     """The same step by hand: forward, the gradients derived on paper, SGD."""
-    import engine  # only to draw the same initial weights
-
-    g = engine.Generator().manual_seed(2147483647)
-    C, W1, b1, W2, b2 = (engine.randn(shape, generator=g).numpy() for shape in (
-        (vocab, EMBED), (BLOCK * EMBED, HIDDEN), (HIDDEN,), (HIDDEN, vocab), (vocab,)))
+    C, W1, b1, W2, b2 = initial_weights(vocab)
     rows = np.arange(BATCH)
 
     def step(i: int) -> float:
@@ -140,30 +154,156 @@ def numpy_stepper(xs: np.ndarray, ys: np.ndarray, vocab: int,
     return step
 
 
+class Bare:
+    """The least a graph engine in Python can do, to measure the floor of any: a node holds
+    its array, parents and rule, and nothing else; no dtypes, views, version counts, hooks,
+    checks or graph release. Its rules are hand numpy's derivatives; `p.data` is the array."""
+
+    __slots__ = ("data", "grad", "parents", "rule", "saved")
+
+    def __init__(self, data: np.ndarray, parents: tuple = (), rule: Any = None,
+                 saved: Any = None) -> None:
+        self.data, self.grad, self.parents, self.rule, self.saved = data, None, parents, rule, saved
+
+    def __getitem__(self, ix: np.ndarray) -> Bare:
+        return Bare(self.data[ix], (self,), Bare._take, ix.reshape(-1).copy())
+
+    def _take(self, g: np.ndarray) -> tuple:
+        table = self.parents[0].data
+        d = np.zeros_like(table)
+        np.add.at(d, self.saved, g.reshape(-1, table.shape[1]))
+        return (d,)
+
+    def view(self, *shape: int) -> Bare:
+        return Bare(self.data.reshape(shape), (self,), Bare._view)
+
+    def _view(self, g: np.ndarray) -> tuple:
+        return (g.reshape(self.parents[0].data.shape),)
+
+    def __matmul__(self, other: Bare) -> Bare:
+        return Bare(self.data @ other.data, (self, other), Bare._matmul)
+
+    def _matmul(self, g: np.ndarray) -> tuple:
+        a, b = self.parents
+        return g @ b.data.T, a.data.T @ g
+
+    def __add__(self, other: Bare) -> Bare:  # a bias row
+        return Bare(self.data + other.data, (self, other), Bare._add)
+
+    def _add(self, g: np.ndarray) -> tuple:
+        return g, g.sum(axis=0)
+
+    def tanh(self) -> Bare:
+        return Bare(np.tanh(self.data), (self,), Bare._tanh)
+
+    def _tanh(self, g: np.ndarray) -> tuple:
+        return (g * (1 - self.data * self.data),)
+
+    def cross_entropy(self, labels: np.ndarray) -> Bare:
+        z = self.data - self.data.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        s = e.sum(axis=1, keepdims=True)
+        rows = np.arange(len(labels))
+        loss = np.log(s[:, 0]).mean() - z[rows, labels].mean()
+        return Bare(loss, (self,), Bare._cross_entropy, (e / s, rows, labels.copy()))
+
+    def _cross_entropy(self, g: np.ndarray) -> tuple:
+        probs, rows, labels = self.saved
+        d = probs.copy()
+        d[rows, labels] -= 1
+        return (d * (g / len(rows)),)
+
+    def backward(self) -> None:
+        order, seen, stack = [], {self}, [(self, False)]
+        while stack:  # a depth-first walk: each node after its parents
+            node, placed = stack.pop()
+            if placed:
+                order.append(node)
+                continue
+            stack.append((node, True))
+            for p in node.parents:
+                if p.parents and p not in seen:
+                    seen.add(p)
+                    stack.append((p, False))
+        grads = {self: np.ones_like(self.data)}
+        for node in reversed(order):
+            for p, g in zip(node.parents, node.rule(node, grads.pop(node))):
+                grads[p] = grads[p] + g if p in grads else g
+        for leaf, g in grads.items():
+            leaf.grad = g if leaf.grad is None else leaf.grad + g
+
+
+def bare_stepper(xs: np.ndarray, ys: np.ndarray, vocab: int,
+                 batches: np.ndarray) -> Callable[[int], float]:
+    """The lecture's step on Bare: its lines, with Bare's names for tanh and cross_entropy."""
+    parameters = [Bare(w) for w in initial_weights(vocab)]
+    C, W1, b1, W2, b2 = parameters
+
+    def step(i: int) -> float:
+        ix = batches[i]
+        emb = C[xs[ix]]
+        h = (emb.view(-1, BLOCK * EMBED) @ W1 + b1).tanh()
+        logits = h @ W2 + b2
+        loss = logits.cross_entropy(ys[ix])
+        for p in parameters:
+            p.grad = None
+        loss.backward()
+        for p in parameters:
+            p.data += -LR * p.grad
+        return float(loss.data)
+    return step
+
+
 # --- the child processes and the parent that alternates them
 
 
-def child(way: str, steps: int, warmup: int) -> dict:
-    """CPU seconds and loss of each of `steps` steps after `warmup` unmeasured ones."""
+def child(way: str, steps: int, warmup: int) -> None:
+    """Serve the parent: after `warmup` unmeasured steps, print "ready"; then for each line
+    "k" read, run the next k steps and print their CPU seconds and losses as JSON."""
     step = stepper(way, warmup + steps)
     for i in range(warmup):
         step(i)
-    times, losses = [], []
-    for i in range(warmup, warmup + steps):
-        start = time.process_time()
-        losses.append(step(i))
-        times.append(time.process_time() - start)
-    return {"times": times, "losses": losses}
+    print("ready", flush=True)
+    done = warmup
+    for line in sys.stdin:
+        times, losses = [], []
+        for i in range(done, done + int(line)):
+            start = time.process_time()
+            losses.append(step(i))
+            times.append(time.process_time() - start)
+        done += int(line)
+        print(json.dumps({"times": times, "losses": losses}), flush=True)
 
 
-def run_child(way: str, steps: int, warmup: int) -> dict:
-    done = subprocess.run([sys.executable, "-m", "bench.makemore", "--child", way,
-                           "--steps", str(steps), "--warmup", str(warmup)],
-                          capture_output=True, text=True, env={**os.environ, **ONE_THREAD},
-                          check=False)
-    if done.returncode != 0:
-        sys.exit(f"bench.makemore child {way} failed:\n{done.stderr}")
-    return json.loads(done.stdout)
+def alternate(ways: list[str], rounds: int, steps: int, warmup: int) -> dict[str, list[dict]]:
+    """Each way's blocks of `steps` steps, `rounds` of them, run in one child process per way,
+    the ways taking turns block by block: a neighbour's load, which on a shared machine comes
+    and goes over seconds, falls on every way's block of the same round alike."""
+    children = {way: subprocess.Popen(
+        [sys.executable, "-m", "bench.makemore", "--child", way, "--steps",
+         str(rounds * steps), "--warmup", str(warmup)], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, text=True, env={**os.environ, **ONE_THREAD}) for way in ways}
+
+    def answer(way: str) -> str:
+        line = children[way].stdout.readline()
+        if not line:
+            sys.exit(f"bench.makemore: the child running {way} failed (its error is above)")
+        return line
+
+    try:
+        for way in ways:
+            answer(way)  # "ready": warmed up
+        blocks: dict[str, list[dict]] = {way: [] for way in ways}
+        for r in range(rounds):
+            for way in ways[r % len(ways):] + ways[:r % len(ways)]:
+                children[way].stdin.write(f"{steps}\n")
+                children[way].stdin.flush()
+                blocks[way].append(json.loads(answer(way)))
+        return blocks
+    finally:
+        for proc in children.values():
+            proc.stdin.close()
+            proc.wait()
 
 
 def profile(way: str, steps: int, top: int) -> None:
@@ -177,14 +317,15 @@ def profile(way: str, steps: int, top: int) -> None:
 
 
 def opcodes(steps: int, top: int) -> None:
-    """Python bytecodes run per step by ours and by hand numpy, and ours' `top` functions.
+    """Python bytecodes run per step by ours, a bare engine and hand numpy, and ours' `top`
+    functions.
 
     Unlike time, the count is the same on every run, however loaded the machine: the
     interpreter's share of a step, where all of ours' overhead over numpy lies (numpy's own
     work runs in C, below any bytecode). PyTorch runs in C++, so it is not counted.
     """
     counts: dict[str, collections.Counter] = {}
-    for way in ("ours", "numpy"):
+    for way in ("ours", "bare", "numpy"):
         step = stepper(way, steps + 10)
         for i in range(10):  # (lazily bound names and caches settle first)
             step(i)
@@ -206,9 +347,9 @@ def opcodes(steps: int, top: int) -> None:
                 step(i)
         finally:
             sys.settrace(None)
-    ours, numpy = (sum(counts[way].values()) / steps for way in ("ours", "numpy"))
+    ours, bare, numpy = (sum(counts[way].values()) / steps for way in ("ours", "bare", "numpy"))
     print(f"Python bytecodes per step over {steps} steps: ours {ours:.0f}, hand numpy "
-          f"{numpy:.0f} (ours' own: {ours - numpy:.0f})")
+          f"{numpy:.0f} (ours' own: {ours - numpy:.0f}), a bare graph engine {bare:.0f}")
     for where, n in counts["ours"].most_common(top):
         print(f"  {n / steps:7.0f}  {where}")
 
@@ -219,9 +360,10 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog=__doc__.split("\n", 2)[2])
     whole = number(int, 1)
-    parser.add_argument("--rounds", type=whole, default=7, help="processes per way (default: 7)")
-    parser.add_argument("--steps", type=whole, default=1000,
-                        help="measured steps per process (default: 1000)")
+    parser.add_argument("--rounds", type=whole, default=100,
+                        help="rounds of turns, a block of steps per way each (default: 100)")
+    parser.add_argument("--steps", type=whole, default=20,
+                        help="measured steps per block (default: 20)")
     parser.add_argument("--warmup", type=number(int, 0), default=100,
                         help="unmeasured steps first (default: 100)")
     parser.add_argument("--profile", choices=WAYS, help="profile one way's step instead")
@@ -231,10 +373,10 @@ def main() -> None:
     parser.add_argument("--child", choices=WAYS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.steps, args.warmup)))
+        child(args.child, args.steps, args.warmup)
         return
     if args.profile:
-        profile(args.profile, args.steps, args.top)
+        profile(args.profile, args.rounds * args.steps, args.top)
         return
     if args.opcodes:
         opcodes(min(args.steps, 50), args.top)
@@ -249,29 +391,24 @@ def main() -> None:
         versions = ", torch not installed"
     print(f"makemore part 2's step (batch {BATCH}, {BLOCK}x{EMBED} embedding, {HIDDEN} tanh, "
           f"cross-entropy, SGD lr {LR}); Python {sys.version.split()[0]}, numpy "
-          f"{np.__version__}{versions}; {os.cpu_count()} cores, one thread each; {args.rounds} "
-          f"processes per way, alternating, {args.steps} steps each after {args.warmup}")
-    results: dict[str, list[dict]] = {way: [] for way in ways}
-    for r in range(args.rounds):
-        order = list(ways)[r % len(ways):] + list(ways)[:r % len(ways)]
-        for way in order:
-            results[way].append(run_child(way, args.steps, args.warmup))
-    medians = {way: [statistics.median(run["times"]) * 1e6 for run in runs]
-               for way, runs in results.items()}
-    floor = statistics.median(medians["numpy"])
-    for way, per_process in medians.items():
-        mid = statistics.median(per_process)
-        paired = [m / f for m, f in zip(per_process, medians["numpy"])]
-        print(f"  {ways[way]:20s} median step {mid:7.1f} us (process medians "
-              f"{min(per_process):.1f} to {max(per_process):.1f}); {mid / floor:.2f}x numpy "
-              f"(per round {min(paired):.2f}x to {max(paired):.2f}x)")
+          f"{np.__version__}{versions}; {os.cpu_count()} cores, one thread each; a process per way, "
+          f"{args.rounds} rounds of turns, {args.steps} steps per turn, after {args.warmup}")
+    blocks = alternate(list(ways), args.rounds, args.steps, args.warmup)
+    medians = {way: [statistics.median(b["times"]) * 1e6 for b in runs]
+               for way, runs in blocks.items()}
+    for way, per_block in medians.items():
+        ratios = sorted(m / f for m, f in zip(per_block, medians["numpy"]))
+        low, high = ratios[len(ratios) // 10], ratios[-1 - len(ratios) // 10]
+        print(f"  {ways[way]:20s} median step {statistics.median(per_block):7.1f} us; "
+              f"{statistics.median(ratios):.2f}x numpy (middle 80% of rounds {low:.2f}x to "
+              f"{high:.2f}x)")
     if "torch" in medians:
-        print(f"  ours / PyTorch: {statistics.median(medians['ours']) / statistics.median(medians['torch']):.2f}x")
-    first = [runs[0]["losses"] for runs in results.values()]
+        ratios = [m / t for m, t in zip(medians["ours"], medians["torch"])]
+        print(f"  ours / PyTorch: {statistics.median(ratios):.2f}x")
+    first = [runs[0]["losses"] for runs in blocks.values()]
     print(f"  the ways' float32 losses differ by at most "
           f"{max(abs(a - b) for other in first[1:] for a, b in zip(first[0], other)):.1e} "
-          f"over {args.steps + args.warmup} steps (first {first[0][0]:.4f})"
-          if args.warmup == 0 else "")
+          f"over {args.steps} steps (first {first[0][0]:.4f})" if args.warmup == 0 else "")
     print(f"rerun: python -m bench.makemore --rounds {args.rounds} --steps {args.steps} "
           f"--warmup {args.warmup}")
 

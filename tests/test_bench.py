@@ -1,6 +1,6 @@
 """The benchmarks run as programs (tests never import bench, nor assert times): here, that
-bench.makemore's three ways train the same model, so its floor, the hand-written numpy
-step, computes what the engine and PyTorch compute; and that its count of a step's Python
+bench.makemore's four ways train the same model, so its floors, the hand-written numpy
+step and the bare graph engine, compute what the engine and PyTorch compute; and that its count of a step's Python
 bytecodes, the measure of the engine's overhead that machine load cannot blur, adds up."""
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def test_makemore_bench_ways_agree_step_for_step():
     largest, first = float(agree[1]), float(agree[2])
     assert 15 < first < 30  # the lecture's untrained model from its seed: a loss near 20
     assert largest <= 1e-5 * first  # float32 sums in other orders, nothing more
-    for way in ("engine.Tensor", "hand-written numpy"):
+    for way in ("engine.Tensor", "hand-written numpy", "a bare graph engine"):
         assert re.search(rf"{re.escape(way)}\s+median step\s+\d", done.stdout), done.stdout
 
 
@@ -32,11 +32,11 @@ def test_makemore_bench_counts_the_bytecodes_of_a_step():
     done = subprocess.run([sys.executable, "-m", "bench.makemore", "--opcodes", "--steps", "3",
                            "--top", "5"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    counted = re.search(r"over 3 steps: ours (\d+), hand numpy (\d+) \(ours' own: (\d+)\)",
-                        done.stdout)
+    counted = re.search(r"over 3 steps: ours (\d+), hand numpy (\d+) \(ours' own: (\d+)\), "
+                        r"a bare graph engine (\d+)", done.stdout)
     assert counted, done.stdout
-    ours, numpy, own = map(int, counted.groups())
-    assert ours > numpy > 0 and own == ours - numpy
+    ours, numpy, own, bare = map(int, counted.groups())
+    assert ours > bare > numpy > 0 and own == ours - numpy
     top = re.findall(r"^\s+(\d+)\s+(\S+:\d+) (\w+)$", done.stdout, re.M)
     assert len(top) == 5 and "run_backward" in [name for _, _, name in top], done.stdout
     assert sum(int(n) for n, _, _ in top) < ours
