@@ -3,20 +3,28 @@
 The model is 784 -> 100 -> relu -> 10 with softmax cross-entropy, plain SGD, batch 64,
 over 50,000 float32 rows in shuffled minibatches. The rows are the 10,000 real MNIST test
 digits tiled five times when ../shared/data/mnist (or $SCRATCHGRAD_MNIST_TEST) holds them,
-else uniform random pixels with random labels; the output says which. Three ways, each from
-the same initial weights and on the same batches, so their mean epoch losses must agree:
+else uniform random pixels with random labels; the output says which. Four ways, each from
+the same initial weights and on the same batches, so their mean batch losses must agree:
 
   ours   demos.mnist's epoch: its DataLoader (demos.mnist.loader, the engine's, seed 0)
          feeds nn.Sequential(Linear, ReLU, Linear), nn.cross_entropy, nn.SGD on engine.Tensor
   numpy  the same step written by hand with hand-derived gradients: the floor
+  bare   the same model on bench.bare's Bare, the least a graph engine in Python can do
+         (a node per layer, relu and the loss; one walk back; hand numpy's derivatives), fed
+         as numpy is: the floor of any graph engine
   torch  torch.nn.Linear, F.cross_entropy, torch.optim.SGD (skipped if not installed)
 
-numpy and torch gather the same batches by hand from the rows that loader picks (read
+numpy, bare and torch gather the same batches by hand from the rows that loader picks (read
 once, untimed), so ours alone pays for its DataLoader: shuffling with PyTorch's numbers,
 sampling, batching. ours and torch run through one training loop, `train_epoch`, the
 same code for both.
-They alternate within one process, round after round (the first epoch of each is a
-discarded warm-up), so machine drift hits all alike.
+They run within one process, each round an epoch of each way, the ways taking turns 50
+batches at a time (`--turn`), so that a neighbour's load on the machine falls on all of
+them alike; the first round is a discarded warm-up. Each ratio is the median over rounds
+of a way's epoch time over hand numpy's in the same round. Each change of turn costs the
+engine's step some of its warm caches: ours measures 1.57x hand numpy in turns of 10
+batches, 1.46x in turns of 50 and 1.38x in turns of 200 (where the machine's noise shows
+again), while the bare engine stays at 1.09x.
 
     python -m bench.minibatch
     python -m bench.minibatch --rounds 7 --rows 20000
@@ -28,15 +36,17 @@ own pool alike) waits on busy cores and its times scatter; one thread each is st
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
 import nn
+from bench.bare import Bare
 from demos.mnist import loader
 
 MNIST_DIR = Path(os.environ.get("SCRATCHGRAD_MNIST_TEST",
@@ -66,21 +76,18 @@ def batch_rows(n: int, batch: int) -> list[np.ndarray]:
     return [picked.numpy() for picked, _ in loader(rows, rows, batch, seed=0)]
 
 
-def train_epoch(model, opt, loss_fn: Callable, batches: Iterable) -> float:
-    """PyTorch's training loop, which runs unchanged on our nn; returns the mean batch loss."""
-    total, count = 0.0, 0
+def train_epoch(model, opt, loss_fn: Callable, batches: Iterable) -> Iterator[float]:
+    """PyTorch's training loop, which runs unchanged on our nn; yields each batch's loss."""
     for xb, yb in batches:
         loss = loss_fn(model(xb), yb)
         opt.zero_grad()
         loss.backward()
         opt.step()
-        total += loss.item()
-        count += 1
-    return total / count
+        yield loss.item()
 
 
 def epoch_ours(weights: Weights, x: np.ndarray, y: np.ndarray, batches: list[np.ndarray],
-               lr: float) -> float:
+               lr: float) -> Iterator[float]:
     model = nn.Sequential(nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 10))
     model.load_state_dict(dict(zip(["0.weight", "0.bias", "2.weight", "2.bias"], weights)))
     return train_epoch(model, nn.SGD(model.parameters(), lr=lr), nn.cross_entropy,
@@ -88,9 +95,8 @@ def epoch_ours(weights: Weights, x: np.ndarray, y: np.ndarray, batches: list[np.
 
 
 def epoch_numpy(weights: Weights, x: np.ndarray, y: np.ndarray, batches: list[np.ndarray],
-                lr: float) -> float:
+                lr: float) -> Iterator[float]:
     w1, b1, w2, b2 = (w.copy() for w in weights)
-    total = 0.0
     for picked in batches:
         xb, yb = x[picked], y[picked]
         n = len(xb)
@@ -101,7 +107,7 @@ def epoch_numpy(weights: Weights, x: np.ndarray, y: np.ndarray, batches: list[np
         e = np.exp(z)
         s = e.sum(axis=1, keepdims=True)
         rows = np.arange(n)
-        total += float(np.log(s[:, 0]).mean() - z[rows, yb].mean())
+        loss = float(np.log(s[:, 0]).mean() - z[rows, yb].mean())
         # d loss / d z = (softmax - onehot) / n
         dz = e / s
         dz[rows, yb] -= 1
@@ -112,11 +118,24 @@ def epoch_numpy(weights: Weights, x: np.ndarray, y: np.ndarray, batches: list[np
         b2 -= lr * dz.sum(axis=0)
         w1 -= lr * (dh.T @ xb)
         b1 -= lr * dh.sum(axis=0)
-    return total / len(batches)
+        yield loss
+
+
+def epoch_bare(weights: Weights, x: np.ndarray, y: np.ndarray, batches: list[np.ndarray],
+               lr: float) -> Iterator[float]:
+    w1, b1, w2, b2 = parameters = [Bare(w.copy()) for w in weights]
+    for picked in batches:
+        loss = Bare(x[picked], requires_grad=False).linear(w1, b1).relu().linear(w2, b2).cross_entropy(y[picked])
+        for p in parameters:
+            p.grad = None
+        loss.backward()
+        for p in parameters:
+            p.data -= lr * p.grad
+        yield float(loss.data)
 
 
 def epoch_torch(weights: Weights, x: np.ndarray, y: np.ndarray, batches: list[np.ndarray],
-                lr: float) -> float:
+                lr: float) -> Iterator[float]:
     import torch
     model = torch.nn.Sequential(torch.nn.Linear(784, 100), torch.nn.ReLU(), torch.nn.Linear(100, 10))
     with torch.no_grad():
@@ -128,12 +147,32 @@ def epoch_torch(weights: Weights, x: np.ndarray, y: np.ndarray, batches: list[np
                        ((xt[picked], yt[picked]) for picked in map(torch.from_numpy, batches)))
 
 
+def interleaved(epochs: dict[str, Iterator[float]], turn: int
+                ) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Run the ways' epochs in turns of `turn` batches each, round robin, so that a
+    neighbour's load, which comes and goes over seconds on a shared machine, falls on every
+    way alike: each way's batch losses and the seconds its turns took in all."""
+    losses: dict[str, list[float]] = {name: [] for name in epochs}
+    spent = dict.fromkeys(epochs, 0.0)
+    running = dict(epochs)
+    while running:
+        for name, epoch in list(running.items()):
+            start = time.perf_counter()
+            got = list(itertools.islice(epoch, turn))
+            spent[name] += time.perf_counter() - start
+            losses[name] += got
+            if len(got) < turn:
+                del running[name]
+    return losses, spent
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="timed epochs per way")
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--lr", type=float, default=0.1)
+    parser.add_argument("--turn", type=int, default=50, help="batches a way runs per turn")
     args = parser.parse_args()
 
     x, y, source = load_rows(args.rows)
@@ -141,7 +180,7 @@ def main() -> None:
     nn.manual_seed(0)
     init = nn.Linear(784, 100), nn.Linear(100, 10)
     weights = [p.numpy().copy() for layer in init for p in (layer.weight, layer.bias)]
-    ways: dict[str, Callable] = {"ours": epoch_ours, "numpy": epoch_numpy}
+    ways: dict[str, Callable] = {"ours": epoch_ours, "numpy": epoch_numpy, "bare": epoch_bare}
     try:
         import torch
         ways["torch"] = epoch_torch
@@ -154,26 +193,25 @@ def main() -> None:
           f"{os.cpu_count()} CPUs, {threads or 'default BLAS threads'}")
 
     times: dict[str, list[float]] = {name: [] for name in ways}
-    losses = {}
-    for r in range(args.rounds + 1):
-        order = list(ways)[r % len(ways):] + list(ways)[:r % len(ways)]
-        for name in order:
-            start = time.perf_counter()
-            losses[name] = ways[name](weights, x, y, batches, args.lr)
-            if r:  # round 0 warms caches and BLAS threads up
-                times[name].append(time.perf_counter() - start)
+    losses: dict[str, float] = {}
+    for r in range(args.rounds + 1):  # round 0 warms caches up and is not counted
+        epoch, spent = interleaved({name: way(weights, x, y, batches, args.lr)
+                                    for name, way in ways.items()}, args.turn)
+        for name in ways:
+            losses[name] = statistics.fmean(epoch[name])
+            if r:
+                times[name].append(spent[name])
 
     floor = times["numpy"]
     for name, ts in times.items():
-        paired = [t / f for t, f in zip(ts, floor)]  # same round, so the same machine state
-        print(f"  {name:6s} median {statistics.median(ts):6.3f} s, best {min(ts):6.3f} s "
-              f"(spread {min(ts):.3f} to {max(ts):.3f}); mean epoch loss {losses[name]:.6f}")
-        print(f"         vs numpy: {statistics.median(ts) / statistics.median(floor):.2f}x on "
-              f"medians, {min(ts) / min(floor):.2f}x best vs best, per-round ratios median "
-              f"{statistics.median(paired):.2f}x ({min(paired):.2f} to {max(paired):.2f})")
+        paired = sorted(t / f for t, f in zip(ts, floor))  # same round, turns interleaved
+        print(f"  {name:6s} median {statistics.median(ts):6.3f} s an epoch (spread {min(ts):.3f} "
+              f"to {max(ts):.3f}); mean batch loss {losses[name]:.6f}")
+        print(f"         vs numpy: {statistics.median(paired):.2f}x (median over rounds; "
+              f"{paired[0]:.2f} to {paired[-1]:.2f})")
     env = "".join(f"{k}={v} " for k, v in threads.items())
     print(f"rerun: {env}python -m bench.minibatch --rounds {args.rounds} --rows {args.rows} "
-          f"--batch {args.batch} --lr {args.lr}")
+          f"--batch {args.batch} --lr {args.lr} --turn {args.turn}")
 
 
 if __name__ == "__main__":

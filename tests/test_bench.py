@@ -1,7 +1,8 @@
 """The benchmarks run as programs (tests never import bench, nor assert times): here, that
-bench.makemore's four ways train the same model, so its floors, the hand-written numpy
-step and the bare graph engine, compute what the engine and PyTorch compute; and that its count of a step's Python
-bytecodes, the measure of the engine's overhead that machine load cannot blur, adds up."""
+the ways of bench.makemore and bench.minibatch train the same model, so their floors (the
+hand-written numpy step and the bare graph engine) compute what the engine and PyTorch
+compute; and that bench.makemore's count of a step's Python bytecodes, the measure of the
+engine's overhead that machine load cannot blur, adds up."""
 from __future__ import annotations
 
 import os
@@ -40,3 +41,16 @@ def test_makemore_bench_counts_the_bytecodes_of_a_step():
     top = re.findall(r"^\s+(\d+)\s+(\S+:\d+) (\w+)$", done.stdout, re.M)
     assert len(top) == 5 and "run_backward" in [name for _, _, name in top], done.stdout
     assert sum(int(n) for n, _, _ in top) < ours
+
+
+def test_minibatch_bench_ways_train_the_same_model():
+    done = subprocess.run([sys.executable, "-m", "bench.minibatch", "--rounds", "1", "--rows",
+                           "1280"], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=300)
+    assert done.returncode == 0, done.stderr
+    losses = dict(re.findall(r"^\s+(\w+)\s+median .*mean batch loss (\S+)$", done.stdout, re.M))
+    assert {"ours", "numpy", "bare"} <= losses.keys(), done.stdout
+    floor = float(losses["numpy"])
+    assert 0.1 < floor < 2.5  # an epoch of 20 batches from a 10-class start (ln 10 = 2.3)
+    for way, loss in losses.items():
+        assert abs(float(loss) - floor) <= 1e-5 * floor, (way, done.stdout)
