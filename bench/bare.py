@@ -91,7 +91,9 @@ class Bare:
             elif node not in seen:
                 seen.add(node)
                 stack.append((node, True))
-                stack.extend((p, False) for p in node.parents if p.parents and p not in seen)
+                for p in node.parents:
+                    if p.parents and p not in seen:
+                        stack.append((p, False))
         grads = {self: np.ones_like(self.data)}
         for node in reversed(order):
             for p, g in zip(node.parents, node.rule(node, grads.pop(node))):
