@@ -373,15 +373,29 @@ def _check_reduction(reduction: str) -> None:
                          f"{reduction!r}")
 
 
-def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def mse_loss(input: Tensor, target: Any, size_average: bool | None = None,
+             reduce: bool | None = None, reduction: str = "mean",
+             weight: Tensor | None = None) -> Tensor:
     """(input - target)**2 over every element, reduced, as PyTorch's fused mse_loss (one
     node); dinput = scale g (input - target), dtarget = -scale g (input - target) (scale
-    is 2, over n for the mean).
+    is 2, over n for the mean). With a `weight` of input's shape, each square is weighted
+    and the mean is over the weights' sum, composed of the graph's ops as PyTorch's is.
 
     Unlike PyTorch, which only warns, a shape mismatch is an error: a (n, 1) prediction
     against (n,) targets would broadcast to (n, n) and give a wrong loss.
     """
+    reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction)
+    if weight is not None:
+        input, target = _pair("mse_loss", input, target)
+        weight = _as_tensor(weight)
+        if weight.shape != input.shape:
+            raise ValueError(f"mse_loss: weight has shape {tuple(weight.shape)}; it must have "
+                             f"the input's shape {tuple(input.shape)}")
+        weighted = (input - target) ** 2 * weight
+        if reduction == "none":
+            return weighted
+        return weighted.sum() if reduction == "sum" else weighted.sum() / weight.sum()
     a, b = _operands("mse_loss", *_pair("mse_loss", input, target), floating=True)
     squares = np.square(a._data - b._data)
     n, dtype = squares.size, squares.dtype.type

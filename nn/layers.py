@@ -451,6 +451,10 @@ class _Loss(Module):
 class MSELoss(_Loss):
     """mean((input - target)**2) (or 'sum' or 'none')."""
 
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean") -> None:
+        super().__init__(F._legacy(size_average, reduce, reduction))
+
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.mse_loss(input, target, reduction=self.reduction)
 

@@ -28,7 +28,8 @@ CASES = [("BCELoss", {}, "probs"), ("BCELoss", {"reduction": "sum"}, "probs"),
          ("HuberLoss", {"delta": 2.0, "reduction": "sum"}, "logits"),
          ("KLDivLoss", {"reduction": "batchmean"}, "log_probs"),
          ("KLDivLoss", {"reduction": "sum", "log_target": True}, "log_probs"),
-         ("L1Loss", {"size_average": False}, "logits")]
+         ("L1Loss", {"size_average": False}, "logits"),
+         ("MSELoss", {"size_average": False}, "logits"), ("MSELoss", {"reduce": False}, "logits")]
 
 
 def _run(lib, name, kwargs, kind):
@@ -100,3 +101,12 @@ def test_weights_are_buffers_named_as_pytorchs(torch):
 def test_bad_input_is_named(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+def test_mse_loss_weight_must_have_the_inputs_shape():
+    x = engine.zeros(2, 3)
+    with pytest.raises(ValueError, match=r"weight has shape \(3,\); it must have the input's "
+                                         r"shape \(2, 3\)"):
+        F.mse_loss(x, engine.ones(2, 3), weight=engine.ones(3))
+    with pytest.warns(UserWarning, match="size_average and reduce"):
+        assert F.mse_loss(x, engine.ones(2, 3), False).item() == 6.0  # size_average=False: sum
