@@ -140,6 +140,7 @@ class _Facts:
 
     is_cuda = False
     is_cpu = True
+    is_sparse = False  # the engine's tensors are dense numpy arrays
 
     def is_complex(self) -> bool:
         return False  # numpy holds this engine's numbers as real dtypes only

@@ -26,10 +26,9 @@ from engine.elementwise import where
 from engine.shapes import _index_put
 from engine.tensor import Tensor, _called, _leaf, _raw
 from nn import init
-from nn.functional import embedding
-from nn.layers import _empty, _size
+from nn.functional import _renorm_, embedding
+from nn.layers import _size, _table
 from nn.module import Module
-from nn.parameter import Parameter
 
 _MODES = ("sum", "mean", "max")
 
@@ -62,17 +61,6 @@ def _bags(offsets: Any, size: int, include_last_offset: bool) -> tuple[np.ndarra
                          f"last bag and must be the input's length {size}, got {starts[-1]}")
     count = max(starts.size - 1, 0) if include_last_offset else starts.size
     return np.searchsorted(starts[:count], np.arange(size), side="right") - 1, count
-
-
-def _renorm_(weight: Tensor, index: np.ndarray, max_norm: float, norm_type: float) -> None:
-    """Rows picked whose norm exceeds max_norm scaled down to it, in place, outside the
-    graph: PyTorch's embedding_renorm_ (max_norm / (norm + 1e-7))."""
-    rows = np.unique(index)
-    norms = np.linalg.norm(weight._data[rows], ord=norm_type, axis=1)  # in the weight's dtype
-    big = norms > max_norm
-    scale = max_norm / (norms[big].astype(np.float64) + 1e-7)
-    weight._data[rows[big]] *= scale[:, None].astype(weight.dtype)
-    weight._changed()
 
 
 def embedding_bag(input: Any, weight: Tensor, offsets: Any = None, max_norm: float | None = None,
@@ -195,15 +183,7 @@ class EmbeddingBag(Module):
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.mode, self.sparse = scale_grad_by_freq, mode, sparse
         self.include_last_offset, self.padding_idx = include_last_offset, padding_idx
-        if _weight is None:
-            self.weight = Parameter(_empty((num_embeddings, embedding_dim), dtype, device))
-            self.reset_parameters()
-        else:
-            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise ValueError(f"EmbeddingBag: _weight of shape {tuple(_weight.shape)} does "
-                                 f"not match ({num_embeddings}, {embedding_dim})")
-            self.weight = Parameter(_weight)
-        self.weight.label = "weight"
+        _table(self, _weight, False, dtype, device)
 
     def reset_parameters(self) -> None:
         init.normal_(self.weight)

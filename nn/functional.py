@@ -83,9 +83,27 @@ def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                    "vm" if len(x_shape) == 1 else "matmul")
 
 
-def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+def _renorm_(weight: Tensor, index: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """Rows picked whose norm exceeds max_norm scaled down to it, in place, outside the
+    graph: PyTorch's embedding_renorm_ (max_norm / (norm + 1e-7))."""
+    rows = np.unique(index)
+    norms = np.linalg.norm(weight._data[rows], ord=norm_type, axis=1)  # in the weight's dtype
+    big = norms > max_norm
+    scale = max_norm / (norms[big].astype(np.float64) + 1e-7)
+    weight._data[rows[big]] *= scale[:, None].astype(weight.dtype)
+    weight._changed()
+
+
+def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """The rows of `weight` picked by the integer `input` (any shape): weight[input];
-    d weight = g added into the rows picked (none into padding_idx's)."""
+    d weight = g added into the rows picked (none into padding_idx's).
+
+    As PyTorch's: max_norm first rescales, in place, the picked rows whose norm_type-norm
+    exceeds it; scale_grad_by_freq divides each row's gradient by how often the input
+    picks it. sparse=True is accepted, but the gradient stays dense (the engine has no
+    sparse tensors)."""
     index = np.asarray(_raw(input))
     if index.dtype.kind not in "iu":
         raise TypeError(f"embedding takes integer indices, got {index.dtype} (convert with "
@@ -96,9 +114,15 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
                          f"rows, got values from {index.min()} to {index.max()}")
     if padding_idx is not None:
         padding_idx %= rows
+    if max_norm is not None:
+        _renorm_(weight, index, max_norm, norm_type)
+    share = None
+    if scale_grad_by_freq and weight.requires_grad:  # 1 / count of each position's row
+        counts = np.bincount(index.reshape(-1), minlength=rows)
+        share = (1 / counts[index]).astype(weight._data.dtype)[..., None]
 
     def rule(g: Any, out: Any, need: list, w: Any) -> tuple:
-        dw = _put(g, w, index, basic=False)
+        dw = _put(g if share is None else g * share, w, index, basic=False)
         return (dw if padding_idx is None else _zero_at(dw, padding_idx),)
     out = _saves_nothing(_node(weight._data[index], "embedding", rule, weight))
     if out._rule is not None:

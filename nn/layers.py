@@ -100,12 +100,31 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
+def _table(layer: Module, given: Tensor | None, frozen: bool, dtype: Any, device: Any) -> None:
+    """An embedding layer's weight: a new table, drawn by its reset_parameters(), or the
+    one `given` (PyTorch's `_weight`), which must have the layer's shape."""
+    shape = (layer.num_embeddings, layer.embedding_dim)
+    if given is None:
+        layer.weight = Parameter(_empty(shape, dtype, device))
+        layer.reset_parameters()
+    else:
+        if tuple(given.shape) != shape:
+            raise ValueError(f"{type(layer).__name__}: _weight of shape {tuple(given.shape)} "
+                             f"does not match {shape}")
+        layer.weight = Parameter(given, requires_grad=not frozen)
+    layer.weight.label = "weight"
+
+
 class Embedding(Module):
     """A table of num_embeddings vectors of embedding_dim numbers, looked up by integer
-    index: (...) ids -> (..., embedding_dim). Starts N(0, 1) as PyTorch's, with the row
-    padding_idx (if given) zero and never trained."""
+    index: (...) ids -> (..., embedding_dim), F.embedding with this module's settings.
+    Starts N(0, 1) as PyTorch's, with the row padding_idx (if given) zero and never
+    trained; `_weight` gives the table instead (frozen if `_freeze`)."""
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 max_norm: float | None = None, norm_type: float = 2.0,
+                 scale_grad_by_freq: bool = False, sparse: bool = False,
+                 _weight: Tensor | None = None, _freeze: bool = False,
                  device: Any = None, dtype: Any = None) -> None:
         self.num_embeddings = _size("Embedding", "num_embeddings", num_embeddings)
         self.embedding_dim = _size("Embedding", "embedding_dim", embedding_dim)
@@ -115,9 +134,21 @@ class Embedding(Module):
                                  f"{num_embeddings}), got {padding_idx}")
             padding_idx %= num_embeddings
         self.padding_idx = padding_idx
-        self.weight = Parameter(_empty((num_embeddings, embedding_dim), dtype, device))
-        self.weight.label = "weight"
-        self.reset_parameters()
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
+        _table(self, _weight, _freeze, dtype, device)
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,
+                        padding_idx: int | None = None, max_norm: float | None = None,
+                        norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        sparse: bool = False) -> Embedding:
+        """An Embedding holding `embeddings` (2-D) as its weight, frozen unless told."""
+        if embeddings.ndim != 2:
+            raise ValueError(f"Embedding.from_pretrained takes a 2-D table (num_embeddings, "
+                             f"embedding_dim), got shape {tuple(embeddings.shape)}")
+        return cls(*embeddings.shape, padding_idx, max_norm, norm_type, scale_grad_by_freq,
+                   sparse, _weight=embeddings, _freeze=freeze)
 
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
@@ -125,11 +156,22 @@ class Embedding(Module):
             self.weight._data[self.padding_idx] = 0
 
     def forward(self, input: Any) -> Tensor:
-        return F.embedding(input, self.weight, self.padding_idx)
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                           self.scale_grad_by_freq, self.sparse)
 
     def extra_repr(self) -> str:
-        padding = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
-        return f"{self.num_embeddings}, {self.embedding_dim}{padding}"
+        settings = [f"{self.num_embeddings}, {self.embedding_dim}"]
+        if self.padding_idx is not None:
+            settings.append(f"padding_idx={self.padding_idx}")
+        if self.max_norm is not None:
+            settings.append(f"max_norm={self.max_norm}")
+        if self.norm_type != 2:
+            settings.append(f"norm_type={self.norm_type}")
+        if self.scale_grad_by_freq:
+            settings.append("scale_grad_by_freq=True")
+        if self.sparse:
+            settings.append("sparse=True")
+        return ", ".join(settings)
 
 
 class Identity(Module):

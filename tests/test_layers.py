@@ -146,6 +146,46 @@ def test_embedding_sums_the_gradient_of_repeated_rows_and_none_into_padding():
     np.testing.assert_array_equal(layer.weight.grad, [[0, 0], [1, 1], [0, 0], [3, 3]])
 
 
+EMBEDDING_SETTINGS = [{"max_norm": 1.0}, {"max_norm": 0.5, "norm_type": 1.0},
+                      {"scale_grad_by_freq": True}, {"scale_grad_by_freq": True, "padding_idx": 1},
+                      {"sparse": True}]
+
+
+@pytest.mark.parametrize("settings", EMBEDDING_SETTINGS, ids=lambda k: "-".join(map(str, k.items())))
+def test_embedding_settings_match_pytorch(torch, settings):
+    table = rng.normal(size=(6, 3)) * 2  # norms above and below the max_norms
+    index = np.array([[2, 0, 5], [5, 5, 1]])
+    upstream = rng.normal(size=(2, 3, 3))
+    results = []
+    for lib in (engine, torch):
+        layer = lib.nn.Embedding(6, 3, _weight=lib.tensor(table.copy()), **settings)
+        out = layer(lib.tensor(index))
+        out.backward(lib.tensor(upstream))
+        grad = layer.weight.grad
+        results.append((repr(layer), out.detach().numpy(), layer.weight.detach().numpy(),
+                        (grad.to_dense() if grad.is_sparse else grad).numpy()))
+    (ours_repr, *ours), (theirs_repr, *theirs) = results
+    assert ours_repr == theirs_repr
+    for a, b in zip(ours, theirs):  # output, the table (renormed in place), its gradient
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    if "max_norm" in settings:  # the rows picked now have norms of at most max_norm
+        norms = np.linalg.norm(ours[1][np.unique(index)], ord=settings.get("norm_type", 2),
+                               axis=1)
+        assert (norms <= settings["max_norm"] + 1e-9).all() and not np.allclose(ours[1], table)
+
+
+def test_embedding_from_pretrained_is_frozen_unless_told(torch):
+    table = rng.normal(size=(4, 2))
+    for lib in (engine, torch):
+        frozen = lib.nn.Embedding.from_pretrained(lib.tensor(table), padding_idx=3)
+        trained = lib.nn.Embedding.from_pretrained(lib.tensor(table), freeze=False)
+        assert not frozen.weight.requires_grad and trained.weight.requires_grad
+        assert repr(frozen) == "Embedding(4, 2, padding_idx=3)"
+        np.testing.assert_array_equal(frozen(lib.tensor([3, 0])).numpy(), table[[3, 0]])
+    with pytest.raises(ValueError, match=r"2-D table .* got shape \(4,\)"):
+        nn.Embedding.from_pretrained(engine.zeros(4))
+
+
 @pytest.mark.parametrize("args, error, message", [
     ((0, 3), ValueError, "num_embeddings must be a positive int"),
     ((4, 3, 4), ValueError, r"padding_idx must lie in \[-4, 4\)"),
