@@ -1,5 +1,6 @@
 """Resizing images and sequences, as torch.nn's: interpolate (modes 'nearest',
-'nearest-exact', 'linear', 'bilinear', 'bicubic', 'trilinear', 'area'), pixel_shuffle and
+'nearest-exact', 'linear', 'bilinear', 'bicubic', 'trilinear', 'area', and with antialias
+'lanczos'), pixel_shuffle and
 pixel_unshuffle (re-exported by nn.functional), and the modules Upsample,
 UpsamplingNearest2d, UpsamplingBilinear2d, PixelShuffle and PixelUnshuffle.
 
@@ -13,7 +14,10 @@ index when a size is kept or doubled). That is an index along the dim and a weig
 engine ops, so gradients (sent back to every entry an output used, times its weight) come
 from their rules. (Where a scale factor leaves a 'nearest' or 'bicubic' size unchanged,
 PyTorch's backward pass copies the gradient through though its forward pass resampled;
-here the gradient is that of the values.) 'area' is the adaptive mean pool
+here the gradient is that of the values.) With antialias=True ('bilinear', 'bicubic' and
+'lanczos' on images), the taps of a shrunk dim widen with the shrink factor, as a low-pass
+filter's, and their weights are normalised to sum to 1, as PyTorch's and Pillow's resize
+compute them; those are taps too. 'area' is the adaptive mean pool
 (nn/pooling.py). pixel_shuffle and pixel_unshuffle are a reshape, a permute and a reshape.
 """
 from __future__ import annotations
@@ -28,7 +32,7 @@ from nn.pooling import _adaptive_avg
 
 # each mode and the number of spatial dims it takes (None: any of 1, 2, 3)
 _MODES = {"nearest": None, "nearest-exact": None, "area": None, "linear": 1, "bilinear": 2,
-          "bicubic": 2, "trilinear": 3}
+          "bicubic": 2, "trilinear": 3, "lanczos": 2}
 _CUBIC = -0.75  # the A of the cubic convolution kernel, as PyTorch's (and OpenCV's)
 Sizes = int | Sequence[int]
 Factors = float | Sequence[float]
@@ -101,6 +105,46 @@ def _taps(mode: str, n: int, m: int, align_corners: bool, factor: float | None, 
     return np.stack([index, index + (index < n - 1)]), np.stack([acc(1) - t, t])
 
 
+def _cubic(a: float) -> Any:
+    """The cubic convolution kernel with parameter a, on |x| < 2 (Keys)."""
+    def kernel(x: np.ndarray) -> np.ndarray:
+        x = np.abs(x)
+        return np.where(x < 1, ((a + 2) * x - (a + 3)) * x * x + 1,
+                        np.where(x < 2, ((a * x - 5 * a) * x + 8 * a) * x - 4 * a, 0))
+    return kernel
+
+
+def _lanczos3(x: np.ndarray) -> np.ndarray:
+    """sinc(x) sinc(x / 3) on |x| < 3, Lanczos' windowed sinc (np.sinc is sin(pi x) / (pi x))."""
+    return np.where(np.abs(x) < 3, np.sinc(x) * np.sinc(x / 3), 0)
+
+
+# antialias filters: the taps each spans at scale 1 and the filter (PyTorch's aa_filter;
+# its antialiased cubic takes Keys' a = -0.5, as Pillow, where the plain one takes -0.75)
+_FILTERS = {"bilinear": (2, lambda x: np.maximum(1 - np.abs(x), 0)), "bicubic": (4, _cubic(-0.5)),
+            "lanczos": (6, _lanczos3)}
+
+
+def _antialiased_taps(mode: str, n: int, m: int, align_corners: bool, factor: float | None,
+                      acc: type) -> tuple[np.ndarray, np.ndarray]:
+    """_taps for antialias=True (PyTorch's _compute_indices_min_size_weights_aa): output i
+    centred at scale (i + 1/2); where the dim shrinks (scale > 1) the filter is stretched by
+    the scale, so each output averages every input it covers; the weights over the inputs
+    in reach, [xmin, xmin + size), are normalised to sum to 1."""
+    width, kernel = _FILTERS[mode]
+    scale = _scale(n, m, align_corners, factor, acc)
+    support = width / 2 * scale if scale >= 1 else acc(width / 2)
+    stretch = 1 / scale if scale >= 1 else acc(1)
+    centre = scale * (np.arange(m) + acc(0.5))
+    low = np.maximum((centre - support + acc(0.5)).astype(np.int64), 0)
+    size = np.minimum((centre + support + acc(0.5)).astype(np.int64), n) - low
+    k = np.arange(size.max())[:, None]
+    weight = np.where(k < size, kernel((k + low - centre + acc(0.5)) * stretch), 0).astype(acc)
+    total = weight.sum(axis=0)
+    weight = weight / np.where(total == 0, 1, total)
+    return np.minimum(low + k, n - 1), weight
+
+
 def _resample(x: Tensor, dim: int, index: np.ndarray, weight: np.ndarray) -> Tensor:
     """x with dim `dim` replaced by m entries, each sum_k weight[k] * x[index[k]] along it."""
     taps, m = index.shape
@@ -147,7 +191,9 @@ def interpolate(input: Tensor, size: Sizes | None = None, scale_factor: Factors 
     F.interpolate: 'nearest' (PyTorch's pick, floor(i * in / out)), 'nearest-exact' (the
     nearest entry), 'linear' / 'bilinear' / 'trilinear' (1, 2, 3 spatial dims) and 'bicubic'
     (2), with align_corners (the corner entries' centres line up, not the image edges),
-    and 'area' (the mean over each output entry's share of the input)."""
+    and 'area' (the mean over each output entry's share of the input). antialias=True, for
+    'bilinear', 'bicubic' and 'lanczos' (which needs it) on images, filters as it shrinks,
+    as Pillow's resize does."""
     x = _as_tensor(input)
     if mode not in _MODES:
         raise ValueError(f"interpolate: mode {mode!r} is not one of "
@@ -157,16 +203,19 @@ def interpolate(input: Tensor, size: Sizes | None = None, scale_factor: Factors 
             raise ValueError("interpolate: align_corners can only be set with the "
                              "interpolating modes linear | bilinear | bicubic | trilinear, "
                              f"not {mode!r}")
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported here; "
-                                  "resize without it")
+    if antialias and not (mode in _FILTERS and x.ndim == 4):
+        raise ValueError("interpolate: antialias=True takes modes 'bilinear', 'bicubic' and "
+                         f"'lanczos' on 4D input (N, C, H, W), got mode {mode!r} on "
+                         f"{x.ndim}D input")
+    if mode == "lanczos" and (align_corners or not antialias):
+        raise ValueError("interpolate: mode 'lanczos' needs antialias=True and takes no "
+                         "align_corners=True")
     nd = x.ndim - 2
     wants = _MODES[mode]
     if not 1 <= nd <= 3 or wants not in (None, nd):
         takes = "3D, 4D or 5D" if wants is None else f"{wants + 2}D"
-        raise NotImplementedError(f"interpolate: mode {mode!r} takes {takes} input "
-                                  f"(N, C, *spatial), got {x.ndim}D input of shape "
-                                  f"{tuple(x.shape)}")
+        raise ValueError(f"interpolate: mode {mode!r} takes {takes} input (N, C, *spatial), "
+                         f"got {x.ndim}D input of shape {tuple(x.shape)}")
     if mode not in ("nearest", "nearest-exact") and x.dtype.kind != "f":
         raise TypeError(f"interpolate: mode {mode!r} takes float input, got {x.dtype} "
                         "(convert with .float())")
@@ -180,18 +229,23 @@ def interpolate(input: Tensor, size: Sizes | None = None, scale_factor: Factors 
             f"adaptive_avg_pool{nd}d"
         return _called(_adaptive_avg(x, sizes), name)
     acc = x.dtype.type if x.dtype in (np.float32, np.float64) else np.float32
-    small = nd == 2 and sum(sizes) <= 128
-    taps = [_taps(mode, n, m, bool(align_corners), f, acc, small)
-            for n, m, f in zip(x.shape[2:], sizes, factors)]
+    if antialias:  # (a dim that keeps its size is copied, as PyTorch's kernel skips it)
+        taps = [None if n == m else _antialiased_taps(mode, n, m, bool(align_corners), f, acc)
+                for n, m, f in zip(x.shape[2:], sizes, factors)]
+    else:
+        small = nd == 2 and sum(sizes) <= 128
+        taps = [_taps(mode, n, m, bool(align_corners), f, acc, small)
+                for n, m, f in zip(x.shape[2:], sizes, factors)]
     if mode in ("nearest", "nearest-exact"):  # one pick of every entry: one index
         out = x[(slice(None), slice(None), *np.ix_(*(index[0] for index, _ in taps)))]
     else:
         out = x
-        for dim, (index, weight) in enumerate(taps, 2):
-            out = _resample(out, dim, index, weight)
+        for dim, tap in enumerate(taps, 2):
+            out = out if tap is None else _resample(out, dim, *tap)
     name = {"nearest": "upsample_nearest", "nearest-exact": "_upsample_nearest_exact"}.get(
         mode, f"upsample_{mode}")
-    return _called(out, f"{name}{nd}d")  # PyTorch's UpsampleBilinear2DBackward0, ...
+    # PyTorch's UpsampleBilinear2DBackward0, UpsampleBicubic2DAaBackward0, ...
+    return _called(out, f"{'_' if antialias else ''}{name}{nd}d{'_aa' if antialias else ''}")
 
 
 # --- pixel shuffle ---

@@ -1,7 +1,7 @@
 """nn/upsampling.py: interpolate in every mode by hand, against central differences and
 against PyTorch over a grid of sizes, scale factors and align_corners (values, gradients,
-grad_fn names, float32 kept); pixel_shuffle and pixel_unshuffle; the Upsample modules'
-printouts; clear errors."""
+grad_fn names, float32 kept), with antialias too; pixel_shuffle and pixel_unshuffle; the
+Upsample modules' printouts; clear errors."""
 from __future__ import annotations
 
 import numpy as np
@@ -157,6 +157,61 @@ def test_integer_images_resize_by_nearest():
     assert out.dtype == np.uint8 and out.tolist() == [[[[1, 1, 2], [1, 1, 2], [3, 3, 4]]]]
 
 
+# --- antialias ---
+
+AA_MODES = [("bilinear", False), ("bilinear", True), ("bicubic", False), ("bicubic", True),
+            ("lanczos", False)]
+AA_SIZES = [{"size": (3, 2)}, {"size": (7, 11)}, {"size": (1, 1)}, {"size": (9, 3)},
+            {"scale_factor": 0.7}, {"scale_factor": (0.3, 2.5)}, {"scale_factor": (1.3, 0.45)}]
+
+
+@pytest.mark.parametrize("mode, corners", AA_MODES)
+@pytest.mark.parametrize("how", AA_SIZES, ids=str)
+def test_antialias_matches_pytorch(torch, mode, corners, how):
+    for shape in ((2, 3, 9, 5), (1, 2, 13, 13), (1, 1, 4, 6)):
+        x = np.random.default_rng(0).standard_normal(shape)
+        ours, theirs = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        out = F.interpolate(ours, mode=mode, align_corners=corners, antialias=True, **how)
+        want = torch.nn.functional.interpolate(theirs, mode=mode, align_corners=corners,
+                                               antialias=True, **how)
+        np.testing.assert_allclose(out.numpy(), want.detach().numpy(), rtol=1e-12, atol=1e-14)
+        assert out.grad_fn.name() == want.grad_fn.name()  # e.g. UpsampleBicubic2DAaBackward0
+        g = np.random.default_rng(1).standard_normal(want.shape)
+        out.backward(Tensor(g))
+        want.backward(torch.tensor(g))
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12,
+                                   atol=1e-13)
+        small = torch.tensor(x.astype(np.float32))  # float32 in, float32 out, as PyTorch's
+        out32 = F.interpolate(Tensor(x.astype(np.float32)), mode=mode, align_corners=corners,
+                              antialias=True, **how)
+        assert out32.dtype == np.float32
+        np.testing.assert_allclose(out32.numpy(), torch.nn.functional.interpolate(
+            small, mode=mode, align_corners=corners, antialias=True, **how).numpy(),
+            rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("mode, corners", AA_MODES)
+def test_antialias_gradients_match_central_differences(mode, corners):
+    x = Tensor(np.random.default_rng(2).standard_normal((1, 2, 7, 6)), requires_grad=True)
+    for how in ({"size": (3, 2)}, {"size": (9, 4)}, {"scale_factor": 0.45}):
+        assert engine.gradcheck(lambda x: F.interpolate(x, mode=mode, align_corners=corners,
+                                                        antialias=True, **how), (x,))
+
+
+def test_antialias_by_hand():
+    # halving 4 entries with the triangle filter stretched to 2 entries on each side: output
+    # 0 is centred at 1 and reaches entries 0, 1, 2 with weights 0.75, 0.75, 0.25 (over 1.75)
+    row = Tensor(np.array([[[[1.0, 2.0, 3.0, 4.0]]]]))
+    out = F.interpolate(row, size=(1, 2), mode="bilinear", antialias=True)
+    np.testing.assert_allclose(out.numpy(), [[[[12 / 7, 23 / 7]]]], rtol=1e-15)
+    without = F.interpolate(row, size=(1, 2), mode="bilinear")  # the plain one: 2 entries each
+    np.testing.assert_allclose(without.numpy(), [[[[1.5, 3.5]]]], rtol=1e-15)
+    # a constant image stays constant whatever the filter: the weights sum to 1
+    flat = F.interpolate(Tensor(np.full((1, 1, 11, 7), 3.0)), size=(4, 3), mode="lanczos",
+                         antialias=True)
+    np.testing.assert_allclose(flat.numpy(), 3.0, rtol=1e-14)
+
+
 # --- pixel shuffle ---
 
 def test_pixel_shuffle_makes_each_channel_group_a_block_by_hand():
@@ -239,16 +294,23 @@ def _image(*shape, dtype=np.float64):
      r"spatial dims \[4, 4\] needs an output size of 2 ints, got \(3, 4, 5\)"),
     (lambda: F.interpolate(_image(), size=(3.0, 4)), TypeError, "size must be an int or 2 ints"),
     (lambda: F.interpolate(_image(), scale_factor=(2, 3, 4)), ValueError, "needs 2 scale factors"),
-    (lambda: F.interpolate(_image(1, 1, 4), scale_factor=2, mode="bicubic"), NotImplementedError,
+    (lambda: F.interpolate(_image(1, 1, 4), scale_factor=2, mode="bicubic"), ValueError,
      r"mode 'bicubic' takes 4D input \(N, C, \*spatial\), got 3D input of shape \(1, 1, 4\)"),
-    (lambda: F.interpolate(_image(), scale_factor=2, mode="linear"), NotImplementedError,
+    (lambda: F.interpolate(_image(), scale_factor=2, mode="linear"), ValueError,
      "mode 'linear' takes 3D input"),
-    (lambda: F.interpolate(_image(4, 4), scale_factor=2), NotImplementedError,
+    (lambda: F.interpolate(_image(4, 4), scale_factor=2), ValueError,
      "takes 3D, 4D or 5D input"),
     (lambda: F.interpolate(_image(dtype=np.int64), scale_factor=2, mode="bilinear"), TypeError,
      "mode 'bilinear' takes float input, got torch.int64"),
-    (lambda: F.interpolate(_image(), scale_factor=2, mode="bilinear", antialias=True),
-     NotImplementedError, "antialias=True is not supported"),
+    (lambda: F.interpolate(_image(), scale_factor=2, antialias=True), ValueError,
+     r"antialias=True takes modes 'bilinear', 'bicubic' and 'lanczos' on 4D input \(N, C, H, "
+     r"W\), got mode 'nearest' on 4D input"),
+    (lambda: F.interpolate(_image(1, 1, 4), scale_factor=0.5, mode="linear", antialias=True),
+     ValueError, "got mode 'linear' on 3D input"),
+    (lambda: F.interpolate(_image(), scale_factor=0.5, mode="lanczos"), ValueError,
+     "mode 'lanczos' needs antialias=True"),
+    (lambda: F.interpolate(_image(), scale_factor=0.5, mode="lanczos", antialias=True,
+                           align_corners=True), ValueError, "takes no align_corners=True"),
     (lambda: F.interpolate(_image(), size=3, recompute_scale_factor=True), ValueError,
      "recompute_scale_factor is not meaningful with an explicit size"),
     (lambda: F.interpolate(_image(), scale_factor=0.2), ValueError,

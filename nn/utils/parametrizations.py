@@ -108,9 +108,15 @@ class _Orthogonal(Module):
                 n, k = k, n
             if not hasattr(self, "base"):
                 if self.orthogonal_map in (_OrthMaps.cayley, _OrthMaps.matrix_exp):
+                    # NotImplementedError is the parametrization protocol's "no inverse", as
+                    # PyTorch's: registering catches it and keeps the weight as the original
+                    # (forward(W) is then PyTorch's weight too); only assigning reaches the user
                     raise NotImplementedError("It is not possible to assign to the matrix "
                                               "exponential or the Cayley parametrizations when "
-                                              "use_trivialization=False.")
+                                              "use_trivialization=False. Register with "
+                                              "use_trivialization=True (the default) to assign "
+                                              "orthogonal matrices, or set "
+                                              "parametrizations[name].original instead.")
                 A, tau = geqrf(Q)
                 a, i = A.numpy(), np.arange(k)  # A's own numbers: its diagonal set in place
                 a[..., i, i] = np.sign(a[..., i, i]) * np.where(tau.numpy() == 0, -1, 1)
