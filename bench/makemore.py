@@ -188,12 +188,12 @@ def child(way: str, steps: int, warmup: int) -> None:
     print("ready", flush=True)
     done = warmup
     for line in sys.stdin:
-        times, losses = [], []
-        for i in range(done, done + int(line)):
+        k, times, losses = int(line), [], []
+        for i in range(done, done + k):
             start = time.process_time()
             losses.append(step(i))
             times.append(time.process_time() - start)
-        done += int(line)
+        done += k
         print(json.dumps({"times": times, "losses": losses}), flush=True)
 
 

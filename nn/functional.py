@@ -102,8 +102,9 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
 
     As PyTorch's: max_norm first rescales, in place, the picked rows whose norm_type-norm
     exceeds it; scale_grad_by_freq divides each row's gradient by how often the input
-    picks it. sparse=True is accepted, but the gradient stays dense (the engine has no
-    sparse tensors)."""
+    picks it (under create_graph the division is part of the graph, so a second derivative
+    divides again, where PyTorch's double backward leaves it out). sparse=True is
+    accepted, but the gradient stays dense (the engine has no sparse tensors)."""
     index = np.asarray(_raw(input))
     if index.dtype.kind not in "iu":
         raise TypeError(f"embedding takes integer indices, got {index.dtype} (convert with "

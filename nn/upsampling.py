@@ -135,11 +135,12 @@ def _antialiased_taps(mode: str, n: int, m: int, align_corners: bool, factor: fl
     scale = _scale(n, m, align_corners, factor, acc)
     support = width / 2 * scale if scale >= 1 else acc(width / 2)
     stretch = 1 / scale if scale >= 1 else acc(1)
-    centre = scale * (np.arange(m) + acc(0.5))
+    centre = scale * (np.arange(m, dtype=acc) + acc(0.5))  # (in acc throughout, as PyTorch's)
     low = np.maximum((centre - support + acc(0.5)).astype(np.int64), 0)
     size = np.minimum((centre + support + acc(0.5)).astype(np.int64), n) - low
     k = np.arange(size.max())[:, None]
-    weight = np.where(k < size, kernel((k + low - centre + acc(0.5)) * stretch), 0).astype(acc)
+    at = (k + low).astype(acc) - centre + acc(0.5)
+    weight = np.where(k < size, kernel(at * stretch), 0).astype(acc)
     total = weight.sum(axis=0)
     weight = weight / np.where(total == 0, 1, total)
     return np.minimum(low + k, n - 1), weight
