@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -135,6 +136,17 @@ def _next(operand: Tensor) -> GradFn | None:
     return AccumulateGrad(operand) if operand.requires_grad else None
 
 
+def _as_of(t: Tensor, tick: float) -> Tensor:
+    """t as it was at `tick`: the node it stood for before each later change in the graph
+    (see engine/inplace.py's `_take`; one held weakly is gone once a backward pass has
+    released the graph that read it)."""
+    while t._remade > tick:
+        t = t._before() if type(t._before) is weakref.ref else t._before
+        if t is None:
+            graph._released()
+    return t
+
+
 class _Gradients:
     """Tensor's methods for the backward driver."""
 
@@ -142,6 +154,18 @@ class _Gradients:
     def grad_fn(self) -> GradFn | None:
         """The op that made this tensor, as a node of the backward graph (None for a leaf)."""
         return None if self._rule is None else GradFn(self)
+
+    def _relink(self) -> None:
+        """Link this node to its parents as they were when it was made, where a parent has
+        since changed in place in the graph (graph.remade()): the gradient goes where the
+        numbers this node read came from. Only an op that saved nothing is relinked; one that
+        saved numbers is refused by its version check, as PyTorch refuses it."""
+        if self._vsum is None:
+            seen = self._seen
+            self._a = _as_of(self._a, seen)
+            if self._b is not None:
+                self._b = _as_of(self._b, seen)
+                self._more = tuple(_as_of(p, seen) for p in self._more)
 
     def _vjp(self) -> Callable:
         return self._rule

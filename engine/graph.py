@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import operator
 import threading
 from typing import Any, Iterable, Sequence
@@ -64,7 +65,7 @@ class Node:
     requires_grad = True  # Tensor overrides it per tensor; every Value takes part in the graph
     _GRAD_ZERO: Any = 0.0  # what a node's grad is reset to: 0.0 for Value, None for Tensor
     _vsum = None  # Tensor: the versions its op saw (see Tensor); Values are never changed in place
-    _seen = -1  # Tensor: `last_change` when _vsum was taken (see changed())
+    _seen = math.inf  # Tensor: `last_change` when it was made (see changed() and remade())
     _releasable = False  # whether a backward pass frees the graph behind it (Tensor: as PyTorch)
     _hooks: Any = ()  # Tensor.register_hook's: a dict of the tensor's own once it has one
     _rule_is_vjp = False  # Tensor: its rule is the vjp; a Value carries it as rule.vjp
@@ -77,6 +78,9 @@ class Node:
         a = self._a
         if a is None:
             return ()
+        if self._seen < last_remake:
+            self._relink()
+            a = self._a
         b = self._b
         return (a,) if b is None else (a, b, *self._more)
 
@@ -101,6 +105,7 @@ def _released(*args: Any) -> None:
 
 _ticks = itertools.count(1)  # (next() on it is one step under the GIL: no tick is lost or reused)
 last_change = 0  # the tick of the latest in-place change of any tensor
+last_remake = -1  # the tick of the latest change in the graph (see remade())
 
 
 def changed() -> None:
@@ -109,6 +114,16 @@ def changed() -> None:
     after it saw them (`_seen`): most passes follow a forward pass that changed nothing."""
     global last_change
     last_change = next(_ticks)
+
+
+def remade() -> int:
+    """Note that a tensor changed in place in the graph: the same object now stands for a new
+    node (`p.mul_(3)`: MulBackward), while nodes made earlier still link the object. Each
+    walk relinks such a node to its parents as they were when it was made (Tensor's
+    `_relink`), as PyTorch's graph links ops, not tensors. Returns the change's tick."""
+    global last_remake
+    last_remake = last_change
+    return last_change
 
 
 # --- the walk every backward pass makes ---
@@ -126,6 +141,8 @@ def _order(roots: Iterable[Node]) -> list:
         if root._a is None or root in seen:
             continue
         add(root)
+        if root._seen < last_remake:  # (Values are never changed in place: _seen is inf)
+            root._relink()
         stack = [root]
         while stack:
             node = stack[-1]  # it stays on the stack until every parent is placed
@@ -137,6 +154,8 @@ def _order(roots: Iterable[Node]) -> list:
                                None) if node._more else None
             if nxt is not None:
                 add(nxt)
+                if nxt._seen < last_remake:  # before its parents are looked at
+                    nxt._relink()
                 stack.append(nxt)
                 continue
             stack.pop()

@@ -16,6 +16,12 @@ read shapes only (a + b, sums, reshapes, indexing: engine/tensor.py's `_saves_no
 are not refused, as PyTorch saves nothing for them; the other ops count their own numbers
 and all their inputs' as read (stricter than PyTorch where a rule reads fewer).
 
+A tensor changed in place in the graph is the same Python object standing for a new node,
+while nodes made from it earlier still link the object: a backward pass relinks each such
+node to what the tensor was when the node was made (kept by `_take`, found by
+engine/gradients.py's `_as_of`), so `y = p + 1; p.mul_(3)` sends y's gradient where p's old
+numbers came from, as PyTorch's graph, which links ops rather than tensors, does.
+
 A view changed in place in the graph (`t[0].mul_(3)`, `t.diagonal().zero_()`) changes what
 it was taken from: the base takes the place of a copy of itself with the view's new
 entries written where the view's entries sit in its memory (PyTorch's CopySlices), and so
@@ -29,6 +35,7 @@ The methods below are added to Tensor (the end of the file says so).
 from __future__ import annotations
 
 import warnings
+import weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -47,7 +54,7 @@ class _InPlace:
         `copy` of its numbers, which an in-place write is about to change in its memory."""
         old = _new(Tensor)
         for slot in ("_data", "requires_grad", "label", "_op", "_torch_op", "_a", "_b", "_more",
-                     "_rule", "_version", "_vsum", "_seen"):
+                     "_rule", "_version", "_vsum", "_seen", "_remade", "_before"):
             setattr(old, slot, getattr(self, slot))
         if copy:
             old._data = np.copy(self._data, order="K")
@@ -67,16 +74,16 @@ class _InPlace:
         members = [t for t in (ref() for ref in family) if t is not None]
         for t in members:
             t._version += 1
-        for t in members:  # a view's own rule reads no numbers: its new ones are its view's
+        for t in members:  # a view's own rule reads no numbers: nothing to refuse
             if _views_its_parent(t):
-                t._vsum = t._versions()
+                t._vsum = None
 
     def __getstate__(self) -> tuple:
         """What pickle and copy keep of a tensor: its slots and attributes, but not which
         tensors share its memory (`_family`, `_view_of`, a view's `_releasable`): a copy has
         memory of its own."""
         attributes = {name: value for name, value in self.__dict__.items()
-                      if name not in ("_family", "_view_of", "_releasable")}
+                      if name not in ("_family", "_view_of", "_releasable", "_remade", "_before")}
         slots = {name: getattr(self, name) for name in Tensor.__slots__
                  if name not in ("__dict__", "__weakref__") and hasattr(self, name)}
         return attributes or None, slots
@@ -129,8 +136,13 @@ class _InPlace:
             # as they were: it keeps them, as copies, where the write is about to change them
             for view in _point_at(inputs, self, old):
                 _point_at(inputs, view, view._snapshot())
+        # what this tensor was, for nodes made before now that link it (graph.remade): `old`
+        # weakly, as the new node reads it anyway (held strongly, a tensor changed every step
+        # would keep every step's graph alive); a view's old links in a snapshot of its own
+        before = self._snapshot(copy=False) if old is None else weakref.ref(old)
         memory = self._data
-        for slot in ("_data", "requires_grad", "_op", "_torch_op", "_a", "_b", "_more", "_rule"):
+        for slot in ("_data", "requires_grad", "_op", "_torch_op", "_a", "_b", "_more", "_rule",
+                     "_seen"):
             setattr(self, slot, getattr(result, slot))
         if self._data is not memory and memory.shape == self._data.shape and (
                 memory.dtype == self._data.dtype and memory.flags.writeable):
@@ -138,6 +150,7 @@ class _InPlace:
             self._data = memory
         self._releasable = not _views_its_parent(self)  # (see engine/tensor.py's _share)
         self._changed()
+        self._remade, self._before = graph.remade(), before
         self._vsum = self._versions() if self._a is not None else None
 
     def _in_place(self, fn: Callable[[Tensor, Any], Tensor], other: Any, op: str,

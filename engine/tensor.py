@@ -337,6 +337,8 @@ class Tensor(Node):
     _family = None  # weak references to the tensors that share this one's memory (_share)
     _releasable = True  # backward() frees the graph unless retain_graph=True, as PyTorch
     _inference = False  # made inside inference_mode() (_node, _leaf, __init__), or a view of one
+    _remade = -1  # the tick it last changed in place in the graph at (engine/inplace.py's _take)
+    _before: Any = None  # the node it stood for until then (or a weak reference to it)
     _rule_is_vjp = True
     __hash__ = object.__hash__  # __eq__ compares entries; graph walks keep nodes in sets
     _raw = operator.attrgetter("_data")  # what a rule receives of a node, in a normal pass

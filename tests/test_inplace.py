@@ -309,41 +309,48 @@ def test_views_follow_their_base_as_pytorchs(torch, view):
         np.testing.assert_allclose(ours, theirs, rtol=1e-15, atol=1e-15)
 
 
-def _program(seed: int, m):
+def _program(seed: int, m, children: bool = False):
     """A random program on tensors sharing memory: views of views of a base in the graph or
     plain, in-place changes of any of them by numbers or by a graph node, then a loss over
-    all of them. Returns their numbers and the gradients, or the error it raised."""
+    all of them. `children`: also ops that save nothing (t + 0.5, a sum, a negation) taken
+    of them along the way and never changed, which the loss reads too. Returns their
+    numbers and the gradients, or the error it raised."""
     rng = np.random.default_rng(seed)
+    made = [lambda t: t + 0.5, lambda t: t.sum(0), lambda t: -t, lambda t: t.clone()]
     views = [lambda t: t[1], lambda t: t[:, 1:3], lambda t: t.t(), lambda t: t.view(-1),
              lambda t: t[::2], lambda t: t.diagonal(), lambda t: t.unsqueeze(0)]
     y = m.tensor(BASE.copy(), requires_grad=True)
     w = m.tensor(WEIGHTS / 10, requires_grad=True)
     live = [y * 1 if rng.random() < 0.7 else m.tensor(BASE + 5)]
+    kept = []
     try:
         for _ in range(rng.integers(1, 6)):
             t, k = live[rng.integers(len(live))], rng.random()
+            if children and rng.random() < 0.5:
+                kept.append(made[rng.integers(len(made))](t))
             if k < 0.4 or len(live) == 1:
                 live.append(views[rng.integers(len(views))](t) if t.dim() == 2 else t[:1])
             elif k < 0.7:
                 t.mul_(float(rng.choice([2.0, -0.5])))
             else:
                 t.add_(w.sum() * 0.1 if k < 0.85 else 1.0)
-        numbers = [x.detach().numpy().copy() for x in live]
-        sum((x * x).sum() for x in live).backward()
+        numbers = [x.detach().numpy().copy() for x in live + kept]
+        sum((x * x).sum() for x in live + kept).backward()
     except RuntimeError as e:
         return str(e)
     return numbers, [None if x.grad is None else x.grad.numpy() for x in (y, w)]
 
 
-def test_random_programs_of_views_and_in_place_changes_as_pytorchs(torch):
+@pytest.mark.parametrize("children", [False, True], ids=["", "with nodes made along the way"])
+def test_random_programs_of_views_and_in_place_changes_as_pytorchs(torch, children):
     """Where PyTorch runs the program, we give its numbers and gradients (PyTorch refuses
     some that we run: views made before their plain base joined the graph)."""
     ran = 0
     for seed in range(300):
-        theirs = _program(seed, torch)
+        theirs = _program(seed, torch, children)
         if isinstance(theirs, str):
             continue
-        ours = _program(seed, engine)
+        ours = _program(seed, engine, children)
         assert not isinstance(ours, str), (seed, ours)
         for a, b in zip(ours[0] + ours[1], theirs[0] + theirs[1]):
             assert (a is None) == (b is None), seed
@@ -469,6 +476,125 @@ def test_a_shape_changed_in_place_after_use_is_refused_not_mis_shaped():
         w.t_()
     with pytest.raises(RuntimeError, match=r"shape \(2, 3\) reached a tensor of shape \(3, 2\)"):
         out.backward()
+
+
+# A tensor changed in place in the graph is the same object standing for a new node
+# (p.mul_(3): MulBackward). Nodes made from it before the change must still send their
+# gradient to what it was, as PyTorch's graph links ops, not tensors: without that, `y = p + 1;
+# p.mul_(3)` gave x three times its gradient, silently. Each program has an in-place form and
+# the same arithmetic without in-place changes; both engines and both forms must agree.
+def _add_then_mul_(lib, x, w, in_place):
+    p = x * 2.0
+    y = p + 1.0
+    p.mul_(3.0) if in_place else p * 3.0
+    return y.sum()
+
+
+def _sum_then_add_(lib, x, w, in_place):
+    p = x * 2.0
+    s = p.sum()
+    p = p.add_(w) if in_place else p + w
+    return s + p.sum() * 0.5
+
+
+def _view_child_then_base_mul_(lib, x, w, in_place):
+    p = x * 2.0
+    v = p.view(-1)
+    y = v + 1.0  # made before the change: it read p's old numbers
+    if in_place:
+        p.mul_(-2.0)  # v, a view, shows p's new numbers from now on
+    else:
+        v = (p * -2.0).view(-1)
+    return (y * lib.tensor(W0.reshape(-1))).sum() + (v * v).sum()
+
+
+def _cat_then_relu_(lib, x, w, in_place):
+    p = x - w
+    c = lib.cat([p, p])
+    p = p.relu_() if in_place else p.relu()
+    return c.pow(2).sum() + (p * lib.tensor(W0)).sum()
+
+
+def _expand_then_setitem(lib, x, w, in_place):
+    p = x * 1.0
+    y = p[:1].expand(3, 3) + lib.tensor(W_ROWS[:3])
+    if in_place:
+        p[0] = w[1]
+    else:
+        p = lib.cat([w[1:2], p[1:]])
+    return y.pow(2).sum() + (p * p).sum()
+
+
+def _remade_twice(lib, x, w, in_place):
+    p = x * 2.0
+    a = p + 1.0
+    p = p.mul_(3.0) if in_place else p * 3.0
+    b = p.sum(0)
+    p = p.add_(w) if in_place else p + w
+    return (a * lib.tensor(W0)).sum() + (b * b).sum() + (p * p).sum()
+
+
+def _buffer_rows(lib, x, w, in_place):
+    rows = [w[0] * 1.0]
+    buf = lib.zeros(4, 3, dtype=x.dtype)
+    buf[0] = rows[0]
+    for t in range(1, 4):
+        rows.append((buf[t - 1] if in_place else rows[-1]) + x[t % 2])
+        if in_place:
+            buf[t] = rows[-1]
+    return ((buf if in_place else lib.stack(rows)) * lib.tensor(W_ROWS)).sum()
+
+
+REMADE = {  # name: loss(lib, x, w, in_place); x and w (2, 3) leaves
+    "add, then mul_": _add_then_mul_,
+    "sum, then add_ of a node": _sum_then_add_,
+    "view's child, then its base's mul_": _view_child_then_base_mul_,
+    "cat, then relu_": _cat_then_relu_,
+    "expand, then setitem": _expand_then_setitem,
+    "used before and after two changes": _remade_twice,
+    "rows of a buffer written in a loop": _buffer_rows,
+}
+
+
+def _remade_grads(lib, case, in_place):
+    x = lib.tensor(W0 * 0.7 - 0.3, requires_grad=True)
+    w = lib.tensor(W0[::-1].copy(), requires_grad=True)
+    REMADE[case](lib, x, w, in_place).backward()
+    return [x.grad.numpy(), w.grad.numpy() if w.grad is not None else np.zeros_like(W0)]
+
+
+@pytest.mark.parametrize("case", REMADE)
+def test_a_node_made_before_its_operand_changed_in_the_graph_keeps_its_gradient(case):
+    for ours, pure in zip(_remade_grads(engine, case, True), _remade_grads(engine, case, False)):
+        np.testing.assert_allclose(ours, pure, rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("case", REMADE)
+def test_a_node_made_before_its_operand_changed_in_the_graph_as_pytorchs(torch, case):
+    for ours, theirs in zip(_remade_grads(engine, case, True), _remade_grads(torch, case, True)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-15, atol=0)
+
+
+def test_a_node_made_before_a_change_cannot_reach_a_graph_already_released():
+    """PyTorch's answer too: the backward pass through the changed tensor released the graph
+    that both it and the earlier node hang from."""
+    x = Tensor(W0, requires_grad=True)
+    p = x * 2.0
+    y = p + 1.0
+    p.mul_(3.0)
+    p.sum().backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.sum().backward()
+
+
+def test_a_node_made_before_a_change_is_drawn_with_what_it_read():
+    x = Tensor(W0, requires_grad=True)
+    p = x * 2.0
+    y = p + 1.0
+    p.mul_(3.0)
+    assert [q._op for q in y._prev] == ["*", ""]  # x * 2.0, the number 1.0
+    assert y.grad_fn.next_functions[0][0].name() == "MulBackward0"
+    assert y._prev[0] is not p and p._op == "*" and p._prev[0] is y._prev[0]
 
 
 # What a rule reads besides its operands (an index, a mask, labels) is kept as the forward
