@@ -193,6 +193,7 @@ class _InPlace:
                             f"{op.strip('=')} y) or convert first")
         if graphed:
             return self._become(result._cast(self._data.dtype), old, other)
+        _refuse_unwritable(self, op)
         np.copyto(self._data, result._data, casting="same_kind")
         self._changed()
         return self
@@ -240,8 +241,10 @@ class _InPlace:
             if shape != a.shape:
                 raise ValueError(f"copy_: a source of shape {b.shape} does not broadcast to "
                                  f"this tensor's shape {a.shape}")
-            return a * 0 + b._cast(a.dtype) if b.requires_grad else _leaf(
-                np.broadcast_to(b._data, a.shape).astype(a.dtype))
+            if a.requires_grad or b.requires_grad:  # a stays in the graph, its gradient 0
+                # (exactly: g * 0 would be nan where g is inf), as PyTorch's CopyBackwards
+                return b._cast(a.dtype).where(np.ones(a.shape, bool), a)
+            return _leaf(np.broadcast_to(b._data, a.shape).astype(a.dtype))
         return self._in_place(copy, src, "copy_")
 
     def fill_(self, value: Operand) -> Tensor:
@@ -268,6 +271,7 @@ class _InPlace:
         try:
             self._data[index] = value._data
         except ValueError:
+            _refuse_unwritable(self, "setting entries")
             raise ValueError(f"cannot put a value of shape {value._data.shape} at index "
                              f"{index!r:.80} of a tensor of shape {self._data.shape}") from None
         self._changed()
@@ -300,6 +304,7 @@ def write_out(out: Any, result: Any, op: str) -> Any:
                           f"shape {list(data.shape)} (as PyTorch, which deprecates it)",
                           UserWarning, stacklevel=3)
         out._data = np.empty(data.shape, out._data.dtype)
+    _refuse_unwritable(out, f"{op}(out=)")
     np.copyto(out._data, data, casting="same_kind")
     out._changed()
     return out
@@ -325,6 +330,23 @@ def _point_at(root: Tensor, target: Tensor, replacement: Tensor) -> list[Tensor]
                         and all(p is not q for q in sharing)]
         stack.extend(parents)
     return sharing
+
+
+_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation.")
+
+
+def _refuse_unwritable(t: Tensor, op: str) -> None:
+    """Raise, saying why, when t's memory cannot be written: an expanded tensor's entries share
+    memory (PyTorch refuses it too), or it is a read-only numpy array the tensor was made of."""
+    data = t._data
+    if data.flags.writeable:
+        return
+    if any(stride == 0 and n > 1 for stride, n in zip(data.strides, data.shape)):
+        raise RuntimeError(_OVERLAP)
+    raise RuntimeError(f"{op}: this tensor's memory is a read-only numpy array, which cannot be "
+                       "changed in place; change a copy (t = t.clone()), or make the tensor "
+                       "from a writable array")
 
 
 def _views_its_parent(t: Tensor) -> bool:
@@ -386,9 +408,7 @@ def _where(view: np.ndarray, base: np.ndarray, strict: bool = False) -> tuple | 
     is not in base."""
     at = _addresses(view)
     if not strict and np.unique(at).size != at.size:
-        raise RuntimeError("unsupported operation: more than one element of the written-to "
-                           "tensor refers to a single memory location. Please clone() the "
-                           "tensor before performing the operation.")
+        raise RuntimeError(_OVERLAP)
     # each entry's offset divided out by base's strides, the largest first: the work of the
     # view's size, not the base's (a view of numpy's slicing, transposing and reshaping
     # always decodes so; anything else is found by sorting base's addresses)

@@ -619,9 +619,11 @@ def randint_like(input: Any, low: int = 0, high: int | None = None, *,
 def _filling_method(fill: Any) -> Any:
     """`t.NAME_(...)`: the filler on t's own array, in place, as PyTorch's method."""
     def method(self: Any, *args: Any, generator: Generator | None = None, **kwargs: Any) -> Any:
+        from engine.inplace import _refuse_unwritable
         from engine.tensor import _recording
         if _recording():
             self._check_in_place(fill.__name__)
+        _refuse_unwritable(self, fill.__name__)
         fill(self._data, *args, generator=generator, **kwargs)
         self._changed()
         return self
