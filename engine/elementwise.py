@@ -18,7 +18,8 @@ import numpy as np
 
 from engine import error_function
 from engine.tensor import (_IEEE, Operand, Tensor, _called, _check_broadcast, _elementwise, _exp,
-                           _floating, _leaf, _log, _node, _operands, _private, _raw, _where,
+                           _floating, _leaf, _log, _node, _operands, _private, _raw, _saves,
+                           _saves_nothing, _OUT, _A, _where,
                            add_methods)
 from engine.in_place_forms import in_place_form
 from engine.dtypes import as_array
@@ -43,7 +44,7 @@ def exp(input: Tensor) -> Tensor:
 
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
         return (g * out,)
-    return _node(data, "exp", rule, input)
+    return _saves(_node(data, "exp", rule, input), _OUT)
 
 
 def log(input: Tensor) -> Tensor:
@@ -52,7 +53,7 @@ def log(input: Tensor) -> Tensor:
         with np.errstate(**_IEEE):
             return (g / a,)
     with np.errstate(**_IEEE):
-        return _node(np.log(_floating(input)._data), "log", rule, input)
+        return _saves(_node(np.log(_floating(input)._data), "log", rule, input), _A)
 
 
 def log10(input: Tensor) -> Tensor:
@@ -68,7 +69,7 @@ def tanh(input: Tensor) -> Tensor:
     """tanh a; da = g (1 - tanh(a)**2)."""
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
         return (g * (1 - out * out),)
-    return _node(np.tanh(_floating(input)._data), "tanh", rule, input)
+    return _saves(_node(np.tanh(_floating(input)._data), "tanh", rule, input), _OUT)
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -79,7 +80,7 @@ def sigmoid(input: Tensor) -> Tensor:
 
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
         return (g * (out * (1 - out)),)
-    return _node(s.astype(x.dtype, copy=False), "sigmoid", rule, input)
+    return _saves(_node(s.astype(x.dtype, copy=False), "sigmoid", rule, input), _OUT)
 
 
 def relu(input: Tensor) -> Tensor:
@@ -87,7 +88,7 @@ def relu(input: Tensor) -> Tensor:
     and under a nan g), as in PyTorch and Value."""
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
         return (_kept(_raw(out) != 0, g),)  # (max(nan, 0) is nan, which is != 0)
-    return _node(np.maximum(input._data, 0), "relu", rule, input)
+    return _saves(_node(np.maximum(input._data, 0), "relu", rule, input), _OUT)
 
 
 def abs(input: Tensor) -> Tensor:
@@ -96,7 +97,7 @@ def abs(input: Tensor) -> Tensor:
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
         with np.errstate(invalid="ignore"):
             return (g * _sign(_raw(a)),)
-    return _node(np.abs(input._data), "abs", rule, input)
+    return _saves(_node(np.abs(input._data), "abs", rule, input), _A)
 
 
 def _sign(x: np.ndarray) -> np.ndarray:
@@ -110,7 +111,7 @@ def sqrt(input: Tensor) -> Tensor:
         with np.errstate(**_IEEE):
             return (g / (2 * out),)
     with np.errstate(**_IEEE):
-        return _node(np.sqrt(_floating(input)._data), "sqrt", rule, input)
+        return _saves(_node(np.sqrt(_floating(input)._data), "sqrt", rule, input), _OUT)
 
 
 def _numpy_or_engine(name: str, x: Any) -> Any:
@@ -366,7 +367,7 @@ def clamp(input: Tensor, min: Operand | None = None, max: Operand | None = None)
             grads.append(_kept((x > hi) | (hi < lo), g) if need[-1] else None)
         return grads
     numbers = not any(isinstance(b, Tensor) for b in (min, max))
-    return _node(data, "clamp" if numbers else "clamp_tensors", rule, x, *bounds)
+    return _saves(_node(data, "clamp" if numbers else "clamp_tensors", rule, x, *bounds), ~_OUT)
 
 
 def _pick(input: Tensor, other: Operand, larger: bool) -> Tensor:
@@ -414,7 +415,7 @@ def where(condition: Any, input: Operand, other: Operand) -> Tensor:
     def rule(g: Any, out: Any, need: list, a: Any, b: Any) -> tuple:
         return (_where(cond, g, 0) if need[0] else None,
                 _where(cond, 0, g) if need[1] else None)
-    out = _node(np.where(cond, a._data, b._data), "where", rule, a, b)
+    out = _saves_nothing(_node(np.where(cond, a._data, b._data), "where", rule, a, b))
     if out._rule is not None:
         cond = _private(cond)
     return out

@@ -158,24 +158,39 @@ class _Gradients:
     def _relink(self) -> None:
         """Link this node to its parents as they were when it was made, where a parent has
         since changed in place in the graph (graph.remade()): the gradient goes where the
-        numbers this node read came from. Only an op that saved nothing is relinked; one that
-        saved numbers is refused by its version check, as PyTorch refuses it."""
-        if self._vsum is None:
-            seen = self._seen
+        numbers this node read came from. A parent whose numbers its rule reads is kept: if
+        it changed, the version check refuses the node, as PyTorch's refuses it."""
+        reads = 0 if self._vsum is None else self._reads
+        seen = self._seen
+        if not reads & 2:
             self._a = _as_of(self._a, seen)
-            if self._b is not None:
+        if self._b is not None:
+            if not reads & 4:
                 self._b = _as_of(self._b, seen)
-                self._more = tuple(_as_of(p, seen) for p in self._more)
+            self._more = tuple(p if reads >> i & 1 else _as_of(p, seen)
+                               for i, p in enumerate(self._more, 3))
 
     def _vjp(self) -> Callable:
         return self._rule
 
     def _versions(self) -> int:
-        """The in-place changes of this tensor and its inputs so far (see _vsum)."""
-        total = self._version + self._a._version
-        if self._b is not None:
+        """The in-place changes so far of this tensor and its inputs, those its rule reads
+        (see _vsum and engine/tensor.py's _saves)."""
+        reads = self._reads  # (bit i for (self, _a, _b, *_more)[i])
+        if reads == -1:  # all of them, the common case
+            total = self._version + self._a._version
+            if self._b is not None:
+                total += self._b._version
+                for p in self._more:
+                    total += p._version
+            return total
+        total = self._version if reads & 1 else 0
+        if reads & 2:
+            total += self._a._version
+        if reads & 4 and self._b is not None:
             total += self._b._version
-            for p in self._more:
+        for i, p in enumerate(self._more, 3):
+            if reads >> i & 1:
                 total += p._version
         return total
 

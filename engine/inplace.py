@@ -11,10 +11,11 @@ result's place.
 Tensors that share memory form a family (engine/tensor.py's `_share`: a view op's result
 and its operand, a tensor and its `.detach()`). Every change counts in the `_version` of
 the whole family, as PyTorch's views share one version counter, so a backward pass refuses
-a node whose saved inputs, or views of them, changed after it used them. Ops whose rules
-read shapes only (a + b, sums, reshapes, indexing: engine/tensor.py's `_saves_nothing`)
-are not refused, as PyTorch saves nothing for them; the other ops count their own numbers
-and all their inputs' as read (stricter than PyTorch where a rule reads fewer).
+a node whose saved inputs, or views of them, changed after it used them. What counts is
+what the op's rule reads, as PyTorch saves just that: nothing for ops whose rules read
+shapes only (a + b, sums, reshapes, indexing, where: engine/tensor.py's `_saves_nothing`),
+the output only for tanh, exp, sigmoid, relu, sqrt and the softmaxes, one operand of a * b
+or a @ b for the other's gradient (`_saves`), and otherwise the output and every operand.
 
 A tensor changed in place in the graph is the same Python object standing for a new node,
 while nodes made from it earlier still link the object: a backward pass relinks each such
@@ -54,7 +55,7 @@ class _InPlace:
         `copy` of its numbers, which an in-place write is about to change in its memory."""
         old = _new(Tensor)
         for slot in ("_data", "requires_grad", "label", "_op", "_torch_op", "_a", "_b", "_more",
-                     "_rule", "_version", "_vsum", "_seen", "_remade", "_before"):
+                     "_rule", "_version", "_vsum", "_seen", "_remade", "_before", "_reads"):
             setattr(old, slot, getattr(self, slot))
         if copy:
             old._data = np.copy(self._data, order="K")
@@ -124,7 +125,8 @@ class _InPlace:
             view._take(shapes.getitem(base, where), None, None)  # ...and each view views it again
         top = bases[-1][0] if bases else self
         for t in [*views, top, *_views_of(top, exclude=views)]:  # the versions they read
-            t._vsum = t._versions() if t._a is not None else None  # moved on as they changed
+            if t._vsum is not None:  # moved on as they changed
+                t._vsum = t._versions()
         return self
 
     def _take(self, result: Tensor, old: Tensor | None, inputs: Any) -> None:
@@ -142,7 +144,7 @@ class _InPlace:
         before = self._snapshot(copy=False) if old is None else weakref.ref(old)
         memory = self._data
         for slot in ("_data", "requires_grad", "_op", "_torch_op", "_a", "_b", "_more", "_rule",
-                     "_seen"):
+                     "_seen", "_reads"):
             setattr(self, slot, getattr(result, slot))
         if self._data is not memory and memory.shape == self._data.shape and (
                 memory.dtype == self._data.dtype and memory.flags.writeable):
@@ -151,7 +153,7 @@ class _InPlace:
         self._releasable = not _views_its_parent(self)  # (see engine/tensor.py's _share)
         self._changed()
         self._remade, self._before = graph.remade(), before
-        self._vsum = self._versions() if self._a is not None else None
+        self._vsum = None if result._vsum is None else self._versions()
 
     def _in_place(self, fn: Callable[[Tensor, Any], Tensor], other: Any, op: str,
                   ufunc: np.ufunc | None = None) -> Tensor:

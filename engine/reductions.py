@@ -18,7 +18,7 @@ import numpy as np
 # modules, not names: gradients and shapes import this file (through tensor) in turn
 from engine import dtypes, gradients, shapes
 from engine.tensor import (_IEEE, Tensor, _called, _exp, _floating, _leaf, _log, _node, _pow, _raw,
-                           _saves_nothing, _where)
+                           _saves, _saves_nothing, _OUT, _where)
 
 Dims = Any  # an int, a tuple or list of ints, or None for every dim
 min_max = namedtuple("min_max", ["values", "indices"])  # what max(dim) and min(dim) return
@@ -330,7 +330,7 @@ def log_softmax(input: Tensor, dim: int | None = None, *, axis: int | None = Non
 
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
         return (g - _exp(out) * _dual_sum(g, dim),)
-    return _node(data, "log_softmax", rule, input)
+    return _saves(_node(data, "log_softmax", rule, input), _OUT)
 
 
 def softmax(input: Tensor, dim: int | None = None, *, axis: int | None = None,
@@ -346,7 +346,7 @@ def softmax(input: Tensor, dim: int | None = None, *, axis: int | None = None,
 
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
         return (out * (g - _dual_sum(g * out, dim)),)
-    return _node(e, "softmax", rule, input)
+    return _saves(_node(e, "softmax", rule, input), _OUT)
 
 
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:

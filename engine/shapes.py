@@ -136,7 +136,7 @@ def _index_put(target: Tensor, index: Any, value: Tensor, accumulate: bool,
     def rule(g: Any, out: Any, need: list, t: Any, v: Any) -> tuple:
         dt = (g if accumulate else _zero_at(g, index)) if need[0] else None
         return dt, (g[index] if need[1] else None)
-    written = _node(out, "index_put", rule, target, value)
+    written = _saves_nothing(_node(out, "index_put", rule, target, value))
     if written._rule is not None:
         index = _private(index)
     return written

@@ -132,6 +132,20 @@ def _saves_nothing(out: Tensor) -> Tensor:
     return out
 
 
+_OUT, _A, _B = 1, 2, 4  # what a rule reads (_saves): its output, its first operand, its second
+
+
+def _saves(out: Tensor, reads: int) -> Tensor:
+    """`out`, made by an op whose rule reads only the numbers `reads` names (_OUT | _A | _B;
+    ~_OUT: every operand but not the output): a backward pass refuses it only if one of
+    those changed in place since, as PyTorch's, which saves only what its formula reads
+    (tanh its output; a * b each operand for the other's gradient only)."""
+    if out._rule is not None:
+        out._reads = reads
+        out._vsum = out._versions() if reads else None
+    return out
+
+
 def _private(index: Any) -> Any:
     """An index, mask or labels, as a rule keeps what it reads besides its operands: in arrays
     of its own (a list becomes one). The caller may change theirs in place before the
@@ -339,6 +353,7 @@ class Tensor(Node):
     _inference = False  # made inside inference_mode() (_node, _leaf, __init__), or a view of one
     _remade = -1  # the tick it last changed in place in the graph at (engine/inplace.py's _take)
     _before: Any = None  # the node it stood for until then (or a weak reference to it)
+    _reads = -1  # whose numbers its rule reads, bit i for (self, _a, _b, *_more)[i] (_saves)
     _rule_is_vjp = True
     __hash__ = object.__hash__  # __eq__ compares entries; graph walks keep nodes in sets
     _raw = operator.attrgetter("_data")  # what a rule receives of a node, in a normal pass
@@ -453,7 +468,8 @@ class Tensor(Node):
 
         def rule(g: Any, out: Any, need: list, a: Any, b: Any) -> tuple:
             return (g * b if need[0] else None), (g * a if need[1] else None)
-        return _node(_elementwise(np.multiply, a, b, "*"), "*", rule, a, b)
+        out = _node(_elementwise(np.multiply, a, b, "*"), "*", rule, a, b)
+        return _saves(out, (_B if a.requires_grad else 0) | (_A if b.requires_grad else 0))
 
     def __truediv__(self, other: Operand) -> Tensor:
         """a / b; da = g / b, db = -g (a / b) / b."""
@@ -464,7 +480,8 @@ class Tensor(Node):
         def rule(g: Any, out: Any, need: list, a: Any, b: Any) -> tuple:
             with np.errstate(**_IEEE):  # PyTorch's forms, so that 1e-300 / 1e-310 stays finite
                 return (g / b if need[0] else None), (-g * (out / b) if need[1] else None)
-        return _node(out, "/", rule, a, b)
+        out = _node(out, "/", rule, a, b)
+        return _saves(out, _B | (_OUT if b.requires_grad else 0))
 
     def __pow__(self, other: Operand) -> Tensor:
         """a ** b; da = g b a**(b-1), none where b == 0; db = g a**b ln(a), 0 where a == 0 <= b."""
@@ -483,7 +500,8 @@ class Tensor(Node):
                 if need[1]:  # 0**p is 0 for every p > 0: flat in p, not 0 * ln(0) = nan
                     db = _where((_raw(a) == 0) & (_raw(b) >= 0), 0, g * (out * _log(a)))
             return da, db
-        return _node(out, "**", rule, a, b)
+        out = _node(out, "**", rule, a, b)
+        return _saves(out, _A | _B | (_OUT if b.requires_grad else 0))
 
     def __matmul__(self, other: Operand) -> Tensor:
         """a @ b, numpy's rules; da = g @ b^T, db = a^T @ g (1-D a: a row, 1-D b: a column)."""
@@ -508,7 +526,8 @@ class Tensor(Node):
                 db = a2.swapaxes(-1, -2) @ g2
                 db = db[..., 0] if b.ndim == 1 else db
             return da, db
-        return _node(out, _MATMUL_OPS.get((a._data.ndim, b._data.ndim), "matmul"), rule, a, b)
+        out = _node(out, _MATMUL_OPS.get((a._data.ndim, b._data.ndim), "matmul"), rule, a, b)
+        return _saves(out, (_B if a.requires_grad else 0) | (_A if b.requires_grad else 0))
 
     def _cast(self, dtype: Any) -> Tensor:
         """The entries in another dtype (itself when it has it already); da = g, in a's dtype.

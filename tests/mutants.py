@@ -80,8 +80,9 @@ MUTANTS = [
     Mutant("an in-place change does not move the change clock", "engine/inplace.py",
            "        graph.changed()\n", "", ["tests/test_graph.py", "tests/test_inplace.py"]),
     Mutant("a product is taken for an op that saves nothing", "engine/tensor.py",
-           'return _node(_elementwise(np.multiply, a, b, "*"), "*", rule, a, b)',
-           'return _saves_nothing(_node(_elementwise(np.multiply, a, b, "*"), "*", rule, a, b))',
+           '"*", rule, a, b)\n        return _saves(out, (_B if a.requires_grad else 0) | (_A '
+           'if b.requires_grad else 0))',
+           '"*", rule, a, b)\n        return _saves_nothing(out)',
            ["tests/test_inplace.py", "tests/test_graph.py"]),
     Mutant("indexing reads the caller's index array at backward", "engine/shapes.py",
            "        index = _private(index)  # (what the rule reads", "        pass  # (",
