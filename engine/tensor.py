@@ -479,9 +479,10 @@ class Tensor(Node):
 
         def rule(g: Any, out: Any, need: list, a: Any, b: Any) -> tuple:
             with np.errstate(**_IEEE):  # PyTorch's forms, so that 1e-300 / 1e-310 stays finite
-                return (g / b if need[0] else None), (-g * (out / b) if need[1] else None)
+                # (a / b is out to the last bit: read from a and b, as PyTorch saves them)
+                return (g / b if need[0] else None), (-g * ((a / b) / b) if need[1] else None)
         out = _node(out, "/", rule, a, b)
-        return _saves(out, _B | (_OUT if b.requires_grad else 0))
+        return _saves(out, _B | (_A if b.requires_grad else 0))
 
     def __pow__(self, other: Operand) -> Tensor:
         """a ** b; da = g b a**(b-1), none where b == 0; db = g a**b ln(a), 0 where a == 0 <= b."""
