@@ -518,8 +518,8 @@ def clamp_max(input: Tensor, max: Operand) -> Tensor:
 
 
 def square(input: Tensor) -> Tensor:
-    """a * a."""
-    return input * input
+    """a ** 2, as PyTorch's (a bool tensor's square is int64; grad_fn PowBackward0)."""
+    return input ** 2
 
 
 def neg(input: Tensor) -> Tensor:

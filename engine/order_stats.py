@@ -103,10 +103,12 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> kth
 def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """The median of the entries that are not nan (the lower middle one of an even count;
     nan where all are), as torch.nanmedian; with dim, (values, indices) along it. The
-    gradient goes to the chosen entry. (Of a slice that is all nan, the index here is its
+    gradient goes to the chosen entry (without dim, shared by the entries equal to it, as
+    PyTorch's). (Of a slice that is all nan, the index here is its
     first place; PyTorch's is wherever its partial sort leaves a nan.)"""
     if dim is None:
-        return _called(nanmedian(input.reshape(-1), 0).values.reshape(()), "nanmedian")
+        return sorting._shared_by_ties(
+            input, nanmedian(input.reshape(-1), 0).values.reshape(()), "nanmedian")
     x = input.reshape(1) if not input._data.ndim else input
     d = shapes.dim_index(dim, x._data.ndim, "nanmedian")
     if not x._data.shape[d]:

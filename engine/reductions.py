@@ -567,7 +567,7 @@ def std_mean(input: Tensor, dim: Dims = None, unbiased: bool | None = None,
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None,
          append: Any = None) -> Tensor:
     """Differences of neighbours along dim, n times over (prepend and append joined first),
-    as torch.diff."""
+    as torch.diff (of bools, whether they differ)."""
     parts = [t if isinstance(t, Tensor) else Tensor(t) for t in (prepend, input, append)
              if t is not None]
     x = shapes.cat(parts, dim) if len(parts) > 1 else input
@@ -575,7 +575,9 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None,
         length = x.shape[dim]
         if length == 0:  # nothing left to take differences of, as PyTorch
             break
-        x = shapes.narrow(x, dim, 1, length - 1) - shapes.narrow(x, dim, 0, length - 1)
+        later, earlier = shapes.narrow(x, dim, 1, length - 1), shapes.narrow(x, dim, 0, length - 1)
+        # bools: where neighbours differ (exclusive or), as PyTorch's
+        x = later ^ earlier if x._data.dtype == np.bool_ else later - earlier
     return x
 
 

@@ -77,9 +77,10 @@ def _picked(input: Tensor, dim: int, indices: np.ndarray, keepdim: bool) -> tupl
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """The median, as torch.median: the lower of the two middle entries for an even count,
     nan where a slice holds nan; with dim, (values, indices) along it. The gradient goes
-    to the chosen entry (gather's rule)."""
+    to the chosen entry (gather's rule); without dim, as PyTorch's, it is shared evenly
+    among the entries equal to the median."""
     if dim is None:
-        return median(input.reshape(-1), 0).values.reshape(())
+        return _shared_by_ties(input, median(input.reshape(-1), 0).values.reshape(()), "median")
     x = input._data
     dim = shapes.dim_index(dim, max(x.ndim, 1), "median")
     if x.ndim and not x.shape[dim]:
@@ -92,6 +93,18 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
         dim, keepdims=True)
     rank = np.where(numbers < x.shape[dim], numbers, (x.shape[dim] - 1) // 2)
     return median_result(*_picked(input, dim, np.take_along_axis(order, rank, dim), keepdim))
+
+
+def _shared_by_ties(input: Tensor, value: Tensor, op: str) -> Tensor:
+    """`value`, one of input's entries, with its gradient shared evenly among the entries equal
+    to it (nan ties with nan), as PyTorch's median() and nanmedian() without dim: the ties'
+    amax, or the mean of the nans (amax's gradient at nan would be nan)."""
+    if value._rule is None:
+        return value
+    v = value._data
+    if np.isnan(v):
+        return _called(input[np.isnan(input._data)].mean(), op)
+    return _called(input[input._data == v].amax(), op)
 
 
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> mode_result:

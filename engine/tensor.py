@@ -284,6 +284,13 @@ def _power(x: np.ndarray, p: np.ndarray, number: bool) -> np.ndarray:
             return x * x * x
         if p.item() == -2:
             return 1 / (x * x)
+    if x.dtype.kind in "iu" and p.dtype.kind in "iu" and (p < 0).any():
+        if number:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        # C's integer power, as PyTorch's: below 0, 1 for 1, -1 or 1 for -1, 0 for the rest
+        below = p < 0
+        return np.where(below, np.where(x == -1, 1 - 2 * (p & 1), x == 1).astype(x.dtype),
+                        np.power(x, np.where(below, 0, p)))
     out = np.power(x, p)
     if number or not (p == 0.5).any():  # the common case, decided cheaply
         return out

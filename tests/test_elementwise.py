@@ -124,3 +124,15 @@ def test_second_derivatives_through_the_new_rules():
         (g,) = engine.grad(getattr(engine, name)(x).sum(), x, create_graph=True)
         (h,) = engine.grad(g.sum(), x)
         np.testing.assert_allclose(h.numpy(), second(x.numpy()), rtol=1e-12, err_msg=name)
+
+
+def test_square_is_a_power_of_two():
+    """As PyTorch's: a bool tensor's square is int64, a uint8's stays uint8, and the grad_fn
+    of a float's is PowBackward0 with the gradient 2a."""
+    assert Tensor(np.array([True, False])).square().tolist() == [1, 0]
+    assert Tensor(np.array([True, False])).square().dtype == np.int64
+    assert Tensor(np.array([3], np.uint8)).square().dtype == np.uint8
+    x = Tensor([1.5, -2.0], requires_grad=True, dtype=engine.float64)
+    y = x.square()
+    y.sum().backward()
+    assert y.grad_fn.name() == "PowBackward0" and x.grad.tolist() == [3.0, -4.0]

@@ -143,6 +143,11 @@ def test_diff_by_hand_and_against_pytorch(torch):
     assert Tensor(x).diff(n=2).tolist() == [[2.0, 2.0], [-2.0, 2.0]]
     assert Tensor(x).diff(dim=0).tolist() == [[-1.0, -3.0, -9.0, -15.0]]
     assert Tensor([1, 3, 6]).diff().tolist() == [2, 3]  # ints stay ints
+    flags = Tensor(np.array([[True, False, True, True], [False, False, True, False]]))
+    assert flags.diff().tolist() == [[True, True, False], [False, True, True]]  # they differ
+    assert flags.diff(n=2).tolist() == [[False, True], [True, False]]
+    np.testing.assert_array_equal(flags.diff(dim=0).numpy(),
+                                  torch.from_numpy(flags.numpy()).diff(dim=0).numpy())
     for kwargs in ({"n": 3}, {"dim": 0, "prepend": [[0.0] * 4]},
                    {"append": [[1.0], [2.0]], "n": 2}, {"n": 5}, {"n": 0}):
         ours = {k: Tensor(v, dtype=engine.float64) if isinstance(v, list) else v for k, v in kwargs.items()}

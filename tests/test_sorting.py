@@ -87,6 +87,38 @@ def test_median_sends_the_gradient_to_the_chosen_entry():
     assert np.asarray(x.grad).tolist() == [[0.0, 0.0, 0.0, 1.0]]
 
 
+MEDIAN_TIES = {  # entries -> the gradient of median() and of nanmedian(), by hand
+    "two tie": ([1.0, 2.0, 2.0, 1.0], [0.5, 0, 0, 0.5], [0.5, 0, 0, 0.5]),
+    "three tie": ([3.0, 3.0, 1.0, 3.0], [1 / 3, 1 / 3, 0, 1 / 3], [1 / 3, 1 / 3, 0, 1 / 3]),
+    "nan": ([np.nan, 1.0, np.nan, 2.0], [0.5, 0, 0.5, 0], [0, 1, 0, 0]),
+    "all nan": ([np.nan, np.nan], [0.5, 0.5], [0.5, 0.5]),
+    "-inf": ([1.0, -np.inf, -np.inf, 5.0, 1.0], [0.5, 0, 0, 0, 0.5], [0.5, 0, 0, 0, 0.5]),
+}
+
+
+@pytest.mark.parametrize("case", MEDIAN_TIES)
+@pytest.mark.parametrize("op", ["median", "nanmedian"])
+def test_median_of_all_entries_shares_the_gradient_among_ties(op, case):
+    """As PyTorch's evenly_distribute_backward (with dim, the chosen entry gets it all)."""
+    data, *wanted = MEDIAN_TIES[case]
+    x = engine.tensor(np.array(data), requires_grad=True)
+    y = getattr(x, op)()
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), wanted[op == "nanmedian"], rtol=1e-15)
+    assert y.grad_fn.name() == f"{op.capitalize()}Backward0"
+
+
+@pytest.mark.parametrize("case", MEDIAN_TIES)
+@pytest.mark.parametrize("op", ["median", "nanmedian"])
+def test_median_of_all_entries_shares_the_gradient_as_pytorchs(torch, op, case):
+    grads = []
+    for m in (engine, torch):
+        x = m.tensor(np.array(MEDIAN_TIES[case][0]), requires_grad=True)
+        getattr(x, op)().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(*grads)
+
+
 @pytest.mark.parametrize("dim, keepdim", [(None, False), (0, False), (1, True), (-1, False)])
 def test_median_matches_pytorch(torch, dim, keepdim):
     rng = np.random.default_rng(0)

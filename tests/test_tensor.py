@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from differential import both_ran
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -895,8 +896,12 @@ def test_errors_name_what_was_wrong(make, error, message):
 
 
 def test_non_shape_value_errors_keep_numpys_message():
-    with pytest.raises(ValueError, match="Integers to negative integer powers"):
-        Tensor([2]) ** -1
+    from engine.tensor import _elementwise
+
+    def refuses(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        raise ValueError("numpy's own reason")
+    with pytest.raises(ValueError, match="numpy's own reason"):
+        _elementwise(refuses, Tensor([1.0, 2.0]), Tensor([3.0, 4.0]), "+")
 
 
 @pytest.mark.parametrize("make, shown", [(lambda a, y: a - y, "-y (digit)"),
@@ -1094,6 +1099,29 @@ def test_an_integer_power_of_an_integer_tensor_stays_integer(torch):
     assert (Tensor([2, 3]) ** 2).dtype == np.int64
 
 
+def test_integers_to_negative_integer_powers_are_cs():
+    """As PyTorch's: a tensor of exponents below 0 gives 1 for 1, -1 or 1 for -1 (odd or even)
+    and 0 for every other base, 0 included (numpy refuses); a number exponent below 0 is
+    refused, with PyTorch's error."""
+    base = Tensor(np.array([0, 1, -1, 2, -2, 3, 0, -1, 5]))
+    exponent = Tensor(np.array([-1, -3, -3, -1, -2, -5, 0, -2, 2]))
+    assert (base ** exponent).tolist() == [0, 1, -1, 0, 0, 0, 1, 1, 25]
+    assert (base ** exponent).dtype == np.int64
+    with pytest.raises(RuntimeError, match="Integers to negative integer powers are not allowed"):
+        base ** -1
+
+
+def test_integers_to_negative_integer_powers_as_pytorchs(torch):
+    rng = np.random.default_rng(0)
+    base, exponent = rng.integers(-3, 4, 200), rng.integers(-4, 4, 200)
+    for dtype in (np.int64, np.int32, np.uint8):
+        b = base.astype(dtype) if dtype != np.uint8 else np.abs(base).astype(dtype)
+        ours = Tensor(b) ** Tensor(exponent)
+        theirs = torch.from_numpy(b) ** torch.from_numpy(exponent)
+        assert ours.dtype == theirs.numpy().dtype
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_squares_cubes_and_inverse_squares_are_pytorchs_products(torch, dtype):
     """PyTorch computes a float tensor ** 2, 3 or -2 as x * x, x * x * x and 1 / (x * x): a
@@ -1142,3 +1170,85 @@ def test_smaller_edges_follow_pytorch(torch):
                               ((Tensor(base, dtype=np.float64) ** Tensor(p, dtype=np.float64)
                                 ).item(), want_tensor)):
                 assert str(got) == str(want), (base, p)  # str tells -0.0 from 0.0, nan from nan
+
+
+# Random programs over operands of mixed dtypes (float32, float64, int64, bool, Python
+# numbers) and broadcast shapes: each step applies a binary op to two values made so far or
+# an op to one; the results' dtypes, shapes and numbers and the leaves' gradients must be
+# PyTorch's. They found bool diff, square of bools, integer powers below 0, and median's
+# gradient at ties.
+PROGRAM_PAIRS = {
+    "+": lambda m, a, b: a + b, "-": lambda m, a, b: a - b, "*": lambda m, a, b: a * b,
+    "/": lambda m, a, b: a / b, "**": lambda m, a, b: a ** b, "//": lambda m, a, b: a // b,
+    "maximum": lambda m, a, b: m.maximum(a, b), "atan2": lambda m, a, b: m.atan2(a, b),
+    "where": lambda m, a, b: m.where(a > 0, a, b), "fmod": lambda m, a, b: m.fmod(a, b),
+    "xlogy": lambda m, a, b: m.xlogy(a, b), "copysign": lambda m, a, b: m.copysign(a, b),
+    "logaddexp": lambda m, a, b: m.logaddexp(a, b), "hypot": lambda m, a, b: m.hypot(a, b),
+}
+PROGRAM_OPS = {
+    "sum": lambda t: t.sum(-1), "exp": lambda t: t.exp(), "log": lambda t: t.abs().log(),
+    "tanh": lambda t: t.tanh(), "relu": lambda t: t.relu(), "square": lambda t: t.square(),
+    "cumsum": lambda t: t.cumsum(-1), "softmax": lambda t: t.softmax(-1),
+    "norm": lambda t: t.norm(), "prod": lambda t: t.prod(-1), "amax": lambda t: t.amax(-1),
+    "logsumexp": lambda t: t.logsumexp(-1), "round": lambda t: t.round() * t,
+    "sort": lambda t: t.sort(-1)[0], "median": lambda t: t.median(), "diff": lambda t: t.diff(),
+    "flip": lambda t: t.flip(-1), "cummax": lambda t: t.cummax(-1)[0], "erf": lambda t: t.erf(),
+}
+
+
+def _mixed_program(seed: int, m):
+    """The program's results as (dtype, shape, numbers) and its leaves' gradients, or the
+    error it raised."""
+    rng = np.random.default_rng(seed)
+    shapes = [(3,), (2, 3), (2, 1), (1, 3), (4, 2, 3)]
+    made, leaves = [], []
+    try:
+        for _ in range(rng.integers(2, 4)):
+            kind, shape = rng.integers(5), shapes[rng.integers(len(shapes))]
+            if kind < 2:
+                x = m.tensor(rng.standard_normal(shape).astype([np.float32, np.float64][kind]),
+                             requires_grad=True)
+                leaves.append(x)
+            else:
+                x = [m.tensor(rng.integers(-3, 4, shape)), m.tensor(rng.random(shape) < 0.5),
+                     round(float(rng.standard_normal()), 3)][kind - 2]
+            made.append(x)
+        for _ in range(rng.integers(1, 6)):
+            if rng.random() < 0.5:
+                a, b = made[rng.integers(len(made))], made[rng.integers(len(made))]
+                a, b = (a, b) if isinstance(a, m.Tensor) else (b, a)
+                if isinstance(a, m.Tensor):
+                    made.append(list(PROGRAM_PAIRS.values())[rng.integers(len(PROGRAM_PAIRS))](
+                        m, a, b if isinstance(b, m.Tensor) or rng.random() < 0.5 else m.tensor(b)))
+            else:
+                t = made[rng.integers(len(made))]
+                if isinstance(t, m.Tensor):
+                    made.append(list(PROGRAM_OPS.values())[rng.integers(len(PROGRAM_OPS))](t))
+        tensors = [t for t in made if isinstance(t, m.Tensor)]
+        graphed = [t for t in tensors if t.requires_grad]
+        if graphed:
+            sum(t.double().sum() * (k + 1) for k, t in enumerate(graphed)).backward()
+        return ([(str(t.dtype).split(".")[-1], tuple(t.shape), t.detach().double().numpy())
+                 for t in tensors], [None if x.grad is None else x.grad.double().numpy()
+                                     for x in leaves])
+    except (RuntimeError, TypeError, ValueError, NotImplementedError, IndexError,
+            ZeroDivisionError) as e:
+        return str(e)
+
+
+def test_random_programs_of_mixed_dtypes_and_shapes_as_pytorchs(torch):
+    """Where both run a program (PyTorch refuses more: softmax of ints, bool subtraction...)."""
+    torch.set_default_dtype(torch.float32)  # what a float operand becomes: PyTorch's default
+    both = 0
+    for seed, (ours, theirs) in both_ran(_mixed_program, range(300), engine, torch):
+        both += 1
+        for (dtype, shape, numbers), (dtype_, shape_, numbers_) in zip(ours[0], theirs[0]):
+            assert (dtype, shape) == (dtype_, shape_), seed
+            tolerance = 1e-5 if dtype == "float32" else 1e-10
+            np.testing.assert_allclose(numbers, numbers_, rtol=tolerance, atol=tolerance,
+                                       err_msg=str(seed))
+        for grad, grad_ in zip(*ours[1:], *theirs[1:]):
+            assert (grad is None) == (grad_ is None), seed
+            if grad is not None:
+                np.testing.assert_allclose(grad, grad_, rtol=1e-4, atol=1e-5, err_msg=str(seed))
+    assert both > 150  # (205 of these 300)
