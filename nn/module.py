@@ -14,11 +14,14 @@ path a.b) are an error. A module's own nodes come first, in the order they were 
 then each sub-module's, which is PyTorch's order when a module assigns its parameters
 before its sub-modules.
 
-`state_dict()` maps those names to numpy arrays (a Value becomes a 0-d array), and
-`save`/`load` keep them in PyTorch's safetensors files; nn/checkpoint.py does that work.
+`state_dict()` maps those names to the tensors, detached but sharing their memory, as
+PyTorch's (so `sd[k].copy_(w)` loads a weight, and a copy to keep needs `copy.deepcopy`; a
+Value gives a 0-d array of its number), and `save`/`load` keep them in PyTorch's
+safetensors files; nn/checkpoint.py does that work.
 """
 from __future__ import annotations
 
+import collections
 import os
 from typing import Any, Callable, Iterator, Mapping
 
@@ -326,10 +329,16 @@ class Module:
 
     # --- checkpoints (nn/checkpoint.py does the work) ---
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Dotted name -> a copy of the numbers of every parameter and persistent buffer,
-        frozen ones too."""
-        return checkpoint.state_dict(self)
+    def state_dict(self, *, destination: dict | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> dict[str, Any]:
+        """Dotted name (after `prefix`) -> every parameter and persistent buffer, frozen ones
+        too, as PyTorch's: each detached, sharing its memory (`keep_vars`: the tensor
+        itself), into `destination` if given; a Value's number as a 0-d array."""
+        state = collections.OrderedDict() if destination is None else destination
+        for name, node in self._named_state():
+            state[prefix + name] = node if keep_vars else (
+                node.detach() if isinstance(node, Tensor) else np.array(node.data))
+        return state
 
     def load_state_dict(self, state_dict: Mapping[str, Any],
                         strict: bool = True) -> checkpoint.IncompatibleKeys:

@@ -2,7 +2,9 @@
 hostile and damaged files refused before any data is read, and the old .npz format."""
 from __future__ import annotations
 
+import collections
 import contextlib
+import copy
 import json
 import os
 import pickle
@@ -18,6 +20,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
+import engine
 import nn
 from engine import Tensor
 from nn import Linear, Module, ReLU, Sequential, checkpoint
@@ -29,9 +32,14 @@ def make_model() -> Sequential:
     return Sequential(Linear(5, 4), ReLU(), Linear(4, 3))
 
 
+def arrays(model: Module) -> dict:
+    """The model's state as numpy copies (state_dict() shares the model's memory)."""
+    return {name: np.array(value) for name, value in model.state_dict().items()}
+
+
 def assert_same_state(model: Module, state: dict) -> None:
     """Every tensor of the model bit-identical to `state`'s, dtype included."""
-    ours = model.state_dict()
+    ours = arrays(model)
     assert list(ours) == list(state)
     for name, array in state.items():
         array = np.asarray(array)
@@ -69,27 +77,36 @@ class WithBuffers(Module):
 # --- state_dict / load_state_dict
 
 
-def test_state_dict_holds_copies_under_dotted_names():
+def test_state_dict_shares_memory_under_dotted_names_as_pytorchs():
+    """As PyTorch's: detached tensors sharing the model's memory, so writing one (a weight
+    loaded by hand, nanoGPT's from_pretrained) changes the model, and a copy to keep is
+    copy.deepcopy's."""
     model = Sequential(Linear(3, 2), ReLU(), Linear(2, 1))
     state = model.state_dict()
+    kept = copy.deepcopy(state)
+    assert type(state) is collections.OrderedDict
     assert list(state) == ["0.weight", "0.bias", "2.weight", "2.bias"]
-    assert state["0.weight"].dtype == np.float32
+    assert state["0.weight"].dtype == np.float32 and not state["0.weight"].requires_grad
     assert state["0.weight"].shape == model[0].weight.shape
-    state["0.weight"][:] = 7  # a copy: changing it leaves the model alone
-    assert not np.any(np.asarray(model[0].weight) == 7)
+    with engine.no_grad():
+        state["0.weight"].copy_(engine.full((2, 3), 7.0))
+    assert np.all(np.asarray(model[0].weight) == 7)
+    assert not np.any(np.asarray(kept["0.weight"]) == 7)
+    assert model.state_dict(keep_vars=True)["0.weight"] is model[0].weight
+    assert list(model.state_dict(prefix="net.")) == ["net." + name for name in state]
 
 
 def test_load_state_dict_copies_numbers_in_place_and_keeps_dtype():
     a, b = Sequential(Linear(3, 2)), Sequential(Linear(3, 2))
     weight = np.asarray(b[0].weight)
-    b.load_state_dict({k: v.astype(np.float64) for k, v in a.state_dict().items()})
+    b.load_state_dict({k: v.astype(np.float64) for k, v in arrays(a).items()})
     assert np.shares_memory(np.asarray(b[0].weight), weight) and weight.dtype == np.float32
     np.testing.assert_array_equal(weight, np.asarray(a[0].weight))
 
 
 def test_value_parameters_round_trip_as_0d_arrays(tmp_path):
     a, b = nn.scalar.MLP(2, [2, 1]), nn.scalar.MLP(2, [2, 1])
-    state = a.state_dict()
+    state = arrays(a)
     assert all(v.shape == () and v.dtype == np.float64 for v in state.values())
     a.save(tmp_path / "mlp.safetensors")
     b.load(tmp_path / "mlp.safetensors")
@@ -98,7 +115,7 @@ def test_value_parameters_round_trip_as_0d_arrays(tmp_path):
 
 def test_load_state_dict_lists_every_problem_and_changes_nothing():
     model = Sequential(Linear(3, 2), ReLU(), Linear(2, 1), WithBuffers())
-    before = model.state_dict()
+    before = arrays(model)
     state = dict(before)
     del state["0.bias"]
     state["9.weight"] = np.zeros(2)
@@ -122,7 +139,7 @@ def test_load_state_dict_lists_every_problem_and_changes_nothing():
 def test_load_state_dict_not_strict_returns_what_it_left_out_as_pytorch_does(torch):
     ours = torch_layout_mlp(3, 2, 1)
     theirs = torch_twin(torch, ours)
-    before = ours.state_dict()
+    before = arrays(ours)
     state = {k: v + 1 for k, v in before.items() if k != "2.bias"} | {"extra": np.zeros(1)}
     result = ours.load_state_dict(state, strict=False)
     expected = theirs.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()},
@@ -145,7 +162,7 @@ def test_load_state_dict_takes_torch_tensors_and_our_tensors(torch):
 
 def test_load_state_dict_names_a_tensor_numpy_cannot_hold(torch):
     model = WithBuffers()
-    state = {**model.state_dict(), "scale": torch.ones(3, dtype=torch.bfloat16)}
+    state = {**arrays(model), "scale": torch.ones(3, dtype=torch.bfloat16)}
     with pytest.raises(ValueError, match=r"scale cannot be read as numbers \(.*BFloat16"):
         model.load_state_dict(state)
 
@@ -177,7 +194,7 @@ def test_the_file_is_the_safetensors_format_byte_for_byte(tmp_path):
                       "running_mean": {"dtype": "F32", "shape": [3], "data_offsets": [12, 24]},
                       "num_batches_tracked": {"dtype": "I64", "shape": [],
                                               "data_offsets": [24, 32]}}
-    state = model.state_dict()
+    state = arrays(model)
     assert raw[8 + length:] == b"".join(state[k].astype(state[k].dtype.newbyteorder("<")).tobytes()
                                         for k in header)
 
@@ -187,11 +204,11 @@ def test_the_safetensors_package_reads_what_we_write_and_we_read_what_it_writes(
     model = Sequential(Linear(3, 2), ReLU(), WithBuffers())
     model.save(tmp_path / "ours.safetensors")
     theirs = numpy_api.load_file(tmp_path / "ours.safetensors")
-    assert_same_state(model, {k: theirs[k] for k in model.state_dict()})
+    assert_same_state(model, {k: theirs[k] for k in arrays(model)})
     doubled = {k: np.asarray(v * 2) for k, v in theirs.items()}
     numpy_api.save_file(doubled, tmp_path / "theirs.safetensors")
     model.load(tmp_path / "theirs.safetensors")
-    assert_same_state(model, {k: doubled[k] for k in model.state_dict()})
+    assert_same_state(model, {k: doubled[k] for k in arrays(model)})
 
 
 def test_metadata_is_kept_and_read_without_the_data(tmp_path):
@@ -233,14 +250,14 @@ def test_names_with_nul_and_other_odd_characters_save_and_load(tmp_path):
     Named(ODD_NAMES).save(path)
     fresh = Named(ODD_NAMES, start=10)  # same names, other numbers
     fresh.load(path)
-    assert_same_state(fresh, Named(ODD_NAMES).state_dict())
+    assert_same_state(fresh, arrays(Named(ODD_NAMES)))
 
 
 def test_the_safetensors_package_reads_odd_names_as_we_write_them(tmp_path):
     numpy_api = pytest.importorskip("safetensors.numpy")
     Named(ODD_NAMES).save(tmp_path / "odd.safetensors")
     assert list(numpy_api.load_file(tmp_path / "odd.safetensors")) == \
-        list(Named(ODD_NAMES).state_dict())
+        list(arrays(Named(ODD_NAMES)))
 
 
 def test_a_tensor_named_like_the_metadata_is_refused(tmp_path):
@@ -259,7 +276,7 @@ def test_a_frozen_weight_survives_a_checkpoint_round_trip(tmp_path, freeze):
     model.save(tmp_path / "m.safetensors")
     fresh = three_two_one()
     fresh.load(tmp_path / "m.safetensors")
-    assert_same_state(fresh, model.state_dict())
+    assert_same_state(fresh, arrays(model))
 
 
 def test_save_overwrites_an_existing_checkpoint(tmp_path):
@@ -267,7 +284,7 @@ def test_save_overwrites_an_existing_checkpoint(tmp_path):
     a.save(tmp_path / "m.safetensors")
     b.save(tmp_path / "m.safetensors")
     c.load(tmp_path / "m.safetensors")
-    assert_same_state(c, b.state_dict())
+    assert_same_state(c, arrays(b))
 
 
 def crash(*args, **kwargs):
@@ -366,7 +383,7 @@ GIB = 1 << 30
 
 def hostile_cases(model: Module) -> dict[str, tuple]:
     """name -> (header, data size or bytes, announced header length or None, phrase)."""
-    shapes = {name: ("F32", list(a.shape)) for name, a in model.state_dict().items()}
+    shapes = {name: ("F32", list(a.shape)) for name, a in arrays(model).items()}
     good, size = layout(shapes)
     w, b = good["0.weight"], good["0.bias"]
 
@@ -440,7 +457,7 @@ def test_a_hostile_checkpoint_is_refused_in_one_line_before_reading_data(tmp_pat
     header, data, length, phrase = hostile_cases(model)[case]
     path = tmp_path / "hostile.safetensors"
     craft(path, header, data, length)
-    before = model.state_dict()
+    before = arrays(model)
     tracemalloc.start()
     try:
         with pytest.raises(ValueError) as err:
@@ -498,7 +515,7 @@ def test_a_file_that_is_not_a_checkpoint_says_so_with_its_path(tmp_path, case):
     path = tmp_path / "bad.safetensors"
     write(path)
     model = make_model()
-    before = model.state_dict()
+    before = arrays(model)
     with pytest.raises(ValueError, match="is not a checkpoint scratchgrad can read") as err:
         model.load(path)
     assert str(path) in str(err.value) and phrase in str(err.value)
@@ -584,17 +601,17 @@ def torch_layout_mlp(*sizes: int, seed: int = 0) -> Sequential:
 @pytest.mark.parametrize("savez", [np.savez, np.savez_compressed])
 def test_an_npz_loads_into_a_model_without_nn_linear(tmp_path, savez):
     model = torch_layout_mlp(5, 4, 3)
-    savez(tmp_path / "m.npz", **model.state_dict())
+    savez(tmp_path / "m.npz", **arrays(model))
     fresh = torch_layout_mlp(5, 4, 3, seed=1)
     fresh.load(tmp_path / "m.npz")
-    assert_same_state(fresh, model.state_dict())
+    assert_same_state(fresh, arrays(model))
     assert checkpoint.read_metadata(tmp_path / "m.npz") == {}
 
 
 def test_an_npz_is_refused_for_a_model_with_nn_linear_saying_why(tmp_path):
     model = Sequential(Linear(4, 4), ReLU(), Linear(4, 2))
-    np.savez(tmp_path / "m.npz", **model.state_dict())
-    before = model.state_dict()
+    np.savez(tmp_path / "m.npz", **arrays(model))
+    before = arrays(model)
     with pytest.raises(ValueError) as err:
         model.load(tmp_path / "m.npz")
     message = str(err.value)
@@ -660,9 +677,9 @@ def test_a_damaged_npz_is_one_value_error_naming_the_file(tmp_path, case):
     write, phrase = DAMAGED_NPZ[case]
     model = torch_layout_mlp(5, 4, 3)
     path = tmp_path / "m.npz"
-    write(path, model.state_dict())
+    write(path, arrays(model))
     fresh = torch_layout_mlp(5, 4, 3, seed=1)
-    before = fresh.state_dict()
+    before = arrays(fresh)
     with pytest.raises(ValueError) as err:
         fresh.load(path)
     assert str(path) in str(err.value) and phrase in str(err.value)
@@ -714,8 +731,8 @@ HOSTILE_NPZ = {
 def test_a_hostile_npz_is_refused_from_its_headers_in_little_memory(tmp_path, make, phrase):
     model = torch_layout_mlp(5, 4, 3)
     path = tmp_path / "hostile.npz"
-    write_npz(path, make(model.state_dict()))
-    before = model.state_dict()
+    write_npz(path, make(arrays(model)))
+    before = arrays(model)
     tracemalloc.start()
     try:
         with pytest.raises(ValueError, match=phrase) as err:

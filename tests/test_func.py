@@ -385,7 +385,7 @@ def test_per_sample_gradients_match_torch_funcs_tutorial(torch):
         def forward(self, x):
             return self.fc2(self.fc1(x).tanh())
     theirs = TorchMLP().double()
-    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in model.state_dict().items()})
     params = {k: v.detach() for k, v in theirs.named_parameters()}
 
     def compute_loss(params, sample, target):
@@ -421,7 +421,7 @@ def test_an_ensemble_as_torch_funcs(torch):
     models = [nn.Linear(3, 2, dtype=engine.float64) for _ in range(4)]
     twins = [torch.nn.Linear(3, 2).double() for _ in models]
     for ours, theirs in zip(models, twins):
-        theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+        theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
     _, got = ensemble(ef, ef.stack_module_state, models, engine.tensor(M))
     _, want = ensemble(torch.func, torch.func.stack_module_state, twins, torch.tensor(M))
     leaves_match(got, want, tol=1e-14, of_torch=True)

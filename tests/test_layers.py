@@ -20,7 +20,7 @@ def f64(shape) -> Tensor:
 
 def torch_state(torch, module: nn.Module) -> dict:
     """Our module's state_dict as torch tensors, which torch's load_state_dict wants."""
-    return {name: torch.from_numpy(array) for name, array in module.state_dict().items()}
+    return {name: torch.from_numpy(array.numpy()) for name, array in module.state_dict().items()}
 
 
 @pytest.mark.parametrize("shape", [(5, 4), (2, 5, 4), (4,)])

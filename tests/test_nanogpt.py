@@ -154,7 +154,7 @@ def test_a_pytorch_nanogpt_state_dict_loads_into_ours_and_back():
     # the tie survives the copy: one tensor, so training keeps the two names equal
     assert target.lm_head.weight is target.transformer.wte.weight
     back = theirs.GPT(theirs.GPTConfig(**settings))
-    back.load_state_dict({k: torch.from_numpy(v) for k, v in target.state_dict().items()})
+    back.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in target.state_dict().items()})
     assert all(torch.equal(a, b) for a, b in zip(back.state_dict().values(),
                                                  source.state_dict().values()))
 

@@ -47,7 +47,7 @@ def twins(torch, dtype: str = "float32", dropout: float = 0.0):
     """Our GPT and PyTorch's, PyTorch's holding our initial weights."""
     ours = make_gpt(engine)(len(CHARS), dropout=dropout, **SIZES).to(getattr(engine, dtype))
     theirs = make_gpt(torch)(len(CHARS), dropout=dropout, **SIZES).to(getattr(torch, dtype))
-    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
     return ours, theirs
 
 

@@ -17,7 +17,7 @@ def twins(torch, ours: nn.Module, theirs):
     theirs holding the same."""
     for p in ours.parameters():
         p.numpy()[...] = rng.normal(size=p.shape)
-    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
     return ours, theirs
 
 

@@ -59,7 +59,7 @@ def twins(torch, name: str, args: tuple, kwargs: dict):
     for p in ours.parameters():
         p.numpy()[...] = rng.normal(size=p.shape) * 0.6
     theirs = getattr(torch.nn, name)(*args, **kwargs)
-    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
     return ours, theirs
 
 
@@ -248,7 +248,7 @@ def test_state_dict_round_trip_with_pytorch(torch):
     np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(h.numpy(), th.detach().numpy(), rtol=1e-5, atol=1e-6)
     back = torch.nn.GRU(3, 4, 2, bidirectional=True, dtype=torch.float32)
-    back.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()},
+    back.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()},
                          strict=True)
     assert all(torch.equal(a, b) for a, b in zip(back.parameters(), theirs.parameters()))
 
@@ -315,7 +315,7 @@ def adam_losses(model, optimizer, cross_entropy, tensor, steps: int) -> list[flo
 def test_char_level_lstm_trains_as_pytorchs(torch):
     ours = char_lstm(nn)
     theirs = char_lstm(torch.nn)
-    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
     losses = adam_losses(ours, nn.optim.Adam, F.cross_entropy, Tensor, 5)
     their_losses = adam_losses(theirs, torch.optim.Adam, torch.nn.functional.cross_entropy,
                                torch.from_numpy, 5)

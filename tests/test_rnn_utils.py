@@ -460,7 +460,7 @@ def twins(torch, name: str, args: tuple, kwargs: dict):
     """Ours in float64 with random weights, and torch's twin loading them strictly."""
     ours = random_layer(name, args, kwargs)
     theirs = getattr(torch.nn, name)(*args, **kwargs)
-    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
     return ours, theirs
 
 

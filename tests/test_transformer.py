@@ -26,7 +26,7 @@ def randomize(module: nn.Module) -> nn.Module:
 
 def twin(torch, ours: nn.Module, theirs):
     """theirs in ours's dtype holding ours's weights, loaded strictly, in ours's mode."""
-    state = {k: torch.from_numpy(v) for k, v in ours.state_dict().items()}
+    state = {k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()}
     theirs = theirs.to(next(iter(state.values())).dtype)
     theirs.load_state_dict(state)
     return theirs.train(ours.training)
@@ -347,7 +347,7 @@ def test_init_and_state_dict_like_torch(torch, make):
     for name, value in theirs_state.items():
         assert state[name].dtype == np.float32
         np.testing.assert_array_equal(state[name], value.numpy(), err_msg=name)
-    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=True)
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in state.items()}, strict=True)
     randomize(ours).load_state_dict({k: v.numpy() for k, v in theirs_state.items()},
                                     strict=True)
     for name, value in theirs_state.items():
