@@ -15,9 +15,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-# modules, not names: gradients and shapes import this file (through tensor) in turn
-from engine import dtypes, gradients, shapes
-from engine.tensor import (_IEEE, Tensor, _called, _exp, _floating, _leaf, _log, _node, _pow, _raw,
+# modules, not names: arithmetic, gradients and shapes import this file (through tensor) in turn
+from engine import arithmetic, dtypes, gradients, shapes
+from engine.tensor import (_IEEE, Tensor, _called, _exp, _floating, _leaf, _log, _node, _raw,
                            _saves, _saves_nothing, _OUT, _where)
 
 Dims = Any  # an int, a tuple or list of ints, or None for every dim
@@ -538,8 +538,9 @@ def _p_norm(input: Tensor, p: float, axis: Any, keepdims: bool) -> Tensor:
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
         t = _unreduce(out, a.shape, axis, keepdims)
         with np.errstate(**_IEEE):
+            power = arithmetic._pow
             scale = a / t if p == 2 else (
-                a * _pow(abs(a), np.asarray(p - 2), True) / _pow(t, np.asarray(p - 1), True))
+                a * power(abs(a), np.asarray(p - 2), True) / power(t, np.asarray(p - 1), True))
             flat = (_raw(t) == 0) | (_raw(a) == 0)  # (0 * inf there)
             return (_unreduce(g, a.shape, axis, keepdims) * _where(flat, 0, scale),)
     return _node(data.astype(x.dtype, copy=False), "norm", rule, input)

@@ -15,12 +15,12 @@ with recording on, so the gradient it returns is itself a graph that can be
 differentiated again. The engine's one helper, `_fit`, reduces a broadcast gradient back
 to its operand's shape and dtype; no rule does that itself.
 
-This file holds the core: storage, PyTorch's view of it (`.data`, `.grad`, `.shape`, ...),
-making nodes and promoting operands, arithmetic and matmul, `backward`. The rest adds
-itself to Tensor: the ops in engine/elementwise.py, reductions.py and shapes.py (indexing
-too; each op is also `engine.NAME(t, ...)`, as PyTorch spells them), in-place updates in
-engine/inplace.py, conversions to dtypes, numbers, text and arrays in engine/interop.py,
-and what the backward driver asks of a tensor in engine/gradients.py.
+This file holds the core: storage, `.data` and `.grad`, making nodes and promoting
+operands, + - * / and @, `backward`. The rest adds itself to Tensor: ** in arithmetic.py,
+the ops in elementwise.py, reductions.py and shapes.py (indexing too; each op is also
+`engine.NAME(t, ...)`, as PyTorch spells them), in-place updates in inplace.py, conversions
+to dtypes, numbers, text and arrays in interop.py, `.shape`, `.dtype` and the other facts
+in tensor_facts.py, and what the backward driver asks of a tensor in gradients.py.
 
 Dtypes follow PyTorch (engine/dtypes.py): Python floats become float32, arrays keep their
 dtype, and mixed operands promote by PyTorch's rule. Int and bool tensors (labels, masks)
@@ -51,7 +51,7 @@ from typing import Any, Callable, Union
 
 import numpy as np
 
-from engine import dtypes, grad_mode, graph, printing
+from engine import dtypes, grad_mode, graph
 from engine.dtypes import as_array
 from engine.grad_mode import is_grad_enabled
 from engine.graph import Node
@@ -267,36 +267,6 @@ def _check_broadcast(op: str, *shapes: tuple) -> None:
                          ) from None
 
 
-def _power(x: np.ndarray, p: np.ndarray, number: bool) -> np.ndarray:
-    """x ** p as PyTorch computes it. For a number exponent (`number`), ** 0.5 and ** -0.5
-    are sqrt and 1 / sqrt ((-inf) ** 0.5 is nan, (-0.0) ** -0.5 is -inf); for a tensor
-    exponent, C's pow, which differs from numpy's at (-inf) ** 0.5 (inf) and (-0.0) ** 0.5 (0).
-    A float32 or float64 tensor ** 2, 3 or -2 is multiplied out, as PyTorch's kernel
-    does: x * x * x rounds twice, so it differs from pow's single rounding in the last bit
-    (GELU's x ** 3 in a GPT), and is twenty times faster than numpy's pow."""
-    if number and p.ndim == 0 and p.item() in (0.5, -0.5):
-        root = np.sqrt(x)
-        return root if p.item() > 0 else 1 / root
-    if number and p.ndim == 0 and x.dtype in (np.float32, np.float64):
-        if p.item() == 2:
-            return x * x
-        if p.item() == 3:
-            return x * x * x
-        if p.item() == -2:
-            return 1 / (x * x)
-    if x.dtype.kind in "iu" and p.dtype.kind in "iu" and (p < 0).any():
-        if number:
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
-        # C's integer power, as PyTorch's: below 0, 1 for 1, -1 or 1 for -1, 0 for the rest
-        below = p < 0
-        return np.where(below, np.where(x == -1, 1 - 2 * (p & 1), x == 1).astype(x.dtype),
-                        np.power(x, np.where(below, 0, p)))
-    out = np.power(x, p)
-    if number or not (p == 0.5).any():  # the common case, decided cheaply
-        return out
-    return np.where((p == 0.5) & ((x == -np.inf) | (x == 0)), np.abs(x), out)
-
-
 def _named_after(out: Tensor, template: str, source: Tensor) -> Tensor:
     """`out` labelled after `source` when it is a plain leaf made from a labelled one.
 
@@ -324,13 +294,6 @@ def _zeros(g: Any, like: Any) -> Any:
     """Zeros shaped like `like` in g's dtype, outside any graph (a gradient that is constant)."""
     zeros = np.zeros(like.shape, _raw(g).dtype)
     return _leaf(zeros) if isinstance(g, Tensor) else zeros
-
-
-def _pow(x: Any, p: Any, number: bool) -> Any:
-    """x ** p for arrays or Tensors; `number`: p came from a number (see _power)."""
-    if isinstance(x, Tensor) or isinstance(p, Tensor):
-        return x ** (_raw(p).item() if number else p)
-    return _power(x, p, number)
 
 
 def _exp(x: Any) -> Any:
@@ -417,46 +380,6 @@ class Tensor(Node):
                                  f"{value._data.shape} {value._data.dtype}")
         self._grad = value
 
-    @property
-    def shape(self) -> printing.Size:
-        return printing.Size(self._data.shape)
-
-    @property
-    def ndim(self) -> int:
-        return self._data.ndim
-
-    @property
-    def dtype(self) -> dtypes.DType:
-        """The entries' dtype, as PyTorch prints it (torch.float32), equal to numpy's."""
-        return dtypes.wrap(self._data.dtype)
-
-    @property
-    def device(self) -> Any:
-        from engine.devices import device
-        return device("cpu")
-
-    @property
-    def is_leaf(self) -> bool:
-        """True for tensors no recorded op made (PyTorch's meaning)."""
-        return self._rule is None
-
-    @property
-    def retains_grad(self) -> bool:
-        return self._retains
-
-    def size(self, dim: int | None = None) -> printing.Size | int:
-        """The shape, or the size of one dim, as PyTorch's `size()`."""
-        return printing.Size(self._data.shape) if dim is None else self._data.shape[dim]
-
-    def dim(self) -> int:
-        return self._data.ndim
-
-    def numel(self) -> int:
-        """How many entries."""
-        return self._data.size
-
-    nelement = numel
-
     # --- primitives: each computes its value and defines its derivative right below ---
 
     def __add__(self, other: Operand) -> Tensor:
@@ -490,26 +413,6 @@ class Tensor(Node):
                 return (g / b if need[0] else None), (-g * ((a / b) / b) if need[1] else None)
         out = _node(out, "/", rule, a, b)
         return _saves(out, _B | (_A if b.requires_grad else 0))
-
-    def __pow__(self, other: Operand) -> Tensor:
-        """a ** b; da = g b a**(b-1), none where b == 0; db = g a**b ln(a), 0 where a == 0 <= b."""
-        number = _number_kind(other) is not None  # PyTorch computes ** 0.5 as sqrt then
-        a, b = _operands("**", self, other)
-        with np.errstate(**_IEEE):
-            out = _elementwise(lambda x, p: _power(x, p, number), a, b, "**")
-
-        def rule(g: Any, out: Any, need: list, a: Any, b: Any) -> tuple:
-            da = db = None
-            with np.errstate(**_IEEE):
-                if need[0] and number and _raw(b) == 0:  # x**0 is the constant 1: its
-                    da = _zeros(g, a)  # gradient a constant 0, as PyTorch's (not 0 * inf)
-                elif need[0]:  # no gradient where b == 0, even a nan one
-                    da = _where(_raw(b) == 0, 0, g * (b * _pow(a, b - 1, number)))
-                if need[1]:  # 0**p is 0 for every p > 0: flat in p, not 0 * ln(0) = nan
-                    db = _where((_raw(a) == 0) & (_raw(b) >= 0), 0, g * (out * _log(a)))
-            return da, db
-        out = _node(out, "**", rule, a, b)
-        return _saves(out, _A | _B | (_OUT if b.requires_grad else 0))
 
     def __matmul__(self, other: Operand) -> Tensor:
         """a @ b, numpy's rules; da = g @ b^T, db = a^T @ g (1-D a: a row, 1-D b: a column)."""
@@ -587,10 +490,6 @@ class Tensor(Node):
         b, a = _operands("/", self, other, floating=True)
         return a / b
 
-    def __rpow__(self, other: Operand) -> Tensor:  # n ** a
-        b, a = _operands("**", self, other)
-        return a ** b
-
     def __rmatmul__(self, other: Operand) -> Tensor:  # array @ a
         b, a = _operands("@", self, other)
         return a @ b
@@ -607,9 +506,6 @@ class Tensor(Node):
         return self - (other if alpha == 1 else other * alpha)
 
     mul, matmul = __mul__, __matmul__  # PyTorch's method names
-
-    def pow(self, exponent: Operand) -> Tensor:  # (PyTorch's keyword is `exponent`)
-        return self ** exponent
 
     # --- the rest of the node's life ---
 

@@ -1,4 +1,5 @@
-"""What PyTorch code asks a tensor about itself and its memory (`is_cuda`, `is_inference()`,
+"""What PyTorch code asks a tensor about itself and its memory (`shape`, `dtype`, `size()`,
+`numel()`, `is_leaf`, `is_cuda`, `is_inference()`,
 `stride()`, `storage_offset()`, `data_ptr()`, ...), views of that memory at any strides
 (`as_strided`), the Python callbacks written over each entry (`apply_`, `map_`), the
 casts to PyTorch's small int types
@@ -22,7 +23,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from engine import dtypes, shapes
+from engine import dtypes, printing, shapes
 from engine.tensor import Tensor, _called, _node, _raw, _recording, add_methods
 
 
@@ -137,6 +138,46 @@ def as_strided_(input: Tensor, size: Any, stride: Any, storage_offset: int | Non
 
 class _Facts:
     """Tensor's memory facts, casts, windows, shape-changing in-place ops and sampling."""
+
+    @property
+    def shape(self) -> printing.Size:
+        return printing.Size(self._data.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def dtype(self) -> dtypes.DType:
+        """The entries' dtype, as PyTorch prints it (torch.float32), equal to numpy's."""
+        return dtypes.wrap(self._data.dtype)
+
+    @property
+    def device(self) -> Any:
+        from engine.devices import device
+        return device("cpu")
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors no recorded op made (PyTorch's meaning)."""
+        return self._rule is None
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains
+
+    def size(self, dim: int | None = None) -> printing.Size | int:
+        """The shape, or the size of one dim, as PyTorch's `size()`."""
+        return printing.Size(self._data.shape) if dim is None else self._data.shape[dim]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        """How many entries."""
+        return self._data.size
+
+    nelement = numel
 
     is_cuda = False
     is_cpu = True
