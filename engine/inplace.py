@@ -260,7 +260,7 @@ class _InPlace:
     def __setitem__(self, index: Any, value: Operand) -> None:
         """a[index] = value, in place, as PyTorch (value broadcast and cast to a's dtype); in
         the graph, d a = g with 0 where written over, d value = g[index]."""
-        index = shapes._index(index)
+        index = shapes._index(index, self._data.shape)
         if not isinstance(value, Tensor):
             value = _leaf(np.array(as_array(value, what="the value assigned")).astype(
                 self._data.dtype))

@@ -31,15 +31,40 @@ def dim_index(dim: int, ndim: int, op: str) -> int:
 
 # --- indexing: a[index], and writing values at an index ---
 
-def _index(index: Any) -> Any:
-    """An index with Tensors replaced by their arrays and ranges by arrays, for numpy."""
+def _index(index: Any, shape: tuple) -> Any:
+    """An index into a tensor of `shape` for numpy, meaning what it means to PyTorch: Tensors
+    and ranges as arrays, and ints beside arrays applied first (_ints_first)."""
     if isinstance(index, Tensor):
         return index._data
     if isinstance(index, range):
         return np.arange(index.start, index.stop, index.step)
     if isinstance(index, tuple):
-        return tuple(_index(i) if isinstance(i, (Tensor, range)) else i for i in index)
+        index = tuple(_index(i, shape) if isinstance(i, (Tensor, range)) else i for i in index)
+        if any(_is_int(i) for i in index) and any(_is_array(i) for i in index):
+            return _ints_first(index, shape)
     return index
+
+
+def _is_int(part: Any) -> bool:
+    return isinstance(part, (int, np.integer)) and not isinstance(part, bool)
+
+
+def _is_array(part: Any) -> bool:
+    return isinstance(part, (np.ndarray, list))
+
+
+def _ints_first(index: tuple, shape: tuple) -> tuple:
+    """`index`, mixing ints and arrays, as one array per dim of the picked entries' positions,
+    where numpy and PyTorch agree. PyTorch selects with the ints first, then indexes what is
+    left with the arrays; numpy counts the ints among the arrays, so x[0, :, [0, 1]] of a
+    (2, 3, 4) tensor would be (2, 3) there, not PyTorch's (3, 2)."""
+    arrays = [np.asarray(i) if _is_array(i) else i for i in index]
+    first = tuple(p for a in arrays for p in (  # a mask covers as many dims as it has
+        [slice(None)] * (a.ndim if a.dtype == np.bool_ else 1) if _is_array(a) else [a]))
+    then = tuple(a if isinstance(a, np.ndarray) or a is Ellipsis else slice(None)
+                 for a in arrays if not _is_int(a))
+    grids = np.indices(shape, sparse=True)  # each dim's positions, along that dim
+    return tuple(np.broadcast_to(grid, shape)[first][then] for grid in grids)
 
 
 def _is_basic(index: Any) -> bool:
@@ -54,16 +79,16 @@ def _is_basic(index: Any) -> bool:
 def getitem(input: Tensor, index: Any) -> Tensor:
     """a[index] (ints, slices, None, ..., int or bool arrays and Tensors, ranges);
     da = g put back where it came from, summed where an entry was picked twice."""
-    index = _index(index)
-    basic = _is_basic(index)
-
-    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
-        return (_put(g, a, index, basic),)
     try:
+        index = _index(index, input._data.shape)
         picked = input._data[index]
     except IndexError as e:
         raise IndexError(f"index {index!r:.80} does not fit a tensor of shape "
                          f"{input._data.shape}: {e}") from None
+    basic = _is_basic(index)
+
+    def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
+        return (_put(g, a, index, basic),)
     out = _saves_nothing(_node(picked, _view_op(index) if basic else "index", rule, input))
     if out._rule is not None and not basic:
         index = _private(index)  # (what the rule reads: a basic index holds no arrays)

@@ -182,6 +182,49 @@ def test_getitem_gradient_matches_central_differences_and_pytorch(torch, index):
     np.testing.assert_array_equal(ours.grad, theirs.grad)
 
 
+# ints beside arrays: PyTorch selects with the ints first, numpy counts them among the arrays
+MIXED = {"x[0, :, [0, 1]]": ((0, slice(None), [0, 1]), (3, 2)),
+         "x[1, None, :, [2, 2, 0]]": ((1, None, slice(None), [2, 2, 0]), (1, 3, 3)),
+         "x[..., 1, None, [0, 3]]": ((Ellipsis, 1, None, [0, 3]), (2, 1, 2)),
+         "x[[1, 0], :, -1]": (([1, 0], slice(None), -1), (2, 3)),
+         "x[0, mask]": ((0, np.array([[True, False, True, False]] * 3)), (6,)),
+         "x[:, 2, [1]]": ((slice(None), 2, [1]), (2, 1))}
+
+
+@pytest.mark.parametrize("case", MIXED)
+def test_ints_beside_arrays_select_first_as_in_pytorch(case):
+    index, shape = MIXED[case]
+    data = np.arange(24.0).reshape(2, 3, 4)
+    x = Tensor(data, requires_grad=True, dtype=np.float64)
+    picked = x[index]
+    assert tuple(picked.shape) == shape
+    first = tuple(slice(None) if isinstance(i, (list, np.ndarray)) else i for i in index)
+    rest = tuple(i if isinstance(i, (list, np.ndarray)) else slice(None) for i in index
+                 if not isinstance(i, int))
+    np.testing.assert_array_equal(picked.numpy(), data[first][rest])  # ints first, by hand
+    assert gradcheck(lambda t: (t[index] * np.arange(1.0, picked.numel() + 1).reshape(shape)
+                                ).sum(), [x])
+
+
+@pytest.mark.parametrize("case", MIXED)
+def test_ints_beside_arrays_get_and_set_as_pytorchs(torch, case):
+    index, shape = MIXED[case]
+    data = np.arange(24.0).reshape(2, 3, 4)
+    value = np.random.default_rng(0).standard_normal(shape)
+    results = []
+    for m, parts in ((engine, index), (torch, _torch_index(torch, index))):
+        x = m.tensor(data, requires_grad=True)
+        v = m.tensor(value, requires_grad=True)
+        y = x * 1.0
+        picked = y[parts] * 1.0
+        y[parts] = v
+        ((y * m.tensor(data)).sum() + (picked * picked).sum()).backward()
+        results.append([picked.detach().numpy(), y.detach().numpy(), x.grad.numpy(),
+                        v.grad.numpy()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)
+
+
 def test_getitem_sums_repeated_picks_and_takes_tensor_indexes():
     a = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
     a[Tensor([0, 0, 1]), Tensor([2, 2, 0])].sum().backward()
