@@ -1295,3 +1295,41 @@ def test_random_programs_of_mixed_dtypes_and_shapes_as_pytorchs(torch):
             if grad is not None:
                 np.testing.assert_allclose(grad, grad_, rtol=1e-4, atol=1e-5, err_msg=str(seed))
     assert both > 150  # (205 of these 300)
+
+
+def _random_index(seed: int, m):
+    """A random index into a random tensor (ints, slices with steps, None, ..., int lists and
+    tensors, masks): what it picks, and the gradients of reading and of writing there, or
+    the error it raised (PyTorch refuses negative steps, which numpy and ours take)."""
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(n) for n in rng.integers(1, 5, rng.integers(1, 4)))
+    parts, dim = [], 0
+    while dim < len(shape) and rng.random() < 0.8:
+        n, kind = shape[dim], rng.integers(6)
+        part = [int(rng.integers(-n, n)), slice(int(rng.integers(-n, n)), None, int(
+            rng.choice([1, 2, -1]))), rng.integers(-n, n, int(rng.integers(1, 4))).tolist(),
+            m.tensor(rng.integers(-n, n, 2)), m.tensor(rng.random(n) < 0.5), None][kind]
+        parts.append(part)
+        dim += part is not None
+    index = tuple(parts)
+    try:
+        x = m.tensor(rng.standard_normal(shape), requires_grad=True)
+        picked = (x * 1.0)[index]
+        picked.backward(m.tensor(np.arange(1.0, picked.numel() + 1).reshape(tuple(picked.shape))))
+        y = x * 1.0
+        v = m.tensor(rng.standard_normal(tuple(picked.shape)), requires_grad=True)
+        y[index] = v
+        (y * m.tensor(rng.standard_normal(shape))).sum().backward()
+        return picked.detach().numpy(), y.detach().numpy(), x.grad.numpy(), v.grad.numpy()
+    except (IndexError, ValueError, RuntimeError) as e:
+        return str(e)
+
+
+def test_random_indexes_as_pytorchs(torch):
+    both = 0
+    for seed, (ours, theirs) in both_ran(_random_index, range(400), engine, torch):
+        both += 1
+        for a, b in zip(ours, theirs):
+            assert a.shape == b.shape, seed
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12, err_msg=str(seed))
+    assert both > 300  # (347 of these 400)
