@@ -295,6 +295,14 @@ def _pool_settings(op: str, nd: int, kernel_size: IntOrTuple, stride: IntOrTuple
     return kernel, stride, padding, dilation
 
 
+def _ceil_count(n: int, span: int, stride: int, padding: int) -> int:
+    """How many windows spanning `span` ceil_mode fits along n entries padded on each side
+    (PyTorch's rule: the last may run past the end, even a kernel wider than the input,
+    but must start inside the input or its left padding); below 1: none."""
+    count = -(-(n + 2 * padding - span) // stride) + 1
+    return count - 1 if (count - 1) * stride >= n + padding else count
+
+
 def _widths(sizes: Sequence[int], kernel: tuple, stride: tuple, padding: tuple,
             dilation: tuple, ceil_mode: bool) -> list[tuple[int, int]]:
     """Each dim's (before, after) padding: `padding` on both sides, and with ceil_mode as
@@ -303,12 +311,10 @@ def _widths(sizes: Sequence[int], kernel: tuple, stride: tuple, padding: tuple,
     widths = [(0, 0), (0, 0)]
     for n, k, s, p, d in zip(sizes, kernel, stride, padding, dilation):
         span, length = d * (k - 1) + 1, n + 2 * p
-        if not ceil_mode or length < span:  # (a kernel that does not fit: _out_sizes says so)
+        count = _ceil_count(n, span, s, p)
+        if not ceil_mode or count < 1:  # (no window at all: _out_sizes says so)
             widths.append((p, p))
             continue
-        count = -(-(length - span) // s) + 1
-        if (count - 1) * s >= n + p:
-            count -= 1
         widths.append((p, p + max((count - 1) * s + span - length, 0)))
     return widths
 

@@ -19,14 +19,15 @@ from typing import Any, Sequence
 import numpy as np
 
 from engine.tensor import Tensor, _called
-from nn.convolution import IntOrTuple, _batched, _ints, avg_pool2d, max_pool2d
+from nn.convolution import IntOrTuple, _batched, _ceil_count, _ints, avg_pool2d, max_pool2d
 from nn.module import Module
 
 OutputSize = int | None | Sequence[int | None]
 
 
 def _settings_1d(op: str, length: int, kernel_size: IntOrTuple, stride: IntOrTuple | None,
-                 padding: IntOrTuple, dilation: IntOrTuple) -> tuple[int, int, int, int]:
+                 padding: IntOrTuple, dilation: IntOrTuple,
+                 ceil_mode: bool) -> tuple[int, int, int, int]:
     """(kernel, stride, padding, dilation) of a 1-D pool as ints, stride defaulting to the
     kernel, checked against an input of `length` as PyTorch checks them."""
     kernel = _ints(op, "kernel_size", kernel_size, 1, 1)[0]
@@ -38,7 +39,8 @@ def _settings_1d(op: str, length: int, kernel_size: IntOrTuple, stride: IntOrTup
     if 2 * padding > span:
         raise ValueError(f"{op}: padding {padding} should be at most half of the kernel "
                          f"{kernel} (dilation {dilation})")
-    if length + 2 * padding < span:
+    if length + 2 * padding < span and not (
+            ceil_mode and _ceil_count(length, span, stride, padding) >= 1):
         raise ValueError(f"{op}: the kernel {kernel} (dilation {dilation}, so spanning {span}) "
                          f"is larger than the padded input length {length + 2 * padding}; pad "
                          "the input or use a smaller kernel")
@@ -51,7 +53,8 @@ def avg_pool1d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None
     """The mean of each window of input (N, C, L) or (C, L), as torch's F.avg_pool1d
     (avg_pool2d over a height of 1; padding zeros count unless count_include_pad=False)."""
     x, unbatched = _batched("avg_pool1d", input, 1)
-    k, s, p, _ = _settings_1d("avg_pool1d", x.shape[2], kernel_size, stride, padding, 1)
+    k, s, p, _ = _settings_1d("avg_pool1d", x.shape[2], kernel_size, stride, padding, 1,
+                              ceil_mode)
     out = avg_pool2d(x.unsqueeze(2), (1, k), (1, s), (0, p), ceil_mode, count_include_pad)
     out = out.squeeze(2)
     return out.squeeze(0) if unbatched else out
@@ -64,7 +67,8 @@ def max_pool1d(input: Tensor, kernel_size: IntOrTuple, stride: IntOrTuple | None
     F.max_pool1d (max_pool2d over a height of 1: the first of tied entries gets the
     gradient); return_indices: also where each came from along L."""
     x, unbatched = _batched("max_pool1d", input, 1)
-    k, s, p, d = _settings_1d("max_pool1d", x.shape[2], kernel_size, stride, padding, dilation)
+    k, s, p, d = _settings_1d("max_pool1d", x.shape[2], kernel_size, stride, padding, dilation,
+                              ceil_mode)
     result = max_pool2d(x.unsqueeze(2), (1, k), (1, s), (0, p), (1, d), ceil_mode,
                         return_indices)
     out, index = result if return_indices else (result, None)

@@ -104,6 +104,50 @@ def test_one_d_pools_by_hand():
                                [[2.0, 10 / 3, 4.5]])
 
 
+def test_ceil_mode_fits_a_kernel_wider_than_the_input_once():
+    """As PyTorch: the one window starts inside the input and takes what it covers."""
+    x = Tensor(np.array([[1.0, 2.0, 3.0, 4.0]]), requires_grad=True)
+    out = F.max_pool1d(x, 3, 2, 0, 2, ceil_mode=True)  # taps 0, 2 (and 4, past the end)
+    assert out.tolist() == [[3.0]]
+    out.sum().backward()
+    assert x.grad.tolist() == [[0.0, 0.0, 1.0, 0.0]]
+    assert F.avg_pool1d(Tensor(np.array([[1.0, 2.0, 3.0]])), 4, 2, 1, ceil_mode=True).tolist() == [
+        [1.5, 5 / 3]]  # (0 + 1 + 2 + 3) / 4, then (2 + 3 + 0) / 3: padding, not the end, counts
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        F.max_pool1d(x, 3, 2, 0, 2)  # without ceil_mode no window fits, as PyTorch says
+
+
+@pytest.mark.parametrize("op", ["max", "avg"])
+def test_ceil_mode_windows_as_pytorchs(torch, op):
+    """Every length, kernel, stride, dilation and padding up to small sizes. (Dilation with
+    padding is left out: PyTorch 2.13 crashes the process where a window is all padding.)"""
+    checked = 0
+    for length in range(1, 7):
+        for k in range(1, 5):
+            for s in range(1, 4):
+                for d, p in [(1, p) for p in range(k // 2 + 1)] + [(2, 0)] * (op == "max"):
+                    x = np.random.default_rng(length).standard_normal((1, 2, length))
+                    results = []
+                    for m, FF in ((engine, F), (torch, torch.nn.functional)):
+                        t = m.tensor(x, requires_grad=True)
+                        try:
+                            out = (FF.max_pool1d(t, k, s, p, d, ceil_mode=True) if op == "max"
+                                   else FF.avg_pool1d(t, k, s, p, ceil_mode=True))
+                        except (ValueError, RuntimeError):
+                            results.append(None)
+                            continue
+                        (out * m.tensor(np.arange(1.0, out.numel() + 1).reshape(tuple(
+                            out.shape)))).sum().backward()
+                        results.append((out.detach().numpy(), t.grad.numpy()))
+                    ours, theirs = results
+                    assert (ours is None) == (theirs is None), (length, k, s, d, p)
+                    if ours is not None:
+                        checked += 1
+                        for a, b in zip(ours, theirs):
+                            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    assert checked > 100
+
+
 def test_first_of_tied_entries_gets_the_gradient():
     x = Tensor(np.zeros((1, 1, 3, 5)), requires_grad=True)  # every window a tie
     out, index = F.adaptive_max_pool2d(x, (2, 2), return_indices=True)
