@@ -618,8 +618,12 @@ def test_spawn_works_for_a_module_level_dataset_and_names_what_it_cannot_pickle(
 
 
 SCRIPT = """
-import os, sys, time
+import os, signal, sys, time
 from engine.utils.data import DataLoader, Dataset
+
+# Ctrl-C as in a terminal, even when the tests run where SIGINT is ignored (a job put in the
+# background by a non-interactive shell), which this process would otherwise inherit
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 class Slow(Dataset):
     def __len__(self):
