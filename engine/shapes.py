@@ -64,7 +64,11 @@ def _ints_first(index: tuple, shape: tuple) -> tuple:
     then = tuple(a if isinstance(a, np.ndarray) or a is Ellipsis else slice(None)
                  for a in arrays if not _is_int(a))
     grids = np.indices(shape, sparse=True)  # each dim's positions, along that dim
-    return tuple(np.broadcast_to(grid, shape)[first][then] for grid in grids)
+    try:
+        return tuple(np.broadcast_to(grid, shape)[first][then] for grid in grids)
+    except IndexError:  # (numpy's message would count dims after the ints took theirs)
+        raise IndexError(f"index {index!r:.80} does not fit a tensor of shape {shape}: an "
+                         "entry is out of range for its dim") from None
 
 
 def _is_basic(index: Any) -> bool:
@@ -79,8 +83,8 @@ def _is_basic(index: Any) -> bool:
 def getitem(input: Tensor, index: Any) -> Tensor:
     """a[index] (ints, slices, None, ..., int or bool arrays and Tensors, ranges);
     da = g put back where it came from, summed where an entry was picked twice."""
+    index = _index(index, input._data.shape)
     try:
-        index = _index(index, input._data.shape)
         picked = input._data[index]
     except IndexError as e:
         raise IndexError(f"index {index!r:.80} does not fit a tensor of shape "

@@ -206,6 +206,16 @@ def test_ints_beside_arrays_select_first_as_in_pytorch(case):
                                 ).sum(), [x])
 
 
+def test_ints_beside_arrays_out_of_range_name_the_index_and_shape():
+    x = Tensor(np.zeros((2, 3, 4)))
+    for index in [(5, slice(None), [0, 1]), (0, slice(None), [0, 9])]:
+        with pytest.raises(IndexError, match=r"does not fit a tensor of shape \(2, 3, 4\): an "
+                                              "entry is out of range"):
+            x[index]
+        with pytest.raises(IndexError, match=r"shape \(2, 3, 4\)"):
+            x[index] = 1.0
+
+
 @pytest.mark.parametrize("case", MIXED)
 def test_ints_beside_arrays_get_and_set_as_pytorchs(torch, case):
     index, shape = MIXED[case]
