@@ -34,10 +34,15 @@ def mul(input: Operand, other: Operand) -> Tensor:
     return _as_tensor(input) * other
 
 
+class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
+    """An int tensor divided by 0: PyTorch raises a RuntimeError, Python a ZeroDivisionError;
+    this is both, so code catching either sees it."""
+
+
 def _int_quotient(x: np.ndarray, y: np.ndarray, rounding_mode: str) -> np.ndarray:
     """x / y rounded as asked, for int arrays (exactly, without going through floats)."""
     if (y == 0).any():
-        raise ZeroDivisionError(f"div(rounding_mode={rounding_mode!r}): integer division by "
+        raise IntegerDivisionByZero(f"div(rounding_mode={rounding_mode!r}): integer division by "
                                 "zero (divide floats to get inf or nan)")
     q = np.floor_divide(x, y)
     if rounding_mode == "trunc":  # floor is one below trunc where the quotient is negative
@@ -88,7 +93,7 @@ def _modulo(name: str, fn: Any, rounding: str, quotient: Any, sign: str) -> Any:
         _check_broadcast(name, a._data.shape, b._data.shape)
         if a._data.dtype.kind != "f":
             if (b._data == 0).any():
-                raise ZeroDivisionError(f"{name}: integer division by zero")
+                raise IntegerDivisionByZero(f"{name}: integer division by zero")
             return _leaf(fn(a._data, b._data))
         with np.errstate(**_IEEE):
             data = fn(a._data, b._data)

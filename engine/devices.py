@@ -95,10 +95,10 @@ class _Accelerator:
 accelerator = _Accelerator()
 
 
-def set_default_device(where: Any) -> None:
+def set_default_device(device: Any) -> None:
     """Where factories put tensors by default, as torch.set_default_device: the CPU (or
     None, PyTorch's way of saying the CPU); any other device is refused."""
-    check(where)
+    check(device)
 
 
 def get_default_device() -> device:

@@ -136,9 +136,9 @@ def get_default_dtype() -> DType:
     return wrap(_defaults[2])
 
 
-def set_default_dtype(dtype: Any) -> None:
-    """Make Python floats (and float factories without a dtype) become `dtype`, as PyTorch's."""
-    dtype = np.dtype(dtype)
+def set_default_dtype(d: Any) -> None:
+    """Make Python floats (and float factories without a dtype) become `d`, as PyTorch's."""
+    dtype = np.dtype(d)
     if dtype.kind != "f":
         raise TypeError(f"set_default_dtype takes a float dtype (float32 or float64), got {dtype}")
     _defaults[2] = dtype

@@ -511,11 +511,11 @@ def stack(tensors: Sequence[Operand], dim: int = 0) -> Tensor:
     return _called(cat([unsqueeze(p, dim) for p in parts], dim), "stack")
 
 
-def split(input: Tensor, split_size_or_sections: int | Sequence[int],
+def split(tensor: Tensor, split_size_or_sections: int | Sequence[int],
           dim: int = 0) -> tuple[Tensor, ...]:
     """Pieces along dim: of one size (the last may be smaller), or of the sizes listed."""
-    dim = dim_index(dim, max(input._data.ndim, 1), "split")
-    n = input._data.shape[dim]
+    dim = dim_index(dim, max(tensor._data.ndim, 1), "split")
+    n = tensor._data.shape[dim]
     if isinstance(split_size_or_sections, (int, np.integer)):
         if split_size_or_sections <= 0:
             raise ValueError(f"split: the size of a piece must be positive, got "
@@ -528,7 +528,7 @@ def split(input: Tensor, split_size_or_sections: int | Sequence[int],
             raise ValueError(f"split: sizes {sizes} add up to {sum(sizes)}, not dim {dim}'s {n}")
     lead = (slice(None),) * dim
     ends = np.cumsum([0] + sizes)
-    return tuple(_called(input[lead + (slice(int(s), int(e)),)], "split")
+    return tuple(_called(tensor[lead + (slice(int(s), int(e)),)], "split")
                  for s, e in zip(ends[:-1], ends[1:]))
 
 

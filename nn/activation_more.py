@@ -55,7 +55,7 @@ def _elu(x: Tensor, alpha: float, scale: float, input_scale: float) -> Tensor:
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
             dtype: Any = None) -> Tensor:
     """softmax(-x) along dim: e**-x / sum(e**-x)."""
-    return (-input).softmax(_softmax_dim(input, dim, "softmin"), dtype=dtype)
+    return (-input).softmax(_softmax_dim(input, dim, "softmin", _stacklevel), dtype=dtype)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:

@@ -215,23 +215,25 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     return _node(out, "gelu", rule, input)
 
 
-def _softmax_dim(input: Tensor, dim: int | None, name: str) -> int:
+def _softmax_dim(input: Tensor, dim: int | None, name: str, stacklevel: int = 3) -> int:
     """dim, or PyTorch's old implicit choice (with its warning) when it is not given."""
     if dim is not None:
         return dim
     warnings.warn(f"implicit dimension choice for {name} is deprecated, as in PyTorch: pass "
-                  "dim=", UserWarning, stacklevel=3)
+                  "dim=", UserWarning, stacklevel=stacklevel)
     return 0 if input.ndim in (0, 1, 3) else 1
 
 
-def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+            dtype: Any = None) -> Tensor:
     """e**x / sum(e**x) along dim."""
-    return input.softmax(_softmax_dim(input, dim, "softmax"), dtype=dtype)
+    return input.softmax(_softmax_dim(input, dim, "softmax", _stacklevel), dtype=dtype)
 
 
-def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                dtype: Any = None) -> Tensor:
     """x - logsumexp(x) along dim."""
-    return input.log_softmax(_softmax_dim(input, dim, "log_softmax"), dtype=dtype)
+    return input.log_softmax(_softmax_dim(input, dim, "log_softmax", _stacklevel), dtype=dtype)
 
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,

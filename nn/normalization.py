@@ -13,6 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from engine.elementwise import where
+from engine.inplace import write_out
 from engine.tensor import Tensor, _as_tensor
 from nn import functional as F
 from nn.layers import _empty, _float_dtype, _size
@@ -165,9 +166,11 @@ def _norm(x: Tensor, p: float, dim: int | Sequence[int]) -> Tensor:
     return where(zero, 0, where(zero, 1, total) ** (1 / p))
 
 
-def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
-    """x / max(||x||_p, eps) along dim."""
-    return input / _norm(input, p, dim).clamp_min(eps)
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out: Tensor | None = None) -> Tensor:
+    """x / max(||x||_p, eps) along dim (written into `out` when given, as PyTorch's)."""
+    result = input / _norm(input, p, dim).clamp_min(eps)
+    return result if out is None else write_out(out, result, "normalize")
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:

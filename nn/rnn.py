@@ -396,18 +396,22 @@ class GRU(RNNBase):
 
 
 class RNNCellBase(_Recurrent):
-    """One step of a recurrent layer: weight_ih, weight_hh, bias_ih, bias_hh."""
+    """One step of a recurrent layer: weight_ih, weight_hh, bias_ih, bias_hh, each of
+    num_chunks blocks of hidden_size rows (PyTorch's signature, so a cell of one's own can
+    subclass it and write its forward)."""
 
-    def __init__(self, mode: str, input_size: int, hidden_size: int, bias: bool,
+    mode: str | None = None  # which of _STEPS the cells below take their step from
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
                  device: Any = None, dtype: Any = None) -> None:
-        self._setup(mode, input_size, hidden_size, bias)
-        gates, _ = _STEPS[mode]
-        self.weight_ih = Parameter(_empty((gates * hidden_size, input_size), dtype, device))
-        self.weight_hh = Parameter(_empty((gates * hidden_size, hidden_size), dtype))
+        self._setup(self.mode, input_size, hidden_size, bias)
+        rows = num_chunks * self.hidden_size
+        self.weight_ih = Parameter(_empty((rows, self.input_size), dtype, device))
+        self.weight_hh = Parameter(_empty((rows, self.hidden_size), dtype, device))
         self.bias_ih = self.bias_hh = None  # (as PyTorch's, without bias)
         if self.bias:
-            self.bias_ih = Parameter(_empty((gates * hidden_size,), dtype))
-            self.bias_hh = Parameter(_empty((gates * hidden_size,), dtype))
+            self.bias_ih = Parameter(_empty((rows,), dtype, device))
+            self.bias_hh = Parameter(_empty((rows,), dtype, device))
         self.reset_parameters()
 
     def _step(self, input: Any, hx: Any) -> State:
@@ -449,8 +453,8 @@ class RNNCell(RNNCellBase):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
                  nonlinearity: str = "tanh", device: Any = None, dtype: Any = None) -> None:
-        self.nonlinearity = nonlinearity
-        super().__init__(_rnn_mode(nonlinearity), input_size, hidden_size, bias, device, dtype)
+        self.nonlinearity, self.mode = nonlinearity, _rnn_mode(nonlinearity)
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype)
 
     def forward(self, input: Any, hx: Any = None) -> Tensor:
         return self._step(input, hx)[0]
@@ -459,9 +463,11 @@ class RNNCell(RNNCellBase):
 class LSTMCell(RNNCellBase):
     """One LSTM step: returns (h', c')."""
 
+    mode = "LSTM"
+
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
-        super().__init__("LSTM", input_size, hidden_size, bias, device, dtype)
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
     def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, Tensor]:
         return self._step(input, hx)
@@ -470,9 +476,11 @@ class LSTMCell(RNNCellBase):
 class GRUCell(RNNCellBase):
     """One GRU step: returns h'."""
 
+    mode = "GRU"
+
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
-        super().__init__("GRU", input_size, hidden_size, bias, device, dtype)
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
     def forward(self, input: Any, hx: Any = None) -> Tensor:
         return self._step(input, hx)[0]

@@ -96,3 +96,12 @@ def test_prelu_state_dict_loads_into_pytorchs(torch):
 def test_bad_input_is_named(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+def test_hardtanhs_old_argument_names_work_with_pytorchs_warning():
+    with pytest.warns(FutureWarning, match="`min_value` is deprecated and renamed to `min_val`"):
+        layer = nn.Hardtanh(min_value=-2.0, max_value=3.0)
+    assert (layer.min_val, layer.max_val) == (-2.0, 3.0)
+    assert layer(engine.tensor([-5.0, 5.0])).tolist() == [-2.0, 3.0]
+    with pytest.raises(ValueError, match=r"max_val \(1.0\) must be greater than min_val \(1.0\)"):
+        nn.Hardtanh(1.0, 1.0)  # PyTorch refuses equal bounds too

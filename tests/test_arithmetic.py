@@ -4,6 +4,7 @@ rounding modes; against PyTorch, and against values worked out by hand without i
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 import pytest
@@ -86,9 +87,12 @@ def test_gradients_worked_out_by_hand():
 
 
 def test_integer_division_by_zero_is_an_error_naming_the_op():
-    for f in (engine.remainder, engine.fmod, engine.floor_divide):
-        with pytest.raises(ZeroDivisionError, match="division by zero"):
-            f(Tensor([1, 2]), Tensor([1, 0]))
+    """PyTorch raises RuntimeError, Python ZeroDivisionError: the error is both."""
+    for f in (engine.remainder, engine.fmod, engine.floor_divide, operator.floordiv,
+              operator.mod, lambda a, b: engine.div(a, b, rounding_mode="trunc")):
+        for caught in (RuntimeError, ZeroDivisionError):
+            with pytest.raises(caught, match="division by zero"):
+                f(Tensor([1, 2]), Tensor([1, 0]))
     with pytest.raises(ValueError, match="rounding_mode must be None, 'trunc' or 'floor'"):
         engine.div(Tensor([1.0]), 2, rounding_mode="round")
 

@@ -364,3 +364,36 @@ def test_bad_arguments_raise_errors_naming_them(make, call, error, match):
     with pytest.raises(error, match=match):
         layer = make()
         call(layer)
+
+
+def _minimal_gated_cell(lib):
+    """A cell of one's own on RNNCellBase, PyTorch's way: two chunks, a gate and a candidate."""
+    class MinimalGatedCell(lib.nn.RNNCellBase):
+        def __init__(self, input_size, hidden_size):
+            super().__init__(input_size, hidden_size, bias=True, num_chunks=2)
+
+        def forward(self, x, h):
+            gi = lib.nn.functional.linear(x, self.weight_ih, self.bias_ih)
+            gh = lib.nn.functional.linear(h, self.weight_hh, self.bias_hh)
+            f, n = (gi + gh).chunk(2, -1)
+            f = f.sigmoid()
+            return (1 - f) * h + f * n.tanh()
+    return MinimalGatedCell(3, 4)
+
+
+def test_a_cell_of_ones_own_subclasses_rnncellbase_as_in_pytorch(torch):
+    torch.set_default_dtype(torch.float32)  # (the fixture's float64 would draw other numbers)
+    engine.manual_seed(0)
+    ours = _minimal_gated_cell(engine)
+    torch.manual_seed(0)
+    theirs = _minimal_gated_cell(torch)
+    assert [(k, tuple(v.shape)) for k, v in ours.state_dict().items()] == [
+        (k, tuple(v.shape)) for k, v in theirs.state_dict().items()]
+    for key, value in theirs.state_dict().items():  # reset_parameters' numbers, bit for bit
+        np.testing.assert_array_equal(ours.state_dict()[key].numpy(), value.numpy(), err_msg=key)
+    x, h = rng.standard_normal((2, 3)).astype(np.float32), rng.standard_normal((2, 4)).astype(
+        np.float32)
+    np.testing.assert_allclose(ours(Tensor(x), Tensor(h)).numpy(),
+                               theirs(torch.tensor(x), torch.tensor(h)).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+    assert repr(ours) == repr(theirs) == "MinimalGatedCell(3, 4)"

@@ -366,6 +366,14 @@ def test_functions_write_into_out_as_pytorchs():
     assert _outs(torch) == want
 
 
+def test_normalize_writes_into_out_as_pytorchs(torch):
+    x = np.arange(6.0).reshape(2, 3)
+    ours, theirs = engine.empty(2, 3, dtype=engine.float64), torch.empty(2, 3)
+    assert F.normalize(engine.tensor(x), p=1.0, dim=0, out=ours) is ours
+    torch.nn.functional.normalize(torch.tensor(x), p=1.0, dim=0, out=theirs)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+
+
 def test_a_non_empty_out_of_another_shape_is_resized_with_pytorchs_warning():
     out = engine.empty(5)
     with pytest.warns(UserWarning, match=r"resized since it had shape \[5\].*shape \[2, 3\]"):
@@ -386,3 +394,47 @@ def test_a_non_empty_out_of_another_shape_is_resized_with_pytorchs_warning():
 def test_out_refuses_what_pytorch_refuses(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def _parameters(fn: object) -> tuple[list[str], bool, bool] | None:
+    """fn's named parameters in order, whether it takes *args, whether **kwargs; None where
+    Python cannot tell (a C function)."""
+    import inspect
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    kinds = {p.kind for p in params}
+    return ([p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)],
+            inspect.Parameter.VAR_POSITIONAL in kinds, inspect.Parameter.VAR_KEYWORD in kinds)
+
+
+SURFACES = [("nn.functional", "torch.nn.functional"), ("nn", "torch.nn"),
+            ("nn.optim", "torch.optim"), ("nn.optim.lr_scheduler", "torch.optim.lr_scheduler"),
+            ("nn.init", "torch.nn.init"), ("nn.utils", "torch.nn.utils"),
+            ("nn.utils.rnn", "torch.nn.utils.rnn"), ("engine.utils.data", "torch.utils.data"),
+            ("engine.utils.checkpoint", "torch.utils.checkpoint")]
+
+
+@pytest.mark.parametrize("ours, theirs", SURFACES, ids=[ours for ours, _ in SURFACES])
+def test_every_function_and_class_takes_pytorchs_parameters_in_pytorchs_order(torch, ours,
+                                                                              theirs):
+    """Code written for PyTorch passes arguments by position and by name: each name both
+    libraries have takes the same parameters, in the same order (where PyTorch's takes *args,
+    dispatching on them, there is no order to follow; where it takes **kwargs, ours may name
+    what it accepts there)."""
+    import importlib
+    ours, theirs = importlib.import_module(ours), importlib.import_module(theirs)
+    compared, differ = 0, []
+    for name in dir(theirs):
+        if name.startswith("_") or not hasattr(ours, name) or not callable(getattr(theirs, name)):
+            continue
+        o, t = _parameters(getattr(ours, name)), _parameters(getattr(theirs, name))
+        if o is None or t is None or t[1]:
+            continue
+        compared += 1
+        names = o[0] if not t[2] else [n for n in o[0] if n in t[0]]
+        if names != t[0]:
+            differ.append(f"{name}: ours {o[0]}, PyTorch's {t[0]}")
+    print(f"{compared} compared")
+    assert compared >= 3 and not differ, "\n".join(differ)

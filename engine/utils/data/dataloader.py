@@ -55,7 +55,9 @@ class DataLoader(Generic[T_co]):
     or an error stops them, and only the newest iterator over the loader may be used then
     (as in PyTorch, where iter() resets it). `timeout` is how long to wait for one
     batch from them (0 is forever), `prefetch_factor` how many batches each has in hand,
-    and `worker_init_fn(worker_id)` runs in each worker before its first batch.
+    and `worker_init_fn(worker_id)` runs in each worker before its first batch. Batches
+    come in the sampler's order with workers too (`in_order=False` allows PyTorch to hand
+    over whichever batch is ready first; here it changes nothing).
 
     An error from the dataset or collate_fn ends the epoch, in the main process as in a
     worker (PyTorch's worker iterator could be asked for the next batch after one).
@@ -68,15 +70,16 @@ class DataLoader(Generic[T_co]):
                  drop_last: bool = False, timeout: float = 0,
                  worker_init_fn: Callable[[int], None] | None = None,
                  multiprocessing_context: Any = None, generator: Any = None, *,
-                 prefetch_factor: int | None = None, persistent_workers: bool = False) -> None:
+                 prefetch_factor: int | None = None, persistent_workers: bool = False,
+                 pin_memory_device: str = "", in_order: bool = True) -> None:
         prefetch_factor = _check_worker_options(num_workers, timeout, prefetch_factor,
                                                 multiprocessing_context, persistent_workers)
         for name, fn in (("collate_fn", collate_fn), ("worker_init_fn", worker_init_fn)):
             if fn is not None and not callable(fn):
                 raise TypeError(f"{name} should be callable, got {type(fn).__name__}")
-        if pin_memory:
-            warnings.warn("pin_memory=True has no effect: there is no accelerator to pin "
-                          "memory for", stacklevel=2)
+        if pin_memory or pin_memory_device:
+            warnings.warn("pin_memory=True or pin_memory_device has no effect: there is no "
+                          "accelerator to pin memory for", stacklevel=2)
 
         iterable = isinstance(dataset, IterableDataset)
         _check_defines(dataset, "__iter__" if iterable else "__getitem__", "dataset")
@@ -128,6 +131,8 @@ class DataLoader(Generic[T_co]):
         self.multiprocessing_context = _context(multiprocessing_context)
         self.prefetch_factor = prefetch_factor
         self.persistent_workers = persistent_workers
+        self.pin_memory_device = pin_memory_device
+        self.in_order = in_order  # (batches come in order either way, as in_order=False allows)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in ("dataset", "batch_size", "drop_last", "sampler", "batch_sampler",
