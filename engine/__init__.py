@@ -50,7 +50,7 @@ for _module, _names in {
     "engine.dtypes": ("bool uint8 int8 int16 short int32 int int64 long float16 half float32 "
                       "float float64 double bfloat16 dtype get_default_dtype set_default_dtype "
                       "promote_types result_type finfo iinfo"),
-    "engine.arithmetic": ("add sub mul div divide true_divide floor_divide remainder fmod pow "
+    "engine.arithmetic": ("add sub rsub mul div divide true_divide floor_divide remainder fmod pow "
                           "matmul clone detach logical_and logical_or logical_xor logical_not "
                           "nan_to_num"),
     "engine.sorting": "sort argsort topk median mode quantile",

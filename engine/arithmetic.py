@@ -30,6 +30,11 @@ def sub(input: Operand, other: Operand, *, alpha: float = 1) -> Tensor:
     return _as_tensor(input).sub(other, alpha)
 
 
+def rsub(input: Operand, other: Operand, *, alpha: float = 1) -> Tensor:
+    """other - alpha * input, as torch.rsub (sub with its operands swapped)."""
+    return _as_tensor(other).sub(input, alpha)
+
+
 def mul(input: Operand, other: Operand) -> Tensor:
     return _as_tensor(input) * other
 
@@ -254,6 +259,6 @@ for _op in (floor_divide, remainder, fmod, nan_to_num):
 Tensor.div = Tensor.divide = div
 Tensor.__mod__, Tensor.__rmod__ = remainder, _reflected(remainder)
 Tensor.__floordiv__, Tensor.__rfloordiv__ = floor_divide, _reflected(floor_divide)
-__all__ = ["add", "sub", "mul", "div", "divide", "true_divide", "floor_divide", "remainder", "fmod",
+__all__ = ["add", "sub", "rsub", "mul", "div", "divide", "true_divide", "floor_divide", "remainder", "fmod",
            "pow", "matmul", "clone", "detach", "logical_and", "logical_or", "logical_xor",
            "logical_not", "nan_to_num"]

@@ -137,10 +137,7 @@ def _euclidean(a: Tensor, b: Tensor) -> Tensor:
     left = shapes.cat([a * -2, a_norm, a_pad], -1)
     right = shapes.cat([b, b_pad, b_norm], -1)
     squared = (left @ right.mT).clamp_min(0)
-    # sqrt's slope is infinite at 0, where PyTorch's rule gives 0: the root of 1 there, kept
-    # out of the result, so no 0 * inf reaches the gradient
-    zero = squared._data == 0
-    return elementwise.where(zero, 0.0, elementwise.where(zero, 1.0, squared).sqrt())
+    return elementwise.root_or_zero(squared)
 
 
 def _largest_magnitude(input: Tensor) -> Tensor:

@@ -283,21 +283,40 @@ def sinc(input: Tensor) -> Tensor:
     return _node(out, "sinc", rule, input)
 
 
-def xlogy(input: Operand, other: Operand) -> Tensor:
-    """a ln(b), 0 where a is 0 (nan where b is), as torch.xlogy; da = g ln(b), 0 where a is
-    0 and b <= 0 (as PyTorch's); db = g a / b."""
-    a, b = _operands("xlogy", input, other, floating=True)
-    _check_broadcast("xlogy", a._data.shape, b._data.shape)
-    x, y = a._data, b._data
-    with np.errstate(**_IEEE):
-        out = np.where(np.isnan(y), y, np.where(x == 0, 0, x * np.log(y)))
+def _log1p(x: Any) -> Any:
+    return x.log1p() if isinstance(x, Tensor) else np.log1p(x)
 
-    def rule(g: Any, out: Any, need: list, a: Any, b: Any) -> tuple:
+
+def _x_times_log(name: str, log: Any, shift: int, op_name: str) -> Any:
+    """xlogy (log = ln, shift 0) or xlog1py (log1p, shift 1): a log(b), 0 where a is 0 (nan
+    where b is), as PyTorch's; da = g log(b), 0 where a is 0 and shift + b <= 0 (as
+    PyTorch's); db = g a / (shift + b). `log` takes arrays and Tensors alike; `op_name` is
+    the node's (xlog1py's grad_fn is PyTorch's SpecialXlog1PyBackward0)."""
+    what, base = ("ln(b)", "b") if log is _log else ("log1p(b)", "(1 + b)")
+    doc = f"a {what}, 0 where a is 0, as torch.{name}; da = g {what}, db = g a / {base}."
+
+    def op(input: Operand, other: Operand) -> Tensor:
+        a, b = _operands(name, input, other, floating=True)
+        _check_broadcast(name, a._data.shape, b._data.shape)
+        x, y = a._data, b._data
         with np.errstate(**_IEEE):
-            flat = (_raw(a) == 0) & (_raw(b) <= 0)
-            return (g * _where(flat, 0, _log(b)) if need[0] else None,
-                    g * a / b if need[1] else None)
-    return _node(out.astype(x.dtype, copy=False), "xlogy", rule, a, b)
+            out = np.where(np.isnan(y), y, np.where(x == 0, 0, x * log(y)))
+
+        def rule(g: Any, out: Any, need: list, a: Any, b: Any) -> tuple:
+            with np.errstate(**_IEEE):
+                flat = (_raw(a) == 0) & (_raw(b) <= -shift)
+                return (g * _where(flat, 0, log(b)) if need[0] else None,
+                        # (b + 0 would turn -0.0 into 0.0, and the sign of a / 0 with it)
+                        g * a / (b + shift if shift else b) if need[1] else None)
+        rule.__doc__ = doc  # (what viz/rules.py reads: op is not the module's to find)
+        return _node(out.astype(x.dtype, copy=False), op_name, rule, a, b)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
+
+
+xlogy = _x_times_log("xlogy", _log, 0, "xlogy")
+xlog1py = _x_times_log("xlog1py", _log1p, 1, "special_xlog1py")
 
 
 def logit(input: Tensor, eps: float | None = None) -> Tensor:
@@ -319,12 +338,12 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:
 def _step(fn: Any, name: str, what: str) -> Any:
     """An op whose output moves in steps (sign, floor, ...): its gradient is 0 everywhere,
     even under a nan g, as PyTorch's zeros_like(g)."""
-    def op(input: Tensor) -> Tensor:
+    def op(input: Tensor, **settings: Any) -> Tensor:
         def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
             """da = 0."""
             return (_leaf(np.zeros(g.shape, g.dtype)) if isinstance(g, Tensor) else
                     np.zeros_like(g),)
-        return _node(fn(input._data), name, rule, input)
+        return _node(fn(input._data, **settings), name, rule, input)
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"{what}; da = 0."
     return op
@@ -334,7 +353,21 @@ sign = _step(_sign, "sign", "-1, 0 or 1 as a is below, at or above 0 (0 at nan)"
 floor = _step(np.floor, "floor", "the largest whole number <= a")
 ceil = _step(np.ceil, "ceil", "the smallest whole number >= a")
 trunc = _step(np.trunc, "trunc", "a with its fraction dropped (towards 0)")
-round = _step(np.round, "round", "the nearest whole number, halves to even, as PyTorch's")
+def _rounded(x: np.ndarray, *, decimals: int = 0) -> np.ndarray:
+    """x rounded to `decimals` places (halves to even), as PyTorch's kernel: scaled by
+    10**|decimals| in x's dtype, rounded, scaled back."""
+    if not decimals:
+        return np.round(x)
+    if x.dtype.kind != "f":
+        raise TypeError(f"round(decimals={decimals}) takes a float tensor, got {x.dtype}, as "
+                        "PyTorch's; convert it first (t.float())")
+    scale = x.dtype.type(10.0 ** (decimals if decimals > 0 else -decimals))
+    with np.errstate(over="ignore"):  # (a large x times the scale: inf, as in PyTorch)
+        return np.rint(x * scale) / scale if decimals > 0 else np.rint(x / scale) * scale
+
+
+round = _step(_rounded, "round", "the nearest whole number (or multiple of 10**-decimals), "
+              "halves to even, as PyTorch's")
 
 
 def clamp(input: Tensor, min: Operand | None = None, max: Operand | None = None) -> Tensor:
@@ -419,6 +452,15 @@ def where(condition: Any, input: Operand, other: Operand) -> Tensor:
     if out._rule is not None:
         cond = _private(cond)
     return out
+
+
+def root_or_zero(x: Tensor, p: float = 2.0) -> Tensor:
+    """x ** (1/p) of x >= 0 (a sum of powers), with gradient 0 where x is 0, as PyTorch's
+    norms, std and distances give: the root's slope is infinite there, and 0 * inf is nan.
+    The root of 1 is taken in its place, so no infinity reaches the gradient."""
+    zero = x._data == 0
+    safe = where(zero, 1.0, x)
+    return where(zero, 0.0, safe.sqrt() if p == 2 else safe ** (1 / p))
 
 
 # --- comparisons and logic: outside the graph (their results are masks, not gradients) ---

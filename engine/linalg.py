@@ -52,9 +52,11 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
         raise TypeError(f"linalg.vector_norm: ord must be a number, got {ord!r}; for the "
                         "Frobenius and nuclear norms use linalg.matrix_norm")
     floats("vector_norm", x._data.dtype if dtype is None else np.dtype(dtype))
-    if x._data.size == 0 and (ord < 0 or math.isinf(ord)):
-        raise ValueError(f"linalg.vector_norm: the {ord} norm of an empty tensor is not "
-                         "defined (its maximum or minimum has no identity)")
+    axis, _ = reductions._dims("linalg.vector_norm", x.ndim, dim, keepdim, None, None)
+    if (ord < 0 or math.isinf(ord)) and reductions.empty_along(x._data.shape, axis):
+        raise ValueError(f"linalg.vector_norm: the {ord} norm over a dim with no entries is "
+                         f"not defined (its maximum or minimum has no identity; shape "
+                         f"{x._data.shape})")
     with np.errstate(divide="ignore"):  # (a negative ord of a 0: inf, and a norm of 0)
         return _called(reductions.norm(x, ord, dim, keepdim, dtype=dtype), "norm")
 

@@ -37,20 +37,21 @@ def _plus(input: Operand, beta: float, product: Tensor, alpha: float, op: str) -
 
 
 def addcmul(input: Operand, tensor1: Operand, tensor2: Operand, *, value: float = 1) -> Tensor:
-    """input + value * tensor1 * tensor2, the three broadcast, as torch.addcmul."""
-    t1 = tensor1 if isinstance(tensor1, Tensor) else Tensor(tensor1)
-    return _called(input + _scaled(t1 * tensor2, value), "addcmul")
+    """input + value * tensor1 * tensor2, the three broadcast, as torch.addcmul: in the
+    dtype the three promote to (a float64 input keeps float32 factors' product exact)."""
+    a, t1, t2 = _operands("addcmul", input, tensor1, tensor2)
+    return _called(a + _scaled(t1 * t2, value), "addcmul")
 
 
 def addcdiv(input: Operand, tensor1: Operand, tensor2: Operand, *, value: float = 1) -> Tensor:
     """input + value * tensor1 / tensor2, the three broadcast, as torch.addcdiv (which
     refuses two int tensors: their division was once integer division)."""
-    t1 = tensor1 if isinstance(tensor1, Tensor) else Tensor(tensor1)
-    t2 = tensor2 if isinstance(tensor2, Tensor) else Tensor(tensor2)
-    if t1._data.dtype.kind in "biu" and t2._data.dtype.kind in "biu":
+    if all(_raw(t).dtype.kind in "biu" if isinstance(t, Tensor) else isinstance(t, int)
+           for t in (tensor1, tensor2)):
         raise RuntimeError("addcdiv: integer division is not supported; use "
                            "(input + value * tensor1 / tensor2) or convert with .float()")
-    return _called(input + _scaled(t1 / t2, value), "addcdiv")
+    a, t1, t2 = _operands("addcdiv", input, tensor1, tensor2)  # (the dtype of all three)
+    return _called(a + _scaled(t1 / t2, value), "addcdiv")
 
 
 def addmv(input: Operand, mat: Tensor, vec: Tensor, *, beta: float = 1,

@@ -31,7 +31,8 @@ def msort(input: Tensor) -> Tensor:
 def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> aminmax_result:
     """(min, max) of all entries or along dim, as torch.aminmax: amin's and amax's values
     and gradients (ties share g evenly)."""
-    if not input._data.size:
+    if reductions.empty_along(input._data.shape, None if dim is None or not input._data.ndim
+                              else shapes.dim_index(dim, input._data.ndim, "aminmax")):
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
                            "operation has no identity")
     if dim is None and keepdim:  # every dim kept, as size 1
@@ -107,6 +108,8 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     PyTorch's). (Of a slice that is all nan, the index here is its
     first place; PyTorch's is wherever its partial sort leaves a nan.)"""
     if dim is None:
+        if not input._data.size:
+            return sorting._of_nothing(input, "nanmedian")
         return sorting._shared_by_ties(
             input, nanmedian(input.reshape(-1), 0).values.reshape(()), "nanmedian")
     x = input.reshape(1) if not input._data.ndim else input

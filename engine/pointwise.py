@@ -128,11 +128,10 @@ def _float_power_(self: Tensor, exponent: Operand) -> Tensor:
 
 
 def ldexp(input: Tensor, other: Operand) -> Tensor:
-    """input * 2 ** other, in input's float dtype (ints become the default float), as
-    torch.ldexp."""
-    x = _floating(input)
-    power = 2.0 ** _cast_to(other if isinstance(other, Tensor) else Tensor(other), x._data.dtype)
-    return _called(x * power, "ldexp")
+    """input * 2 ** other, in the float dtype the two promote to (ints become the default
+    float), as torch.ldexp."""
+    x, exponent = _operands("ldexp", input, other, floating=True)
+    return _called(x * 2.0 ** exponent, "ldexp")
 
 
 def frexp(input: Tensor) -> frexp_result:

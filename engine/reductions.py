@@ -16,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 # modules, not names: arithmetic, gradients and shapes import this file (through tensor) in turn
-from engine import arithmetic, dtypes, gradients, shapes
+from engine import arithmetic, dtypes, elementwise, gradients, shapes
 from engine.tensor import (_IEEE, Tensor, _called, _exp, _floating, _leaf, _log, _node, _raw,
                            _saves, _saves_nothing, _OUT, _where)
 
@@ -35,6 +35,8 @@ def _dims(op: str, ndim: int, dim: Dims, keepdim: bool | None, axis: Dims,
         keepdim = keepdims
     if isinstance(dim, list):
         dim = tuple(dim)
+    if dim == ():  # PyTorch's "no dims named": every dim (numpy's axis=() reduces none)
+        dim = None
     span = builtins.max(ndim, 1)  # a 0-d tensor takes dim 0 or -1, as in PyTorch
     for d in (dim if isinstance(dim, tuple) else () if dim is None else (dim,)):
         if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or not -span <= d < span:
@@ -43,6 +45,14 @@ def _dims(op: str, ndim: int, dim: Dims, keepdim: bool | None, axis: Dims,
     if ndim == 0 and dim is not None:
         dim = None
     return dim, bool(keepdim)
+
+
+def empty_along(shape: tuple, axis: Any) -> bool:
+    """Whether a reduction along axis (an int, a tuple, or None for all) meets a dim of size
+    0: a max, min or norm there has no value, while one along other dims is just empty."""
+    if axis is None:
+        return 0 in shape
+    return builtins.any(shape[d] == 0 for d in (axis if isinstance(axis, tuple) else (axis,)))
 
 
 def _unreduce(g: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
@@ -87,8 +97,9 @@ def _extreme(input: Tensor, pick: Any, op: str, axis: Any, keepdims: bool) -> Te
     """The max or min m along axis, values only; da = g where a == m, split evenly among
     the entries tied for m, as torch.amax and torch.max() without a dim (symmetric where
     picking one entry would depend on the order)."""
-    if not input._data.size:
-        raise RuntimeError(f"{op}() of an empty tensor has no value; give it entries first")
+    if empty_along(input._data.shape, axis):
+        raise RuntimeError(f"{op}() over a dim with no entries has no value (shape "
+                           f"{input._data.shape}); give it entries first")
     top = pick(input._data, axis=axis, keepdims=True)
 
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
@@ -216,9 +227,11 @@ def var(input: Tensor, dim: Dims = None, unbiased: bool | None = None, keepdim: 
 def std(input: Tensor, dim: Dims = None, unbiased: bool | None = None, keepdim: bool = False,
         *, correction: float | None = None, axis: Dims = None,
         keepdims: bool | None = None) -> Tensor:
-    """Standard deviation along dims: sqrt of var (n - 1 in the denominator by default)."""
-    return _called(var(input, dim, unbiased, keepdim, correction=correction, axis=axis,
-                       keepdims=keepdims).sqrt(), "std")
+    """Standard deviation along dims: sqrt of var (n - 1 in the denominator by default),
+    with gradient 0 where it is 0, as PyTorch's."""
+    return _called(elementwise.root_or_zero(var(input, dim, unbiased, keepdim,
+                                                correction=correction, axis=axis,
+                                                keepdims=keepdims)), "std")
 
 
 def sum_along(x: np.ndarray, axis: Any) -> np.ndarray:
@@ -364,6 +377,8 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
 def _reverse_cumsum(g: Any, axis: int) -> Any:
     """Running sums of g along axis taken from the end (what each entry of a running sum or
     product feeds)."""
+    if not g.ndim:  # a 0-d tensor's running sum is itself
+        return g
     if isinstance(g, Tensor):
         return g.flip(axis).cumsum(axis).flip(axis)
     return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
@@ -459,14 +474,20 @@ def all(input: Tensor, dim: Dims = None, keepdim: bool = False, *, axis: Dims = 
         keepdims: bool | None = None) -> Tensor:
     """True where every entry along dim is nonzero (a bool Tensor)."""
     axis, keepdims = _dims("all", input.ndim, dim, keepdim, axis, keepdims)
-    return _leaf(np.all(input._data, axis=axis, keepdims=keepdims))
+    return _truth(input, np.all(input._data, axis=axis, keepdims=keepdims))
 
 
 def any(input: Tensor, dim: Dims = None, keepdim: bool = False, *, axis: Dims = None,
         keepdims: bool | None = None) -> Tensor:
     """True where some entry along dim is nonzero (a bool Tensor)."""
     axis, keepdims = _dims("any", input.ndim, dim, keepdim, axis, keepdims)
-    return _leaf(np.any(input._data, axis=axis, keepdims=keepdims))
+    return _truth(input, np.any(input._data, axis=axis, keepdims=keepdims))
+
+
+def _truth(input: Tensor, found: np.ndarray) -> Tensor:
+    """all's or any's answer: bools, or 0 and 1 as uint8 for a uint8 input (PyTorch's
+    convention from before it had bools)."""
+    return _leaf(found.astype(np.uint8) if input._data.dtype == np.uint8 else found)
 
 
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None,
@@ -518,8 +539,8 @@ def norm(input: Tensor, p: Any = "fro", dim: Dims = None, keepdim: bool = False,
     p = 2 if p == "fro" else p
     x = _floating(input if dtype is None else input._cast(dtype))
     axis, keepdim = _dims("norm", x.ndim, dim, keepdim, None, None)
-    if p == 0:
-        return sum(x.sign().abs(), axis, keepdim)  # (sign's gradient is 0: PyTorch's)
+    if p == 0:  # the count of entries that are not 0 (nan among them); its gradient is 0
+        return sum(elementwise.where(x._data != 0, 1.0, x.sign().abs()), axis, keepdim)
     if p == 1:
         return sum(x.abs(), axis, keepdim)
     if p in (math.inf, -math.inf):
@@ -531,7 +552,7 @@ def _p_norm(input: Tensor, p: float, axis: Any, keepdims: bool) -> Tensor:
     """(sum |a|**p)**(1/p); da = g a abs(a)**(p - 2) / t**(p - 1) (0 where t or a is
     0, as PyTorch's)."""
     x = input._data
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", divide="ignore"):  # (0 ** -p: inf, as meant)
         data = (np.sqrt((x * x).sum(axis=axis, keepdims=keepdims)) if p == 2 else
                 (np.abs(x) ** p).sum(axis=axis, keepdims=keepdims) ** (1 / p))
 
@@ -562,7 +583,7 @@ def std_mean(input: Tensor, dim: Dims = None, unbiased: bool | None = None,
              keepdim: bool = False, *, correction: float | None = None) -> tuple:
     """(std, mean) along dims, as torch.std_mean."""
     variance, average = var_mean(input, dim, unbiased, keepdim, correction=correction)
-    return variance.sqrt(), average
+    return elementwise.root_or_zero(variance), average
 
 
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None,

@@ -8,6 +8,7 @@ need no derivative code of their own.
 """
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 from typing import Any
 
@@ -74,12 +75,19 @@ def _picked(input: Tensor, dim: int, indices: np.ndarray, keepdim: bool) -> tupl
     return values, _leaf(indices)
 
 
+def _of_nothing(input: Tensor, op: str) -> Tensor:
+    """The median of no entries: nan, in the graph, as PyTorch's (a gradient of no entries)."""
+    return _called(input.sum() * math.nan, op)
+
+
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """The median, as torch.median: the lower of the two middle entries for an even count,
     nan where a slice holds nan; with dim, (values, indices) along it. The gradient goes
     to the chosen entry (gather's rule); without dim, as PyTorch's, it is shared evenly
     among the entries equal to the median."""
     if dim is None:
+        if not input._data.size:
+            return _of_nothing(input, "median")
         return _shared_by_ties(input, median(input.reshape(-1), 0).values.reshape(()), "median")
     x = input._data
     dim = shapes.dim_index(dim, max(x.ndim, 1), "median")
@@ -174,7 +182,8 @@ def _quantiles(input: Tensor, q: Any, dim: int | None, keepdim: bool, interpolat
     where = [np.where(nan_at >= 0, nan_at, r).astype(np.int64) for r in (low, high)]
     below, above = (shapes.gather(rows, -1, w) for w in where)
     weight = 0.5 if interpolation == "midpoint" else (rank - low).astype(x.dtype)
-    out = shapes.movedim(below + (above - below) * weight, -1, 0)  # (q, ...)
+    # (lower, higher and nearest pick an entry: no arithmetic, so an infinite one stays so)
+    out = shapes.movedim(below if pick else below + (above - below) * weight, -1, 0)  # (q, ...)
     if keepdim:
         kept = [1] * x.ndim if dim is None else [1 if d == axis else s for d, s in enumerate(
             x.shape)]

@@ -16,7 +16,8 @@ import operator
 import numpy as np
 
 from engine.bessel import i0, i0e, i1, i1e
-from engine.elementwise import erf, erfc, erfinv, exp2, expm1, log1p, logit, round, sinc, xlogy
+from engine.elementwise import (erf, erfc, erfinv, exp2, expm1, log1p, logit, round, sinc, xlog1py,
+                                xlogy)
 from engine.elementwise import sigmoid as expit
 from engine.gamma import digamma, polygamma
 from engine.gamma import lgamma as gammaln
@@ -25,8 +26,8 @@ from engine.tensor import Tensor, _floating
 
 psi = digamma
 __all__ = ["erf", "erfc", "erfinv", "exp2", "expit", "expm1", "log1p", "logit", "round",
-           "sinc", "xlogy", "log_softmax", "logsumexp", "softmax", "ndtr", "ndtri", "gammaln",
-           "digamma", "psi", "polygamma", "multigammaln", "i0", "i0e", "i1", "i1e"]
+           "sinc", "xlogy", "xlog1py", "log_softmax", "logsumexp", "softmax", "ndtr", "ndtri",
+           "gammaln", "digamma", "psi", "polygamma", "multigammaln", "i0", "i0e", "i1", "i1e"]
 
 
 def ndtr(input: Tensor) -> Tensor:

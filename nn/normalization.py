@@ -12,7 +12,6 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from engine.elementwise import where
 from engine.inplace import write_out
 from engine.tensor import Tensor, _as_tensor
 from nn import functional as F
@@ -158,18 +157,10 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     return out if bias is None else out + bias.reshape(along)
 
 
-def _norm(x: Tensor, p: float, dim: int | Sequence[int]) -> Tensor:
-    """The p-norm along dim, kept as size 1; where it is 0 its gradient is 0 (not nan), as
-    PyTorch's."""
-    total = (x.abs() ** p).sum(dim, keepdim=True)
-    zero = total == 0
-    return where(zero, 0, where(zero, 1, total) ** (1 / p))
-
-
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
               out: Tensor | None = None) -> Tensor:
     """x / max(||x||_p, eps) along dim (written into `out` when given, as PyTorch's)."""
-    result = input / _norm(input, p, dim).clamp_min(eps)
+    result = input / input.norm(p, dim, keepdim=True).clamp_min(eps)
     return result if out is None else write_out(out, result, "normalize")
 
 
@@ -178,7 +169,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     shape = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
     units = []
     for x in (x1.expand(shape), x2.expand(shape)):
-        norm = _norm(x, 2, dim)
+        norm = x.norm(2, dim, keepdim=True)
         # clamped below at eps, with the norm's own gradient: PyTorch clamps under no_grad
         units.append(x / (norm + (norm.clamp_min(eps) - norm).detach()))
     return (units[0] * units[1]).sum(dim)

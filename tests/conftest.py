@@ -1,10 +1,12 @@
-"""Shared fixtures: PyTorch as an optional oracle, a PATH without Graphviz, and the real MNIST
-test digits; without PyTorch, one summary line counting the checks against it that were
-skipped; the `slow` marker, for tests that run only when SCRATCHGRAD_SLOW=1 (CI sets it)."""
+"""Shared fixtures: PyTorch as an optional oracle (`torch`; `library`, engine then torch), a
+PATH without Graphviz, and the real MNIST test digits; without PyTorch, one summary line
+counting the checks against it that were skipped; the `slow` marker, for tests that run only
+when SCRATCHGRAD_SLOW=1 (CI sets it)."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 # One BLAS and one OpenMP thread for the suite and every process it starts, set before numpy
 # and torch load: its arrays are small, and on a 2-core machine numpy's OpenBLAS threads and
@@ -42,6 +44,17 @@ def torch():
     torch.set_default_dtype(torch.float64)
     yield torch
     torch.set_default_dtype(torch.float32)
+
+
+@pytest.fixture(params=["engine", "torch"])
+def library(request: pytest.FixtureRequest) -> Any:
+    """engine, then torch (skipped where PyTorch is not installed): for a check written once
+    with PyTorch's answers in it, so that it runs without PyTorch too and shows they are
+    PyTorch's where it is installed."""
+    if request.param == "engine":
+        import engine
+        return engine
+    return pytest.importorskip("torch")
 
 
 @pytest.fixture

@@ -99,8 +99,11 @@ def test_bad_input_is_named(make, error, message):
 
 
 def test_hardtanhs_old_argument_names_work_with_pytorchs_warning():
-    with pytest.warns(FutureWarning, match="`min_value` is deprecated and renamed to `min_val`"):
+    with pytest.warns(FutureWarning, match="is deprecated and renamed to") as warned:
         layer = nn.Hardtanh(min_value=-2.0, max_value=3.0)
+    assert [str(w.message) for w in warned] == [
+        "keyword argument `min_value` is deprecated and renamed to `min_val`",
+        "keyword argument `max_value` is deprecated and renamed to `max_val`"]
     assert (layer.min_val, layer.max_val) == (-2.0, 3.0)
     assert layer(engine.tensor([-5.0, 5.0])).tolist() == [-2.0, 3.0]
     with pytest.raises(ValueError, match=r"max_val \(1.0\) must be greater than min_val \(1.0\)"):

@@ -146,3 +146,9 @@ def test_the_operators_by_their_names():
     assert engine.matmul(x, x).item() == 5.0
     c, d = engine.clone(x), engine.detach(x)
     assert c.requires_grad and not d.requires_grad and np.shares_memory(d.numpy(), x.numpy())
+
+
+def test_rsub_is_sub_with_its_operands_swapped(library):
+    x = library.tensor([1.0, 2.0])
+    assert library.rsub(x, 5, alpha=2).tolist() == [3.0, 1.0]  # 5 - 2 x
+    assert library.rsub(x, library.tensor([3.0, 3.0])).tolist() == [2.0, 1.0]

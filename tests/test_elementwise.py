@@ -136,3 +136,20 @@ def test_square_is_a_power_of_two():
     y = x.square()
     y.sum().backward()
     assert y.grad_fn.name() == "PowBackward0" and x.grad.tolist() == [3.0, -4.0]
+
+
+def test_round_to_decimals_as_pytorchs_kernel(library):
+    """x scaled by 10**decimals in its dtype, rounded half to even, scaled back; its gradient
+    is 0, as every step function's."""
+    x = library.tensor([1.2345, -2.5, 1234.5, 0.125, 3e38], requires_grad=True)
+    y = library.round(x, decimals=2)
+    y.sum().backward()
+    assert y.tolist() == [1.2300000190734863, -2.5, 1234.5, 0.11999999731779099, math.inf]
+    assert x.round(decimals=-2).tolist() == [0.0, -0.0, 1200.0, 0.0, 3.0000000054977558e+38]
+    assert x.grad.tolist() == [0.0] * 5 and y.dtype == library.float32
+
+
+def test_round_to_decimals_takes_float_tensors():
+    with pytest.raises(TypeError, match=r"round\(decimals=1\) takes a float tensor"):
+        engine.round(engine.tensor([15, 25]), decimals=1)
+    assert engine.round(engine.tensor([15, 25])).tolist() == [15, 25]  # ints as they are

@@ -38,6 +38,14 @@ SCHEDULERS = {
     "OneCycleLR_linear_three_phase": lambda sched, opt: sched.OneCycleLR(
         opt, max_lr=0.5, epochs=10, steps_per_epoch=10, pct_start=0.25,
         anneal_strategy="linear", three_phase=True),
+    "CyclicLR": lambda sched, opt: sched.CyclicLR(opt, base_lr=[0.01, 0.1], max_lr=[0.1, 0.7],
+                                                 step_size_up=7),
+    "CyclicLR_triangular2_uneven": lambda sched, opt: sched.CyclicLR(
+        opt, 0.01, 0.1, step_size_up=5, step_size_down=12, mode="triangular2"),
+    "CyclicLR_exp_range": lambda sched, opt: sched.CyclicLR(opt, 0.001, 0.5, step_size_up=8,
+                                                           mode="exp_range", gamma=0.97),
+    "CyclicLR_scale_fn_by_batch": lambda sched, opt: sched.CyclicLR(
+        opt, 0.001, 0.5, 6, scale_fn=lambda x: 1 / (1 + x / 10), scale_mode="iterations"),
     "SequentialLR": lambda sched, opt: sched.SequentialLR(
         opt, [sched.LinearLR(opt, start_factor=0.1, total_iters=10),
               sched.CosineAnnealingLR(opt, T_max=50), sched.StepLR(opt, 5)], milestones=[10, 60]),
@@ -125,6 +133,48 @@ def one_cycle(sched, opt):
 
 def test_one_cycle_moves_momentum_against_the_lr_as_pytorchs(torch):
     np.testing.assert_array_equal(momenta(engine, one_cycle), momenta(torch, one_cycle))
+
+
+def cyclic(sched, opt):
+    return sched.CyclicLR(opt, 0.01, 0.1, step_size_up=4, base_momentum=0.7, max_momentum=0.95)
+
+
+def test_cyclic_lr_moves_momentum_against_the_lr_as_pytorchs(torch):
+    np.testing.assert_array_equal(momenta(engine, cyclic, steps=30),
+                                  momenta(torch, cyclic, steps=30))
+
+
+def test_cyclic_lr_without_pytorch():
+    lrs = learning_rates(engine, cyclic, steps=16)[:, 0]  # up over 4 batches, down over 4
+    np.testing.assert_allclose(lrs[:9], [0.01, 0.0325, 0.055, 0.0775, 0.1, 0.0775, 0.055,
+                                         0.0325, 0.01], rtol=1e-12)
+    np.testing.assert_allclose(lrs[8:], lrs[:9], rtol=1e-12)  # the next cycle is the same
+    momentum = momenta(engine, cyclic, steps=4)[0]  # after batches 1 .. 4: down to 0.7
+    np.testing.assert_allclose(momentum, [0.8875, 0.825, 0.7625, 0.7], rtol=1e-12)
+    halved = learning_rates(engine, SCHEDULERS["CyclicLR_triangular2_uneven"], steps=40)[:, 0]
+    assert halved[5] == pytest.approx(0.1) and halved[22] == pytest.approx(0.055)  # 2nd peak
+    with pytest.raises(ValueError, match="mode is invalid and scale_fn is None"):
+        lr_scheduler.CyclicLR(SGD([Tensor(np.zeros(1), requires_grad=True)], lr=0.1), 0.1, 1.0,
+                              mode="sawtooth")
+    with pytest.raises(ValueError, match="must support momentum or beta1"):
+        lr_scheduler.CyclicLR(nn.optim.Adagrad([Tensor(np.zeros(1), requires_grad=True)]),
+                              0.1, 1.0)
+
+
+def test_cyclic_lr_state_dict_leaves_out_a_scale_fn_and_resumes():
+    opt = SGD([Tensor(np.zeros(1), requires_grad=True)], lr=0.1, momentum=0.9)
+    scheduler = SCHEDULERS["CyclicLR_scale_fn_by_batch"](lr_scheduler, opt)
+    for _ in range(9):
+        opt.step()
+        scheduler.step()
+    state = scheduler.state_dict()
+    assert "_scale_fn_custom" not in state and state["last_epoch"] == 9
+    again = lr_scheduler.CyclicLR(opt, 0.001, 0.5, 6, scale_fn=lambda x: 1 / (1 + x / 10),
+                                  scale_mode="iterations", last_epoch=state["last_epoch"])
+    again.load_state_dict(state)
+    for s in (scheduler, again):
+        s.step()
+    assert again.get_last_lr() == scheduler.get_last_lr()
 
 
 def test_one_cycle_without_pytorch():

@@ -113,6 +113,12 @@ CASES = [
     ("unique_consecutive_dim1_all", lambda m: m.cat(m.unique_consecutive(
         m.tensor([[1, 1, 2], [1, 1, 2]]), True, True, dim=1)[1:]),
      [0, 0, 1, 2, 1], "int64"),
+    ("addcmul_of_float32_factors_into_float64",  # the product taken in float64, as PyTorch
+     lambda m: m.addcmul(m.tensor([3.0]), m.tensor([0.1], dtype=m.float32),
+                         m.tensor([0.3], dtype=m.float32)), [3.0300000016391277], "float64"),
+    ("addcdiv_of_float32_factors_into_float64",
+     lambda m: m.addcdiv(m.tensor([3.0]), m.tensor([0.1], dtype=m.float32),
+                         m.tensor([0.3], dtype=m.float32)), [3.3333333250549106], "float64"),
     ("unique_consecutive_empty", lambda m: m.unique_consecutive(m.tensor([]),
                                                                  return_counts=True)[1],
      [], "int64"),

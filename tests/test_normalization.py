@@ -3,6 +3,8 @@ running statistics over several steps, train vs eval), closed forms without PyTo
 and errors."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -192,3 +194,19 @@ def test_rms_norm_by_hand():
 def test_group_norm_refuses_channels_it_cannot_split():
     with pytest.raises(ValueError, match="divisible by num_groups=3"):
         nn.functional.group_norm(Tensor(np.ones((2, 4))), 3)
+
+
+@pytest.mark.parametrize("p, want", [
+    (-math.inf, [[5e11, -4e12, 2e12, 0.0]]),  # over the smallest |x|, 0, clamped at eps
+    (0, [[0.16666666666666666, -1.3333333333333333, 0.6666666666666666, 0.0]]),  # 3 nonzeros
+    (3, [[0.1201179916541501, -0.9609439332332008, 0.4804719666166004, 0.0]]),
+    (-1, [[5e11, -4e12, 2e12, 0.0]]),  # 1 / sum(1 / |x|) with an |x| of 0: 0, clamped at eps
+])
+def test_normalize_by_every_order_of_norm(library, p, want):
+    """PyTorch's normalize divides by input.norm(p, dim), every order of it."""
+    x = library.tensor([[0.5, -4.0, 2.0, 0.0]], dtype=library.float64)
+    np.testing.assert_allclose(library.nn.functional.normalize(x, p=p).numpy(), want,
+                               rtol=1e-15)
+    x = library.tensor([[0.5, -4.0, 2.0]], dtype=library.float64)
+    if p == -math.inf:  # no 0 this time: over 0.5
+        assert library.nn.functional.normalize(x, p=p).tolist() == [[1.0, -8.0, 4.0]]

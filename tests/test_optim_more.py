@@ -5,6 +5,7 @@ numpy and LBFGS's convergence for runs without it, Value parameters, and errors.
 from __future__ import annotations
 
 import io
+import math
 
 import numpy as np
 import pytest
@@ -109,6 +110,16 @@ def test_a_group_with_lr_0_stays_where_it_is(name):
     optimizer.step()
     for p, start in zip(params, START):
         np.testing.assert_array_equal(p.numpy(), start)
+
+
+def test_rprop_leaves_an_entry_with_a_nan_gradient_where_it_is(library):
+    """Its step is sign(g) times the entry's step size, and torch.sign(nan) is 0 (numpy's is
+    nan, which made the parameter nan)."""
+    p = library.tensor([1.0, 2.0], requires_grad=True)
+    optimizer = library.optim.Rprop([p], lr=0.1)
+    p.grad = library.tensor([math.nan, 0.5])
+    optimizer.step()
+    assert p.detach().tolist() == [1.0, 1.899999976158142]
 
 
 # --- the documented formulas, written out in numpy: checks without PyTorch ---

@@ -80,6 +80,8 @@ def test_dtypes_follow_pytorch():
     assert engine.float_power(2, f32).tolist() == [2.0, 4.0]
     assert engine.ldexp(i64, i64).dtype == engine.float32  # ints: the default float
     assert engine.ldexp(f32.half(), i64).dtype == engine.float16
+    assert engine.ldexp(f32, i64.double()).dtype == engine.float64  # the two promote
+    assert engine.ldexp(engine.tensor(1.0, dtype=engine.float64), f32).dtype == engine.float32
     assert engine.deg2rad(i64).dtype == engine.float32
     assert engine.rad2deg(engine.tensor([1])).tolist() == [57.295780181884766]  # float32's
     assert engine.hypot(f32, engine.tensor([1.0], dtype=engine.float64)).dtype == engine.float64

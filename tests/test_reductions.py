@@ -154,3 +154,50 @@ def test_diff_by_hand_and_against_pytorch(torch):
         theirs = {k: torch.tensor(v) if isinstance(v, list) else v for k, v in kwargs.items()}
         np.testing.assert_array_equal(engine.diff(Tensor(x, dtype=engine.float64), **ours).numpy(),
                                       torch.diff(torch.tensor(x), **theirs).numpy())
+
+
+EDGES = [  # what PyTorch 2.13 gives, and its dtype
+    # PyTorch's "no dims named" (dim=() or []) is every dim; numpy's axis=() is none
+    ("sum_no_dims", lambda m: m.ones(2, 3).sum(()), 6.0, "float64"),
+    ("amax_no_dims_keepdim", lambda m: m.ones(2, 3).amax([], keepdim=True), [[1.0]], "float64"),
+    ("var_no_dims", lambda m: m.tensor([[1.0, 3.0], [5.0, 7.0]]).var(()), 6.666666666666667,
+     "float64"),
+    # a max or norm along dims that have entries, of a tensor that has none: empty, not an error
+    ("amax_of_empty_rows", lambda m: m.zeros(0, 3).amax(1), [], "float64"),
+    ("norm_-inf_of_empty_rows", lambda m: m.linalg.vector_norm(m.zeros(0, 3), -math.inf, 1), [],
+     "float64"),
+    # nan is not 0: the 0-norm counts it
+    ("vector_norm_0_counts_nan",
+     lambda m: m.linalg.vector_norm(m.tensor([math.nan, 0.0, 2.0]), 0), 2.0, "float64"),
+    ("norm_0_counts_nan", lambda m: m.tensor([[math.nan, 0.0], [1.0, -2.0]]).norm(0, 1),
+     [1.0, 2.0], "float64"),
+    # all and any of uint8 give uint8, as PyTorch's (a convention from before it had bools)
+    ("all_uint8", lambda m: m.tensor([[0, 3], [1, 2]], dtype=m.uint8).all(1), [0, 1], "uint8"),
+    ("any_uint8", lambda m: m.tensor([0, 3], dtype=m.uint8).any(), 1, "uint8"),
+]
+
+
+@pytest.mark.parametrize("make, want, dtype", [pytest.param(*row[1:], id=row[0])
+                                               for row in EDGES])
+def test_edges_the_random_programs_found_as_recorded_from_pytorch(float64_default, make, want,
+                                                                  dtype):
+    got = make(engine)
+    np.testing.assert_array_equal(got.numpy(), want)
+    assert str(got.dtype) == f"torch.{dtype}"
+
+
+@pytest.mark.parametrize("make", [pytest.param(row[1], id=row[0]) for row in EDGES])
+def test_the_recorded_edges_are_pytorchs(torch, float64_default, make):
+    ours, theirs = make(engine), make(torch)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert str(ours.dtype) == str(theirs.dtype)
+
+
+def test_std_and_std_mean_of_a_constant_slice_pass_0_not_nan(library):
+    """The root's slope is infinite at 0; PyTorch's std gives 0 there (and std_mean's mean
+    its own gradient), where sqrt(var) gave nan for the whole slice."""
+    y = library.tensor([[2.0, 2.0], [1.0, 3.0]], dtype=library.float64, requires_grad=True)
+    s, m = library.std_mean(y, dim=1)
+    (s.sum() + m.sum()).backward()
+    np.testing.assert_allclose(y.grad.numpy(), [[0.5, 0.5], [-0.20710678118654752,
+                                                             1.2071067811865475]])

@@ -23,6 +23,8 @@ CALLS = {
     "round": (lambda torch, x: torch.special.round(x), [[-1.6, 0.4, 2.5]]),
     "sinc": (lambda torch, x: torch.special.sinc(x), [[-1.5, 0.0, 0.3]]),
     "xlogy": (lambda torch, x, y: torch.special.xlogy(x, y), [[0.0, 2.0, -1.0], [0.5, 3.0, 2.0]]),
+    "xlog1py": (lambda torch, x, y: torch.special.xlog1py(x, y),
+                [[0.0, 2.0, -1.0, 0.0], [-0.5, 3.0, 2.0, -1.0]]),
     "logsumexp": (lambda torch, x: torch.special.logsumexp(x, 0), [[-1.5, 0.2, 3.0]]),
     "softmax": (lambda torch, x: torch.special.softmax(x, 0), [[-1.5, 0.2, 3.0]]),
     "log_softmax": (lambda torch, x: torch.special.log_softmax(x, 0), [[-1.5, 0.2, 3.0]]),

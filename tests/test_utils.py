@@ -26,7 +26,7 @@ def with_grads(lib, dtype: str, scale: float = 1.0) -> list:
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("norm_type", [2.0, 1, math.inf, 3.0])
+@pytest.mark.parametrize("norm_type", [2.0, 1, math.inf, 3.0, -math.inf, 0, 0.5, -1.0])
 @pytest.mark.parametrize("max_norm", [1.5, 100.0])
 def test_clip_grad_norm_is_pytorchs(torch, dtype, norm_type, max_norm):
     ours, theirs = with_grads(engine, dtype), with_grads(torch, dtype)
@@ -52,6 +52,33 @@ def test_clip_grad_norm_scales_to_the_max_norm_without_pytorch():
     nn.utils.clip_grad_norm_(small, 1.0)
     for p, g in zip(small, grads):
         np.testing.assert_array_equal(p.grad.numpy(), g)
+
+
+@pytest.mark.parametrize("norm_type, total, scaled", [
+    (-math.inf, 0.5, [1.5, -0.25, 1.0]),  # the smallest |g|
+    (0, 1.0, [0.75, -0.125, 0.5]),  # the count of norms != 0 (of the count of g != 0)
+    (math.inf, 3.0, [0.25, -0.041666666666666664, 0.16666666666666666]),
+])
+def test_clip_grad_norm_of_every_order_by_hand(norm_type, total, scaled):
+    p = Tensor(np.zeros(3), requires_grad=True)
+    p.grad = Tensor(np.array([3.0, -0.5, 2.0]))
+    assert nn.utils.clip_grad_norm_([p], 0.25, norm_type).item() == pytest.approx(total)
+    np.testing.assert_allclose(p.grad.numpy(), scaled, rtol=1e-5)  # (the 1e-6 guard)
+
+
+def test_clip_grad_norm_is_get_total_norm_then_clip_grads_with_norm(torch):
+    ours, theirs = with_grads(engine, "float32"), with_grads(torch, "float32")
+    total = nn.utils.get_total_norm([p.grad for p in ours], 3.0)
+    want = torch.nn.utils.get_total_norm([p.grad for p in theirs], 3.0)
+    np.testing.assert_allclose(total.item(), want.item(), rtol=1e-6)
+    nn.utils.clip_grads_with_norm_(ours, 0.5, total)
+    torch.nn.utils.clip_grads_with_norm_(theirs, 0.5, want)
+    for p, t in zip(ours, theirs):
+        np.testing.assert_allclose(p.grad.numpy(), t.grad.numpy(), rtol=1e-6, atol=1e-7)
+    assert nn.utils.get_total_norm([]).item() == 0.0
+    nan = Tensor(np.array([np.nan, 1.0]))
+    with pytest.raises(RuntimeError, match="non-finite"):  # nan is counted by every order
+        nn.utils.get_total_norm([nan], -math.inf, error_if_nonfinite=True)
 
 
 def test_clip_grad_value_is_pytorchs(torch):

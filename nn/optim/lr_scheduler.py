@@ -1,8 +1,8 @@
 """Learning-rate schedules, as torch.optim.lr_scheduler: StepLR, MultiStepLR, ExponentialLR,
 LinearLR, ConstantLR, PolynomialLR, LambdaLR, MultiplicativeLR, CosineAnnealingLR,
-CosineAnnealingWarmRestarts, OneCycleLR (with its momentum cycle), SequentialLR and
-ChainedScheduler (schedules one after another, or together), and ReduceLROnPlateau (which
-steps on a metric).
+CosineAnnealingWarmRestarts, OneCycleLR and CyclicLR (with their momentum cycles),
+SequentialLR and ChainedScheduler (schedules one after another, or together), and
+ReduceLROnPlateau (which steps on a metric).
 
 A scheduler sets each parameter group's "lr"; `scheduler.step()` after each
 `optimizer.step()` moves it on by one epoch (or batch, as the loop counts). Each writes
@@ -368,24 +368,8 @@ class OneCycleLR(LRScheduler):
                 group["max_lr"] = top
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("optimizer must support momentum or beta1 with "
-                                 "`cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
-            if last_epoch == -1:
-                for group, high, low in zip(
-                        optimizer.param_groups,
-                        _per_group("max_momentum", optimizer, max_momentum),
-                        _per_group("base_momentum", optimizer, base_momentum)):
-                    self._set_momentum(group, high)
-                    group["max_momentum"], group["base_momentum"] = high, low
+            self.use_beta1 = _cycled_momentum(optimizer, max_momentum, base_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
-
-    def _set_momentum(self, group: dict, momentum: float) -> None:
-        if self.use_beta1:
-            group["betas"] = (momentum, *group["betas"][1:])
-        else:
-            group["momentum"] = momentum
 
     def _anneal(self, start: float, end: float, pct: float) -> float:
         if self.anneal_strategy == "linear":
@@ -405,10 +389,101 @@ class OneCycleLR(LRScheduler):
                     pct = (step - start) / (end - start)
                     lrs.append(self._anneal(group[lr_from], group[lr_to], pct))
                     if self.cycle_momentum:
-                        self._set_momentum(group, self._anneal(group[m_from], group[m_to], pct))
+                        _set_momentum(group, self._anneal(group[m_from], group[m_to], pct),
+                                      self.use_beta1)
                     break
                 start = end
         return lrs
+
+
+def _cycled_momentum(optimizer: Optimizer, max_momentum: float | list[float],
+                     base_momentum: float | list[float], last_epoch: int) -> bool:
+    """What OneCycleLR and CyclicLR do first with cycle_momentum: check that the optimizer
+    has a momentum (or Adam's beta1), start each group's at max_momentum and record both
+    bounds in the group (unless resuming). Returns whether it is beta1."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` "
+                         "option enabled")
+    use_beta1 = "betas" in optimizer.defaults
+    if last_epoch == -1:
+        for group, high, low in zip(optimizer.param_groups,
+                                    _per_group("max_momentum", optimizer, max_momentum),
+                                    _per_group("base_momentum", optimizer, base_momentum)):
+            _set_momentum(group, high, use_beta1)
+            group["max_momentum"], group["base_momentum"] = high, low
+    return use_beta1
+
+
+def _set_momentum(group: dict, momentum: float, use_beta1: bool) -> None:
+    if use_beta1:
+        group["betas"] = (momentum, *group["betas"][1:])
+    else:
+        group["momentum"] = momentum
+
+
+class CyclicLR(LRScheduler):
+    """The cyclical learning rate policy (Smith, 2017): lr climbs from base_lr to max_lr over
+    step_size_up batches and back over step_size_down, cycle after cycle, its height scaled
+    by `mode` ('triangular': as is, 'triangular2': halved each cycle, 'exp_range':
+    gamma**batch) or by scale_fn(cycle or batch, as scale_mode says); momentum (or Adam's
+    beta1) moves the other way, between max_momentum and base_momentum. Step it after
+    every batch."""
+
+    def __init__(self, optimizer: Optimizer, base_lr: float | list[float],
+                 max_lr: float | list[float], step_size_up: int = 2000,
+                 step_size_down: int | None = None, mode: str = "triangular",
+                 gamma: float = 1.0, scale_fn: Callable[[float], float] | None = None,
+                 scale_mode: str = "cycle", cycle_momentum: bool = True,
+                 base_momentum: float | list[float] = 0.8,
+                 max_momentum: float | list[float] = 0.9, last_epoch: int = -1) -> None:
+        base_lrs = _per_group("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for group, lr in zip(optimizer.param_groups, base_lrs):
+                group["lr"] = lr
+        self.max_lrs = _per_group("max_lr", optimizer, max_lr)
+        up = float(step_size_up)
+        self.total_size = up + (float(step_size_down) if step_size_down is not None else up)
+        self.step_ratio = up / self.total_size
+        modes = {"triangular": "cycle", "triangular2": "cycle", "exp_range": "iterations"}
+        if mode not in modes and scale_fn is None:
+            raise ValueError(f"mode is invalid and scale_fn is None: mode must be one of "
+                             f"{list(modes)}, or give scale_fn; got {mode!r}")
+        self.mode, self.gamma, self._scale_fn_custom = mode, gamma, scale_fn
+        self.scale_mode = scale_mode if scale_fn is not None else modes[mode]
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self.use_beta1 = _cycled_momentum(optimizer, max_momentum, base_momentum, last_epoch)
+            self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
+            self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def scale_fn(self, x: float) -> float:
+        """How much of the cycle's height is used at cycle or batch x."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        return 1 / (2.0 ** (x - 1)) if self.mode == "triangular2" else self.gamma ** x
+
+    def get_lr(self) -> list[float]:
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle  # how far into this cycle
+        rise = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [low + (high - low) * rise * scale for low, high in zip(self.base_lrs,
+                                                                       self.max_lrs)]
+        if self.cycle_momentum:
+            for group, low, high in zip(self.optimizer.param_groups, self.base_momentums,
+                                        self.max_momentums):
+                _set_momentum(group, high - (high - low) * rise * scale, self.use_beta1)
+        return lrs
+
+    def state_dict(self) -> dict[str, Any]:
+        """As LRScheduler's, without a scale_fn of one's own (a function is not numbers)."""
+        state = super().state_dict()
+        state.pop("_scale_fn_custom")
+        return state
 
 
 def _per_group(name: str, optimizer: Optimizer, value: Any) -> list:

@@ -7,6 +7,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from engine.elementwise import _sign
 from engine.tensor import Tensor
 from nn.optim.optimizer import Optimizer, buffer, check, count_step, pair, refuse_differentiable
 
@@ -54,5 +55,5 @@ class Rprop(Optimizer):
         step_size *= factor.astype(param.dtype)
         np.clip(step_size, *group["step_sizes"], out=step_size)
         grad = np.where(agreement < 0, 0, grad).astype(param.dtype)
-        param -= np.sign(grad) * step_size
+        param -= _sign(grad) * step_size  # (0 at nan, as torch.sign: numpy's is nan)
         prev[...] = grad
