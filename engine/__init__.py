@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.abc
+import importlib.util
 import math
+import sys
 from typing import Any
 
 from engine.gradcheck import GradcheckError, gradcheck
@@ -144,6 +147,38 @@ def __getattr__(name: str) -> Any:
     # kept, so that `torch.tanh(x)` in a training loop is a plain read from then on (a
     # submodule the import bound under the same name, engine.tensor, stays: it is callable)
     return globals().setdefault(name, value)
+
+
+class _PyTorchPaths(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """PyTorch's module paths with torch spelt engine, for the packages that live outside
+    engine: `import engine.nn as nn`, `import engine.nn.functional as F`, `from
+    engine.optim.lr_scheduler import StepLR` are the nn and nn.optim modules themselves, so
+    that renaming torch to engine in a program's imports is enough."""
+
+    _REAL = {"engine.nn": "nn", "engine.optim": "nn.optim"}
+
+    def _real(self, name: str) -> str | None:
+        for alias, real in self._REAL.items():
+            if name == alias or name.startswith(alias + "."):
+                return real + name[len(alias):]
+        return None
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if self._real(fullname) is None:
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec: Any) -> Any:
+        module = importlib.import_module(self._real(spec.name))  # the module, not a copy
+        spec.loader_state = module.__spec__  # (importlib sets the alias's spec on it next)
+        return module
+
+    def exec_module(self, module: Any) -> None:
+        """Nothing to run (it ran under its own name); it keeps its own spec."""
+        module.__spec__ = module.__spec__.loader_state
+
+
+sys.meta_path.insert(0, _PyTorchPaths())  # before the path finder, which would load copies
 
 
 def __dir__() -> list[str]:

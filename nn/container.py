@@ -21,8 +21,8 @@ class _Container(Module):
 
     _modules: dict[str, Module]
 
-    def _members(self) -> Iterator[tuple[str, Any]]:
-        return iter(self._modules.items())
+    def _members(self, remove_duplicate: bool = True) -> Iterator[tuple[str, Any]]:
+        return iter(self._modules.items())  # (every name, as PyTorch registers them)
 
     def __getattr__(self, name: str) -> Module:
         """A held module by its name as an attribute, as PyTorch's: `transformer.wte`."""
@@ -226,8 +226,8 @@ class _Parameters(Module):
 
     _params: dict[str, Parameter]
 
-    def _members(self) -> Iterator[tuple[str, Any]]:
-        return iter(self._params.items())
+    def _members(self, remove_duplicate: bool = True) -> Iterator[tuple[str, Any]]:
+        return iter(self._params.items())  # (every name, as PyTorch registers them)
 
     def _put(self, name: str, value: Any) -> None:
         if not isinstance(value, Tensor):

@@ -34,6 +34,7 @@ from engine.tensor import Tensor
 from engine.utils import hooks
 from engine.utils.hooks import RemovableHandle
 from nn import checkpoint
+from nn.backward_hooks import BackwardHooks
 from nn.parameter import Parameter
 
 
@@ -74,12 +75,18 @@ class Module:
             changed = hook(self, args)
             if changed is not None:
                 args = changed if isinstance(changed, tuple) else (changed,)
+        backward = self.__dict__.get("_backward_hooks") or self.__dict__.get(
+            "_backward_pre_hooks")
+        if backward:  # (in PyTorch's order: inputs before the forward hooks, outputs after)
+            backward = BackwardHooks(self, self.__dict__.get("_backward_hooks", {}),
+                                     self.__dict__.get("_backward_pre_hooks", {}))
+            args = backward.inputs(args)
         output = forward(*args, **kwargs)
         for hook in list(after.values()) if after else ():
             changed = hook(self, args, output)
             if changed is not None:
                 output = changed
-        return output
+        return backward.outputs(output) if backward else output
 
     def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """Call hook(module, args) before each forward(); a value it returns (a tuple, or
@@ -92,6 +99,19 @@ class Module:
         statistics, feature extraction); a value it returns replaces the output."""
         return hooks.add(self.__dict__.setdefault("_forward_hooks", {}), hook,
                          "register_forward_hook")
+
+    def register_full_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call hook(module, grad_input, grad_output) when a backward pass has the gradients
+        of this module's positional tensor inputs (None where an input takes none) and
+        outputs; a tuple it returns replaces grad_input (nn/backward_hooks.py)."""
+        return hooks.add(self.__dict__.setdefault("_backward_hooks", {}), hook,
+                         "register_full_backward_hook")
+
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call hook(module, grad_output) when a backward pass has the gradients of this
+        module's outputs, before they go on into it; a tuple it returns replaces them."""
+        return hooks.add(self.__dict__.setdefault("_backward_pre_hooks", {}), hook,
+                         "register_full_backward_pre_hook")
 
     # --- PyTorch's registering calls, over plain attributes ---
 
@@ -135,11 +155,13 @@ class Module:
 
     # --- walking the state ---
 
-    def _members(self) -> Iterator[tuple[str, Any]]:
+    def _members(self, remove_duplicate: bool = True) -> Iterator[tuple[str, Any]]:
         """(dotted name, object) for every Value, Tensor and sub-Module held here, each once,
         depth first. One held twice is named by its plain attribute if it has one, as PyTorch
         names what an assignment or `add_module` registers (a list that also holds it, which
-        PyTorch would not look into, does not rename it); else by its first path."""
+        PyTorch would not look into, does not rename it); else by its first path. With
+        `remove_duplicate=False`, under each plain attribute that holds it, as PyTorch's
+        state_dict names a module or tensor assigned to two attributes."""
         found = list(self._held())
         attribute: dict[int, str] = {}
         for name, value in found:
@@ -147,7 +169,8 @@ class Module:
                 attribute.setdefault(id(value), name)
         seen = set()
         for name, value in found:
-            if id(value) not in seen and attribute.get(id(value), name) == name:
+            if (not remove_duplicate and "." not in name) or (
+                    id(value) not in seen and attribute.get(id(value), name) == name):
                 seen.add(id(value))
                 yield name, value
 
@@ -189,7 +212,8 @@ class Module:
                 seen.add(id(module))
             yield path, module
             stack.extend(reversed([(f"{path}.{name}" if path else name, child)
-                                   for name, child in module.named_children()]))
+                                   for name, child in module._members(remove_duplicate)
+                                   if isinstance(child, Module)]))
 
     def modules(self) -> Iterator[Module]:
         return (m for _, m in self.named_modules())
@@ -200,6 +224,34 @@ class Module:
             if name == target:
                 return module
         raise AttributeError(f"{type(self).__name__} has no sub-module {target!r}")
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put `module` at a dotted name (replacing what is there; with strict=True only
+        replacing a sub-module), as PyTorch's."""
+        if not isinstance(module, Module):
+            raise TypeError(f"set_submodule takes a Module, got {type(module).__name__}")
+        owner_name, _, name = target.rpartition(".")
+        owner = self.get_submodule(owner_name)
+        if strict and not isinstance(getattr(owner, name, None), Module):
+            raise AttributeError(f"{type(owner).__name__} has no sub-module {name!r} to replace "
+                                 "(strict=True); pass strict=False to add one")
+        setattr(owner, name, module)
+
+    def get_parameter(self, target: str) -> Tensor:
+        """The parameter at a dotted name, as named by named_parameters() (a tied one under
+        either of its names)."""
+        return self._named_node(target, True)
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at a dotted name, as named by named_buffers()."""
+        return self._named_node(target, False)
+
+    def _named_node(self, target: str, parameter: bool) -> Tensor:
+        for name, node in self._named_nodes(remove_duplicate=False):
+            if name == target and _is_parameter(node) == parameter:
+                return node
+        kind = "parameter" if parameter else "buffer"
+        raise AttributeError(f"{type(self).__name__} has no {kind} {target!r}")
 
     def _named_nodes(self, persistent_only: bool = False, recurse: bool = True,
                      prefix: str = "", remove_duplicate: bool = True
@@ -216,7 +268,7 @@ class Module:
             recurse) else [(prefix, self)]
         for path, module in modules:
             left_out = getattr(module, "_non_persistent_buffers", ()) if persistent_only else ()
-            for name, value in module._members():
+            for name, value in module._members(remove_duplicate):
                 if isinstance(value, Module) or name in left_out or (
                         remove_duplicate and id(value) in seen):
                     continue

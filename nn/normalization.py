@@ -15,12 +15,31 @@ import numpy as np
 from engine.inplace import write_out
 from engine.tensor import Tensor, _as_tensor
 from nn import functional as F
+from nn import init
 from nn.layers import _empty, _float_dtype, _size
 from nn.module import Module
 from nn.parameter import Parameter
 
 
-class LayerNorm(Module):
+class _Affine(Module):
+    """What the normalisation layers share: a weight (1 at the start) and bias (0) of one
+    shape, each optional, and reset_parameters() putting them back there, as PyTorch's
+    (each layer's __init__ ends with it)."""
+
+    def _add_affine(self, shape: tuple, weight: bool, bias: bool, dtype: Any,
+                    device: Any) -> None:
+        self.weight = Parameter(_empty(shape, dtype, device)) if weight else None
+        self.bias = Parameter(_empty(shape, dtype, device)) if weight and bias else None
+
+    def reset_parameters(self) -> None:
+        """weight to 1 and bias to 0, in place."""
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+
+class LayerNorm(_Affine):
     """(x - mean) / sqrt(var + eps) * weight + bias over the last dims (normalized_shape),
     each sample on its own; weight starts at 1 and bias at 0 (elementwise_affine)."""
 
@@ -31,13 +50,8 @@ class LayerNorm(Module):
             else tuple(normalized_shape)
         self.normalized_shape = tuple(_size("LayerNorm", "normalized_shape", n) for n in shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        self.weight = self.bias = None
-        if elementwise_affine:
-            self.weight = Parameter(_empty(self.normalized_shape, dtype, device))
-            self.weight._data[...] = 1
-            if bias:
-                self.bias = Parameter(_empty(self.normalized_shape, dtype))
-                self.bias._data[...] = 0
+        self._add_affine(self.normalized_shape, elementwise_affine, bias, dtype, device)
+        self.reset_parameters()
 
     def forward(self, input: Any) -> Tensor:
         return F.layer_norm(_as_tensor(input), self.normalized_shape, self.weight, self.bias,
@@ -48,7 +62,7 @@ class LayerNorm(Module):
                 f"{self.elementwise_affine}, bias={self.bias is not None}")
 
 
-class _BatchNorm(Module):
+class _BatchNorm(_Affine):
     """Normalises each channel (dim 1) over the batch (and any dims after the channel).
 
     In training it uses the batch's mean and (biased) variance and moves the running
@@ -64,18 +78,26 @@ class _BatchNorm(Module):
         self.num_features = _size(type(self).__name__, "num_features", num_features)
         self.eps, self.momentum = eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        self.weight = self.bias = None
-        if affine:
-            self.weight = Parameter(_empty((num_features,), dtype, device))
-            self.weight._data[...] = 1
-            if bias:
-                self.bias = Parameter(_empty((num_features,), dtype))
-                self.bias._data[...] = 0
+        self._add_affine((num_features,), affine, bias, dtype, device)
         self.running_mean = self.running_var = self.num_batches_tracked = None
         if track_running_stats:
-            self.running_mean = Tensor(np.zeros(num_features, _float_dtype(dtype)))
-            self.running_var = Tensor(np.ones(num_features, _float_dtype(dtype)))
-            self.num_batches_tracked = Tensor(np.array(0, np.int64))
+            dtype = _float_dtype(dtype)
+            self.running_mean = Tensor(np.empty(num_features, dtype))
+            self.running_var = Tensor(np.empty(num_features, dtype))
+            self.num_batches_tracked = Tensor(np.empty((), np.int64))
+        self.reset_parameters()
+
+    def reset_running_stats(self) -> None:
+        """The running mean to 0, variance to 1 and batch count to 0, in place."""
+        if self.track_running_stats:
+            self.running_mean.zero_()
+            self.running_var.fill_(1)
+            self.num_batches_tracked.zero_()
+
+    def reset_parameters(self) -> None:
+        """The running statistics and weight and bias as they start."""
+        self.reset_running_stats()
+        super().reset_parameters()
 
     def forward(self, input: Any) -> Tensor:
         x = _as_tensor(input)
@@ -175,7 +197,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     return (units[0] * units[1]).sum(dim)
 
 
-class RMSNorm(Module):
+class RMSNorm(_Affine):
     """x / sqrt(mean(x**2) + eps) * weight over the last dims (normalized_shape), each
     sample on its own; weight starts at 1 (elementwise_affine); eps None is the dtype's
     machine epsilon."""
@@ -185,10 +207,8 @@ class RMSNorm(Module):
         self.normalized_shape = tuple(_size("RMSNorm", "normalized_shape", n)
                                       for n in _shape(normalized_shape))
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        self.weight = None
-        if elementwise_affine:
-            self.weight = Parameter(_empty(self.normalized_shape, dtype, device))
-            self.weight._data[...] = 1
+        self._add_affine(self.normalized_shape, elementwise_affine, False, dtype, device)
+        self.reset_parameters()
 
     def forward(self, input: Any) -> Tensor:
         return rms_norm(_as_tensor(input), self.normalized_shape, self.weight, self.eps)
@@ -198,7 +218,7 @@ class RMSNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}")
 
 
-class GroupNorm(Module):
+class GroupNorm(_Affine):
     """Each sample's num_channels channels normalised in num_groups groups, then scaled and
     shifted per channel by weight (starts at 1) and bias (starts at 0) when affine."""
 
@@ -211,13 +231,8 @@ class GroupNorm(Module):
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
                              f"num_groups ({num_groups})")
         self.eps, self.affine = eps, affine
-        self.weight = self.bias = None
-        if affine:
-            self.weight = Parameter(_empty((num_channels,), dtype, device))
-            self.weight._data[...] = 1
-            if bias:
-                self.bias = Parameter(_empty((num_channels,), dtype))
-                self.bias._data[...] = 0
+        self._add_affine((num_channels,), affine, bias, dtype, device)
+        self.reset_parameters()
 
     def forward(self, input: Any) -> Tensor:
         x = _as_tensor(input)

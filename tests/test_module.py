@@ -212,6 +212,26 @@ def test_walks_take_pytorchs_arguments():
         module.get_submodule("outer")
 
 
+def test_get_parameter_get_buffer_and_set_submodule_by_dotted_name(library):
+    net = library.nn.Sequential(library.nn.Linear(2, 3), library.nn.BatchNorm1d(3))
+    assert net.get_parameter("0.weight") is net[0].weight
+    assert net.get_buffer("1.running_mean") is net[1].running_mean
+    for get, name in ((net.get_parameter, "1.running_mean"), (net.get_buffer, "0.bias"),
+                      (net.get_parameter, "0.nothing")):
+        with pytest.raises(AttributeError):
+            get(name)
+    replacement = library.nn.Linear(2, 3, bias=False)
+    net.set_submodule("0", replacement)
+    assert net[0] is replacement and net.get_parameter("0.weight") is replacement.weight
+    net.set_submodule("0", library.nn.Identity(), strict=True)  # replaces a sub-module
+    assert isinstance(net[0], library.nn.Identity)
+    with pytest.raises(AttributeError):  # strict: only a sub-module that is there
+        net.set_submodule("2", library.nn.ReLU(), strict=True)
+    tied = library.nn.Module()
+    tied.a = tied.b = library.nn.Linear(1, 1)
+    assert tied.get_parameter("b.weight") is tied.a.weight  # a tied one under either name
+
+
 @pytest.mark.parametrize("call, error, message", [
     (lambda m: m.register_buffer("a.b", Tensor(np.ones(1))), KeyError, "hold no '.'"),
     (lambda m: m.register_buffer(3, Tensor(np.ones(1))), TypeError, "name must be a string"),
@@ -413,3 +433,27 @@ def test_a_tied_weight_trains_once_but_is_saved_under_both_names(tmp_path):
     again.load(tmp_path / "tied.safetensors")
     np.testing.assert_array_equal(again.lm_head.weight.numpy(), model.wte.weight.numpy())
     assert again.lm_head.weight is again.wte.weight
+
+
+def test_a_module_or_weight_under_two_attributes_is_in_the_state_under_both(library):
+    """As PyTorch's state_dict, which names everything a module registered; the parameters
+    themselves, each once."""
+    shared = library.nn.Module()
+    shared.a = shared.b = library.nn.Linear(1, 1)
+    shared.w = shared.v = library.nn.Parameter(library.ones(1))
+    assert list(shared.state_dict()) == ["w", "v", "a.weight", "a.bias", "b.weight", "b.bias"]
+    assert [n for n, _ in shared.named_parameters()] == ["w", "a.weight", "a.bias"]
+    assert [n for n, _ in shared.named_modules(remove_duplicate=False)] == ["", "a", "b"]
+    assert [n for n, _ in shared.named_modules()] == ["", "a"]
+    shared.load_state_dict(shared.state_dict())  # strict: every name is expected
+
+
+def test_a_pytorch_state_dict_of_a_shared_module_loads_strictly(torch):
+    theirs = torch.nn.Module()
+    theirs.a = theirs.b = torch.nn.Linear(2, 1, dtype=torch.float32)
+    ours = nn.Module()
+    ours.a = ours.b = nn.Linear(2, 1)
+    ours.load_state_dict(theirs.state_dict())
+    assert ours.a is ours.b
+    np.testing.assert_array_equal(ours.b.weight.detach().numpy(),
+                                  theirs.a.weight.detach().numpy())

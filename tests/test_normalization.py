@@ -210,3 +210,28 @@ def test_normalize_by_every_order_of_norm(library, p, want):
     x = library.tensor([[0.5, -4.0, 2.0]], dtype=library.float64)
     if p == -math.inf:  # no 0 this time: over 0.5
         assert library.nn.functional.normalize(x, p=p).tolist() == [[1.0, -8.0, 4.0]]
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib: lib.nn.BatchNorm1d(3), lambda lib: lib.nn.LayerNorm(3),
+    lambda lib: lib.nn.GroupNorm(1, 3), lambda lib: lib.nn.RMSNorm(3),
+    lambda lib: lib.nn.InstanceNorm1d(3, affine=True, track_running_stats=True)])
+def test_reset_parameters_and_running_stats_put_a_layer_back_as_it_started(library, make):
+    layer = make(library)
+    start = {k: v.clone() for k, v in layer.state_dict().items()}
+    for _ in range(2):  # a training step moves the running statistics (and the count)
+        x = library.tensor([[[1.0, 2.0], [3.0, -1.0], [0.5, 0.0]]] * 2)  # (n, channels, length)
+        out = layer(x.transpose(1, 2) if isinstance(layer, (library.nn.LayerNorm,
+                                                            library.nn.RMSNorm)) else x)
+        out.sum().backward()
+    with library.no_grad():
+        for p in layer.parameters():
+            p.add_(0.5)
+    assert any(not library.equal(v, start[k]) for k, v in layer.state_dict().items())
+    if hasattr(layer, "reset_running_stats"):
+        layer.reset_running_stats()
+        for name in ("running_mean", "running_var", "num_batches_tracked"):
+            assert library.equal(layer.state_dict()[name], start[name])
+    layer.reset_parameters()
+    for k, v in layer.state_dict().items():
+        assert library.equal(v, start[k]), k

@@ -438,3 +438,44 @@ def test_every_function_and_class_takes_pytorchs_parameters_in_pytorchs_order(to
             differ.append(f"{name}: ours {o[0]}, PyTorch's {t[0]}")
     print(f"{compared} compared")
     assert compared >= 3 and not differ, "\n".join(differ)
+
+
+def test_pytorchs_module_paths_with_torch_spelt_engine_are_the_nn_modules():
+    """So that renaming torch to engine in a program's imports is enough: `import
+    engine.nn as nn`, `from engine.optim.lr_scheduler import StepLR` (one module each, not
+    copies: a class is the same class by either path)."""
+    import importlib
+    import subprocess
+    import sys
+    from pathlib import Path
+    for path in ("nn", "nn.functional", "nn.init", "nn.utils.rnn", "optim", "optim.optimizer",
+                 "optim.lr_scheduler"):
+        real = path if path.startswith("nn") else f"nn.{path}"
+        module = importlib.import_module(f"engine.{path}")
+        assert module is importlib.import_module(real) and module.__name__ == real
+        assert module.__spec__.name == real  # its own spec, kept
+    program = """
+import engine
+import engine.nn as nn
+import engine.nn.functional as F
+from engine.optim.lr_scheduler import StepLR
+from engine.utils.data import DataLoader, TensorDataset
+engine.manual_seed(0)
+model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
+optimizer = engine.optim.SGD(model.parameters(), lr=0.1)
+scheduler = StepLR(optimizer, 1, 0.5)
+x = engine.randn(16, 2)
+for xb, yb in DataLoader(TensorDataset(x, x.sum(1, keepdim=True)), batch_size=8):
+    loss = F.mse_loss(model(xb), yb)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    scheduler.step()
+print(type(scheduler).__module__, scheduler.get_last_lr())
+"""
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[1], timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["nn.optim.lr_scheduler", "[0.025]"]
+    with pytest.raises(ModuleNotFoundError, match="nn.nothing"):
+        importlib.import_module("engine.nn.nothing")

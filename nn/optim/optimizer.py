@@ -18,6 +18,7 @@ state_dict()).
 """
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from typing import Any, Callable, Iterable, Mapping
@@ -28,6 +29,8 @@ from engine.dtypes import default_for
 from engine.grad_mode import enable_grad
 from engine.graph import Node
 from engine.tensor import Tensor
+from engine.utils import hooks
+from engine.utils.hooks import RemovableHandle
 from nn.module import Module
 from nn.parameter import Parameter
 
@@ -100,6 +103,11 @@ class Optimizer:
     the step count (loaded in the parameter's dtype, as torch.optim does)."""
 
     _scalar_state: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:  # an optimizer's own step() runs the step hooks too
+            cls.step = _with_step_hooks(cls.__dict__["step"])
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         if type(self).step is Optimizer.step and not hasattr(self, "_update"):
@@ -200,6 +208,17 @@ class Optimizer:
                     v.data = x
         return loss
 
+    def register_step_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call hook(optimizer, args, kwargs) before each step() (args begin with the
+        optimizer, as PyTorch's); a pair (new_args, new_kwargs) it returns replaces them."""
+        return hooks.add(self.__dict__.setdefault("_step_pre_hooks", {}), hook,
+                         "register_step_pre_hook")
+
+    def register_step_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call hook(optimizer, args, kwargs) after each step()."""
+        return hooks.add(self.__dict__.setdefault("_step_post_hooks", {}), hook,
+                         "register_step_post_hook")
+
     # --- saving and restoring ---
 
     def state_dict(self) -> dict[str, Any]:
@@ -296,3 +315,45 @@ def _stacked(entries: list, scalars: tuple[str, ...]) -> dict:
             else Tensor(np.array(saved_array(entries[0][k]), np.float64)) if k in scalars
             else Tensor(np.array([saved_array(e[k]) for e in entries], np.float64))
             for k in entries[0]}
+
+
+_global_pre_hooks: dict = {}  # every optimizer's step hooks (register_optimizer_step_*_hook)
+_global_post_hooks: dict = {}
+
+
+def register_optimizer_step_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Call hook(optimizer, args, kwargs) before every optimizer's step(), before its own."""
+    return hooks.add(_global_pre_hooks, hook, "register_optimizer_step_pre_hook")
+
+
+def register_optimizer_step_post_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Call hook(optimizer, args, kwargs) after every optimizer's step(), after its own."""
+    return hooks.add(_global_post_hooks, hook, "register_optimizer_step_post_hook")
+
+
+def _with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
+    """step, with the step pre-hooks called before it and the post-hooks after, as PyTorch
+    wraps every optimizer's step (so a subclass's step that calls its base's runs them
+    twice, as PyTorch's does)."""
+    @functools.wraps(step)
+    def stepped(*args: Any, **kwargs: Any) -> Any:
+        optimizer = args[0]
+        own = optimizer.__dict__
+        pre, post = own.get("_step_pre_hooks", {}), own.get("_step_post_hooks", {})
+        if not (pre or post or _global_pre_hooks or _global_post_hooks):
+            return step(*args, **kwargs)
+        for hook in [*_global_pre_hooks.values(), *pre.values()]:
+            result = hook(optimizer, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"a step pre-hook must return None or a tuple (new_args, "
+                                       f"new_kwargs), got {result!r:.60}")
+                args, kwargs = result
+        out = step(*args, **kwargs)
+        for hook in [*post.values(), *_global_post_hooks.values()]:
+            hook(optimizer, args, kwargs)
+        return out
+    return stepped
+
+
+Optimizer.step = _with_step_hooks(Optimizer.step)  # type: ignore[method-assign]

@@ -123,9 +123,9 @@ class ParametrizationList(ModuleList):
                                  "tensor, unless `unsafe` flag is enabled.\n"
                                  f"unparametrized shape: {shape}\nparametrized shape: {Z.shape}")
 
-    def _members(self) -> Iterator[tuple[str, Any]]:
+    def _members(self, remove_duplicate: bool = True) -> Iterator[tuple[str, Any]]:
         """The original tensor(s) first, then the parametrizations, as PyTorch orders them."""
-        for name, value in Module._members(self):
+        for name, value in Module._members(self, remove_duplicate):
             if not isinstance(value, Module):
                 yield name, value
         yield from self._modules.items()
