@@ -209,6 +209,19 @@ class RNNBase(_Recurrent):
     def flatten_parameters(self) -> None:
         """PyTorch packs its weights for cuDNN here; these are used as they are."""
 
+    @property
+    def _flat_weights(self) -> list[Parameter]:
+        """The parameters in PyTorch's order: layer by layer, each direction's in turn."""
+        return [getattr(self, name) for name in self._flat_weights_names]
+
+    @property
+    def all_weights(self) -> list[list[Parameter]]:
+        """The parameters of each layer and direction, as PyTorch's: [[weight_ih_l0,
+        weight_hh_l0, bias_ih_l0, bias_hh_l0], ...]."""
+        per = len(self._flat_weights_names) // (self.num_layers * self.num_directions)
+        weights = self._flat_weights
+        return [weights[i:i + per] for i in range(0, len(weights), per)]
+
     def _weights(self, layer: int, direction: int) -> Weights:
         suffix = f"_l{layer}" + ("_reverse" if direction else "")
         return tuple(getattr(self, name + suffix, None) for name in (

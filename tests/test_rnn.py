@@ -397,3 +397,17 @@ def test_a_cell_of_ones_own_subclasses_rnncellbase_as_in_pytorch(torch):
                                theirs(torch.tensor(x), torch.tensor(h)).detach().numpy(),
                                rtol=1e-5, atol=1e-6)
     assert repr(ours) == repr(theirs) == "MinimalGatedCell(3, 4)"
+
+
+@pytest.mark.parametrize("name, kwargs, per", [
+    ("LSTM", {"num_layers": 2, "bidirectional": True}, 4), ("GRU", {"bias": False}, 2),
+    ("RNN", {"num_layers": 3}, 4), ("LSTM", {"proj_size": 2}, 5)])
+def test_all_weights_lists_each_layer_and_directions_parameters_as_pytorch(library, name,
+                                                                          kwargs, per):
+    layer = getattr(library.nn, name)(3, 4, **kwargs)
+    groups = layer.all_weights
+    assert len(groups) == layer.num_layers * (2 if layer.bidirectional else 1)
+    assert all(len(group) == per for group in groups)
+    flat = [p for group in groups for p in group]
+    assert len(flat) == len(list(layer.parameters()))
+    assert all(p is q for p, q in zip(flat, layer.parameters()))  # the parameters, in order
