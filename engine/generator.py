@@ -77,15 +77,15 @@ class Generator:
         return self._seed
 
     # The state is PyTorch's 5056-byte CPUGeneratorImplState, so states move both ways:
-    # torch.Generator().set_state(torch.from_numpy(g.get_state())) and back.
+    # torch.Generator().set_state(torch.from_numpy(g.get_state().numpy())) and back.
     _STATE = np.dtype([("seed", "<u8"), ("left", "<i4"), ("seeded", "<i4"), ("next", "<u8"),
                        ("words", "<u8", _N), ("normal_x", "<f8"), ("normal_y", "<f8"),
                        ("normal_rho", "<f8"), ("normal_valid", "<i4"), ("pad", "<i4"),
                        ("float_normal", "<f4"), ("float_normal_valid", "u1"),
                        ("tail", "u1", 3)])
 
-    def get_state(self) -> np.ndarray:
-        """The state as PyTorch's byte layout: a uint8 array of 5056 entries."""
+    def get_state(self) -> Any:
+        """The state as PyTorch's byte layout: a uint8 Tensor of 5056 entries, as PyTorch's."""
         mt = self._mt.state["state"]
         state = np.zeros((), self._STATE)
         state["seed"], state["seeded"], state["words"] = self._seed, 1, mt["key"]
@@ -98,11 +98,12 @@ class Generator:
             state["normal_valid"], state["normal_y"] = 1, self._next_normal
         if self._next_float_normal is not None:
             state["float_normal_valid"], state["float_normal"] = 1, self._next_float_normal
-        return np.frombuffer(state.tobytes(), np.uint8).copy()
+        from engine.tensor import Tensor  # (here: the Tensor core loads this module)
+        return Tensor(np.frombuffer(state.tobytes(), np.uint8).copy())
 
     def set_state(self, new_state: Any) -> Generator:
         """Restore a state from get_state (ours or torch's, as any uint8 array-like)."""
-        raw = np.asarray(new_state)
+        raw = np.asarray(getattr(new_state, "_data", new_state))
         if raw.dtype != np.uint8 or raw.shape != (self._STATE.itemsize,):
             raise ValueError(f"set_state expects the uint8 array of {self._STATE.itemsize} "
                              f"bytes that get_state returns, got {raw.dtype} {raw.shape}")
@@ -162,7 +163,7 @@ def initial_seed() -> int:
     return default_generator.initial_seed()
 
 
-def get_rng_state() -> np.ndarray:
+def get_rng_state() -> Any:
     """The default generator's state (PyTorch's 5056 bytes), as torch.get_rng_state."""
     return default_generator.get_state()
 

@@ -217,15 +217,21 @@ def _exponential(gen: Generator, n: int, lambd: float = 1.0) -> np.ndarray:
     return (-1.0 / lambd) * libm(math.log1p, -u)
 
 
-def random_(array: np.ndarray, *bounds: int | None,
-            generator: Generator | None = None) -> np.ndarray:
-    """Fill with integers as `t.random_()`, `t.random_(to)` or `t.random_(from, to)` draw.
+def random_(array: np.ndarray, *bounds: int | None, generator: Generator | None = None,
+            **named: int | None) -> np.ndarray:
+    """Fill with integers as `t.random_()`, `t.random_(to)` or `t.random_(from, to)` draw
+    (also by PyTorch's keywords, `t.random_(to=9)`, `t.random_(**{"from": 2, "to": 9})`).
 
     With bounds, [from, to): a word (two words when to - from >= 2**28) modulo the range,
     plus from; to=None means up to the dtype's largest value. Without bounds, 0 up to the
     dtype's largest value (2**24 for float32, 2**53 for float64), as PyTorch's random_()."""
     _target(array, "random_", floats_only=False)
     gen, n, dtype = _generator(generator), array.size, array.dtype
+    if named:  # PyTorch's keywords: to=, or from= with it
+        if "to" not in named or set(named) - {"from", "to"}:
+            raise TypeError(f"random_ takes the keywords to= and from= (with to=), got "
+                            f"{sorted(named)}")
+        bounds = (*bounds, named.get("from", 0), named["to"])
     if len(bounds) > 2:
         raise TypeError(f"random_ takes at most two bounds (from, to), got {len(bounds)}")
     if not bounds:
@@ -235,6 +241,12 @@ def random_(array: np.ndarray, *bounds: int | None,
         values = _random_from_to(gen, n, dtype, low, high, "random_")
     _store(array, values)
     return array
+
+
+def _integer_tensor(value: Any) -> bool:
+    """Whether value is a 0-d integer Tensor (PyTorch takes one for a bound)."""
+    data = getattr(value, "_data", None)
+    return isinstance(data, np.ndarray) and data.ndim == 0 and data.dtype.kind in "iu"
 
 
 def _largest(dtype: np.dtype) -> int:
@@ -259,16 +271,38 @@ def _random_default(gen: Generator, n: int, dtype: np.dtype) -> np.ndarray:
     return (words % np.uint64(span)).astype(dtype)
 
 
+def _representable(low: int, high: int, dtype: np.dtype) -> tuple[int, int]:
+    """[low, high) narrowed, as PyTorch's update_from and update_to narrow it, where low + 1
+    or high - 1 rounds past the bound in the float dtype: so that every draw, rounded to the
+    dtype, stays inside (2**25 in float32: up to 2**25 - 2)."""
+    digits = np.finfo(dtype).nmant + 1
+    low_plus_1 = int(dtype.type(low + 1))
+    if low_plus_1 < low:
+        low = low_plus_1 + (1 << (abs(low + 1).bit_length() - 1 - digits + 1))
+    high_minus_1 = int(dtype.type(high - 1))
+    if high_minus_1 >= high:
+        high = high_minus_1 - (1 << (abs(high - 1).bit_length() - 1 - digits + 1))
+    return low, high
+
+
 def _random_from_to(gen: Generator, n: int, dtype: np.dtype, low: int, high: int | None,
                     fn: str) -> np.ndarray:
     for name, value in (("low", low), ("high", high)):
-        if value is not None and (isinstance(value, bool)
-                                  or not isinstance(value, numbers.Integral)):
+        if value is not None and (isinstance(value, bool) or not isinstance(
+                value, numbers.Integral) and not _integer_tensor(value)):
             raise TypeError(f"{fn}: {name} must be an int, got {type(value).__name__} {value!r}")
     low = int(low)
-    high = _largest(dtype) + 1 if high is None else int(high)
-    if not low < high:
-        raise ValueError(f"{fn} expects low < high, got low={low} >= high={high}")
+    if high is None:
+        high = _largest(dtype) + 1
+    else:
+        high = int(high)
+        if not low < high:
+            raise ValueError(f"{fn} expects low < high, got low={low} >= high={high}")
+        if dtype.kind == "f":
+            low, high = _representable(low, high, dtype)
+            if not low < high:
+                raise ValueError(f"{fn} expects low cast to {dtype} below high cast to it, "
+                                 f"got low={low} >= high={high}")
     if low < _smallest(dtype) or high - 1 > _largest(dtype):
         message = (f"{fn}: [low, high) = [{low}, {high}) does not fit {dtype} "
                    f"([{_smallest(dtype)}, {_largest(dtype)}])")

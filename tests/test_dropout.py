@@ -186,6 +186,10 @@ def test_bad_inputs_raise_or_warn_as_pytorch():
             F.dropout2d(engine.ones(4))
     with pytest.raises(RuntimeError, match="Feature dropout requires at least 2 dimensions"):
         F.feature_alpha_dropout(engine.ones(4), 0.5, True)
+    # p = 1 zeroes everything before the shape is looked at, as PyTorch's
+    assert F.feature_alpha_dropout(engine.ones(4), 1.0, True).tolist() == [0.0] * 4
+    with pytest.warns(UserWarning):
+        assert F.dropout2d(engine.ones(3), 1.0).tolist() == [0.0] * 3
     with pytest.warns(UserWarning, match="dropout2d: Received a 2-D input to dropout2d"):
         F.dropout2d(engine.ones(3, 4))
     with pytest.warns(UserWarning, match="assuming that channel-wise 1D dropout"):

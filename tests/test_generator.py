@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import engine
 import engine.random as R
 from engine.generator import Generator, check_device
 
@@ -38,16 +39,17 @@ def test_only_the_low_32_bits_of_the_seed_reach_the_twister():
 @pytest.mark.parametrize("seed", [0, 1, 2147483647, 2**32 - 1, 2**40 + 5, 2**64 - 1, -7])
 def test_words_and_state_bytes_are_torchs(torch, seed):
     ours, theirs = Generator().manual_seed(seed), torch.Generator().manual_seed(seed)
-    assert ours.get_state().tobytes() == theirs.get_state().numpy().tobytes()
+    assert ours.get_state().numpy().tobytes() == theirs.get_state().numpy().tobytes()
     # across the twist every 624 words: state bytes after 623, 624, 625, ... words
     for n in (1, 622, 1, 1, 623, 624, 1300):
         assert np.array_equal(ours._words(n) & np.uint64(2**24 - 1),
                               (torch.rand(n, generator=theirs).numpy() * 2**24).astype(np.uint64))
-        assert ours.get_state().tobytes() == theirs.get_state().numpy().tobytes()
+        assert ours.get_state().numpy().tobytes() == theirs.get_state().numpy().tobytes()
 
 
 def test_fresh_generator_state_is_torchs(torch):
-    assert Generator().get_state().tobytes() == torch.Generator().get_state().numpy().tobytes()
+    assert Generator().get_state().numpy().tobytes() == \
+        torch.Generator().get_state().numpy().tobytes()
 
 
 def test_state_moves_between_torch_and_here(torch):
@@ -58,7 +60,7 @@ def test_state_moves_between_torch_and_here(torch):
     assert np.asarray(R.randn(3, generator=ours)).tobytes() == \
         torch.randn(3, generator=theirs).numpy().tobytes()
     back = torch.Generator()
-    back.set_state(torch.from_numpy(ours.get_state()))
+    back.set_state(torch.from_numpy(ours.get_state().numpy()))
     assert np.asarray(R.rand(700, generator=ours)).tobytes() == \
         torch.rand(700, generator=back).numpy().tobytes()
 
@@ -69,7 +71,8 @@ def test_get_state_then_set_state_repeats_the_draws(words):
     g._words(words)
     R.randn(1, generator=g)  # leaves half a Box-Muller pair in the generator
     state = g.get_state()
-    assert state.dtype == np.uint8 and state.shape == (5056,)
+    assert state.dtype == engine.uint8 and tuple(state.shape) == (5056,)  # a Tensor, as PyTorch's
+    state = state.clone()  # (what PyTorch code does with it)
     first = np.asarray(R.randn(7, generator=g)), g._words(900)
     other = Generator().set_state(state)
     assert other.initial_seed() == 3
@@ -93,7 +96,7 @@ def test_seed_reseeds_from_the_os():
 
 
 def _state(**fields):
-    state = np.frombuffer(Generator().get_state().tobytes(), Generator._STATE).copy()
+    state = np.frombuffer(Generator().get_state().numpy().tobytes(), Generator._STATE).copy()
     for name, value in fields.items():
         state[name] = value
     return np.frombuffer(state.tobytes(), np.uint8)

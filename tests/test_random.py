@@ -717,3 +717,27 @@ def test_a_refused_call_draws_nothing():
 def test_float_bounds_beyond_exact_integers_warn_as_pytorch_does():
     with pytest.warns(UserWarning, match="does not fit float32"):
         R.randint(0, 2**25, (2,), dtype=np.float32)
+
+
+def test_integers_into_a_float_dtype_keep_inside_the_bounds_it_can_hold(library):
+    """PyTorch narrows [from, to) where to - 1 or from + 1 rounds past the bound in the
+    dtype (2**25 in float32: to 2**25 - 2); the draws are its numbers (they were off by up
+    to a few hundred here)."""
+    def drawn(call):
+        with pytest.warns(UserWarning):  # (out of the range the dtype holds exactly: as PyTorch)
+            return call(library.Generator().manual_seed(0)).tolist()
+    assert drawn(lambda g: library.randint(0, 2**25, (3,), dtype=library.float32,
+                                           generator=g)) == [8325944.0, 29665988.0, 18261804.0]
+    assert drawn(lambda g: library.empty(3).random_(-(2**26 + 13), 0, generator=g)) == [
+        -58783348.0, -3888897.0, -15293179.0]
+    assert drawn(lambda g: library.empty(2, dtype=library.float64).random_(
+        0, 2**54, generator=g)) == [1.774465992967336e+16, 6375474555114104.0]
+
+
+def test_random_takes_pytorchs_keywords_and_randint_a_0d_tensor_bound(library):
+    def g():
+        return library.Generator().manual_seed(0)
+    assert library.empty(3).random_(to=9, generator=g()).tolist() == [8.0, 0.0, 2.0]
+    assert library.empty(3).random_(**{"from": 2, "to": 9}, generator=g()).tolist() == [
+        6.0, 5.0, 2.0]
+    assert library.randint(library.tensor(5), (3,), generator=g()).tolist() == [4, 4, 3]
