@@ -13,7 +13,10 @@ in tests/test_random.py):
   the next draw (`torch.randn(1)` twice gives both halves of one pair).
 - normal, 16 or more: all the uniforms first, then Box-Muller on blocks of 16 (entry j
   pairs with j + 8); if 16 does not divide n, the last 16 entries are redrawn and redone.
-- integers in [low, high): a word (two when high - low >= 2**28) modulo high - low.
+- integers in [low, high): a word (two when high - low >= 2**28) modulo high - low; into a
+  float dtype, [low, high) first narrowed where low + 1 or high - 1 rounds past it.
+- exponential, cauchy, geometric: one float64 uniform each; log-normal: e**(one float64
+  normal), drawn one at a time as above.
 - multinomial: with replacement and several samples, one float64 uniform per sample looked
   up in the cumulative sum; one sample, or no replacement, the argmax (top k) of p / q with
   exponential noise q = -log1p(-u).
@@ -25,7 +28,8 @@ and an x86-64 CPU with AVX2, as PyTorch's own do. One thing is not reproduced: t
 categories with equal keys in multinomial without replacement (zero-probability ones drawn
 because num_samples exceeds the nonzero ones), which in PyTorch comes from std::nth_element.
 
-The fillers `uniform_ normal_ bernoulli_ random_ exponential_` write into a numpy array in
+The fillers `uniform_ normal_ bernoulli_ random_ exponential_ cauchy_ log_normal_
+geometric_` write into a numpy array in
 place what PyTorch's same-named Tensor methods draw (for nn.init and Tensor methods); the
 factories `rand randn randint randperm multinomial normal bernoulli` and `*_like` return
 engine Tensors.
@@ -44,9 +48,10 @@ from engine.generator import (Generator, check_device, default_generator, fork_r
                               get_rng_state, initial_seed, manual_seed, seed, set_rng_state)
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed",
-           "get_rng_state", "set_rng_state", "fork_rng", "uniform_", "normal_", "bernoulli_", "random_",
-           "exponential_", "rand", "randn", "randint", "randperm", "multinomial", "normal",
-           "bernoulli", "rand_like", "randn_like", "randint_like"]
+           "get_rng_state", "set_rng_state", "fork_rng", "uniform_", "normal_", "bernoulli_",
+           "random_", "exponential_", "cauchy_", "log_normal_", "geometric_", "rand", "randn",
+           "randint", "randperm", "multinomial", "normal", "bernoulli", "rand_like",
+           "randn_like", "randint_like"]
 
 
 def _generator(generator: Generator | None) -> Generator:
@@ -215,6 +220,41 @@ def exponential_(array: np.ndarray, lambd: float = 1.0,
 def _exponential(gen: Generator, n: int, lambd: float = 1.0) -> np.ndarray:
     u = gen._uniform(n, np.dtype(np.float64))
     return (-1.0 / lambd) * libm(math.log1p, -u)
+
+
+def cauchy_(array: np.ndarray, median: float = 0.0, sigma: float = 1.0,
+            generator: Generator | None = None) -> np.ndarray:
+    """Fill with Cauchy(median, sigma) draws as `t.cauchy_()`: median + sigma tan(pi (u -
+    1/2)), u a float64 uniform, one at a time in float64, as PyTorch's."""
+    _target(array, "cauchy_")
+    if not sigma > 0:
+        raise ValueError(f"cauchy_ expects sigma > 0.0, got sigma={sigma}")
+    u = _generator(generator)._uniform(array.size, np.dtype(np.float64))
+    _store(array, fma64(libm(math.tan, math.pi * (u - 0.5)), sigma, median).astype(array.dtype))
+    return array
+
+
+def log_normal_(array: np.ndarray, mean: float = 1.0, std: float = 2.0,
+                generator: Generator | None = None) -> np.ndarray:
+    """Fill with e**N(mean, std**2) draws as `t.log_normal_()`: the normals drawn one at a
+    time in float64, as PyTorch's (a pair's second waits in the generator)."""
+    _target(array, "log_normal_")
+    if not std > 0:
+        raise ValueError(f"log_normal_ expects std > 0.0, got std={std}")
+    z = _normal_pairs(_generator(generator), array.size)
+    _store(array, libm(math.exp, fma64(z, std, mean)).astype(array.dtype))
+    return array
+
+
+def geometric_(array: np.ndarray, p: float, generator: Generator | None = None) -> np.ndarray:
+    """Fill with the number of Bernoulli(p) trials up to the first success, as
+    `t.geometric_(p)`: ceil(log(u) / log1p(-p)), u a float64 uniform, as PyTorch's."""
+    _target(array, "geometric_", floats_only=False)
+    if not 0 < p < 1:
+        raise ValueError(f"geometric_ expects p to be in (0, 1), got p={p}")
+    u = _generator(generator)._uniform(array.size, np.dtype(np.float64))
+    _store(array, np.ceil(libm(math.log, u) / math.log1p(-p)).astype(array.dtype))
+    return array
 
 
 def random_(array: np.ndarray, *bounds: int | None, generator: Generator | None = None,
@@ -668,7 +708,8 @@ def _filling_method(fill: Any) -> Any:
 
 def _add_methods() -> None:
     from engine.tensor import Tensor
-    for fill in (uniform_, normal_, bernoulli_, random_, exponential_):
+    for fill in (uniform_, normal_, bernoulli_, random_, exponential_, cauchy_, log_normal_,
+                 geometric_):
         setattr(Tensor, fill.__name__, _filling_method(fill))
 
 

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import engine
 import engine.random as R
 from engine.tensor import Tensor
 
@@ -158,6 +159,10 @@ for dtype in ("float32", "float64"):
             CASES[f"normal_-{mean}-{std}-{n}-{dtype}"] = _filled("normal_", (n,), dtype,
                                                                  mean, std)
     CASES[f"exponential_-{dtype}"] = _filled("exponential_", (100,), dtype, 2.5)
+    for n in (1, 5, 33):  # (log_normal_'s normals come in pairs: an odd count leaves one)
+        CASES[f"cauchy_-{n}-{dtype}"] = _filled("cauchy_", (n,), dtype, 0.5, 2.0)
+        CASES[f"log_normal_-{n}-{dtype}"] = _filled("log_normal_", (n,), dtype, 0.3, 0.5)
+    CASES[f"geometric_-{dtype}"] = _filled("geometric_", (50,), dtype, 0.3)
     CASES[f"bernoulli_-0.3-{dtype}"] = _filled("bernoulli_", (100,), dtype, 0.3)
     CASES[f"bernoulli-{dtype}"] = lambda lib, g, d=dtype: lib.bernoulli(
         _probabilities((100,), d)(lib) / 10, generator=g)
@@ -167,10 +172,12 @@ for dtype in ("float32", "float64"):
         lib.empty((3, 100), lib.int64), "bernoulli_", _probabilities((100,), d)(lib) / 10,
         generator=g)
 for method, args in [("uniform_", (-1.0, 1.0)), ("normal_", (0.5, 2.0)),
-                     ("exponential_", (1.0,)), ("bernoulli_", (0.4,)), ("random_", (0, 9))]:
+                     ("exponential_", (1.0,)), ("bernoulli_", (0.4,)), ("random_", (0, 9)),
+                     ("cauchy_", ()), ("log_normal_", ()), ("geometric_", (0.5,))]:
     CASES[f"transposed-{method}"] = lambda lib, g, m=method, a=args: lib.fill(
         lib.T(lib.empty((5, 7))), m, *a, generator=g)
     CASES[f"strided-{method}"] = _strided(method, *args)
+CASES["geometric_-int64"] = _filled("geometric_", (50,), "int64", 0.6)
 CASES["normal-tensor-tensor"] = lambda lib, g: lib.normal(
     _probabilities((4, 3))(lib), _probabilities((3,))(lib) / 10, generator=g)
 CASES["normal-tensor-number"] = lambda lib, g: lib.normal(_probabilities((4, 3))(lib), 2.0,
@@ -455,6 +462,27 @@ RECORDED = {
     'interleaved': '75b37e1b5246aafa',
     'seed-above-2**32': 'c1bdc9d58e70b9ce',
     'negative-seed': '6b6da9171ce51227',
+    'cauchy_-1-float32': 'ac4307f57bc88a91',
+    'log_normal_-1-float32': '24501e9a8685af4e',
+    'cauchy_-5-float32': '83d53a0518d2ff29',
+    'log_normal_-5-float32': '93ca9fc2089b90b6',
+    'cauchy_-33-float32': '14889f65604a83a0',
+    'log_normal_-33-float32': '0bf7ab37764006bd',
+    'geometric_-float32': '0b7a4785e677c213',
+    'cauchy_-1-float64': '53866375dc21c819',
+    'log_normal_-1-float64': '1c229279a65374e6',
+    'cauchy_-5-float64': '4a754ec73bddbb57',
+    'log_normal_-5-float64': '815e19dab31b8391',
+    'cauchy_-33-float64': 'ed06fa276b592ee8',
+    'log_normal_-33-float64': '41037fd6cde4ffd2',
+    'geometric_-float64': '30bbebf48947f84c',
+    'transposed-cauchy_': 'd284c0a8b97c9358',
+    'strided-cauchy_': '3b5f0e50f1da392f',
+    'transposed-log_normal_': 'd4d6147e76847945',
+    'strided-log_normal_': 'd91d5f110eb77906',
+    'transposed-geometric_': '704ddfb94681afbc',
+    'strided-geometric_': '99bb93931dca4e1e',
+    'geometric_-int64': 'bde77006e0638128',
 }
 
 
@@ -741,3 +769,13 @@ def test_random_takes_pytorchs_keywords_and_randint_a_0d_tensor_bound(library):
     assert library.empty(3).random_(**{"from": 2, "to": 9}, generator=g()).tolist() == [
         6.0, 5.0, 2.0]
     assert library.randint(library.tensor(5), (3,), generator=g()).tolist() == [4, 4, 3]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: engine.empty(2).cauchy_(0.0, 0.0), "sigma > 0.0"),
+    (lambda: engine.empty(2).log_normal_(1.0, -1.0), "std > 0.0"),
+    (lambda: engine.empty(2).geometric_(1.0), r"p to be in \(0, 1\)"),
+])
+def test_the_other_distributions_refuse_bad_parameters(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
