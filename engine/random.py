@@ -30,8 +30,8 @@ because num_samples exceeds the nonzero ones), which in PyTorch comes from std::
 
 The fillers `uniform_ normal_ bernoulli_ random_ exponential_ cauchy_ log_normal_
 geometric_` write into a numpy array in place what PyTorch's same-named Tensor methods draw
-(for nn.init and Tensor methods); the factories `rand randn randint randperm multinomial normal bernoulli` and `*_like` return
-engine Tensors.
+(for nn.init and Tensor methods); the factories `rand randn randint randperm multinomial
+normal bernoulli` and `*_like` return engine Tensors.
 """
 from __future__ import annotations
 
