@@ -90,6 +90,9 @@ def getitem(input: Tensor, index: Any) -> Tensor:
         raise IndexError(f"index {index!r:.80} does not fit a tensor of shape "
                          f"{input._data.shape}: {e}") from None
     basic = _is_basic(index)
+    if basic and type(picked) is not np.ndarray:  # one entry: numpy gives a copy of it, as
+        # a number; PyTorch's x[1] is a 0-d view, which sees x change and changes x
+        picked = input._data[(*index, Ellipsis) if isinstance(index, tuple) else (index, ...)]
 
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
         return (_put(g, a, index, basic),)

@@ -848,3 +848,22 @@ def test_what_a_rule_reads_besides_its_operands_is_kept_as_the_forward_read_it(c
         out.backward(Tensor(np.linspace(1.0, 2.0, out.numel()).reshape(tuple(out.shape))))
         grads.append(w.grad.numpy())
     assert np.array_equal(*grads)
+
+
+@pytest.mark.parametrize("program, want", [
+    # x[i] down to one entry is a 0-d view, as PyTorch's: it sees x change, and changes x
+    ("x = lib.tensor([1.0, 2.0, 3.0]); y = x[1]; x.add_(10); out = y.item()", 12.0),
+    ("x = lib.tensor([[1.0, 2.0], [3.0, 4.0]]); y = x[1, 0]; x.mul_(2); out = y.item()", 6.0),
+    ("x = lib.tensor([1.0, 2.0, 3.0]); y = x[1]; y.mul_(5); out = x.tolist()",
+     [1.0, 10.0, 3.0]),
+    ("x = lib.tensor([1.0, 2.0, 3.0]); y = x[-1]; x[2] = 7; out = y.item()", 7.0),
+    ("x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True); z = x * 1; y = z[1]; y.mul_(3); "
+     "z.sum().backward(); out = x.grad.tolist()", [1.0, 3.0, 1.0]),
+    ("x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True); (x[1] * 2).backward(); "
+     "out = (x.grad.tolist(), (x * 1)[1].grad_fn.name())", ([0.0, 2.0, 0.0], "SelectBackward0")),
+])
+def test_one_entry_picked_by_ints_is_a_view(library, program, want):
+    """(It was a copy: numpy gives an entry picked by ints as a number.)"""
+    scope = {"lib": library}
+    exec(program, scope)
+    assert scope["out"] == want
