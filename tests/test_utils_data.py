@@ -932,3 +932,73 @@ def test_weighted_random_sampler_draws_pytorchs_indices(torch, replacement):
     g, h = engine.Generator().manual_seed(9), torch.Generator().manual_seed(9)
     assert (list(engine.utils.data.WeightedRandomSampler(weights, n, replacement, generator=g))
             == list(torch.utils.data.WeightedRandomSampler(weights, n, replacement, generator=h)))
+
+
+def _data(library):
+    import importlib
+    return importlib.import_module(f"{library.__name__}.utils.data")
+
+
+def test_subset_and_stack_dataset_fetch_a_batch_by_the_datasets_getitems(library):
+    D = _data(library)
+
+    class Batched(D.Dataset):  # whose whole-batch fetch differs from its one-by-one one
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return i
+
+        def __getitems__(self, indices):
+            return [100 + i for i in indices]
+
+    class Single(D.Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return -i
+
+    assert [b.tolist() for b in D.DataLoader(D.Subset(Batched(), [3, 1]), batch_size=2)] == [
+        [103, 101]]
+    assert [[t.tolist() for t in b] for b in D.DataLoader(
+        D.StackDataset(Batched(), Single()), batch_size=2)] == [
+        [[100, 101], [0, -1]], [[102, 103], [-2, -3]]]
+    assert [{k: v.tolist() for k, v in b.items()} for b in D.DataLoader(
+        D.StackDataset(a=Batched(), b=Single()), batch_size=3)] == [
+        {"a": [100, 101, 102], "b": [0, -1, -2]}, {"a": [103], "b": [-3]}]
+
+
+def test_a_stream_that_ran_out_within_a_batch_is_not_asked_again(library):
+    D = _data(library)
+
+    class Restarting:  # stops after 3, then would yield 5 and 6
+        n = 0
+
+        def __iter__(self):
+            return self
+
+        def __next__(self):
+            self.n += 1
+            if self.n in (4, 7):
+                raise StopIteration
+            return self.n
+
+    class Stream(D.IterableDataset):
+        def __iter__(self):
+            return Restarting()
+
+    assert [b.tolist() for b in D.DataLoader(Stream(), batch_size=2)] == [[1, 2], [3]]
+
+
+def test_persistent_workers_draw_one_seed_as_pytorchs(library):
+    """PyTorch draws the workers' base seed when it makes their iterator, not at every
+    epoch: later epochs' shuffles and the numbers after them are its own."""
+    D = _data(library)
+    library.manual_seed(0)
+    loader = D.DataLoader(list(range(8)), batch_size=8, shuffle=True, num_workers=2,
+                          persistent_workers=True)
+    epochs = [[b.tolist() for b in loader] for _ in range(3)]
+    assert epochs == [[[2, 0, 5, 3, 1, 4, 7, 6]], [[7, 2, 0, 5, 3, 4, 6, 1]],
+                      [[0, 3, 7, 1, 6, 2, 5, 4]]]
+    assert library.rand(2).tolist() == [0.455627977848053, 0.6323062777519226]

@@ -13,7 +13,7 @@ from typing import Any, Callable, Generic, TypeVar
 import numpy as np
 
 from engine.utils.data.collate import default_collate, default_convert
-from engine.utils.data.dataset import Dataset, IterableDataset, TensorDataset
+from engine.utils.data.dataset import Dataset, IterableDataset, TensorDataset, _samples
 from engine.utils.data.sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
                                        _is_int, _length, _require, _seed)
 from engine.utils.workers import WorkerIterator, WorkerPool, get_worker_info
@@ -157,16 +157,17 @@ class DataLoader(Generic[T_co]):
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def __iter__(self) -> Iterator[Any]:
-        # PyTorch draws a seed for the workers at every iter(), with workers or without;
-        # drawing it here too keeps a seeded program's random numbers in step with PyTorch's.
-        base_seed = _seed(self.generator)
+        # PyTorch draws a seed for the workers whenever it makes an iterator, with workers or
+        # without (persistent workers keep theirs: their iterator is only reset); drawing it
+        # here too keeps a seeded program's random numbers in step with PyTorch's.
         fetch = _Fetcher(self.dataset, self.collate_fn, self.batch_sampler is not None,
                          self.drop_last)
         if self.num_workers == 0:
+            _seed(self.generator)
             return self._batches(fetch)
         pool = self.__dict__.get("_pool")
         if pool is None or not pool.stop.alive:  # none yet, or stopped by an error
-            pool = WorkerPool(self, fetch, base_seed)
+            pool = WorkerPool(self, fetch, _seed(self.generator))
             if self.persistent_workers:
                 self._pool = pool
         return WorkerIterator(self, pool, keep=self.persistent_workers)
@@ -210,21 +211,25 @@ class _Fetcher:
             if rows.ndim != 1 or rows.dtype.kind not in "iu":
                 rows = list(index)  # a list indexes rows; a tuple would index dims
             return [default_convert(t[rows]) for t in self.dataset.tensors]
-        getitems = getattr(self.dataset, "__getitems__", None)  # a whole batch at once, if it can
-        samples = getitems(index) if getitems else [self.dataset[i] for i in index]
-        return self.collate_fn(samples)
+        return self.collate_fn(_samples(self.dataset, index))
 
     def restart(self) -> None:
         """Begin an IterableDataset's stream again at the next batch (a new epoch)."""
-        self._stream = None
+        self._stream, self._ended = None, False
+
+    _ended = False  # the stream ran out within a batch: it is not asked again this epoch
 
     def _from_stream(self, index: Any) -> Any:
         """The next batch of an IterableDataset; StopIteration when it has run out."""
+        if self._ended:
+            raise StopIteration
         if self._stream is None:
             self._stream = iter(self.dataset)
         if not self.batched:
             return self.collate_fn(next(self._stream))
         samples = list(itertools.islice(self._stream, len(index)))
+        if len(samples) < len(index):  # (as PyTorch's, which stops asking an iterator
+            self._ended = True  # that may not be done: one yielding again after it stopped)
         if not samples or (self.drop_last and len(samples) < len(index)):
             raise StopIteration
         return self.collate_fn(samples)

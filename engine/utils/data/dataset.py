@@ -58,6 +58,13 @@ class TensorDataset(Dataset[tuple]):
         return self.tensors[0].shape[0]
 
 
+def _samples(dataset: Any, indices: list) -> list:
+    """dataset's samples at indices: by its __getitems__ (a whole batch at once) if it has
+    one, as PyTorch's fetcher asks, else one by one."""
+    getitems = getattr(dataset, "__getitems__", None)
+    return getitems(indices) if callable(getitems) else [dataset[i] for i in indices]
+
+
 class Subset(Dataset[T_co]):
     """The samples of `dataset` at `indices`, in that order."""
 
@@ -69,6 +76,10 @@ class Subset(Dataset[T_co]):
         if isinstance(index, list):  # a batch of indices, as PyTorch's Subset takes
             return self.dataset[[self.indices[i] for i in index]]
         return self.dataset[self.indices[index]]
+
+    def __getitems__(self, indices: list) -> list:
+        """A batch at once, by the dataset's own __getitems__ when it has one."""
+        return _samples(self.dataset, [self.indices[i] for i in indices])
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -166,6 +177,18 @@ class StackDataset(Dataset[Any]):
         if isinstance(self.datasets, dict):
             return {key: dataset[index] for key, dataset in self.datasets.items()}
         return tuple(dataset[index] for dataset in self.datasets)
+
+    def __getitems__(self, indices: list) -> list:
+        """A batch at once, each dataset's by its own __getitems__ when it has one."""
+        keyed = isinstance(self.datasets, dict)
+        columns = {key: _samples(dataset, indices) for key, dataset in (
+            self.datasets.items() if keyed else enumerate(self.datasets))}
+        for column in columns.values():
+            if len(column) != len(indices):
+                raise ValueError(f"Nested dataset's output size mismatch. Expected "
+                                 f"{len(indices)}, got {len(column)}")
+        rows = zip(*columns.values())
+        return [dict(zip(columns, row)) for row in rows] if keyed else [tuple(r) for r in rows]
 
     def __len__(self) -> int:
         return self._length
