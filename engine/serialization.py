@@ -48,7 +48,7 @@ import struct
 import sys
 import zipfile
 import zlib
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from pathlib import Path
 from typing import IO, Any, Callable
 
@@ -56,6 +56,7 @@ import numpy as np
 
 from engine.atomic import atomic_write
 from engine.devices import check, device
+from engine.dtypes import NAMES, DType
 from engine.printing import Size
 from engine.tensor import Tensor
 
@@ -73,12 +74,15 @@ RECORD = "data/{}"  # a storage's record, in the archive's folder
 
 
 def save(obj: Any, f: str | os.PathLike | IO[bytes], pickle_protocol: int = 2) -> None:
-    """Write `obj` (tensors, numpy arrays, and dicts, lists and tuples of them, str, int,
-    float, bool, None) to `f`, a path or a binary file, as torch.save does: PyTorch's
-    torch.load(f, weights_only=True) reads it. A path is written atomically."""
-    if pickle_protocol != 2:
-        raise ValueError(f"save writes pickle protocol 2 only (PyTorch's default), "
-                         f"not {pickle_protocol!r}")
+    """Write `obj` (tensors, numpy arrays, and dicts, lists, tuples, sets and Counters of
+    them, str, bytes, int, float, complex, bool, None, dtypes, devices and sizes: what
+    torch.load(weights_only=True) takes) to `f`, a
+    path or a binary file, as torch.save does: PyTorch's torch.load(f, weights_only=True)
+    reads it. A path is written atomically. The pickle is protocol 2 whatever
+    `pickle_protocol` asks (2 to 5): the tensors' numbers are outside it, so no object here
+    needs a later protocol, and every torch.load reads 2."""
+    if pickle_protocol not in (2, 3, 4, 5):
+        raise ValueError(f"save takes pickle_protocol 2 to 5, not {pickle_protocol!r}")
     writer = _Writer()
     data = writer.dump(obj)  # before the file is opened: an unsavable object costs nothing
     if isinstance(f, (str, os.PathLike)):
@@ -143,6 +147,8 @@ class _Writer:
             write(pickle.BINUNICODE + struct.pack("<I", len(text)) + text)
         elif isinstance(obj, (Tensor, np.ndarray)):
             self._tensor(obj, path)
+        elif isinstance(obj, (bytes, bytearray, complex, set, Counter, Size, DType, device)):
+            self._constructed(obj, path)
         elif isinstance(obj, (dict, list, tuple)):
             if id(obj) in self._open:
                 raise ValueError(f"{path} contains itself; a checkpoint must be a tree")
@@ -151,9 +157,31 @@ class _Writer:
             self._open.discard(id(obj))
         else:
             raise TypeError(f"{path} is a {type(obj).__module__}.{type(obj).__qualname__}; a "
-                            "checkpoint holds tensors, numpy arrays, dict, list, tuple, str, "
-                            "int, float, bool and None: save this object's numbers or settings "
-                            "instead")
+                            "checkpoint holds what torch.load(weights_only=True) reads: "
+                            "tensors, numpy arrays, dict, list, tuple, set, str, bytes, int, "
+                            "float, complex, bool, None, dtypes and devices; save this "
+                            "object's numbers or settings instead")
+
+    def _constructed(self, obj: Any, path: str) -> None:
+        """An object pickle protocol 2 writes as a call of its type, as pickle writes it
+        (a set, a Counter, bytes, ...), or a dtype by its name (torch.float16)."""
+        if isinstance(obj, DType):
+            self.out.write(pickle.GLOBAL + f"torch\n{repr(obj).removeprefix('torch.')}\n"
+                           .encode())
+        elif isinstance(obj, bytes):
+            self._call("_codecs", "encode", obj.decode("latin1"), "latin1")
+        elif isinstance(obj, bytearray):
+            self._call("builtins", "bytearray", bytes(obj))
+        elif isinstance(obj, complex):
+            self._call("builtins", "complex", obj.real, obj.imag)
+        elif isinstance(obj, set):
+            self._call("builtins", "set", list(obj))
+        elif isinstance(obj, Counter):
+            self._call("collections", "Counter", dict(obj))
+        elif isinstance(obj, Size):
+            self._call("torch", "Size", tuple(obj))
+        else:
+            self._call("torch", "device", str(obj))
 
     def _int(self, n: int) -> None:
         if 0 <= n < 256:
@@ -282,7 +310,8 @@ def load(f: str | os.PathLike | IO[bytes], map_location: Any = None,
             with zipfile.ZipFile(file) as zf:
                 reader = _Unpickler(zf, name, map_location, f if mmap else None)
                 return reader.load()
-        except (zipfile.BadZipFile, zlib.error, EOFError, struct.error) as e:
+        except (zipfile.BadZipFile, zlib.error, EOFError, struct.error, UnicodeDecodeError,
+                NotImplementedError) as e:  # (the last two: damaged names and headers)
             raise ValueError(f"{name} is a truncated or corrupt zip ({e}); save the "
                              "checkpoint again or copy it anew") from None
 
@@ -350,12 +379,21 @@ class _Unpickler(pickle.Unpickler):
             ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
             ("collections", "OrderedDict"): OrderedDict,
             ("torch", "Size"): Size,
+            ("torch", "device"): device,
             ("_codecs", "encode"): _latin1,  # how protocol 2 writes bytes
+            # the constructors torch.load(weights_only=True) allows too: they build values
+            ("builtins", "set"): set, ("builtins", "complex"): complex,
+            ("builtins", "bytearray"): bytearray,
+            ("collections", "Counter"): Counter,  # (MultiStepLR's milestones)
         }
 
-    def find_class(self, module: str, name: str) -> _Global:
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "__builtin__":  # (protocol 2's name for builtins, as PyTorch writes it)
+            module = "builtins"
         if (module, name) in self.allowed:
             return _Global(f"{module}.{name}", self.allowed[module, name])
+        if module == "torch" and isinstance(NAMES.get(name), DType):
+            return NAMES[name]  # a dtype, a value (torch.float16 in an optimizer's state)
         # torch >= 2.3 writes the dtypes without a storage type of their own (uint16, ...)
         # as raw bytes, and the dtype beside them (_rebuild_tensor_v3)
         if (module, name) == ("torch.storage", "UntypedStorage"):
@@ -386,8 +424,10 @@ class _Unpickler(pickle.Unpickler):
             storage = self._read(key, np.dtype(kind.dtype), numel)
             target = self.map_location
             if callable(target) and not isinstance(target, dict):
-                mapped = target(storage, location)
-                if mapped is not None and mapped is not storage:
+                given = Tensor(storage)  # (PyTorch's is a storage: .cpu() and the like work)
+                mapped = target(given, location)
+                if mapped is not None and mapped is not given and not (
+                        isinstance(mapped, Tensor) and mapped._data is storage):
                     raise RuntimeError(f"cannot load {self.name}: map_location returned "
                                        f"{mapped!r:.60} for a storage on {location!r}; here "
                                        "storages stay on the CPU (return it unchanged)")

@@ -161,14 +161,14 @@ def test_cyclic_lr_without_pytorch():
                               0.1, 1.0)
 
 
-def test_cyclic_lr_state_dict_leaves_out_a_scale_fn_and_resumes():
+def test_cyclic_lr_state_dict_keeps_no_function_and_resumes():
     opt = SGD([Tensor(np.zeros(1), requires_grad=True)], lr=0.1, momentum=0.9)
     scheduler = SCHEDULERS["CyclicLR_scale_fn_by_batch"](lr_scheduler, opt)
     for _ in range(9):
         opt.step()
         scheduler.step()
     state = scheduler.state_dict()
-    assert "_scale_fn_custom" not in state and state["last_epoch"] == 9
+    assert state["_scale_fn_custom"] is None and state["last_epoch"] == 9  # (a function)
     again = lr_scheduler.CyclicLR(opt, 0.001, 0.5, 6, scale_fn=lambda x: 1 / (1 + x / 10),
                                   scale_mode="iterations", last_epoch=state["last_epoch"])
     again.load_state_dict(state)
@@ -270,9 +270,17 @@ def test_state_dict_resumes_the_schedule():
     assert resumed.get_last_lr() == scheduler.get_last_lr()
 
 
-def test_lambda_lr_state_leaves_the_functions_out():
-    opt = SGD([Tensor(np.zeros(1), requires_grad=True)], lr=0.2)
-    assert "lr_lambdas" not in lr_scheduler.LambdaLR(opt, lambda e: 1.0).state_dict()
+def test_lambda_lr_state_keeps_a_function_as_none_and_an_objects_attributes():
+    """As PyTorch's: a function is not numbers; a callable object's attributes go back into
+    it when the state is loaded."""
+    opt = SGD([{"params": [Tensor(np.zeros(1), requires_grad=True)]},
+               {"params": [Tensor(np.zeros(1), requires_grad=True)]}], lr=0.2)
+    scheduler = lr_scheduler.LambdaLR(opt, [lambda e: 1.0, Warmup(5)])
+    state = scheduler.state_dict()
+    assert state["lr_lambdas"] == [None, {"steps": 5}]
+    again = lr_scheduler.LambdaLR(opt, [lambda e: 1.0, Warmup(9)])
+    again.load_state_dict(state)
+    assert again.lr_lambdas[1].steps == 5 and again.lr_lambdas[0](3) == 1.0
 
 
 @pytest.mark.parametrize("make, error, message", [
@@ -313,3 +321,50 @@ def test_a_scheduler_without_a_rule_says_what_to_define():
     opt = SGD([Tensor(np.zeros(1), requires_grad=True)], lr=0.2)
     with pytest.raises(TypeError, match=r"Flat has no schedule: define get_lr\(\)"):
         Flat(opt)
+
+
+class Warmup:
+    """A callable object as lr_lambda: its attributes go into the state, as in PyTorch."""
+
+    def __init__(self, steps):
+        self.steps = steps
+
+    def __call__(self, epoch):
+        return min(1.0, (epoch + 1) / self.steps)
+
+
+CROSSING = {
+    "LambdaLR": lambda sched, opt: sched.LambdaLR(opt, lambda e: 0.9 ** e),
+    "LambdaLR_object": lambda sched, opt: sched.LambdaLR(opt, Warmup(5)),
+    "MultiStepLR": SCHEDULERS["MultiStepLR"],
+    "CyclicLR": SCHEDULERS["CyclicLR_triangular2_uneven"],
+    "CosineAnnealingLR": SCHEDULERS["CosineAnnealingLR"], "StepLR": SCHEDULERS["StepLR"],
+    "ReduceLROnPlateau": lambda sched, opt: sched.ReduceLROnPlateau(opt, patience=1),
+}
+
+
+@pytest.mark.parametrize("name", CROSSING)
+@pytest.mark.parametrize("direction", ["to PyTorch", "from PyTorch"])
+def test_a_schedulers_saved_state_resumes_in_the_other_library(torch, name, direction):
+    """Saved with one library's save(), loaded with the other's load() and
+    load_state_dict(), the schedule goes on as it would have."""
+    import io
+    first, second = (engine, torch) if direction == "to PyTorch" else (torch, engine)
+    runs = []
+    for lib in (first, second):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+        runs.append((lib, opt, CROSSING[name](lib.optim.lr_scheduler, opt)))
+
+    def step(lib, opt, scheduler, k):
+        opt.step()
+        scheduler.step(1.0) if name == "ReduceLROnPlateau" else scheduler.step()
+        return opt.param_groups[0]["lr"]
+    lrs = [step(*runs[0], k) for k in range(7)]
+    f = io.BytesIO()
+    first.save({"scheduler": runs[0][2].state_dict(), "optimizer": runs[0][1].state_dict()}, f)
+    f.seek(0)
+    state = second.load(f, weights_only=True) if second is torch else second.load(f)
+    runs[1][1].load_state_dict(state["optimizer"])
+    runs[1][2].load_state_dict(state["scheduler"])
+    assert [step(*runs[1], k) for k in range(7, 14)] == [step(*runs[0], k) for k in range(7, 14)]
+    assert lrs[-1] == state["optimizer"]["param_groups"][0]["lr"]

@@ -13,6 +13,7 @@ stacked on one optimizer; `step(epoch)` jumps with the closed form, as PyTorch's
 from __future__ import annotations
 
 import math
+import types
 import warnings
 from bisect import bisect_right
 from collections import Counter
@@ -81,12 +82,27 @@ class LRScheduler:
         return [group["lr"] for group in self.optimizer.param_groups]
 
     def state_dict(self) -> dict[str, Any]:
-        """Everything but the optimizer (which has a state_dict of its own) and the
-        functions of LambdaLR and MultiplicativeLR (a function cannot be saved as numbers)."""
-        return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
+        """Everything but the optimizer (which has a state_dict of its own), as PyTorch's:
+        LambdaLR's and MultiplicativeLR's functions as None (a function is not numbers), a
+        callable object as its attributes."""
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
+        if "lr_lambdas" in self.__dict__:
+            state["lr_lambdas"] = [_saved(f) for f in self.lr_lambdas]
+        return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.__dict__.update(state_dict)
+        state = dict(state_dict)
+        saved = state.pop("lr_lambdas", None) or ()
+        self.__dict__.update(state)
+        for f, attributes in zip(self.__dict__.get("lr_lambdas", ()), saved):
+            if attributes is not None:  # a callable object's: back into it
+                f.__dict__.update(attributes)
+
+
+def _saved(f: Callable | None) -> dict | None:
+    """What a schedule's state keeps of a function it was given: nothing (None) for a
+    function, the attributes of a callable object, as PyTorch's."""
+    return None if f is None or isinstance(f, types.FunctionType) else f.__dict__.copy()
 
 
 def _lambdas(optimizer: Optimizer, lr_lambda: Callable[[int], float] | list) -> list:
@@ -352,7 +368,7 @@ class OneCycleLR(LRScheduler):
             raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got "
                              f"{anneal_strategy}")
         self.optimizer, self.total_steps = optimizer, total_steps
-        self.anneal_strategy, self.cycle_momentum = anneal_strategy, cycle_momentum
+        self._anneal_func_type, self.cycle_momentum = anneal_strategy, cycle_momentum
         up = float(pct_start * total_steps) - 1
         # (the step each phase ends at, the group keys it goes from and to: lr, momentum)
         self._phases = [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
@@ -372,7 +388,7 @@ class OneCycleLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def _anneal(self, start: float, end: float, pct: float) -> float:
-        if self.anneal_strategy == "linear":
+        if self._anneal_func_type == "linear":
             return (end - start) * pct + start
         return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
 
@@ -480,10 +496,18 @@ class CyclicLR(LRScheduler):
         return lrs
 
     def state_dict(self) -> dict[str, Any]:
-        """As LRScheduler's, without a scale_fn of one's own (a function is not numbers)."""
+        """As LRScheduler's; a scale_fn of one's own as None, or its attributes (a callable
+        object's), as PyTorch's."""
         state = super().state_dict()
-        state.pop("_scale_fn_custom")
+        state["_scale_fn_custom"] = _saved(self._scale_fn_custom)
         return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = dict(state_dict)
+        saved = state.pop("_scale_fn_custom", None)
+        super().load_state_dict(state)
+        if saved is not None:
+            self._scale_fn_custom.__dict__.update(saved)
 
 
 def _per_group(name: str, optimizer: Optimizer, value: Any) -> list:
@@ -593,6 +617,7 @@ class ReduceLROnPlateau:
             raise ValueError(f"threshold mode {threshold_mode!r} is unknown! (use 'rel' or 'abs')")
         self.optimizer, self.factor, self.patience = optimizer, factor, patience
         self.min_lrs = _per_group("min_lr", optimizer, min_lr)
+        self.default_min_lr = None if isinstance(min_lr, (list, tuple)) else min_lr
         self.threshold, self.threshold_mode, self.mode = threshold, threshold_mode, mode
         self.cooldown, self.eps, self.last_epoch = cooldown, eps, 0
         self.mode_worse = math.inf if mode == "min" else -math.inf
