@@ -123,6 +123,9 @@ class _Writer:
         self.storages: dict[str, np.ndarray] = {}  # key -> the array written as data/<key>
         self._keys: dict[tuple[int, str], str] = {}  # (id of a base, dtype) -> its key
         self._open: set[int] = set()  # containers on the current path, to refuse cycles
+        # id of an object written -> its place in the memo, and the object, kept alive so
+        # that no later object (a shape tuple made for the pickle) takes its id
+        self._memo: dict[int, tuple[int, Any]] = {}
 
     def dump(self, obj: Any) -> bytes:
         self.out.write(pickle.PROTO + b"\x02")
@@ -145,6 +148,11 @@ class _Writer:
         elif isinstance(obj, str):
             text = obj.encode("utf-8", "surrogatepass")  # as pickle does
             write(pickle.BINUNICODE + struct.pack("<I", len(text)) + text)
+        elif id(obj) in self._memo:  # written before: the same object again, as pickle keeps
+            place = self._memo[id(obj)][0]  # it (two names for one tensor load as one)
+            write(pickle.BINGET + bytes([place]) if place < 256 else
+                  pickle.LONG_BINGET + struct.pack("<I", place))
+            return
         elif isinstance(obj, (Tensor, np.ndarray)):
             self._tensor(obj, path)
         elif isinstance(obj, (bytes, bytearray, complex, set, Counter, Size, DType, device)):
@@ -161,6 +169,11 @@ class _Writer:
                             "tensors, numpy arrays, dict, list, tuple, set, str, bytes, int, "
                             "float, complex, bool, None, dtypes and devices; save this "
                             "object's numbers or settings instead")
+        if not isinstance(obj, (bool, int, float, str, type(None))):  # (values, not objects)
+            place = len(self._memo)
+            self._memo[id(obj)] = place, obj
+            write(pickle.BINPUT + bytes([place]) if place < 256 else
+                  pickle.LONG_BINPUT + struct.pack("<I", place))
 
     def _constructed(self, obj: Any, path: str) -> None:
         """An object pickle protocol 2 writes as a call of its type, as pickle writes it

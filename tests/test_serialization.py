@@ -421,3 +421,16 @@ def test_a_damaged_header_is_named_as_a_corrupt_file(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     with pytest.raises(ValueError, match="truncated or corrupt zip"):
         engine.load(path)
+
+
+def test_one_object_under_two_names_loads_as_one(library, tmp_path: Path) -> None:
+    """As pickle keeps it, and torch.save: a tensor or list held twice comes back once, so a
+    change of one name's object (requires_grad, appending) reaches the other."""
+    t, items = engine.ones(2), [1]
+    path = tmp_path / "shared.pt"
+    engine.save({"a": t, "b": t, "l1": items, "l2": items,
+                 "more": [engine.ones(1) for _ in range(300)]}, path)  # (past 256 in the memo)
+    loaded = library.load(path, weights_only=True) if library.__name__ == "torch" else \
+        engine.load(path)
+    assert loaded["a"] is loaded["b"] and loaded["l1"] is loaded["l2"]
+    assert len(loaded["more"]) == 300 and loaded["more"][0] is not loaded["more"][1]
