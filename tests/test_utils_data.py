@@ -1002,3 +1002,13 @@ def test_persistent_workers_draw_one_seed_as_pytorchs(library):
     assert epochs == [[[2, 0, 5, 3, 1, 4, 7, 6]], [[7, 2, 0, 5, 3, 4, 6, 1]],
                       [[0, 3, 7, 1, 6, 2, 5, 4]]]
     assert library.rand(2).tolist() == [0.455627977848053, 0.6323062777519226]
+
+
+@pytest.mark.parametrize("batch, dtype", [
+    ([np.int64(1), np.float32(2.5)], "float32"), ([np.int32(1), np.float16(2.5)], "float16"),
+    ([np.float32(1), np.float64(2)], "float64"), ([np.int8(1), np.uint8(2)], "int16"),
+    ([np.float64(1), np.float64(2)], "float64")])
+def test_numpy_numbers_of_mixed_dtypes_collate_in_pytorchs_promoted_dtype(library, batch,
+                                                                         dtype):
+    """(numpy's promotion gave float64 for int64 with float32, where PyTorch's gives float32.)"""
+    assert str(_data(library).default_collate(batch).dtype) == f"torch.{dtype}"

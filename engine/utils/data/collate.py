@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from engine import Tensor, stack, tensor
+from engine.dtypes import result_dtype
 
 __all__ = ["default_collate", "default_convert"]
 
@@ -31,9 +32,10 @@ def default_collate(batch: list) -> Any:
         if elem.dtype.kind not in "biuf":  # strings, objects
             raise TypeError(_CANNOT_COLLATE.format(f"numpy arrays of dtype {elem.dtype}"))
         return stack([Tensor(b, dtype=b.dtype) for b in batch])
-    if isinstance(elem, (np.bool_, np.number)):
-        array = np.asarray(batch)
-        return Tensor(array, dtype=array.dtype)
+    if isinstance(elem, (np.bool_, np.number)):  # in the dtype PyTorch's promotion gives
+        # them (int64 and float32: float32, where numpy's would be float64)
+        dtype = result_dtype([np.asarray(b).dtype for b in batch], [], [])
+        return Tensor(np.asarray(batch, dtype), dtype=dtype)
     if isinstance(elem, float):
         return tensor(batch, dtype=np.float64)
     if isinstance(elem, int):  # bool is an int too: a batch of bools stays bool, as in PyTorch
