@@ -75,8 +75,9 @@ def _feature_dropout(input: Any, p: float, training: bool, inplace: bool, batche
     if p == 0 or not training or x.numel() == 0:
         return x
     if p == 1:  # all of it, before the shape is looked at, as PyTorch's
-        return x.mul_(0) if inplace else x * 0
-    out = _dropped(x, p, inplace, _feature_mask(x.shape, batched), alpha)
+        out = x.mul_(0) if inplace else x * 0
+    else:
+        out = _dropped(x, p, inplace, _feature_mask(x.shape, batched), alpha)
     # PyTorch adds a batch dim to an unbatched input and squeezes it out again
     return out if batched or inplace else _called(out, "squeeze_dim")
 

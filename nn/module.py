@@ -64,12 +64,19 @@ class Module:
     are found in the attributes."""
 
     training = True
+    _hooked = False  # whether a hook was ever registered on this module (then __call__ looks)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         forward = getattr(self, "forward", None)
         if forward is None:
             raise TypeError(f"{type(self).__name__} has no forward(); define "
                             "forward(self, x) to say what calling it computes")
+        if not self._hooked:  # (most modules: one attribute read, then the forward)
+            return forward(*args, **kwargs)
+        return self._call_hooked(forward, args, kwargs)
+
+    def _call_hooked(self, forward: Callable, args: tuple, kwargs: dict) -> Any:
+        """forward(*args, **kwargs) with this module's hooks, in PyTorch's order."""
         before, after = self.__dict__.get("_forward_pre_hooks"), self.__dict__.get("_forward_hooks")
         for hook in list(before.values()) if before else ():
             changed = hook(self, args)
@@ -91,27 +98,28 @@ class Module:
     def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """Call hook(module, args) before each forward(); a value it returns (a tuple, or
         one argument) replaces the arguments. Returns a handle whose remove() undoes it."""
-        return hooks.add(self.__dict__.setdefault("_forward_pre_hooks", {}), hook,
-                         "register_forward_pre_hook")
+        return self._add_hook("_forward_pre_hooks", hook, "register_forward_pre_hook")
 
     def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """Call hook(module, args, output) after each forward() (fast.ai's activation
         statistics, feature extraction); a value it returns replaces the output."""
-        return hooks.add(self.__dict__.setdefault("_forward_hooks", {}), hook,
-                         "register_forward_hook")
+        return self._add_hook("_forward_hooks", hook, "register_forward_hook")
 
     def register_full_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """Call hook(module, grad_input, grad_output) when a backward pass has the gradients
         of this module's positional tensor inputs (None where an input takes none) and
         outputs; a tuple it returns replaces grad_input (nn/backward_hooks.py)."""
-        return hooks.add(self.__dict__.setdefault("_backward_hooks", {}), hook,
-                         "register_full_backward_hook")
+        return self._add_hook("_backward_hooks", hook, "register_full_backward_hook")
 
     def register_full_backward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """Call hook(module, grad_output) when a backward pass has the gradients of this
         module's outputs, before they go on into it; a tuple it returns replaces them."""
-        return hooks.add(self.__dict__.setdefault("_backward_pre_hooks", {}), hook,
-                         "register_full_backward_pre_hook")
+        return self._add_hook("_backward_pre_hooks", hook, "register_full_backward_pre_hook")
+
+    def _add_hook(self, kind: str, hook: Callable[..., Any], what: str) -> RemovableHandle:
+        handle = hooks.add(self.__dict__.setdefault(kind, {}), hook, what)
+        object.__setattr__(self, "_hooked", True)
+        return handle
 
     # --- PyTorch's registering calls, over plain attributes ---
 

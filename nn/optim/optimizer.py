@@ -103,6 +103,7 @@ class Optimizer:
     the step count (loaded in the parameter's dtype, as torch.optim does)."""
 
     _scalar_state: tuple[str, ...] = ()
+    _hooked = False  # whether a step hook was registered on it (see _with_step_hooks)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -211,11 +212,13 @@ class Optimizer:
     def register_step_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """Call hook(optimizer, args, kwargs) before each step() (args begin with the
         optimizer, as PyTorch's); a pair (new_args, new_kwargs) it returns replaces them."""
+        self._hooked = True
         return hooks.add(self.__dict__.setdefault("_step_pre_hooks", {}), hook,
                          "register_step_pre_hook")
 
     def register_step_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """Call hook(optimizer, args, kwargs) after each step()."""
+        self._hooked = True
         return hooks.add(self.__dict__.setdefault("_step_post_hooks", {}), hook,
                          "register_step_post_hook")
 
@@ -336,12 +339,12 @@ def _with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
     wraps every optimizer's step (so a subclass's step that calls its base's runs them
     twice, as PyTorch's does)."""
     @functools.wraps(step)
-    def stepped(*args: Any, **kwargs: Any) -> Any:
-        optimizer = args[0]
+    def stepped(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
+        if not (self._hooked or _global_pre_hooks or _global_post_hooks):
+            return step(self, *args, **kwargs)
+        optimizer, args = self, (self, *args)
         own = optimizer.__dict__
         pre, post = own.get("_step_pre_hooks", {}), own.get("_step_post_hooks", {})
-        if not (pre or post or _global_pre_hooks or _global_post_hooks):
-            return step(*args, **kwargs)
         for hook in [*_global_pre_hooks.values(), *pre.values()]:
             result = hook(optimizer, args, kwargs)
             if result is not None:
