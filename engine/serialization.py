@@ -64,7 +64,8 @@ from engine.tensor import Tensor
 # bfloat16 and the float8s have no numpy dtype, and the engine holds no complex numbers
 STORAGES = {"<f2": "Half", "<f4": "Float", "<f8": "Double", "|i1": "Char", "|u1": "Byte",
             "<i2": "Short", "<i4": "Int", "<i8": "Long", "|b1": "Bool"}
-UNSIGNED = {"uint16": "<u2", "uint32": "<u4", "uint64": "<u8"}  # read only (see find_class)
+# the unsigned dtypes PyTorch stores as raw bytes with the dtype beside (_rebuild_tensor_v3)
+UNSIGNED = {"uint16": "<u2", "uint32": "<u4", "uint64": "<u8"}
 ALIGNMENT = 64  # where storages start in the file, as torch.save places them
 VERSION = b"3\n"  # the archive format torch.save writes (its readers take 1 to 10)
 RECORD = "data/{}"  # a storage's record, in the archive's folder
@@ -232,11 +233,13 @@ class _Writer:
         self.out.write(pickle.REDUCE)
 
     def _tensor(self, obj: Tensor | np.ndarray, path: str) -> None:
-        """`obj` as torch.save writes a tensor: _rebuild_tensor_v2 over a persistent storage,
-        inside _rebuild_parameter for an nn.Parameter."""
+        """`obj` as torch.save writes a tensor: _rebuild_tensor_v2 over a persistent storage
+        (v3 over raw bytes, with the dtype, for uint16, uint32 and uint64), inside
+        _rebuild_parameter for an nn.Parameter."""
         array = obj._data if isinstance(obj, Tensor) else obj
         little = array.dtype.newbyteorder("<")
-        if little.str not in STORAGES:
+        unsigned = {code: name for name, code in UNSIGNED.items()}.get(little.str)
+        if little.str not in STORAGES and not unsigned:
             raise TypeError(f"{path} holds {array.dtype} numbers, which a PyTorch checkpoint "
                             f"does not take here; convert it to one of {_dtype_names()}")
         if array.dtype != little:  # big-endian numbers: stored little-endian, as a copy
@@ -249,16 +252,21 @@ class _Writer:
         is_parameter = parameter is not None and isinstance(obj, parameter)
         if is_parameter:
             self.out.write(pickle.GLOBAL + b"torch._utils\n_rebuild_parameter\n" + pickle.MARK)
-        self.out.write(pickle.GLOBAL + b"torch._utils\n_rebuild_tensor_v2\n" + pickle.MARK)
+        rebuild = "_rebuild_tensor_v3" if unsigned else "_rebuild_tensor_v2"
+        self.out.write(pickle.GLOBAL + f"torch._utils\n{rebuild}\n".encode() + pickle.MARK)
         self.out.write(pickle.MARK)  # the storage's persistent id
         self._save("storage", path)
-        self.out.write(pickle.GLOBAL + f"torch\n{STORAGES[little.str]}Storage\n".encode())
-        for item in (key, "cpu", base.nbytes // array.itemsize):
+        storage = "torch.storage\nUntypedStorage" if unsigned else \
+            f"torch\n{STORAGES[little.str]}Storage"
+        self.out.write(pickle.GLOBAL + f"{storage}\n".encode())
+        for item in (key, "cpu", base.nbytes if unsigned else base.nbytes // array.itemsize):
             self._save(item, path)
         self.out.write(pickle.TUPLE + pickle.BINPERSID)
         for item in (offset, array.shape, strides, requires_grad and not is_parameter):
             self._save(item, path)
         self._call("collections", "OrderedDict")  # backward hooks: none are saved
+        if unsigned:
+            self.out.write(pickle.GLOBAL + f"torch\n{unsigned}\n".encode())
         self.out.write(pickle.TUPLE + pickle.REDUCE)
         if is_parameter:
             self._save(requires_grad, path)

@@ -233,6 +233,12 @@ def test_we_read_the_unsigned_ints_pytorch_writes_as_raw_bytes(torch, tmp_path: 
     got = engine.load(tmp_path / "u.pt")
     assert got["t"].dtype == np.dtype(dtype) and got["t"].tolist() == numbers.tolist()
     assert got["view"].tolist() == numbers.T[1:].tolist()
+    # and written back as PyTorch writes them: loaded, saved again, read by PyTorch
+    engine.save(got, tmp_path / "again.pt")
+    back = torch.load(tmp_path / "again.pt", weights_only=True)
+    assert back["t"].dtype == numbers.dtype and back["t"].tolist() == numbers.tolist()
+    assert back["view"].tolist() == numbers.T[1:].tolist()
+    assert engine.load(tmp_path / "again.pt")["view"].tolist() == numbers.T[1:].tolist()
 
 
 @pytest.mark.parametrize("dtype", ["bfloat16", "complex64"])
