@@ -49,7 +49,8 @@ for _module, _names in {
                           "var_mean std_mean diff cumprod logcumsumexp"),
     "engine.shapes": ("reshape permute transpose t squeeze unsqueeze flatten expand broadcast_to "
                       "gather tril triu cat stack split chunk index_select select narrow "
-                      "unbind flip roll tile masked_select movedim"),
+                      "unbind flip roll tile masked_select movedim concat concatenate "
+                      "moveaxis"),
     "engine.dtypes": ("bool uint8 int8 int16 short int32 int int64 long float16 half float32 "
                       "float float64 double bfloat16 dtype get_default_dtype set_default_dtype "
                       "promote_types result_type finfo iinfo"),

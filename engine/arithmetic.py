@@ -170,6 +170,9 @@ class _Power:
     def __pow__(self, other: Operand) -> Tensor:
         """a ** b; da = g b a**(b-1), none where b == 0; db = g a**b ln(a), 0 where a == 0 <= b."""
         number = _number_kind(other) is not None  # PyTorch computes ** 0.5 as sqrt then
+        if number and self._data.dtype.kind in "iu" and isinstance(other, int) and other < 0:
+            # (before the exponent is cast to the base's dtype: -1 would be uint8's 255)
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
         a, b = _operands("**", self, other)
         with np.errstate(**_IEEE):
             out = _elementwise(lambda x, p: _power(x, p, number), a, b, "**")
@@ -259,6 +262,8 @@ for _op in (floor_divide, remainder, fmod, nan_to_num):
 Tensor.div = Tensor.divide = div
 Tensor.__mod__, Tensor.__rmod__ = remainder, _reflected(remainder)
 Tensor.__floordiv__, Tensor.__rfloordiv__ = floor_divide, _reflected(floor_divide)
+# a //= b and a %= b change a in place, as PyTorch's (without them Python would rebind a)
+Tensor.__ifloordiv__, Tensor.__imod__ = Tensor.floor_divide_, Tensor.remainder_
 __all__ = ["add", "sub", "rsub", "mul", "div", "divide", "true_divide", "floor_divide", "remainder", "fmod",
            "pow", "matmul", "clone", "detach", "logical_and", "logical_or", "logical_xor",
            "logical_not", "nan_to_num"]

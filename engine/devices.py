@@ -112,17 +112,21 @@ def check(where: Any) -> None:
                            "(numpy); use 'cpu' (engine.cuda.is_available() is False)")
 
 
-def dtype_of_to(args: tuple, kwargs: dict) -> Any:
-    """The dtype a `to(...)` call asks for (None if none), after refusing any device but
-    the CPU: `to(dtype)`, `to(device)`, `to(device, dtype)`, `to(tensor)`, or by keyword,
-    as Tensor.to and Module.to take them in PyTorch."""
+def dtype_of_to(args: tuple, kwargs: dict) -> tuple[Any, bool]:
+    """The dtype a `to(...)` call asks for (None if none) and whether it asks for a copy,
+    after refusing any device but the CPU: `to(dtype)`, `to(device)`, `to(device, dtype)`,
+    `to(tensor)`, each with `non_blocking` and `copy` after it by position or keyword, as
+    Tensor.to and Module.to take them in PyTorch (`memory_format`: strided is the only one)."""
     from engine.tensor import Tensor  # here: engine.tensor imports this module
     dtype, where = kwargs.pop("dtype", None), kwargs.pop("device", None)
-    kwargs.pop("non_blocking", None)
-    kwargs.pop("copy", None)
+    flags = [kwargs.pop("non_blocking", False), kwargs.pop("copy", False)]
+    kwargs.pop("memory_format", None)
     if kwargs:
         raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
-    for arg in args:
+    given = [arg for arg in args if not isinstance(arg, bool)]
+    for i, flag in enumerate(arg for arg in args if isinstance(arg, bool)):
+        flags[i] = flag  # (positional non_blocking, then copy)
+    for arg in given:
         if isinstance(arg, Tensor):
             dtype = arg.dtype
         elif isinstance(arg, (str, device)):
@@ -130,4 +134,4 @@ def dtype_of_to(args: tuple, kwargs: dict) -> Any:
         else:
             dtype = arg
     check(where)
-    return dtype
+    return dtype, bool(flags[1])

@@ -469,6 +469,8 @@ class _Comparisons:
     """Tensor's comparison and logic operators, added to Tensor below."""
 
     def _compare(self, other: Operand, ufunc: np.ufunc, op: str) -> Tensor:
+        if type(other) in (list, tuple):  # as PyTorch's: t == [1, 0] is False (not equal
+            return NotImplemented  # objects), t < [1, 1] a TypeError; not elementwise
         try:
             a, b = _operands(op, self, other)
         except TypeError:  # not numbers: let the other side answer (pytest.approx, ...)

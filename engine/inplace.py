@@ -35,6 +35,7 @@ The methods below are added to Tensor (the end of the file says so).
 """
 from __future__ import annotations
 
+import copy
 import warnings
 import weakref
 from typing import Any, Callable
@@ -47,8 +48,14 @@ from engine.tensor import (Operand, Tensor, _as_tensor, _cast_to, _leaf, _new, _
                            _views, add_methods)
 
 
+_LEAF = {"_grad": None, "_a": None, "_b": None, "_rule": None, "_vsum": None, "_more": (),
+         "_op": "", "_seen": -1, "_retains": False}  # a leaf's graph slots (pickle's copy)
+
+
 class _InPlace:
     """Tensor's in-place methods."""
+
+    _deepcopy_keeps_grad = True  # (nn.Parameter's does not, as PyTorch's)
 
     def _snapshot(self, copy: bool = True) -> Tensor:
         """A new node holding what this one holds now, to stand for it in the graph: with a
@@ -80,14 +87,29 @@ class _InPlace:
                 t._vsum = None
 
     def __getstate__(self) -> tuple:
-        """What pickle and copy keep of a tensor: its slots and attributes, but not which
-        tensors share its memory (`_family`, `_view_of`, a view's `_releasable`): a copy has
-        memory of its own."""
+        """What pickle and copy keep of a tensor, as PyTorch's: its numbers, requires_grad
+        and attributes, as a leaf (no link to the graph that made it, no .grad), and not
+        which tensors share its memory (`_family`, `_view_of`): a copy has memory of its own."""
         attributes = {name: value for name, value in self.__dict__.items()
-                      if name not in ("_family", "_view_of", "_releasable", "_remade", "_before")}
+                      if name not in ("_family", "_view_of", "_releasable", "_remade", "_before",
+                                      "_torch_op", "_hooks", "_reads")}
         slots = {name: getattr(self, name) for name in Tensor.__slots__
                  if name not in ("__dict__", "__weakref__") and hasattr(self, name)}
+        slots.update(_LEAF)
         return attributes or None, slots
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """copy.deepcopy: as pickle's copy, with the .grad copied too, as PyTorch's (pickle
+        and copy.copy leave it out). Tensors holding one array share its copy."""
+        attributes, slots = copy.deepcopy(self.__getstate__(), memo)
+        out = memo[id(self)] = object.__new__(type(self))
+        for name, value in slots.items():
+            object.__setattr__(out, name, value)
+        if attributes:
+            out.__dict__.update(attributes)
+        if self._deepcopy_keeps_grad:
+            out._grad = copy.deepcopy(self._grad, memo)
+        return out
 
     def _check_in_place(self, op: str) -> None:
         if self._rule is None and self.requires_grad:

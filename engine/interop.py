@@ -49,11 +49,13 @@ class _Interop:
         return self._cast(other.dtype)
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
-        """`to(dtype)`, `to(device)`, `to(device, dtype)` or `to(other)`: a cast; the device
-        must be the CPU (the only one this engine has)."""
+        """`to(dtype)`, `to(device)`, `to(device, dtype)` or `to(other)`: a cast (itself when
+        nothing changes, unless copy=True); the device must be the CPU (the only one this
+        engine has)."""
         from engine.devices import dtype_of_to
-        dtype = dtype_of_to(args, dict(kwargs))
-        return self if dtype is None else self._cast(dtype)
+        dtype, copy = dtype_of_to(args, dict(kwargs))
+        out = self if dtype is None else self._cast(dtype)
+        return out.clone() if copy and out is self else out
 
     def cpu(self) -> Tensor:
         return self

@@ -12,7 +12,6 @@ gradient is the derivative of that polynomial, which is exp's to the same precis
 """
 from __future__ import annotations
 
-import math
 from collections import namedtuple
 from typing import Any
 
@@ -45,15 +44,18 @@ def matrix_exp(A: Tensor) -> Tensor:
     if A.shape[-2] != n:
         raise RuntimeError(f"linalg.matrix_exp: A must be batches of square matrices, but they "
                            f"are {A.shape[-2]} by {n} matrices")
-    norm = float(np.abs(A._data).sum(-2).max(initial=0.0))
-    squarings = max(0, math.ceil(math.log2(norm))) if math.isfinite(norm) and norm > 1 else 0
-    X = A * (0.5 ** squarings)
+    # scaled by 2**-s to a norm of at most 1, each matrix by its own s (a large or non-finite
+    # neighbour in the batch must not cost the others accuracy), then squared s times
+    norms = np.abs(A._data).sum(-2).max(-1, initial=0.0)
+    large = np.isfinite(norms) & (norms > 1)
+    squarings = np.where(large, np.ceil(np.log2(np.where(large, norms, 1.0))), 0).astype(int)
+    X = A * Tensor((0.5 ** squarings)[..., None, None].astype(A._data.dtype))
     identity = np.eye(n, dtype=A.dtype)
     E = Tensor(identity)
     for k in range(_TAYLOR_DEGREE[A._data.dtype], 0, -1):  # Horner: I + X/1 (I + X/2 (...))
         E = identity + (X @ E) * (1.0 / k)
-    for _ in range(squarings):
-        E = E @ E
+    for i in range(int(squarings.max(initial=0))):
+        E = where((squarings > i)[..., None, None], E @ E, E)
     return E
 
 

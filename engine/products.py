@@ -61,9 +61,10 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
 
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1,
           alpha: float = 1) -> Tensor:
-    """beta * input + alpha * (mat1 @ mat2), input broadcast to the product's shape."""
-    product = mm(mat1, mat2)
-    return (input if beta == 1 else beta * input) + (product if alpha == 1 else alpha * product)
+    """beta * input + alpha * (mat1 @ mat2), input broadcast to the product's shape (and
+    left out at beta = 0, nan and inf in it too, as PyTorch)."""
+    from engine.math_more import _plus  # (math_more imports this module)
+    return _plus(input, beta, mm(mat1, mat2), alpha, "addmm")
 
 
 def _subscripts(equation: str, ndims: list[int]) -> tuple[list[str], str]:

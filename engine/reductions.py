@@ -562,7 +562,9 @@ def _p_norm(input: Tensor, p: float, axis: Any, keepdims: bool) -> Tensor:
             power = arithmetic._pow
             scale = a / t if p == 2 else (
                 a * power(abs(a), np.asarray(p - 2), True) / power(t, np.asarray(p - 1), True))
-            flat = (_raw(t) == 0) | (_raw(a) == 0)  # (0 * inf there)
+            # 0 where the norm is 0, and (p != 2: 0 * inf there) where a is; a / t is 0 at
+            # a = 0 already, and must stay in the graph there for a second derivative
+            flat = _raw(t) == 0 if p == 2 else (_raw(t) == 0) | (_raw(a) == 0)
             return (_unreduce(g, a.shape, axis, keepdims) * _where(flat, 0, scale),)
     return _node(data.astype(x.dtype, copy=False), "norm", rule, input)
 

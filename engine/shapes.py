@@ -12,6 +12,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from engine.in_place_forms import in_place_form
 from engine.tensor import (Operand, Tensor, _as_tensor, _called, _leaf, _node, _operands,
                            _private, _raw, _saves_nothing)
 
@@ -550,10 +551,13 @@ Tensor.reshape_as, Tensor.moveaxis, Tensor.mT = view_as, movedim, property(_mT)
 for _op in (reshape, view, contiguous, is_contiguous, permute, transpose, t, squeeze, unsqueeze, flatten, expand,
             broadcast_to, expand_as, gather, tril, triu, split, chunk):
     setattr(Tensor, _op.__name__, _op)
+Tensor.tril_, Tensor.triu_ = in_place_form(tril), in_place_form(triu)  # (attention masks)
+concat = concatenate = cat  # PyTorch's other names
+moveaxis = movedim
 Tensor.__getitem__ = getitem
 Tensor.swapaxes = Tensor.swapdims = transpose
 Tensor.T = property(_T)
 __all__ = ["reshape", "permute", "transpose", "t", "squeeze", "unsqueeze", "flatten", "expand",
            "broadcast_to", "gather", "tril", "triu", "cat", "stack", "split", "chunk",
            "index_select", "select", "narrow", "unbind", "flip", "roll", "tile", "masked_select",
-           "movedim"]
+           "movedim", "concat", "concatenate", "moveaxis"]

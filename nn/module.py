@@ -354,7 +354,7 @@ class Module:
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """`to(device)`, `to(dtype)`, `to(device, dtype)` or `to(tensor)`: the device must be
         the CPU; a float dtype casts every float parameter and buffer in place."""
-        dtype = dtype_of_to(args, dict(kwargs))
+        dtype, _ = dtype_of_to(args, dict(kwargs))
         if dtype is not None:
             dtype = np.dtype(dtype)
             if dtype.kind != "f":

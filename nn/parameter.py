@@ -18,6 +18,7 @@ class Parameter(Tensor):
     """A leaf Tensor sharing `data`'s numbers, requiring grad unless told otherwise."""
 
     __slots__ = ()
+    _deepcopy_keeps_grad = False  # (PyTorch's Parameter.__deepcopy__ copies the numbers only)
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         super().__init__(np.empty(0, np.float32) if data is None else data,

@@ -152,3 +152,25 @@ def test_rsub_is_sub_with_its_operands_swapped(library):
     x = library.tensor([1.0, 2.0])
     assert library.rsub(x, 5, alpha=2).tolist() == [3.0, 1.0]  # 5 - 2 x
     assert library.rsub(x, library.tensor([3.0, 3.0])).tolist() == [2.0, 1.0]
+
+
+def test_floor_division_and_remainder_assignments_change_the_tensor_in_place(library):
+    """a //= 2 and a %= 2 write into a (Python rebound the name to a new tensor: aliases,
+    views and parameters kept their numbers)."""
+    b = library.tensor([5.0, 3.0])
+    a = b
+    a //= 2
+    c = library.tensor([5.0, 3.0])
+    d = c
+    d %= 2
+    base = library.tensor([7, 9])
+    view = base[0]
+    view //= 2
+    assert (b.tolist(), c.tolist(), base.tolist()) == ([2.0, 1.0], [1.0, 1.0], [3, 9])
+
+
+def test_an_int_tensor_to_a_negative_number_power_is_refused_in_any_int_dtype(library):
+    """(uint8 ** -1 cast -1 to 255 first, and gave 2 ** 255 wrapped, as numbers.)"""
+    for dtype in (library.uint8, library.int32, library.int64):
+        with pytest.raises(RuntimeError, match="Integers to negative integer powers"):
+            library.tensor([2, 3], dtype=dtype) ** -1

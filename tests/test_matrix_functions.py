@@ -164,3 +164,13 @@ def test_householder_product_geqrf_and_gradients_match_pytorch():
     tx, ttau = torch.geqrf(torch.tensor(a))
     np.testing.assert_allclose(x.numpy(), tx.numpy(), atol=1e-13)
     np.testing.assert_allclose(tau.numpy(), ttau.numpy(), atol=1e-13)
+
+
+def test_each_matrix_of_a_batch_is_scaled_by_its_own_norm(library):
+    """A nan, an inf or a large matrix beside it costs a matrix no accuracy (the batch was
+    scaled as one: e**10 came out 21868 beside a nan, e**0.5 1.648514 beside 1e4)."""
+    exp = library.linalg.matrix_exp
+    assert exp(library.tensor([[[float("nan")]], [[10.0]]], dtype=library.float64))[1].item() \
+        == pytest.approx(22026.465794806718, rel=1e-14)
+    assert exp(library.tensor([[[1e4]], [[0.5]]]))[1].item() == pytest.approx(1.6487212181091309,
+                                                                             rel=1e-6)

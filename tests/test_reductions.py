@@ -201,3 +201,12 @@ def test_std_and_std_mean_of_a_constant_slice_pass_0_not_nan(library):
     (s.sum() + m.sum()).backward()
     np.testing.assert_allclose(y.grad.numpy(), [[0.5, 0.5], [-0.20710678118654752,
                                                              1.2071067811865475]])
+
+
+def test_the_2_norms_second_derivative_at_a_zero_coordinate_is_1_over_the_norm(library):
+    """d2|x|/dx0^2 = 1/|x| at x0 = 0 (its first derivative x0/|x| is 0 there, but not flat):
+    the rule used to cut the graph at zero entries."""
+    x = library.tensor([0.0, 3.0, 4.0], dtype=library.float64, requires_grad=True)
+    (g,) = library.autograd.grad(library.linalg.vector_norm(x), x, create_graph=True)
+    g[0].backward()
+    assert x.grad.tolist() == pytest.approx([0.2, 0.0, 0.0])

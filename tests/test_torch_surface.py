@@ -479,3 +479,43 @@ print(type(scheduler).__module__, scheduler.get_last_lr())
     assert done.stdout.split() == ["nn.optim.lr_scheduler", "[0.025]"]
     with pytest.raises(ModuleNotFoundError, match="nn.nothing"):
         importlib.import_module("engine.nn.nothing")
+
+
+def test_python_protocols_as_pytorchs(library):
+    """Comparing with a list is Python's (t == [1, 0] is False: not elementwise); to(...,
+    copy=True) copies; copy.copy and pickle make a leaf without .grad, deepcopy keeps a
+    tensor's .grad but not a Parameter's; addmm at beta=0 leaves input out, nan too."""
+    import copy
+    import pickle
+    t = library.tensor([1, 0])
+    assert (t == [1, 0]) is False and (t != [1, 0]) is True
+    with pytest.raises(TypeError):
+        t < [1, 1]
+    x = library.tensor([1.0, 2.0], requires_grad=True)
+    for copied in (x.to(library.float32, copy=True), x.to("cpu", copy=True),
+                   x.to(library.float64, False, True)):
+        with library.no_grad():
+            copied[0] = 9.0
+    assert x.tolist() == [1.0, 2.0]
+    y = copy.copy(x * 2)
+    assert y.requires_grad and y.is_leaf and y.grad_fn is None
+    x.grad = library.ones(2)
+    assert pickle.loads(pickle.dumps(x)).grad is None
+    assert copy.deepcopy(x).grad.tolist() == [1.0, 1.0]
+    layer = library.nn.Linear(2, 2)
+    layer.weight.grad = library.ones(2, 2)
+    assert copy.deepcopy(layer).weight.grad is None
+    nan = library.full((2, 2), math.nan)
+    assert library.addmm(nan, library.ones(2, 2), library.ones(2, 2), beta=0).tolist() == [
+        [2.0, 2.0], [2.0, 2.0]]
+
+
+def test_tril_triu_in_place_and_the_other_names_of_cat_and_movedim(library):
+    mask = library.ones(3, 3)
+    assert mask.tril_() is mask and mask.tolist() == [[1, 0, 0], [1, 1, 0], [1, 1, 1]]
+    t = library.ones(2, 3, requires_grad=True)
+    (t * 1).triu_(1).sum().backward()  # in the graph: the gradient reaches the upper part only
+    assert t.grad.tolist() == [[0, 1, 1], [0, 0, 1]]
+    assert library.concat([library.ones(1), library.zeros(1)]).tolist() == [1, 0]
+    assert library.concatenate([library.ones(1)], dim=0).tolist() == [1]
+    assert tuple(library.moveaxis(library.ones(2, 3), 0, 1).shape) == (3, 2)
