@@ -84,7 +84,7 @@ def _subscripts(equation: str, ndims: list[int]) -> tuple[list[str], str]:
         named = len(subs.replace("...", ""))
         if "..." in subs:
             subs = subs.replace("...", broadcast[len(broadcast) - (ndim - named):])
-        if len(subs) != ndim or not subs.isalpha():
+        if len(subs) != ndim or (subs and not subs.isalpha()):  # ('' for a 0-d operand)
             raise ValueError(f"einsum: operand {k} has {ndim} dims, but its subscripts "
                              f"{inputs[k]!r} name {len(subs)} (letters a-z, A-Z and '...')")
         if len(set(subs)) != len(subs):
@@ -137,9 +137,12 @@ def einsum(equation: str, *operands: Any) -> Tensor:
             kept = "".join(c for c in subs if c in output or any(c in s for s, _ in others))
             grad = _einsum(",".join([output] + [s for s, _ in others]) + "->" + kept,
                            g, *[x for _, x in others])
-            if kept != subs:  # letters only operand k has: its gradient is the same along them
-                grad = _expand(grad.reshape(tuple(sizes[c] if c in kept else 1 for c in subs)),
-                               tuple(sizes[c] for c in subs))
+            # letters only operand k has, and those the others hold at size 1 (broadcast):
+            # its gradient is the same along them; the driver sums it down where k has 1
+            shape = tuple(grad.shape[kept.index(c)] if c in kept else 1 for c in subs)
+            full = tuple(sizes[c] for c in subs)
+            if shape != full:
+                grad = _expand(grad.reshape(shape), full)
             grads.append(grad)
         return grads
     return _node(np.asarray(data), "einsum", rule, *tensors)

@@ -152,3 +152,37 @@ def test_errors_name_what_was_wrong(make, error, message):
         warnings.simplefilter("ignore", UserWarning)
         with pytest.raises(error, match=message):
             make()
+
+
+@pytest.mark.parametrize("equation, shapes", [
+    ("ij,ij->i", [(3, 1), (3, 3)]), ("ij,ij->i", [(3, 3), (1, 3)]),  # size 1 against n
+    ("...j,...j->...", [(2, 1, 3), (4, 3)]), ("i,->i", [(3,), ()]), ("ij,ij->", [(2, 3), (2, 3)]),
+    ("i,i->", [(1,), (4,)])])
+def test_einsum_gradients_with_broadcast_letters_and_0d_operands(library, equation, shapes):
+    """A letter one operand holds at size 1 broadcasts, as PyTorch's (its backward crashed),
+    and an operand or output of no letters ('') is taken (refused, which also broke every
+    scalar einsum under create_graph)."""
+    rng = np.random.default_rng(0)
+    data = [rng.normal(size=s) for s in shapes]
+    xs = [library.tensor(d, dtype=library.float64, requires_grad=True) for d in data]
+    out = library.einsum(equation, *xs)
+    (out * out).sum().backward()
+    expected = np.einsum(equation, *data)
+    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-12)
+    for k, x in enumerate(xs):  # against central differences
+        def f(v, k=k):
+            args = [v if j == k else d for j, d in enumerate(data)]
+            return float((np.einsum(equation, *args) ** 2).sum())
+        numeric = np.zeros_like(data[k])
+        for i in np.ndindex(data[k].shape):
+            step = np.zeros_like(data[k])
+            step[i] = 1e-6
+            numeric[i] = (f(data[k] + step) - f(data[k] - step)) / 2e-6
+        np.testing.assert_allclose(x.grad.numpy(), numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_a_scalar_einsums_gradient_can_be_differentiated_again(library):
+    A = library.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=library.float64, requires_grad=True)
+    (g,) = library.autograd.grad(library.einsum("ij,ij->", A, A), A, create_graph=True)
+    g.sum().backward()
+    assert A.grad.tolist() == [[2.0, 2.0], [2.0, 2.0]]
