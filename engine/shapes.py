@@ -14,7 +14,7 @@ import numpy as np
 
 from engine.in_place_forms import in_place_form
 from engine.tensor import (Operand, Tensor, _as_tensor, _called, _leaf, _node, _operands,
-                           _private, _raw, _saves_nothing)
+                           _private, _raw, _saves_nothing, _views)
 
 
 def _sizes(args: tuple) -> tuple:
@@ -198,11 +198,18 @@ def _reshaped(input: Tensor, shape: tuple, op: str) -> Tensor:
 
 
 def view(input: Tensor, *shape: Any) -> Tensor:
-    """PyTorch's `view`: the entries in a new shape (here always a reshape), or
-    `view(dtype)` reinterpreting the bytes."""
+    """PyTorch's `view`: the entries in a new shape, sharing their memory (refused where
+    that needs a copy: reshape copies), or `view(dtype)` reinterpreting the bytes."""
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
         return Tensor(input._data.view(np.dtype(shape[0])))
-    return _reshaped(input, _sizes(shape), "view")
+    out = _reshaped(input, _sizes(shape), "view")
+    if out._data.size and not _views(out._data, input):  # (a copy: writes would not reach x)
+        raise RuntimeError(f"view size is not compatible with input tensor's size and stride "
+                           f"(at least one dimension spans across two contiguous subspaces): "
+                           f"a tensor of shape {tuple(input.shape)} with strides "
+                           f"{input.stride()} cannot be viewed as {tuple(out.shape)}. Use "
+                           ".reshape(...) instead (or .contiguous().view(...)), as in PyTorch")
+    return out
 
 
 def permute(input: Tensor, *dims: int | tuple[int, ...]) -> Tensor:

@@ -519,3 +519,15 @@ def test_tril_triu_in_place_and_the_other_names_of_cat_and_movedim(library):
     assert library.concat([library.ones(1), library.zeros(1)]).tolist() == [1, 0]
     assert library.concatenate([library.ones(1)], dim=0).tolist() == [1]
     assert tuple(library.moveaxis(library.ones(2, 3), 0, 1).shape) == (3, 2)
+
+
+def test_view_refuses_what_would_need_a_copy_as_pytorchs(library):
+    """(It copied: writes to the result did not reach the tensor, silently.) reshape copies."""
+    x = library.arange(6.0).reshape(2, 3)
+    with pytest.raises(RuntimeError, match="view size is not compatible with input tensor's "
+                                           "size and stride"):
+        x.t().view(-1)
+    assert x.t().reshape(-1).tolist() == [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]
+    v = x.view(3, 2)  # a true view: a write reaches x
+    v[0, 0] = 7.0
+    assert x[0, 0].item() == 7.0 and tuple(x.unsqueeze(0).view(6).shape) == (6,)
