@@ -95,6 +95,8 @@ for _module, _names in {
     "engine.autocast_mode": "autocast is_autocast_enabled get_autocast_dtype",
     "engine.func": "vmap",  # torch.vmap is torch.func.vmap
     "engine.tensor_facts": "as_strided as_strided_",
+    "engine.interop": ("FloatTensor DoubleTensor HalfTensor LongTensor IntTensor ShortTensor "
+                       "CharTensor ByteTensor BoolTensor"),
 }.items():
     _LAZY.update(dict.fromkeys(_names.split(), _module))
 _SUBMODULES = {"nn": "nn", "optim": "nn.optim", "utils": "engine.utils",

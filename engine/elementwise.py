@@ -11,6 +11,7 @@ in floats compute int and bool tensors in the default float dtype, as PyTorch do
 from __future__ import annotations
 
 import math
+import numbers
 import operator
 from typing import Any
 
@@ -519,7 +520,14 @@ class _Comparisons:
         return _leaf(np.invert(self._data))
 
     def __contains__(self, item: Any) -> bool:
+        if not isinstance(item, (Tensor, numbers.Number, np.bool_)):
+            raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you "
+                               f"passed in a {type(item)} (as PyTorch)")
         return bool((self == item).any())
+
+    def __reversed__(self) -> Tensor:
+        """reversed(t): t flipped along dim 0, as PyTorch's (a Tensor, not an iterator)."""
+        return self.flip(0) if self._data.ndim else self
 
 
 # --- composites: built from the ops above, so they need no derivative code ---

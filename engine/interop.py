@@ -17,6 +17,30 @@ from engine import dtypes, printing
 from engine.tensor import Tensor, _raw, add_methods
 
 
+class _LegacyType(type):
+    """PyTorch's legacy typed tensors, torch.FloatTensor and the rest: calling one makes a
+    tensor of its dtype (`torch.FloatTensor([1, 2])`, or `torch.LongTensor(2, 3)` of that
+    shape, uninitialised), and isinstance(t, torch.FloatTensor) tells float32 tensors."""
+
+    dtype: np.dtype
+
+    def __call__(cls, *args: Any) -> Tensor:
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            return Tensor(_raw(args[0]), dtype=cls.dtype)  # data (a list, array, tensor)
+        return Tensor(np.empty(args, cls.dtype))  # sizes
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, Tensor) and obj._data.dtype == cls.dtype
+
+
+LEGACY_TYPES = {name: _LegacyType(name, (), {"dtype": np.dtype(dtype)}) for name, dtype in (
+    ("FloatTensor", np.float32), ("DoubleTensor", np.float64), ("HalfTensor", np.float16),
+    ("LongTensor", np.int64), ("IntTensor", np.int32), ("ShortTensor", np.int16),
+    ("CharTensor", np.int8), ("ByteTensor", np.uint8), ("BoolTensor", np.bool_))}
+_LEGACY_NAMES = {cls.dtype: name for name, cls in LEGACY_TYPES.items()}
+globals().update(LEGACY_TYPES)  # engine.FloatTensor, ...
+
+
 class _Interop:
     """Tensor's conversions."""
 
@@ -42,8 +66,13 @@ class _Interop:
         return self._cast(np.bool_)
 
     def type(self, dtype: Any = None) -> Any:
-        """`t.type(dtype)` casts, as PyTorch's; `t.type()` names the dtype."""
-        return str(self._data.dtype) if dtype is None else self._cast(dtype)
+        """`t.type(dtype)` casts, as PyTorch's (a dtype, a legacy type such as
+        torch.FloatTensor, or its name 'torch.FloatTensor'); `t.type()` names the legacy type."""
+        if dtype is None:
+            return f"torch.{_LEGACY_NAMES[self._data.dtype]}"
+        if isinstance(dtype, str) and dtype.startswith("torch.") and dtype.endswith("Tensor"):
+            dtype = LEGACY_TYPES[dtype.removeprefix("torch.")]
+        return self._cast(dtype.dtype if isinstance(dtype, _LegacyType) else dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
         return self._cast(other.dtype)

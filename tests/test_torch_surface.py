@@ -531,3 +531,22 @@ def test_view_refuses_what_would_need_a_copy_as_pytorchs(library):
     v = x.view(3, 2)  # a true view: a write reaches x
     v[0, 0] = 7.0
     assert x[0, 0].item() == 7.0 and tuple(x.unsqueeze(0).view(6).shape) == (6,)
+
+
+def test_legacy_typed_tensors_type_reversed_and_in_as_pytorchs(library):
+    """Older tutorials' torch.FloatTensor(...), t.type(), x.type(torch.LongTensor);
+    reversed(t) is a flipped Tensor; `in` takes tensors and numbers only."""
+    a, b = library.FloatTensor([1, 2]), library.LongTensor(2, 3)
+    assert (str(a.dtype), a.tolist(), tuple(b.shape), str(b.dtype)) == (
+        "torch.float32", [1.0, 2.0], (2, 3), "torch.int64")
+    assert isinstance(a, library.FloatTensor) and not isinstance(a, library.LongTensor)
+    x = library.tensor([1.5, 2.5])
+    assert x.type() == "torch.FloatTensor" and library.tensor([True]).type() == "torch.BoolTensor"
+    assert x.type(library.LongTensor).tolist() == [1, 2]
+    assert str(x.type("torch.IntTensor").dtype) == "torch.int32"
+    t = library.tensor([1, 2])
+    assert reversed(t).tolist() == [2, 1] and isinstance(reversed(t), library.Tensor)
+    assert 1 in t and library.tensor(2) in t and 3 not in t
+    for item in ("a", None, [1]):
+        with pytest.raises(RuntimeError, match="only supports Tensor or scalar"):
+            item in t
