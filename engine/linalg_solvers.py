@@ -177,9 +177,27 @@ def slogdet(A: Tensor) -> linalg_slogdet:
     sign, logabsdet = np.linalg.slogdet(A._data)
 
     def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
-        return (g[..., None, None] * mT(inverse_of(a)),)
+        return (g[..., None, None] * mT(_inverse_or_nan(a)),)
     return linalg_slogdet(_flat(np.asarray(sign), "slogdet", A),
                           _node(np.asarray(logabsdet), "slogdet", rule, A))
+
+
+def _inverse_or_nan(a: Any) -> Any:
+    """a^-1, with nan for each matrix that has none, as PyTorch's slogdet gradient gives there
+    (one singular matrix must not stop the gradients of the rest of the batch)."""
+    if isinstance(a, Tensor):
+        return inverse_of(a)
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:  # then matrix by matrix (a loop over matrices, not entries)
+        flat = a.reshape(-1, *a.shape[-2:])
+        out = np.full_like(flat, np.nan)
+        for k, matrix in enumerate(flat):
+            try:
+                out[k] = np.linalg.inv(matrix)
+            except np.linalg.LinAlgError:
+                pass
+        return out.reshape(a.shape)
 
 
 def _flat(data: np.ndarray, op: str, A: Tensor) -> Tensor:

@@ -146,3 +146,14 @@ def test_cholesky_ex_matches_pytorch_on_indefinite_matrices(torch, matrices, inf
         torch.linalg.cholesky_ex(torch.tensor(matrices), check_errors=True)
     with pytest.raises(LinAlgError, match=str(error.value).split(":")[0]):
         LA.cholesky_ex(engine.tensor(matrices), check_errors=True)
+
+
+def test_slogdets_gradient_is_nan_for_a_singular_matrix_and_right_for_the_rest(library):
+    """(One singular matrix in the batch made the backward pass raise LinAlgError.)"""
+    A = library.tensor([[[1.0, 2.0], [2.0, 4.0]], [[2.0, 1.0], [0.0, 3.0]]],
+                       dtype=library.float64, requires_grad=True)
+    _, logabsdet = library.linalg.slogdet(A)
+    logabsdet[1].backward()
+    grad = A.grad.numpy()
+    assert np.isnan(grad[0]).all()
+    np.testing.assert_allclose(grad[1], [[0.5, 0.0], [-1 / 6, 1 / 3]], rtol=1e-15)
