@@ -48,6 +48,23 @@ from engine.tensor import (Operand, Tensor, _as_tensor, _cast_to, _leaf, _new, _
                            _views, add_methods)
 
 
+def _copied_numbers(data: np.ndarray, memo: dict) -> np.ndarray:
+    """A copy of `data` for copy.deepcopy: a view of the copy of the memory it views, made
+    once per memo, so that views of one memory stay views of one copy."""
+    if id(data) in memo:
+        return memo[id(data)]
+    base = data
+    while isinstance(base.base, np.ndarray):
+        base = base.base
+    if not (base.flags.c_contiguous or base.flags.f_contiguous):  # (no memory to lay out)
+        return data.copy()
+    if id(base) not in memo:
+        memo[id(base)] = np.copy(base, order="A")
+        copy._keep_alive(base, memo)  # (its id must not be reused while the memo lives)
+    offset = data.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    return np.ndarray(data.shape, data.dtype, memo[id(base)], offset, data.strides)
+
+
 _LEAF = {"_grad": None, "_a": None, "_b": None, "_rule": None, "_vsum": None, "_more": (),
          "_op": "", "_seen": -1, "_retains": False}  # a leaf's graph slots (pickle's copy)
 
@@ -100,8 +117,11 @@ class _InPlace:
 
     def __deepcopy__(self, memo: dict) -> Tensor:
         """copy.deepcopy: as pickle's copy, with the .grad copied too, as PyTorch's (pickle
-        and copy.copy leave it out). Tensors holding one array share its copy."""
-        attributes, slots = copy.deepcopy(self.__getstate__(), memo)
+        and copy.copy leave it out). Tensors whose numbers share memory (views of one base)
+        share the copy's, as PyTorch's storages do."""
+        state = self.__getstate__()
+        memo[id(self._data)] = _copied_numbers(self._data, memo)
+        attributes, slots = copy.deepcopy(state, memo)
         out = memo[id(self)] = object.__new__(type(self))
         for name, value in slots.items():
             object.__setattr__(out, name, value)

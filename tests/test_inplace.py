@@ -867,3 +867,16 @@ def test_one_entry_picked_by_ints_is_a_view(library, program, want):
     scope = {"lib": library}
     exec(program, scope)
     assert scope["out"] == want
+
+
+def test_deepcopy_keeps_views_of_one_memory_views_of_one_copy(library):
+    """As PyTorch's storages: a change through one copied view shows in the others (each
+    copied tensor had memory of its own); the original is left alone."""
+    import copy
+    x = library.arange(6.0).reshape(2, 3)
+    copied = copy.deepcopy({"x": x, "t": x.t(), "row": x[1:], "e": x[:1].expand(3, 3)})
+    copied["x"][0, 1] = 9.0
+    assert copied["t"].tolist() == [[0.0, 3.0], [9.0, 4.0], [2.0, 5.0]]
+    assert copied["e"].tolist() == [[0.0, 9.0, 2.0]] * 3 and copied["row"].tolist() == [
+        [3.0, 4.0, 5.0]]
+    assert x[0, 1].item() == 1.0
