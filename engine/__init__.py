@@ -108,9 +108,27 @@ _SUBMODULES = {"nn": "nn", "optim": "nn.optim", "utils": "engine.utils",
                "func": "engine.func", "random": "engine.random"}
 
 e, pi, inf, nan, newaxis = math.e, math.pi, math.inf, math.nan, None  # torch's constants
+
+
+class _Named:
+    """A name PyTorch code passes along, as torch.contiguous_format or torch.strided: every
+    tensor here is laid out in rows (strided), so ops take these and change nothing."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self._name}"
+
+
+contiguous_format, preserve_format = _Named("contiguous_format"), _Named("preserve_format")
+channels_last, channels_last_3d = _Named("channels_last"), _Named("channels_last_3d")
+strided = _Named("strided")
 __version__ = "0.1.0"  # scratchgrad's (setup.cfg reads it from here), not PyTorch's
 
-__all__ = ["__version__", "e", "pi", "inf", "nan", "newaxis", "Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+__all__ = ["__version__", "e", "pi", "inf", "nan", "newaxis", "contiguous_format",
+           "preserve_format", "channels_last", "channels_last_3d", "strided", "Value",
+           "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "inference_mode", "is_inference_mode_enabled", "grad",
            "topological_order", "gradcheck", "GradcheckError", *_LAZY, *_SUBMODULES]
 

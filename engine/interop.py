@@ -122,8 +122,8 @@ class _Interop:
         return int(self.item())
 
     def __index__(self) -> int:
-        """range(t), lst[t]: a one-entry integer tensor as an int, as in PyTorch."""
-        if self._data.dtype.kind not in "iu":
+        """range(t), lst[t]: a one-entry integer (or bool) tensor as an int, as in PyTorch."""
+        if self._data.dtype.kind not in "iub":
             raise TypeError(f"only integer tensors can be used as an index, this one is "
                             f"{self._data.dtype}")
         return int(self.item())
@@ -144,8 +144,9 @@ class _Interop:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
-    def numpy(self) -> np.ndarray:
-        """The data array itself (shared, not copied)."""
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The data array itself (shared, not copied; `force` is PyTorch's way past its
+        refusals, which this engine does not make)."""
         return self._data
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:

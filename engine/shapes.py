@@ -444,7 +444,10 @@ def view_as(input: Tensor, other: Tensor) -> Tensor:
 
 
 def _mT(input: Tensor) -> Tensor:
-    """The last two dims swapped: a batch of matrices, each transposed."""
+    """The last two dims swapped: a batch of matrices, each transposed (a 0-d tensor itself,
+    as PyTorch's)."""
+    if input._data.ndim == 0:
+        return input
     if input._data.ndim < 2:
         raise ValueError(f"mT needs at least 2 dims, got shape {input._data.shape}")
     return transpose(input, -2, -1)
@@ -555,6 +558,8 @@ for _op in (index_select, select, narrow, unbind, flip, roll, repeat, tile, mask
             movedim, view_as):
     setattr(Tensor, _op.__name__, _op)
 Tensor.reshape_as, Tensor.moveaxis, Tensor.mT = view_as, movedim, property(_mT)
+# the conjugate transposes: the transposes themselves, for the real numbers held here
+Tensor.mH, Tensor.adjoint = property(_mT), _mT
 for _op in (reshape, view, contiguous, is_contiguous, permute, transpose, t, squeeze, unsqueeze, flatten, expand,
             broadcast_to, expand_as, gather, tril, triu, split, chunk):
     setattr(Tensor, _op.__name__, _op)
@@ -563,7 +568,7 @@ concat = concatenate = cat  # PyTorch's other names
 moveaxis = movedim
 Tensor.__getitem__ = getitem
 Tensor.swapaxes = Tensor.swapdims = transpose
-Tensor.T = property(_T)
+Tensor.T = Tensor.H = property(_T)
 __all__ = ["reshape", "permute", "transpose", "t", "squeeze", "unsqueeze", "flatten", "expand",
            "broadcast_to", "gather", "tril", "triu", "cat", "stack", "split", "chunk",
            "index_select", "select", "narrow", "unbind", "flip", "roll", "tile", "masked_select",

@@ -453,8 +453,9 @@ class Tensor(Node):
             return (g,)  # the driver casts it back to a's dtype
         return _saves_nothing(_node(self._data.astype(dtype), dtype.name, rule, self))
 
-    def clone(self) -> Tensor:
-        """A copy of the data that stays in the graph; da = g."""
+    def clone(self, *, memory_format: Any = None) -> Tensor:
+        """A copy of the data that stays in the graph; da = g (row-major: the one layout
+        here, whatever memory_format says)."""
         def rule(g: Any, out: Any, need: list, a: Any) -> tuple:
             return (g,)
         return _saves_nothing(_node(self._data.copy(), "clone", rule, self))

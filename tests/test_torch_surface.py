@@ -550,3 +550,14 @@ def test_legacy_typed_tensors_type_reversed_and_in_as_pytorchs(library):
     for item in ("a", None, [1]):
         with pytest.raises(RuntimeError, match="only supports Tensor or scalar"):
             item in t
+
+
+def test_conjugate_transposes_index_of_a_bool_and_memory_format_names(library):
+    import operator
+    x = library.arange(6.0).reshape(2, 3)
+    assert x.H.tolist() == x.mH.tolist() == x.adjoint().tolist() == x.T.tolist()
+    assert operator.index(library.tensor(True)) == 1 and [10, 11][library.tensor(True)] == 11
+    assert x.numpy(force=True).tolist() == x.tolist()
+    for fmt in (library.contiguous_format, library.preserve_format):
+        assert x.clone(memory_format=fmt).tolist() == x.tolist()
+    assert repr(library.strided) == "torch.strided"
