@@ -14,7 +14,7 @@ import numpy as np
 
 from engine.in_place_forms import in_place_form
 from engine.tensor import (Operand, Tensor, _as_tensor, _called, _leaf, _node, _operands,
-                           _private, _raw, _saves_nothing, _views)
+                           _private, _raw, _saves_nothing)
 
 
 def _sizes(args: tuple) -> tuple:
@@ -203,7 +203,8 @@ def view(input: Tensor, *shape: Any) -> Tensor:
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
         return Tensor(input._data.view(np.dtype(shape[0])))
     out = _reshaped(input, _sizes(shape), "view")
-    if out._data.size and not _views(out._data, input):  # (a copy: writes would not reach x)
+    if out._view_of is not input and out._data.size:  # (a copy: writes would not reach x;
+        # _node marks a result that views its operand's memory)
         raise RuntimeError(f"view size is not compatible with input tensor's size and stride "
                            f"(at least one dimension spans across two contiguous subspaces): "
                            f"a tensor of shape {tuple(input.shape)} with strides "
