@@ -289,7 +289,8 @@ class Value(Node):
 
     def _pow_vjp(g: Any, out: Any, need: list, a: Any, b: Any) -> tuple:
         """_pow_rule's vjp form"""
-        da = g * (b * _pow_any(a, b - 1)) if _f(b) != 0 else None
+        da = g * (b * _pow_any(a, b - 1)) if _f(b) != 0 else 0.0  # (a zero that reaches a,
+        # as the in-place rule's untouched grad does: not g * 0, which is nan at an infinite g)
         db = g * (0.0 if _f(a) == 0 and _f(b) >= 0 else out * _log_any(a))
         return da, db
 
@@ -307,7 +308,7 @@ class Value(Node):
         """d(a ** p), p a number: da = p a**(p-1) g; none for p == 0, where a ** 0 is the
         constant 1"""
         @_named(f"**{p:g}",
-                lambda g, out, need, a: (g * (p * _pow_any(a, p - 1, True)) if p else None,))
+                lambda g, out, need, a: (g * (p * _pow_any(a, p - 1, True)) if p else 0.0,))
         def rule(out: Value) -> None:
             if p != 0:
                 out._a.grad += out.grad * (p * _pow_number(out._a.data, p - 1))
@@ -366,7 +367,7 @@ class Value(Node):
         e = math.exp(-abs(x)) if x == x else math.nan
         return _result((1.0 if x >= 0 else e) / (1.0 + e), _rule, self)
 
-    @_named("relu", lambda g, out, need, a: (None if _f(a) <= 0 else g,))
+    @_named("relu", lambda g, out, need, a: (0.0 if _f(a) <= 0 else g,))
     def _relu_rule(out: Value) -> None:
         """d(max(a, 0)): da = g where a > 0 (or nan), none at all where a <= 0, as in PyTorch"""
         if not out._a.data <= 0:

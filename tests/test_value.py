@@ -465,3 +465,28 @@ def test_memory_per_node():
     per_node = sum(stat.size_diff for stat in after.compare_to(before, "filename")) / 10_000
     # a Value (80 bytes) and its data (a 24-byte float); before this design a node took 392
     assert 100 <= per_node <= 110, per_node
+
+
+@pytest.mark.parametrize("program, x0", [
+    (lambda x: x.log().relu(), 0.0),  # a relu at a <= 0 stops g: the log behind gets 0 * inf
+    (lambda x: x.sqrt() ** 0, -1.0),  # ** 0 passes no gradient: the sqrt behind gets 0 * nan
+    (lambda x: (x * 2).relu(), -1.0),  # dead: the gradient is 0, not "input not used"
+    (lambda x: (x * 0.5) ** (x * 0) * 3 + x, 2.0),  # a Value exponent of 0
+])
+def test_engine_grad_and_backward_agree_where_no_gradient_flows(program, x0):
+    """engine.grad (and backward(create_graph=True)) runs the vjp forms; where relu or ** 0
+    pass nothing on, their zero still reaches the node behind, whose own rule runs, as in
+    backward() and PyTorch (the node was skipped: None, or 'input was not used')."""
+    x = Value(x0)
+    program(x).backward()
+    y = Value(x0)
+    (general,) = engine.grad(program(y), [y])
+    z = Value(x0)
+    program(z).backward(create_graph=True)
+    graphed = z.grad.data if isinstance(z.grad, Value) else z.grad
+    for got in (general, graphed):
+        assert (math.isnan(got) and math.isnan(x.grad)) or got == x.grad, (got, x.grad)
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
+    (want,) = torch.autograd.grad(program(t), [t])
+    assert (math.isnan(want.item()) and math.isnan(x.grad)) or want.item() == x.grad
