@@ -129,7 +129,7 @@ def _put(g: Any, like: Any, index: Any, basic: bool) -> Any:
     out = np.zeros(like.shape, g.dtype)
     if basic:
         out[index] = g
-    elif type(index) is np.ndarray and index.dtype.kind in "iu":
+    elif type(index) is np.ndarray and index.dtype.kind in "iu" and out.size:
         # rows picked by an array of ids (an embedding's lookup): add.at on the flat
         # positions of their entries, numpy's fast 1-d path, about twice as quick
         # (a row -k from the end starts k rows before the flat array's end: still right)

@@ -387,7 +387,10 @@ def _avg_pool(op: str, nd: int, input: Any, kernel_size: IntOrTuple,
     padded = _pad(x._data, widths) if any(map(any, widths)) else x._data
     out_sizes = _out_sizes(op, padded.shape[2:], kernel, stride, dilation)
     windows = _unfold(padded, kernel, stride, dilation)
-    if divisor_override:
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise RuntimeError(f"{op}: divisor must be not zero (divisor_override=0), as in "
+                               "PyTorch; pass None to divide by the window's size")
         divisor = float(divisor_override)
     elif widths[2:] == [(p, p) for p in padding] and (count_include_pad or not any(padding)):
         divisor = float(math.prod(kernel))

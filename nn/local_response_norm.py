@@ -24,6 +24,9 @@ def local_response_norm(input: Any, size: int, alpha: float = 1e-4, beta: float 
     if x.ndim < 3:
         raise ValueError(f"local_response_norm: expected 3D or higher dimensionality input "
                          f"(N, C, ...), got {x.ndim} dimensions")
+    if size < 1:
+        raise ValueError(f"local_response_norm: size (the channels averaged over) must be at "
+                         f"least 1, got {size}")
     if x.numel() == 0:
         return x
     channels = x.shape[1]

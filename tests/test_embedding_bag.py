@@ -186,3 +186,13 @@ def test_bad_inputs_raise_clear_errors():
         F.embedding_bag(index, w, offsets, mode="max", scale_grad_by_freq=True)
     with pytest.raises(ValueError, match="EmbeddingBag's mode must be one of"):
         nn.EmbeddingBag(4, 2, mode="median")
+
+
+def test_an_empty_bag_with_per_sample_weights_backpropagates_zeros(library):
+    """(Picking rows of an empty tensor by an empty int array crashed in the backward pass.)"""
+    w = library.tensor(np.ones((4, 2)), requires_grad=True)
+    psw = library.tensor(np.zeros(0), requires_grad=True)
+    library.nn.functional.embedding_bag(library.tensor(np.zeros(0, np.int64)), w,
+                                        library.tensor([0]), mode="sum",
+                                        per_sample_weights=psw).sum().backward()
+    assert w.grad.tolist() == [[0.0, 0.0]] * 4 and tuple(psw.grad.shape) == (0,)

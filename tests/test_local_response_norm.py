@@ -64,3 +64,9 @@ def test_value_worked_out_by_hand():
 def test_inputs_without_channels_and_positions_are_refused():
     with pytest.raises(ValueError, match="expected 3D or higher dimensionality input"):
         F.local_response_norm(engine.ones(2, 3), 2)
+
+
+def test_a_size_below_1_is_refused():
+    """(size 0 cropped a channel: an output of shape (1, 0, 4, 4), or a broadcasting error.)"""
+    with pytest.raises(ValueError, match="size .* must be at least 1, got 0"):
+        F.local_response_norm(engine.ones(1, 1, 4, 4), 0)

@@ -231,3 +231,11 @@ def test_modules_without_torch():
 def test_bad_input_is_refused_with_what_was_wrong(call, error, words):
     with pytest.raises(error, match=words):
         call()
+
+
+def test_a_divisor_override_of_0_is_refused_as_pytorch():
+    """(0 was taken as no override: the plain mean, silently.)"""
+    x = engine.tensor(np.arange(16.0).reshape(1, 1, 4, 4))
+    with pytest.raises(RuntimeError, match="divisor must be not zero"):
+        F.avg_pool2d(x, 2, divisor_override=0)
+    assert F.avg_pool2d(x, 2, divisor_override=2).tolist() == [[[[5.0, 9.0], [21.0, 25.0]]]]
