@@ -29,7 +29,6 @@ over rounds of a way's median step in the round over hand numpy's.
 from __future__ import annotations
 
 import argparse
-import collections
 import cProfile
 import json
 import os
@@ -39,10 +38,11 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
+from bench import bytecodes
 from bench.bare import Bare
 from demos._common import number
 
@@ -240,40 +240,14 @@ def profile(way: str, steps: int, top: int) -> None:
 
 def opcodes(steps: int, top: int) -> None:
     """Python bytecodes run per step by ours, a bare engine and hand numpy, and ours' `top`
-    functions.
-
-    Unlike time, the count is the same on every run, however loaded the machine: the
-    interpreter's share of a step, where all of ours' overhead over numpy lies (numpy's own
-    work runs in C, below any bytecode). PyTorch runs in C++, so it is not counted.
-    """
-    counts: dict[str, collections.Counter] = {}
+    functions (bench/bytecodes.py): all of ours' overhead over numpy is interpreter work."""
+    counts = {}
     for way in ("ours", "bare", "numpy"):
         step = stepper(way, steps + 10)
         for i in range(10):  # (lazily bound names and caches settle first)
             step(i)
-        counted = counts[way] = collections.Counter()
-
-        def trace(frame: Any, event: str, arg: Any, counted: collections.Counter = counted) -> Any:
-            frame.f_trace_opcodes, frame.f_trace_lines = True, False
-            code = frame.f_code
-            where = f"{os.path.relpath(code.co_filename)}:{code.co_firstlineno} {code.co_name}"
-
-            def each(frame: Any, event: str, arg: Any) -> Any:
-                if event == "opcode":
-                    counted[where] += 1
-                return each
-            return each
-        sys.settrace(trace)
-        try:
-            for i in range(10, 10 + steps):
-                step(i)
-        finally:
-            sys.settrace(None)
-    ours, bare, numpy = (sum(counts[way].values()) / steps for way in ("ours", "bare", "numpy"))
-    print(f"Python bytecodes per step over {steps} steps: ours {ours:.0f}, hand numpy "
-          f"{numpy:.0f} (ours' own: {ours - numpy:.0f}), a bare graph engine {bare:.0f}")
-    for where, n in counts["ours"].most_common(top):
-        print(f"  {n / steps:7.0f}  {where}")
+        counts[way] = bytecodes.count(step, [(i,) for i in range(10, 10 + steps)])
+    bytecodes.report(counts, steps, "step", "steps", top)
 
 
 def main() -> None:

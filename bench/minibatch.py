@@ -29,6 +29,7 @@ again), while the bare engine stays at 1.09x.
     python -m bench.minibatch
     python -m bench.minibatch --rounds 7 --rows 20000
     OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python -m bench.minibatch   # one BLAS thread each
+    python -m bench.minibatch --rows 20000 --opcodes   # Python bytecodes per batch instead
 
 On a machine shared with other work, multi-threaded BLAS (numpy's OpenBLAS and PyTorch's
 own pool alike) waits on busy cores and its times scatter; one thread each is steadier.
@@ -46,6 +47,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 import nn
+from bench import bytecodes
 from bench.bare import Bare
 from demos.mnist import loader
 
@@ -173,6 +175,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--turn", type=int, default=50, help="batches a way runs per turn")
+    parser.add_argument("--opcodes", action="store_true",
+                        help="count Python bytecodes per batch (ours, numpy, bare) instead")
     args = parser.parse_args()
 
     x, y, source = load_rows(args.rows)
@@ -181,6 +185,15 @@ def main() -> None:
     init = nn.Linear(784, 100), nn.Linear(100, 10)
     weights = [p.numpy().copy() for layer in init for p in (layer.weight, layer.bias)]
     ways: dict[str, Callable] = {"ours": epoch_ours, "numpy": epoch_numpy, "bare": epoch_bare}
+    if args.opcodes:  # 50 batches of each way's epoch, after 10 that settle caches
+        counts = {}
+        for name, way in ways.items():
+            epoch = way(weights, x, y, batches, args.lr)
+            for _ in range(10):
+                next(epoch)
+            counts[name] = bytecodes.count(epoch.__next__, [()] * 50)
+        bytecodes.report(counts, 50, "batch", "batches", 15)
+        return
     try:
         import torch
         ways["torch"] = epoch_torch

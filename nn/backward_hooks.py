@@ -36,11 +36,12 @@ def _gated(tensors: Sequence[Tensor], on_grads: Callable[[list], list]) -> list[
     reached: set = set()  # the pieces whose gradient this pass has met
 
     def hook(g: Tensor) -> Tensor:
-        grads = [p if k in reached else None for k, p in enumerate(pieces(g))]
+        parts = pieces(g)
+        grads = [p if k in reached else None for k, p in enumerate(parts)]
         reached.clear()
         given = on_grads(grads)
         return cat([(p * 0 if c is None else c).reshape(-1).to(g.dtype)
-                    for c, p in zip(given, pieces(g))])
+                    for c, p in zip(given, parts)])
     joined.register_hook(hook)
     out = pieces(joined)
     for k, piece in enumerate(out):

@@ -28,13 +28,11 @@ import numpy as np
 import pytest
 
 from engine.atomic import write_bytes
+from test_nanogpt import IMPORTS  # the same three lines as nanoGPT's model.py: ours for torch's
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "ng_video_lecture"
 RECORDING = FIXTURES / "torch_run.json"
-IMPORTS = {"import torch\n": "import engine as torch\n",
-           "import torch.nn as nn\n": "import nn\n",
-           "from torch.nn import functional as F\n": "from nn import functional as F\n"}
 SIZES = {
     "bigram.py": {"batch_size": 4, "block_size": 8, "max_iters": 30, "eval_interval": 10,
                   "eval_iters": 3},

@@ -58,14 +58,10 @@ def _norm(x: np.ndarray, p: float) -> np.ndarray:
     return np.sum(x ** x.dtype.type(p)) ** x.dtype.type(1 / p)
 
 
-def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0,
-                   error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
-    """The p-norm of the tensors' p-norms (the p-norm of all their entries at once), in
-    their dtype, as PyTorch's; a 0-d Tensor, outside the graph (0 for no tensors)."""
-    arrays = [t._data for t in _parameters(tensors)]
+def _total_norm(arrays: list[np.ndarray], p: float, error_if_nonfinite: bool) -> Tensor:
+    """The p-norm of the arrays' p-norms, in their dtype (0 for none)."""
     if not arrays:
         return Tensor(np.zeros((), np.float32))
-    p = float(norm_type)
     total = _norm(np.stack([_norm(a, p) for a in arrays]), p)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(f"The total norm of order {p} for gradients from `parameters` is "
@@ -75,13 +71,26 @@ def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0,
     return Tensor(np.asarray(total))
 
 
+def _scale(grads: list[np.ndarray], max_norm: float, total: np.ndarray) -> None:
+    """Every gradient times min(max_norm / (total + 1e-6), 1), in place."""
+    scale = np.minimum(total.dtype.type(max_norm) / (total + total.dtype.type(1e-6)), 1)
+    for g in grads:
+        g *= scale
+
+
+def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
+    """The p-norm of the tensors' p-norms (the p-norm of all their entries at once), in
+    their dtype, as PyTorch's; a 0-d Tensor, outside the graph (0 for no tensors)."""
+    return _total_norm([t._data for t in _parameters(tensors)], float(norm_type),
+                       error_if_nonfinite)
+
+
 def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
                           total_norm: Tensor, foreach: bool | None = None) -> None:
     """Scale every gradient by min(max_norm / (total_norm + 1e-6), 1), in place."""
-    total = np.asarray(total_norm._data if isinstance(total_norm, Tensor) else total_norm)
-    scale = np.minimum(total.dtype.type(max_norm) / (total + total.dtype.type(1e-6)), 1)
-    for g in _grads(parameters):
-        g *= scale
+    _scale(_grads(parameters), max_norm,
+           np.asarray(total_norm._data if isinstance(total_norm, Tensor) else total_norm))
 
 
 def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
@@ -89,10 +98,9 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
                     foreach: bool | None = None) -> Tensor:
     """Scale the gradients so that their joint p-norm is at most max_norm; returns that norm
     as it was before (a 0-d Tensor): get_total_norm, then clip_grads_with_norm_."""
-    params = _parameters(parameters)
-    total = get_total_norm([p._grad for p in params if p._grad is not None], norm_type,
-                           error_if_nonfinite, foreach)
-    clip_grads_with_norm_(params, max_norm, total, foreach)
+    grads = _grads(parameters)
+    total = _total_norm(grads, float(norm_type), error_if_nonfinite)
+    _scale(grads, max_norm, total._data)
     return total
 
 
