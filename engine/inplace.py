@@ -60,7 +60,8 @@ def _copied_numbers(data: np.ndarray, memo: dict) -> np.ndarray:
         return data.copy()
     if id(base) not in memo:
         memo[id(base)] = np.copy(base, order="A")
-        copy._keep_alive(base, memo)  # (its id must not be reused while the memo lives)
+        memo.setdefault(id(memo), []).append(base)  # kept alive, as deepcopy keeps what it
+        # copies (copy's own list): its id must not be reused while the memo lives
     offset = data.__array_interface__["data"][0] - base.__array_interface__["data"][0]
     return np.ndarray(data.shape, data.dtype, memo[id(base)], offset, data.strides)
 
